@@ -1,0 +1,43 @@
+# The two commands of README.md: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test check lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+# Debian packages are checked on every run (a no-op when present); Python ones when pyproject changes.
+run: $(VENV)/.installed-run
+	scripts/system-deps.sh run
+	$(BIN)/ringfence migrate
+	$(BIN)/ringfence serve
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+# The whole suite: lint, types, then every test (real peers included) in parallel.
+test: $(VENV)/.installed-test lint typecheck
+	scripts/system-deps.sh test
+	$(BIN)/pytest -n auto --dist loadgroup
+
+bench: $(VENV)/.installed-test
+	for b in bench/*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,10 @@
+"""ringfence: a self-hostable, privacy-first voice-calling platform."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("ringfence")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,3 @@
+from ringfence.cli.main import main
+
+main()

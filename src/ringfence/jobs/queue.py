@@ -1,0 +1,199 @@
+"""The job queue: huey underneath, embedded (SQLite file) by default or Redis for several machines.
+
+The same code path runs in both modes: jobs are serialised into huey's storage by whoever enqueues
+them and executed by a consumer (``ringfence worker``, or threads inside ``ringfence serve``). A job
+that raises is re-queued by huey after ``retry_delay`` seconds, the delay multiplied by ``backoff``
+on each attempt; when its retries are spent, the failure is written to ``job_failures`` with its
+arguments so ``ringfence jobs retry`` can run it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey, signals
+from huey.api import Task, TaskWrapper
+from huey.consumer import Consumer
+from sqlalchemy import select
+
+from ringfence.clock import Clock, SystemClock
+from ringfence.errors import NotFound
+from ringfence.jobs.registry import JobRegistry, JobSpec, registry
+from ringfence.jobs.runtime import Runtimes
+from ringfence.logging import get_logger
+from ringfence.privacy.redact import mask_phone_numbers
+from ringfence.settings import Settings
+from ringfence.store.database import Database
+from ringfence.store.models import JobFailure
+
+log = get_logger(__name__)
+
+# Modules that declare jobs on the shared registry; importing them registers the jobs.
+JOB_MODULES: tuple[str, ...] = ()
+
+
+def _build_huey(settings: Settings) -> Huey:
+    name = settings.jobs.queue_name
+    # A job's result (or its error) is stored only once it is final, never between retries.
+    options = {"results": True, "utc": True, "store_intermediate_errors": False}
+    if settings.jobs_backend == "redis":
+        return RedisHuey(name, url=settings.redis_url, **options)
+    path = settings.ensure_data_dir() / "jobs.sqlite3"
+    return SqliteHuey(name, filename=str(path), **options)
+
+
+class _InProcessConsumer(Consumer):  # type: ignore[misc]
+    """A consumer that leaves the process's signal handlers to its host (uvicorn)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+class JobQueue:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        jobs: JobRegistry = registry,
+        modules: Iterable[str] = (),
+        clock: Clock | None = None,
+    ) -> None:
+        for module in (*JOB_MODULES, *modules):
+            importlib.import_module(module)
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.huey = _build_huey(settings)
+        self.runtimes = Runtimes(settings, self.clock)
+        self._tasks: dict[str, TaskWrapper] = {}
+        self._specs: dict[str, JobSpec] = {}
+        for spec in jobs:
+            self._bind(spec)
+        self.huey.signal(signals.SIGNAL_ERROR)(self._on_error)
+        self._consumer: Consumer | None = None
+
+    @property
+    def backend(self) -> str:
+        return self.settings.jobs_backend
+
+    def _bind(self, spec: JobSpec) -> None:
+        runtimes = self.runtimes
+
+        def run(*args: Any) -> Any:
+            runtime = runtimes.current()
+            return runtime.run(spec(runtime.context, *args))
+
+        run.__name__ = spec.name
+        if spec.schedule is not None:
+            wrapper = self.huey.periodic_task(spec.schedule, name=spec.name)(run)
+        else:
+            wrapper = self.huey.task(
+                retries=spec.retries,
+                retry_delay=spec.retry_delay,
+                retry_backoff=spec.backoff,
+                name=spec.name,
+            )(run)
+        self._tasks[spec.name] = wrapper
+        self._specs[spec.name] = spec
+
+    def _on_error(self, signal: str, task: Task, exc: BaseException | None = None) -> None:
+        if task.retries:  # huey will run it again
+            return
+        spec = self._specs.get(task.name)
+        runtime = self.runtimes.current()
+        failure = JobFailure(
+            job_name=task.name,
+            task_id=task.id,
+            args=list(task.args),
+            attempts=(spec.retries if spec else 0) + 1,
+            error_type=type(exc).__name__ if exc else "Error",
+            error_message=mask_phone_numbers(str(exc))[:2000] if exc else "",
+            failed_at=self.clock.now(),
+        )
+
+        async def record() -> None:
+            async with runtime.context.db.session() as session:
+                session.add(failure)
+
+        runtime.run(record())
+        log.error("job_failed", job=task.name, task_id=task.id, attempts=failure.attempts)
+
+    # -- enqueueing ----------------------------------------------------------------------------
+
+    def enqueue_now(self, job: JobSpec | str, *args: Any, delay: float | None = None) -> str:
+        """Enqueue from synchronous code; returns the task id."""
+        name = job if isinstance(job, str) else job.name
+        try:
+            wrapper = self._tasks[name]
+        except KeyError:
+            raise NotFound(f"no job named {name!r}") from None
+        result = wrapper.schedule(args, delay=delay) if delay else wrapper(*args)
+        return str(result.id)
+
+    async def enqueue(self, job: JobSpec | str, *args: Any, delay: float | None = None) -> str:
+        """Enqueue from async code without blocking the loop on the queue's I/O."""
+        return await asyncio.to_thread(self.enqueue_now, job, *args, delay=delay)
+
+    def result(self, task_id: str, *, timeout: float) -> Any:
+        """Block until the job's return value is stored; raises huey's TaskException on failure."""
+        return self.huey.result(task_id, blocking=True, timeout=timeout)
+
+    def pending(self) -> int:
+        return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
+
+    # -- failed jobs ---------------------------------------------------------------------------
+
+    async def failures(self, db: Database, *, limit: int = 100) -> Sequence[JobFailure]:
+        async with db.session() as session:
+            rows = await session.scalars(
+                select(JobFailure).order_by(JobFailure.failed_at.desc()).limit(limit)
+            )
+            return rows.all()
+
+    async def retry_failure(self, db: Database, failure_id: str) -> str:
+        async with db.session() as session:
+            failure = await session.get(JobFailure, failure_id)
+            if failure is None:
+                raise NotFound(f"no failed job {failure_id!r}")
+            if failure.retried_at is not None:
+                raise NotFound(f"failed job {failure_id!r} was already retried")
+            task_id = await self.enqueue(failure.job_name, *failure.args)
+            failure.retried_at = dt.datetime.now(dt.UTC)
+            return task_id
+
+    # -- consuming -----------------------------------------------------------------------------
+
+    def consumer(self, *, workers: int | None = None, in_process: bool = False) -> Consumer:
+        cls = _InProcessConsumer if in_process else Consumer
+        return cls(
+            self.huey,
+            workers=workers or self.settings.jobs.workers,
+            worker_type="thread",
+            initial_delay=0.05,
+            max_delay=1.0,
+            backoff=1.5,
+            periodic=True,
+            check_worker_health=True,
+            shutdown_timeout=30,
+        )
+
+    def start(self, *, workers: int | None = None) -> None:
+        """Start worker threads in this process (the embedded mode of ``ringfence serve``)."""
+        self._consumer = self.consumer(workers=workers, in_process=True)
+        self._consumer.start()
+
+    def stop(self) -> None:
+        if self._consumer is not None:
+            self._consumer.stop(graceful=True)
+            self._consumer = None
+        self.runtimes.close()
+
+    def run_forever(self, *, workers: int | None = None) -> None:
+        """Run a blocking consumer with its own signal handling (``ringfence worker``)."""
+        try:
+            self.consumer(workers=workers).run()
+        finally:
+            self.runtimes.close()

@@ -1,0 +1,96 @@
+"""Structured logs, redacted by default.
+
+Every record (ringfence's own through structlog, and third-party ones through the standard library,
+such as uvicorn's and huey's) passes the redaction processor, which masks phone numbers in every
+string value. Records are JSON lines on stderr unless ``RINGFENCE_LOG__FORMAT=console``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+from ringfence.privacy.redact import Redacted, mask_phone_numbers
+from ringfence.settings import LogSettings
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, Redacted):
+        return str(value)
+    if isinstance(value, str):
+        return mask_phone_numbers(value)
+    if isinstance(value, Mapping):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return mask_phone_numbers(str(value))
+
+
+def redact_event(
+    logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask personal data in every value of the event."""
+    for key, value in list(event_dict.items()):
+        if key in ("timestamp", "level", "logger"):
+            continue
+        event_dict[key] = _redact_value(value)
+    return event_dict
+
+
+def _shared_processors() -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.format_exc_info,
+        redact_event,
+    ]
+
+
+def configure_logging(settings: LogSettings) -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if settings.format == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_shared_processors(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_ringfence", False):
+            root.removeHandler(old)
+    handler._ringfence = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(settings.level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "huey"):
+        lib = logging.getLogger(name)
+        lib.handlers.clear()
+        lib.propagate = True
+    # Alembic narrates every step at INFO; its outcome is reported by `ringfence migrate`.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def get_logger(name: str) -> Any:
+    return structlog.stdlib.get_logger(name)

@@ -1,0 +1,66 @@
+"""Masking of personal data before it reaches a log line.
+
+Phone numbers keep only their last two digits (``+4479•••••••23`` would still leak the country and
+operator, so everything but the tail goes). SIP URIs whose user part is a number are masked the same
+way. ``Redacted`` wraps any value so that every way of turning it into text (``str``, ``repr``,
+``format``, ``%s``) shows a mask.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+KEEP_DIGITS = 2
+
+# A run of 7 or more digits, optionally led by "+" and split by spaces, dots, dashes or brackets:
+# national and E.164 numbers in every common written form. Dates and times (at most 4 digits between
+# separators) stay below the threshold only when they are short, so ISO timestamps are spared by the
+# separator rule below.
+_PHONE = re.compile(r"(?<![\w.:-])\+?\(?\d(?:[\s().-]{0,2}\d){6,16}(?![\w:])")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def mask_number(text: str) -> str:
+    digits = [c for c in text if c.isdigit()]
+    tail = "".join(digits[-KEEP_DIGITS:])
+    return ("+" if text.startswith("+") else "") + "*" * (len(digits) - KEEP_DIGITS) + tail
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if _ISO_DATETIME.match(text):
+        return text
+    return mask_number(text)
+
+
+def mask_phone_numbers(text: str) -> str:
+    """Replace every phone-number-like run of digits in ``text`` with a mask."""
+    return _PHONE.sub(_mask_match, text)
+
+
+class Redacted:
+    """A value that never shows itself in text: log it, format it, repr it, it stays masked."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    @property
+    def value(self) -> Any:
+        return self._value
+
+    def __str__(self) -> str:
+        return "[redacted]"
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return "[redacted]"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Redacted) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)

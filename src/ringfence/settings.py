@@ -1,0 +1,190 @@
+"""Typed settings: the only reader of the environment.
+
+Values come, highest priority first, from ``RINGFENCE_*`` environment variables (nested sections
+with ``__``, e.g. ``RINGFENCE_WEB__PORT``), then from a TOML file (``ringfence.toml`` in the working
+directory, or the path in ``RINGFENCE_CONFIG``), then from the defaults below, which need no server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ringfence.errors import ConfigurationError
+
+ENV_PREFIX = "RINGFENCE_"
+
+
+def _default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return Path(xdg) / "ringfence" if xdg else Path("var")
+
+
+class WebSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port of the HTTP server.")
+    title: str = Field("ringfence", description="Name shown on pages.")
+
+
+class JobSettings(BaseModel):
+    backend: Literal["auto", "embedded", "redis"] = Field(
+        "auto",
+        description="Queue storage: embedded (SQLite file in the data directory), redis, or auto "
+        "(redis when RINGFENCE_REDIS_URL is set, else embedded).",
+    )
+    queue_name: str = Field("ringfence", min_length=1, description="Queue name (Redis key prefix).")
+    workers: int = Field(2, ge=1, le=64, description="Worker threads per worker process.")
+    in_process: bool = Field(
+        True,
+        description="Run job workers inside `ringfence serve` (set false with separate workers).",
+    )
+
+
+class LogSettings(BaseModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    format: Literal["json", "console"] = Field("json", description="json lines or human console.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the SQLite database, job queue and files live.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy async URL; default sqlite+aiosqlite in the data directory. "
+        "For PostgreSQL: postgresql+asyncpg://user@host/db.",
+    )
+    redis_url: str | None = Field(None, description="redis://host:port/db for scale-out.")
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="Signing key for cookies and links; generated when empty."
+    )
+    web: WebSettings = Field(default_factory=lambda: WebSettings())
+    jobs: JobSettings = Field(default_factory=lambda: JobSettings())
+    log: LogSettings = Field(default_factory=lambda: LogSettings())
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        accepted = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+        if not value.startswith(accepted):
+            raise ValueError("must start with one of " + ", ".join(accepted))
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get(ENV_PREFIX + "CONFIG", "ringfence.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'ringfence.db').resolve()}"
+
+    @property
+    def jobs_backend(self) -> Literal["embedded", "redis"]:
+        if self.jobs.backend == "auto":
+            return "redis" if self.redis_url else "embedded"
+        if self.jobs.backend == "redis" and not self.redis_url:
+            raise ConfigurationError(
+                "RINGFENCE_JOBS__BACKEND=redis needs RINGFENCE_REDIS_URL (redis://host:port/db)"
+            )
+        return self.jobs.backend
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def signing_key(self) -> bytes:
+        """The configured secret key, or one generated once and kept in the data directory."""
+        if self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        path = self.ensure_data_dir() / "secret_key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+
+
+def _known_env_names(model: type[BaseModel], prefix: str) -> set[str]:
+    names: set[str] = set()
+    for field_name, info in model.model_fields.items():
+        name = prefix + field_name.upper()
+        names.add(name)
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= _known_env_names(annotation, name + "__")
+    return names
+
+
+def _unknown_env() -> list[str]:
+    known = _known_env_names(Settings, ENV_PREFIX) | {ENV_PREFIX + "CONFIG"}
+    return sorted(
+        name
+        for name in os.environ
+        if name.startswith(ENV_PREFIX)
+        and not name.startswith(ENV_PREFIX + "TEST_")
+        and name.upper() not in known
+    )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning a validation failure into one line that names the setting."""
+    unknown = _unknown_env()
+    if unknown:
+        raise ConfigurationError(
+            f"unknown setting {unknown[0]}: not one of ringfence's settings (see README, Settings)"
+        )
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = _env_name(tuple(first["loc"]))
+        given = first.get("input")
+        shown = "" if isinstance(given, dict) else f"={given!r}"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ConfigurationError(f"invalid setting {name}{shown}: {msg}{more}") from None

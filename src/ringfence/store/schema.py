@@ -1,0 +1,72 @@
+"""Schema versions: run Alembic migrations and tell whether a database is up to date.
+
+Alembic's commands are synchronous and our ``env.py`` drives the async engine with ``asyncio.run``,
+so ``migrate`` must run outside an event loop (async callers use ``asyncio.to_thread``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+
+from ringfence.errors import SchemaOutdated
+from ringfence.store.base import Base
+from ringfence.store.database import Database
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# Every module that defines tables; importing them fills Base.metadata for Alembic's comparisons.
+MODEL_MODULES = ("ringfence.store.models",)
+
+
+def target_metadata() -> MetaData:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    return Base.metadata
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = url
+    return config
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade to ``revision`` (default: the newest)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str | None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return script.get_current_head()
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(db: Database) -> str | None:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+async def require_current(db: Database) -> None:
+    """Raise ``SchemaOutdated`` with the command to run when the database lags the code."""
+    current, head = await current_revision(db), head_revision()
+    if current != head:
+        raise SchemaOutdated(
+            f"database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run `ringfence migrate`"
+        )

@@ -1,0 +1,75 @@
+"""The application factory: one FastAPI app that mounts the core and every service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ringfence import __version__
+from ringfence.jobs import JobQueue
+from ringfence.logging import get_logger
+from ringfence.settings import Settings
+from ringfence.store import Database, require_current
+from ringfence.web import docs, errors, health, metrics, pages
+from ringfence.web.services import installed_services
+
+log = get_logger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    queue: JobQueue | None = None,
+    run_workers: bool | None = None,
+    check_schema: bool = True,
+) -> FastAPI:
+    """Build the app. ``run_workers`` defaults to the setting ``jobs.in_process``."""
+    settings.ensure_data_dir()
+    db = Database(settings.resolved_database_url)
+    queue = queue or JobQueue(settings)
+    workers = settings.jobs.in_process if run_workers is None else run_workers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            if check_schema:
+                await require_current(db)
+            if workers:
+                queue.start()
+            log.info("started", jobs=queue.backend, workers_in_process=workers)
+            yield
+        finally:
+            if workers:
+                queue.stop()
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            await db.dispose()
+
+    app = FastAPI(
+        title="ringfence",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.queue = queue
+    app.state.redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
+    app.state.templates = pages.make_templates()
+
+    errors.install_error_handlers(app)
+    metrics.install_metrics(app, queue)
+    app.include_router(health.router)
+    docs.install_docs(app)
+    services = installed_services()
+    for service in services:
+        app.include_router(service.router)
+    app.include_router(pages.home_router([s.link for s in services]))
+    app.mount("/static", StaticFiles(directory=pages.WEB_DIR / "static"), name="static")
+    return app

@@ -1,0 +1,66 @@
+"""Prometheus metrics: request counts and latency by route template, and the job backlog."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from ringfence.jobs import JobQueue
+
+
+def _route_template(request: Request) -> str:
+    """The matched route's template (``/numbers/{region}``), never the raw path, which could
+    hold personal data and would explode the label set."""
+    route = request.scope.get("route")
+    if route is not None:
+        return str(getattr(route, "path", "other"))
+    if request.url.path.startswith("/static/"):
+        return "/static"
+    return "unmatched"
+
+
+def install_metrics(app: FastAPI, queue: JobQueue | None) -> CollectorRegistry:
+    """A registry per app, so several apps in one process (tests) never clash."""
+    registry = CollectorRegistry()
+    requests = Counter(
+        "ringfence_http_requests",
+        "HTTP requests served",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "ringfence_http_request_seconds",
+        "HTTP request latency",
+        ["method", "route"],
+        registry=registry,
+    )
+    if queue is not None:
+        pending = Gauge("ringfence_jobs_pending", "Jobs waiting in the queue", registry=registry)
+        pending.set_function(queue.pending)
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = _route_template(request)
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(request.method, route).observe(time.perf_counter() - start)
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return registry

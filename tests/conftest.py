@@ -1,0 +1,126 @@
+"""Shared fixtures: factories for settings and databases, and the optional real servers.
+
+PostgreSQL and Redis tests run when ``RINGFENCE_TEST_POSTGRES_URL`` / ``RINGFENCE_TEST_REDIS_URL``
+are set (``.ci/run`` sets both) and are skipped, saying so, when they are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from ringfence.settings import Settings
+from ringfence.store import Database, migrate
+
+POSTGRES_URL = os.environ.get("RINGFENCE_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("RINGFENCE_TEST_REDIS_URL")
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own RINGFENCE_* variables must not leak into tests."""
+    for name in list(os.environ):
+        if name.startswith("RINGFENCE_") and not name.startswith("RINGFENCE_TEST_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "jobs": {"queue_name": f"rf-test-{uuid.uuid4().hex[:10]}"},
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+def _create_pg_database() -> str:
+    assert POSTGRES_URL
+    import asyncpg
+
+    base = make_url(POSTGRES_URL)
+    name = f"rf_test_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(
+            host=base.host, port=base.port or 5432, user=base.username, database=base.database
+        )
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(url: str) -> None:
+    import asyncpg
+
+    target = make_url(url)
+    base = make_url(POSTGRES_URL or url)
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(
+            host=base.host, port=base.port or 5432, user=base.username, database=base.database
+        )
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, unmigrated database on the engine named by the test's ``engine`` param."""
+    engine = getattr(request, "param", "sqlite")
+    if engine == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("RINGFENCE_TEST_POSTGRES_URL is not set")
+    url = _create_pg_database()
+    try:
+        yield url
+    finally:
+        _drop_pg_database(url)
+
+
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """A fresh database on the test's engine, migrated to the newest schema."""
+    migrate(empty_database_url)
+    return empty_database_url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not REDIS_URL:
+        pytest.skip("RINGFENCE_TEST_REDIS_URL is not set")
+    return REDIS_URL
+
+
+ENGINES = pytest.mark.parametrize("empty_database_url", ["sqlite", "postgresql"], indirect=True)

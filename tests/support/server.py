@@ -1,0 +1,57 @@
+"""A real ``ringfence serve`` in a subprocess on a free loopback port, for browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(data_dir: Path, **env: str) -> Iterator[str]:
+    """Migrate, start the server, wait until /readyz answers, yield its base URL."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "RINGFENCE_DATA_DIR": str(data_dir),
+        "RINGFENCE_WEB__PORT": str(port),
+        **env,
+    }
+    cli = [sys.executable, "-m", "ringfence"]
+    subprocess.run([*cli, "migrate"], env=full_env, check=True, capture_output=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [*cli, "serve"], env=full_env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "exited")
+            try:
+                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("server did not become ready")
+            time.sleep(0.1)  # polling a subprocess's port: there is no event to await
+        yield base
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
