@@ -6,7 +6,7 @@
     +-- ConfigurationError         a setting is missing or wrong (start-up stops)
     +-- SchemaOutdated             the database is behind the code's migrations
     +-- NotFound                   404
-    +-- InvalidInput               400: the caller sent something we cannot use
+    +-- InvalidInput               422: the caller sent values we cannot use
     +-- Forbidden                  403
     +-- RateLimited                429
     +-- ServiceUnavailable         503: a dependency (carrier, Redis) is not there
@@ -47,7 +47,7 @@ class NotFound(RingfenceError):
 
 class InvalidInput(RingfenceError):
     code = "invalid_input"
-    http_status = 400
+    http_status = 422
 
 
 class Forbidden(RingfenceError):

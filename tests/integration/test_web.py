@@ -24,6 +24,7 @@ async def test_health_ready_home_docs_metrics(
         assert ready.json()["checks"] == {"database": "ok"}
         home = await client.get("/")
         assert home.status_code == 200 and "ringfence" in home.text
+        assert 'href="/numbers"' in home.text
         assert (await client.get("/docs")).status_code == 200
         assert (await client.get("/openapi.json")).json()["info"]["title"] == "ringfence"
         metrics = (await client.get("/metrics")).text
@@ -74,7 +75,7 @@ async def test_errors_are_json_with_code_and_message(
         assert missing.status_code == 404
         assert missing.json() == {"error": {"code": "not_found", "message": "Not Found"}}
         bad = await client.get("/boom/1")
-        assert bad.status_code == 400
+        assert bad.status_code == 422
         assert bad.json() == {
             "error": {"code": "invalid_input", "message": "that number cannot be rung"}
         }

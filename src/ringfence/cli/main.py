@@ -13,6 +13,7 @@ from ringfence import __version__
 from ringfence.cli.common import console, fail, settings_or_exit
 from ringfence.errors import RingfenceError
 from ringfence.jobs import JobQueue
+from ringfence.services.numbers import cli as numbers_cli
 from ringfence.store import Database, head_revision, require_current
 from ringfence.store import migrate as run_migrations
 from ringfence.store.schema import downgrade as run_downgrade
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 jobs_app = typer.Typer(help="Inspect and re-run background jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(numbers_cli.app, name="numbers")
 
 
 @app.command()

@@ -71,5 +71,13 @@ def create_app(
     for service in services:
         app.include_router(service.router)
     app.include_router(pages.home_router([s.link for s in services]))
+    for service in services:
+        static = pages.SERVICES_DIR / service.link.name / "static"
+        if static.is_dir():
+            app.mount(
+                f"/static/{service.link.name}",
+                StaticFiles(directory=static),
+                name=f"static-{service.link.name}",
+            )
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR / "static"), name="static")
     return app

@@ -27,10 +27,12 @@ class ServiceLink:
 
 
 def make_templates() -> Jinja2Templates:
-    # Each service keeps its templates in services/<name>/templates, named "<name>/<page>.html".
+    # Each service keeps its templates in services/<name>/templates/<name>/, so a page is named
+    # "<name>/<page>.html" and extends the core's "base.html".
+    service_dirs = sorted(SERVICES_DIR.glob("*/templates"))
     env = Environment(
         loader=ChoiceLoader(
-            [FileSystemLoader(WEB_DIR / "templates"), FileSystemLoader(SERVICES_DIR)]
+            [FileSystemLoader(WEB_DIR / "templates"), *(FileSystemLoader(d) for d in service_dirs)]
         ),
         autoescape=select_autoescape(["html"]),
     )

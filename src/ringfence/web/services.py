@@ -10,7 +10,7 @@ from fastapi import APIRouter
 
 from ringfence.web.pages import ServiceLink
 
-SERVICE_MODULES: tuple[str, ...] = ()
+SERVICE_MODULES: tuple[str, ...] = ("ringfence.services.numbers",)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+"""``ringfence numbers``: generate numbers to stdout, or check one."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from ringfence.errors import InvalidInput
+from ringfence.services.numbers import export, service
+from ringfence.services.numbers.describe import describe_e164
+
+app = typer.Typer(
+    help="Random phone numbers, valid for every country, or reserved for fiction (--safe).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+stderr = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    stderr.print(f"ringfence: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+@app.callback()
+def generate(
+    ctx: typer.Context,
+    region: Annotated[str, typer.Option(help="ISO 3166 region code, e.g. US, GB.")] = "US",
+    kind: Annotated[str, typer.Option("--type", help="any, " + ", ".join(service.KINDS))] = "any",
+    count: Annotated[int, typer.Option(help="How many numbers.", min=1)] = 10,
+    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or txt.")] = "csv",
+    safe: Annotated[
+        bool, typer.Option("--safe", help="Only numbers reserved for fiction.")
+    ] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed for reproducible output.", min=0)] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Every format and flag per number (slower).")
+    ] = False,
+) -> None:
+    """Write numbers to stdout (E.164 first), with a progress bar on stderr."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        request = service.parse_request(region, kind, safe)
+        if fmt not in export.FORMATS:
+            raise InvalidInput(f"unknown format {fmt!r}; accepted: {', '.join(export.FORMATS)}")
+        batches = service.bulk_e164(request, count, seed)
+    except InvalidInput as exc:
+        raise _fail(exc.message) from None
+
+    out = sys.stdout.buffer
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    ) as progress:
+        task = progress.add_task("numbers", total=count)
+
+        def counted() -> Iterator[list[str]]:
+            for batch in batches:
+                yield batch
+                progress.advance(task, len(batch))
+
+        if full:
+            infos = ([describe_e164(n) for n in batch] for batch in counted())
+            chunks = export.full(infos, fmt)  # type: ignore[arg-type]
+        else:
+            chunks = export.brief(counted(), fmt, request.region, request.kind or "any", safe)  # type: ignore[arg-type]
+        try:
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            sys.stderr.close()
+
+
+@app.command("check")
+def check(
+    number: Annotated[str, typer.Argument(help="The number, E.164 or national with --region.")],
+    region: Annotated[str | None, typer.Option(help="Region for a national number.")] = None,
+) -> None:
+    """Say whether a number is valid and possible, its type and region, and if it is fictional."""
+    try:
+        info = service.check(number, region)
+    except InvalidInput as exc:
+        raise _fail(exc.message) from None
+    typer.echo(json.dumps(info.to_dict(), indent=2, ensure_ascii=False))

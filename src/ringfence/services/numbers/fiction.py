@@ -1,0 +1,179 @@
+"""Number ranges that regulators reserve for drama, documentation and testing.
+
+A number drawn in fiction mode comes only from here, so it can never ring a real person. Each
+range carries the regulator's document it comes from. Ranges are national significant numbers
+(no trunk prefix, no country code), inclusive. Some of them are not "valid" by libphonenumber
+(its metadata follows live allocations, not reservations); every generated number reports both.
+
+Countries without a confirmed reservation are absent, and fiction mode refuses them rather than
+return a number that might belong to someone.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import cache
+
+import phonenumbers
+
+from ringfence.services.numbers.automaton import Language
+from ringfence.services.numbers.tables import NoSuchNumbers, table_for
+
+OFCOM = (
+    "Ofcom, 'Telephone numbers for use in TV and radio drama programmes' "
+    "(https://www.ofcom.org.uk/phones-and-broadband/phone-numbers/numbers-for-drama)"
+)
+BNETZA = (
+    "Bundesnetzagentur, Mitteilung Nr. 148/2021, Amtsblatt 7/2021 p. 489, "
+    "'Rufnummern für Medienproduktionen (Drama Numbers)'"
+)
+ACMA = (
+    "ACMA, 'Phone numbers for use in TV shows, films and creative works' "
+    "(https://www.acma.gov.au/phone-numbers-use-tv-shows-films-and-creative-works)"
+)
+PTS = (
+    "PTS (Post- och telestyrelsen), numbers for fictional use, 2020: 070-174 06 05 to 070-174 06 99"
+)
+COMREG = "ComReg, numbers reserved for drama: 020 91x xxxx"
+NANPA = (
+    "NANPA, 555 NXX line numbers: 555-0100 through 555-0199 are reserved for fictitious use "
+    "in every NANP area code (https://nationalnanpa.com/number_resource_info/555_numbers.html)"
+)
+NANPA_TOLL_FREE = "NANPA / SMS/800: 1-800-555-0199 is the toll-free number reserved for fiction"
+
+
+@dataclass(frozen=True)
+class FictionalRange:
+    region: str
+    first: str
+    last: str
+    kind: str
+    source: str
+    place: str = ""
+
+    @property
+    def size(self) -> int:
+        return int(self.last) - int(self.first) + 1
+
+    def contains(self, nsn: str) -> bool:
+        return len(nsn) == len(self.first) and self.first <= nsn <= self.last
+
+    def draw(self, rng: random.Random) -> str:
+        value = int(self.first) + rng.randrange(self.size)
+        return str(value).zfill(len(self.first))
+
+
+def _block(
+    region: str, prefix: str, digits: int, kind: str, source: str, place: str = ""
+) -> FictionalRange:
+    return FictionalRange(region, prefix + "0" * digits, prefix + "9" * digits, kind, source, place)
+
+
+def _single(region: str, nsn: str, kind: str, source: str) -> FictionalRange:
+    return FictionalRange(region, nsn, nsn, kind, source)
+
+
+_UK_CITIES = {
+    "113": "Leeds",
+    "114": "Sheffield",
+    "115": "Nottingham",
+    "116": "Leicester",
+    "117": "Bristol",
+    "118": "Reading",
+    "121": "Birmingham",
+    "131": "Edinburgh",
+    "141": "Glasgow",
+    "151": "Liverpool",
+    "161": "Manchester",
+}
+
+FIXED_RANGES: tuple[FictionalRange, ...] = (
+    # United Kingdom (Ofcom).
+    *(
+        _block("GB", code + "4960", 3, "fixed_line", OFCOM, city)
+        for code, city in _UK_CITIES.items()
+    ),
+    _block("GB", "1914980", 3, "fixed_line", OFCOM, "Tyneside"),
+    _block("GB", "2079460", 3, "fixed_line", OFCOM, "London"),
+    _block("GB", "2920180", 3, "fixed_line", OFCOM, "Cardiff"),
+    FictionalRange("GB", "2896496000", "2896496999", "fixed_line", OFCOM, "Belfast"),
+    _block("GB", "1632960", 3, "fixed_line", OFCOM, "no area"),
+    _block("GB", "7700900", 3, "mobile", OFCOM),
+    _block("GB", "8081570", 3, "toll_free", OFCOM),
+    _block("GB", "9098790", 3, "premium_rate", OFCOM),
+    _block("GB", "3069990", 3, "uan", OFCOM),
+    # Germany (Bundesnetzagentur).
+    _block("DE", "3023125", 3, "fixed_line", BNETZA, "Berlin"),
+    _block("DE", "6990009", 3, "fixed_line", BNETZA, "Frankfurt am Main"),
+    _block("DE", "4066969", 3, "fixed_line", BNETZA, "Hamburg"),
+    _block("DE", "2214710", 3, "fixed_line", BNETZA, "Köln"),
+    _block("DE", "8999998", 3, "fixed_line", BNETZA, "München"),
+    _single("DE", "15228817386", "mobile", BNETZA),
+    # Australia (ACMA).
+    *(
+        _block("AU", area + prefix, 4, "fixed_line", ACMA, place)
+        for area, place in (("2", "NSW/ACT"), ("3", "VIC/TAS"), ("7", "QLD"), ("8", "SA/WA/NT"))
+        for prefix in ("5550", "7010")
+    ),
+    *(
+        _single("AU", "491570" + tail, "mobile", ACMA)
+        for tail in ("156", "157", "158", "159", "110")
+    ),
+    _single("AU", "1800160401", "toll_free", ACMA),
+    _single("AU", "1800975707", "toll_free", ACMA),
+    _single("AU", "1900654321", "premium_rate", ACMA),
+    # Sweden (PTS).
+    FictionalRange("SE", "701740605", "701740699", "mobile", PTS),
+    # Ireland (ComReg).
+    _block("IE", "2091", 5, "mobile", COMREG),
+)
+
+NANP_REGIONS = tuple(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]))
+
+
+@cache
+def _area_codes(region: str) -> tuple[str, ...]:
+    """The region's geographic NANP area codes, read from its fixed-line automaton."""
+    table = table_for(region, "fixed_line")
+    lang: Language = table.lengths[0].language
+    codes: list[str] = []
+
+    def walk(state: tuple[frozenset[int], ...], prefix: str) -> None:
+        if len(prefix) == 3:
+            if lang.count(state, 7) > 0:
+                codes.append(prefix)
+            return
+        for mask, nxt in lang.groups(state):
+            for digit in range(10):
+                if mask >> digit & 1:
+                    walk(nxt, prefix + str(digit))
+
+    walk(lang.start, "")
+    return tuple(codes)
+
+
+@cache
+def ranges_for(region: str) -> tuple[FictionalRange, ...]:
+    if region in NANP_REGIONS:
+        try:
+            codes = _area_codes(region)
+        except NoSuchNumbers:
+            codes = ()
+        geographic = tuple(
+            FictionalRange(region, code + "5550100", code + "5550199", "fixed_line", NANPA)
+            for code in codes
+        )
+        return (*geographic, _single(region, "8005550199", "toll_free", NANPA_TOLL_FREE))
+    return tuple(r for r in FIXED_RANGES if r.region == region)
+
+
+def fiction_regions() -> list[str]:
+    return sorted({r.region for r in FIXED_RANGES} | set(NANP_REGIONS))
+
+
+def find_range(region: str, nsn: str) -> FictionalRange | None:
+    for candidate in ranges_for(region):
+        if candidate.contains(nsn):
+            return candidate
+    return None

@@ -1,0 +1,173 @@
+"""Random phone numbers: valid by construction, or reserved for fiction.
+
+``NumberGenerator`` draws single numbers from a seedable ``random.Random`` (what the Faker provider
+and small batches use) and bulk E.164 numbers from a seedable NumPy generator, whole blocks at a
+time, without holding more than one batch in memory.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import phonenumbers
+
+from ringfence.services.numbers.fiction import (
+    NANP_REGIONS,
+    FictionalRange,
+    fiction_regions,
+    ranges_for,
+)
+from ringfence.services.numbers.tables import NoSuchNumbers, NumberTable, kinds_for, table_for
+
+DEFAULT_KINDS = ("mobile", "fixed_line")
+BATCH = 65_536
+
+
+class NoFictionalRange(NoSuchNumbers):
+    """Fiction mode was asked for a region or type that has no reserved range."""
+
+
+@dataclass(frozen=True)
+class Request:
+    region: str
+    kind: str | None = None  # None: mobile or fixed line, whichever the region has
+    safe: bool = False
+
+
+def _kind_matches(rng_: FictionalRange, kind: str | None) -> bool:
+    if kind is None or rng_.kind == kind:
+        return True
+    # NANP numbers do not tell fixed lines from mobiles: 555-01XX stands for both.
+    return rng_.region in NANP_REGIONS and kind in DEFAULT_KINDS and rng_.kind == "fixed_line"
+
+
+def fictional_ranges(region: str, kind: str | None) -> list[FictionalRange]:
+    found = [r for r in ranges_for(region) if _kind_matches(r, kind)]
+    if not found:
+        what = f"{kind.replace('_', ' ')} " if kind else ""
+        known = ", ".join(fiction_regions())
+        raise NoFictionalRange(
+            f"no {what}range reserved for fiction is known for {region}; fiction mode will not "
+            f"return a number that may belong to someone (regions with ranges: {known})"
+        )
+    return found
+
+
+class NumberGenerator:
+    def __init__(self, seed: int | None = None, *, rng: random.Random | None = None) -> None:
+        """``rng`` lends an existing source of randomness (Faker's) to single draws."""
+        self.random = rng or random.Random(seed)
+        self.numpy = np.random.default_rng(seed)
+
+    # -- one at a time -------------------------------------------------------------------------
+
+    def _tables(self, request: Request) -> list[NumberTable]:
+        if request.kind is not None:
+            return [table_for(request.region, request.kind)]
+        kinds = [k for k in DEFAULT_KINDS if k in kinds_for(request.region)]
+        tables = []
+        for kind in kinds:
+            try:
+                tables.append(table_for(request.region, kind))
+            except NoSuchNumbers:
+                continue
+        if not tables:
+            raise NoSuchNumbers(f"{request.region} has no mobile or fixed-line numbers")
+        return tables
+
+    def e164(self, request: Request) -> str:
+        """One number in E.164."""
+        if request.safe:
+            ranges = fictional_ranges(request.region, request.kind)
+            chosen = self.random.choices(ranges, weights=[r.size for r in ranges])[0]
+            cc = phonenumbers.country_code_for_region(request.region)
+            return f"+{cc}{chosen.draw(self.random)}"
+        tables = self._tables(request)
+        table = tables[self.random.randrange(len(tables))]
+        return f"+{table.country_code}{table.draw_nsn(self.random)}"
+
+    def numbers(self, request: Request, count: int) -> Iterator[str]:
+        for _ in range(count):
+            yield self.e164(request)
+
+    # -- in bulk -------------------------------------------------------------------------------
+
+    def bulk(self, request: Request, count: int, batch: int = BATCH) -> Iterator[np.ndarray]:
+        """E.164 numbers in batches, each an array of ``bytes`` (dtype ``S``)."""
+        if request.safe:
+            yield from self._bulk_fiction(request, count, batch)
+            return
+        tables = self._tables(request)
+        left = count
+        while left > 0:
+            n = min(batch, left)
+            left -= n
+            share = self.numpy.multinomial(n, [1 / len(tables)] * len(tables))
+            parts = [self._bulk_table(t, int(k)) for t, k in zip(tables, share, strict=True) if k]
+            out = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            if len(parts) > 1:
+                self.numpy.shuffle(out)
+            yield out
+
+    def _bulk_table(self, table: NumberTable, n: int) -> np.ndarray:
+        prefix = f"+{table.country_code}".encode()
+        per_length = self.numpy.multinomial(n, [1 / len(table.lengths)] * len(table.lengths))
+        width = len(prefix) + max(t.length for t in table.lengths)
+        parts = []
+        for length_table, k in zip(table.lengths, per_length, strict=True):
+            if not k:
+                continue
+            digits = self._verified(table, length_table, int(k))
+            rows = np.zeros((int(k), width), dtype=np.uint8)
+            rows[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
+            rows[:, len(prefix) : len(prefix) + length_table.length] = digits
+            parts.append(rows.view(f"S{width}").ravel())
+        out = np.concatenate(parts)
+        self.numpy.shuffle(out)
+        return out
+
+    def _verified(self, table: NumberTable, length_table: object, n: int) -> np.ndarray:
+        from ringfence.services.numbers.tables import LengthTable
+
+        assert isinstance(length_table, LengthTable)
+        digits = length_table.draw_many(self.numpy, n)
+        if not table.checked:
+            return digits
+        # A table not trusted by construction: keep only what phonenumbers accepts, draw again.
+        kept: list[np.ndarray] = []
+        have = 0
+        for _ in range(10_000):
+            ok = np.array([table.accepts(row.tobytes().decode()) for row in digits], dtype=bool)
+            kept.append(digits[ok])
+            have += int(ok.sum())
+            if have >= n:
+                return np.concatenate(kept)[:n]
+            digits = length_table.draw_many(self.numpy, max(n - have, 16))
+        raise NoSuchNumbers(f"{table.region} {table.kind}: no valid number found")
+
+    def _bulk_fiction(self, request: Request, count: int, batch: int) -> Iterator[np.ndarray]:
+        ranges = fictional_ranges(request.region, request.kind)
+        cc = phonenumbers.country_code_for_region(request.region)
+        sizes = np.array([r.size for r in ranges], dtype=np.float64)
+        cumulative = np.cumsum(sizes) / sizes.sum()
+        firsts = np.array([int(r.first) for r in ranges], dtype=np.int64)
+        widths = [len(r.first) for r in ranges]
+        left = count
+        while left > 0:
+            n = min(batch, left)
+            left -= n
+            picks = np.minimum(
+                np.searchsorted(cumulative, self.numpy.random(n), side="right"), len(ranges) - 1
+            )
+            offsets = (self.numpy.random(n) * sizes[picks]).astype(np.int64)
+            values = firsts[picks] + offsets
+            yield np.array(
+                [
+                    f"+{cc}{v:0{widths[p]}d}".encode()
+                    for v, p in zip(values.tolist(), picks.tolist(), strict=True)
+                ],
+                dtype="S",
+            )

@@ -1,0 +1,114 @@
+"""What the page, the API and the CLI ask of the numbers service, with their input checked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import geocoder
+
+from ringfence.errors import InvalidInput
+from ringfence.services.numbers.describe import NumberInfo, describe, describe_e164
+from ringfence.services.numbers.generator import NumberGenerator, Request
+from ringfence.services.numbers.kinds import KINDS
+
+__all__ = ["KINDS", "InvalidInput"]
+from ringfence.services.numbers.tables import NoSuchNumbers, kinds_for
+
+MAX_API_COUNT = 1_000
+MAX_DOWNLOAD_COUNT = 100_000
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    country_code: int
+    kinds: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def regions() -> tuple[Region, ...]:
+    out = []
+    for code in sorted(phonenumbers.SUPPORTED_REGIONS):
+        example = phonenumbers.example_number(code)
+        name = geocoder.country_name_for_number(example, "en") if example else ""
+        out.append(
+            Region(
+                code,
+                name or code,
+                phonenumbers.country_code_for_region(code),
+                tuple(kinds_for(code)),
+            )
+        )
+    return tuple(sorted(out, key=lambda r: r.name))
+
+
+def parse_request(region: str, kind: str | None, safe: bool) -> Request:
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(
+            f"unknown region {region!r}; accepted: ISO 3166 codes libphonenumber knows, such as "
+            + ", ".join(sorted(phonenumbers.SUPPORTED_REGIONS))
+        )
+    if kind in ("", "any"):
+        kind = None
+    if kind is not None:
+        if kind not in KINDS:
+            raise InvalidInput(f"unknown type {kind!r}; accepted: any, {', '.join(KINDS)}")
+        available = kinds_for(code)
+        if kind not in available:
+            raise InvalidInput(
+                f"{code} has no {kind} numbers; accepted for {code}: any, {', '.join(available)}"
+            )
+    return Request(code, kind, safe)
+
+
+def check_count(count: int, cap: int) -> int:
+    if not 1 <= count <= cap:
+        raise InvalidInput(f"count must be between 1 and {cap}")
+    return count
+
+
+def generate(request: Request, count: int, seed: int | None) -> list[NumberInfo]:
+    """Numbers with every format; raises InvalidInput where the region has none to give."""
+    generator = NumberGenerator(seed)
+    try:
+        return [describe_e164(e164) for e164 in generator.numbers(request, count)]
+    except NoSuchNumbers as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def bulk_e164(request: Request, count: int, seed: int | None) -> Iterator[list[str]]:
+    """E.164 numbers in batches, for streaming downloads of any size."""
+    generator = NumberGenerator(seed)
+    try:
+        batches = generator.bulk(request, count)
+        first = next(batches, None)
+    except NoSuchNumbers as exc:
+        raise InvalidInput(str(exc)) from None
+    if first is None:
+        return iter(())
+
+    def all_batches() -> Iterator[list[str]]:
+        yield [b.decode() for b in first.tolist()]
+        for batch in batches:
+            yield [b.decode() for b in batch.tolist()]
+
+    return all_batches()
+
+
+def check(number: str, region: str | None = None) -> NumberInfo:
+    """Parse a number someone typed and say what it is."""
+    default = region.strip().upper() if region else None
+    if default is not None and default not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"unknown region {region!r}")
+    if len(number) > 64:
+        raise InvalidInput("a phone number is at most 64 characters")
+    try:
+        parsed = phonenumbers.parse(number, default)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"not a phone number: {exc._msg}") from None
+    return describe(parsed)

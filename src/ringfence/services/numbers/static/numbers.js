@@ -1,0 +1,96 @@
+"use strict";
+// The numbers page: generate through the JSON API, copy, download, check.
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const form = $("generate");
+
+  function params() {
+    const p = new URLSearchParams({
+      region: $("region").value,
+      type: $("type").value,
+      count: $("count").value || "10",
+      safe: $("safe").checked ? "true" : "false",
+    });
+    if ($("seed").value !== "") p.set("seed", $("seed").value);
+    return p;
+  }
+
+  function syncTypes() {
+    const allowed = ($("region").selectedOptions[0].dataset.types || "").split(",");
+    for (const opt of $("type").options) {
+      opt.disabled = opt.value !== "any" && !allowed.includes(opt.value);
+    }
+    if ($("type").selectedOptions[0].disabled) $("type").value = "any";
+    syncDownload();
+  }
+
+  function syncDownload() {
+    const p = params();
+    p.set("format", "csv");
+    $("download").href = "/api/numbers/download?" + p.toString();
+  }
+
+  async function errorText(resp) {
+    try {
+      const body = await resp.json();
+      return body.error ? body.error.message : resp.statusText;
+    } catch (e) {
+      return resp.statusText;
+    }
+  }
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("error").textContent = "";
+    const resp = await fetch("/api/numbers?" + params().toString());
+    const tbody = $("results").querySelector("tbody");
+    tbody.replaceChildren();
+    if (!resp.ok) {
+      $("error").textContent = await errorText(resp);
+      $("results").hidden = true;
+      return;
+    }
+    const data = await resp.json();
+    for (const n of data.numbers) {
+      const tr = document.createElement("tr");
+      for (const v of [n.e164, n.national, n.type, n.valid ? "yes" : "no", n.fictional ? "yes" : "no"]) {
+        const td = document.createElement("td");
+        td.textContent = v;
+        tr.appendChild(td);
+      }
+      tr.firstChild.className = "number";
+      const copy = document.createElement("button");
+      copy.type = "button";
+      copy.textContent = "Copy";
+      copy.addEventListener("click", async () => {
+        try {
+          await navigator.clipboard.writeText(n.e164);
+          copy.textContent = "Copied";
+        } catch (e) {
+          copy.textContent = "Select it";
+        }
+      });
+      const td = document.createElement("td");
+      td.appendChild(copy);
+      tr.appendChild(td);
+      tbody.appendChild(tr);
+    }
+    $("results").hidden = false;
+  });
+
+  $("check").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const resp = await fetch("/api/numbers/check", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ number: $("check-number").value, region: $("region").value }),
+    });
+    $("check-result").textContent = resp.ok
+      ? JSON.stringify(await resp.json(), null, 2)
+      : "Error: " + (await errorText(resp));
+  });
+
+  for (const id of ["region"]) $(id).addEventListener("change", syncTypes);
+  for (const id of ["type", "safe", "count", "seed"]) $(id).addEventListener("change", syncDownload);
+  syncTypes();
+})();

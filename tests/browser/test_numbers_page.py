@@ -1,0 +1,57 @@
+"""The numbers page in Chromium: generate in fiction mode, copy, download, check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import chromium
+from tests.support.server import running_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
+
+
+def test_numbers_page(tmp_path: Path) -> None:
+    with running_server(tmp_path / "data") as base, chromium() as browser:
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        page.goto(base + "/")
+        page.click("a[data-service=numbers]")
+        page.wait_for_url("**/numbers")
+        assert page.locator("#safe").is_checked()
+
+        page.select_option("#region", "GB")
+        page.select_option("#type", "mobile")
+        page.fill("#count", "5")
+        page.click("#generate button[type=submit]")
+        rows = page.locator("#results tbody tr")
+        rows.first.wait_for()
+        assert rows.count() == 5
+        for i in range(5):
+            assert rows.nth(i).locator("td").first.inner_text().startswith("+447700900")
+            assert rows.nth(i).locator("td").nth(4).inner_text() == "yes"
+
+        # A type the region lacks is disabled; fiction mode for an uncovered country is an error.
+        page.select_option("#region", "FR")
+        page.select_option("#type", "any")
+        page.click("#generate button[type=submit]")
+        page.wait_for_function("document.getElementById('error').textContent.length > 0")
+        assert "no range reserved for fiction is known for FR" in page.inner_text("#error")
+
+        page.uncheck("#safe")
+        page.click("#generate button[type=submit]")
+        page.wait_for_function("document.getElementById('error').textContent === ''")
+        rows.first.wait_for()
+        assert rows.first.locator("td").first.inner_text().startswith("+33")
+
+        with page.expect_download() as info:
+            page.click("#download")
+        content = Path(info.value.path()).read_text()
+        assert content.startswith("e164,region,type,fictional\n+33")
+
+        page.fill("#check-number", "+44 20 7946 0123")
+        page.click("#check button")
+        page.wait_for_function("document.getElementById('check-result').textContent.length > 0")
+        assert '"fictional": true' in page.inner_text("#check-result")
+        context.close()

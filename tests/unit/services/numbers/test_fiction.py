@@ -1,0 +1,122 @@
+"""Fiction mode draws only from the ranges regulators publish, checked here bound by bound."""
+
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+
+from ringfence.services.numbers.describe import describe_e164
+from ringfence.services.numbers.fiction import NANP_REGIONS, ranges_for
+from ringfence.services.numbers.generator import NoFictionalRange, NumberGenerator, Request
+
+# The published bounds, as dialled nationally (trunk prefix included), one line per range.
+PUBLISHED = {
+    "GB": [
+        ("0113 496 0000", "0113 496 0999"),
+        ("0114 496 0000", "0114 496 0999"),
+        ("0115 496 0000", "0115 496 0999"),
+        ("0116 496 0000", "0116 496 0999"),
+        ("0117 496 0000", "0117 496 0999"),
+        ("0118 496 0000", "0118 496 0999"),
+        ("0121 496 0000", "0121 496 0999"),
+        ("0131 496 0000", "0131 496 0999"),
+        ("0141 496 0000", "0141 496 0999"),
+        ("0151 496 0000", "0151 496 0999"),
+        ("0161 496 0000", "0161 496 0999"),
+        ("0191 498 0000", "0191 498 0999"),
+        ("020 7946 0000", "020 7946 0999"),
+        ("029 2018 0000", "029 2018 0999"),
+        ("028 9649 6000", "028 9649 6999"),
+        ("01632 960000", "01632 960999"),
+        ("07700 900000", "07700 900999"),
+        ("0808 157 0000", "0808 157 0999"),
+        ("0909 879 0000", "0909 879 0999"),
+        ("0306 999 0000", "0306 999 0999"),
+    ],
+    "DE": [
+        ("030 23125 000", "030 23125 999"),
+        ("069 90009 000", "069 90009 999"),
+        ("040 66969 000", "040 66969 999"),
+        ("0221 4710 000", "0221 4710 999"),
+        ("089 99998 000", "089 99998 999"),
+        ("0152 28817386", "0152 28817386"),
+    ],
+    "AU": [
+        *((f"0{a} {p} 0000", f"0{a} {p} 9999") for a in "2378" for p in ("5550", "7010")),
+        *((f"0491 570 {t}", f"0491 570 {t}") for t in ("156", "157", "158", "159", "110")),
+        ("1800 160 401", "1800 160 401"),
+        ("1800 975 707", "1800 975 707"),
+        ("1900 654 321", "1900 654 321"),
+    ],
+    "SE": [("070-174 06 05", "070-174 06 99")],
+    "IE": [("020 910 0000", "020 919 9999")],
+}
+
+
+def _nsn(national: str, region: str) -> str:
+    return phonenumbers.national_significant_number(phonenumbers.parse(national, region))
+
+
+@pytest.mark.parametrize("region", sorted(PUBLISHED))
+def test_ranges_match_the_published_bounds(region: str) -> None:
+    expected = {(_nsn(a, region), _nsn(b, region)) for a, b in PUBLISHED[region]}
+    assert {(r.first, r.last) for r in ranges_for(region)} == expected
+    assert all(r.source for r in ranges_for(region))
+
+
+@pytest.mark.parametrize("region", ["US", "CA", "JM", "PR"])
+def test_nanp_555_01xx_in_each_area_code_and_800_555_0199(region: str) -> None:
+    ranges = ranges_for(region)
+    geographic = [r for r in ranges if r.kind == "fixed_line"]
+    assert geographic
+    for r in geographic:
+        assert r.first[3:] == "5550100" and r.last[3:] == "5550199"
+        assert r.first[:3] == r.last[:3]
+    assert [(r.first, r.last) for r in ranges if r.kind == "toll_free"] == [
+        ("8005550199", "8005550199")
+    ]
+    if region == "JM":
+        assert {r.first[:3] for r in geographic} <= {"658", "876"}
+
+
+def test_every_nanp_region_has_ranges() -> None:
+    for region in NANP_REGIONS:
+        assert ranges_for(region), region
+
+
+@pytest.mark.parametrize("region", ["US", "GB", "DE", "AU", "SE", "IE", "CA"])
+def test_fiction_numbers_are_inside_a_reserved_range(region: str) -> None:
+    generator = NumberGenerator(11)
+    ranges = ranges_for(region)
+    for e164 in generator.numbers(Request(region, None, safe=True), 200):
+        nsn = phonenumbers.national_significant_number(phonenumbers.parse(e164, None))
+        assert any(r.contains(nsn) for r in ranges), e164
+        info = describe_e164(e164)
+        assert info.fictional and info.fiction_source
+    for batch in generator.bulk(Request(region, None, safe=True), 500):
+        for e164 in batch.tolist():
+            nsn = phonenumbers.national_significant_number(phonenumbers.parse(e164.decode(), None))
+            assert any(r.contains(nsn) for r in ranges), e164
+
+
+def test_type_filter_in_fiction_mode() -> None:
+    gen = NumberGenerator(1)
+    for e164 in gen.numbers(Request("GB", "mobile", safe=True), 50):
+        assert e164.startswith("+447700900")
+    assert set(gen.numbers(Request("US", "toll_free", safe=True), 5)) == {"+18005550199"}
+
+
+def test_both_flags_are_reported_honestly() -> None:
+    """Some reserved numbers are valid to libphonenumber, some are not; both are fictional."""
+    nanp = describe_e164("+12015550123")
+    assert nanp.fictional and nanp.valid
+    uk_mobile = describe_e164("+447700900123")
+    assert uk_mobile.fictional and not uk_mobile.valid
+    real_looking = describe_e164("+447911123456")
+    assert real_looking.valid and not real_looking.fictional
+
+
+@pytest.mark.parametrize(("region", "kind"), [("FR", None), ("JP", None), ("DE", "toll_free")])
+def test_no_reserved_range_is_an_error_not_a_real_number(region: str, kind: str | None) -> None:
+    with pytest.raises(NoFictionalRange, match="no .*range reserved for fiction"):
+        NumberGenerator(1).e164(Request(region, kind, safe=True))
