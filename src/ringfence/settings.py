@@ -50,6 +50,35 @@ class JobSettings(BaseModel):
     )
 
 
+class PrivacySettings(BaseModel):
+    operator_name: str = Field(
+        "the operator of this ringfence installation",
+        description="Who runs this installation (the controller), as named in the privacy policy.",
+    )
+    operator_contact: str = Field(
+        "", description="Where people send privacy questions (an email or postal address)."
+    )
+    jurisdiction: Literal["gdpr", "ccpa"] = Field(
+        "gdpr", description="Deadlines for rights requests: gdpr (30 days) or ccpa (45 days)."
+    )
+    retention: dict[str, int] = Field(
+        default_factory=dict,
+        description='Retention in days per category, overriding the inventory: {"audit_log": 400}.',
+    )
+    master_key: SecretStr | None = Field(
+        None, description="Base64 of 32 bytes; default: a key file created in the data dir."
+    )
+    sweep_batch: int = Field(5000, ge=100, le=100_000, description="Rows per sweeper batch.")
+
+    @field_validator("retention")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, days in value.items():
+            if days < 1:
+                raise ValueError(f"retention of {name} must be at least 1 day")
+        return value
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     format: Literal["json", "console"] = Field("json", description="json lines or human console.")
@@ -79,6 +108,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=lambda: WebSettings())
     jobs: JobSettings = Field(default_factory=lambda: JobSettings())
     log: LogSettings = Field(default_factory=lambda: LogSettings())
+    privacy: PrivacySettings = Field(default_factory=lambda: PrivacySettings())
 
     @field_validator("database_url")
     @classmethod

@@ -10,6 +10,7 @@ import uvicorn
 from rich.table import Table
 
 from ringfence import __version__
+from ringfence.cli import privacy as privacy_cli
 from ringfence.cli.common import console, fail, settings_or_exit
 from ringfence.errors import RingfenceError
 from ringfence.jobs import JobQueue
@@ -27,6 +28,7 @@ app = typer.Typer(
 jobs_app = typer.Typer(help="Inspect and re-run background jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(numbers_cli.app, name="numbers")
+privacy_cli.install(app)
 
 
 @app.command()

@@ -12,9 +12,11 @@ from fastapi.staticfiles import StaticFiles
 from ringfence import __version__
 from ringfence.jobs import JobQueue
 from ringfence.logging import get_logger
+from ringfence.privacy import policy
+from ringfence.privacy.core import Privacy
 from ringfence.settings import Settings
 from ringfence.store import Database, require_current
-from ringfence.web import docs, errors, health, metrics, pages
+from ringfence.web import docs, errors, gpc, health, metrics, pages, privacy_pages, privacy_requests
 from ringfence.web.services import installed_services
 
 log = get_logger(__name__)
@@ -30,6 +32,7 @@ def create_app(
     """Build the app. ``run_workers`` defaults to the setting ``jobs.in_process``."""
     settings.ensure_data_dir()
     db = Database(settings.resolved_database_url)
+    privacy = Privacy(settings, db)
     queue = queue or JobQueue(settings)
     workers = settings.jobs.in_process if run_workers is None else run_workers
 
@@ -38,6 +41,9 @@ def create_app(
         try:
             if check_schema:
                 await require_current(db)
+                async with db.session() as session:
+                    # Dates the policy: a changed inventory gets a new "last updated".
+                    await policy.current_stamp(session, privacy.inventory, privacy.clock)
             if workers:
                 queue.start()
             log.info("started", jobs=queue.backend, workers_in_process=workers)
@@ -59,17 +65,23 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.privacy = privacy
     app.state.queue = queue
     app.state.redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     app.state.templates = pages.make_templates()
 
     errors.install_error_handlers(app)
+    gpc.install_gpc(app)
     metrics.install_metrics(app, queue)
     app.include_router(health.router)
     docs.install_docs(app)
+    app.include_router(privacy_pages.router)
+    app.include_router(privacy_requests.router)
     services = installed_services()
+    app.state.service_names = {s.link.name for s in services}
     for service in services:
         app.include_router(service.router)
+        app.include_router(privacy_pages.service_policy_router(service.link.name))
     app.include_router(pages.home_router([s.link for s in services]))
     for service in services:
         static = pages.SERVICES_DIR / service.link.name / "static"

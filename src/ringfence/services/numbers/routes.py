@@ -15,6 +15,8 @@ from ringfence.services.numbers.fiction import fiction_regions
 from ringfence.services.numbers.kinds import KINDS
 
 router = APIRouter()
+# Set by the page's script, only after the visitor consents to "preferences" cookies.
+REGION_COOKIE = "rf_numbers_region"
 
 RegionQ = Annotated[str, Query(description="ISO 3166 region code, e.g. GB.", max_length=3)]
 TypeQ = Annotated[
@@ -68,6 +70,9 @@ async def page(request: Request) -> HTMLResponse:
         "numbers/index.html",
         {
             "title": "numbers",
+            "optional_cookies": True,
+            "service": "numbers",
+            "remembered_region": request.cookies.get(REGION_COOKIE, "US"),
             "regions": service.regions(),
             "kinds": list(KINDS),
             "max_count": service.MAX_API_COUNT,

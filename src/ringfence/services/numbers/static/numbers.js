@@ -90,7 +90,19 @@
       : "Error: " + (await errorText(resp));
   });
 
-  for (const id of ["region"]) $(id).addEventListener("change", syncTypes);
+  function rememberRegion() {
+    // An optional preference cookie: only with consent (never under Global Privacy Control).
+    if (window.ringfence && window.ringfence.consent("preferences")) {
+      document.cookie =
+        "rf_numbers_region=" + $("region").value + "; max-age=31536000; path=/; SameSite=Lax";
+    }
+  }
+
+  $("region").addEventListener("change", () => {
+    syncTypes();
+    rememberRegion();
+  });
+  document.addEventListener("ringfence:consent", rememberRegion);
   for (const id of ["type", "safe", "count", "seed"]) $(id).addEventListener("change", syncDownload);
   syncTypes();
 })();

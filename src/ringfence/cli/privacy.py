@@ -1,0 +1,124 @@
+"""Privacy commands: ``purge``, ``policy``, ``keys rotate``, ``rights list``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.table import Table
+
+from ringfence.cli.common import console, fail, settings_or_exit
+from ringfence.errors import RingfenceError
+from ringfence.privacy import policy as policy_doc
+from ringfence.privacy.core import Privacy
+from ringfence.store import Database
+
+T = TypeVar("T")
+keys_app = typer.Typer(help="Encryption keys at rest.", no_args_is_help=True)
+rights_app = typer.Typer(help="Rights requests and their deadlines.", no_args_is_help=True)
+
+
+def _with_privacy(work: Callable[[Privacy], Awaitable[T]]) -> T:
+    settings = settings_or_exit()
+
+    async def run() -> T:
+        db = Database(settings.resolved_database_url)
+        try:
+            return await work(Privacy(settings, db))
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except (RingfenceError, KeyError) as exc:
+        fail(exc.message if isinstance(exc, RingfenceError) else str(exc))
+
+
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what has expired, change nothing.")
+    ] = False,
+) -> None:
+    """Apply every retention rule of the data inventory now."""
+
+    async def work(privacy: Privacy) -> dict[str, int]:
+        with console.status("Sweeping expired personal data…"):
+            report = await privacy.sweeper().sweep(dry_run=dry_run)
+        return report.counts
+
+    counts = _with_privacy(work)
+    table = Table("category", "expired" if dry_run else "removed")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    console.print(table)
+    verb = "would remove" if dry_run else "removed"
+    console.print(f"{verb} {sum(counts.values())} records")
+
+
+def policy(
+    service: Annotated[str | None, typer.Option(help="Only this service's policy.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+) -> None:
+    """Print the privacy policy generated from the data inventory."""
+
+    async def work(privacy: Privacy) -> dict[str, object]:
+        async with privacy.db.session() as session:
+            stamp = await policy_doc.current_stamp(session, privacy.inventory, privacy.clock)
+        return policy_doc.document(
+            privacy.inventory, privacy.settings.privacy, stamp, service=service
+        )
+
+    doc = _with_privacy(work)
+    typer.echo(json.dumps(doc, indent=2) if as_json else policy_doc.render_text(doc))
+
+
+@keys_app.command("rotate")
+def rotate() -> None:
+    """Add a master key version and re-wrap every data key (the data is not re-encrypted)."""
+
+    async def work(privacy: Privacy) -> int:
+        async with privacy.db.session() as session:
+            count = await privacy.vault.rotate(session)
+            privacy.audit.record(
+                session, actor_kind="operator", actor_id="cli", action="keys.rotated", keys=count
+            )
+            return count
+
+    count = _with_privacy(work)
+    console.print(f"re-wrapped {count} data keys with a new master key")
+
+
+@rights_app.command("list")
+def rights_list() -> None:
+    """Open requests, with the dates by which they must be acknowledged and answered."""
+
+    async def work(privacy: Privacy) -> list[tuple[str, ...]]:
+        async with privacy.db.session() as session:
+            stamp = await policy_doc.current_stamp(session, privacy.inventory, privacy.clock)
+            rows = await privacy.rights(stamp.version).open_requests(session)
+            return [
+                (
+                    r.id,
+                    r.kind,
+                    r.status,
+                    r.acknowledge_by.date().isoformat(),
+                    r.answer_by.date().isoformat(),
+                    "yes" if r.extended else "",
+                )
+                for r in rows
+            ]
+
+    table = Table("id", "kind", "status", "acknowledge by", "answer by", "extended")
+    for row in _with_privacy(work):
+        table.add_row(*row)
+    console.print(table)
+
+
+def install(app: typer.Typer) -> None:
+    app.command()(purge)
+    app.command()(policy)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(rights_app, name="rights")

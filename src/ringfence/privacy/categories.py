@@ -1,0 +1,111 @@
+"""The platform's own categories of personal data. Each service declares its own in its package
+(``ringfence.services.<name>.privacy``) on the same inventory."""
+
+from __future__ import annotations
+
+from ringfence.privacy.inventory import (
+    Category,
+    Delete,
+    Inventory,
+    LegalBasis,
+    Retention,
+    SubjectKind,
+)
+
+PLATFORM = (
+    Category(
+        name="job_payload",
+        service="platform",
+        title="Failed background jobs",
+        store="job_failures",
+        fields=("args", "error_message"),
+        purpose="Let an operator see and re-run background work that failed.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.duration(30),
+        timestamp="failed_at",
+    ),
+    Category(
+        name="audit_log",
+        service="platform",
+        title="Audit log of actions on personal data",
+        store="audit_log",
+        fields=("actor_id", "subject_ref", "detail"),
+        purpose="Prove who did what to personal data, including how rights requests were "
+        "answered and what the retention sweeper removed.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(730),
+        timestamp="at",
+        subject=SubjectKind.ANON,
+        subject_field="subject_ref",
+        legal_hold="kept to show the request was carried out (GDPR art. 5(2) accountability)",
+    ),
+    Category(
+        name="consent_record",
+        service="platform",
+        title="Your consent choices",
+        store="consent_records",
+        fields=("subject_ref", "purpose", "granted", "method", "at"),
+        purpose="Remember and prove what you agreed to or declined, including Global Privacy "
+        "Control signals.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(395),
+        timestamp="at",
+        subject=SubjectKind.ANON,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name="rights_request",
+        service="platform",
+        title="Your privacy requests and their receipts",
+        store="rights_requests",
+        fields=("kind", "subject_ref", "received_at", "payload", "receipt"),
+        purpose="Answer access, export, rectification, erasure, restriction and objection "
+        "requests within the legal deadlines, and prove that we did.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(1095),
+        timestamp="received_at",
+        subject=SubjectKind.ANON,
+        subject_field="subject_ref",
+        legal_hold="kept to prove the request was answered (GDPR art. 12 and 5(2))",
+    ),
+    Category(
+        name="data_key",
+        service="platform",
+        title="Encryption keys for your data",
+        store="data_keys",
+        fields=("subject_ref", "wrapped_key"),
+        purpose="Encrypt your recordings, transcripts and files at rest; destroying the key "
+        "makes every copy unreadable, backups included.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.while_("as long as the data it protects; destroyed on erasure"),
+        at_expiry=Delete(),
+        subject=SubjectKind.ANON,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name="processing_restriction",
+        service="platform",
+        title="Your restrictions of and objections to processing",
+        store="processing_restrictions",
+        fields=("subject_ref", "kind", "since"),
+        purpose="Honour your request to restrict or object to processing.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.while_("until you lift it"),
+        subject=SubjectKind.ANON,
+        subject_field="subject_ref",
+    ),
+)
+
+
+def build_inventory() -> Inventory:
+    """The platform's categories and every installed service's."""
+    import importlib
+
+    from ringfence.privacy.registry import SERVICE_PRIVACY_MODULES
+
+    inventory = Inventory(PLATFORM)
+    for module_name in SERVICE_PRIVACY_MODULES:
+        module = importlib.import_module(module_name)
+        for category in module.CATEGORIES:
+            inventory.declare(category)
+    return inventory

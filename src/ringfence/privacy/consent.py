@@ -1,0 +1,86 @@
+"""Consent records: who (an anonymous id) agreed to or declined what, when, how, under which
+policy version. The current choice is the newest record per purpose; withdrawing is one record."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringfence.clock import Clock
+from ringfence.errors import InvalidInput
+from ringfence.privacy.models import ConsentRecord
+
+# Purposes a visitor can consent to. Strictly necessary cookies (the anonymous id, the consent
+# choice itself, abuse limits) need no consent and are not listed.
+PURPOSES = {
+    "preferences": "Remember your choices on this device (for example your country).",
+    "sale_sharing": "Sell or share personal data with third parties (ringfence never does; "
+    "recorded so a Global Privacy Control opt-out is on file).",
+}
+METHODS = ("banner", "manage", "gpc", "rights_request", "api")
+
+
+class Consents:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def record(
+        self,
+        session: AsyncSession,
+        subject_ref: str,
+        choices: dict[str, bool],
+        *,
+        method: str,
+        service: str,
+        policy_version: str,
+    ) -> list[ConsentRecord]:
+        unknown = set(choices) - set(PURPOSES)
+        if unknown:
+            raise InvalidInput(
+                f"unknown consent purpose {sorted(unknown)[0]!r}; accepted: {', '.join(PURPOSES)}"
+            )
+        if method not in METHODS:
+            raise InvalidInput(f"unknown consent method {method!r}")
+        now = self.clock.now()
+        records = [
+            ConsentRecord(
+                subject_ref=subject_ref,
+                purpose=purpose,
+                granted=granted,
+                method=method,
+                service=service,
+                policy_version=policy_version,
+                at=now,
+            )
+            for purpose, granted in sorted(choices.items())
+        ]
+        session.add_all(records)
+        return records
+
+    async def current(self, session: AsyncSession, subject_ref: str) -> dict[str, ConsentRecord]:
+        rows = await session.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.subject_ref == subject_ref)
+            .order_by(ConsentRecord.at, ConsentRecord.id)
+        )
+        latest: dict[str, ConsentRecord] = {}
+        for row in rows:
+            previous = latest.get(row.purpose)
+            if previous is None or row.at >= previous.at:
+                latest[row.purpose] = row
+        return latest
+
+    async def withdraw_all(
+        self, session: AsyncSession, subject_ref: str, *, method: str, policy_version: str
+    ) -> list[str]:
+        granted = [p for p, r in (await self.current(session, subject_ref)).items() if r.granted]
+        if granted:
+            await self.record(
+                session,
+                subject_ref,
+                dict.fromkeys(granted, False),
+                method=method,
+                service="platform",
+                policy_version=policy_version,
+            )
+        return granted

@@ -1,0 +1,61 @@
+"""One object that wires the privacy core from settings, for the web app, jobs and the CLI."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from ringfence.clock import Clock, SystemClock
+from ringfence.privacy.audit import Audit
+from ringfence.privacy.categories import build_inventory
+from ringfence.privacy.consent import Consents
+from ringfence.privacy.crypto import MasterKeys, Vault
+from ringfence.privacy.inventory import Inventory
+from ringfence.privacy.receipts import ReceiptSigner
+from ringfence.privacy.retention import Sweeper
+from ringfence.privacy.rights import Rights
+from ringfence.settings import Settings
+from ringfence.store.database import Database
+
+
+class Privacy:
+    def __init__(self, settings: Settings, db: Database, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.audit = Audit(self.clock)
+        self.consents = Consents(self.clock)
+
+    @cached_property
+    def inventory(self) -> Inventory:
+        return build_inventory().with_retention(self.settings.privacy.retention)
+
+    @cached_property
+    def vault(self) -> Vault:
+        key_file = self.settings.ensure_data_dir() / "master.key"
+        configured = self.settings.privacy.master_key
+        master = MasterKeys.load(key_file, configured.get_secret_value() if configured else None)
+        return Vault(master, self.clock, None if configured else key_file)
+
+    @cached_property
+    def signer(self) -> ReceiptSigner:
+        return ReceiptSigner.from_file(self.settings.ensure_data_dir() / "receipt_signing.pem")
+
+    def sweeper(self) -> Sweeper:
+        return Sweeper(
+            self.db,
+            self.inventory,
+            self.clock,
+            data_dir=self.settings.ensure_data_dir(),
+            batch=self.settings.privacy.sweep_batch,
+        )
+
+    def rights(self, policy_version: str) -> Rights:
+        return Rights(
+            self.inventory,
+            self.vault,
+            self.signer,
+            self.clock,
+            data_dir=self.settings.ensure_data_dir(),
+            jurisdiction=self.settings.privacy.jurisdiction,
+            policy_version=policy_version,
+        )

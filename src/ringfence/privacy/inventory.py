@@ -1,0 +1,239 @@
+"""The data inventory: every category of personal data ringfence keeps, declared once.
+
+Each ``Category`` says what is kept, where, why, on which legal basis, for how long, what happens
+at expiry, whether it is encrypted, who else receives it and how its subject is found. From this
+one declaration the platform derives the retention sweeper, the rights requests (export, erase),
+the privacy-policy pages and ``/privacy.json``. Columns of the store point back here through
+``mapped_column(info=personal("<category>"))``, and a test fails on any column that declares
+nothing, or on a category that no table or file store backs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+PERSONAL_DATA = "personal_data"
+
+
+def personal(category: str) -> dict[str, Any]:
+    """Column ``info`` for a column holding personal data of ``category``."""
+    return {PERSONAL_DATA: category}
+
+
+NOT_PERSONAL: dict[str, Any] = {PERSONAL_DATA: None}
+
+
+class LegalBasis(enum.Enum):
+    """GDPR art. 6(1)."""
+
+    CONSENT = "a"
+    CONTRACT = "b"
+    LEGAL_OBLIGATION = "c"
+    LEGITIMATE_INTERESTS = "f"
+
+    @property
+    def article(self) -> str:
+        return f"GDPR art. 6(1)({self.value})"
+
+    @property
+    def plain(self) -> str:
+        return {
+            "a": "your consent",
+            "b": "our contract with you",
+            "c": "a legal obligation",
+            "f": "our legitimate interests",
+        }[self.value]
+
+
+class SubjectKind(enum.Enum):
+    """How a data subject is identified in a category's records."""
+
+    ACCOUNT = "account"  # an account id
+    PHONE = "phone"  # an HMAC of the E.164 number, never the number itself
+    ANON = "anon"  # the random anonymous id of a browser cookie
+    IP = "ip"
+    NONE = "none"  # not linkable to a subject (aggregates, system records)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long records are kept: ``days`` after ``since``; or a special rule."""
+
+    days: int | None = None
+    rule: str = "duration"  # duration | session | subscription_plus | while | never_stored
+    condition: str = ""  # for "while": as long as what
+
+    @classmethod
+    def duration(cls, days: int) -> Retention:
+        return cls(days=days)
+
+    @classmethod
+    def session(cls) -> Retention:
+        return cls(rule="session")
+
+    @classmethod
+    def subscription_plus(cls, days: int) -> Retention:
+        return cls(days=days, rule="subscription_plus")
+
+    @classmethod
+    def never_stored(cls) -> Retention:
+        return cls(rule="never_stored")
+
+    @classmethod
+    def while_(cls, condition: str) -> Retention:
+        """Kept as long as something else is (a data key, as long as the data it protects)."""
+        return cls(rule="while", condition=condition)
+
+    @property
+    def plain(self) -> str:
+        if self.rule == "never_stored":
+            return "never stored: relayed and dropped"
+        if self.rule == "session":
+            return "until the session ends"
+        if self.rule == "while":
+            return self.condition
+        span = _plain_days(self.days or 0)
+        if self.rule == "subscription_plus":
+            return f"for the subscription plus {span}"
+        return span
+
+
+def _plain_days(days: int) -> str:
+    if days % 365 == 0 and days >= 365:
+        years = days // 365
+        return f"{years} year{'s' if years > 1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+class Expiry:
+    """What the sweeper does to an expired record: a small named strategy."""
+
+    name = "expiry"
+
+
+@dataclass(frozen=True)
+class Delete(Expiry):
+    name = "delete"
+
+
+@dataclass(frozen=True)
+class Anonymise(Expiry):
+    """Clear the given fields (set them to NULL), keep the rest (e.g. for statistics)."""
+
+    fields: tuple[str, ...] = ()
+    name = "anonymise"
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    service: str  # "platform" or a service's name
+    title: str  # plain language: "Failed background jobs"
+    store: str  # a table name, or "file:<folder under the data dir>", or "" when never stored
+    fields: tuple[str, ...]
+    purpose: str
+    legal_basis: LegalBasis
+    retention: Retention
+    timestamp: str = ""  # the column (or file mtime for file stores) retention counts from
+    at_expiry: Expiry = field(default_factory=Delete)
+    encrypted: bool = False
+    processors: tuple[str, ...] = ()
+    subject: SubjectKind = SubjectKind.NONE
+    subject_field: str = ""  # the column holding the subject's id
+    legal_hold: str = ""  # why erasure must keep it (said so in the answer), if it must
+    rectifiable: tuple[str, ...] = ()  # fields a subject may correct by a rights request
+
+    @property
+    def stored(self) -> bool:
+        return self.retention.rule != "never_stored"
+
+    @property
+    def is_file_store(self) -> bool:
+        return self.store.startswith("file:")
+
+    @property
+    def table(self) -> str | None:
+        return None if (self.is_file_store or not self.store) else self.store
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "service": self.service,
+            "title": self.title,
+            "store": self.store,
+            "fields": list(self.fields),
+            "purpose": self.purpose,
+            "legal_basis": self.legal_basis.article,
+            "retention": self.retention.plain,
+            "retention_days": self.retention.days,
+            "at_expiry": self.at_expiry.name,
+            "anonymised_fields": list(getattr(self.at_expiry, "fields", ())),
+            "encrypted_at_rest": self.encrypted,
+            "processors": list(self.processors),
+            "subject_identified_by": self.subject.value,
+            "legal_hold": self.legal_hold or None,
+        }
+
+
+class Inventory:
+    """The declared categories; retention can be overridden per category by settings."""
+
+    def __init__(self, categories: Iterable[Category] = ()) -> None:
+        self._by_name: dict[str, Category] = {}
+        for category in categories:
+            self.declare(category)
+
+    def declare(self, category: Category) -> Category:
+        if category.name in self._by_name and self._by_name[category.name] != category:
+            raise ValueError(f"category {category.name!r} declared twice")
+        self._by_name[category.name] = category
+        return category
+
+    def __iter__(self) -> Iterator[Category]:
+        return iter(self._by_name.values())
+
+    def __getitem__(self, name: str) -> Category:
+        return self._by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def for_service(self, service: str) -> list[Category]:
+        return [c for c in self if c.service == service]
+
+    def with_retention(self, overrides: dict[str, int]) -> Inventory:
+        """A copy with durations from settings (``RINGFENCE_PRIVACY__RETENTION``)."""
+        unknown = set(overrides) - set(self._by_name)
+        if unknown:
+            raise KeyError(f"retention set for unknown categories: {', '.join(sorted(unknown))}")
+        out = Inventory()
+        for c in self:
+            days = overrides.get(c.name)
+            if days is None or c.retention.days is None:
+                out.declare(c)
+            else:
+                retention = Retention(days=days, rule=c.retention.rule)
+                out.declare(_replace(c, retention=retention))
+        return out
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything a policy reader would see changes."""
+        blob = json.dumps([c.to_dict() for c in self], sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def expires_before(self, category: Category, now: dt.datetime) -> dt.datetime | None:
+        if category.retention.rule != "duration" or category.retention.days is None:
+            return None
+        return now - dt.timedelta(days=category.retention.days)
+
+
+def _replace(category: Category, **changes: Any) -> Category:
+    from dataclasses import replace
+
+    return replace(category, **changes)

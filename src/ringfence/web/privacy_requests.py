@@ -1,0 +1,194 @@
+"""Consent choices and rights requests from the browser.
+
+The anonymous id cookie (``rf_anon``) is strictly necessary: it is set only when a visitor makes a
+choice or a request, and it is their proof of identity for requests about anonymous data. Receipts
+are fetched with tokens kept in the visitor's own ``rf_receipts`` cookie.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.templating import Jinja2Templates
+
+from ringfence.errors import Forbidden, InvalidInput, NotFound
+from ringfence.privacy import policy
+from ringfence.privacy.consent import PURPOSES
+from ringfence.privacy.core import Privacy
+from ringfence.privacy.receipts import verify_receipt
+from ringfence.privacy.rights import KINDS
+from ringfence.privacy.subjects import ANON_COOKIE, anon_ref, new_anon_id
+
+router = APIRouter(tags=["privacy"])
+CONSENT_COOKIE = "rf_consent"
+RECEIPTS_COOKIE = "rf_receipts"
+YEAR = 365 * 24 * 3600
+MAX_RECEIPTS = 20
+
+
+def _same_origin(request: Request) -> None:
+    """Cookies are SameSite=Lax; a cross-site Origin on a state change is refused as well."""
+    origin = request.headers.get("origin")
+    if origin and origin.split("://", 1)[-1] != request.headers.get("host"):
+        raise Forbidden("cross-site request refused")
+
+
+def _anon_id(request: Request) -> tuple[str, bool]:
+    existing = request.cookies.get(ANON_COOKIE, "")
+    try:
+        anon_ref(existing)
+        return existing, False
+    except InvalidInput:
+        return new_anon_id(), True
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=YEAR,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+class ConsentIn(BaseModel):
+    choices: dict[str, bool] = Field(
+        description="purpose -> granted; purposes: " + ", ".join(PURPOSES)
+    )
+    method: str = Field("banner", description="banner or manage")
+    service: str = Field("platform", max_length=32)
+
+
+@router.post("/privacy/consent")
+async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
+    """Record a consent choice; Global Privacy Control (``Sec-GPC: 1``) overrides any grant of
+    sale/sharing or optional cookies and is recorded as such."""
+    _same_origin(request)
+    privacy: Privacy = request.app.state.privacy
+    anon_id, _ = _anon_id(request)
+    choices = dict(body.choices)
+    method = body.method if body.method in ("banner", "manage") else "banner"
+    gpc = request.headers.get("sec-gpc") == "1"
+    async with privacy.db.session() as session:
+        stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
+        if gpc:
+            await privacy.consents.record(
+                session,
+                anon_ref(anon_id),
+                dict.fromkeys(PURPOSES, False),
+                method="gpc",
+                service=body.service,
+                policy_version=stamp.version,
+            )
+            choices = dict.fromkeys(choices, False)
+        await privacy.consents.record(
+            session,
+            anon_ref(anon_id),
+            choices,
+            method=method,
+            service=body.service,
+            policy_version=stamp.version,
+        )
+    state = {p: choices.get(p, False) for p in PURPOSES}
+    response = JSONResponse({"consent": state, "gpc": gpc, "policy_version": stamp.version})
+    set_cookie(response, request, ANON_COOKIE, anon_id)
+    # Readable by the page's script (not HttpOnly) so it knows whether it may set its cookies.
+    response.set_cookie(
+        CONSENT_COOKIE,
+        ",".join(f"{p}={int(v)}" for p, v in sorted(state.items())),
+        max_age=YEAR,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/privacy/requests", response_class=HTMLResponse, include_in_schema=False)
+async def requests_page(request: Request) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    mine = [item.split(":", 1)[0] for item in _receipt_tokens(request)]
+    return templates.TemplateResponse(
+        request,
+        "privacy/requests.html",
+        {"title": "Your privacy requests", "kinds": KINDS, "mine": mine},
+    )
+
+
+def _receipt_tokens(request: Request) -> list[str]:
+    raw = request.cookies.get(RECEIPTS_COOKIE, "")
+    return [item for item in raw.split(".") if ":" in item][-MAX_RECEIPTS:]
+
+
+class RequestIn(BaseModel):
+    kind: str = Field(description="One of: " + ", ".join(KINDS))
+    payload: dict[str, Any] = Field(
+        default_factory=dict, description="For rectify: category, field, value."
+    )
+
+
+@router.post("/privacy/requests")
+async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
+    """Make a rights request about this browser's anonymous data, verified by its cookie, and get
+    the answer and a signed receipt."""
+    _same_origin(request)
+    privacy: Privacy = request.app.state.privacy
+    anon_id, new = _anon_id(request)
+    ref = anon_ref(anon_id)
+    async with privacy.db.session() as session:
+        stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
+        rights = privacy.rights(stamp.version)
+        submitted = await rights.submit(
+            session, body.kind, ref, verified_via="anonymous_cookie", payload=body.payload
+        )
+        answer = await rights.fulfil(session, submitted.request.id)
+        deadlines = {
+            "acknowledge_by": submitted.request.acknowledge_by.isoformat(),
+            "answer_by": submitted.request.answer_by.isoformat(),
+        }
+    response = JSONResponse(
+        {"request": submitted.request.id, "kind": body.kind, **deadlines, **answer}
+    )
+    tokens = [*_receipt_tokens(request), f"{submitted.request.id}:{submitted.token}"]
+    set_cookie(response, request, RECEIPTS_COOKIE, ".".join(tokens[-MAX_RECEIPTS:]))
+    if body.kind == "erase":
+        # Nothing of this browser is left to prove: its anonymous id goes too.
+        response.delete_cookie(ANON_COOKIE)
+        response.delete_cookie(CONSENT_COOKIE)
+    elif new:
+        set_cookie(response, request, ANON_COOKIE, anon_id)
+    return response
+
+
+@router.get("/privacy/requests/{request_id}/receipt")
+async def get_receipt(request: Request, request_id: str) -> JSONResponse:
+    """The signed receipt of one of this browser's requests."""
+    privacy: Privacy = request.app.state.privacy
+    tokens = dict(item.split(":", 1) for item in _receipt_tokens(request))
+    token = tokens.get(request_id)
+    if token is None:
+        raise NotFound("no such request in this browser")
+    async with privacy.db.session() as session:
+        stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
+        document = await privacy.rights(stamp.version).receipt(session, request_id, token)
+    return JSONResponse(content=json.loads(document))
+
+
+@router.get("/privacy/receipt-key", response_class=Response)
+async def receipt_key(request: Request) -> Response:
+    """The Ed25519 public key that verifies rights-request receipts (PEM)."""
+    privacy: Privacy = request.app.state.privacy
+    return Response(privacy.signer.public_pem, media_type="application/x-pem-file")
+
+
+@router.post("/privacy/receipts/verify")
+async def verify(request: Request, document: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """Whether a receipt was signed by this installation and is unaltered."""
+    privacy: Privacy = request.app.state.privacy
+    body = verify_receipt(json.dumps(document), privacy.signer.key.public_key())
+    return {"valid": body is not None, "receipt": body}
