@@ -63,12 +63,8 @@ class Consents:
             .where(ConsentRecord.subject_ref == subject_ref)
             .order_by(ConsentRecord.at, ConsentRecord.id)
         )
-        latest: dict[str, ConsentRecord] = {}
-        for row in rows:
-            previous = latest.get(row.purpose)
-            if previous is None or row.at >= previous.at:
-                latest[row.purpose] = row
-        return latest
+        # Ordered by time, then by creation: the last record of each purpose is in force.
+        return {row.purpose: row for row in rows}
 
     async def withdraw_all(
         self, session: AsyncSession, subject_ref: str, *, method: str, policy_version: str

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.privacy.inventory import NOT_PERSONAL, personal
-from ringfence.store.base import Base, new_id
+from ringfence.store.base import Base, new_id, new_sortable_id
 
 
 class AuditEntry(Base):
@@ -21,7 +21,9 @@ class AuditEntry(Base):
         Index("ix_audit_log_subject_ref", "subject_ref"),
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
+    )
     at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
     actor_kind: Mapped[str] = mapped_column(
         String(16), info=NOT_PERSONAL
@@ -41,7 +43,10 @@ class ConsentRecord(Base):
         Index("ix_consent_records_at", "at"),
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    # Sortable: of two choices made in the same instant, the later one is the one in force.
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
+    )
     subject_ref: Mapped[str] = mapped_column(String(120), info=personal("consent_record"))
     purpose: Mapped[str] = mapped_column(String(64), info=personal("consent_record"))
     granted: Mapped[bool] = mapped_column(Boolean, info=personal("consent_record"))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import secrets
+import time
 import uuid
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator
@@ -41,6 +44,15 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+_sequence = itertools.count()
+
+
+def new_sortable_id() -> str:
+    """32 hex characters that sort in creation order (nanoseconds, then a per-process counter),
+    for records whose order matters even when two share a timestamp."""
+    return f"{time.time_ns():016x}{next(_sequence) & 0xFFFF:04x}{secrets.token_hex(6)}"
 
 
 class Base(DeclarativeBase):

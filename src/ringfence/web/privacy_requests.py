@@ -101,7 +101,8 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
     # Readable by the page's script (not HttpOnly) so it knows whether it may set its cookies.
     response.set_cookie(
         CONSENT_COOKIE,
-        ",".join(f"{p}={int(v)}" for p, v in sorted(state.items())),
+        # "purpose:0|1" pairs joined by dots: characters a cookie value carries unquoted.
+        ".".join(f"{p}:{int(v)}" for p, v in sorted(state.items())),
         max_age=YEAR,
         samesite="lax",
         secure=request.url.scheme == "https",

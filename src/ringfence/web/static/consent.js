@@ -9,7 +9,7 @@
   function granted(purpose) {
     const value = cookie("rf_consent");
     if (!value) return false;
-    return value.split(",").some((pair) => pair === purpose + "=1");
+    return value.split(".").some((pair) => pair === purpose + ":1");
   }
 
   window.ringfence = { consent: granted };

@@ -1,0 +1,73 @@
+"""Privacy in Chromium: the policy pages, the consent banner (and GPC), a rights request flow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import chromium
+from tests.support.server import running_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
+
+
+def test_policy_banner_and_rights_requests(tmp_path: Path) -> None:
+    with running_server(tmp_path / "data") as base, chromium() as browser:
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+
+        page.goto(base + "/privacy")
+        assert page.locator("#audit_log .retention").inner_text().startswith("2 years")
+        version = page.inner_text("#policy-version")
+        page.goto(base + "/privacy.json")
+        assert json.loads(page.inner_text("body"))["version"] == version
+
+        # Nothing optional before a choice; the banner asks; "accept" lets the page remember.
+        page.goto(base + "/numbers")
+        page.wait_for_selector("#consent-banner:not([hidden])")
+        page.select_option("#region", "DE")
+        assert not [c for c in context.cookies() if c["name"] == "rf_numbers_region"]
+        page.click("[data-consent=accept]")
+        page.wait_for_selector("#consent-banner", state="hidden")
+        page.select_option("#region", "SE")
+        names = {c["name"]: c["value"] for c in context.cookies()}
+        assert names["rf_numbers_region"] == "SE" and "rf_anon" in names
+        page.reload()
+        assert page.locator("#region").input_value() == "SE"
+        assert page.locator("#consent-banner").is_hidden()
+
+        # Access: the export holds the consent just given; then erase.
+        page.goto(base + "/privacy/requests")
+        page.select_option("#kind", "access")
+        page.click("#rights button[type=submit]")
+        page.wait_for_selector("#answer:not([hidden])")
+        with page.expect_download() as info:
+            page.click("#export-link")
+        export = json.loads(Path(info.value.path()).read_text())
+        records = export["data"]["consent_record"]["records"]
+        assert {r["purpose"] for r in records} == {"preferences", "sale_sharing"}
+        assert '"kind": "access"' in page.inner_text("#receipt")
+
+        page.select_option("#kind", "erase")
+        page.click("#rights button[type=submit]")
+        page.wait_for_function(
+            "document.getElementById('receipt').textContent.includes('\"erase\"')"
+        )
+        assert "rf_anon" not in {c["name"] for c in context.cookies()}
+        page.goto(base + "/privacy/now")
+        assert page.inner_text("tr[data-category=consent_record] .records") == "0"
+        page.goto(base + "/privacy/requests")
+        assert page.locator("#my-requests li").count() == 2
+        context.close()
+
+        # Global Privacy Control: no banner choices, a notice, and optional cookies never set.
+        gpc = browser.new_context(extra_http_headers={"Sec-GPC": "1"})
+        gpc_page = gpc.new_page()
+        gpc_page.goto(base + "/numbers")
+        gpc_page.wait_for_selector(".gpc-notice:not([hidden])")
+        assert gpc_page.locator(".choices").is_hidden()
+        gpc_page.select_option("#region", "GB")
+        assert not [c for c in gpc.cookies() if c["name"] == "rf_numbers_region"]
+        gpc.close()
