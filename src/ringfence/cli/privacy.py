@@ -117,6 +117,22 @@ def rights_list() -> None:
     console.print(table)
 
 
+@rights_app.command("extend")
+def rights_extend(
+    request_id: Annotated[str, typer.Argument(help="Id from `rights list`.")],
+    reason: Annotated[str, typer.Option(help="Why more time is needed (told to the subject).")],
+) -> None:
+    """Extend a request's deadline, once, with the reason the subject is given."""
+
+    async def work(privacy: Privacy) -> str:
+        async with privacy.db.session() as session:
+            stamp = await policy_doc.current_stamp(session, privacy.inventory, privacy.clock)
+            request = await privacy.rights(stamp.version).extend(session, request_id, reason)
+            return request.answer_by.date().isoformat()
+
+    console.print(f"request {request_id} now due by {_with_privacy(work)}")
+
+
 def install(app: typer.Typer) -> None:
     app.command()(purge)
     app.command()(policy)

@@ -7,6 +7,7 @@ import json
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -111,8 +112,15 @@ async def test_gpc_is_recorded_once_for_a_known_visitor(app: FastAPI) -> None:
 
 
 async def test_rights_request_flow_with_receipts_in_the_visitors_cookie(app: FastAPI) -> None:
+    with capture_logs() as logs:
+        anon_id = await _request_flow(app)
+    assert anon_id not in repr(logs), "no subject id reaches a log"
+
+
+async def _request_flow(app: FastAPI) -> str:
     async with client_for(app) as client:
         await client.post("/privacy/consent", json={"choices": {"preferences": True}})
+        anon_id = str(client.cookies.get("rf_anon"))
         access = await client.post("/privacy/requests", json={"kind": "access"})
         assert access.status_code == 200
         body = access.json()
@@ -141,3 +149,4 @@ async def test_rights_request_flow_with_receipts_in_the_visitors_cookie(app: Fas
             other = await stranger.get(f"/privacy/requests/{body['request']}/receipt")
             assert other.status_code == 404
     assert await _consents(app) == []
+    return anon_id
