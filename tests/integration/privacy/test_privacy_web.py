@@ -7,9 +7,9 @@ import json
 
 import httpx
 import pytest
-from structlog.testing import capture_logs
 from fastapi import FastAPI
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from ringfence.privacy.models import ConsentRecord
 from ringfence.privacy.receipts import verify_receipt
