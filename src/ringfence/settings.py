@@ -79,6 +79,40 @@ class PrivacySettings(BaseModel):
         return value
 
 
+class CarrierSettings(BaseModel):
+    """A SIP trunk: any RFC 3261 peer (Twilio Elastic SIP Trunking, Telnyx, a PBX)."""
+
+    name: str = Field(min_length=1, description="A name for logs and call records.")
+    host: str = Field(min_length=1, description="The trunk's SIP host or IP address.")
+    port: int = Field(5060, ge=1, le=65535)
+    transport: Literal["udp", "tcp"] = Field("udp", description="SIP transport to the trunk.")
+    username: str | None = Field(None, description="Digest user, when the trunk challenges.")
+    password: SecretStr | None = Field(None, description="Digest password.")
+    caller_id: str | None = Field(None, description="E.164 number presented as the caller.")
+    prefixes: list[str] = Field(
+        default_factory=list,
+        description="E.164 prefixes (digits, no +) this trunk carries; empty: everything.",
+    )
+
+
+class TelephonySettings(BaseModel):
+    enabled: bool = Field(
+        False, description="Start the SIP engine with `ringfence serve` (needed to take calls)."
+    )
+    sip_host: str = Field("127.0.0.1", description="Address the SIP transport binds to.")
+    sip_port: int = Field(5060, ge=1, le=65535, description="SIP port (UDP).")
+    advertised_host: str | None = Field(
+        None, description="Public address put in Via/Contact/SDP when behind NAT."
+    )
+    rtp_port_min: int = Field(30000, ge=1024, le=65534, description="First RTP port.")
+    rtp_port_max: int = Field(31000, ge=1025, le=65535, description="Last RTP port.")
+    ring_timeout: float = Field(30.0, gt=0, le=300, description="Seconds to ring before CANCEL.")
+    max_duration: float = Field(3600.0, gt=0, description="Seconds before a call is cut.")
+    carriers: list[CarrierSettings] = Field(
+        default_factory=list, description="SIP trunks, tried by longest matching prefix."
+    )
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     format: Literal["json", "console"] = Field("json", description="json lines or human console.")
@@ -109,6 +143,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=lambda: JobSettings())
     log: LogSettings = Field(default_factory=lambda: LogSettings())
     privacy: PrivacySettings = Field(default_factory=lambda: PrivacySettings())
+    telephony: TelephonySettings = Field(default_factory=lambda: TelephonySettings())
 
     @field_validator("database_url")
     @classmethod

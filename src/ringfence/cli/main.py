@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ringfence import __version__
 from ringfence.cli import privacy as privacy_cli
+from ringfence.cli import telephony as telephony_cli
 from ringfence.cli.common import console, fail, settings_or_exit
 from ringfence.errors import RingfenceError
 from ringfence.jobs import JobQueue
@@ -29,6 +30,7 @@ jobs_app = typer.Typer(help="Inspect and re-run background jobs.", no_args_is_he
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(numbers_cli.app, name="numbers")
 privacy_cli.install(app)
+telephony_cli.install(app)
 
 
 @app.command()

@@ -23,7 +23,11 @@ from ringfence.store.database import Database
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Every module that defines tables; importing them fills Base.metadata for Alembic's comparisons.
-MODEL_MODULES = ("ringfence.store.models", "ringfence.privacy.models")
+MODEL_MODULES = (
+    "ringfence.store.models",
+    "ringfence.privacy.models",
+    "ringfence.telephony.models",
+)
 
 
 def target_metadata() -> MetaData:

@@ -16,7 +16,18 @@ from ringfence.privacy import policy
 from ringfence.privacy.core import Privacy
 from ringfence.settings import Settings
 from ringfence.store import Database, require_current
-from ringfence.web import docs, errors, gpc, health, metrics, pages, privacy_pages, privacy_requests
+from ringfence.telephony import TelephonyEngine
+from ringfence.web import (
+    docs,
+    errors,
+    gpc,
+    health,
+    metrics,
+    pages,
+    privacy_pages,
+    privacy_requests,
+    telephony_status,
+)
 from ringfence.web.services import installed_services
 
 log = get_logger(__name__)
@@ -44,11 +55,16 @@ def create_app(
                 async with db.session() as session:
                     # Dates the policy: a changed inventory gets a new "last updated".
                     await policy.current_stamp(session, privacy.inventory, privacy.clock)
+            if settings.telephony.enabled:
+                app.state.telephony = TelephonyEngine(settings, db=db)
+                await app.state.telephony.start()
             if workers:
                 queue.start()
             log.info("started", jobs=queue.backend, workers_in_process=workers)
             yield
         finally:
+            if app.state.telephony is not None:
+                await app.state.telephony.stop()
             if workers:
                 queue.stop()
             if app.state.redis is not None:
@@ -66,6 +82,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.privacy = privacy
+    app.state.telephony = None
     app.state.queue = queue
     app.state.redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     app.state.templates = pages.make_templates()
@@ -74,6 +91,7 @@ def create_app(
     gpc.install_gpc(app)
     metrics.install_metrics(app, queue)
     app.include_router(health.router)
+    app.include_router(telephony_status.router)
     docs.install_docs(app)
     app.include_router(privacy_pages.router)
     app.include_router(privacy_requests.router)

@@ -1,0 +1,102 @@
+"""``ringfence call`` and ``ringfence sip status``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ringfence.cli.common import console, fail, settings_or_exit
+from ringfence.errors import RingfenceError
+from ringfence.media.speech import speak
+from ringfence.settings import Settings
+from ringfence.telephony import Call, TelephonyEngine
+
+sip_app = typer.Typer(help="The SIP engine and its trunks.", no_args_is_help=True)
+
+
+def call(
+    number: Annotated[str, typer.Argument(help="E.164 number to call, e.g. +15550100.")],
+    say: Annotated[str | None, typer.Option(help="Text spoken when answered.")] = None,
+    via: Annotated[
+        str | None, typer.Option(help="sip:HOST:PORT: send to this SIP peer, not a trunk.")
+    ] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="Caller id (E.164).")] = None,
+    ring: Annotated[float, typer.Option(help="Seconds to ring before giving up.")] = 30.0,
+    port: Annotated[int, typer.Option(help="Local SIP port (0: any free one).")] = 0,
+) -> None:
+    """Place a call, print its events, speak a message when answered, hang up."""
+    settings = settings_or_exit()
+    try:
+        answered = asyncio.run(_call(settings, number, say, via, from_, ring, port))
+    except RingfenceError as exc:
+        fail(exc.message)
+    raise typer.Exit(0 if answered else 1)
+
+
+async def _call(
+    settings: Settings,
+    number: str,
+    say: str | None,
+    via: str | None,
+    from_: str | None,
+    ring: float,
+    port: int,
+) -> bool:
+    prompt = await speak(say) if say else b""
+    engine = TelephonyEngine(settings, port=port)
+    await engine.start()
+    try:
+        live = await engine.place_call(number, from_=from_, via=via, ring_timeout=ring)
+        finisher: asyncio.Future[None] | None = None
+        async for event in live.events():
+            detail = f" {event.status}" if event.status else ""
+            if event.kind == "ended":
+                detail += f" {event.reason} by {event.by} (Q.850 cause {event.q850})"
+            console.print(f"{event.at.strftime('%H:%M:%S.%f')[:-3]} {event.kind}{detail}")
+            if event.kind == "answered":
+                live.play(prompt)
+                finisher = asyncio.ensure_future(_finish(live))
+        if finisher is not None:
+            await finisher
+        return live.answered_at is not None
+    finally:
+        await engine.stop()
+
+
+async def _finish(live: Call) -> None:
+    await live.played()
+    await live.hangup()
+
+
+@sip_app.command("status")
+def status() -> None:
+    """Trunks from settings, and what the running server's engine reports."""
+    settings = settings_or_exit()
+    table = Table("trunk", "host", "prefixes", "auth")
+    for carrier in settings.telephony.carriers:
+        table.add_row(
+            carrier.name,
+            f"{carrier.host}:{carrier.port}",
+            ",".join(carrier.prefixes) or "all",
+            "digest" if carrier.username else "ip",
+        )
+    console.print(table if settings.telephony.carriers else "no trunk configured")
+    url = f"http://{settings.web.host}:{settings.web.port}/api/telephony/status"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - our own server
+            live = json.load(resp)
+    except OSError:
+        console.print(f"server not reachable at {url}")
+        return
+    state = "running on " + live["sip"] if live["running"] else "not running"
+    console.print(f"SIP engine {state}; calls: {live['calls'] or 'none'}")
+
+
+def install(app: typer.Typer) -> None:
+    app.command("call")(call)
+    app.add_typer(sip_app, name="sip")

@@ -1,0 +1,65 @@
+"""Spoken prompts from text, offline: espeak-ng speaks, sox converts to 8 kHz PCM frames."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+
+from ringfence.errors import ServiceUnavailable
+from ringfence.media.frames import SAMPLE_RATE
+
+MAX_PROMPT_CHARS = 2000
+
+
+async def speak(text: str, *, voice: str = "en-us", speed: int = 160) -> bytes:
+    """PCM (16-bit, mono, 8 kHz) of ``text`` spoken by espeak-ng."""
+    if not text.strip():
+        return b""
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ValueError(f"a prompt is at most {MAX_PROMPT_CHARS} characters")
+    espeak, sox = shutil.which("espeak-ng"), shutil.which("sox")
+    if espeak is None or sox is None:
+        raise ServiceUnavailable("speech needs espeak-ng and sox (Debian packages)")
+    read, write = os.pipe()
+    speaker = await asyncio.create_subprocess_exec(
+        espeak,
+        "-v",
+        voice,
+        "-s",
+        str(speed),
+        "--stdout",
+        "--",
+        text,
+        stdout=write,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    os.close(write)
+    converter = await asyncio.create_subprocess_exec(
+        sox,
+        "-q",
+        "-t",
+        "wav",
+        "-",
+        "-t",
+        "raw",
+        "-r",
+        str(SAMPLE_RATE),
+        "-e",
+        "signed",
+        "-b",
+        "16",
+        "-c",
+        "1",
+        "-L",
+        "-",
+        stdin=read,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    os.close(read)
+    pcm, err = await converter.communicate()
+    await speaker.wait()
+    if converter.returncode != 0 or speaker.returncode != 0:
+        raise ServiceUnavailable(f"speech synthesis failed: {err.decode(errors='replace')[:200]}")
+    return pcm

@@ -1,0 +1,350 @@
+"""The only module that imports the SIP and RTP libraries (aiosipua, aiortp).
+
+Everything above it sees ``SipStack``, ``OutboundLeg``, ``InboundLeg`` and ``Media``: signalling
+legs with plain callbacks, and an RTP stream that takes and gives 20 ms PCM frames. Replacing the
+libraries means rewriting this file only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiortp
+from aiortp.port_allocator import PortAllocator
+from aiosipua import IncomingCall, SipDigestAuth, SipRequest, SipUAC, SipUAS, build_sdp
+from aiosipua.outgoing_call import OutgoingCall
+from aiosipua.rtp_bridge import CallSession
+from aiosipua.transport import UdpSipTransport, _UdpProtocol
+
+SUPPORTED_PAYLOADS = [0, 8]  # PCMU, PCMA
+CODEC_NAMES = {0: "PCMU", 8: "PCMA"}
+DTMF_PT = 101
+
+
+class Media:
+    """One call's RTP stream: ``send`` a 20 ms PCM frame; frames and digits arrive by callback."""
+
+    def __init__(self, session: Any, port: int, allocator: PortAllocator, pt: int) -> None:
+        self._session = session
+        self._port = port
+        self._allocator = allocator
+        self.payload_type = pt
+        self.codec = CODEC_NAMES.get(pt, str(pt))
+        self._closed = False
+
+    def on_audio(self, callback: Callable[[bytes], None]) -> None:
+        self._session.on_audio = lambda pcm, _ts: callback(pcm)
+
+    def on_dtmf(self, callback: Callable[[str], None]) -> None:
+        self._session.on_dtmf = lambda digit, _duration: callback(digit)
+
+    def send(self, frame: bytes) -> None:
+        if not self._closed:
+            self._session.send_audio_pcm_auto(frame)
+
+    def send_dtmf(self, digit: str, duration_ms: int = 160) -> None:
+        if not self._closed:
+            self._session.send_dtmf(digit, duration_ms)
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return dict(self._session.stats)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self._session.close()
+        await self._allocator.release(self._port)
+
+
+@dataclass
+class LegCallbacks:
+    ringing: Callable[[], None]
+    answered: Callable[[], None]
+    rejected: Callable[[int, str], None]
+
+
+class OutboundLeg:
+    def __init__(self, stack: SipStack, call: OutgoingCall, rtp_port: int) -> None:
+        self._stack = stack
+        self._call = call
+        self.rtp_port = rtp_port
+
+    @property
+    def call_id(self) -> str:
+        return self._call.call_id
+
+    def cancel(self) -> None:
+        self._call.cancel(self._stack.uac)
+
+    def hangup(self) -> None:
+        self._call.hangup(self._stack.uac)
+
+    async def open_media(self) -> Media:
+        """RTP towards the address and codec of the callee's SDP answer."""
+        answer = self._call.sdp_answer
+        if answer is None or answer.rtp_address is None or answer.audio is None:
+            raise ValueError("the answer carries no audio description")
+        offered = [c.payload_type for c in answer.audio.codecs]
+        pt = next((p for p in offered if p in SUPPORTED_PAYLOADS), None)
+        if pt is None:
+            raise ValueError(f"no common codec in the answer ({offered})")
+        session = await aiortp.RTPSession.create(
+            local_addr=(self._stack.host, self.rtp_port),
+            remote_addr=answer.rtp_address,
+            payload_type=pt,
+            dtmf_payload_type=DTMF_PT,
+        )
+        return Media(session, self.rtp_port, self._stack.ports, pt)
+
+    async def release(self) -> None:
+        await self._stack.ports.release(self.rtp_port)
+
+
+class InboundLeg:
+    def __init__(self, stack: SipStack, call: IncomingCall) -> None:
+        self._stack = stack
+        self._call = call
+        self._answered = False
+
+    @property
+    def call_id(self) -> str:
+        return self._call.call_id
+
+    @property
+    def caller_user(self) -> str:
+        return _user(self._call.caller)
+
+    @property
+    def callee_user(self) -> str:
+        return _user(self._call.callee)
+
+    def ringing(self) -> None:
+        self._call.ringing()
+
+    def reject(self, status: int, reason: str = "") -> None:
+        self._call.reject(status, reason)
+
+    def hangup(self) -> None:
+        if self._answered:
+            self._call.hangup()
+
+    async def answer(self) -> Media:
+        offer = self._call.sdp_offer
+        if offer is None:
+            self._call.reject(488, "Not Acceptable Here")
+            raise ValueError("INVITE without SDP offer")
+        port, _ = await self._stack.ports.allocate()
+        try:
+            session = CallSession(
+                local_ip=self._stack.host,
+                rtp_port=port,
+                offer=offer,
+                advertised_ip=self._stack.advertised,
+                supported_codecs=SUPPORTED_PAYLOADS,
+                dtmf_payload_type=DTMF_PT,
+            )
+        except Exception:
+            await self._stack.ports.release(port)
+            self._call.reject(488, "Not Acceptable Here")
+            raise
+        self._call.accept(session.sdp_answer)
+        self._answered = True
+        await session.start()
+        return Media(session.rtp_session, port, self._stack.ports, session.chosen_payload_type)
+
+
+def _user(uri: str) -> str:
+    """The user part of a SIP URI (``sip:+4420...@host`` -> ``+4420...``)."""
+    text = uri.strip("<>")
+    text = text.split(":", 1)[1] if ":" in text else text
+    return text.split("@", 1)[0]
+
+
+# RFC 3261 §17.1.1.2: over UDP an INVITE is retransmitted at T1, 2*T1, 4*T1... until a response
+# arrives, and the transaction times out after Timer B = 64*T1. aiosipua 0.7 sends it once, so a
+# single lost datagram (or a peer still binding its socket) would lose the call: we add Timer A.
+T1 = 0.5
+TIMER_B = 64 * T1
+
+
+# RFC 3261 §17.1.1.3: the client transaction acknowledges every 3xx-6xx final response to an
+# INVITE (401/407 included) with an ACK in the same transaction. aiosipua 0.7 ACKs only 2xx, so
+# a carrier keeps retransmitting its 486 until Timer H; we send that ACK here.
+
+
+class _CarrierGradeUAC(SipUAC):
+    """aiosipua's UAC plus Timer A bookkeeping and ACKs for non-2xx final responses."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answered_cseq: dict[str, int] = {}
+        self.invites: dict[tuple[str, int], tuple[SipRequest, tuple[str, int]]] = {}
+
+    def remember(self, call: OutgoingCall, remote: tuple[str, int]) -> None:
+        invite = call.invite
+        seq = invite.cseq.seq if invite.cseq else 0
+        self.invites[(call.call_id, seq)] = (invite, remote)
+
+    def forget(self, call_id: str) -> None:
+        self.answered_cseq.pop(call_id, None)
+        for key in [k for k in self.invites if k[0] == call_id]:
+            del self.invites[key]
+
+    def handle_response(self, response: Any, addr: tuple[str, int]) -> None:
+        call_id = response.call_id or ""
+        cseq = response.cseq
+        seq = cseq.seq if cseq else 0
+        if cseq is not None and cseq.method.upper() == "INVITE":
+            self.answered_cseq[call_id] = max(self.answered_cseq.get(call_id, 0), seq)
+            call = self._calls.get(call_id)
+            if call is not None:
+                self.remember(call, self.invites.get((call_id, seq), (call.invite, addr))[1])
+            if response.status_code >= 300:
+                self._ack_failure(response, self.invites.get((call_id, seq)))
+        super().handle_response(response, addr)
+        call = self._calls.get(call_id)
+        if call is not None and cseq is not None and call.invite.cseq is not None:
+            if call.invite.cseq.seq > seq:  # a digest retry went out: Timer A follows it
+                self.remember(call, self.invites[(call_id, seq)][1])
+
+    def _ack_failure(self, response: Any, sent: tuple[SipRequest, tuple[str, int]] | None) -> None:
+        if sent is None:
+            return
+        invite, remote = sent
+        ack = SipRequest(method="ACK", uri=invite.uri)
+        for name in ("Via", "From", "Call-ID", "Route", "Max-Forwards"):
+            for value in (
+                invite.headers.get(name)[:1] if name == "Via" else invite.headers.get(name)
+            ):
+                ack.headers.append(name, value)
+        ack.headers.set_single("To", response.headers.get_first("To") or "")
+        ack.headers.set_single("CSeq", f"{invite.cseq.seq if invite.cseq else 1} ACK")
+        ack.headers.set_single("Content-Length", "0")
+        self.transport.send(ack, remote)
+
+
+class _Protocol(_UdpProtocol):
+    """aiosipua 0.7 asserts the transport is an ``asyncio.DatagramTransport``, which CPython
+    3.11's selector transport is not (it subclasses ``_FlowControlMixin``); the assertion fails
+    in ``connection_made`` and logs an error on every start. Same work, without the assert."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._owner._udp_transport = transport  # type: ignore[assignment]
+
+
+class _UdpTransport(UdpSipTransport):
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Protocol(self), local_addr=self.local_addr
+        )
+        self._udp_transport = transport
+        # Bound to port 0, the OS picked one: Via and Contact must carry the real port.
+        port = transport.get_extra_info("sockname")[1]
+        self.local_addr = (self.local_addr[0], int(port))
+
+
+class SipStack:
+    """UDP transport, UAS for inbound requests and UAC for outbound, sharing one socket."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        rtp_ports: tuple[int, int],
+        advertised: str | None,
+        user_agent: str,
+        on_inbound: Callable[[InboundLeg], None],
+        on_remote_bye: Callable[[str], None],
+        on_remote_cancel: Callable[[str], None],
+    ) -> None:
+        self.host = host
+        self.advertised = advertised
+        self.ports = PortAllocator(rtp_ports)
+        self.transport = _UdpTransport(local_addr=(host, port))
+        advertised_addr = (advertised, port) if advertised else None
+        self.uac = _CarrierGradeUAC(self.transport, advertised_addr=advertised_addr)
+        self._timers: set[asyncio.Task[None]] = set()
+        self.uas = SipUAS(
+            self.transport, user_agent=user_agent, uac=self.uac, advertised_addr=advertised_addr
+        )
+        self.user_agent = user_agent
+        self.uas.on_invite = lambda call: on_inbound(InboundLeg(self, call))
+        self.uas.on_bye = lambda call, _request: on_remote_bye(call.call_id)
+        self.uas.on_cancel = lambda request, _addr: on_remote_cancel(request.call_id or "")
+
+    @property
+    def local_port(self) -> int:
+        return int(self.transport.local_addr[1])
+
+    async def start(self) -> None:
+        await self.uas.start()
+
+    async def stop(self) -> None:
+        for task in list(self._timers):
+            task.cancel()
+        await asyncio.gather(*self._timers, return_exceptions=True)
+        await self.uas.stop()
+
+    async def _timer_a(
+        self, call: OutgoingCall, remote: tuple[str, int], on_timeout: Callable[[], None]
+    ) -> None:
+        """Retransmit the current INVITE until a response to it arrives (or Timer B fires)."""
+        interval, waited = T1, 0.0
+        while waited < TIMER_B:
+            await asyncio.sleep(interval)
+            waited += interval
+            invite = call.invite
+            sent_cseq = invite.cseq.seq if invite.cseq else 0
+            if self.uac.answered_cseq.get(call.call_id, 0) >= sent_cseq:
+                return
+            self.transport.send(invite, remote)
+            interval = min(interval * 2, 4.0)  # T2 caps non-INVITE only; keep it gentle
+        if self.uac.answered_cseq.get(call.call_id, 0) == 0:
+            on_timeout()
+
+    async def invite(
+        self,
+        *,
+        from_uri: str,
+        to_uri: str,
+        remote: tuple[str, int],
+        callbacks: LegCallbacks,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> OutboundLeg:
+        port, _ = await self.ports.allocate()
+        offer = build_sdp(
+            local_ip=self.host,
+            rtp_port=port,
+            payload_type=0,
+            codec_name="PCMU",
+            dtmf_payload_type=DTMF_PT,
+            advertised_ip=self.advertised,
+        )
+        auth = SipDigestAuth(username, password) if username and password else None
+        call = self.uac.send_invite(
+            from_uri, to_uri, remote, offer, auth=auth, user_agent=self.user_agent
+        )
+        call.on_ringing = lambda _c: callbacks.ringing()
+        call.on_answer = lambda _c: callbacks.answered()
+        call.on_rejected = lambda _c, code, reason: callbacks.rejected(code, reason)
+        self.uac.remember(call, remote)
+        timer = asyncio.create_task(
+            self._timer_a(call, remote, lambda: callbacks.rejected(408, "Request Timeout"))
+        )
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
+        return OutboundLeg(self, call, port)
+
+
+async def resolve(host: str, port: int) -> tuple[str, int]:
+    """A SIP peer's address as an IP, resolved without blocking the loop."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=2)  # SOCK_DGRAM
+    return str(infos[0][4][0]), int(infos[0][4][1])

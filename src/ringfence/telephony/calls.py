@@ -1,0 +1,219 @@
+"""A call as the services see it: events, audio frames in and out, DTMF, hangup.
+
+A ``Call`` is the same object for both directions. Its events (trying, ringing, answered, dtmf,
+ended) are read with ``async for event in call.events()``; received audio arrives as 20 ms PCM
+frames from ``call.audio()``; ``play()`` queues PCM that the shared media clock sends a frame per
+tick (silence when the queue is empty, so the stream never stalls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ringfence.media.frames import frames, silence
+from ringfence.privacy.redact import mask_number
+from ringfence.telephony._sip import Media
+
+AUDIO_QUEUE_FRAMES = 250  # 5 s of received audio kept for a slow reader, oldest dropped first
+
+
+class CallState(enum.Enum):
+    DIALLING = "dialling"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    ENDED = "ended"
+
+
+class EndReason(enum.Enum):
+    COMPLETED = "completed"  # answered, then hung up by either side
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"  # any other final failure response
+    CANCELLED = "cancelled"  # the caller gave up before an answer
+    MAX_DURATION = "max_duration"
+    FAILED = "failed"  # a local error (no media, bad SDP)
+
+
+# RFC 3398 (SIP to ISUP) mapping of the common statuses to Q.850 cause values.
+Q850 = {
+    486: 17,  # user busy
+    600: 17,
+    480: 18,  # no user responding / temporarily unavailable
+    408: 18,
+    487: 16,  # normal clearing after CANCEL (request terminated)
+    404: 1,  # unallocated number
+    484: 28,  # invalid number format
+    403: 21,  # call rejected
+    603: 21,
+    503: 41,  # temporary failure
+    500: 41,
+    502: 38,
+    504: 102,
+}
+
+
+class CallControl(Protocol):
+    """What a call asks of the engine that owns it."""
+
+    async def answer(self, call: Call, *, max_duration: float | None = None) -> None: ...
+
+    async def hangup(self, call: Call, *, reason: EndReason = ...) -> None: ...
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    kind: str  # trying | ringing | answered | dtmf | ended
+    at: dt.datetime
+    status: int | None = None
+    reason: str = ""
+    digit: str | None = None
+    by: str | None = None  # local | remote, for ended
+    q850: int | None = None
+
+
+@dataclass
+class Call:
+    id: str
+    direction: str  # outbound | inbound
+    remote: str  # E.164 of the other party (or the SIP user part when not a number)
+    local: str
+    service: str
+    started_at: dt.datetime
+    state: CallState = CallState.DIALLING
+    answered_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    status: int | None = None
+    end_reason: EndReason | None = None
+    ended_by: str | None = None
+    carrier: str | None = None
+    sip_call_id: str = ""
+    media: Media | None = field(default=None, repr=False)
+    control: CallControl | None = field(default=None, repr=False)
+    _events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue, repr=False)
+    _audio: asyncio.Queue[bytes | None] = field(
+        default_factory=lambda: asyncio.Queue(AUDIO_QUEUE_FRAMES), repr=False
+    )
+    _outgoing: deque[bytes] = field(default_factory=deque, repr=False)
+    _drained: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _ended: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def __post_init__(self) -> None:
+        self._drained.set()
+
+    @property
+    def masked_remote(self) -> str:
+        return mask_number(self.remote) if any(c.isdigit() for c in self.remote) else "***"
+
+    @property
+    def duration(self) -> float:
+        if self.answered_at is None:
+            return 0.0
+        end = self.ended_at or dt.datetime.now(dt.UTC)
+        return (end - self.answered_at).total_seconds()
+
+    # -- events --------------------------------------------------------------------------------
+
+    def emit(self, event: CallEvent) -> None:
+        self._events.put_nowait(event)
+        if event.kind == "answered":
+            self._answered.set()
+        if event.kind == "ended":
+            self._ended.set()
+            self._audio_put(None)
+            self._drained.set()
+
+    async def events(self) -> AsyncIterator[CallEvent]:
+        """Every event until (and including) ``ended``."""
+        while True:
+            event = await self._events.get()
+            yield event
+            if event.kind == "ended":
+                return
+
+    async def wait_answered(self) -> bool:
+        """True once answered; False if the call ended first."""
+        answered = asyncio.ensure_future(self._answered.wait())
+        ended = asyncio.ensure_future(self._ended.wait())
+        try:
+            await asyncio.wait({answered, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            answered.cancel()
+            ended.cancel()
+        return self._answered.is_set()
+
+    async def wait_ended(self) -> None:
+        await self._ended.wait()
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    # -- control -------------------------------------------------------------------------------
+
+    async def answer(self, *, max_duration: float | None = None) -> None:
+        """Answer a ringing inbound call (media starts flowing both ways)."""
+        if self.control is None:
+            raise RuntimeError("call has no engine")
+        await self.control.answer(self, max_duration=max_duration)
+
+    async def hangup(self) -> None:
+        """BYE when answered, CANCEL or 603 Decline before."""
+        if self.control is not None:
+            await self.control.hangup(self)
+
+    # -- audio ---------------------------------------------------------------------------------
+
+    def _audio_put(self, frame: bytes | None) -> None:
+        if self._audio.full():
+            self._audio.get_nowait()
+        self._audio.put_nowait(frame)
+
+    def receive_frame(self, pcm: bytes) -> None:
+        """From the media stream: one decoded frame of the other party's audio."""
+        if not self._ended.is_set():
+            self._audio_put(pcm)
+
+    async def audio(self) -> AsyncIterator[bytes]:
+        """Received 20 ms frames until the call ends."""
+        while True:
+            frame = await self._audio.get()
+            if frame is None:
+                return
+            yield frame
+
+    def play(self, pcm: bytes) -> None:
+        """Queue PCM (16-bit, mono, 8 kHz) to be sent, after anything already queued."""
+        self._outgoing.extend(frames(pcm))
+        if self._outgoing:
+            self._drained.clear()
+
+    def stop_playing(self) -> None:
+        """Drop queued audio at once (barge-in)."""
+        self._outgoing.clear()
+        self._drained.set()
+
+    async def played(self) -> None:
+        """Wait until everything queued has been sent (or the call ended)."""
+        await self._drained.wait()
+
+    def next_frame(self) -> bytes:
+        """For the media clock: the next frame to send, silence when nothing is queued."""
+        if self._outgoing:
+            frame = self._outgoing.popleft()
+            if not self._outgoing:
+                self._drained.set()
+            return frame
+        return silence()
+
+    def send_dtmf(self, digit: str) -> None:
+        if digit not in "0123456789*#ABCD" or len(digit) != 1:
+            raise ValueError(f"not a DTMF digit: {digit!r}")
+        if self.media is not None:
+            self.media.send_dtmf(digit)

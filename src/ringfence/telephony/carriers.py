@@ -1,0 +1,63 @@
+"""Choosing the SIP trunk for a number: the longest matching E.164 prefix wins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+
+from ringfence.errors import InvalidInput, ServiceUnavailable
+from ringfence.settings import CarrierSettings
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    caller_id: str | None = None
+
+
+def normalise(number: str, default_region: str | None = None) -> str:
+    """E.164 for a number as typed; InvalidInput with the reason otherwise."""
+    try:
+        parsed = phonenumbers.parse(number, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"not a phone number: {exc._msg}") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidInput("not a possible phone number (wrong length for its country)")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_via(via: str) -> Route:
+    """``sip:HOST:PORT`` (or ``HOST:PORT``) as a route with no credentials."""
+    text = via.removeprefix("sip:")
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise InvalidInput(f"--via must look like sip:HOST:PORT, not {via!r}")
+    return Route(name="via", host=host, port=int(port))
+
+
+def choose(carriers: list[CarrierSettings], e164: str) -> Route:
+    digits = e164.lstrip("+")
+    best: CarrierSettings | None = None
+    best_len = -1
+    for carrier in carriers:
+        prefixes = carrier.prefixes or [""]
+        for prefix in prefixes:
+            if digits.startswith(prefix) and len(prefix) > best_len:
+                best, best_len = carrier, len(prefix)
+    if best is None:
+        if not carriers:
+            raise ServiceUnavailable("no SIP carrier is configured (RINGFENCE_TELEPHONY__CARRIERS)")
+        raise ServiceUnavailable("no configured carrier serves this destination")
+    return Route(
+        name=best.name,
+        host=best.host,
+        port=best.port,
+        username=best.username,
+        password=best.password.get_secret_value() if best.password else None,
+        caller_id=best.caller_id,
+    )

@@ -1,0 +1,399 @@
+"""The telephony engine: one SIP stack and one media clock per process, and the calls on them.
+
+Outbound: ``place_call`` picks a trunk by prefix (or ``via``), sends the INVITE, rings for at most
+``ring_timeout`` (then CANCEL), and cuts the call at ``max_duration``. Inbound: the dialled number
+selects a handler registered with ``route``; a number nobody handles is answered ``404``. Either
+way the call ends exactly once, with a SIP status and a Q.850 cause, and leaves a call record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from ringfence import __version__
+from ringfence.clock import Clock, SystemClock
+from ringfence.errors import InvalidInput, RingfenceError, ServiceUnavailable
+from ringfence.logging import get_logger
+from ringfence.privacy.subjects import phone_ref
+from ringfence.settings import Settings
+from ringfence.store.database import Database
+from ringfence.telephony import carriers
+from ringfence.telephony._sip import InboundLeg, LegCallbacks, OutboundLeg, SipStack, resolve
+from ringfence.telephony.calls import Q850, Call, CallEvent, CallState, EndReason
+from ringfence.telephony.clock import MediaClock
+from ringfence.telephony.models import CallRecord
+
+log = get_logger(__name__)
+InboundHandler = Callable[[Call], Awaitable[None]]
+STOP_GRACE = 5.0
+
+
+class CallFailed(RingfenceError):
+    code = "call_failed"
+    http_status = 502
+
+
+def _reason_for(status: int) -> EndReason:
+    if status in (486, 600):
+        return EndReason.BUSY
+    if status in (408, 480):
+        return EndReason.NO_ANSWER
+    if status == 487:
+        return EndReason.CANCELLED
+    return EndReason.REJECTED
+
+
+class TelephonyEngine:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database | None = None,
+        clock: Clock | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tel = settings.telephony
+        self.db = db
+        self.clock = clock or SystemClock()
+        self._port = self.tel.sip_port if port is None else port
+        self.media_clock = MediaClock()
+        self._stack: SipStack | None = None
+        self._calls: dict[str, Call] = {}  # by SIP Call-ID
+        self._legs: dict[str, OutboundLeg | InboundLeg] = {}
+        self._routes: dict[str, tuple[str, InboundHandler]] = {}
+        self._default: tuple[str, InboundHandler] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._key = settings.signing_key()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._stack is not None
+
+    @property
+    def local_port(self) -> int:
+        if self._stack is None:
+            raise ServiceUnavailable("the SIP engine is not running")
+        return self._stack.local_port
+
+    async def start(self) -> None:
+        if self._stack is not None:
+            return
+        stack = SipStack(
+            self.tel.sip_host,
+            self._port,
+            rtp_ports=(self.tel.rtp_port_min, self.tel.rtp_port_max),
+            advertised=self.tel.advertised_host,
+            user_agent=f"ringfence/{__version__}",
+            on_inbound=self._on_inbound,
+            on_remote_bye=self._on_remote_bye,
+            on_remote_cancel=self._on_remote_cancel,
+        )
+        await stack.start()
+        self._stack = stack
+        self.media_clock.start()
+        log.info("sip_started", host=self.tel.sip_host, port=stack.local_port)
+
+    async def stop(self) -> None:
+        for call in list(self._calls.values()):
+            await self.hangup(call)
+        try:
+            # Ended calls still close media and write records: let them finish, briefly.
+            await asyncio.wait_for(self.idle(), STOP_GRACE)
+        except TimeoutError:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.media_clock.stop()
+        if self._stack is not None:
+            await self._stack.stop()
+            self._stack = None
+
+    async def idle(self) -> None:
+        """Wait until the background work of ended calls (media close, call records) is done."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _require(self) -> SipStack:
+        if self._stack is None:
+            raise ServiceUnavailable("the SIP engine is not running (RINGFENCE_TELEPHONY__ENABLED)")
+        return self._stack
+
+    # -- routing -------------------------------------------------------------------------------
+
+    def route(self, number: str | None, handler: InboundHandler, *, service: str) -> None:
+        """Send calls to ``number`` (E.164 or a SIP user part; None: every other number)."""
+        if number is None:
+            self._default = (service, handler)
+        else:
+            self._routes[number] = (service, handler)
+
+    # -- outbound ------------------------------------------------------------------------------
+
+    async def place_call(
+        self,
+        to: str,
+        *,
+        from_: str | None = None,
+        via: str | None = None,
+        service: str = "platform",
+        ring_timeout: float | None = None,
+        max_duration: float | None = None,
+    ) -> Call:
+        stack = self._require()
+        e164 = carriers.normalise(to)
+        route = carriers.parse_via(via) if via else carriers.choose(self.tel.carriers, e164)
+        caller = from_ or route.caller_id or "anonymous"
+        if from_ is not None:
+            caller = carriers.normalise(from_)
+        try:
+            remote = await resolve(route.host, route.port)
+        except OSError as exc:
+            raise CallFailed(f"cannot resolve carrier {route.name}: {exc}") from None
+        call = Call(
+            id=uuid.uuid4().hex,
+            direction="outbound",
+            remote=e164,
+            local=caller,
+            service=service,
+            started_at=self.clock.now(),
+        )
+        call.control = self
+        local_host = self.tel.advertised_host or self.tel.sip_host
+        callbacks = LegCallbacks(
+            ringing=lambda: self._on_ringing(call),
+            answered=lambda: self._spawn(self._on_answered(call, max_duration)),
+            rejected=lambda status, reason: self._end(
+                call, _reason_for(status), status=status, by="remote", text=reason
+            ),
+        )
+        leg = await stack.invite(
+            from_uri=f"sip:{caller}@{local_host}",
+            to_uri=f"sip:{e164}@{route.host}",
+            remote=remote,
+            callbacks=callbacks,
+            username=route.username,
+            password=route.password,
+        )
+        call.carrier = route.name
+        self._calls[leg.call_id] = call
+        self._legs[leg.call_id] = leg
+        call.sip_call_id = leg.call_id
+        call.emit(CallEvent("dialling", self.clock.now()))
+        log.info("call_dialling", call=call.id, to=call.masked_remote, carrier=route.name)
+        self._spawn(self._ring_timer(call, leg, ring_timeout or self.tel.ring_timeout))
+        return call
+
+    def _on_ringing(self, call: Call) -> None:
+        if call.state is CallState.DIALLING:
+            call.state = CallState.RINGING
+            call.emit(CallEvent("ringing", self.clock.now(), status=180))
+
+    async def _ring_timer(self, call: Call, leg: OutboundLeg, ring_for: float) -> None:
+        try:
+            await asyncio.wait_for(call.wait_answered(), ring_for)
+        except TimeoutError:
+            if not call.ended:
+                leg.cancel()
+                self._end(call, EndReason.NO_ANSWER, status=487, by="local")
+
+    async def _on_answered(self, call: Call, max_duration: float | None) -> None:
+        leg = self._legs.get(call.sip_call_id)
+        if call.ended or not isinstance(leg, OutboundLeg):
+            return
+        try:
+            call.media = await leg.open_media()
+        except (ValueError, OSError) as exc:
+            log.warning("call_media_failed", call=call.id, error=str(exc))
+            leg.hangup()
+            self._end(call, EndReason.FAILED, status=488, by="local")
+            return
+        self._connected(call, max_duration)
+
+    def _connected(self, call: Call, max_duration: float | None) -> None:
+        assert call.media is not None
+        call.media.on_audio(call.receive_frame)
+        call.media.on_dtmf(
+            lambda digit: call.emit(CallEvent("dtmf", self.clock.now(), digit=digit))
+        )
+        call.state = CallState.ANSWERED
+        call.answered_at = self.clock.now()
+        self.media_clock.add(call)
+        call.emit(CallEvent("answered", call.answered_at, status=200))
+        log.info("call_answered", call=call.id, codec=call.media.codec)
+        self._spawn(self._max_duration(call, max_duration or self.tel.max_duration))
+
+    async def _max_duration(self, call: Call, limit: float) -> None:
+        try:
+            await asyncio.wait_for(call.wait_ended(), limit)
+        except TimeoutError:
+            await self.hangup(call, reason=EndReason.MAX_DURATION)
+
+    # -- inbound -------------------------------------------------------------------------------
+
+    def _on_inbound(self, leg: InboundLeg) -> None:
+        dialled = leg.callee_user
+        try:
+            remote = carriers.normalise(leg.caller_user)
+        except InvalidInput:
+            remote = leg.caller_user
+        target = self._routes.get(dialled) or self._default
+        call = Call(
+            id=uuid.uuid4().hex,
+            direction="inbound",
+            remote=remote,
+            local=dialled,
+            service=target[0] if target else "none",
+            started_at=self.clock.now(),
+        )
+        call.control = self
+        call.sip_call_id = leg.call_id
+        self._calls[leg.call_id] = call
+        self._legs[leg.call_id] = leg
+        call.emit(CallEvent("dialling", self.clock.now()))
+        if target is None:
+            leg.reject(404, "Not Found")
+            self._end(call, EndReason.REJECTED, status=404, by="local")
+            return
+        leg.ringing()
+        self._on_ringing(call)
+        self._spawn(self._run_handler(call, target[1]))
+
+    async def _run_handler(self, call: Call, handler: InboundHandler) -> None:
+        try:
+            await handler(call)
+        except Exception:
+            log.exception("call_handler_failed", call=call.id)
+        finally:
+            if not call.ended:
+                await self.hangup(call)
+
+    async def answer(self, call: Call, *, max_duration: float | None = None) -> None:
+        leg = self._legs.get(call.sip_call_id)
+        if call.ended or not isinstance(leg, InboundLeg):
+            raise InvalidInput("only a ringing inbound call can be answered")
+        try:
+            call.media = await leg.answer()
+        except (ValueError, OSError) as exc:
+            self._end(call, EndReason.FAILED, status=488, by="local", text=str(exc))
+            raise CallFailed(f"cannot answer: {exc}") from None
+        self._connected(call, max_duration)
+
+    def _on_remote_bye(self, sip_call_id: str) -> None:
+        call = self._calls.get(sip_call_id)
+        if call is not None:
+            self._end(call, EndReason.COMPLETED, status=200, by="remote")
+
+    def _on_remote_cancel(self, sip_call_id: str) -> None:
+        call = self._calls.get(sip_call_id)
+        if call is not None:
+            self._end(call, EndReason.CANCELLED, status=487, by="remote")
+
+    # -- ending --------------------------------------------------------------------------------
+
+    async def hangup(self, call: Call, *, reason: EndReason = EndReason.COMPLETED) -> None:
+        """End the call from our side: BYE when answered, CANCEL or 603 before."""
+        if call.ended:
+            return
+        leg = self._legs.get(call.sip_call_id)
+        if call.state is CallState.ANSWERED:
+            if leg is not None:
+                leg.hangup()
+            self._end(call, reason, status=200, by="local")
+        elif isinstance(leg, OutboundLeg):
+            leg.cancel()
+            self._end(call, EndReason.CANCELLED, status=487, by="local")
+        else:
+            if isinstance(leg, InboundLeg):
+                leg.reject(603, "Decline")
+            self._end(call, EndReason.REJECTED, status=603, by="local")
+
+    def _end(self, call: Call, reason: EndReason, *, status: int, by: str, text: str = "") -> None:
+        if call.ended:
+            return
+        call.state = CallState.ENDED
+        call.ended_at = self.clock.now()
+        call.status = status
+        call.end_reason = reason
+        call.ended_by = by
+        q850 = 16 if status == 200 else Q850.get(status, 31)
+        call.emit(
+            CallEvent("ended", call.ended_at, status=status, reason=reason.value, by=by, q850=q850)
+        )
+        self.media_clock.remove(call)
+        sip_id = call.sip_call_id
+        leg = self._legs.pop(sip_id, None)
+        self._calls.pop(sip_id, None)
+        self._spawn(self._cleanup(call, leg))
+        log.info(
+            "call_ended",
+            call=call.id,
+            remote=call.masked_remote,
+            reason=reason.value,
+            status=status,
+            by=by,
+            detail=text[:80],
+        )
+
+    async def _cleanup(self, call: Call, leg: OutboundLeg | InboundLeg | None) -> None:
+        if call.media is not None:
+            await call.media.close()
+        elif isinstance(leg, OutboundLeg):
+            await leg.release()
+        if self.db is not None:
+            await self._record(call)
+
+    async def _record(self, call: Call) -> None:
+        assert self.db is not None
+        async with self.db.session() as session:
+            session.add(
+                CallRecord(
+                    id=call.id,
+                    direction=call.direction,
+                    service=call.service,
+                    carrier=call.carrier,
+                    subject_ref=phone_ref(call.remote, self._key),
+                    remote_masked=call.masked_remote,
+                    started_at=call.started_at,
+                    answered_at=call.answered_at,
+                    ended_at=call.ended_at,
+                    status=call.status,
+                    end_reason=call.end_reason.value if call.end_reason else None,
+                    ended_by=call.ended_by,
+                    duration=call.duration,
+                )
+            )
+
+    # -- status --------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "sip": f"{self.tel.sip_host}:{self._stack.local_port}" if self._stack else None,
+            "carriers": [
+                {"name": c.name, "host": c.host, "port": c.port, "prefixes": c.prefixes}
+                for c in self.tel.carriers
+            ],
+            "calls": [
+                {
+                    "id": c.id,
+                    "direction": c.direction,
+                    "remote": c.masked_remote,
+                    "state": c.state.value,
+                    "service": c.service,
+                    "seconds": round(c.duration, 1),
+                }
+                for c in self._calls.values()
+            ],
+            "media_ticks": self.media_clock.ticks,
+        }

@@ -1,0 +1,31 @@
+"""Telephony's category of personal data: the call log every call leaves."""
+
+from __future__ import annotations
+
+from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.telephony.models import CATEGORY
+
+CATEGORIES = (
+    Category(
+        name=CATEGORY,
+        service="telephony",
+        title="Call records",
+        store="call_records",
+        fields=(
+            "subject_ref",
+            "remote_masked",
+            "started_at",
+            "answered_at",
+            "ended_at",
+            "duration",
+        ),
+        purpose="Run and troubleshoot calls, bill them where a service charges, and detect abuse. "
+        "The other party's number is kept only as a keyed hash and its last two digits.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.duration(90),
+        timestamp="started_at",
+        processors=("the SIP carrier that connects the call",),
+        subject=SubjectKind.PHONE,
+        subject_field="subject_ref",
+    ),
+)

@@ -1,0 +1,31 @@
+"""``/api/telephony/status``: whether the SIP engine runs, its trunks and how many calls are up.
+
+Public, so it shows no call details: counts only, and trunk names and hosts without credentials.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+router = APIRouter(tags=["telephony"])
+
+
+@router.get("/api/telephony/status")
+async def telephony_status(request: Request) -> dict[str, Any]:
+    settings = request.app.state.settings
+    engine = request.app.state.telephony
+    status: dict[str, Any] = (
+        engine.status() if engine is not None else {"running": False, "calls": []}
+    )
+    return {
+        "running": status["running"],
+        "sip": status.get("sip"),
+        "carriers": [
+            {"name": c.name, "host": c.host, "port": c.port, "prefixes": c.prefixes}
+            for c in settings.telephony.carriers
+        ],
+        "calls": dict(Counter(call["state"] for call in status["calls"])),
+    }

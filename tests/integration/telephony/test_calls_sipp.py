@@ -1,0 +1,348 @@
+"""Calls through our SIP stack against SIPp playing the carrier and the phone, on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import os
+import re
+import struct
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ringfence.settings import Settings
+from ringfence.store import Database
+from ringfence.telephony import Call, TelephonyEngine
+from ringfence.telephony.models import CallRecord
+from tests.conftest import SettingsFactory
+from tests.support.server import free_port
+from tests.support.sipp import free_rtp_range, start_sipp
+
+pytestmark = pytest.mark.integration
+
+
+def _settings(make_settings: SettingsFactory, database_url: str, **carrier: object) -> Settings:
+    low, high = free_rtp_range()
+    telephony: dict[str, object] = {
+        "enabled": True,
+        "sip_host": "127.0.0.1",
+        "sip_port": free_port(),
+        "rtp_port_min": low,
+        "rtp_port_max": high,
+        "ring_timeout": 3,
+    }
+    if carrier:
+        telephony["carriers"] = [{"name": "sipp", "host": "127.0.0.1", **carrier}]
+    return make_settings(database_url=database_url, telephony=telephony)
+
+
+@pytest.fixture
+async def engine(
+    make_settings: SettingsFactory, database_url: str
+) -> AsyncIterator[TelephonyEngine]:
+    db = Database(database_url)
+    engine = TelephonyEngine(_settings(make_settings, database_url), db=db)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+        await db.dispose()
+
+
+def tone(freq: float = 1000.0, seconds: float = 1.0) -> bytes:
+    n = int(8000 * seconds)
+    return struct.pack(
+        f"<{n}h", *(int(8000 * math.sin(2 * math.pi * freq * i / 8000)) for i in range(n))
+    )
+
+
+def energy(frame: bytes) -> float:
+    samples = struct.unpack(f"<{len(frame) // 2}h", frame)
+    return sum(s * s for s in samples) / max(len(samples), 1)
+
+
+def zero_crossings_hz(pcm: bytes) -> float:
+    samples = struct.unpack(f"<{len(pcm) // 2}h", pcm)
+    crossings = sum(1 for a, b in zip(samples, samples[1:], strict=False) if (a < 0) != (b < 0))
+    return crossings / 2 / (len(samples) / 8000)
+
+
+async def _events(call: Call) -> list[str]:
+    return [e.kind async for e in call.events()]
+
+
+async def _records(engine: TelephonyEngine) -> list[CallRecord]:
+    assert engine.db is not None
+    async with engine.db.session() as session:
+        return list((await session.scalars(select(CallRecord))).all())
+
+
+async def test_outbound_call_answered_with_audio_both_ways(engine: TelephonyEngine) -> None:
+    sipp = await start_sipp("uas", extra=["-rtp_echo"])
+    try:
+        call = await engine.place_call("+14155550123", via=f"sip:127.0.0.1:{sipp.port}")
+        events = asyncio.create_task(_events(call))
+        assert await call.wait_answered()
+        call.play(tone(1000.0, 1.0))
+        received = []
+        async for frame in call.audio():
+            if energy(frame) > 1e6:
+                received.append(frame)
+            if len(received) >= 25:
+                break
+        await call.played()
+        await call.hangup()
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    echoed = b"".join(received)
+    assert 900 < zero_crossings_hz(echoed) < 1100  # our tone came back through SIPp's echo
+    assert await events == ["dialling", "ringing", "answered", "ended"]
+    assert call.end_reason is not None and call.end_reason.value == "completed"
+    assert call.ended_by == "local" and call.media is not None and call.media.codec == "PCMU"
+    await engine.idle()
+    (record,) = await _records(engine)
+    assert record.remote_masked.endswith("23") and "4155550123" not in record.remote_masked
+    assert record.subject_ref.startswith("phone:") and record.status == 200
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "q850"),
+    [(486, "busy", 17), (404, "rejected", 1), (503, "rejected", 41), (603, "rejected", 21)],
+)
+async def test_failures_surface_status_and_cause(
+    engine: TelephonyEngine, status: int, reason: str, q850: int
+) -> None:
+    sipp = await start_sipp("uas_reject", fill={"status": str(status)})
+    try:
+        call = await engine.place_call("+442079460123", via=f"sip:127.0.0.1:{sipp.port}")
+        events = [e async for e in call.events()]
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    ended = events[-1]
+    assert (ended.kind, ended.status, ended.reason, ended.q850, ended.by) == (
+        "ended",
+        status,
+        reason,
+        q850,
+        "remote",
+    )
+    assert not await call.wait_answered()
+
+
+async def test_no_answer_is_cancelled_after_the_ring_timeout(engine: TelephonyEngine) -> None:
+    sipp = await start_sipp("uas_ring_forever")
+    try:
+        call = await engine.place_call(
+            "+4930231250123", via=f"sip:127.0.0.1:{sipp.port}", ring_timeout=1.0
+        )
+        kinds = [e.kind async for e in call.events()]
+        rc, out = await sipp.finish()
+        assert rc == 0, out  # SIPp saw our CANCEL and its 487 was acknowledged
+    finally:
+        await sipp.kill()
+    assert kinds == ["dialling", "ringing", "ended"]
+    assert call.end_reason is not None and call.end_reason.value == "no_answer"
+    assert call.status == 487 and call.ended_by == "local"
+
+
+@pytest.mark.parametrize("challenge", ["401", "407"])
+async def test_digest_authentication_with_a_challenging_trunk(
+    make_settings: SettingsFactory, database_url: str, challenge: str
+) -> None:
+    header = "WWW-Authenticate" if challenge == "401" else "Proxy-Authenticate"
+    check = (
+        '<verifyauth assign_to="authvalid" username="trunkuser" password="trunkpass"/>'
+        if challenge == "401"
+        else '<ereg regexp="username=.trunkuser." search_in="hdr" header="Proxy-Authorization:" '
+        'assign_to="authvalid"/>'
+    )
+    sipp = await start_sipp(
+        "uas_auth", fill={"challenge": challenge, "authheader": header, "check": check}
+    )
+    settings = _settings(
+        make_settings,
+        database_url,
+        port=sipp.port,
+        username="trunkuser",
+        password="trunkpass",
+        prefixes=["44"],
+    )
+    engine = TelephonyEngine(settings)
+    await engine.start()
+    try:
+        call = await engine.place_call("+447700900123")
+        assert await call.wait_answered()
+        await call.hangup()
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+        await engine.stop()
+    assert call.carrier == "sipp"
+    # Recompute the RFC 2617 digest from what went over the wire.
+    credentials = next(
+        line for line in sipp.messages.read_text().splitlines() if "response=" in line
+    )
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', credentials))
+    ha1 = hashlib.md5(f"trunkuser:{fields['realm']}:trunkpass".encode()).hexdigest()
+    ha2 = hashlib.md5(f"INVITE:{fields['uri']}".encode()).hexdigest()
+    expected = hashlib.md5(f"{ha1}:{fields['nonce']}:{ha2}".encode()).hexdigest()
+    assert fields["response"] == expected
+    assert credentials.startswith("Authorization" if challenge == "401" else "Proxy-Authorization")
+
+
+async def test_inbound_call_routed_answered_and_hung_up_by_the_caller(
+    engine: TelephonyEngine,
+) -> None:
+    answered: asyncio.Queue[Call] = asyncio.Queue()
+
+    async def receptionist(call: Call) -> None:
+        await call.answer()
+        answered.put_nowait(call)
+        await call.wait_ended()
+
+    engine.route("+15550100", receptionist, service="test")
+    sipp = await start_sipp(
+        "uac", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "+15550100", "-d", "500"]
+    )
+    try:
+        call = await asyncio.wait_for(answered.get(), 20)
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+        await call.wait_ended()
+    finally:
+        await sipp.kill()
+    assert call.direction == "inbound" and call.service == "test"
+    assert call.ended_by == "remote" and call.end_reason is not None
+    assert call.end_reason.value == "completed"
+
+
+async def test_unrouted_number_is_404_and_dtmf_is_received(engine: TelephonyEngine) -> None:
+    digits: list[str] = []
+
+    async def ivr(call: Call) -> None:
+        await call.answer()
+        async for event in call.events():
+            if event.kind == "dtmf" and event.digit:
+                digits.append(event.digit)
+
+    engine.route("ivr", ivr, service="test")
+    sipp = await start_sipp(
+        "uac_dtmf", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "ivr"]
+    )
+    try:
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    assert digits == ["1"]
+
+    nobody = await start_sipp("uac", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "999"])
+    try:
+        rc, _ = await nobody.finish()
+    finally:
+        await nobody.kill()
+    assert rc != 0  # SIPp's caller expected a 200
+    assert "SIP/2.0 404 Not Found" in nobody.messages.read_text()
+    await engine.idle()
+    statuses = sorted(r.status or 0 for r in await _records(engine))
+    assert statuses == [200, 404]
+
+
+async def test_malformed_sip_does_not_harm_a_call_in_progress(
+    engine: TelephonyEngine, tmp_path: Path
+) -> None:
+    sipp = await start_sipp("uas", extra=["-rtp_echo"])
+    try:
+        call = await engine.place_call("+14155550199", via=f"sip:127.0.0.1:{sipp.port}")
+        assert await call.wait_answered()
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            asyncio.DatagramProtocol, remote_addr=("127.0.0.1", engine.local_port)
+        )
+        for garbage in (
+            b"\x00\xff" * 300,
+            b"INVITE sip:x SIP/2.0\r\nVia: broken\r\n\r\n",
+            b"NOTSIP / HTTP/1.1\r\n\r\n",
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 99999\r\n\r\nshort",
+        ):
+            transport.sendto(garbage)
+        transport.close()
+        call.play(tone(500.0, 0.5))
+        heard = 0
+        async for frame in call.audio():
+            if energy(frame) > 1e6:
+                heard += 1
+            if heard >= 10:
+                break
+        assert not call.ended
+        await call.hangup()
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+
+
+async def test_a_lost_invite_is_retransmitted_timer_a(engine: TelephonyEngine) -> None:
+    """aiosipua sends an INVITE once; our layer retransmits it (RFC 3261 Timer A)."""
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+
+    class Sink(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            received.put_nowait(data)
+
+    loop = asyncio.get_running_loop()
+    sink, _ = await loop.create_datagram_endpoint(Sink, local_addr=("127.0.0.1", 0))
+    port = sink.get_extra_info("sockname")[1]
+    try:
+        call = await engine.place_call("+14155550100", via=f"sip:127.0.0.1:{port}", ring_timeout=2)
+        first = await asyncio.wait_for(received.get(), 5)
+        again = await asyncio.wait_for(received.get(), 5)  # nobody answered the first
+        assert first == again and first.startswith(b"INVITE ")
+        await call.wait_ended()
+    finally:
+        sink.close()
+    assert call.end_reason is not None and call.end_reason.value == "no_answer"
+
+
+async def test_the_call_command_speaks_and_hangs_up(tmp_path: Path) -> None:
+    sipp = await start_sipp("uas")
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "ringfence",
+            "call",
+            "+14155550123",
+            "--say",
+            "This is ringfence.",
+            "--via",
+            f"sip:127.0.0.1:{sipp.port}",
+            env={
+                **os.environ,
+                "RINGFENCE_DATA_DIR": str(tmp_path),
+                "RINGFENCE_LOG__LEVEL": "ERROR",
+            },
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, err.decode()
+        rc, screen = await sipp.finish()
+        assert rc == 0, screen
+    finally:
+        await sipp.kill()
+    lines = out.decode().splitlines()
+    assert [line.split()[1] for line in lines] == ["dialling", "ringing", "answered", "ended"]
+    assert "completed by local" in lines[-1]
+    assert "4155550123" not in err.decode()

@@ -1,0 +1,75 @@
+"""SIPp (Debian's sip-tester) as the carrier or the phone, on loopback ports of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.server import free_port
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "sipp"
+SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+
+
+def free_rtp_range() -> tuple[int, int]:
+    """A private even-aligned RTP range per test, so parallel tests never share ports."""
+    base = random.randrange(20000, 29000, 100)
+    return base, base + 98
+
+
+@dataclass
+class SippRun:
+    process: asyncio.subprocess.Process
+    port: int
+    media_port: int
+    messages: Path  # every SIP message SIPp sent and received (-trace_msg)
+
+    async def finish(self) -> tuple[int, str]:
+        """SIPp's exit status and screen; SIPp's own -timeout bounds the wait."""
+        out, _ = await asyncio.wait_for(self.process.communicate(), 40)
+        return self.process.returncode or 0, out.decode(errors="replace")
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
+async def start_sipp(
+    scenario: str,
+    *,
+    remote: str | None = None,
+    fill: dict[str, str] | None = None,
+    extra: list[str] | None = None,
+    calls: int = 1,
+) -> SippRun:
+    """Start SIPp with a built-in scenario (``uas``, ``uac``) or a file from tests/data/sipp.
+
+    ``fill`` replaces ``{name}`` placeholders in the file before SIPp reads it: SIPp's own
+    ``-key`` values are not substituted where it parses a response code."""
+    port, media = free_port(), free_port()
+    args = [SIPP, "-i", "127.0.0.1", "-p", str(port), "-mp", str(media), "-m", str(calls)]
+    args += ["-nostdin", "-timeout", "25s", "-timeout_error", "-max_retrans", "3"]
+    messages = tempfile.NamedTemporaryFile(suffix=".log", delete=False).name
+    args += ["-trace_msg", "-message_file", messages]
+    if scenario in ("uas", "uac"):
+        args += ["-sn", scenario]
+    else:
+        text = (SCENARIOS / f"{scenario}.xml").read_text()
+        for name, value in (fill or {}).items():
+            text = text.replace("{" + name + "}", value)
+        handle = tempfile.NamedTemporaryFile("w", suffix=".xml", delete=False)
+        with handle:
+            handle.write(text)
+        args += ["-sf", handle.name]
+    args += extra or []
+    if remote:
+        args.append(remote)
+    process = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    return SippRun(process, port, media, Path(messages))
