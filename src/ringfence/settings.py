@@ -100,7 +100,7 @@ class TelephonySettings(BaseModel):
         False, description="Start the SIP engine with `ringfence serve` (needed to take calls)."
     )
     sip_host: str = Field("127.0.0.1", description="Address the SIP transport binds to.")
-    sip_port: int = Field(5060, ge=1, le=65535, description="SIP port (UDP).")
+    sip_port: int = Field(5060, ge=0, le=65535, description="SIP port (UDP); 0: any free port.")
     advertised_host: str | None = Field(
         None, description="Public address put in Via/Contact/SDP when behind NAT."
     )

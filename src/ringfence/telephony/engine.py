@@ -374,6 +374,9 @@ class TelephonyEngine:
                 )
             )
 
+    def active_calls(self) -> list[Call]:
+        return list(self._calls.values())
+
     # -- status --------------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
