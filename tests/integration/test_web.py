@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi import APIRouter
 
@@ -98,3 +100,29 @@ async def test_app_refuses_to_start_on_an_outdated_schema(
     with pytest.raises(Exception, match="run `ringfence migrate`"):
         async with client_for(app):
             pass
+
+
+async def test_serve_runs_the_sip_engine_when_enabled(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    off = create_app(make_settings(database_url=database_url), run_workers=False)
+    async with client_for(off) as client:
+        status = (await client.get("/api/telephony/status")).json()
+        assert status == {"running": False, "sip": None, "carriers": [], "calls": {}}
+    settings = make_settings(
+        database_url=database_url,
+        telephony={
+            "enabled": True,
+            "sip_port": 0,
+            "carriers": [{"name": "t", "host": "127.0.0.1", "password": "never-shown"}],
+        },
+    )
+    app = create_app(settings, run_workers=False)
+    async with client_for(app) as client:
+        body = (await client.get("/api/telephony/status")).json()
+        assert body["running"] is True and body["sip"].startswith("127.0.0.1:")
+        assert body["carriers"] == [
+            {"name": "t", "host": "127.0.0.1", "port": 5060, "prefixes": []}
+        ]
+        assert "never-shown" not in json.dumps(body)
+    assert app.state.telephony.running is False

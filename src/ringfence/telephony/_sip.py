@@ -158,6 +158,24 @@ class InboundLeg:
         return Media(session.rtp_session, port, self._stack.ports, session.chosen_payload_type)
 
 
+def info_digit(content_type: str, body: str) -> str | None:
+    """The digit of a SIP INFO DTMF body: ``application/dtmf-relay`` (``Signal=5``) or
+    ``application/dtmf`` (``5``); None for anything else."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/dtmf-relay":
+        for line in body.splitlines():
+            name, _, value = line.partition("=")
+            if name.strip().lower() == "signal":
+                body = value
+                break
+        else:
+            return None
+    elif kind != "application/dtmf":
+        return None
+    digit = body.strip()
+    return digit if len(digit) == 1 and digit in "0123456789*#ABCD" else None
+
+
 def _user(uri: str) -> str:
     """The user part of a SIP URI (``sip:+4420...@host`` -> ``+4420...``)."""
     text = uri.strip("<>")
@@ -263,6 +281,7 @@ class SipStack:
         on_inbound: Callable[[InboundLeg], None],
         on_remote_bye: Callable[[str], None],
         on_remote_cancel: Callable[[str], None],
+        on_info_digit: Callable[[str, str], None],
     ) -> None:
         self.host = host
         self.advertised = advertised
@@ -278,6 +297,9 @@ class SipStack:
         self.uas.on_invite = lambda call: on_inbound(InboundLeg(self, call))
         self.uas.on_bye = lambda call, _request: on_remote_bye(call.call_id)
         self.uas.on_cancel = lambda request, _addr: on_remote_cancel(request.call_id or "")
+        # aiosipua answers INFO with 405; carriers send DTMF that way (application/dtmf-relay).
+        self.uas._handlers["INFO"] = self._handle_info
+        self._on_info_digit = on_info_digit
 
     @property
     def local_port(self) -> int:
@@ -285,6 +307,19 @@ class SipStack:
 
     async def start(self) -> None:
         await self.uas.start()
+
+    def _handle_info(self, request: SipRequest, addr: tuple[str, int]) -> None:
+        call_id = request.call_id or ""
+        incoming = self.uas.get_call(call_id)
+        outgoing = self.uac._calls.get(call_id)
+        dialog = incoming.dialog if incoming else (outgoing.dialog if outgoing else None)
+        if dialog is None:
+            self.uas._send_error(request, 481, "Call/Transaction Does Not Exist")
+            return
+        self.transport.send_reply(dialog.create_response(request, 200, "OK"))
+        digit = info_digit(request.headers.get_first("Content-Type") or "", request.text)
+        if digit is not None:
+            self._on_info_digit(call_id, digit)
 
     async def stop(self) -> None:
         for task in list(self._timers):

@@ -93,6 +93,7 @@ class TelephonyEngine:
             on_inbound=self._on_inbound,
             on_remote_bye=self._on_remote_bye,
             on_remote_cancel=self._on_remote_cancel,
+            on_info_digit=self._on_info_digit,
         )
         await stack.start()
         self._stack = stack
@@ -293,6 +294,11 @@ class TelephonyEngine:
         call = self._calls.get(sip_call_id)
         if call is not None:
             self._end(call, EndReason.COMPLETED, status=200, by="remote")
+
+    def _on_info_digit(self, sip_call_id: str, digit: str) -> None:
+        call = self._calls.get(sip_call_id)
+        if call is not None and not call.ended:
+            call.emit(CallEvent("dtmf", self.clock.now(), digit=digit))
 
     def _on_remote_cancel(self, sip_call_id: str) -> None:
         call = self._calls.get(sip_call_id)

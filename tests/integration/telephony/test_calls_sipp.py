@@ -346,3 +346,35 @@ async def test_the_call_command_speaks_and_hangs_up(tmp_path: Path) -> None:
     assert [line.split()[1] for line in lines] == ["dialling", "ringing", "answered", "ended"]
     assert "completed by local" in lines[-1]
     assert "4155550123" not in err.decode()
+
+
+async def test_dtmf_by_sip_info_is_received(engine: TelephonyEngine) -> None:
+    """aiosipua refuses INFO with 405; our layer answers it and turns it into a DTMF event."""
+    digits: list[str] = []
+
+    async def ivr(call: Call) -> None:
+        await call.answer()
+        async for event in call.events():
+            if event.kind == "dtmf" and event.digit:
+                digits.append(event.digit)
+
+    engine.route("ivr", ivr, service="test")
+    sipp = await start_sipp(
+        "uac_info_dtmf", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "ivr"]
+    )
+    try:
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    assert digits == ["7"]
+
+
+def test_info_bodies() -> None:
+    from ringfence.telephony._sip import info_digit
+
+    assert info_digit("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n") == "5"
+    assert info_digit("application/dtmf-relay; charset=x", "signal= #\r\n") == "#"
+    assert info_digit("application/dtmf", "9") == "9"
+    assert info_digit("application/dtmf-relay", "Signal=55") is None
+    assert info_digit("text/plain", "5") is None
