@@ -14,7 +14,16 @@ from typing import Any
 
 import aiortp
 from aiortp.port_allocator import PortAllocator
-from aiosipua import IncomingCall, SipDigestAuth, SipRequest, SipUAC, SipUAS, build_sdp
+from aiosipua import (
+    IncomingCall,
+    SdpNegotiationError,
+    SipDigestAuth,
+    SipRequest,
+    SipUAC,
+    SipUAS,
+    build_sdp,
+    negotiate_sdp,
+)
 from aiosipua.outgoing_call import OutgoingCall
 from aiosipua.rtp_bridge import CallSession
 from aiosipua.transport import UdpSipTransport, _UdpProtocol
@@ -27,9 +36,17 @@ DTMF_PT = 101
 class Media:
     """One call's RTP stream: ``send`` a 20 ms PCM frame; frames and digits arrive by callback."""
 
-    def __init__(self, session: Any, port: int, allocator: PortAllocator, pt: int) -> None:
+    def __init__(
+        self,
+        session: Any,
+        port: int,
+        allocator: PortAllocator,
+        pt: int,
+        on_close: Callable[[], None] = lambda: None,
+    ) -> None:
         self._session = session
         self._port = port
+        self._on_close = on_close
         self._allocator = allocator
         self.payload_type = pt
         self.codec = CODEC_NAMES.get(pt, str(pt))
@@ -57,8 +74,13 @@ class Media:
         if self._closed:
             return
         self._closed = True
+        self._on_close()
         await self._session.close()
         await self._allocator.release(self._port)
+
+    @property
+    def port(self) -> int:
+        return self._port
 
 
 @dataclass
@@ -99,7 +121,7 @@ class OutboundLeg:
             payload_type=pt,
             dtmf_payload_type=DTMF_PT,
         )
-        return Media(session, self.rtp_port, self._stack.ports, pt)
+        return self._stack.register_media(self.call_id, session, self.rtp_port, pt)
 
     async def release(self) -> None:
         await self._stack.ports.release(self.rtp_port)
@@ -155,7 +177,9 @@ class InboundLeg:
         self._call.accept(session.sdp_answer)
         self._answered = True
         await session.start()
-        return Media(session.rtp_session, port, self._stack.ports, session.chosen_payload_type)
+        return self._stack.register_media(
+            self.call_id, session.rtp_session, port, session.chosen_payload_type
+        )
 
 
 def info_digit(content_type: str, body: str) -> str | None:
@@ -282,6 +306,7 @@ class SipStack:
         on_remote_bye: Callable[[str], None],
         on_remote_cancel: Callable[[str], None],
         on_info_digit: Callable[[str, str], None],
+        on_hold: Callable[[str, bool], None],
     ) -> None:
         self.host = host
         self.advertised = advertised
@@ -300,6 +325,11 @@ class SipStack:
         # aiosipua answers INFO with 405; carriers send DTMF that way (application/dtmf-relay).
         self.uas._handlers["INFO"] = self._handle_info
         self._on_info_digit = on_info_digit
+        # Without an on_reinvite handler aiosipua leaves a re-INVITE unanswered: the carrier
+        # retransmits and then drops the call. We answer it from the call's media.
+        self.uas.on_reinvite = self._on_reinvite
+        self._on_hold = on_hold
+        self.media_by_call: dict[str, Media] = {}
 
     @property
     def local_port(self) -> int:
@@ -307,6 +337,36 @@ class SipStack:
 
     async def start(self) -> None:
         await self.uas.start()
+
+    def register_media(self, call_id: str, session: Any, port: int, pt: int) -> Media:
+        def forget() -> None:
+            self.media_by_call.pop(call_id, None)
+
+        media = Media(session, port, self.ports, pt, on_close=forget)
+        self.media_by_call[call_id] = media
+        return media
+
+    def _on_reinvite(self, call: IncomingCall) -> None:
+        """RFC 3264 §8: answer a new offer on the same stream; sendonly/inactive is hold."""
+        media = self.media_by_call.get(call.call_id)
+        offer = call.sdp_offer
+        if media is None or offer is None or offer.audio is None:
+            call.reject(488, "Not Acceptable Here")
+            return
+        try:
+            answer, _ = negotiate_sdp(
+                offer,
+                local_ip=self.host,
+                rtp_port=media.port,
+                supported_codecs=[media.payload_type],
+                dtmf_payload_type=DTMF_PT,
+                advertised_ip=self.advertised,
+            )
+        except SdpNegotiationError:
+            call.reject(488, "Not Acceptable Here")
+            return
+        call.accept(answer)
+        self._on_hold(call.call_id, offer.audio.direction in ("sendonly", "inactive"))
 
     def _handle_info(self, request: SipRequest, addr: tuple[str, int]) -> None:
         call_id = request.call_id or ""

@@ -68,7 +68,7 @@ class CallControl(Protocol):
 
 @dataclass(frozen=True)
 class CallEvent:
-    kind: str  # trying | ringing | answered | dtmf | ended
+    kind: str  # dialling | ringing | answered | dtmf | hold | resumed | ended
     at: dt.datetime
     status: int | None = None
     reason: str = ""
@@ -93,6 +93,7 @@ class Call:
     ended_by: str | None = None
     carrier: str | None = None
     sip_call_id: str = ""
+    on_hold: bool = False  # the other party put the call on hold (re-INVITE sendonly/inactive)
     media: Media | None = field(default=None, repr=False)
     control: CallControl | None = field(default=None, repr=False)
     _events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue, repr=False)

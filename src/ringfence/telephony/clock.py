@@ -64,8 +64,8 @@ class MediaClock:
             self.ticks += 1
             for call in list(self._calls.values()):
                 media = call.media
-                if media is None or call.ended:
-                    continue
+                if media is None or call.ended or call.on_hold:
+                    continue  # on hold the other side asked us not to send
                 try:
                     media.send(call.next_frame())
                 except Exception:  # one broken stream must not stop the others

@@ -94,6 +94,7 @@ class TelephonyEngine:
             on_remote_bye=self._on_remote_bye,
             on_remote_cancel=self._on_remote_cancel,
             on_info_digit=self._on_info_digit,
+            on_hold=self._on_hold,
         )
         await stack.start()
         self._stack = stack
@@ -299,6 +300,13 @@ class TelephonyEngine:
         call = self._calls.get(sip_call_id)
         if call is not None and not call.ended:
             call.emit(CallEvent("dtmf", self.clock.now(), digit=digit))
+
+    def _on_hold(self, sip_call_id: str, hold: bool) -> None:
+        call = self._calls.get(sip_call_id)
+        if call is None or call.ended or call.on_hold == hold:
+            return
+        call.on_hold = hold
+        call.emit(CallEvent("hold" if hold else "resumed", self.clock.now()))
 
     def _on_remote_cancel(self, sip_call_id: str) -> None:
         call = self._calls.get(sip_call_id)

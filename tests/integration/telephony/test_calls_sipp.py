@@ -378,3 +378,29 @@ def test_info_bodies() -> None:
     assert info_digit("application/dtmf", "9") == "9"
     assert info_digit("application/dtmf-relay", "Signal=55") is None
     assert info_digit("text/plain", "5") is None
+
+
+async def test_reinvite_hold_and_resume(engine: TelephonyEngine) -> None:
+    """aiosipua leaves a re-INVITE unanswered without a handler; ours answers it."""
+    kinds: list[str] = []
+    sent: dict[str, int] = {}
+
+    async def agent(call: Call) -> None:
+        await call.answer()
+        async for event in call.events():
+            kinds.append(event.kind)
+            if event.kind in ("hold", "resumed") and call.media is not None:
+                sent[event.kind] = int(call.media.stats["packets_sent"])
+
+    engine.route("agent", agent, service="test")
+    sipp = await start_sipp(
+        "uac_hold", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "agent"]
+    )
+    try:
+        rc, out = await sipp.finish()
+        assert rc == 0, out  # both 200 OKs carried the mirrored direction
+    finally:
+        await sipp.kill()
+    await engine.idle()
+    assert kinds == ["dialling", "ringing", "answered", "hold", "resumed", "ended"]
+    assert sent["resumed"] - sent["hold"] <= 1  # nothing sent while held (one tick in flight)
