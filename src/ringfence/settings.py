@@ -93,6 +93,10 @@ class CarrierSettings(BaseModel):
         default_factory=list,
         description="E.164 prefixes (digits, no +) this trunk carries; empty: everything.",
     )
+    registers: bool = Field(
+        False, description="REGISTER with the trunk (credential trunks); false for IP-auth."
+    )
+    register_expires: int = Field(300, ge=60, le=86400, description="REGISTER interval, s.")
 
 
 class TelephonySettings(BaseModel):

@@ -16,6 +16,7 @@ import aiortp
 from aiortp.port_allocator import PortAllocator
 from aiosipua import (
     IncomingCall,
+    Registration,
     SdpNegotiationError,
     SipDigestAuth,
     SipRequest,
@@ -219,6 +220,42 @@ TIMER_B = 64 * T1
 # a carrier keeps retransmitting its 486 until Timer H; we send that ACK here.
 
 
+class _Registration(Registration):
+    """aiosipua's registration with RFC 3261 Timer E: a REGISTER lost over UDP is sent again at
+    T1, 2*T1... (capped at T2 = 4 s) until any response, for at most Timer F = 64*T1."""
+
+    def __init__(self, stack: SipStack, *args: Any, **kwargs: Any) -> None:
+        self._stack = stack
+        self.responded_cseq = 0
+        self.answered = asyncio.Event()  # set on every final response
+        super().__init__(stack.uac, *args, **kwargs)
+
+    def _send_register(
+        self, expires: int, *, auth_header: tuple[str, str] | None = None
+    ) -> SipRequest:
+        request = super()._send_register(expires, auth_header=auth_header)
+        self._stack.spawn_timer(self._timer_e(request))
+        return request
+
+    def _handle_response(self, response: Any) -> None:
+        if response.cseq is not None:
+            self.responded_cseq = max(self.responded_cseq, response.cseq.seq)
+        super()._handle_response(response)
+        if response.status_code >= 200:
+            self.answered.set()
+
+    async def _timer_e(self, request: SipRequest) -> None:
+        seq = request.cseq.seq if request.cseq else 0
+        interval, waited = T1, 0.0
+        while waited < TIMER_B:
+            await asyncio.sleep(interval)
+            waited += interval
+            if self.responded_cseq >= seq:
+                return
+            self.uac.transport.send(request, self.registrar)
+            interval = min(interval * 2, 4.0)
+
+
 class _CarrierGradeUAC(SipUAC):
     """aiosipua's UAC plus Timer A bookkeeping and ACKs for non-2xx final responses."""
 
@@ -381,6 +418,48 @@ class SipStack:
         if digit is not None:
             self._on_info_digit(call_id, digit)
 
+    def spawn_timer(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+    def registration(
+        self,
+        *,
+        aor: str,
+        registrar: tuple[str, int],
+        username: str | None,
+        password: str | None,
+        expires: int,
+        on_change: Callable[[str, int, str], None],
+    ) -> Registration:
+        """Register ``aor`` and keep it refreshed; ``on_change(state, status, reason)``."""
+        auth = SipDigestAuth(username, password) if username and password else None
+        reg = _Registration(
+            self, aor, registrar, expires=expires, auth=auth, user_agent=self.user_agent
+        )
+        reg.on_registered = lambda r: on_change("registered", 200, "")
+        reg.on_failed = lambda r, status, reason: on_change("failed", status, reason)
+        reg.on_expired = lambda r: on_change("expired", 0, "")
+        reg.register()
+        return reg
+
+    async def unregister(self, reg: Registration, grace: float = 2.0) -> bool:
+        """Remove the binding; True once the registrar confirmed it within ``grace`` seconds."""
+        assert isinstance(reg, _Registration)
+        try:
+            async with asyncio.timeout(grace):
+                while reg.state.value != "unregistered":
+                    reg.answered.clear()
+                    if reg.state.value != "unregistered" and not reg._unregistering:
+                        reg.unregister()
+                    await reg.answered.wait()
+                    if reg.state.value == "failed":
+                        return False
+        except TimeoutError:
+            return False
+        return True
+
     async def stop(self) -> None:
         for task in list(self._timers):
             task.cancel()
@@ -431,11 +510,9 @@ class SipStack:
         call.on_answer = lambda _c: callbacks.answered()
         call.on_rejected = lambda _c, code, reason: callbacks.rejected(code, reason)
         self.uac.remember(call, remote)
-        timer = asyncio.create_task(
+        self.spawn_timer(
             self._timer_a(call, remote, lambda: callbacks.rejected(408, "Request Timeout"))
         )
-        self._timers.add(timer)
-        timer.add_done_callback(self._timers.discard)
         return OutboundLeg(self, call, port)
 
 

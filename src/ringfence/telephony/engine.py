@@ -18,7 +18,7 @@ from ringfence.clock import Clock, SystemClock
 from ringfence.errors import InvalidInput, RingfenceError, ServiceUnavailable
 from ringfence.logging import get_logger
 from ringfence.privacy.subjects import phone_ref
-from ringfence.settings import Settings
+from ringfence.settings import CarrierSettings, Settings
 from ringfence.store.database import Database
 from ringfence.telephony import carriers
 from ringfence.telephony._sip import InboundLeg, LegCallbacks, OutboundLeg, SipStack, resolve
@@ -67,6 +67,9 @@ class TelephonyEngine:
         self._routes: dict[str, tuple[str, InboundHandler]] = {}
         self._default: tuple[str, InboundHandler] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._registrations: dict[str, Any] = {}
+        self.registrations: dict[str, str] = {}  # trunk name -> registering|registered|failed...
+        self._registration_changed = asyncio.Event()
         self._key = settings.signing_key()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -98,10 +101,43 @@ class TelephonyEngine:
         )
         await stack.start()
         self._stack = stack
+        for carrier in self.tel.carriers:
+            if carrier.registers:
+                self._register(stack, carrier)
         self.media_clock.start()
         log.info("sip_started", host=self.tel.sip_host, port=stack.local_port)
 
+    def _register(self, stack: SipStack, carrier: CarrierSettings) -> None:
+        def changed(state: str, status: int, reason: str) -> None:
+            self.registrations[carrier.name] = state
+            self._registration_changed.set()
+            self._registration_changed = asyncio.Event()
+            log.info("trunk_registration", trunk=carrier.name, state=state, status=status)
+
+        self.registrations[carrier.name] = "registering"
+        user = carrier.username or "ringfence"
+        self._registrations[carrier.name] = stack.registration(
+            aor=f"sip:{user}@{carrier.host}",
+            registrar=(carrier.host, carrier.port),
+            username=carrier.username,
+            password=carrier.password.get_secret_value() if carrier.password else None,
+            expires=carrier.register_expires,
+            on_change=changed,
+        )
+
+    async def wait_registration(self, trunk: str) -> str:
+        """The trunk's registration state once it is no longer "registering"."""
+        while self.registrations.get(trunk) == "registering":
+            await self._registration_changed.wait()
+        return self.registrations.get(trunk, "not configured")
+
     async def stop(self) -> None:
+        if self._stack is not None:
+            for name, reg in list(self._registrations.items()):
+                if self.registrations.get(name) == "registered":
+                    ok = await self._stack.unregister(reg)
+                    self.registrations[name] = "unregistered" if ok else "unregister_failed"
+            self._registrations.clear()
         for call in list(self._calls.values()):
             await self.hangup(call)
         try:
@@ -401,6 +437,7 @@ class TelephonyEngine:
                 {"name": c.name, "host": c.host, "port": c.port, "prefixes": c.prefixes}
                 for c in self.tel.carriers
             ],
+            "registrations": dict(self.registrations),
             "calls": [
                 {
                     "id": c.id,

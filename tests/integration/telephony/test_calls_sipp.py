@@ -404,3 +404,28 @@ async def test_reinvite_hold_and_resume(engine: TelephonyEngine) -> None:
     await engine.idle()
     assert kinds == ["dialling", "ringing", "answered", "hold", "resumed", "ended"]
     assert sent["resumed"] - sent["hold"] <= 1  # nothing sent while held (one tick in flight)
+
+
+async def test_registration_with_a_trunk_and_removal_on_stop(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    sipp = await start_sipp("uas_register")
+    settings = _settings(
+        make_settings,
+        database_url,
+        port=sipp.port,
+        username="trunkuser",
+        password="trunkpass",
+        registers=True,
+    )
+    engine = TelephonyEngine(settings)
+    await engine.start()
+    try:
+        assert await asyncio.wait_for(engine.wait_registration("sipp"), 15) == "registered"
+        assert engine.status()["registrations"] == {"sipp": "registered"}
+    finally:
+        await engine.stop()
+    rc, out = await sipp.finish()
+    await sipp.kill()
+    assert rc == 0, out  # the challenge was answered and the binding removed on stop
+    assert engine.registrations["sipp"] == "unregistered"
