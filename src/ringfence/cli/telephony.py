@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from ringfence.cli.common import console, fail, settings_or_exit
 from ringfence.errors import RingfenceError
+from ringfence.media.files import load_audio
 from ringfence.media.speech import speak
 from ringfence.settings import Settings
 from ringfence.telephony import Call, TelephonyEngine
@@ -22,6 +24,9 @@ sip_app = typer.Typer(help="The SIP engine and its trunks.", no_args_is_help=Tru
 def call(
     number: Annotated[str, typer.Argument(help="E.164 number to call, e.g. +15550100.")],
     say: Annotated[str | None, typer.Option(help="Text spoken when answered.")] = None,
+    play: Annotated[
+        Path | None, typer.Option(help="Audio file played when answered (after --say).")
+    ] = None,
     via: Annotated[
         str | None, typer.Option(help="sip:HOST:PORT: send to this SIP peer, not a trunk.")
     ] = None,
@@ -32,7 +37,7 @@ def call(
     """Place a call, print its events, speak a message when answered, hang up."""
     settings = settings_or_exit()
     try:
-        answered = asyncio.run(_call(settings, number, say, via, from_, ring, port))
+        answered = asyncio.run(_call(settings, number, say, play, via, from_, ring, port))
     except RingfenceError as exc:
         fail(exc.message)
     raise typer.Exit(0 if answered else 1)
@@ -42,12 +47,13 @@ async def _call(
     settings: Settings,
     number: str,
     say: str | None,
+    play: Path | None,
     via: str | None,
     from_: str | None,
     ring: float,
     port: int,
 ) -> bool:
-    prompt = await speak(say) if say else b""
+    prompt = (await speak(say) if say else b"") + (await load_audio(play) if play else b"")
     engine = TelephonyEngine(settings, port=port)
     await engine.start()
     try:

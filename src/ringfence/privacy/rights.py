@@ -30,6 +30,7 @@ from ringfence.errors import InvalidInput, NotFound
 from ringfence.privacy.audit import Audit
 from ringfence.privacy.consent import Consents
 from ringfence.privacy.crypto import Vault
+from ringfence.privacy.files import subject_folder
 from ringfence.privacy.inventory import Category, Inventory
 from ringfence.privacy.models import ProcessingRestriction, RightsRequest
 from ringfence.privacy.receipts import ReceiptSigner
@@ -287,8 +288,7 @@ class Rights:
         }
 
     def _subject_folder(self, category: Category, subject_ref: str) -> Path:
-        safe = hashlib.sha256(subject_ref.encode()).hexdigest()[:32]
-        return self.data_dir / category.store.removeprefix("file:") / safe
+        return subject_folder(self.data_dir, category, subject_ref)
 
     def subject_folder(self, category_name: str, subject_ref: str) -> Path:
         """Where a file-store category keeps one subject's files."""

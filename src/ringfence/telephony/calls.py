@@ -14,11 +14,13 @@ import enum
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from ringfence.media.frames import frames, silence
 from ringfence.privacy.redact import mask_number
 from ringfence.telephony._sip import Media
+from ringfence.telephony.recording import Recorder
 
 AUDIO_QUEUE_FRAMES = 250  # 5 s of received audio kept for a slow reader, oldest dropped first
 
@@ -94,6 +96,8 @@ class Call:
     carrier: str | None = None
     sip_call_id: str = ""
     on_hold: bool = False  # the other party put the call on hold (re-INVITE sendonly/inactive)
+    recorder: Recorder | None = field(default=None, repr=False)
+    recording: Path | None = None  # the encrypted file, once the call has ended
     media: Media | None = field(default=None, repr=False)
     control: CallControl | None = field(default=None, repr=False)
     _events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue, repr=False)
@@ -180,6 +184,15 @@ class Call:
         """From the media stream: one decoded frame of the other party's audio."""
         if not self._ended.is_set():
             self._audio_put(pcm)
+            if self.recorder is not None:
+                self.recorder.heard(pcm)
+
+    def record(self) -> None:
+        """Record both sides from now on; the file is written, encrypted, when the call ends.
+
+        Callers of this must have told the other party and have their consent."""
+        if self.recorder is None:
+            self.recorder = Recorder()
 
     async def audio(self) -> AsyncIterator[bytes]:
         """Received 20 ms frames until the call ends."""
@@ -206,12 +219,14 @@ class Call:
 
     def next_frame(self) -> bytes:
         """For the media clock: the next frame to send, silence when nothing is queued."""
+        frame = silence()
         if self._outgoing:
             frame = self._outgoing.popleft()
             if not self._outgoing:
                 self._drained.set()
-            return frame
-        return silence()
+        if self.recorder is not None:
+            self.recorder.said(frame)
+        return frame
 
     def send_dtmf(self, digit: str) -> None:
         if digit not in "0123456789*#ABCD" or len(digit) != 1:

@@ -17,14 +17,16 @@ from ringfence import __version__
 from ringfence.clock import Clock, SystemClock
 from ringfence.errors import InvalidInput, RingfenceError, ServiceUnavailable
 from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.settings import CarrierSettings, Settings
 from ringfence.store.database import Database
-from ringfence.telephony import carriers
+from ringfence.telephony import carriers, recording
 from ringfence.telephony._sip import InboundLeg, LegCallbacks, OutboundLeg, SipStack, resolve
 from ringfence.telephony.calls import Q850, Call, CallEvent, CallState, EndReason
 from ringfence.telephony.clock import MediaClock
 from ringfence.telephony.models import CallRecord
+from ringfence.telephony.privacy import RECORDING
 
 log = get_logger(__name__)
 InboundHandler = Callable[[Call], Awaitable[None]]
@@ -402,6 +404,22 @@ class TelephonyEngine:
             await leg.release()
         if self.db is not None:
             await self._record(call)
+            if call.recorder is not None and call.recorder.seconds > 0:
+                await self._store_recording(call)
+
+    async def _store_recording(self, call: Call) -> None:
+        assert self.db is not None and call.recorder is not None
+        privacy = Privacy(self.settings, self.db, self.clock)
+        call.recording = await recording.store(
+            call.recorder,
+            call_id=call.id,
+            subject_ref=phone_ref(call.remote, self._key),
+            category=privacy.inventory[RECORDING],
+            vault=privacy.vault,
+            db=self.db,
+            data_dir=self.settings.ensure_data_dir(),
+        )
+        log.info("call_recorded", call=call.id, seconds=round(call.recorder.seconds, 1))
 
     async def _record(self, call: Call) -> None:
         assert self.db is not None

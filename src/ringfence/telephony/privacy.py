@@ -5,6 +5,8 @@ from __future__ import annotations
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
 from ringfence.telephony.models import CATEGORY
 
+RECORDING = "call_recording"
+
 CATEGORIES = (
     Category(
         name=CATEGORY,
@@ -27,5 +29,19 @@ CATEGORIES = (
         processors=("the SIP carrier that connects the call",),
         subject=SubjectKind.PHONE,
         subject_field="subject_ref",
+    ),
+    Category(
+        name=RECORDING,
+        service="telephony",
+        title="Call recordings",
+        store="file:recordings",
+        fields=("audio",),
+        purpose="Keep a recording of a call where the service records calls and the caller was "
+        "told and agreed; encrypted with a key of the other party's own.",
+        legal_basis=LegalBasis.CONSENT,
+        retention=Retention.duration(90),
+        timestamp="mtime",
+        encrypted=True,
+        subject=SubjectKind.PHONE,
     ),
 )

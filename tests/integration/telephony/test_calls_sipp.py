@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import math
 import os
 import re
 import struct
 import sys
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from ringfence.errors import InvalidInput
+from ringfence.media.files import load_audio
+from ringfence.privacy.core import Privacy
+from ringfence.privacy.subjects import phone_ref
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.telephony import Call, TelephonyEngine
@@ -429,3 +435,75 @@ async def test_registration_with_a_trunk_and_removal_on_stop(
     await sipp.kill()
     assert rc == 0, out  # the challenge was answered and the binding removed on stop
     assert engine.registrations["sipp"] == "unregistered"
+
+
+async def test_a_recorded_call_is_stored_encrypted_and_erasable(engine: TelephonyEngine) -> None:
+    sipp = await start_sipp("uas", extra=["-rtp_echo"])
+    try:
+        call = await engine.place_call("+14155550177", via=f"sip:127.0.0.1:{sipp.port}")
+        assert await call.wait_answered()
+        call.record()
+        call.play(tone(700.0, 1.0))
+        await call.played()
+        await call.hangup()
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    await engine.idle()
+    assert call.recording is not None and call.recording.exists()
+    blob = call.recording.read_bytes()
+    assert b"RIFF" not in blob and b"WAVE" not in blob  # nothing unencrypted on disk
+
+    assert engine.db is not None
+    privacy = Privacy(engine.settings, engine.db)
+    subject = phone_ref("+14155550177", engine.settings.signing_key())
+    async with engine.db.session() as session:
+        plain = await privacy.vault.decrypt(session, subject, blob)
+    with wave.open(io.BytesIO(plain)) as wav:
+        assert (wav.getnchannels(), wav.getframerate()) == (2, 8000)
+        frames = wav.readframes(wav.getnframes())
+    right = b"".join(frames[i + 2 : i + 4] for i in range(0, len(frames), 4))
+    left = b"".join(frames[i : i + 2] for i in range(0, len(frames), 4))
+    assert 600 < zero_crossings_hz(right[: 8000 * 2]) < 800  # what we said
+    assert energy(left) > 1e5  # what came back
+
+    async with engine.db.session() as session:
+        rights = privacy.rights("v")
+        export = await rights.export(session, subject)
+        assert export["data"]["call_recording"]["files"][0]["name"].endswith(".wav.enc")
+        assert export["data"]["call_record"]["records"][0]["remote_masked"].endswith("77")
+        await rights.erase(session, subject)
+    assert not call.recording.exists()
+
+
+async def test_an_audio_file_is_played_into_the_call(
+    engine: TelephonyEngine, tmp_path: Path
+) -> None:
+    """A 44.1 kHz stereo WAV made by sox arrives at 8 kHz mono with its pitch intact."""
+    source = tmp_path / "tone.wav"
+    made = await asyncio.create_subprocess_exec(
+        "sox", "-n", "-r", "44100", "-c", "2", str(source), "synth", "1", "sine", "600"
+    )
+    assert await made.wait() == 0
+    pcm = await load_audio(source)
+    assert 15000 < len(pcm) < 17000  # one second at 8 kHz, 16-bit
+    sipp = await start_sipp("uas", extra=["-rtp_echo"])
+    try:
+        call = await engine.place_call("+14155550188", via=f"sip:127.0.0.1:{sipp.port}")
+        assert await call.wait_answered()
+        call.play(pcm)
+        echoed = []
+        async for frame in call.audio():
+            if energy(frame) > 1e6:
+                echoed.append(frame)
+            if len(echoed) >= 25:
+                break
+        await call.hangup()
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    assert 500 < zero_crossings_hz(b"".join(echoed)) < 700
+    with pytest.raises(InvalidInput, match="no such audio file"):
+        await load_audio(tmp_path / "missing.wav")
