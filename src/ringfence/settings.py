@@ -85,7 +85,9 @@ class CarrierSettings(BaseModel):
     name: str = Field(min_length=1, description="A name for logs and call records.")
     host: str = Field(min_length=1, description="The trunk's SIP host or IP address.")
     port: int = Field(5060, ge=1, le=65535)
-    transport: Literal["udp", "tcp"] = Field("udp", description="SIP transport to the trunk.")
+    transport: Literal["udp"] = Field(
+        "udp", description="SIP transport to the trunk: UDP (TCP and TLS are not supported yet)."
+    )
     username: str | None = Field(None, description="Digest user, when the trunk challenges.")
     password: SecretStr | None = Field(None, description="Digest password.")
     caller_id: str | None = Field(None, description="E.164 number presented as the caller.")
