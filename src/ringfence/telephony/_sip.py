@@ -52,6 +52,7 @@ class Media:
         self.payload_type = pt
         self.codec = CODEC_NAMES.get(pt, str(pt))
         self._closed = False
+        self._last_dtmf: int | None = None
 
     def on_audio(self, callback: Callable[[bytes], None]) -> None:
         self._session.on_audio = lambda pcm, _ts: callback(pcm)
@@ -64,8 +65,17 @@ class Media:
             self._session.send_audio_pcm_auto(frame)
 
     def send_dtmf(self, digit: str, duration_ms: int = 160) -> None:
-        if not self._closed:
-            self._session.send_dtmf(digit, duration_ms)
+        if self._closed:
+            return
+        # aiortp stamps every event with timestamp 0 unless told otherwise, so a receiver takes a
+        # second digit for a repeat of the first (RFC 4733 §2.5.1.1: the timestamp identifies
+        # the event). Stamp each event with the stream's current media timestamp.
+        # Two digits sent within one 20 ms frame would share it: keep each event's own.
+        sender = getattr(self._session, "_sender", None)
+        now = sender.current_timestamp if sender is not None else 0
+        stamp = now if self._last_dtmf is None else max(now, self._last_dtmf + duration_ms * 8)
+        self._last_dtmf = stamp
+        self._session.send_dtmf(digit, duration_ms, timestamp=stamp & 0xFFFFFFFF)
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -175,9 +185,16 @@ class InboundLeg:
             await self._stack.ports.release(port)
             self._call.reject(488, "Not Acceptable Here")
             raise
+        # Bind the RTP socket before the 200 OK goes out: the caller may send media (or a DTMF
+        # digit) the moment it reads our answer, and packets to an unbound port are lost.
+        try:
+            await session.start()
+        except OSError:
+            await self._stack.ports.release(port)
+            self._call.reject(500, "Server Internal Error")
+            raise
         self._call.accept(session.sdp_answer)
         self._answered = True
-        await session.start()
         return self._stack.register_media(
             self.call_id, session.rtp_session, port, session.chosen_payload_type
         )

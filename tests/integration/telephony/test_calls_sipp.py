@@ -507,3 +507,59 @@ async def test_an_audio_file_is_played_into_the_call(
     assert 500 < zero_crossings_hz(b"".join(echoed)) < 700
     with pytest.raises(InvalidInput, match="no such audio file"):
         await load_audio(tmp_path / "missing.wav")
+
+
+async def test_inbound_alaw_call_negotiates_pcma_and_decodes_audio(engine: TelephonyEngine) -> None:
+    heard: list[bytes] = []
+    codecs: list[str] = []
+
+    async def listener(call: Call) -> None:
+        await call.answer()
+        assert call.media is not None
+        codecs.append(call.media.codec)
+        async for frame in call.audio():
+            if energy(frame) > 1e4:
+                heard.append(frame)
+
+    engine.route("alaw", listener, service="test")
+    sipp = await start_sipp(
+        "uac_pcma", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "alaw"]
+    )
+    try:
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    await engine.idle()
+    assert codecs == ["PCMA"]
+    assert len(heard) >= 10  # speech from the A-law capture arrived decoded
+
+
+async def test_dtmf_sent_by_one_engine_is_received_by_another(
+    engine: TelephonyEngine, make_settings: SettingsFactory, database_url: str
+) -> None:
+    """RFC 4733 out: SIPp cannot decode telephone-events, so a second engine listens."""
+    callee = TelephonyEngine(_settings(make_settings, database_url))
+    got: asyncio.Queue[str] = asyncio.Queue()
+
+    async def ivr(call: Call) -> None:
+        await call.answer()
+        async for event in call.events():
+            if event.kind == "dtmf" and event.digit:
+                got.put_nowait(event.digit)
+
+    callee.route("+15550111", ivr, service="test")
+    await callee.start()
+    try:
+        call = await engine.place_call("+15550111", via=f"sip:127.0.0.1:{callee.local_port}")
+        assert await call.wait_answered()
+        received = []
+        for digit in "4#47":  # a repeated digit must arrive twice
+            call.send_dtmf(digit)
+            received.append(await asyncio.wait_for(got.get(), 10))
+        await call.hangup()
+    finally:
+        await callee.stop()
+    assert received == ["4", "#", "4", "7"]
+    with pytest.raises(ValueError, match="not a DTMF digit"):
+        call.send_dtmf("x")
