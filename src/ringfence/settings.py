@@ -114,6 +114,14 @@ class TelephonySettings(BaseModel):
     rtp_port_max: int = Field(31000, ge=1025, le=65535, description="Last RTP port.")
     ring_timeout: float = Field(30.0, gt=0, le=300, description="Seconds to ring before CANCEL.")
     max_duration: float = Field(3600.0, gt=0, description="Seconds before a call is cut.")
+    session_expires: int | None = Field(
+        1800,
+        ge=1,
+        description="RFC 4028 session interval in seconds (dead-call detection); null: off.",
+    )
+    min_se: int = Field(
+        90, ge=1, description="Smallest session interval accepted from a peer (RFC 4028 Min-SE)."
+    )
     carriers: list[CarrierSettings] = Field(
         default_factory=list, description="SIP trunks, tried by longest matching prefix."
     )

@@ -361,6 +361,9 @@ class SipStack:
         on_remote_cancel: Callable[[str], None],
         on_info_digit: Callable[[str, str], None],
         on_hold: Callable[[str, bool], None],
+        on_session_expired: Callable[[str], None],
+        session_expires: int | None = None,
+        min_se: int = 90,
     ) -> None:
         self.host = host
         self.advertised = advertised
@@ -369,9 +372,18 @@ class SipStack:
         advertised_addr = (advertised, port) if advertised else None
         self.uac = _CarrierGradeUAC(self.transport, advertised_addr=advertised_addr)
         self._timers: set[asyncio.Task[None]] = set()
+        self.session_expires = session_expires
         self.uas = SipUAS(
-            self.transport, user_agent=user_agent, uac=self.uac, advertised_addr=advertised_addr
+            self.transport,
+            user_agent=user_agent,
+            uac=self.uac,
+            advertised_addr=advertised_addr,
+            session_expires=session_expires,
+            min_se=min_se,
         )
+        # RFC 4028: when the peer stops refreshing, aiosipua sends BYE; we end the call.
+        self.uas.on_session_expired = lambda call: on_session_expired(call.call_id)
+        self._on_session_expired = on_session_expired
         self.user_agent = user_agent
         self.uas.on_invite = lambda call: on_inbound(InboundLeg(self, call))
         self.uas.on_bye = lambda call, _request: on_remote_bye(call.call_id)
@@ -520,9 +532,24 @@ class SipStack:
             advertised_ip=self.advertised,
         )
         auth = SipDigestAuth(username, password) if username and password else None
-        call = self.uac.send_invite(
-            from_uri, to_uri, remote, offer, auth=auth, user_agent=self.user_agent
+        # aiosipua stamps the RFC 4028 headers on the INVITE after sending it, so the first
+        # transmission would go without them; set them up front (it sets the same values again).
+        timer_headers = (
+            {"Supported": "100rel, timer", "Session-Expires": str(self.session_expires)}
+            if self.session_expires
+            else None
         )
+        call = self.uac.send_invite(
+            from_uri,
+            to_uri,
+            remote,
+            offer,
+            extra_headers=timer_headers,
+            auth=auth,
+            user_agent=self.user_agent,
+            session_expires=self.session_expires,
+        )
+        call.on_session_expired = lambda c: self._on_session_expired(c.call_id)
         call.on_ringing = lambda _c: callbacks.ringing()
         call.on_answer = lambda _c: callbacks.answered()
         call.on_rejected = lambda _c, code, reason: callbacks.rejected(code, reason)

@@ -39,6 +39,7 @@ class EndReason(enum.Enum):
     REJECTED = "rejected"  # any other final failure response
     CANCELLED = "cancelled"  # the caller gave up before an answer
     MAX_DURATION = "max_duration"
+    SESSION_EXPIRED = "session_expired"  # the peer stopped refreshing the session (RFC 4028)
     FAILED = "failed"  # a local error (no media, bad SDP)
 
 

@@ -100,6 +100,9 @@ class TelephonyEngine:
             on_remote_cancel=self._on_remote_cancel,
             on_info_digit=self._on_info_digit,
             on_hold=self._on_hold,
+            on_session_expired=self._on_session_expired,
+            session_expires=self.tel.session_expires,
+            min_se=self.tel.min_se,
         )
         await stack.start()
         self._stack = stack
@@ -345,6 +348,11 @@ class TelephonyEngine:
             return
         call.on_hold = hold
         call.emit(CallEvent("hold" if hold else "resumed", self.clock.now()))
+
+    def _on_session_expired(self, sip_call_id: str) -> None:
+        call = self._calls.get(sip_call_id)
+        if call is not None:
+            self._end(call, EndReason.SESSION_EXPIRED, status=408, by="local")
 
     def _on_remote_cancel(self, sip_call_id: str) -> None:
         call = self._calls.get(sip_call_id)

@@ -315,6 +315,7 @@ async def test_a_lost_invite_is_retransmitted_timer_a(engine: TelephonyEngine) -
         first = await asyncio.wait_for(received.get(), 5)
         again = await asyncio.wait_for(received.get(), 5)  # nobody answered the first
         assert first == again and first.startswith(b"INVITE ")
+        assert b"\r\nSession-Expires: 1800\r\n" in first  # on the first transmission too
         await call.wait_ended()
     finally:
         sink.close()
@@ -563,3 +564,35 @@ async def test_dtmf_sent_by_one_engine_is_received_by_another(
     assert received == ["4", "#", "4", "7"]
     with pytest.raises(ValueError, match="not a DTMF digit"):
         call.send_dtmf("x")
+
+
+async def test_a_dead_session_is_detected_and_ended(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    """RFC 4028: the caller asked for 2 s sessions and never refreshed; we send BYE."""
+    settings = _settings(make_settings, database_url)
+    settings.telephony.min_se = 1
+    engine = TelephonyEngine(settings)
+    ended: asyncio.Queue[Call] = asyncio.Queue()
+
+    async def agent(call: Call) -> None:
+        await call.answer()
+        await call.wait_ended()
+        ended.put_nowait(call)
+
+    engine.route("agent", agent, service="test")
+    await engine.start()
+    try:
+        sipp = await start_sipp(
+            "uac_session_timer", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "agent"]
+        )
+        try:
+            rc, out = await sipp.finish()
+            assert rc == 0, out  # the 200 carried Session-Expires and our BYE came
+        finally:
+            await sipp.kill()
+        call = await asyncio.wait_for(ended.get(), 10)
+    finally:
+        await engine.stop()
+    assert call.end_reason is not None and call.end_reason.value == "session_expired"
+    assert call.ended_by == "local"
