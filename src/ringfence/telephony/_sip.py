@@ -15,6 +15,7 @@ from typing import Any
 import aiortp
 from aiortp.port_allocator import PortAllocator
 from aiosipua import (
+    Codec,
     IncomingCall,
     Registration,
     SdpNegotiationError,
@@ -24,6 +25,7 @@ from aiosipua import (
     SipUAS,
     build_sdp,
     negotiate_sdp,
+    parse_sdp,
 )
 from aiosipua.outgoing_call import OutgoingCall
 from aiosipua.rtp_bridge import CallSession
@@ -117,9 +119,25 @@ class OutboundLeg:
     def hangup(self) -> None:
         self._call.hangup(self._stack.uac)
 
-    async def open_media(self) -> Media:
-        """RTP towards the address and codec of the callee's SDP answer."""
+    @property
+    def has_early_media(self) -> bool:
+        return self.call_id in self._stack.uac.early_sdp
+
+    def media_matches_answer(self, media: Media) -> bool:
+        """Whether the final answer keeps the early-media stream (same address and codec)."""
         answer = self._call.sdp_answer
+        early = self._stack.uac.early_sdp.get(self.call_id)
+        return bool(
+            answer is not None
+            and early is not None
+            and answer.rtp_address == early.rtp_address
+            and media.payload_type
+            in [c.payload_type for c in (answer.audio.codecs if answer.audio else [])]
+        )
+
+    async def open_media(self, *, early: bool = False) -> Media:
+        """RTP towards the address and codec of the callee's SDP (the 183's when ``early``)."""
+        answer = self._stack.uac.early_sdp.get(self.call_id) if early else self._call.sdp_answer
         if answer is None or answer.rtp_address is None or answer.audio is None:
             raise ValueError("the answer carries no audio description")
         offered = [c.payload_type for c in answer.audio.codecs]
@@ -198,6 +216,24 @@ class InboundLeg:
         return self._stack.register_media(
             self.call_id, session.rtp_session, port, session.chosen_payload_type
         )
+
+
+def _offer(host: str, port: int, advertised: str | None) -> Any:
+    """An SDP offer for G.711 µ-law then A-law, with telephone-event (build_sdp offers one)."""
+    offer = build_sdp(
+        local_ip=host,
+        rtp_port=port,
+        payload_type=0,
+        codec_name="PCMU",
+        dtmf_payload_type=DTMF_PT,
+        advertised_ip=advertised,
+    )
+    audio = offer.audio
+    assert audio is not None
+    audio.formats.insert(1, "8")
+    audio.attributes["rtpmap"].insert(1, "8 PCMA/8000")
+    audio.codecs.insert(1, Codec(payload_type=8, encoding_name="PCMA", clock_rate=8000))
+    return offer
 
 
 def info_digit(content_type: str, body: str) -> str | None:
@@ -280,6 +316,7 @@ class _CarrierGradeUAC(SipUAC):
         super().__init__(*args, **kwargs)
         self.answered_cseq: dict[str, int] = {}
         self.invites: dict[tuple[str, int], tuple[SipRequest, tuple[str, int]]] = {}
+        self.early_sdp: dict[str, Any] = {}
 
     def remember(self, call: OutgoingCall, remote: tuple[str, int]) -> None:
         invite = call.invite
@@ -288,6 +325,7 @@ class _CarrierGradeUAC(SipUAC):
 
     def forget(self, call_id: str) -> None:
         self.answered_cseq.pop(call_id, None)
+        self.early_sdp.pop(call_id, None)
         for key in [k for k in self.invites if k[0] == call_id]:
             del self.invites[key]
 
@@ -302,6 +340,9 @@ class _CarrierGradeUAC(SipUAC):
                 self.remember(call, self.invites.get((call_id, seq), (call.invite, addr))[1])
             if response.status_code >= 300:
                 self._ack_failure(response, self.invites.get((call_id, seq)))
+            elif response.status_code == 183 and response.content_type == "application/sdp":
+                # Early media (RFC 3960): the callee's network plays tones or announcements.
+                self.early_sdp[call_id] = parse_sdp(response.text)
         super().handle_response(response, addr)
         call = self._calls.get(call_id)
         if call is not None and cseq is not None and call.invite.cseq is not None:
@@ -523,14 +564,7 @@ class SipStack:
         password: str | None = None,
     ) -> OutboundLeg:
         port, _ = await self.ports.allocate()
-        offer = build_sdp(
-            local_ip=self.host,
-            rtp_port=port,
-            payload_type=0,
-            codec_name="PCMU",
-            dtmf_payload_type=DTMF_PT,
-            advertised_ip=self.advertised,
-        )
+        offer = _offer(self.host, port, self.advertised)
         auth = SipDigestAuth(username, password) if username and password else None
         # aiosipua stamps the RFC 4028 headers on the INVITE after sending it, so the first
         # transmission would go without them; set them up front (it sets the same values again).

@@ -70,6 +70,7 @@ class TelephonyEngine:
         self._default: tuple[str, InboundHandler] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._registrations: dict[str, Any] = {}
+        self._early_opening: set[str] = set()
         self.registrations: dict[str, str] = {}  # trunk name -> registering|registered|failed...
         self._registration_changed = asyncio.Event()
         self._key = settings.signing_key()
@@ -241,6 +242,30 @@ class TelephonyEngine:
         if call.state is CallState.DIALLING:
             call.state = CallState.RINGING
             call.emit(CallEvent("ringing", self.clock.now(), status=180))
+        leg = self._legs.get(call.sip_call_id)
+        if (
+            isinstance(leg, OutboundLeg)
+            and leg.has_early_media
+            and call.media is None
+            and call.id not in self._early_opening  # one early stream, even if 183s repeat
+        ):
+            self._early_opening.add(call.id)
+            self._spawn(self._open_early_media(call, leg))
+
+    async def _open_early_media(self, call: Call, leg: OutboundLeg) -> None:
+        try:
+            media = await leg.open_media(early=True)
+        except (ValueError, OSError) as exc:
+            log.warning("early_media_failed", call=call.id, error=str(exc))
+            return
+        finally:
+            self._early_opening.discard(call.id)
+        if call.ended or call.media is not None:  # ended, or answered while we opened
+            await media.close()
+            return
+        call.media = media
+        media.on_audio(call.receive_frame)
+        call.emit(CallEvent("early_media", self.clock.now(), status=183))
 
     async def _ring_timer(self, call: Call, leg: OutboundLeg, ring_for: float) -> None:
         try:
@@ -255,7 +280,13 @@ class TelephonyEngine:
         if call.ended or not isinstance(leg, OutboundLeg):
             return
         try:
-            call.media = await leg.open_media()
+            early = call.media
+            if early is not None and leg.media_matches_answer(early):
+                pass  # the early-media stream carries on as the call's media
+            else:
+                if early is not None:
+                    await early.close()
+                call.media = await leg.open_media()
         except (ValueError, OSError) as exc:
             log.warning("call_media_failed", call=call.id, error=str(exc))
             leg.hangup()

@@ -596,3 +596,22 @@ async def test_a_dead_session_is_detected_and_ended(
         await engine.stop()
     assert call.end_reason is not None and call.end_reason.value == "session_expired"
     assert call.ended_by == "local"
+
+
+async def test_early_media_is_heard_before_a_refusal(engine: TelephonyEngine) -> None:
+    """A 183 with SDP opens the stream: announcements reach call.audio() before any answer."""
+    sipp = await start_sipp("uas_early_media")
+    try:
+        call = await engine.place_call("+14155550166", via=f"sip:127.0.0.1:{sipp.port}")
+        heard = 0
+        async for frame in call.audio():
+            if energy(frame) > 1e4:
+                heard += 1
+        kinds = [e.kind async for e in call.events()]
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    assert kinds == ["dialling", "ringing", "early_media", "ended"]
+    assert heard >= 10 and call.media is not None and call.media.codec == "PCMA"
+    assert call.end_reason is not None and call.end_reason.value == "busy"
