@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from ringfence.errors import InvalidInput, ServiceUnavailable
-from ringfence.media.frames import SAMPLE_RATE
+from ringfence.media.frames import SOX_CALL_AUDIO
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -26,17 +26,7 @@ async def load_audio(path: Path) -> bytes:
         sox,
         "-q",
         str(path),
-        "-t",
-        "raw",
-        "-r",
-        str(SAMPLE_RATE),
-        "-e",
-        "signed",
-        "-b",
-        "16",
-        "-c",
-        "1",
-        "-L",
+        *SOX_CALL_AUDIO,
         "-",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -11,6 +11,9 @@ FRAME_BYTES = FRAME_SAMPLES * 2
 
 _SILENCE = bytes(FRAME_BYTES)
 
+# sox output options that produce call audio: raw 16-bit little-endian mono PCM at 8 kHz.
+SOX_CALL_AUDIO = ("-t", "raw", "-r", str(SAMPLE_RATE), "-e", "signed", "-b", "16", "-c", "1", "-L")
+
 
 def silence() -> bytes:
     return _SILENCE

@@ -7,7 +7,7 @@ import os
 import shutil
 
 from ringfence.errors import ServiceUnavailable
-from ringfence.media.frames import SAMPLE_RATE
+from ringfence.media.frames import SOX_CALL_AUDIO
 
 MAX_PROMPT_CHARS = 2000
 
@@ -41,17 +41,7 @@ async def speak(text: str, *, voice: str = "en-us", speed: int = 160) -> bytes:
         "-t",
         "wav",
         "-",
-        "-t",
-        "raw",
-        "-r",
-        str(SAMPLE_RATE),
-        "-e",
-        "signed",
-        "-b",
-        "16",
-        "-c",
-        "1",
-        "-L",
+        *SOX_CALL_AUDIO,
         "-",
         stdin=read,
         stdout=asyncio.subprocess.PIPE,
