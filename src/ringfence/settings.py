@@ -85,8 +85,8 @@ class CarrierSettings(BaseModel):
     name: str = Field(min_length=1, description="A name for logs and call records.")
     host: str = Field(min_length=1, description="The trunk's SIP host or IP address.")
     port: int = Field(5060, ge=1, le=65535)
-    transport: Literal["udp"] = Field(
-        "udp", description="SIP transport to the trunk: UDP (TCP and TLS are not supported yet)."
+    transport: Literal["udp", "tcp"] = Field(
+        "udp", description="SIP transport to the trunk: udp or tcp (TLS is not supported yet)."
     )
     username: str | None = Field(None, description="Digest user, when the trunk challenges.")
     password: SecretStr | None = Field(None, description="Digest password.")
@@ -107,6 +107,7 @@ class TelephonySettings(BaseModel):
     )
     sip_host: str = Field("127.0.0.1", description="Address the SIP transport binds to.")
     sip_port: int = Field(5060, ge=0, le=65535, description="SIP port (UDP); 0: any free port.")
+    tcp: bool = Field(False, description="Also accept SIP over TCP, on the same port number.")
     advertised_host: str | None = Field(
         None, description="Public address put in Via/Contact/SDP when behind NAT."
     )

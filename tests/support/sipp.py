@@ -33,6 +33,19 @@ class SippRun:
         out, _ = await asyncio.wait_for(self.process.communicate(), 40)
         return self.process.returncode or 0, out.decode(errors="replace")
 
+    async def listening_tcp(self) -> None:
+        """Wait until SIPp listens on its TCP port, read from /proc/net/tcp (connecting to it
+        would count as a call). A subprocess's bind has no event to await: this polls."""
+        wanted = f":{self.port:04X} "
+        for _ in range(500):
+            table = await asyncio.to_thread(Path("/proc/net/tcp").read_text)
+            if any(wanted in line and line.split()[3] == "0A" for line in table.splitlines()[1:]):
+                return
+            if self.process.returncode is not None:
+                raise RuntimeError("SIPp exited before listening")
+            await asyncio.sleep(0.01)
+        raise TimeoutError("SIPp never listened")
+
     async def kill(self) -> None:
         if self.process.returncode is None:
             self.process.kill()

@@ -29,7 +29,7 @@ from aiosipua import (
 )
 from aiosipua.outgoing_call import OutgoingCall
 from aiosipua.rtp_bridge import CallSession
-from aiosipua.transport import UdpSipTransport, _UdpProtocol
+from aiosipua.transport import TcpSipTransport, UdpSipTransport, _UdpProtocol
 
 SUPPORTED_PAYLOADS = [0, 8]  # PCMU, PCMA
 CODEC_NAMES = {0: "PCMU", 8: "PCMA"}
@@ -298,6 +298,8 @@ class _Registration(Registration):
             self.answered.set()
 
     async def _timer_e(self, request: SipRequest) -> None:
+        if self._stack.kind != "udp":
+            return
         seq = request.cseq.seq if request.cseq else 0
         interval, waited = T1, 0.0
         while waited < TIMER_B:
@@ -386,15 +388,52 @@ class _UdpTransport(UdpSipTransport):
         self.local_addr = (self.local_addr[0], int(port))
 
 
+class _TcpTransport(TcpSipTransport):
+    """SIP over TCP (RFC 3261 §18). aiosipua writes ``SIP/2.0/UDP`` into the Via of every request
+    it builds and no transport in the Contact, so the peer would answer and route in-dialog
+    requests over UDP; requests are corrected here, at the transport boundary."""
+
+    async def start(self) -> None:
+        await super().start()
+        assert self._server is not None
+        port = self._server.sockets[0].getsockname()[1]
+        self.local_addr = (self.local_addr[0], int(port))
+
+    async def _handle_incoming(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, addr: tuple[str, int]
+    ) -> None:
+        # aiosipua forgets a connection the peer closed without closing its writer.
+        try:
+            await super()._handle_incoming(reader, writer, addr)
+        finally:
+            writer.close()
+
+    def send(self, message: SipRequest | Any, addr: tuple[str, int]) -> None:
+        if isinstance(message, SipRequest):
+            vias = message.headers.get("Via")
+            if len(vias) == 1:
+                message.headers.set_single("Via", vias[0].replace("SIP/2.0/UDP", "SIP/2.0/TCP", 1))
+            contact = message.headers.get_first("Contact")
+            if contact and "transport=" not in contact and contact.endswith(">"):
+                message.headers.set_single("Contact", contact[:-1] + ";transport=tcp>")
+        if addr not in self._connections:
+            # A request to a Contact address of a peer we reached on another port: use the
+            # connection we hold to that host.
+            same_host = [a for a in self._connections if a[0] == addr[0]]
+            if same_host:
+                addr = same_host[0]
+        super().send(message, addr)
+
+
 class SipStack:
-    """UDP transport, UAS for inbound requests and UAC for outbound, sharing one socket."""
+    """One SIP transport (UDP or TCP) with a UAS for inbound requests and a UAC for outbound."""
 
     def __init__(
         self,
         host: str,
         port: int,
         *,
-        rtp_ports: tuple[int, int],
+        ports: PortAllocator,
         advertised: str | None,
         user_agent: str,
         on_inbound: Callable[[InboundLeg], None],
@@ -405,11 +444,17 @@ class SipStack:
         on_session_expired: Callable[[str], None],
         session_expires: int | None = None,
         min_se: int = 90,
+        transport: str = "udp",
     ) -> None:
         self.host = host
         self.advertised = advertised
-        self.ports = PortAllocator(rtp_ports)
-        self.transport = _UdpTransport(local_addr=(host, port))
+        self.ports = ports  # shared by the UDP and TCP stacks: one RTP port, one call
+        self.kind = transport
+        self.transport: UdpSipTransport | TcpSipTransport = (
+            _TcpTransport(local_addr=(host, port))
+            if transport == "tcp"
+            else _UdpTransport(local_addr=(host, port))
+        )
         advertised_addr = (advertised, port) if advertised else None
         self.uac = _CarrierGradeUAC(self.transport, advertised_addr=advertised_addr)
         self._timers: set[asyncio.Task[None]] = set()
@@ -488,6 +533,14 @@ class SipStack:
         if digit is not None:
             self._on_info_digit(call_id, digit)
 
+    async def ensure_connected(self, remote: tuple[str, int]) -> None:
+        """Over TCP, open the connection to ``remote`` once; a no-op over UDP."""
+        if (
+            isinstance(self.transport, TcpSipTransport)
+            and remote not in self.transport._connections
+        ):
+            await self.transport.connect(remote)
+
     def spawn_timer(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self._timers.add(task)
@@ -563,6 +616,11 @@ class SipStack:
         username: str | None = None,
         password: str | None = None,
     ) -> OutboundLeg:
+        if (
+            isinstance(self.transport, TcpSipTransport)
+            and remote not in self.transport._connections
+        ):
+            await self.transport.connect(remote)
         port, _ = await self.ports.allocate()
         offer = _offer(self.host, port, self.advertised)
         auth = SipDigestAuth(username, password) if username and password else None
@@ -588,9 +646,10 @@ class SipStack:
         call.on_answer = lambda _c: callbacks.answered()
         call.on_rejected = lambda _c, code, reason: callbacks.rejected(code, reason)
         self.uac.remember(call, remote)
-        self.spawn_timer(
-            self._timer_a(call, remote, lambda: callbacks.rejected(408, "Request Timeout"))
-        )
+        if self.kind == "udp":  # TCP is reliable: no retransmission (RFC 3261 §17.1.1.2)
+            self.spawn_timer(
+                self._timer_a(call, remote, lambda: callbacks.rejected(408, "Request Timeout"))
+            )
         return OutboundLeg(self, call, port)
 
 
@@ -598,3 +657,7 @@ async def resolve(host: str, port: int) -> tuple[str, int]:
     """A SIP peer's address as an IP, resolved without blocking the loop."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=2)  # SOCK_DGRAM
     return str(infos[0][4][0]), int(infos[0][4][1])
+
+
+def port_allocator(low: int, high: int) -> PortAllocator:
+    return PortAllocator((low, high))

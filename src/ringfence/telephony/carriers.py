@@ -18,6 +18,7 @@ class Route:
     username: str | None = None
     password: str | None = None
     caller_id: str | None = None
+    transport: str = "udp"
 
 
 def normalise(number: str, default_region: str | None = None) -> str:
@@ -32,12 +33,19 @@ def normalise(number: str, default_region: str | None = None) -> str:
 
 
 def parse_via(via: str) -> Route:
-    """``sip:HOST:PORT`` (or ``HOST:PORT``) as a route with no credentials."""
-    text = via.removeprefix("sip:")
+    """``sip:HOST:PORT[;transport=tcp]`` (or ``HOST:PORT``) as a route with no credentials."""
+    text, _, params = via.removeprefix("sip:").partition(";")
+    transport = "udp"
+    for param in params.split(";") if params else []:
+        name, _, value = param.partition("=")
+        if name.lower() == "transport" and value.lower() in ("udp", "tcp"):
+            transport = value.lower()
+        else:
+            raise InvalidInput(f"unsupported parameter {param!r} in --via (transport=udp|tcp)")
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
         raise InvalidInput(f"--via must look like sip:HOST:PORT, not {via!r}")
-    return Route(name="via", host=host, port=int(port))
+    return Route(name="via", host=host, port=int(port), transport=transport)
 
 
 def choose(carriers: list[CarrierSettings], e164: str) -> Route:
@@ -60,4 +68,5 @@ def choose(carriers: list[CarrierSettings], e164: str) -> Route:
         username=best.username,
         password=best.password.get_secret_value() if best.password else None,
         caller_id=best.caller_id,
+        transport=best.transport,
     )

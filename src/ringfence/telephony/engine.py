@@ -22,7 +22,14 @@ from ringfence.privacy.subjects import phone_ref
 from ringfence.settings import CarrierSettings, Settings
 from ringfence.store.database import Database
 from ringfence.telephony import carriers, recording
-from ringfence.telephony._sip import InboundLeg, LegCallbacks, OutboundLeg, SipStack, resolve
+from ringfence.telephony._sip import (
+    InboundLeg,
+    LegCallbacks,
+    OutboundLeg,
+    SipStack,
+    port_allocator,
+    resolve,
+)
 from ringfence.telephony.calls import Q850, Call, CallEvent, CallState, EndReason
 from ringfence.telephony.clock import MediaClock
 from ringfence.telephony.models import CallRecord
@@ -63,7 +70,7 @@ class TelephonyEngine:
         self.clock = clock or SystemClock()
         self._port = self.tel.sip_port if port is None else port
         self.media_clock = MediaClock()
-        self._stack: SipStack | None = None
+        self._stacks: dict[str, SipStack] = {}
         self._calls: dict[str, Call] = {}  # by SIP Call-ID
         self._legs: dict[str, OutboundLeg | InboundLeg] = {}
         self._routes: dict[str, tuple[str, InboundHandler]] = {}
@@ -79,21 +86,22 @@ class TelephonyEngine:
 
     @property
     def running(self) -> bool:
-        return self._stack is not None
+        return bool(self._stacks)
 
     @property
     def local_port(self) -> int:
-        if self._stack is None:
-            raise ServiceUnavailable("the SIP engine is not running")
-        return self._stack.local_port
+        """The UDP SIP port."""
+        return self._require("udp").local_port
 
-    async def start(self) -> None:
-        if self._stack is not None:
-            return
-        stack = SipStack(
+    @property
+    def tcp_port(self) -> int:
+        return self._require("tcp").local_port
+
+    def _new_stack(self, kind: str, port: int, ports: Any) -> SipStack:
+        return SipStack(
             self.tel.sip_host,
-            self._port,
-            rtp_ports=(self.tel.rtp_port_min, self.tel.rtp_port_max),
+            port,
+            ports=ports,
             advertised=self.tel.advertised_host,
             user_agent=f"ringfence/{__version__}",
             on_inbound=self._on_inbound,
@@ -104,16 +112,28 @@ class TelephonyEngine:
             on_session_expired=self._on_session_expired,
             session_expires=self.tel.session_expires,
             min_se=self.tel.min_se,
+            transport=kind,
         )
-        await stack.start()
-        self._stack = stack
+
+    async def start(self) -> None:
+        if self._stacks:
+            return
+        ports = port_allocator(self.tel.rtp_port_min, self.tel.rtp_port_max)
+        udp = self._new_stack("udp", self._port, ports)
+        await udp.start()
+        self._stacks["udp"] = udp
+        if self.tel.tcp or any(c.transport == "tcp" for c in self.tel.carriers):
+            # Same port number as UDP when one was configured (RFC 3263 callers expect it).
+            tcp = self._new_stack("tcp", self._port and udp.local_port, ports)
+            await tcp.start()
+            self._stacks["tcp"] = tcp
         for carrier in self.tel.carriers:
             if carrier.registers:
-                self._register(stack, carrier)
+                await self._register(self._stacks[carrier.transport], carrier)
         self.media_clock.start()
-        log.info("sip_started", host=self.tel.sip_host, port=stack.local_port)
+        log.info("sip_started", host=self.tel.sip_host, transports=sorted(self._stacks))
 
-    def _register(self, stack: SipStack, carrier: CarrierSettings) -> None:
+    async def _register(self, stack: SipStack, carrier: CarrierSettings) -> None:
         def changed(state: str, status: int, reason: str) -> None:
             self.registrations[carrier.name] = state
             self._registration_changed.set()
@@ -122,6 +142,11 @@ class TelephonyEngine:
 
         self.registrations[carrier.name] = "registering"
         user = carrier.username or "ringfence"
+        try:
+            await stack.ensure_connected((carrier.host, carrier.port))
+        except OSError as exc:
+            changed("failed", 0, str(exc))
+            return
         self._registrations[carrier.name] = stack.registration(
             aor=f"sip:{user}@{carrier.host}",
             registrar=(carrier.host, carrier.port),
@@ -138,12 +163,13 @@ class TelephonyEngine:
         return self.registrations.get(trunk, "not configured")
 
     async def stop(self) -> None:
-        if self._stack is not None:
-            for name, reg in list(self._registrations.items()):
-                if self.registrations.get(name) == "registered":
-                    ok = await self._stack.unregister(reg)
-                    self.registrations[name] = "unregistered" if ok else "unregister_failed"
-            self._registrations.clear()
+        for name, reg in list(self._registrations.items()):
+            carrier = next(c for c in self.tel.carriers if c.name == name)
+            stack = self._stacks.get(carrier.transport)
+            if stack is not None and self.registrations.get(name) == "registered":
+                ok = await stack.unregister(reg)
+                self.registrations[name] = "unregistered" if ok else "unregister_failed"
+        self._registrations.clear()
         for call in list(self._calls.values()):
             await self.hangup(call)
         try:
@@ -154,9 +180,9 @@ class TelephonyEngine:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.media_clock.stop()
-        if self._stack is not None:
-            await self._stack.stop()
-            self._stack = None
+        for stack in self._stacks.values():
+            await stack.stop()
+        self._stacks.clear()
 
     async def idle(self) -> None:
         """Wait until the background work of ended calls (media close, call records) is done."""
@@ -168,10 +194,15 @@ class TelephonyEngine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _require(self) -> SipStack:
-        if self._stack is None:
-            raise ServiceUnavailable("the SIP engine is not running (RINGFENCE_TELEPHONY__ENABLED)")
-        return self._stack
+    def _require(self, kind: str = "udp") -> SipStack:
+        stack = self._stacks.get(kind)
+        if stack is None:
+            if not self._stacks:
+                raise ServiceUnavailable(
+                    "the SIP engine is not running (RINGFENCE_TELEPHONY__ENABLED)"
+                )
+            raise ServiceUnavailable(f"SIP over {kind} is not enabled (RINGFENCE_TELEPHONY__TCP)")
+        return stack
 
     # -- routing -------------------------------------------------------------------------------
 
@@ -194,9 +225,9 @@ class TelephonyEngine:
         ring_timeout: float | None = None,
         max_duration: float | None = None,
     ) -> Call:
-        stack = self._require()
         e164 = carriers.normalise(to)
         route = carriers.parse_via(via) if via else carriers.choose(self.tel.carriers, e164)
+        stack = self._require(route.transport)
         caller = from_ or route.caller_id or "anonymous"
         if from_ is not None:
             caller = carriers.normalise(from_)
@@ -221,14 +252,17 @@ class TelephonyEngine:
                 call, _reason_for(status), status=status, by="remote", text=reason
             ),
         )
-        leg = await stack.invite(
-            from_uri=f"sip:{caller}@{local_host}",
-            to_uri=f"sip:{e164}@{route.host}",
-            remote=remote,
-            callbacks=callbacks,
-            username=route.username,
-            password=route.password,
-        )
+        try:
+            leg = await stack.invite(
+                from_uri=f"sip:{caller}@{local_host}",
+                to_uri=f"sip:{e164}@{route.host}",
+                remote=remote,
+                callbacks=callbacks,
+                username=route.username,
+                password=route.password,
+            )
+        except OSError as exc:
+            raise CallFailed(f"cannot reach carrier {route.name}: {exc}") from None
         call.carrier = route.name
         self._calls[leg.call_id] = call
         self._legs[leg.call_id] = leg
@@ -489,7 +523,8 @@ class TelephonyEngine:
     def status(self) -> dict[str, Any]:
         return {
             "running": self.running,
-            "sip": f"{self.tel.sip_host}:{self._stack.local_port}" if self._stack else None,
+            "sip": f"{self.tel.sip_host}:{self.local_port}" if self.running else None,
+            "tcp": f"{self.tel.sip_host}:{self.tcp_port}" if "tcp" in self._stacks else None,
             "carriers": [
                 {"name": c.name, "host": c.host, "port": c.port, "prefixes": c.prefixes}
                 for c in self.tel.carriers

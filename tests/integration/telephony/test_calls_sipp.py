@@ -615,3 +615,65 @@ async def test_early_media_is_heard_before_a_refusal(engine: TelephonyEngine) ->
     assert kinds == ["dialling", "ringing", "early_media", "ended"]
     assert heard >= 10 and call.media is not None and call.media.codec == "PCMA"
     assert call.end_reason is not None and call.end_reason.value == "busy"
+
+
+@pytest.fixture
+async def tcp_engine(
+    make_settings: SettingsFactory, database_url: str
+) -> AsyncIterator[TelephonyEngine]:
+    settings = _settings(make_settings, database_url)
+    settings.telephony.tcp = True
+    engine = TelephonyEngine(settings)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+
+
+async def test_outbound_call_over_tcp(tcp_engine: TelephonyEngine) -> None:
+    sipp = await start_sipp("uas", extra=["-t", "t1", "-rtp_echo"])
+    try:
+        await sipp.listening_tcp()
+        call = await tcp_engine.place_call(
+            "+14155550123", via=f"sip:127.0.0.1:{sipp.port};transport=tcp"
+        )
+        assert await call.wait_answered()
+        call.play(tone(1000.0, 0.5))
+        heard = 0
+        async for frame in call.audio():
+            if energy(frame) > 1e6:
+                heard += 1
+            if heard >= 10:
+                break
+        await call.hangup()
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    wire = sipp.messages.read_text()
+    assert "Via: SIP/2.0/TCP" in wire and "transport=tcp>" in wire
+
+
+async def test_inbound_call_over_tcp(tcp_engine: TelephonyEngine) -> None:
+    answered: asyncio.Queue[Call] = asyncio.Queue()
+
+    async def desk(call: Call) -> None:
+        await call.answer()
+        answered.put_nowait(call)
+        await call.wait_ended()
+
+    tcp_engine.route("+15550100", desk, service="test")
+    sipp = await start_sipp(
+        "uac",
+        remote=f"127.0.0.1:{tcp_engine.tcp_port}",
+        extra=["-t", "t1", "-s", "+15550100", "-d", "300"],
+    )
+    try:
+        call = await asyncio.wait_for(answered.get(), 20)
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+        await call.wait_ended()
+    finally:
+        await sipp.kill()
+    assert call.ended_by == "remote"
