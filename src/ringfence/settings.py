@@ -85,8 +85,8 @@ class CarrierSettings(BaseModel):
     name: str = Field(min_length=1, description="A name for logs and call records.")
     host: str = Field(min_length=1, description="The trunk's SIP host or IP address.")
     port: int = Field(5060, ge=1, le=65535)
-    transport: Literal["udp", "tcp"] = Field(
-        "udp", description="SIP transport to the trunk: udp or tcp (TLS is not supported yet)."
+    transport: Literal["udp", "tcp", "tls"] = Field(
+        "udp", description="SIP transport to the trunk: udp, tcp or tls."
     )
     username: str | None = Field(None, description="Digest user, when the trunk challenges.")
     password: SecretStr | None = Field(None, description="Digest password.")
@@ -108,6 +108,14 @@ class TelephonySettings(BaseModel):
     sip_host: str = Field("127.0.0.1", description="Address the SIP transport binds to.")
     sip_port: int = Field(5060, ge=0, le=65535, description="SIP port (UDP); 0: any free port.")
     tcp: bool = Field(False, description="Also accept SIP over TCP, on the same port number.")
+    tls_port: int | None = Field(
+        None, ge=0, le=65535, description="Accept SIP over TLS on this port (5061); needs a cert."
+    )
+    tls_cert: Path | None = Field(None, description="PEM certificate chain for the TLS listener.")
+    tls_key: Path | None = Field(None, description="PEM private key for the TLS listener.")
+    tls_ca: Path | None = Field(
+        None, description="PEM CA bundle to verify TLS trunks (default: the system's)."
+    )
     advertised_host: str | None = Field(
         None, description="Public address put in Via/Contact/SDP when behind NAT."
     )

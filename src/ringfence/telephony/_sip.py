@@ -8,6 +8,7 @@ libraries means rewriting this file only.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -389,15 +390,38 @@ class _UdpTransport(UdpSipTransport):
 
 
 class _TcpTransport(TcpSipTransport):
-    """SIP over TCP (RFC 3261 §18). aiosipua writes ``SIP/2.0/UDP`` into the Via of every request
-    it builds and no transport in the Contact, so the peer would answer and route in-dialog
-    requests over UDP; requests are corrected here, at the transport boundary."""
+    """SIP over TCP (RFC 3261 §18), and over TLS when given SSL contexts. aiosipua writes
+    ``SIP/2.0/UDP`` into the Via of every request it builds and no transport in the Contact, so
+    the peer would answer and route in-dialog requests over UDP; requests are corrected here, at
+    the transport boundary."""
+
+    via_token = "TCP"
+    server_ssl: ssl.SSLContext | None = None
+    client_ssl: ssl.SSLContext | None = None
 
     async def start(self) -> None:
-        await super().start()
-        assert self._server is not None
+        if self.via_token == "TLS" and self.server_ssl is None:
+            return  # a TLS client only: connections are opened, nothing is accepted
+        self._server = await asyncio.start_server(
+            self._handle_connection,
+            host=self.local_addr[0],
+            port=self.local_addr[1],
+            ssl=self.server_ssl,
+        )
         port = self._server.sockets[0].getsockname()[1]
         self.local_addr = (self.local_addr[0], int(port))
+
+    async def connect(
+        self, remote_addr: tuple[str, int]
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.client_ssl is None:
+            return await super().connect(remote_addr)
+        reader, writer = await asyncio.open_connection(
+            remote_addr[0], remote_addr[1], ssl=self.client_ssl
+        )
+        self._connections[remote_addr] = (reader, writer)
+        self._spawn(self._handle_incoming(reader, writer, remote_addr))
+        return reader, writer
 
     async def _handle_incoming(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, addr: tuple[str, int]
@@ -412,10 +436,12 @@ class _TcpTransport(TcpSipTransport):
         if isinstance(message, SipRequest):
             vias = message.headers.get("Via")
             if len(vias) == 1:
-                message.headers.set_single("Via", vias[0].replace("SIP/2.0/UDP", "SIP/2.0/TCP", 1))
+                via = vias[0].replace("SIP/2.0/UDP", f"SIP/2.0/{self.via_token}", 1)
+                message.headers.set_single("Via", via)
             contact = message.headers.get_first("Contact")
             if contact and "transport=" not in contact and contact.endswith(">"):
-                message.headers.set_single("Contact", contact[:-1] + ";transport=tcp>")
+                param = f";transport={self.via_token.lower()}>"
+                message.headers.set_single("Contact", contact[:-1] + param)
         if addr not in self._connections:
             # A request to a Contact address of a peer we reached on another port: use the
             # connection we hold to that host.
@@ -445,16 +471,21 @@ class SipStack:
         session_expires: int | None = None,
         min_se: int = 90,
         transport: str = "udp",
+        tls: tuple[ssl.SSLContext | None, ssl.SSLContext | None] = (None, None),
     ) -> None:
         self.host = host
         self.advertised = advertised
         self.ports = ports  # shared by the UDP and TCP stacks: one RTP port, one call
         self.kind = transport
-        self.transport: UdpSipTransport | TcpSipTransport = (
-            _TcpTransport(local_addr=(host, port))
-            if transport == "tcp"
-            else _UdpTransport(local_addr=(host, port))
-        )
+        self.transport: UdpSipTransport | TcpSipTransport
+        if transport in ("tcp", "tls"):
+            stream = _TcpTransport(local_addr=(host, port))
+            if transport == "tls":
+                stream.via_token = "TLS"
+                stream.server_ssl, stream.client_ssl = tls
+            self.transport = stream
+        else:
+            self.transport = _UdpTransport(local_addr=(host, port))
         advertised_addr = (advertised, port) if advertised else None
         self.uac = _CarrierGradeUAC(self.transport, advertised_addr=advertised_addr)
         self._timers: set[asyncio.Task[None]] = set()
@@ -661,3 +692,15 @@ async def resolve(host: str, port: int) -> tuple[str, int]:
 
 def port_allocator(low: int, high: int) -> PortAllocator:
     return PortAllocator((low, high))
+
+
+def tls_contexts(
+    cert: str | None, key: str | None, ca: str | None
+) -> tuple[ssl.SSLContext | None, ssl.SSLContext]:
+    """(server context when a certificate is given, client context verifying peers)."""
+    server = None
+    if cert and key:
+        server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
+    return server, client

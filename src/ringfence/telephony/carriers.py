@@ -33,15 +33,15 @@ def normalise(number: str, default_region: str | None = None) -> str:
 
 
 def parse_via(via: str) -> Route:
-    """``sip:HOST:PORT[;transport=tcp]`` (or ``HOST:PORT``) as a route with no credentials."""
+    """``sip:HOST:PORT[;transport=tcp|tls]`` (or ``HOST:PORT``) as a route, no credentials."""
     text, _, params = via.removeprefix("sip:").partition(";")
     transport = "udp"
     for param in params.split(";") if params else []:
         name, _, value = param.partition("=")
-        if name.lower() == "transport" and value.lower() in ("udp", "tcp"):
+        if name.lower() == "transport" and value.lower() in ("udp", "tcp", "tls"):
             transport = value.lower()
         else:
-            raise InvalidInput(f"unsupported parameter {param!r} in --via (transport=udp|tcp)")
+            raise InvalidInput(f"unsupported parameter {param!r} in --via (transport=udp|tcp|tls)")
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
         raise InvalidInput(f"--via must look like sip:HOST:PORT, not {via!r}")

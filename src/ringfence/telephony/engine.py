@@ -15,7 +15,7 @@ from typing import Any
 
 from ringfence import __version__
 from ringfence.clock import Clock, SystemClock
-from ringfence.errors import InvalidInput, RingfenceError, ServiceUnavailable
+from ringfence.errors import ConfigurationError, InvalidInput, RingfenceError, ServiceUnavailable
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
@@ -29,6 +29,7 @@ from ringfence.telephony._sip import (
     SipStack,
     port_allocator,
     resolve,
+    tls_contexts,
 )
 from ringfence.telephony.calls import Q850, Call, CallEvent, CallState, EndReason
 from ringfence.telephony.clock import MediaClock
@@ -97,6 +98,10 @@ class TelephonyEngine:
     def tcp_port(self) -> int:
         return self._require("tcp").local_port
 
+    @property
+    def tls_port(self) -> int:
+        return self._require("tls").local_port
+
     def _new_stack(self, kind: str, port: int, ports: Any) -> SipStack:
         return SipStack(
             self.tel.sip_host,
@@ -113,7 +118,19 @@ class TelephonyEngine:
             session_expires=self.tel.session_expires,
             min_se=self.tel.min_se,
             transport=kind,
+            tls=self._tls_contexts() if kind == "tls" else (None, None),
         )
+
+    def _tls_contexts(self) -> tuple[Any, Any]:
+        tel = self.tel
+        try:
+            return tls_contexts(
+                str(tel.tls_cert) if tel.tls_cert else None,
+                str(tel.tls_key) if tel.tls_key else None,
+                str(tel.tls_ca) if tel.tls_ca else None,
+            )
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"invalid TLS certificate or key: {exc}") from None
 
     async def start(self) -> None:
         if self._stacks:
@@ -127,6 +144,14 @@ class TelephonyEngine:
             tcp = self._new_stack("tcp", self._port and udp.local_port, ports)
             await tcp.start()
             self._stacks["tcp"] = tcp
+        if self.tel.tls_port is not None or any(c.transport == "tls" for c in self.tel.carriers):
+            if self.tel.tls_port is not None and not (self.tel.tls_cert and self.tel.tls_key):
+                raise ConfigurationError(
+                    "RINGFENCE_TELEPHONY__TLS_PORT needs RINGFENCE_TELEPHONY__TLS_CERT and _KEY"
+                )
+            tls = self._new_stack("tls", self.tel.tls_port or 0, ports)
+            await tls.start()
+            self._stacks["tls"] = tls
         for carrier in self.tel.carriers:
             if carrier.registers:
                 await self._register(self._stacks[carrier.transport], carrier)
@@ -525,6 +550,7 @@ class TelephonyEngine:
             "running": self.running,
             "sip": f"{self.tel.sip_host}:{self.local_port}" if self.running else None,
             "tcp": f"{self.tel.sip_host}:{self.tcp_port}" if "tcp" in self._stacks else None,
+            "tls": f"{self.tel.sip_host}:{self.tls_port}" if "tls" in self._stacks else None,
             "carriers": [
                 {"name": c.name, "host": c.host, "port": c.port, "prefixes": c.prefixes}
                 for c in self.tel.carriers

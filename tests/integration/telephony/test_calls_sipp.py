@@ -21,11 +21,12 @@ from ringfence.errors import InvalidInput
 from ringfence.media.files import load_audio
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
-from ringfence.settings import Settings
+from ringfence.settings import CarrierSettings, Settings
 from ringfence.store import Database
-from ringfence.telephony import Call, TelephonyEngine
+from ringfence.telephony import Call, CallFailed, TelephonyEngine
 from ringfence.telephony.models import CallRecord
 from tests.conftest import SettingsFactory
+from tests.support.certs import make_certs
 from tests.support.server import free_port
 from tests.support.sipp import free_rtp_range, start_sipp
 
@@ -677,3 +678,56 @@ async def test_inbound_call_over_tcp(tcp_engine: TelephonyEngine) -> None:
     finally:
         await sipp.kill()
     assert call.ended_by == "remote"
+
+
+async def test_a_call_over_tls_between_two_engines(
+    make_settings: SettingsFactory, database_url: str, tmp_path: Path
+) -> None:
+    """Debian's SIPp has no TLS, so a second engine is the TLS peer; the caller verifies it."""
+    ca, cert, key = make_certs(tmp_path)
+    callee_settings = _settings(make_settings, database_url)
+    callee_settings.telephony.tls_port = 0
+    callee_settings.telephony.tls_cert = cert
+    callee_settings.telephony.tls_key = key
+    callee = TelephonyEngine(callee_settings)
+    caller_settings = _settings(make_settings, database_url)
+    caller_settings.telephony.tls_port = None
+    caller_settings.telephony.tls_ca = ca
+    caller_settings.telephony.carriers = [
+        CarrierSettings(name="tls-peer", host="127.0.0.1", port=1, transport="tls")
+    ]
+    caller = TelephonyEngine(caller_settings)
+    digits: asyncio.Queue[str] = asyncio.Queue()
+
+    async def desk(call: Call) -> None:
+        await call.answer()
+        async for event in call.events():
+            if event.kind == "dtmf" and event.digit:
+                digits.put_nowait(event.digit)
+
+    callee.route("+15550123", desk, service="test")
+    await callee.start()
+    await caller.start()
+    try:
+        via = f"sip:127.0.0.1:{callee.tls_port};transport=tls"
+        call = await caller.place_call("+15550123", via=via)
+        assert await call.wait_answered()
+        call.send_dtmf("9")
+        assert await asyncio.wait_for(digits.get(), 10) == "9"
+        await call.hangup()
+        await callee.idle()
+
+        untrusting = TelephonyEngine(_settings(make_settings, database_url))
+        untrusting.tel.carriers = [
+            CarrierSettings(name="tls-peer", host="127.0.0.1", port=1, transport="tls")
+        ]
+        await untrusting.start()
+        try:
+            with pytest.raises(CallFailed, match="CERTIFICATE_VERIFY_FAILED"):
+                await untrusting.place_call("+15550123", via=via)
+        finally:
+            await untrusting.stop()
+    finally:
+        await caller.stop()
+        await callee.stop()
+    assert call.end_reason is not None and call.end_reason.value == "completed"
