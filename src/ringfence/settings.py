@@ -108,6 +108,11 @@ class TelephonySettings(BaseModel):
     sip_host: str = Field("127.0.0.1", description="Address the SIP transport binds to.")
     sip_port: int = Field(5060, ge=0, le=65535, description="SIP port (UDP); 0: any free port.")
     tcp: bool = Field(False, description="Also accept SIP over TCP, on the same port number.")
+    reuse_port: bool = Field(
+        False,
+        description="Bind SIP with SO_REUSEPORT so several processes share one port (the kernel "
+        "spreads peers across them); give each process its own RTP port range.",
+    )
     tls_port: int | None = Field(
         None, ge=0, le=65535, description="Accept SIP over TLS on this port (5061); needs a cert."
     )

@@ -378,10 +378,12 @@ class _Protocol(_UdpProtocol):
 
 
 class _UdpTransport(UdpSipTransport):
+    reuse_port = False
+
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self), local_addr=self.local_addr
+            lambda: _Protocol(self), local_addr=self.local_addr, reuse_port=self.reuse_port or None
         )
         self._udp_transport = transport
         # Bound to port 0, the OS picked one: Via and Contact must carry the real port.
@@ -396,6 +398,7 @@ class _TcpTransport(TcpSipTransport):
     the transport boundary."""
 
     via_token = "TCP"
+    reuse_port = False
     server_ssl: ssl.SSLContext | None = None
     client_ssl: ssl.SSLContext | None = None
 
@@ -407,6 +410,7 @@ class _TcpTransport(TcpSipTransport):
             host=self.local_addr[0],
             port=self.local_addr[1],
             ssl=self.server_ssl,
+            reuse_port=self.reuse_port or None,
         )
         port = self._server.sockets[0].getsockname()[1]
         self.local_addr = (self.local_addr[0], int(port))
@@ -472,6 +476,7 @@ class SipStack:
         min_se: int = 90,
         transport: str = "udp",
         tls: tuple[ssl.SSLContext | None, ssl.SSLContext | None] = (None, None),
+        reuse_port: bool = False,
     ) -> None:
         self.host = host
         self.advertised = advertised
@@ -480,12 +485,15 @@ class SipStack:
         self.transport: UdpSipTransport | TcpSipTransport
         if transport in ("tcp", "tls"):
             stream = _TcpTransport(local_addr=(host, port))
+            stream.reuse_port = reuse_port
             if transport == "tls":
                 stream.via_token = "TLS"
                 stream.server_ssl, stream.client_ssl = tls
             self.transport = stream
         else:
-            self.transport = _UdpTransport(local_addr=(host, port))
+            datagrams = _UdpTransport(local_addr=(host, port))
+            datagrams.reuse_port = reuse_port
+            self.transport = datagrams
         advertised_addr = (advertised, port) if advertised else None
         self.uac = _CarrierGradeUAC(self.transport, advertised_addr=advertised_addr)
         self._timers: set[asyncio.Task[None]] = set()

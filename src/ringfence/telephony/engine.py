@@ -119,6 +119,7 @@ class TelephonyEngine:
             min_se=self.tel.min_se,
             transport=kind,
             tls=self._tls_contexts() if kind == "tls" else (None, None),
+            reuse_port=self.tel.reuse_port,
         )
 
     def _tls_contexts(self) -> tuple[Any, Any]:
