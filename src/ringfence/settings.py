@@ -79,6 +79,10 @@ class PrivacySettings(BaseModel):
         return value
 
 
+def _g711() -> list[Literal["PCMU", "PCMA"]]:
+    return ["PCMU", "PCMA"]
+
+
 class CarrierSettings(BaseModel):
     """A SIP trunk: any RFC 3261 peer (Twilio Elastic SIP Trunking, Telnyx, a PBX)."""
 
@@ -94,6 +98,16 @@ class CarrierSettings(BaseModel):
     prefixes: list[str] = Field(
         default_factory=list,
         description="E.164 prefixes (digits, no +) this trunk carries; empty: everything.",
+    )
+    outbound_proxy: str | None = Field(
+        None,
+        description="HOST:PORT to send requests to (an SBC or proxy) while the Request-URI "
+        "names the trunk's host.",
+    )
+    codecs: list[Literal["PCMU", "PCMA"]] = Field(
+        default_factory=_g711,
+        min_length=1,
+        description="Codecs offered to this trunk, in order of preference.",
     )
     registers: bool = Field(
         False, description="REGISTER with the trunk (credential trunks); false for IP-auth."

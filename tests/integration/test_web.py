@@ -108,7 +108,13 @@ async def test_serve_runs_the_sip_engine_when_enabled(
     off = create_app(make_settings(database_url=database_url), run_workers=False)
     async with client_for(off) as client:
         status = (await client.get("/api/telephony/status")).json()
-        assert status == {"running": False, "sip": None, "carriers": [], "calls": {}}
+        assert status == {
+            "running": False,
+            "sip": None,
+            "carriers": [],
+            "registrations": {},
+            "calls": {},
+        }
     settings = make_settings(
         database_url=database_url,
         telephony={

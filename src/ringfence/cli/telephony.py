@@ -101,6 +101,8 @@ def status() -> None:
         return
     state = "running on " + live["sip"] if live["running"] else "not running"
     console.print(f"SIP engine {state}; calls: {live['calls'] or 'none'}")
+    for trunk, registration in live.get("registrations", {}).items():
+        console.print(f"trunk {trunk}: {registration}")
 
 
 def install(app: typer.Typer) -> None:

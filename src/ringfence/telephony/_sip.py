@@ -99,6 +99,7 @@ class Media:
 
 @dataclass
 class LegCallbacks:
+    trying: Callable[[], None]
     ringing: Callable[[], None]
     answered: Callable[[], None]
     rejected: Callable[[int, str], None]
@@ -219,21 +220,31 @@ class InboundLeg:
         )
 
 
-def _offer(host: str, port: int, advertised: str | None) -> Any:
-    """An SDP offer for G.711 µ-law then A-law, with telephone-event (build_sdp offers one)."""
+PAYLOADS = {name: pt for pt, name in CODEC_NAMES.items()}
+
+
+def _offer(
+    host: str, port: int, advertised: str | None, codecs: tuple[str, ...] = ("PCMU", "PCMA")
+) -> Any:
+    """An SDP offer for the G.711 codecs in ``codecs`` order, with telephone-event (aiosipua's
+    build_sdp offers a single codec)."""
+    first, *others = [PAYLOADS[name] for name in codecs]
     offer = build_sdp(
         local_ip=host,
         rtp_port=port,
-        payload_type=0,
-        codec_name="PCMU",
+        payload_type=first,
+        codec_name=CODEC_NAMES[first],
         dtmf_payload_type=DTMF_PT,
         advertised_ip=advertised,
     )
     audio = offer.audio
     assert audio is not None
-    audio.formats.insert(1, "8")
-    audio.attributes["rtpmap"].insert(1, "8 PCMA/8000")
-    audio.codecs.insert(1, Codec(payload_type=8, encoding_name="PCMA", clock_rate=8000))
+    for i, pt in enumerate(others, start=1):
+        audio.formats.insert(i, str(pt))
+        audio.attributes["rtpmap"].insert(i, f"{pt} {CODEC_NAMES[pt]}/8000")
+        audio.codecs.insert(
+            i, Codec(payload_type=pt, encoding_name=CODEC_NAMES[pt], clock_rate=8000)
+        )
     return offer
 
 
@@ -320,6 +331,7 @@ class _CarrierGradeUAC(SipUAC):
         self.answered_cseq: dict[str, int] = {}
         self.invites: dict[tuple[str, int], tuple[SipRequest, tuple[str, int]]] = {}
         self.early_sdp: dict[str, Any] = {}
+        self.on_trying: dict[str, Callable[[], None]] = {}
 
     def remember(self, call: OutgoingCall, remote: tuple[str, int]) -> None:
         invite = call.invite
@@ -329,6 +341,7 @@ class _CarrierGradeUAC(SipUAC):
     def forget(self, call_id: str) -> None:
         self.answered_cseq.pop(call_id, None)
         self.early_sdp.pop(call_id, None)
+        self.on_trying.pop(call_id, None)
         for key in [k for k in self.invites if k[0] == call_id]:
             del self.invites[key]
 
@@ -343,6 +356,8 @@ class _CarrierGradeUAC(SipUAC):
                 self.remember(call, self.invites.get((call_id, seq), (call.invite, addr))[1])
             if response.status_code >= 300:
                 self._ack_failure(response, self.invites.get((call_id, seq)))
+            elif response.status_code == 100 and call_id in self.on_trying:
+                self.on_trying.pop(call_id)()
             elif response.status_code == 183 and response.content_type == "application/sdp":
                 # Early media (RFC 3960): the callee's network plays tones or announcements.
                 self.early_sdp[call_id] = parse_sdp(response.text)
@@ -654,6 +669,7 @@ class SipStack:
         callbacks: LegCallbacks,
         username: str | None = None,
         password: str | None = None,
+        codecs: tuple[str, ...] = ("PCMU", "PCMA"),
     ) -> OutboundLeg:
         if (
             isinstance(self.transport, TcpSipTransport)
@@ -661,7 +677,7 @@ class SipStack:
         ):
             await self.transport.connect(remote)
         port, _ = await self.ports.allocate()
-        offer = _offer(self.host, port, self.advertised)
+        offer = _offer(self.host, port, self.advertised, codecs)
         auth = SipDigestAuth(username, password) if username and password else None
         # aiosipua stamps the RFC 4028 headers on the INVITE after sending it, so the first
         # transmission would go without them; set them up front (it sets the same values again).
@@ -681,6 +697,7 @@ class SipStack:
             session_expires=self.session_expires,
         )
         call.on_session_expired = lambda c: self._on_session_expired(c.call_id)
+        self.uac.on_trying[call.call_id] = callbacks.trying
         call.on_ringing = lambda _c: callbacks.ringing()
         call.on_answer = lambda _c: callbacks.answered()
         call.on_rejected = lambda _c, code, reason: callbacks.rejected(code, reason)

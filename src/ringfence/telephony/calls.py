@@ -71,7 +71,9 @@ class CallControl(Protocol):
 
 @dataclass(frozen=True)
 class CallEvent:
-    kind: str  # dialling | ringing | answered | dtmf | hold | resumed | ended
+    kind: (
+        str  # dialling | trying | ringing | early_media | answered | dtmf | hold | resumed | ended
+    )
     at: dt.datetime
     status: int | None = None
     reason: str = ""

@@ -19,6 +19,8 @@ class Route:
     password: str | None = None
     caller_id: str | None = None
     transport: str = "udp"
+    proxy: tuple[str, int] | None = None  # where requests go when not to ``host:port``
+    codecs: tuple[str, ...] = ("PCMU", "PCMA")
 
 
 def normalise(number: str, default_region: str | None = None) -> str:
@@ -69,4 +71,13 @@ def choose(carriers: list[CarrierSettings], e164: str) -> Route:
         password=best.password.get_secret_value() if best.password else None,
         caller_id=best.caller_id,
         transport=best.transport,
+        proxy=_host_port(best.outbound_proxy) if best.outbound_proxy else None,
+        codecs=tuple(best.codecs),
     )
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.removeprefix("sip:").rpartition(":")
+    if not host or not port.isdigit():
+        raise InvalidInput(f"outbound proxy must be HOST:PORT, not {text!r}")
+    return host, int(port)

@@ -258,7 +258,7 @@ class TelephonyEngine:
         if from_ is not None:
             caller = carriers.normalise(from_)
         try:
-            remote = await resolve(route.host, route.port)
+            remote = await resolve(*(route.proxy or (route.host, route.port)))
         except OSError as exc:
             raise CallFailed(f"cannot resolve carrier {route.name}: {exc}") from None
         call = Call(
@@ -272,6 +272,7 @@ class TelephonyEngine:
         call.control = self
         local_host = self.tel.advertised_host or self.tel.sip_host
         callbacks = LegCallbacks(
+            trying=lambda: call.emit(CallEvent("trying", self.clock.now(), status=100)),
             ringing=lambda: self._on_ringing(call),
             answered=lambda: self._spawn(self._on_answered(call, max_duration)),
             rejected=lambda status, reason: self._end(
@@ -286,6 +287,7 @@ class TelephonyEngine:
                 callbacks=callbacks,
                 username=route.username,
                 password=route.password,
+                codecs=route.codecs,
             )
         except OSError as exc:
             raise CallFailed(f"cannot reach carrier {route.name}: {exc}") from None

@@ -27,5 +27,6 @@ async def telephony_status(request: Request) -> dict[str, Any]:
             {"name": c.name, "host": c.host, "port": c.port, "prefixes": c.prefixes}
             for c in settings.telephony.carriers
         ],
+        "registrations": status.get("registrations", {}),
         "calls": dict(Counter(call["state"] for call in status["calls"])),
     }

@@ -563,6 +563,8 @@ async def test_dtmf_sent_by_one_engine_is_received_by_another(
     finally:
         await callee.stop()
     assert received == ["4", "#", "4", "7"]
+    kinds = [e.kind async for e in call.events()]
+    assert kinds[:4] == ["dialling", "trying", "ringing", "answered"]  # our UAS sends 100
     with pytest.raises(ValueError, match="not a DTMF digit"):
         call.send_dtmf("x")
 
@@ -731,3 +733,36 @@ async def test_a_call_over_tls_between_two_engines(
         await caller.stop()
         await callee.stop()
     assert call.end_reason is not None and call.end_reason.value == "completed"
+
+
+async def test_outbound_proxy_codec_preference_and_trying(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    """Requests go to the proxy while naming the trunk; A-law is offered first when preferred;
+    the call is cut at its maximum duration."""
+    sipp = await start_sipp("uas", extra=["-rtp_echo"])
+    settings = _settings(
+        make_settings,
+        database_url,
+        port=5060,
+        outbound_proxy=f"127.0.0.1:{sipp.port}",
+        codecs=["PCMA", "PCMU"],
+    )
+    settings.telephony.carriers[0].host = "trunk.example"
+    engine = TelephonyEngine(settings)
+    await engine.start()
+    try:
+        call = await engine.place_call("+14155550144", max_duration=1.0)
+        kinds = [e.kind async for e in call.events()]
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+        await engine.stop()
+    assert kinds == ["dialling", "ringing", "answered", "ended"]  # SIPp's uas sends no 100
+    assert call.end_reason is not None and call.end_reason.value == "max_duration"
+    # SIPp's uas answers PCMU whatever is offered: the answer, not our preference, decides.
+    assert call.media is not None and call.media.codec == "PCMU"
+    wire = sipp.messages.read_text()
+    assert "INVITE sip:+14155550144@trunk.example SIP/2.0" in wire
+    assert "m=audio" in wire and "RTP/AVP 8 0 101" in wire
