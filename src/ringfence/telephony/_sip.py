@@ -21,7 +21,9 @@ from aiosipua import (
     Registration,
     SdpNegotiationError,
     SipDigestAuth,
+    SipMessage,
     SipRequest,
+    SipResponse,
     SipUAC,
     SipUAS,
     build_sdp,
@@ -383,6 +385,59 @@ class _CarrierGradeUAC(SipUAC):
         self.transport.send(ack, remote)
 
 
+def _refusal(line: bytes, request: SipMessage, raw: bytes) -> tuple[int, str] | None:
+    """What RFC 4475 expects for requests aiosipua's parser would take as valid."""
+    parts = line.split()
+    if parts[2] != b"SIP/2.0":
+        return 505, "Version Not Supported"  # §3.1.2.16 (the parser drops the version)
+    scheme = parts[1].split(b":", 1)[0].lower()
+    if scheme not in (b"sip", b"sips", b"tel"):
+        return 416, "Unsupported URI Scheme"  # §3.3.2, RFC 3261 §8.2.2.1
+    method = parts[0].decode(errors="replace").upper()
+    cseq = (request.headers.get_first("CSeq") or "").split()
+    if len(cseq) != 2 or not cseq[0].isdigit():
+        return 400, "Bad CSeq"
+    if cseq[1].upper() != method:
+        return 400, "CSeq Method Does Not Match"  # §3.1.2.17
+    if int(cseq[0]) >= 2**31:
+        return 400, "CSeq Out Of Range"  # §3.1.2.4, RFC 3261 §8.1.1.5
+    forwards = request.headers.get_first("Max-Forwards")
+    if forwards is not None and (not forwards.strip().isdigit() or int(forwards) > 255):
+        return 400, "Bad Max-Forwards"  # §3.1.2.4
+    length = request.headers.get_first("Content-Length")
+    if length is not None:
+        if not length.strip().isdigit():
+            return 400, "Bad Content-Length"  # §3.1.2.3 (negative)
+        _, _, body = raw.partition(b"\r\n\r\n")
+        if int(length) > len(body):
+            return 400, "Content-Length Exceeds Message"  # §3.1.2.2, over a datagram
+    return None
+
+
+def _refused(transport: Any, data: bytes, addr: tuple[str, int]) -> bool:
+    """Answer here (and stop) the requests RFC 4475 says must be refused; True when done."""
+    line = data.split(b"\r\n", 1)[0].split(b"\n", 1)[0]
+    parts = line.split()
+    if len(parts) != 3 or parts[0].startswith(b"SIP/"):
+        return False
+    try:
+        request = SipMessage.parse(data)
+    except Exception:
+        return False  # the library's own parser reports and drops it
+    refusal = _refusal(line, request, data)
+    if refusal is None:
+        return False
+    response = SipResponse(status_code=refusal[0], reason_phrase=refusal[1])
+    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
+        for value in request.headers.get(name):
+            response.headers.append(name, value)
+    try:
+        transport.send(response, addr)
+    except (OSError, RuntimeError):
+        pass
+    return True
+
+
 class _Protocol(_UdpProtocol):
     """aiosipua 0.7 asserts the transport is an ``asyncio.DatagramTransport``, which CPython
     3.11's selector transport is not (it subclasses ``_FlowControlMixin``); the assertion fails
@@ -394,6 +449,10 @@ class _Protocol(_UdpProtocol):
 
 class _UdpTransport(UdpSipTransport):
     reuse_port = False
+
+    def _dispatch(self, data: bytes, addr: tuple[str, int]) -> None:
+        if not _refused(self, data, addr):
+            super()._dispatch(data, addr)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -416,6 +475,10 @@ class _TcpTransport(TcpSipTransport):
     reuse_port = False
     server_ssl: ssl.SSLContext | None = None
     client_ssl: ssl.SSLContext | None = None
+
+    def _dispatch(self, data: bytes, addr: tuple[str, int]) -> None:
+        if not _refused(self, data, addr):
+            super()._dispatch(data, addr)
 
     async def start(self) -> None:
         if self.via_token == "TLS" and self.server_ssl is None:

@@ -766,3 +766,74 @@ async def test_outbound_proxy_codec_preference_and_trying(
     wire = sipp.messages.read_text()
     assert "INVITE sip:+14155550144@trunk.example SIP/2.0" in wire
     assert "m=audio" in wire and "RTP/AVP 8 0 101" in wire
+
+
+TORTURE = Path(__file__).resolve().parents[2] / "data" / "sip" / "rfc4475"
+
+
+async def test_rfc4475_torture_messages_get_an_error_or_are_dropped(
+    engine: TelephonyEngine,
+) -> None:
+    """During a call, RFC 4475's invalid requests are answered 4xx/5xx or dropped, its valid ones
+    are answered 200; the call goes on and an OPTIONS sent after them all is answered."""
+    sipp = await start_sipp("uas", extra=["-rtp_echo"])
+    responses: asyncio.Queue[bytes] = asyncio.Queue()
+
+    class Peer(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            responses.put_nowait(data)
+
+    loop = asyncio.get_running_loop()
+    peer, _ = await loop.create_datagram_endpoint(Peer, local_addr=("127.0.0.1", 0))
+    port = peer.get_extra_info("sockname")[1]
+    try:
+        call = await engine.place_call("+14155550155", via=f"sip:127.0.0.1:{sipp.port}")
+        assert await call.wait_answered()
+        invalid = sorted(TORTURE.glob("invalid/*.sip"))
+        valid = sorted(TORTURE.glob("valid/*.sip"))
+        assert len(invalid) >= 9 and len(valid) >= 3
+        valid_ids = set()
+        for path in [*invalid, *valid]:
+            message = path.read_bytes().replace(b"{port}", str(port).encode())
+            if path in valid:
+                valid_ids.add(message.split(b"Call-ID: ", 1)[1].split(b"\r\n", 1)[0])
+            peer.sendto(message, ("127.0.0.1", engine.local_port))
+        probe = (
+            f"OPTIONS sip:probe@127.0.0.1 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKprobe\r\n"
+            "From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:probe@127.0.0.1>\r\n"
+            "Call-ID: probe-after-torture\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+            "Content-Length: 0\r\n\r\n"
+        )
+        peer.sendto(probe.encode(), ("127.0.0.1", engine.local_port))
+        answers = []
+        while True:
+            data = await asyncio.wait_for(responses.get(), 10)
+            answers.append(data)
+            if b"probe-after-torture" in data:
+                break
+        assert answers[-1].startswith(b"SIP/2.0 200")
+        for answer in answers[:-1]:
+            status = int(answer.split(b" ", 2)[1])
+            found = re.search(rb"\r\n(?:Call-ID|i): *([^\r]*)\r\n", answer)
+            call_id = found.group(1) if found else b""
+            if call_id in valid_ids:
+                assert status == 200, answer[:200]
+                valid_ids.discard(call_id)
+            else:
+                assert 400 <= status < 600 or status == 100, answer[:200]
+        assert valid_ids == set()  # every valid message was answered
+        assert not call.ended
+        heard = 0
+        call.play(tone(800.0, 0.5))
+        async for frame in call.audio():
+            if energy(frame) > 1e6:
+                heard += 1
+            if heard >= 5:
+                break
+        await call.hangup()
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        peer.close()
+        await sipp.kill()
