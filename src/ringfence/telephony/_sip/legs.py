@@ -1,0 +1,149 @@
+"""Signalling legs: an outgoing INVITE and an incoming one, with plain callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiortp
+from aiosipua import (
+    IncomingCall,
+)
+from aiosipua.outgoing_call import OutgoingCall
+from aiosipua.rtp_bridge import CallSession
+
+from ringfence.telephony._sip.media import DTMF_PT, SUPPORTED_PAYLOADS, Media
+
+if TYPE_CHECKING:
+    from ringfence.telephony._sip.stack import SipStack
+
+
+@dataclass
+class LegCallbacks:
+    trying: Callable[[], None]
+    ringing: Callable[[], None]
+    answered: Callable[[], None]
+    rejected: Callable[[int, str], None]
+
+
+class OutboundLeg:
+    def __init__(self, stack: SipStack, call: OutgoingCall, rtp_port: int) -> None:
+        self._stack = stack
+        self._call = call
+        self.rtp_port = rtp_port
+
+    @property
+    def call_id(self) -> str:
+        return self._call.call_id
+
+    def cancel(self) -> None:
+        self._call.cancel(self._stack.uac)
+
+    def hangup(self) -> None:
+        self._call.hangup(self._stack.uac)
+
+    @property
+    def has_early_media(self) -> bool:
+        return self.call_id in self._stack.uac.early_sdp
+
+    def media_matches_answer(self, media: Media) -> bool:
+        """Whether the final answer keeps the early-media stream (same address and codec)."""
+        answer = self._call.sdp_answer
+        early = self._stack.uac.early_sdp.get(self.call_id)
+        return bool(
+            answer is not None
+            and early is not None
+            and answer.rtp_address == early.rtp_address
+            and media.payload_type
+            in [c.payload_type for c in (answer.audio.codecs if answer.audio else [])]
+        )
+
+    async def open_media(self, *, early: bool = False) -> Media:
+        """RTP towards the address and codec of the callee's SDP (the 183's when ``early``)."""
+        answer = self._stack.uac.early_sdp.get(self.call_id) if early else self._call.sdp_answer
+        if answer is None or answer.rtp_address is None or answer.audio is None:
+            raise ValueError("the answer carries no audio description")
+        offered = [c.payload_type for c in answer.audio.codecs]
+        pt = next((p for p in offered if p in SUPPORTED_PAYLOADS), None)
+        if pt is None:
+            raise ValueError(f"no common codec in the answer ({offered})")
+        session = await aiortp.RTPSession.create(
+            local_addr=(self._stack.host, self.rtp_port),
+            remote_addr=answer.rtp_address,
+            payload_type=pt,
+            dtmf_payload_type=DTMF_PT,
+        )
+        return self._stack.register_media(self.call_id, session, self.rtp_port, pt)
+
+    async def release(self) -> None:
+        await self._stack.ports.release(self.rtp_port)
+
+
+class InboundLeg:
+    def __init__(self, stack: SipStack, call: IncomingCall) -> None:
+        self._stack = stack
+        self._call = call
+        self._answered = False
+
+    @property
+    def call_id(self) -> str:
+        return self._call.call_id
+
+    @property
+    def caller_user(self) -> str:
+        return _user(self._call.caller)
+
+    @property
+    def callee_user(self) -> str:
+        return _user(self._call.callee)
+
+    def ringing(self) -> None:
+        self._call.ringing()
+
+    def reject(self, status: int, reason: str = "") -> None:
+        self._call.reject(status, reason)
+
+    def hangup(self) -> None:
+        if self._answered:
+            self._call.hangup()
+
+    async def answer(self) -> Media:
+        offer = self._call.sdp_offer
+        if offer is None:
+            self._call.reject(488, "Not Acceptable Here")
+            raise ValueError("INVITE without SDP offer")
+        port, _ = await self._stack.ports.allocate()
+        try:
+            session = CallSession(
+                local_ip=self._stack.host,
+                rtp_port=port,
+                offer=offer,
+                advertised_ip=self._stack.advertised,
+                supported_codecs=SUPPORTED_PAYLOADS,
+                dtmf_payload_type=DTMF_PT,
+            )
+        except Exception:
+            await self._stack.ports.release(port)
+            self._call.reject(488, "Not Acceptable Here")
+            raise
+        # Bind the RTP socket before the 200 OK goes out: the caller may send media (or a DTMF
+        # digit) the moment it reads our answer, and packets to an unbound port are lost.
+        try:
+            await session.start()
+        except OSError:
+            await self._stack.ports.release(port)
+            self._call.reject(500, "Server Internal Error")
+            raise
+        self._call.accept(session.sdp_answer)
+        self._answered = True
+        return self._stack.register_media(
+            self.call_id, session.rtp_session, port, session.chosen_payload_type
+        )
+
+
+def _user(uri: str) -> str:
+    """The user part of a SIP URI (``sip:+4420...@host`` -> ``+4420...``)."""
+    text = uri.strip("<>")
+    text = text.split(":", 1)[1] if ":" in text else text
+    return text.split("@", 1)[0]

@@ -1,0 +1,127 @@
+"""aiosipua's UAC and registrations, with the RFC 3261 behaviour carriers need added."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aiosipua import (
+    Registration,
+    SipRequest,
+    SipUAC,
+    parse_sdp,
+)
+from aiosipua.outgoing_call import OutgoingCall
+
+if TYPE_CHECKING:
+    from ringfence.telephony._sip.stack import SipStack
+
+# RFC 3261 §17.1.1.2: over UDP an INVITE is retransmitted at T1, 2*T1, 4*T1... until a response
+# arrives, and the transaction times out after Timer B = 64*T1. aiosipua 0.7 sends it once, so a
+# single lost datagram (or a peer still binding its socket) would lose the call: we add Timer A.
+T1 = 0.5
+TIMER_B = 64 * T1
+
+
+# RFC 3261 §17.1.1.3: the client transaction acknowledges every 3xx-6xx final response to an
+# INVITE (401/407 included) with an ACK in the same transaction. aiosipua 0.7 ACKs only 2xx, so
+# a carrier keeps retransmitting its 486 until Timer H; we send that ACK here.
+
+
+class RetransmittedRegistration(Registration):
+    """aiosipua's registration with RFC 3261 Timer E: a REGISTER lost over UDP is sent again at
+    T1, 2*T1... (capped at T2 = 4 s) until any response, for at most Timer F = 64*T1."""
+
+    def __init__(self, stack: SipStack, *args: Any, **kwargs: Any) -> None:
+        self._stack = stack
+        self.responded_cseq = 0
+        self.answered = asyncio.Event()  # set on every final response
+        super().__init__(stack.uac, *args, **kwargs)
+
+    def _send_register(
+        self, expires: int, *, auth_header: tuple[str, str] | None = None
+    ) -> SipRequest:
+        request = super()._send_register(expires, auth_header=auth_header)
+        self._stack.spawn_timer(self._timer_e(request))
+        return request
+
+    def _handle_response(self, response: Any) -> None:
+        if response.cseq is not None:
+            self.responded_cseq = max(self.responded_cseq, response.cseq.seq)
+        super()._handle_response(response)
+        if response.status_code >= 200:
+            self.answered.set()
+
+    async def _timer_e(self, request: SipRequest) -> None:
+        if self._stack.kind != "udp":
+            return
+        seq = request.cseq.seq if request.cseq else 0
+        interval, waited = T1, 0.0
+        while waited < TIMER_B:
+            await asyncio.sleep(interval)
+            waited += interval
+            if self.responded_cseq >= seq:
+                return
+            self.uac.transport.send(request, self.registrar)
+            interval = min(interval * 2, 4.0)
+
+
+class CarrierGradeUAC(SipUAC):
+    """aiosipua's UAC plus Timer A bookkeeping and ACKs for non-2xx final responses."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answered_cseq: dict[str, int] = {}
+        self.invites: dict[tuple[str, int], tuple[SipRequest, tuple[str, int]]] = {}
+        self.early_sdp: dict[str, Any] = {}
+        self.on_trying: dict[str, Callable[[], None]] = {}
+
+    def remember(self, call: OutgoingCall, remote: tuple[str, int]) -> None:
+        invite = call.invite
+        seq = invite.cseq.seq if invite.cseq else 0
+        self.invites[(call.call_id, seq)] = (invite, remote)
+
+    def forget(self, call_id: str) -> None:
+        self.answered_cseq.pop(call_id, None)
+        self.early_sdp.pop(call_id, None)
+        self.on_trying.pop(call_id, None)
+        for key in [k for k in self.invites if k[0] == call_id]:
+            del self.invites[key]
+
+    def handle_response(self, response: Any, addr: tuple[str, int]) -> None:
+        call_id = response.call_id or ""
+        cseq = response.cseq
+        seq = cseq.seq if cseq else 0
+        if cseq is not None and cseq.method.upper() == "INVITE":
+            self.answered_cseq[call_id] = max(self.answered_cseq.get(call_id, 0), seq)
+            call = self._calls.get(call_id)
+            if call is not None:
+                self.remember(call, self.invites.get((call_id, seq), (call.invite, addr))[1])
+            if response.status_code >= 300:
+                self._ack_failure(response, self.invites.get((call_id, seq)))
+            elif response.status_code == 100 and call_id in self.on_trying:
+                self.on_trying.pop(call_id)()
+            elif response.status_code == 183 and response.content_type == "application/sdp":
+                # Early media (RFC 3960): the callee's network plays tones or announcements.
+                self.early_sdp[call_id] = parse_sdp(response.text)
+        super().handle_response(response, addr)
+        call = self._calls.get(call_id)
+        if call is not None and cseq is not None and call.invite.cseq is not None:
+            if call.invite.cseq.seq > seq:  # a digest retry went out: Timer A follows it
+                self.remember(call, self.invites[(call_id, seq)][1])
+
+    def _ack_failure(self, response: Any, sent: tuple[SipRequest, tuple[str, int]] | None) -> None:
+        if sent is None:
+            return
+        invite, remote = sent
+        ack = SipRequest(method="ACK", uri=invite.uri)
+        for name in ("Via", "From", "Call-ID", "Route", "Max-Forwards"):
+            for value in (
+                invite.headers.get(name)[:1] if name == "Via" else invite.headers.get(name)
+            ):
+                ack.headers.append(name, value)
+        ack.headers.set_single("To", response.headers.get_first("To") or "")
+        ack.headers.set_single("CSeq", f"{invite.cseq.seq if invite.cseq else 1} ACK")
+        ack.headers.set_single("Content-Length", "0")
+        self.transport.send(ack, remote)
