@@ -287,19 +287,16 @@ class Rights:
             "data": data,
         }
 
-    def _subject_folder(self, category: Category, subject_ref: str) -> Path:
-        return subject_folder(self.data_dir, category, subject_ref)
-
     def subject_folder(self, category_name: str, subject_ref: str) -> Path:
         """Where a file-store category keeps one subject's files."""
-        return self._subject_folder(self.inventory[category_name], subject_ref)
+        return subject_folder(self.data_dir, self.inventory[category_name], subject_ref)
 
     def _subject_files(self, subject_ref: str) -> dict[str, list[Path]]:
         out: dict[str, list[Path]] = {}
         for category in self.inventory:
             if not category.is_file_store:
                 continue
-            folder = self._subject_folder(category, subject_ref)
+            folder = subject_folder(self.data_dir, category, subject_ref)
             if folder.is_dir():
                 out[category.name] = sorted(p for p in folder.rglob("*") if p.is_file())
         return out

@@ -79,6 +79,7 @@ class TelephonyEngine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._registrations: dict[str, Any] = {}
         self._early_opening: set[str] = set()
+        self._privacy_core: Privacy | None = None
         self.registrations: dict[str, str] = {}  # trunk name -> registering|registered|failed...
         self._registration_changed = asyncio.Event()
         self._key = settings.signing_key()
@@ -343,9 +344,8 @@ class TelephonyEngine:
             return
         try:
             early = call.media
-            if early is not None and leg.media_matches_answer(early):
-                pass  # the early-media stream carries on as the call's media
-            else:
+            # An early-media stream that the answer keeps carries on as the call's media.
+            if early is None or not leg.media_matches_answer(early):
                 if early is not None:
                     await early.close()
                 call.media = await leg.open_media()
@@ -499,6 +499,8 @@ class TelephonyEngine:
         )
 
     async def _cleanup(self, call: Call, leg: OutboundLeg | InboundLeg | None) -> None:
+        if isinstance(leg, OutboundLeg):
+            leg.forget()
         if call.media is not None:
             await call.media.close()
         elif isinstance(leg, OutboundLeg):
@@ -510,7 +512,7 @@ class TelephonyEngine:
 
     async def _store_recording(self, call: Call) -> None:
         assert self.db is not None and call.recorder is not None
-        privacy = Privacy(self.settings, self.db, self.clock)
+        privacy = self._privacy()
         call.recording = await recording.store(
             call.recorder,
             call_id=call.id,
@@ -521,6 +523,13 @@ class TelephonyEngine:
             data_dir=self.settings.ensure_data_dir(),
         )
         log.info("call_recorded", call=call.id, seconds=round(call.recorder.seconds, 1))
+
+    def _privacy(self) -> Privacy:
+        """Built once: it loads the inventory and the master key file."""
+        if self._privacy_core is None:
+            assert self.db is not None
+            self._privacy_core = Privacy(self.settings, self.db, self.clock)
+        return self._privacy_core
 
     async def _record(self, call: Call) -> None:
         assert self.db is not None

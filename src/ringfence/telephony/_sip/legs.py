@@ -79,6 +79,10 @@ class OutboundLeg:
     async def release(self) -> None:
         await self._stack.ports.release(self.rtp_port)
 
+    def forget(self) -> None:
+        """Drop the UAC's per-call state once the call has ended."""
+        self._stack.uac.forget(self.call_id)
+
 
 class InboundLeg:
     def __init__(self, stack: SipStack, call: IncomingCall) -> None:

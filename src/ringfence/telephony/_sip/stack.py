@@ -209,12 +209,15 @@ class SipStack:
             waited += interval
             invite = call.invite
             sent_cseq = invite.cseq.seq if invite.cseq else 0
+            if (call.call_id, sent_cseq) not in self.uac.invites:
+                return  # the call has ended and its state was dropped
             if self.uac.answered_cseq.get(call.call_id, 0) >= sent_cseq:
                 return
             self.transport.send(invite, remote)
             interval = min(interval * 2, 4.0)  # T2 caps non-INVITE only; keep it gentle
         if self.uac.answered_cseq.get(call.call_id, 0) == 0:
             on_timeout()
+        self.uac.timed_out(call.call_id)
 
     async def invite(
         self,

@@ -76,6 +76,8 @@ class CarrierGradeUAC(SipUAC):
         self.invites: dict[tuple[str, int], tuple[SipRequest, tuple[str, int]]] = {}
         self.early_sdp: dict[str, Any] = {}
         self.on_trying: dict[str, Callable[[], None]] = {}
+        self.final_cseq: dict[str, int] = {}  # the CSeq of the last final response per call
+        self._ended: set[str] = set()
 
     def remember(self, call: OutgoingCall, remote: tuple[str, int]) -> None:
         invite = call.invite
@@ -83,7 +85,23 @@ class CarrierGradeUAC(SipUAC):
         self.invites[(call.call_id, seq)] = (invite, remote)
 
     def forget(self, call_id: str) -> None:
+        """Drop a call's state once it has ended, but not before its INVITE transaction has its
+        final response: a 487 after our CANCEL must still be ACKed."""
+        sent = [seq for cid, seq in self.invites if cid == call_id]
+        if not sent or self.final_cseq.get(call_id, 0) >= max(sent):
+            self._drop(call_id)
+        else:
+            self._ended.add(call_id)
+
+    def timed_out(self, call_id: str) -> None:
+        """Timer B fired: an ended call will get no final response any more."""
+        if call_id in self._ended:
+            self._drop(call_id)
+
+    def _drop(self, call_id: str) -> None:
+        self._ended.discard(call_id)
         self.answered_cseq.pop(call_id, None)
+        self.final_cseq.pop(call_id, None)
         self.early_sdp.pop(call_id, None)
         self.on_trying.pop(call_id, None)
         for key in [k for k in self.invites if k[0] == call_id]:
@@ -95,9 +113,8 @@ class CarrierGradeUAC(SipUAC):
         seq = cseq.seq if cseq else 0
         if cseq is not None and cseq.method.upper() == "INVITE":
             self.answered_cseq[call_id] = max(self.answered_cseq.get(call_id, 0), seq)
-            call = self._calls.get(call_id)
-            if call is not None:
-                self.remember(call, self.invites.get((call_id, seq), (call.invite, addr))[1])
+            if response.status_code >= 200:
+                self.final_cseq[call_id] = max(self.final_cseq.get(call_id, 0), seq)
             if response.status_code >= 300:
                 self._ack_failure(response, self.invites.get((call_id, seq)))
             elif response.status_code == 100 and call_id in self.on_trying:
@@ -106,10 +123,14 @@ class CarrierGradeUAC(SipUAC):
                 # Early media (RFC 3960): the callee's network plays tones or announcements.
                 self.early_sdp[call_id] = parse_sdp(response.text)
         super().handle_response(response, addr)
+        if call_id in self._ended:
+            self.forget(call_id)
+            return
         call = self._calls.get(call_id)
-        if call is not None and cseq is not None and call.invite.cseq is not None:
-            if call.invite.cseq.seq > seq:  # a digest retry went out: Timer A follows it
-                self.remember(call, self.invites[(call_id, seq)][1])
+        sent = self.invites.get((call_id, seq))
+        if call is not None and sent is not None and call.invite is not sent[0]:
+            # A digest retry went out: remember it, so Timer A follows it and its failure is ACKed.
+            self.remember(call, sent[1])
 
     def _ack_failure(self, response: Any, sent: tuple[SipRequest, tuple[str, int]] | None) -> None:
         if sent is None:
