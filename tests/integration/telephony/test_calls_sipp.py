@@ -74,6 +74,18 @@ def energy(frame: bytes) -> float:
     return sum(s * s for s in samples) / max(len(samples), 1)
 
 
+async def loud_frames(call: Call, n: int) -> list[bytes]:
+    """The first ``n`` received frames that carry sound (silence and comfort noise skipped)."""
+    frames: list[bytes] = []
+    async for frame in call.audio():
+        if energy(frame) > 1e6:
+            frames.append(frame)
+            if len(frames) >= n:
+                break
+    assert len(frames) == n, "the call ended before the audio came back"
+    return frames
+
+
 def zero_crossings_hz(pcm: bytes) -> float:
     samples = struct.unpack(f"<{len(pcm) // 2}h", pcm)
     crossings = sum(1 for a, b in zip(samples, samples[1:], strict=False) if (a < 0) != (b < 0))
@@ -97,12 +109,7 @@ async def test_outbound_call_answered_with_audio_both_ways(engine: TelephonyEngi
         events = asyncio.create_task(_events(call))
         assert await call.wait_answered()
         call.play(tone(1000.0, 1.0))
-        received = []
-        async for frame in call.audio():
-            if energy(frame) > 1e6:
-                received.append(frame)
-            if len(received) >= 25:
-                break
+        received = await loud_frames(call, 25)
         await call.played()
         await call.hangup()
         rc, out = await sipp.finish()
@@ -234,7 +241,8 @@ async def test_inbound_call_routed_answered_and_hung_up_by_the_caller(
     assert call.end_reason.value == "completed"
 
 
-async def test_unrouted_number_is_404_and_dtmf_is_received(engine: TelephonyEngine) -> None:
+async def _digits_pressed_by(engine: TelephonyEngine, scenario: str) -> list[str]:
+    """The DTMF digits an answering IVR receives from a SIPp caller playing ``scenario``."""
     digits: list[str] = []
 
     async def ivr(call: Call) -> None:
@@ -244,15 +252,17 @@ async def test_unrouted_number_is_404_and_dtmf_is_received(engine: TelephonyEngi
                 digits.append(event.digit)
 
     engine.route("ivr", ivr, service="test")
-    sipp = await start_sipp(
-        "uac_dtmf", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "ivr"]
-    )
+    sipp = await start_sipp(scenario, remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "ivr"])
     try:
         rc, out = await sipp.finish()
         assert rc == 0, out
     finally:
         await sipp.kill()
-    assert digits == ["1"]
+    return digits
+
+
+async def test_unrouted_number_is_404_and_dtmf_is_received(engine: TelephonyEngine) -> None:
+    assert await _digits_pressed_by(engine, "uac_dtmf") == ["1"]  # RFC 4733 from SIPp's pcap
 
     nobody = await start_sipp("uac", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "999"])
     try:
@@ -286,12 +296,7 @@ async def test_malformed_sip_does_not_harm_a_call_in_progress(
             transport.sendto(garbage)
         transport.close()
         call.play(tone(500.0, 0.5))
-        heard = 0
-        async for frame in call.audio():
-            if energy(frame) > 1e6:
-                heard += 1
-            if heard >= 10:
-                break
+        await loud_frames(call, 10)
         assert not call.ended
         await call.hangup()
         rc, out = await sipp.finish()
@@ -358,24 +363,7 @@ async def test_the_call_command_speaks_and_hangs_up(tmp_path: Path) -> None:
 
 async def test_dtmf_by_sip_info_is_received(engine: TelephonyEngine) -> None:
     """aiosipua refuses INFO with 405; our layer answers it and turns it into a DTMF event."""
-    digits: list[str] = []
-
-    async def ivr(call: Call) -> None:
-        await call.answer()
-        async for event in call.events():
-            if event.kind == "dtmf" and event.digit:
-                digits.append(event.digit)
-
-    engine.route("ivr", ivr, service="test")
-    sipp = await start_sipp(
-        "uac_info_dtmf", remote=f"127.0.0.1:{engine.local_port}", extra=["-s", "ivr"]
-    )
-    try:
-        rc, out = await sipp.finish()
-        assert rc == 0, out
-    finally:
-        await sipp.kill()
-    assert digits == ["7"]
+    assert await _digits_pressed_by(engine, "uac_info_dtmf") == ["7"]
 
 
 def test_info_bodies() -> None:
@@ -495,12 +483,7 @@ async def test_an_audio_file_is_played_into_the_call(
         call = await engine.place_call("+14155550188", via=f"sip:127.0.0.1:{sipp.port}")
         assert await call.wait_answered()
         call.play(pcm)
-        echoed = []
-        async for frame in call.audio():
-            if energy(frame) > 1e6:
-                echoed.append(frame)
-            if len(echoed) >= 25:
-                break
+        echoed = await loud_frames(call, 25)
         await call.hangup()
         rc, out = await sipp.finish()
         assert rc == 0, out
@@ -643,12 +626,7 @@ async def test_outbound_call_over_tcp(tcp_engine: TelephonyEngine) -> None:
         )
         assert await call.wait_answered()
         call.play(tone(1000.0, 0.5))
-        heard = 0
-        async for frame in call.audio():
-            if energy(frame) > 1e6:
-                heard += 1
-            if heard >= 10:
-                break
+        await loud_frames(call, 10)
         await call.hangup()
         rc, out = await sipp.finish()
         assert rc == 0, out
@@ -824,13 +802,8 @@ async def test_rfc4475_torture_messages_get_an_error_or_are_dropped(
                 assert 400 <= status < 600 or status == 100, answer[:200]
         assert valid_ids == set()  # every valid message was answered
         assert not call.ended
-        heard = 0
         call.play(tone(800.0, 0.5))
-        async for frame in call.audio():
-            if energy(frame) > 1e6:
-                heard += 1
-            if heard >= 5:
-                break
+        await loud_frames(call, 5)
         await call.hangup()
         rc, out = await sipp.finish()
         assert rc == 0, out

@@ -57,9 +57,17 @@ def test_most_tables_are_exact_by_construction() -> None:
     checked = [(r, k) for r, k in PAIRS if table_for(r, k).checked]
     assert len(checked) <= 10, checked
     shared = [(r, k) for r, k in PAIRS if not table_for(r, k).own_region]
+    assert ("CA", "toll_free") in shared
     for region, kind in shared:
-        # e.g. a Canadian toll-free number is a NANP-wide number listed under US.
-        assert phonenumbers.COUNTRY_CODE_TO_REGION_CODE[table_for(region, kind).country_code][0]
+        # Valid, and named by libphonenumber for a region of the same country code.
+        table = table_for(region, kind)
+        number = phonenumbers.parse(NumberGenerator(9).e164(Request(region, kind)), None)
+        assert phonenumbers.is_valid_number(number)
+        named = phonenumbers.region_code_for_number(number)
+        assert named in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[table.country_code]
+    # A Canadian toll-free number is NANP-wide: libphonenumber lists it under US.
+    canadian = phonenumbers.parse(NumberGenerator(9).e164(Request("CA", "toll_free")), None)
+    assert phonenumbers.region_code_for_number(canadian) == "US"
 
 
 def test_own_region_numbers_belong_to_their_region() -> None:
