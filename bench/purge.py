@@ -19,18 +19,16 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from ringfence.privacy.categories import build_inventory
 from ringfence.privacy.retention import Sweeper
 from ringfence.settings import PrivacySettings
 from ringfence.store import Database, migrate
 from ringfence.testing import FakeClock
+from ringfence.testing.postgres import create_database, drop_database
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 SQLITE_FILL = """
@@ -76,30 +74,6 @@ async def run(url: str, fill: str, n: int, data_dir: Path) -> tuple[float, int, 
         await db.dispose()
 
 
-async def postgres_database(base_url: str) -> tuple[str, str]:
-    base = make_url(base_url)
-    name = f"rf_bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(
-        host=base.host, port=base.port or 5432, user=base.username, database=base.database
-    )
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return base.set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop_postgres(base_url: str, name: str) -> None:
-    base = make_url(base_url)
-    conn = await asyncpg.connect(
-        host=base.host, port=base.port or 5432, user=base.username, database=base.database
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     columns = ("expired", "removed", "live kept")
@@ -116,11 +90,11 @@ async def main() -> None:
             "RINGFENCE_TEST_POSTGRES_URL"
         )
         if pg:
-            url, name = await postgres_database(pg)
+            url = await create_database(pg, "rf_bench")
             try:
                 results.append(("postgresql", await run(url, POSTGRES_FILL, n, Path(tmp))))
             finally:
-                await drop_postgres(pg, name)
+                await drop_database(pg, url)
         for engine, (elapsed, removed, live) in results:
             ok = "" if (removed == n and live == n) else "  MISMATCH"
             print(

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from ringfence.settings import Settings
 from ringfence.store import Database, migrate
+from ringfence.testing.postgres import create_database, drop_database
 
 POSTGRES_URL = os.environ.get("RINGFENCE_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("RINGFENCE_TEST_REDIS_URL")
@@ -46,44 +46,6 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
     return make
 
 
-def _create_pg_database() -> str:
-    assert POSTGRES_URL
-    import asyncpg
-
-    base = make_url(POSTGRES_URL)
-    name = f"rf_test_{uuid.uuid4().hex[:12]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(
-            host=base.host, port=base.port or 5432, user=base.username, database=base.database
-        )
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_pg_database(url: str) -> None:
-    import asyncpg
-
-    target = make_url(url)
-    base = make_url(POSTGRES_URL or url)
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(
-            host=base.host, port=base.port or 5432, user=base.username, database=base.database
-        )
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
-
-
 @pytest.fixture
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, unmigrated database on the engine named by the test's ``engine`` param."""
@@ -93,11 +55,11 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         return
     if not POSTGRES_URL:
         pytest.skip("RINGFENCE_TEST_POSTGRES_URL is not set")
-    url = _create_pg_database()
+    url = asyncio.run(create_database(POSTGRES_URL, "rf_test"))
     try:
         yield url
     finally:
-        _drop_pg_database(url)
+        asyncio.run(drop_database(POSTGRES_URL, url))
 
 
 @pytest.fixture

@@ -9,27 +9,19 @@ that ``phonenumbers.is_valid_number`` accepts, parsing Faker's output with the l
 default (its numbers are national-format strings) and ringfence's as E.164. The ratio column is
 ringfence bulk / Faker. Tables are built before timing (once per process, as in a server).
 
-Run: ``.venv/bin/python bench/numbers.py``
+Run: ``.venv/bin/python bench/numbers_vs_faker.py``
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import time
+from collections.abc import Callable
 
-# Run as a script, this file's folder leads sys.path and its name would shadow the standard
-# library's `numbers` module, which Faker imports.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
+import phonenumbers
+from faker import Faker
 
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-
-import phonenumbers  # noqa: E402
-from faker import Faker  # noqa: E402
-
-from ringfence.services.numbers.generator import NumberGenerator, Request  # noqa: E402
-from ringfence.services.numbers.tables import table_for  # noqa: E402
+from ringfence.services.numbers.generator import NumberGenerator, Request
+from ringfence.services.numbers.tables import table_for
 
 PAIRS = [
     ("en_US", "US"),
