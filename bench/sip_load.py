@@ -32,17 +32,16 @@ Run: ``.venv/bin/python bench/sip_load.py [rate ...]`` (default: 10 20 40).
 from __future__ import annotations
 
 import asyncio
-import re
 import resource
-import socket
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ringfence.logging import configure_logging
 from ringfence.settings import LogSettings, Settings
 from ringfence.telephony import Call, TelephonyEngine
+from sipp_bench import sipp_counter, tone_second
 
 SECONDS = 10  # how long SIPp keeps placing calls at each rate
 HOLD = 12.0  # how long each call lasts
@@ -57,22 +56,6 @@ class Tally:
     lost: int = 0
     jitter_sum: float = 0.0
     streams: int = 0
-    answered: int = 0
-    failures: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def tone_second() -> bytes:
-    import math
-    import struct
-
-    samples = [int(6000 * math.sin(2 * math.pi * 440 * i / 8000)) for i in range(8000)]
-    return struct.pack("<8000h", *samples)
 
 
 async def run_rate(engine: TelephonyEngine, rate: int, tally: Tally) -> dict[str, float]:
@@ -118,18 +101,11 @@ async def run_rate(engine: TelephonyEngine, rate: int, tally: Tally) -> dict[str
         after = resource.getrusage(resource.RUSAGE_SELF)
     screen = out.decode(errors="replace")
 
-    def counter(name: str) -> float:
-        found = re.findall(rf"{name}\s*\|\s*[\d.]+[^|]*\|\s*([\d.]+)", screen)
-        if not found:
-            return float("nan")
-        value = found[-1]
-        return float(value)
-
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return {
         "calls": calls,
-        "ok": counter("Successful call"),
-        "failed": counter("Failed call"),
+        "ok": sipp_counter(screen, "Successful call"),
+        "failed": sipp_counter(screen, "Failed call"),
         "cpu_per_call_ms": cpu / calls * 1000,
         "late_ticks": engine.media_clock.skipped - skipped,
         "left_up": len(left_up),

@@ -22,22 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import resource
-import socket
-import struct
 import sys
 import tempfile
 from pathlib import Path
 
+from sipp_bench import free_port, sipp_counter, tone_second
+
 SECONDS = 10
 HOLD = 12.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def child(port: int, rtp_low: int, rtp_high: int) -> None:
@@ -47,8 +40,7 @@ async def child(port: int, rtp_low: int, rtp_high: int) -> None:
     from ringfence.telephony import Call, TelephonyEngine
 
     configure_logging(LogSettings(level="ERROR", format="console"))
-    samples = [int(6000 * math.sin(2 * math.pi * 440 * i / 8000)) for i in range(8000)]
-    tone = struct.pack("<8000h", *samples)
+    tone = tone_second()
     tally = {"calls": 0, "active": 0, "peak": 0, "received": 0, "lost": 0}
 
     async def answer(call: Call) -> None:
@@ -158,18 +150,12 @@ async def run(rate: int, processes: int) -> dict[str, float]:
         await proc.wait()
     screen = out.decode(errors="replace")
 
-    def counter(name: str) -> float:
-        import re
-
-        found = re.findall(rf"{name}\s*\|\s*[\d.]+[^|]*\|\s*([\d.]+)", screen)
-        return float(found[-1]) if found else float("nan")
-
     received = sum(r["received"] for r in reports)
     lost = sum(r["lost"] for r in reports)
     taken = sum(r["calls"] for r in reports) or 1
     return {
-        "ok": counter("Successful call"),
-        "failed": counter("Failed call"),
+        "ok": sipp_counter(screen, "Successful call"),
+        "failed": sipp_counter(screen, "Failed call"),
         "split": "/".join(str(r["calls"]) for r in reports),
         "peak": sum(r["peak"] for r in reports),
         "loss": 100 * lost / (received + lost) if received + lost else float("nan"),
