@@ -8,6 +8,7 @@ string value. Records are JSON lines on stderr unless ``RINGFENCE_LOG__FORMAT=co
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
@@ -75,12 +76,19 @@ def configure_logging(settings: LogSettings) -> None:
         foreign_pre_chain=_shared_processors(),
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    if settings.file is not None:
+        # One file a day, seven kept: logs (which never hold content) are gone after a week.
+        settings.file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.TimedRotatingFileHandler(
+            settings.file, when="midnight", backupCount=settings.keep_days, utc=True
+        )
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "_ringfence", False):
             root.removeHandler(old)
+            old.close()
     handler._ringfence = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.level)

@@ -34,6 +34,13 @@ class WebSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port of the HTTP server.")
     title: str = Field("ringfence", description="Name shown on pages.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For names the client's IP.",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The address people reach, for links in e-mails."
+    )
 
 
 class JobSettings(BaseModel):
@@ -77,6 +84,53 @@ class PrivacySettings(BaseModel):
             if days < 1:
                 raise ValueError(f"retention of {name} must be at least 1 day")
         return value
+
+
+# Countries that carriers' fraud desks list for international revenue-share fraud (IRSF) and
+# one-ring scams: small networks with high termination rates, often hijacked for premium routes.
+IRSF_COUNTRIES = [
+    "CU", "SO", "SL", "GN", "LR", "PG", "TV", "NR", "CK", "NU", "TK", "SB", "VU", "ST", "IO",
+    "JM", "GD", "AG", "DM", "VG", "TC", "KN", "MS",
+]  # fmt: skip
+# E.164 prefixes refused everywhere: NANP premium (900) and pay-per-call (976) exchanges, and the
+# global satellite, international-network and premium codes (870/881/882/883/979).
+TOLL_FRAUD_PREFIXES = ["1900", "1976", "870", "881", "882", "883", "979"]
+
+
+class DialingSettings(BaseModel):
+    """Where outbound calls may go, for every service that dials (ring, dial, agents)."""
+
+    allowed_countries: list[str] = Field(
+        default_factory=list,
+        description="ISO codes of the countries calls may go to; empty: every country not blocked.",
+    )
+    blocked_countries: list[str] = Field(
+        default_factory=lambda: list(IRSF_COUNTRIES),
+        description="ISO codes never called (default: countries flagged for revenue-share fraud).",
+    )
+    blocked_prefixes: list[str] = Field(
+        default_factory=lambda: list(TOLL_FRAUD_PREFIXES),
+        description="E.164 prefixes (digits, no +) never called (default: premium and "
+        "toll-fraud ranges).",
+    )
+
+    @field_validator("allowed_countries", "blocked_countries")
+    @classmethod
+    def _iso_codes(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().upper() for code in value]
+        for code in codes:
+            if len(code) != 2 or not code.isalpha():
+                raise ValueError(f"{code!r} is not an ISO 3166 country code such as GB")
+        return codes
+
+    @field_validator("blocked_prefixes")
+    @classmethod
+    def _digits(cls, value: list[str]) -> list[str]:
+        prefixes = [prefix.strip().lstrip("+") for prefix in value]
+        for prefix in prefixes:
+            if not prefix.isdigit():
+                raise ValueError(f"{prefix!r} is not a dialling prefix (digits only)")
+        return prefixes
 
 
 def _g711() -> list[Literal["PCMU", "PCMA"]]:
@@ -153,11 +207,114 @@ class TelephonySettings(BaseModel):
     carriers: list[CarrierSettings] = Field(
         default_factory=list, description="SIP trunks, tried by longest matching prefix."
     )
+    dialing: DialingSettings = Field(default_factory=lambda: DialingSettings())
+
+
+class CaptchaSettings(BaseModel):
+    max_number: int = Field(
+        100_000,
+        ge=1_000,
+        le=10_000_000,
+        description="Proof-of-work difficulty: the largest number a browser may have to try.",
+    )
+    expires: int = Field(600, ge=30, le=86400, description="Seconds a challenge stays valid.")
+
+
+class RingSettings(BaseModel):
+    ring_time: float = Field(25.0, gt=0, le=120, description="Seconds the phone rings.")
+    message: str = Field(
+        "This is ringfence, ringing your phone as you asked.",
+        min_length=1,
+        max_length=300,
+        description="What the call says when it is answered.",
+    )
+    default_country: str = Field(
+        "US", min_length=2, max_length=2, description="Country preset when the IP tells none."
+    )
+    per_number_per_hour: int = Field(3, ge=1, description="Rings of one number in an hour.")
+    per_ip_per_day: int = Field(10, ge=1, description="Rings from one IP address in a day.")
+    per_visitor_per_day: int = Field(10, ge=1, description="Rings from one anonymous id a day.")
+    cooldown: int = Field(60, ge=0, description="Seconds between two rings of one number.")
+    code_attempts: int = Field(5, ge=1, le=20, description="Tries at a do-not-ring code.")
+
+
+class RouletteSettings(BaseModel):
+    stun_urls: list[str] = Field(
+        default_factory=list, description='STUN servers, e.g. ["stun:turn.example.org:3478"].'
+    )
+    turn_urls: list[str] = Field(
+        default_factory=list,
+        description='TURN servers (coturn), e.g. ["turn:turn.example.org:3478?transport=udp"]; '
+        "with them, audio is relayed and neither side sees the other's IP address.",
+    )
+    turn_secret: SecretStr | None = Field(
+        None, description="coturn's static-auth-secret (use-auth-secret): short-lived passwords."
+    )
+    turn_ttl: int = Field(3600, ge=60, le=86400, description="Seconds a TURN password is valid.")
+    max_message: int = Field(500, ge=1, le=5000, description="Longest chat message, characters.")
+    max_image_bytes: int = Field(
+        1_000_000, ge=10_000, le=10_000_000, description="Largest image a user may send."
+    )
+    joins_per_minute: int = Field(20, ge=1, description="Start/Next presses per connection or IP.")
+    messages_per_minute: int = Field(40, ge=1, description="Chat messages per connection or IP.")
+    images_per_minute: int = Field(6, ge=1, description="Images per connection or IP.")
+
+    @property
+    def relayed(self) -> bool:
+        """Media goes through TURN (IP addresses hidden) rather than peer to peer."""
+        return bool(self.turn_urls and self.turn_secret)
+
+
+class MailSettings(BaseModel):
+    smtp_host: str | None = Field(None, description="SMTP server for account e-mails.")
+    smtp_port: int = Field(587, ge=1, le=65535)
+    username: str | None = Field(None, description="SMTP login, when the server asks for one.")
+    password: SecretStr | None = Field(None)
+    starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    sender: str = Field("ringfence <noreply@localhost>", description="From: of account e-mails.")
+
+
+class AccountSettings(BaseModel):
+    session_days: int = Field(30, ge=1, le=365, description="Days a login lasts without use.")
+    min_password: int = Field(10, ge=8, le=64, description="Shortest password accepted.")
+    logins_per_email: int = Field(5, ge=1, description="Failed logins per e-mail per 15 min.")
+    logins_per_ip: int = Field(30, ge=1, description="Login attempts per IP address per hour.")
+    signups_per_ip: int = Field(10, ge=1, description="Sign-ups per IP address per day.")
+    link_hours: int = Field(24, ge=1, le=168, description="Hours a verification link works.")
+
+
+class BillingSettings(BaseModel):
+    currency: str = Field("EUR", min_length=3, max_length=3, description="Currency of credit.")
+    packs: list[int] = Field(
+        default_factory=lambda: [500, 1000, 2500],
+        description="Credit packs on sale, in minor units (500 = 5.00).",
+    )
+    rates_file: Path | None = Field(
+        None, description="CSV of per-destination rates (see README); dial needs one."
+    )
+    stripe_secret_key: SecretStr | None = Field(None, description="Stripe API key (sk_...).")
+    stripe_webhook_secret: SecretStr | None = Field(
+        None, description="Signing secret of the Stripe webhook endpoint (whsec_...)."
+    )
+    stripe_api_base: str | None = Field(
+        None, description="Another Stripe API address (a test double); default Stripe's own."
+    )
+
+    @field_validator("packs")
+    @classmethod
+    def _positive_packs(cls, value: list[int]) -> list[int]:
+        if not value or any(amount <= 0 for amount in value):
+            raise ValueError("credit packs are positive amounts in minor units")
+        return value
 
 
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     format: Literal["json", "console"] = Field("json", description="json lines or human console.")
+    file: Path | None = Field(
+        None, description="Write logs to this file, rotated daily, instead of standard error."
+    )
+    keep_days: int = Field(7, ge=1, le=90, description="Rotated log files kept (one per day).")
 
 
 class Settings(BaseSettings):
@@ -186,6 +343,12 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=lambda: LogSettings())
     privacy: PrivacySettings = Field(default_factory=lambda: PrivacySettings())
     telephony: TelephonySettings = Field(default_factory=lambda: TelephonySettings())
+    captcha: CaptchaSettings = Field(default_factory=lambda: CaptchaSettings())
+    ring: RingSettings = Field(default_factory=lambda: RingSettings())
+    roulette: RouletteSettings = Field(default_factory=lambda: RouletteSettings())
+    mail: MailSettings = Field(default_factory=lambda: MailSettings())
+    accounts: AccountSettings = Field(default_factory=lambda: AccountSettings())
+    billing: BillingSettings = Field(default_factory=lambda: BillingSettings())
 
     @field_validator("database_url")
     @classmethod

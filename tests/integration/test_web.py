@@ -8,7 +8,7 @@ import pytest
 from fastapi import APIRouter
 
 from ringfence.errors import InvalidInput
-from ringfence.web import create_app
+from ringfence.web.app import create_app
 from tests.conftest import REDIS_URL, SettingsFactory
 from tests.support.web import client_for
 

@@ -6,9 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.support.mail import Inbox, link_in
 
 CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "a long enough password"
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,3 +36,18 @@ def chromium(extra_flags: list[str] | None = None) -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def sign_up_and_log_in(page: Page, base: str, inbox: Inbox, email: str) -> None:
+    """Through the account pages: sign up, open the mailed link, log in."""
+    page.goto(base + "/account/signup")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.check("input[name=adult]")
+    page.check("input[name=terms]")
+    page.click("#signup button[type=submit]")
+    page.wait_for_selector("#sent")
+    page.goto(link_in(inbox.received.get(timeout=15)))
+    page.fill("#password", PASSWORD)
+    page.click("#login button[type=submit]")
+    page.wait_for_url("**/account")

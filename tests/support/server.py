@@ -23,9 +23,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(data_dir: Path, **env: str) -> Iterator[str]:
+def running_server(data_dir: Path, port: int | None = None, **env: str) -> Iterator[str]:
     """Migrate, start the server, wait until /readyz answers, yield its base URL."""
-    port = free_port()
+    port = port or free_port()
     full_env = {
         **os.environ,
         "RINGFENCE_DATA_DIR": str(data_dir),

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import subprocess
 import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.support.server import free_port
 
@@ -30,7 +34,7 @@ class SippRun:
 
     async def finish(self) -> tuple[int, str]:
         """SIPp's exit status and screen; SIPp's own -timeout bounds the wait."""
-        out, _ = await asyncio.wait_for(self.process.communicate(), 40)
+        out, _ = await asyncio.wait_for(self.process.communicate(), 90)
         return self.process.returncode or 0, out.decode(errors="replace")
 
     async def listening_tcp(self) -> None:
@@ -52,21 +56,18 @@ class SippRun:
             await self.process.wait()
 
 
-async def start_sipp(
+def _command(
     scenario: str,
-    *,
-    remote: str | None = None,
-    fill: dict[str, str] | None = None,
-    extra: list[str] | None = None,
-    calls: int = 1,
-) -> SippRun:
-    """Start SIPp with a built-in scenario (``uas``, ``uac``) or a file from tests/data/sipp.
-
-    ``fill`` replaces ``{name}`` placeholders in the file before SIPp reads it: SIPp's own
-    ``-key`` values are not substituted where it parses a response code."""
-    port, media = free_port(), free_port()
+    remote: str | None,
+    fill: dict[str, str] | None,
+    extra: list[str] | None,
+    calls: int,
+    port: int | None,
+    timeout: str = "60s",
+) -> tuple[list[str], int, int, Path]:
+    port, media = port or free_port(), free_port()
     args = [SIPP, "-i", "127.0.0.1", "-p", str(port), "-mp", str(media), "-m", str(calls)]
-    args += ["-nostdin", "-timeout", "25s", "-timeout_error", "-max_retrans", "3"]
+    args += ["-nostdin", "-timeout", timeout, "-timeout_error", "-max_retrans", "3"]
     messages = tempfile.NamedTemporaryFile(suffix=".log", delete=False).name
     args += ["-trace_msg", "-message_file", messages]
     if scenario in ("uas", "uac"):
@@ -82,7 +83,61 @@ async def start_sipp(
     args += extra or []
     if remote:
         args.append(remote)
+    return args, port, media, Path(messages)
+
+
+async def start_sipp(
+    scenario: str,
+    *,
+    remote: str | None = None,
+    fill: dict[str, str] | None = None,
+    extra: list[str] | None = None,
+    calls: int = 1,
+    port: int | None = None,
+) -> SippRun:
+    """Start SIPp with a built-in scenario (``uas``, ``uac``) or a file from tests/data/sipp.
+
+    ``fill`` replaces ``{name}`` placeholders in the file before SIPp reads it: SIPp's own
+    ``-key`` values are not substituted where it parses a response code. ``port``: a SIP port
+    chosen in advance (when the carrier's address must be configured before SIPp starts)."""
+    args, port, media, messages = _command(scenario, remote, fill, extra, calls, port)
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    return SippRun(process, port, media, Path(messages))
+    return SippRun(process, port, media, messages)
+
+
+@contextmanager
+def sipp_process(
+    scenario: str, **options: Any
+) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+    """SIPp for synchronous tests (the browser's): the process, its SIP port, its message log;
+    killed on exit if still running."""
+    args, port, _, messages = _command(
+        scenario,
+        options.get("remote"),
+        options.get("fill"),
+        options.get("extra"),
+        options.get("calls", 1),
+        options.get("port"),
+        options.get("timeout", "60s"),
+    )
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        yield process, port, messages
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+@asynccontextmanager
+async def sipp_peer(scenario: str, **options: Any) -> AsyncIterator[SippRun]:
+    """SIPp for the length of a block that must leave it finished with success (exit 0)."""
+    run = await start_sipp(scenario, **options)
+    try:
+        yield run
+        rc, out = await run.finish()
+        assert rc == 0, out
+    finally:
+        await run.kill()

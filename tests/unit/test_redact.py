@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 import structlog
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ringfence.logging import configure_logging, get_logger
-from ringfence.privacy.redact import Redacted, mask_phone_numbers
+from ringfence.privacy.redact import Redacted, mask_phone_numbers, redact_sensitive
 from ringfence.settings import LogSettings
 
 
@@ -22,6 +23,8 @@ from ringfence.settings import LogSettings
         "sip:+442079460018@carrier.example",
         "07700-900-123",
         "+49 30 1234567",
+        "/api/ring/check?number=020+7946+0958",
+        "/api/ring/check?number=%2B44%2020%207946%200958",
     ],
 )
 def test_phone_numbers_keep_only_their_last_two_digits(text: str) -> None:
@@ -63,3 +66,41 @@ def test_log_lines_are_json_with_numbers_masked(capsys: pytest.CaptureFixture[st
     assert lines[0]["event"] == "dialing" and lines[0]["to"].endswith("23")
     assert lines[1]["logger"] == "thirdparty"
     structlog.reset_defaults()
+
+
+def test_a_log_file_rotates_daily_and_keeps_seven(tmp_path: Path) -> None:
+    import logging.handlers
+
+    configure_logging(LogSettings(file=tmp_path / "logs" / "ringfence.log"))
+    try:
+        handler = next(h for h in logging.getLogger().handlers if getattr(h, "_ringfence", False))
+        assert isinstance(handler, logging.handlers.TimedRotatingFileHandler)
+        assert handler.when == "MIDNIGHT" and handler.backupCount == 7
+        get_logger("test").info("rotated", to="+14155550123")
+        handler.flush()
+        line = (tmp_path / "logs" / "ringfence.log").read_text()
+        assert '"event": "rotated"' in line and "4155550123" not in line
+    finally:
+        configure_logging(LogSettings())
+
+
+@pytest.mark.parametrize(
+    ("said", "kept", "gone"),
+    [
+        ("my card is 4111 1111 1111 1111 thanks", "[card number]", "4111"),
+        ("card 5500-0000-0000-0004 expiring soon", "[card number]", "5500"),
+        ("my social is 123-45-6789", "[national id]", "6789"),
+        ("NI number AB 12 34 56 C please", "[national id]", "34 56"),
+        ("I was born on 12/03/1985 in Leeds", "[date of birth]", "1985"),
+        ("date of birth is 4th of July 1990", "[date of birth]", "1990"),
+        ("DOB: 1979-02-28", "[date of birth]", "1979"),
+    ],
+)
+def test_sensitive_data_is_replaced_by_labels(said: str, kept: str, gone: str) -> None:
+    redacted = redact_sensitive(said)
+    assert kept in redacted and gone not in redacted
+
+
+def test_ordinary_numbers_stay() -> None:
+    text = "order 1234567890123 arrives on 12/03/2026; call me on +44 20 7946 0958"
+    assert redact_sensitive(text) == text  # not a Luhn number, not a birth date, a phone

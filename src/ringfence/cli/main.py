@@ -75,7 +75,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
 ) -> None:
     """Run the web app (and, in the embedded default, the job workers)."""
-    from ringfence.web import create_app
+    from ringfence.web.app import create_app
 
     settings = settings_or_exit()
     settings.ensure_data_dir()

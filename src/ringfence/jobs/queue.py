@@ -33,7 +33,7 @@ from ringfence.store.models import JobFailure
 log = get_logger(__name__)
 
 # Modules that declare jobs on the shared registry; importing them registers the jobs.
-JOB_MODULES: tuple[str, ...] = ("ringfence.privacy.jobs",)
+JOB_MODULES: tuple[str, ...] = ("ringfence.privacy.jobs", "ringfence.abuse.jobs")
 
 
 def _build_huey(settings: Settings) -> Huey:

@@ -10,6 +10,8 @@ from ringfence.errors import ServiceUnavailable
 from ringfence.media.frames import SOX_CALL_AUDIO
 
 MAX_PROMPT_CHARS = 2000
+CACHED_PROMPTS = 256  # a service's fixed prompts; beyond this, prompts are spoken afresh
+_prompts: dict[str, bytes] = {}
 
 
 async def speak(text: str, *, voice: str = "en-us", speed: int = 160) -> bytes:
@@ -53,3 +55,13 @@ async def speak(text: str, *, voice: str = "en-us", speed: int = 160) -> bytes:
     if converter.returncode != 0 or speaker.returncode != 0:
         raise ServiceUnavailable(f"speech synthesis failed: {err.decode(errors='replace')[:200]}")
     return pcm
+
+
+async def spoken_prompt(text: str) -> bytes:
+    """``speak(text)``, kept in memory: the same prompt is said on every call of a service."""
+    found = _prompts.get(text)
+    if found is None:
+        found = await speak(text)
+        if len(_prompts) < CACHED_PROMPTS:
+            _prompts[text] = found
+    return found

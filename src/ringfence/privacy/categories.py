@@ -83,6 +83,19 @@ PLATFORM = (
         subject_field="subject_ref",
     ),
     Category(
+        name="visitor_id",
+        service="platform",
+        title="Anonymous visitor id",
+        store="",
+        fields=("rf_anon cookie",),
+        purpose="A random id, set in a cookie when you use a service or make a privacy choice. It "
+        "carries nothing about you; it names you for requests about your anonymous data and "
+        "counts your actions against abuse limits (the server keeps it only inside the records "
+        "described here, hashed where they say so).",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.on_device(365),
+    ),
+    Category(
         name="processing_restriction",
         service="platform",
         title="Your restrictions of and objections to processing",

@@ -17,7 +17,12 @@ PURPOSES = {
     "sale_sharing": "Sell or share personal data with third parties (ringfence never does; "
     "recorded so a Global Privacy Control opt-out is on file).",
 }
-METHODS = ("banner", "manage", "gpc", "rights_request", "api")
+# What an account holder declares or accepts at sign-up, recorded the same way.
+DECLARATIONS = {
+    "adult": "You confirmed that you are 18 or over.",
+    "terms": "You accepted the terms of service.",
+}
+METHODS = ("banner", "manage", "gpc", "rights_request", "api", "signup")
 
 
 class Consents:
@@ -34,10 +39,11 @@ class Consents:
         service: str,
         policy_version: str,
     ) -> list[ConsentRecord]:
-        unknown = set(choices) - set(PURPOSES)
+        known = {**PURPOSES, **DECLARATIONS}
+        unknown = set(choices) - set(known)
         if unknown:
             raise InvalidInput(
-                f"unknown consent purpose {sorted(unknown)[0]!r}; accepted: {', '.join(PURPOSES)}"
+                f"unknown consent purpose {sorted(unknown)[0]!r}; accepted: {', '.join(known)}"
             )
         if method not in METHODS:
             raise InvalidInput(f"unknown consent method {method!r}")

@@ -58,4 +58,5 @@ class Privacy:
             data_dir=self.settings.ensure_data_dir(),
             jurisdiction=self.settings.privacy.jurisdiction,
             policy_version=policy_version,
+            key=self.settings.signing_key(),
         )

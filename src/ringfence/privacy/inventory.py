@@ -66,7 +66,8 @@ class Retention:
     """How long records are kept: ``days`` after ``since``; or a special rule."""
 
     days: int | None = None
-    rule: str = "duration"  # duration | session | subscription_plus | while | never_stored
+    # duration | session | subscription_plus | while | never_stored | device
+    rule: str = "duration"
     condition: str = ""  # for "while": as long as what
 
     @classmethod
@@ -86,6 +87,11 @@ class Retention:
         return cls(rule="never_stored")
 
     @classmethod
+    def on_device(cls, days: int) -> Retention:
+        """Kept in a cookie on the person's own device, never by the server."""
+        return cls(days=days, rule="device")
+
+    @classmethod
     def while_(cls, condition: str) -> Retention:
         """Kept as long as something else is (a data key, as long as the data it protects)."""
         return cls(rule="while", condition=condition)
@@ -94,6 +100,8 @@ class Retention:
     def plain(self) -> str:
         if self.rule == "never_stored":
             return "never stored: relayed and dropped"
+        if self.rule == "device":
+            return f"on your device only, for {_plain_days(self.days or 0)}; never on our server"
         if self.rule == "session":
             return "until the session ends"
         if self.rule == "while":
@@ -146,12 +154,13 @@ class Category:
     processors: tuple[str, ...] = ()
     subject: SubjectKind = SubjectKind.NONE
     subject_field: str = ""  # the column holding the subject's id
+    subject_hashed: bool = False  # that column holds subjects.keyed_ref(ref), not the ref
     legal_hold: str = ""  # why erasure must keep it (said so in the answer), if it must
     rectifiable: tuple[str, ...] = ()  # fields a subject may correct by a rights request
 
     @property
     def stored(self) -> bool:
-        return self.retention.rule != "never_stored"
+        return self.retention.rule not in ("never_stored", "device")
 
     @property
     def is_file_store(self) -> bool:

@@ -17,7 +17,9 @@ KEEP_DIGITS = 2
 # national and E.164 numbers in every common written form. Dates and times (at most 4 digits between
 # separators) stay below the threshold only when they are short, so ISO timestamps are spared by the
 # separator rule below.
-_PHONE = re.compile(r"(?<![\w.:-])\+?\(?\d(?:[\s().-]{0,2}\d){6,16}(?![\w:])")
+# URL-encoded forms count too ("+" or "%20" for a space, "%2B" for a leading plus), so a number
+# in a logged query string is masked as well.
+_PHONE = re.compile(r"(?<![\w.:-])(?:\+|%2[Bb])?\(?\d(?:(?:[\s().+-]|%20){0,2}\d){6,16}(?![\w:])")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -64,3 +66,44 @@ class Redacted:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+# -- sensitive data in what people say (transcripts, summaries, text sent to a hosted model) -----
+
+_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+_US_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+_UK_NINO = re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", re.IGNORECASE)
+_DATE = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)? (?:of )?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*,? \d{4}|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}(?:st|nd|rd|th)?,? \d{4})"
+)
+_BIRTH = re.compile(
+    r"\b(?:born(?: on)?|date of birth(?: is)?|birthday(?: is)?|d\.?o\.?b\.?:?)\s*" + _DATE,
+    re.IGNORECASE,
+)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        n = int(char)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = "".join(c for c in match.group(0) if c.isdigit())
+    return "[card number]" if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)
+
+
+def redact_sensitive(text: str) -> str:
+    """``text`` with payment card numbers (Luhn-checked), national ids (US SSN, UK National
+    Insurance) and dates of birth replaced by labels. Phone numbers stay: a message often needs
+    its call-back number."""
+    text = _BIRTH.sub("[date of birth]", text)
+    text = _US_SSN.sub("[national id]", text)
+    text = _UK_NINO.sub("[national id]", text)
+    return _CARD.sub(_card, text)

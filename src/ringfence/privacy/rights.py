@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.clock import Clock
@@ -34,6 +34,7 @@ from ringfence.privacy.files import subject_folder
 from ringfence.privacy.inventory import Category, Inventory
 from ringfence.privacy.models import ProcessingRestriction, RightsRequest
 from ringfence.privacy.receipts import ReceiptSigner
+from ringfence.privacy.subjects import keyed_ref
 from ringfence.store.base import Base
 from ringfence.store.schema import target_metadata
 
@@ -79,6 +80,7 @@ class Rights:
         data_dir: Path,
         jurisdiction: str,
         policy_version: str,
+        key: bytes,
     ) -> None:
         self.inventory = inventory
         self.vault = vault
@@ -87,6 +89,7 @@ class Rights:
         self.data_dir = data_dir
         self.jurisdiction = jurisdiction
         self.policy_version = policy_version
+        self.key = key
         self.audit = Audit(clock)
         self.consents = Consents(clock)
         target_metadata()
@@ -248,6 +251,10 @@ class Rights:
             out.append((category, Base.metadata.tables[category.table]))
         return out
 
+    def _held_as(self, category: Category, subject_ref: str) -> str:
+        """The value the category's subject column holds for this subject."""
+        return keyed_ref(subject_ref, self.key) if category.subject_hashed else subject_ref
+
     async def export(self, session: AsyncSession, subject_ref: str) -> dict[str, Any]:
         """Everything held about the subject, across every category and its files."""
         data: dict[str, Any] = {}
@@ -256,7 +263,9 @@ class Rights:
                 continue  # key material is not the subject's data; its existence is
             rows = (
                 await session.execute(
-                    select(table).where(table.c[category.subject_field] == subject_ref)
+                    select(table).where(
+                        table.c[category.subject_field] == self._held_as(category, subject_ref)
+                    )
                 )
             ).mappings()
             records = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
@@ -308,10 +317,15 @@ class Rights:
         holds: list[dict[str, str]] = []
         for category, table in self._subject_categories():
             column = table.c[category.subject_field]
+            held = self._held_as(category, subject_ref)
             if category.legal_hold:
-                holds.append({"category": category.name, "why": category.legal_hold})
+                kept = await session.scalar(
+                    select(func.count()).select_from(table).where(column == held)
+                )
+                if kept:
+                    holds.append({"category": category.name, "why": category.legal_hold})
                 continue
-            result = await session.execute(delete(table).where(column == subject_ref))
+            result = await session.execute(delete(table).where(column == held))
             count = int(result.rowcount or 0)  # type: ignore[attr-defined]
             if count:
                 actions.append({"action": "deleted", "category": category.name, "records": count})
@@ -348,7 +362,7 @@ class Rights:
         table = Base.metadata.tables[category.table or ""]
         result = await session.execute(
             update(table)
-            .where(table.c[category.subject_field] == subject_ref)
+            .where(table.c[category.subject_field] == self._held_as(category, subject_ref))
             .values({field: payload.get("value")})
         )
         changed = int(result.rowcount or 0)  # type: ignore[attr-defined]

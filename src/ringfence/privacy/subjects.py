@@ -2,7 +2,8 @@
 
 A reference is ``"<kind>:<id>"``: ``anon:<random id from a cookie>``, ``account:<account id>``,
 or ``phone:<HMAC-SHA256 of the E.164 number>``, so a phone number is never stored to find its
-records, yet the same number always maps to the same reference.
+records, yet the same number always maps to the same reference. Categories declared
+``subject_hashed`` hold ``keyed_ref(ref)`` instead, which rights requests compute the same way.
 """
 
 from __future__ import annotations
@@ -30,6 +31,17 @@ def anon_ref(anon_id: str) -> str:
 
 def account_ref(account_id: str) -> str:
     return f"account:{account_id}"
+
+
+def ip_ref(ip: str) -> str:
+    return f"ip:{ip}"
+
+
+def keyed_ref(ref: str, key: bytes) -> str:
+    """An HMAC of a subject reference, for records that must not hold even an anonymous id or
+    an IP address (abuse counters, ring logs); the same subject always gets the same value."""
+    digest = hmac.new(key, b"ref:" + ref.encode(), hashlib.sha256).hexdigest()
+    return f"h:{digest}"
 
 
 def phone_ref(e164: str, key: bytes) -> str:

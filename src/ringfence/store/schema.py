@@ -27,6 +27,14 @@ MODEL_MODULES = (
     "ringfence.store.models",
     "ringfence.privacy.models",
     "ringfence.telephony.models",
+    "ringfence.abuse.models",
+    "ringfence.accounts.models",
+    "ringfence.billing.models",
+    "ringfence.tenants.models",
+    "ringfence.services.ring.models",
+    "ringfence.services.dial.models",
+    "ringfence.services.roulette.models",
+    "ringfence.services.agents.models",
 )
 
 

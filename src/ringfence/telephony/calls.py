@@ -211,6 +211,11 @@ class Call:
         if self._outgoing:
             self._drained.clear()
 
+    @property
+    def queued_frames(self) -> int:
+        """Frames waiting to be sent (for a live source that must not fall behind)."""
+        return len(self._outgoing)
+
     def stop_playing(self) -> None:
         """Drop queued audio at once (barge-in)."""
         self._outgoing.clear()

@@ -1,5 +1,3 @@
-"""HTTP edge: the app factory, pages, health, metrics and error mapping."""
-
-from ringfence.web.app import create_app
-
-__all__ = ["create_app"]
+"""HTTP edge: the app factory (``ringfence.web.app.create_app``), pages, health, metrics and
+error mapping. Nothing is imported here, so a module of the core can use ``ringfence.web.visitors``
+without loading the whole app."""

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ringfence import __version__
+from ringfence.accounts import routes as accounts
+from ringfence.billing import routes as billing
 from ringfence.jobs import JobQueue
 from ringfence.logging import get_logger
 from ringfence.privacy import policy
@@ -18,6 +20,7 @@ from ringfence.settings import Settings
 from ringfence.store import Database, require_current
 from ringfence.telephony import TelephonyEngine
 from ringfence.web import (
+    captcha,
     docs,
     errors,
     gpc,
@@ -67,6 +70,8 @@ def create_app(
                 await app.state.telephony.stop()
             if workers:
                 queue.stop()
+            for close in app.state.closers:
+                await close()
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             await db.dispose()
@@ -86,18 +91,24 @@ def create_app(
     app.state.queue = queue
     app.state.redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     app.state.templates = pages.make_templates()
+    app.state.closers = []
 
     errors.install_error_handlers(app)
     gpc.install_gpc(app)
-    metrics.install_metrics(app, queue)
+    app.state.metrics = metrics.install_metrics(app, queue)
     app.include_router(health.router)
     app.include_router(telephony_status.router)
+    app.include_router(captcha.router)
     docs.install_docs(app)
     app.include_router(privacy_pages.router)
     app.include_router(privacy_requests.router)
+    app.include_router(accounts.router)
+    app.include_router(billing.router)
     services = installed_services()
     app.state.service_names = {s.link.name for s in services}
     for service in services:
+        if service.install is not None:
+            service.install(app)
         app.include_router(service.router)
         app.include_router(privacy_pages.service_policy_router(service.link.name))
     app.include_router(pages.home_router([s.link for s in services]))

@@ -16,7 +16,7 @@ from ringfence.privacy import policy
 from ringfence.privacy.consent import PURPOSES
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref
-from ringfence.web.privacy_requests import set_cookie
+from ringfence.web.visitors import set_cookie
 
 GPC_RECORDED_COOKIE = "rf_gpc"
 

@@ -15,18 +15,18 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.templating import Jinja2Templates
 
-from ringfence.errors import Forbidden, InvalidInput, NotFound
+from ringfence.errors import Forbidden, NotFound
 from ringfence.privacy import policy
 from ringfence.privacy.consent import PURPOSES
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.receipts import verify_receipt
 from ringfence.privacy.rights import KINDS
-from ringfence.privacy.subjects import ANON_COOKIE, anon_ref, new_anon_id
+from ringfence.privacy.subjects import ANON_COOKIE, anon_ref
+from ringfence.web.visitors import YEAR, anon_id, set_cookie
 
 router = APIRouter(tags=["privacy"])
 CONSENT_COOKIE = "rf_consent"
 RECEIPTS_COOKIE = "rf_receipts"
-YEAR = 365 * 24 * 3600
 MAX_RECEIPTS = 20
 
 
@@ -35,26 +35,6 @@ def _same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin and origin.split("://", 1)[-1] != request.headers.get("host"):
         raise Forbidden("cross-site request refused")
-
-
-def _anon_id(request: Request) -> tuple[str, bool]:
-    existing = request.cookies.get(ANON_COOKIE, "")
-    try:
-        anon_ref(existing)
-        return existing, False
-    except InvalidInput:
-        return new_anon_id(), True
-
-
-def set_cookie(response: Response, request: Request, name: str, value: str) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=YEAR,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
 
 
 class ConsentIn(BaseModel):
@@ -71,7 +51,7 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
     sale/sharing or optional cookies and is recorded as such."""
     _same_origin(request)
     privacy: Privacy = request.app.state.privacy
-    anon_id, _ = _anon_id(request)
+    visitor, _ = anon_id(request)
     choices = dict(body.choices)
     method = body.method if body.method in ("banner", "manage") else "banner"
     gpc = request.headers.get("sec-gpc") == "1"
@@ -80,7 +60,7 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
         if gpc:
             await privacy.consents.record(
                 session,
-                anon_ref(anon_id),
+                anon_ref(visitor),
                 dict.fromkeys(PURPOSES, False),
                 method="gpc",
                 service=body.service,
@@ -89,7 +69,7 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
             choices = dict.fromkeys(choices, False)
         await privacy.consents.record(
             session,
-            anon_ref(anon_id),
+            anon_ref(visitor),
             choices,
             method=method,
             service=body.service,
@@ -97,7 +77,7 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
         )
     state = {p: choices.get(p, False) for p in PURPOSES}
     response = JSONResponse({"consent": state, "gpc": gpc, "policy_version": stamp.version})
-    set_cookie(response, request, ANON_COOKIE, anon_id)
+    set_cookie(response, request, ANON_COOKIE, visitor)
     # Readable by the page's script (not HttpOnly) so it knows whether it may set its cookies.
     response.set_cookie(
         CONSENT_COOKIE,
@@ -139,8 +119,8 @@ async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
     the answer and a signed receipt."""
     _same_origin(request)
     privacy: Privacy = request.app.state.privacy
-    anon_id, new = _anon_id(request)
-    ref = anon_ref(anon_id)
+    visitor, new = anon_id(request)
+    ref = anon_ref(visitor)
     async with privacy.db.session() as session:
         stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
         rights = privacy.rights(stamp.version)
@@ -162,7 +142,7 @@ async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
         response.delete_cookie(ANON_COOKIE)
         response.delete_cookie(CONSENT_COOKIE)
     elif new:
-        set_cookie(response, request, ANON_COOKIE, anon_id)
+        set_cookie(response, request, ANON_COOKIE, visitor)
     return response
 
 

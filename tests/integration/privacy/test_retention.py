@@ -20,7 +20,7 @@ from ringfence.privacy.retention import Sweeper
 from ringfence.store import Database
 from ringfence.store.models import JobFailure
 from ringfence.testing import FakeClock
-from ringfence.web import create_app
+from ringfence.web.app import create_app
 from tests.conftest import ENGINES, SettingsFactory
 from tests.support.web import client_for
 
@@ -171,7 +171,7 @@ async def test_a_retention_setting_changes_the_sweep_and_the_page(
         await db.dispose()
 
     pages = {}
-    for days in (None, 7):
+    for days in (None, 11):
         retention = {"consent_record": days} if days else {}
         settings = make_settings(database_url=database_url, privacy={"retention": retention})
         async with client_for(create_app(settings, run_workers=False)) as client:
@@ -179,7 +179,7 @@ async def test_a_retention_setting_changes_the_sweep_and_the_page(
             doc = (await client.get("/privacy.json")).json()
             by_name = {c["name"]: c for c in doc["categories"]}
             assert by_name["consent_record"]["retention_days"] == (days or 395)
-    assert "7 days" in pages[7] and "7 days" not in pages[None]
+    assert "11 days" in pages[11] and "11 days" not in pages[None]
 
 
 async def test_the_periodic_job_runs_the_sweep(

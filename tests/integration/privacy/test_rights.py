@@ -62,6 +62,7 @@ def rights(tmp_path: Path) -> Rights:
         data_dir=tmp_path,
         jurisdiction="gdpr",
         policy_version="v1",
+        key=b"test-signing-key",
     )
 
 

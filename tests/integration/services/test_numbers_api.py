@@ -15,7 +15,7 @@ import pytest
 from faker import Faker
 
 import ringfence.services.numbers as numbers
-from ringfence.web import create_app
+from ringfence.web.app import create_app
 from tests.conftest import SettingsFactory
 from tests.support.web import client_for
 

@@ -68,6 +68,7 @@ class OutboundLeg:
         pt = next((p for p in offered if p in SUPPORTED_PAYLOADS), None)
         if pt is None:
             raise ValueError(f"no common codec in the answer ({offered})")
+        self._stack.ports.claim(self.rtp_port)
         session = await aiortp.RTPSession.create(
             local_addr=(self._stack.host, self.rtp_port),
             remote_addr=answer.rtp_address,
@@ -134,6 +135,7 @@ class InboundLeg:
         # Bind the RTP socket before the 200 OK goes out: the caller may send media (or a DTMF
         # digit) the moment it reads our answer, and packets to an unbound port are lost.
         try:
+            self._stack.ports.claim(port)
             await session.start()
         except OSError:
             await self._stack.ports.release(port)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aiortp.port_allocator import PortAllocator
 from aiosipua import (
     Codec,
     build_sdp,
 )
+
+from ringfence.telephony._sip.ports import RtpPorts
 
 SUPPORTED_PAYLOADS = [0, 8]  # PCMU, PCMA
 CODEC_NAMES = {0: "PCMU", 8: "PCMA"}
@@ -23,7 +24,7 @@ class Media:
         self,
         session: Any,
         port: int,
-        allocator: PortAllocator,
+        allocator: RtpPorts,
         pt: int,
         on_close: Callable[[], None] = lambda: None,
     ) -> None:

@@ -7,7 +7,6 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-from aiortp.port_allocator import PortAllocator
 from aiosipua import (
     IncomingCall,
     Registration,
@@ -22,6 +21,7 @@ from aiosipua.transport import TcpSipTransport, UdpSipTransport
 
 from ringfence.telephony._sip.legs import InboundLeg, LegCallbacks, OutboundLeg
 from ringfence.telephony._sip.media import DTMF_PT, Media, build_offer, info_digit
+from ringfence.telephony._sip.ports import RtpPorts
 from ringfence.telephony._sip.transports import StreamTransport, UdpTransport
 from ringfence.telephony._sip.uac import T1, TIMER_B, CarrierGradeUAC, RetransmittedRegistration
 
@@ -34,7 +34,7 @@ class SipStack:
         host: str,
         port: int,
         *,
-        ports: PortAllocator,
+        ports: RtpPorts,
         advertised: str | None,
         user_agent: str,
         on_inbound: Callable[[InboundLeg], None],
@@ -274,5 +274,5 @@ async def resolve(host: str, port: int) -> tuple[str, int]:
     return str(infos[0][4][0]), int(infos[0][4][1])
 
 
-def port_allocator(low: int, high: int) -> PortAllocator:
-    return PortAllocator((low, high))
+def port_allocator(low: int, high: int) -> RtpPorts:
+    return RtpPorts(low, high)

@@ -1,0 +1,42 @@
+"""Accounts and their login sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ringfence.privacy.inventory import NOT_PERSONAL, personal
+from ringfence.store.base import Base, new_id
+
+ACCOUNT = "account"
+SESSION = "account_session"
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    email: Mapped[str] = mapped_column(String(254), unique=True, info=personal(ACCOUNT))
+    password_hash: Mapped[str] = mapped_column(String(200), info=personal(ACCOUNT))
+    created_at: Mapped[dt.datetime] = mapped_column(info=personal(ACCOUNT))
+    verified_at: Mapped[dt.datetime | None] = mapped_column(info=personal(ACCOUNT))
+    # The TOTP secret, encrypted with the account's own data key (erasure shreds it).
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal(ACCOUNT))
+    subject_ref: Mapped[str] = mapped_column(String(60), unique=True, info=personal(ACCOUNT))
+
+
+class AccountSession(Base):
+    __tablename__ = "account_sessions"
+    __table_args__ = (
+        Index("ix_account_sessions_subject_ref", "subject_ref"),
+        Index("ix_account_sessions_last_seen", "last_seen"),
+    )
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True, info=NOT_PERSONAL)
+    account_id: Mapped[str] = mapped_column(String(32), info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(String(60), info=personal(SESSION))
+    csrf: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
+    created_at: Mapped[dt.datetime] = mapped_column(info=personal(SESSION))
+    last_seen: Mapped[dt.datetime] = mapped_column(info=personal(SESSION))

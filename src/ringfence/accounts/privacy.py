@@ -1,0 +1,39 @@
+"""The accounts' categories of personal data."""
+
+from __future__ import annotations
+
+from ringfence.accounts.models import ACCOUNT, SESSION
+from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+
+CATEGORIES = (
+    Category(
+        name=ACCOUNT,
+        service="platform",
+        title="Your account",
+        store="accounts",
+        fields=("email", "password_hash", "created_at", "verified_at", "totp_secret"),
+        purpose="Let you sign in and reach your account: your e-mail address (verified by a "
+        "link), an argon2id hash of your password (never the password), and, if you turn on "
+        "two-step sign-in, its secret, encrypted with a key of your own.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.while_("as long as the account exists; deleted with it"),
+        encrypted=False,
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+        rectifiable=("email",),
+    ),
+    Category(
+        name=SESSION,
+        service="platform",
+        title="Your sign-ins",
+        store="account_sessions",
+        fields=("created_at", "last_seen"),
+        purpose="Keep you signed in on a device until you sign out, sign out everywhere, or stop "
+        "using it.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.duration(30),
+        timestamp="last_seen",
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
+)

@@ -1,0 +1,282 @@
+"""Account pages: sign up, verify, log in, log out (here or everywhere), reset the password,
+two-step sign-in, delete the account. Server-rendered forms, each with a CSRF token: before
+login a double-submit cookie, after it the session's own token."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Header, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.templating import Jinja2Templates
+
+from ringfence.accounts.models import Account, AccountSession
+from ringfence.accounts.service import Accounts
+from ringfence.errors import Forbidden, RingfenceError
+from ringfence.web.visitors import ip_of
+
+router = APIRouter(include_in_schema=False)
+SESSION_COOKIE = "rf_session"
+CSRF_COOKIE = "rf_csrf"
+
+
+def accounts_of(request: Request) -> Accounts:
+    state = request.app.state
+    found: Accounts | None = getattr(state, "accounts", None)
+    if found is None:
+        found = Accounts(state.settings, state.privacy)
+        state.accounts = found
+    return found
+
+
+async def current(request: Request) -> tuple[Account, AccountSession] | None:
+    return await accounts_of(request).session(request.cookies.get(SESSION_COOKIE, ""))
+
+
+async def require_login(request: Request) -> tuple[Account, AccountSession]:
+    found = await current(request)
+    if found is None:
+        raise Forbidden("log in first")
+    return found
+
+
+LoggedInDep = Annotated[tuple[Account, AccountSession], Depends(require_login)]
+
+
+# The JSON API's CSRF token travels in a header (the page reads it from its markup).
+CsrfHeader = Annotated[str, Header(alias="X-CSRF-Token", max_length=100)]
+
+
+def check_csrf_header(who: tuple[Account, AccountSession], sent: str) -> Account:
+    """The logged-in account, once the header matches its session's token."""
+    if not sent or not secrets.compare_digest(who[1].csrf, sent):
+        raise Forbidden("missing or wrong X-CSRF-Token header: reload the page")
+    return who[0]
+
+
+def check_csrf(request: Request, sent: str, session: AccountSession | None = None) -> None:
+    """The form's token must match the session's (logged in) or the double-submit cookie."""
+    expected = session.csrf if session is not None else request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, sent):
+        raise Forbidden("the form expired or came from another site: reload the page")
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    templates: Jinja2Templates = request.app.state.templates
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = templates.TemplateResponse(
+        request,
+        f"accounts/{name}.html",
+        {"title": "account", "csrf": context.pop("csrf", token), **context},
+        status_code=status,
+    )
+    if not request.cookies.get(CSRF_COOKIE):
+        response.set_cookie(
+            CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_https(request)
+        )
+    return response
+
+
+def _https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _error(request: Request, name: str, exc: RingfenceError, **context: Any) -> Response:
+    return _page(request, name, {"error": exc.message, **context}, status=exc.http_status)
+
+
+@router.get("/account/signup", response_class=HTMLResponse)
+async def signup_page(request: Request) -> Response:
+    return _page(request, "signup", {})
+
+
+@router.post("/account/signup")
+async def signup(
+    request: Request,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form(max_length=100)],
+    adult: Annotated[bool, Form()] = False,
+    terms: Annotated[bool, Form()] = False,
+) -> Response:
+    try:
+        check_csrf(request, csrf)
+        account = await accounts_of(request).sign_up(
+            email, password, adult=adult, terms=terms, ip=ip_of(request)
+        )
+    except RingfenceError as exc:
+        return _error(request, "signup", exc, email=email)
+    return _page(request, "sent", {"email": account.email, "why": "confirm your address"})
+
+
+@router.get("/account/verify", response_class=HTMLResponse)
+async def verify(request: Request, token: str = "") -> Response:
+    try:
+        account = await accounts_of(request).verify(token[:4096])
+    except RingfenceError as exc:
+        return _error(request, "login", exc)
+    return _page(request, "login", {"notice": "Address confirmed: log in.", "email": account.email})
+
+
+@router.get("/account/login", response_class=HTMLResponse)
+async def login_page(request: Request) -> Response:
+    return _page(request, "login", {})
+
+
+@router.post("/account/login")
+async def login(
+    request: Request,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form(max_length=100)],
+    code: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    try:
+        check_csrf(request, csrf)
+        done = await accounts_of(request).log_in(email, password, code or None, ip_of(request))
+    except RingfenceError as exc:
+        return _error(request, "login", exc, email=email, ask_code="code" in exc.message)
+    response = RedirectResponse("/account", status_code=303)
+    max_age = request.app.state.settings.accounts.session_days * 86400
+    response.set_cookie(
+        SESSION_COOKIE,
+        done.token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=_https(request),
+    )
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def settings_page(request: Request) -> Response:
+    found = await current(request)
+    if found is None:
+        return RedirectResponse("/account/login", status_code=303)
+    account, session = found
+    return _page(
+        request,
+        "settings",
+        {"account": account, "csrf": session.csrf, "totp": account.totp_secret is not None},
+    )
+
+
+@router.post("/account/logout")
+async def logout(
+    request: Request, who: LoggedInDep, csrf: Annotated[str, Form(max_length=100)]
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    await accounts_of(request).log_out(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/account/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/account/logout-everywhere")
+async def logout_everywhere(
+    request: Request, who: LoggedInDep, csrf: Annotated[str, Form(max_length=100)]
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    await accounts_of(request).log_out_everywhere(who[0].id)
+    response = RedirectResponse("/account/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/account/reset", response_class=HTMLResponse)
+async def reset_page(request: Request) -> Response:
+    return _page(request, "reset", {})
+
+
+@router.post("/account/reset")
+async def reset_request(
+    request: Request,
+    email: Annotated[str, Form(max_length=254)],
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Response:
+    try:
+        check_csrf(request, csrf)
+        await accounts_of(request).request_reset(email)
+    except RingfenceError as exc:
+        return _error(request, "reset", exc, email=email)
+    return _page(request, "sent", {"email": email, "why": "choose a new password"})
+
+
+@router.get("/account/reset/new", response_class=HTMLResponse)
+async def new_password_page(request: Request, token: str = "") -> Response:
+    return _page(request, "new_password", {"token": token[:4096]})
+
+
+@router.post("/account/reset/new")
+async def new_password(
+    request: Request,
+    token: Annotated[str, Form(max_length=4096)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Response:
+    try:
+        check_csrf(request, csrf)
+        account = await accounts_of(request).reset(token, password)
+    except RingfenceError as exc:
+        return _error(request, "new_password", exc, token=token)
+    notice = "Password changed and every device signed out: log in."
+    return _page(request, "login", {"notice": notice, "email": account.email})
+
+
+@router.post("/account/totp")
+async def totp_start(
+    request: Request, who: LoggedInDep, csrf: Annotated[str, Form(max_length=100)]
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    secret, uri, token = accounts_of(request).totp_offer(who[0])
+    context = {"csrf": who[1].csrf, "secret": secret, "uri": uri, "token": token}
+    return _page(request, "totp", context)
+
+
+@router.post("/account/totp/confirm")
+async def totp_confirm(
+    request: Request,
+    who: LoggedInDep,
+    csrf: Annotated[str, Form(max_length=100)],
+    token: Annotated[str, Form(max_length=4096)],
+    code: Annotated[str, Form(max_length=10)],
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    try:
+        await accounts_of(request).totp_enable(who[0], token, code)
+    except RingfenceError as exc:
+        context = {"csrf": who[1].csrf, "token": token, "secret": "", "uri": ""}
+        return _error(request, "totp", exc, **context)
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/totp/disable")
+async def totp_disable(
+    request: Request,
+    who: LoggedInDep,
+    csrf: Annotated[str, Form(max_length=100)],
+    code: Annotated[str, Form(max_length=10)],
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    await accounts_of(request).totp_disable(who[0], code)
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/delete")
+async def delete_account(
+    request: Request,
+    who: LoggedInDep,
+    csrf: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=256)],
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    try:
+        actions = await accounts_of(request).delete(who[0], password)
+    except RingfenceError as exc:
+        context = {"account": who[0], "csrf": who[1].csrf, "totp": who[0].totp_secret is not None}
+        return _error(request, "settings", exc, **context)
+    response = _page(request, "deleted", {"actions": actions})
+    response.delete_cookie(SESSION_COOKIE)
+    return response

@@ -1,0 +1,344 @@
+"""Account life cycle: sign up, verify, log in (with limits and an optional TOTP code), sessions,
+password reset, logout everywhere, deletion.
+
+Links in e-mails are sealed tokens (``privacy.sealed``): nothing is stored for them. A reset link
+carries a fingerprint of the current password hash, so it stops working once used. Unknown
+e-mails cost a password check too and get the same answers, so the pages do not reveal who has
+an account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from ringfence.abuse.limits import Limit, RateLimiter
+from ringfence.accounts.mail import Mailer
+from ringfence.accounts.models import Account, AccountSession
+from ringfence.accounts.passwords import hash_password, needs_rehash, verify_password
+from ringfence.errors import Forbidden, InvalidInput
+from ringfence.logging import get_logger
+from ringfence.privacy import policy
+from ringfence.privacy.core import Privacy
+from ringfence.privacy.sealed import seal, unseal
+from ringfence.privacy.subjects import account_ref, ip_ref, keyed_ref
+from ringfence.settings import Settings
+
+log = get_logger(__name__)
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+RESET_HOURS = 1
+TOTP_ISSUER = "ringfence"
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    account: Account
+    token: str  # for the session cookie; stored only as a hash
+    csrf: str
+
+
+def normalise_email(raw: str) -> str:
+    email = raw.strip().lower()
+    if len(email) > 254 or not EMAIL.match(email):
+        raise InvalidInput("that is not an e-mail address")
+    return email
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+class Accounts:
+    def __init__(self, settings: Settings, privacy: Privacy) -> None:
+        self.settings = settings
+        self.options = settings.accounts
+        self.privacy = privacy
+        self.db = privacy.db
+        self.clock = privacy.clock
+        self.key = settings.signing_key()
+        self.mailer = Mailer(settings.mail)
+        self.limiter = RateLimiter(self.clock)
+
+    def _link(self, path: str, token: str) -> str:
+        return f"{self.settings.web.public_url.rstrip('/')}{path}?token={token}"
+
+    def _check_password(self, password: str) -> None:
+        if len(password) < self.options.min_password:
+            raise InvalidInput(
+                f"choose a password of at least {self.options.min_password} characters"
+            )
+        if len(password) > 256:
+            raise InvalidInput("that password is too long (256 characters at most)")
+
+    # -- sign-up and verification ----------------------------------------------------------
+
+    async def sign_up(
+        self, raw_email: str, password: str, *, adult: bool, terms: bool, ip: str
+    ) -> Account:
+        email = normalise_email(raw_email)
+        self._check_password(password)
+        if not adult:
+            raise InvalidInput("you must be 18 or over to open an account")
+        if not terms:
+            raise InvalidInput("accept the terms of service to open an account")
+        password_hash = await hash_password(password)
+        limit = [
+            Limit(
+                "accounts.signup_ip",
+                keyed_ref(ip_ref(ip), self.key),
+                self.options.signups_per_ip,
+                86400,
+                "too many accounts were opened from your network today",
+            )
+        ]
+        account = Account(
+            id=secrets.token_hex(16),
+            email=email,
+            password_hash=password_hash,
+            created_at=self.clock.now(),
+        )
+        account.subject_ref = account_ref(account.id)
+        try:
+            async with self.db.session() as session:
+                await self.limiter.check(session, limit)
+                self.limiter.hit(session, limit)
+                session.add(account)
+                await session.flush()
+                stamp = await policy.current_stamp(session, self.privacy.inventory, self.clock)
+                await self.privacy.consents.record(
+                    session,
+                    account.subject_ref,
+                    {"adult": True, "terms": True},
+                    method="signup",
+                    service="platform",
+                    policy_version=stamp.version,
+                )
+        except IntegrityError:
+            raise InvalidInput(
+                "an account with that e-mail already exists: log in or reset its password"
+            ) from None
+        await self.send_verification(account)
+        log.info("account_created", account=account.id)
+        return account
+
+    async def send_verification(self, account: Account) -> None:
+        token = seal(
+            {"account": account.id, "email": account.email},
+            key=self.key,
+            purpose="accounts.verify",
+            expires=self.clock.now() + dt.timedelta(hours=self.options.link_hours),
+        )
+        await self.mailer.send(
+            account.email,
+            "Confirm your e-mail address",
+            "Open this link to confirm the address of your ringfence account:\n\n"
+            f"{self._link('/account/verify', token)}\n\n"
+            f"It works for {self.options.link_hours} hours. If you did not sign up, ignore this.",
+        )
+
+    async def verify(self, token: str) -> Account:
+        data = unseal(token, key=self.key, purpose="accounts.verify", now=self.clock.now())
+        async with self.db.session() as session:
+            account = await session.get(Account, str(data["account"]))
+            if account is None or account.email != data["email"]:
+                raise Forbidden("this link is for an account or address that no longer exists")
+            if account.verified_at is None:
+                account.verified_at = self.clock.now()
+        return account
+
+    # -- logging in and sessions -----------------------------------------------------------
+
+    async def log_in(self, raw_email: str, password: str, code: str | None, ip: str) -> LoggedIn:
+        email = raw_email.strip().lower()[:254]
+        email_key = keyed_ref(f"email:{email}", self.key)
+        ip_limit = Limit(
+            "accounts.login_ip",
+            keyed_ref(ip_ref(ip), self.key),
+            self.options.logins_per_ip,
+            3600,
+            "too many sign-in attempts from your network",
+        )
+        email_limit = Limit(
+            "accounts.login_email",
+            email_key,
+            self.options.logins_per_email,
+            900,
+            "too many failed sign-ins for this account",
+        )
+        async with self.db.session() as session:
+            await self.limiter.check(session, [ip_limit, email_limit])
+            self.limiter.hit(session, [ip_limit])
+        async with self.db.session() as session:
+            account = await session.scalar(select(Account).where(Account.email == email))
+        ok = await verify_password(account.password_hash if account else None, password)
+        if ok and account is not None and account.totp_secret is not None:
+            ok = await self._totp_ok(account, code)
+            if not ok and not code:
+                raise InvalidInput("enter the 6-digit code from your authenticator app")
+        if not ok or account is None:
+            async with self.db.session() as session:
+                self.limiter.hit(session, [email_limit])
+            raise Forbidden("wrong e-mail, password or code")
+        if account.verified_at is None:
+            raise Forbidden("confirm your e-mail address first: open the link we sent you")
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        now = self.clock.now()
+        async with self.db.session() as session:
+            if needs_rehash(account.password_hash):
+                stored = await session.get(Account, account.id)
+                if stored is not None:
+                    stored.password_hash = await hash_password(password)
+            session.add(
+                AccountSession(
+                    token_hash=_token_hash(token),
+                    account_id=account.id,
+                    subject_ref=account.subject_ref,
+                    csrf=csrf,
+                    created_at=now,
+                    last_seen=now,
+                )
+            )
+        log.info("account_login", account=account.id)
+        return LoggedIn(account, token, csrf)
+
+    async def session(self, token: str) -> tuple[Account, AccountSession] | None:
+        """The account and session of a session cookie, if it is valid (and mark it used)."""
+        if not token or len(token) > 100:
+            return None
+        now = self.clock.now()
+        async with self.db.session() as session:
+            found = await session.get(AccountSession, _token_hash(token))
+            if found is None:
+                return None
+            if found.last_seen < now - dt.timedelta(days=self.options.session_days):
+                await session.delete(found)
+                return None
+            account = await session.get(Account, found.account_id)
+            if account is None:
+                return None
+            if now - found.last_seen > dt.timedelta(minutes=5):  # not a write per request
+                found.last_seen = now
+        return account, found
+
+    async def log_out(self, token: str) -> None:
+        async with self.db.session() as session:
+            await session.execute(
+                delete(AccountSession).where(AccountSession.token_hash == _token_hash(token))
+            )
+
+    async def log_out_everywhere(self, account_id: str) -> int:
+        async with self.db.session() as session:
+            result = await session.execute(
+                delete(AccountSession).where(AccountSession.account_id == account_id)
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # -- password reset ----------------------------------------------------------------------
+
+    async def request_reset(self, raw_email: str) -> None:
+        """Mail a reset link if the address has an account; the answer is the same either way."""
+        email = normalise_email(raw_email)
+        async with self.db.session() as session:
+            account = await session.scalar(select(Account).where(Account.email == email))
+        if account is None:
+            return
+        token = seal(
+            {"account": account.id, "pw": _fingerprint(account.password_hash)},
+            key=self.key,
+            purpose="accounts.reset",
+            expires=self.clock.now() + dt.timedelta(hours=RESET_HOURS),
+        )
+        await self.mailer.send(
+            account.email,
+            "Reset your password",
+            "Open this link to choose a new password for your ringfence account:\n\n"
+            f"{self._link('/account/reset/new', token)}\n\n"
+            "It works once, for an hour. If you did not ask, ignore this: nothing changes.",
+        )
+
+    async def reset(self, token: str, password: str) -> Account:
+        data = unseal(token, key=self.key, purpose="accounts.reset", now=self.clock.now())
+        self._check_password(password)
+        new_hash = await hash_password(password)
+        async with self.db.session() as session:
+            account = await session.get(Account, str(data["account"]))
+            if account is None or _fingerprint(account.password_hash) != data["pw"]:
+                raise Forbidden("this link has already been used or the password has changed")
+            account.password_hash = new_hash
+            account.verified_at = account.verified_at or self.clock.now()  # the mail arrived
+            await session.execute(
+                delete(AccountSession).where(AccountSession.account_id == account.id)
+            )
+        log.info("account_password_reset", account=account.id)
+        return account
+
+    # -- two-step sign-in (TOTP) ---------------------------------------------------------------
+
+    def totp_offer(self, account: Account) -> tuple[str, str, str]:
+        """A new secret, its otpauth:// URI for an authenticator app, and a sealed token that
+        brings the secret back with the first code."""
+        secret = pyotp.random_base32()
+        uri = pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name=TOTP_ISSUER)
+        token = seal(
+            {"account": account.id, "secret": secret},
+            key=self.key,
+            purpose="accounts.totp",
+            expires=self.clock.now() + dt.timedelta(minutes=15),
+        )
+        return secret, uri, token
+
+    async def totp_enable(self, account: Account, token: str, code: str) -> None:
+        data = unseal(token, key=self.key, purpose="accounts.totp", now=self.clock.now())
+        if data["account"] != account.id:
+            raise Forbidden("this set-up belongs to another account")
+        if not pyotp.TOTP(str(data["secret"])).verify(code.strip(), valid_window=1):
+            raise InvalidInput("that code is not right: check your authenticator app's clock")
+        async with self.db.session() as session:
+            stored = await session.get(Account, account.id)
+            assert stored is not None
+            stored.totp_secret = await self.privacy.vault.encrypt(
+                session, account.subject_ref, str(data["secret"]).encode()
+            )
+
+    async def totp_disable(self, account: Account, code: str) -> None:
+        if not await self._totp_ok(account, code):
+            raise InvalidInput("that code is not right")
+        async with self.db.session() as session:
+            stored = await session.get(Account, account.id)
+            assert stored is not None
+            stored.totp_secret = None
+
+    async def _totp_ok(self, account: Account, code: str | None) -> bool:
+        if account.totp_secret is None or not code:
+            return False
+        async with self.db.session() as session:
+            secret = await self.privacy.vault.decrypt(
+                session, account.subject_ref, account.totp_secret
+            )
+        return bool(pyotp.TOTP(secret.decode()).verify(code.strip(), valid_window=1))
+
+    # -- deletion ----------------------------------------------------------------------------
+
+    async def delete(self, account: Account, password: str) -> list[dict[str, object]]:
+        """Erase the account and everything kept about it (legal holds, such as payment
+        records, are kept and named in the answer)."""
+        if not await verify_password(account.password_hash, password):
+            raise Forbidden("wrong password")
+        async with self.db.session() as session:
+            stamp = await policy.current_stamp(session, self.privacy.inventory, self.clock)
+            actions, holds = await self.privacy.rights(stamp.version).erase(
+                session, account.subject_ref
+            )
+        log.info("account_deleted", account=account.id)
+        return [*actions, *({"kept": h["category"], "why": h["why"]} for h in holds)]

@@ -1,0 +1,1 @@
+"""Billing: a double-entry credits ledger, per-destination rates, and Stripe payments."""

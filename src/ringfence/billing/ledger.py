@@ -1,0 +1,176 @@
+"""The double-entry ledger: every movement is one transaction whose entries sum to zero, in
+integer minor units of one currency. A balance is the sum of a book's entries, never a stored
+number, so it cannot drift from the history that explains it.
+
+Books: ``wallet:<account>`` (credit the person may spend), ``hold:<account>`` (reserved for a
+call in progress), ``revenue`` (charged calls), ``stripe`` (money received through Stripe; it
+goes negative as credit is sold). A call reserves the most it may cost (wallet -> hold), and its
+end settles the exact charge (hold -> revenue) and releases the rest (hold -> wallet).
+Reservations take a per-wallet lock (a PostgreSQL advisory lock, SQLite's write lock), so
+parallel calls of one account can never spend more than the wallet holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringfence.billing.models import LedgerEntry, LedgerTransaction
+from ringfence.clock import Clock
+from ringfence.errors import Forbidden, InvalidInput
+from ringfence.privacy.subjects import account_ref
+from ringfence.store.locks import lock_names
+
+
+class InsufficientCredit(Forbidden):
+    code = "insufficient_credit"
+    http_status = 402
+
+
+class AlreadyPosted(Exception):
+    """The reference was posted before: the movement is not applied twice."""
+
+
+def wallet(account_id: str) -> str:
+    return f"wallet:{account_id}"
+
+
+def hold(account_id: str) -> str:
+    return f"hold:{account_id}"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: str  # the hold transaction
+    account_id: str
+    amount: int
+    currency: str
+
+
+class Ledger:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def post(
+        self,
+        session: AsyncSession,
+        *,
+        kind: str,
+        reference: str,
+        account_id: str,
+        currency: str,
+        lines: dict[str, int],
+    ) -> str:
+        """One transaction; ``lines`` (book -> amount) must sum to zero. AlreadyPosted when the
+        reference was used before (the caller's transaction is left usable)."""
+        if sum(lines.values()) != 0:
+            raise ValueError(f"unbalanced transaction: {lines}")
+        if len(currency) != 3 or not currency.isalpha():
+            raise InvalidInput(f"{currency!r} is not a currency code")
+        entry = LedgerTransaction(
+            kind=kind,
+            reference=reference,
+            subject_ref=account_ref(account_id),
+            at=self.clock.now(),
+        )
+        try:
+            async with session.begin_nested():
+                session.add(entry)
+                await session.flush()
+        except IntegrityError:
+            raise AlreadyPosted(reference) from None
+        code = currency.upper()
+        session.add_all(
+            LedgerEntry(transaction_id=entry.id, book=book, amount=amount, currency=code)
+            for book, amount in lines.items()
+            if amount
+        )
+        await session.flush()
+        return entry.id
+
+    async def balance(self, session: AsyncSession, book: str, currency: str) -> int:
+        total = await session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.book == book, LedgerEntry.currency == currency.upper()
+            )
+        )
+        return int(total or 0)
+
+    async def lock(self, session: AsyncSession, account_id: str) -> None:
+        """Serialise movements of one wallet until the transaction ends."""
+        await lock_names(session, [wallet(account_id)])
+
+    async def credit(
+        self, session: AsyncSession, account_id: str, amount: int, currency: str, reference: str
+    ) -> str:
+        if amount <= 0:
+            raise InvalidInput("a credit is a positive amount")
+        return await self.post(
+            session,
+            kind="credit",
+            reference=reference,
+            account_id=account_id,
+            currency=currency,
+            lines={wallet(account_id): amount, "stripe": -amount},
+        )
+
+    async def reverse(
+        self, session: AsyncSession, account_id: str, amount: int, currency: str, reference: str
+    ) -> str:
+        """Take back a credit (refund, dispute). The wallet may go below zero if the credit
+        was spent; calls are then refused until it is topped up."""
+        await self.lock(session, account_id)
+        return await self.post(
+            session,
+            kind="reversal",
+            reference=reference,
+            account_id=account_id,
+            currency=currency,
+            lines={wallet(account_id): -amount, "stripe": amount},
+        )
+
+    async def reserve(
+        self,
+        session: AsyncSession,
+        account_id: str,
+        amount: int,
+        currency: str,
+        reference: str,
+        *,
+        minimum: int = 1,
+    ) -> Reservation:
+        """Hold up to ``amount`` (all that is available if less, but at least ``minimum``)."""
+        await self.lock(session, account_id)
+        available = await self.balance(session, wallet(account_id), currency)
+        if available < minimum:
+            raise InsufficientCredit("not enough credit for this call: top up first")
+        held = min(amount, available)
+        tx = await self.post(
+            session,
+            kind="hold",
+            reference=reference,
+            account_id=account_id,
+            currency=currency,
+            lines={wallet(account_id): -held, hold(account_id): held},
+        )
+        return Reservation(tx, account_id, held, currency.upper())
+
+    async def settle(self, session: AsyncSession, reservation: Reservation, charge: int) -> str:
+        """Charge the exact amount (never more than was held) and release the rest."""
+        charge = max(0, min(charge, reservation.amount))
+        account = reservation.account_id
+        return await self.post(
+            session,
+            kind="settle",
+            reference=f"settle:{reservation.id}",
+            account_id=account,
+            currency=reservation.currency,
+            lines={
+                hold(account): -reservation.amount,
+                "revenue": charge,
+                wallet(account): reservation.amount - charge,
+            },
+        )

@@ -1,0 +1,73 @@
+"""The ledger: transactions of entries that sum to zero; balances are sums, never stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ringfence.privacy.inventory import NOT_PERSONAL, personal
+from ringfence.store.base import Base, new_sortable_id
+
+LEDGER = "ledger_transaction"
+ENTRY = "ledger_entry"
+PAYMENT = "payment_record"
+
+
+class LedgerTransaction(Base):
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (Index("ix_ledger_transactions_subject_ref", "subject_ref"),)
+
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
+    )
+    kind: Mapped[str] = mapped_column(String(16), info=NOT_PERSONAL)  # credit|hold|settle|...
+    # What caused it (a Stripe event, a call); unique, so the same cause never posts twice.
+    reference: Mapped[str] = mapped_column(String(120), unique=True, info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(String(60), info=personal(LEDGER))
+    at: Mapped[dt.datetime] = mapped_column(info=personal(LEDGER))
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_entries_book_currency", "book", "currency"),)
+
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
+    )
+    transaction_id: Mapped[str] = mapped_column(
+        ForeignKey("ledger_transactions.id", ondelete="CASCADE"), info=NOT_PERSONAL
+    )
+    book: Mapped[str] = mapped_column(String(60), info=personal(ENTRY))  # wallet:<id>, revenue
+    amount: Mapped[int] = mapped_column(BigInteger, info=personal(ENTRY))  # minor units
+    currency: Mapped[str] = mapped_column(String(3), info=NOT_PERSONAL)
+
+
+class Payment(Base):
+    """A payment through Stripe Checkout and what happened to it since."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("ix_payments_subject_ref", "subject_ref"),
+        Index("ix_payments_payment_intent", "payment_intent"),
+    )
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True, info=NOT_PERSONAL)  # cs_...
+    payment_intent: Mapped[str | None] = mapped_column(String(120), info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(String(60), info=personal(PAYMENT))
+    amount: Mapped[int] = mapped_column(BigInteger, info=personal(PAYMENT))
+    currency: Mapped[str] = mapped_column(String(3), info=NOT_PERSONAL)
+    reversed: Mapped[int] = mapped_column(BigInteger, default=0, info=personal(PAYMENT))
+    status: Mapped[str] = mapped_column(String(16), info=personal(PAYMENT))
+    created_at: Mapped[dt.datetime] = mapped_column(info=personal(PAYMENT))
+
+
+class StripeEvent(Base):
+    """Webhook events already applied: the same event delivered twice is applied once."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True, info=NOT_PERSONAL)
+    kind: Mapped[str] = mapped_column(String(60), info=NOT_PERSONAL)
+    at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)

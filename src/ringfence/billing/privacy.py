@@ -1,0 +1,52 @@
+"""Billing's categories: the ledger and payments, kept for the accounting period."""
+
+from __future__ import annotations
+
+from ringfence.billing.models import ENTRY, LEDGER, PAYMENT
+from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+
+SEVEN_YEARS = 7 * 365 + 2
+HOLD = "accounting law requires payment and ledger records to be kept for seven years"
+
+CATEGORIES = (
+    Category(
+        name=LEDGER,
+        service="platform",
+        title="Credit movements",
+        store="ledger_transactions",
+        fields=("subject_ref", "at"),
+        purpose="Keep your balance exact: every purchase, call charge, refund and reversal.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(SEVEN_YEARS),
+        timestamp="at",
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+        legal_hold=HOLD,
+    ),
+    Category(
+        name=ENTRY,
+        service="platform",
+        title="Credit movement lines",
+        store="ledger_entries",
+        fields=("book", "amount"),
+        purpose="The two sides of each credit movement (your wallet, and revenue or payments).",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.while_("as long as the movement they belong to"),
+    ),
+    Category(
+        name=PAYMENT,
+        service="platform",
+        title="Payments",
+        store="payments",
+        fields=("subject_ref", "amount", "reversed", "status", "created_at"),
+        purpose="Credit what you paid for, and reverse it on a refund or dispute. Card details "
+        "stay with Stripe; we keep the amount and Stripe's reference.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(SEVEN_YEARS),
+        timestamp="created_at",
+        processors=("Stripe (payments)",),
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+        legal_hold=HOLD,
+    ),
+)

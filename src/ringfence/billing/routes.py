@@ -1,0 +1,52 @@
+"""HTTP edge of billing: buying a credit pack, the balance, and Stripe's webhook."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from ringfence.accounts.routes import LoggedInDep, check_csrf
+from ringfence.billing.ledger import Ledger, wallet
+from ringfence.billing.payments import Payments
+
+router = APIRouter(tags=["billing"])
+
+
+def payments_of(request: Request) -> Payments:
+    state = request.app.state
+    found: Payments | None = getattr(state, "payments", None)
+    if found is None:
+        found = Payments(state.settings, state.db, state.privacy.clock)
+        state.payments = found
+    return found
+
+
+@router.post("/api/billing/stripe/webhook")
+async def stripe_webhook(request: Request) -> dict[str, str]:
+    """Stripe's events, verified by their ``Stripe-Signature`` header and applied once."""
+    payload = await request.body()
+    signature = request.headers.get("stripe-signature", "")
+    return {"result": await payments_of(request).handle(payload, signature)}
+
+
+@router.get("/api/billing/balance")
+async def balance(request: Request, who: LoggedInDep) -> dict[str, Any]:
+    payments = payments_of(request)
+    currency = payments.options.currency.upper()
+    async with payments.db.session() as session:
+        amount = await Ledger(payments.clock).balance(session, wallet(who[0].id), currency)
+    return {"currency": currency, "balance": amount}
+
+
+@router.post("/account/credit", include_in_schema=False)
+async def buy_credit(
+    request: Request,
+    who: LoggedInDep,
+    csrf: Annotated[str, Form(max_length=100)],
+    amount: Annotated[int, Form()],
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    url = await payments_of(request).checkout(who[0], amount)
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,152 @@
+"""The businesses' dashboard pages: their businesses, agents, knowledge, members, and a box to
+try an agent's replies. Plain forms with the session's CSRF token; the same service as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.templating import Jinja2Templates
+
+from ringfence.accounts.routes import LoggedInDep, check_csrf, current
+from ringfence.errors import Forbidden, RingfenceError
+from ringfence.services.agents.routes import agents_of
+from ringfence.tenants.roles import PERMISSIONS, ROLES
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=100)]
+
+
+def agent_form(
+    name: Annotated[str, Form(max_length=80)],
+    greeting: Annotated[str, Form(max_length=500)],
+    instructions: Annotated[str, Form(max_length=10_000)] = "",
+) -> dict[str, str]:
+    """The fields of the agent forms (create and edit)."""
+    return {"name": name, "greeting": greeting, "instructions": instructions}
+
+
+AgentForm = Annotated[dict[str, str], Depends(agent_form)]
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request, f"agents/{name}.html", {"title": "agents", "service": "agents", **context},
+        status_code=status,
+    )  # fmt: skip
+
+
+@router.get("/agents", response_class=HTMLResponse)
+async def home(request: Request) -> Response:
+    found = await current(request)
+    if found is None:
+        return RedirectResponse("/account/login", status_code=303)
+    account, session = found
+    businesses = await agents_of(request).tenants.mine(account)
+    return _render(request, "home", {"businesses": businesses, "csrf": session.csrf})
+
+
+@router.post("/agents/businesses")
+async def new_business(
+    request: Request, who: LoggedInDep, csrf: Csrf, name: Annotated[str, Form(max_length=120)]
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    tenant = await agents_of(request).tenants.create(who[0], name)
+    return RedirectResponse(f"/agents/b/{tenant.id}", status_code=303)
+
+
+async def _business_page(
+    request: Request, who: Any, tenant_id: str, error: str = "", status: int = 200
+) -> Response:
+    service = agents_of(request)
+    role = await service.tenants.role(who[0], tenant_id, "agents.read")
+    members = (
+        await service.tenants.members(who[0], tenant_id)
+        if "members.manage" in PERMISSIONS[role]
+        else []
+    )
+    context = {
+        "tenant_id": tenant_id,
+        "business": await service.business_name(tenant_id),
+        "role": role,
+        "can": PERMISSIONS[role],
+        "agents": await service.list(who[0], tenant_id),
+        "members": members,
+        "roles": ROLES,
+        "csrf": who[1].csrf,
+        "error": error,
+    }
+    return _render(request, "business", context, status)
+
+
+@router.get("/agents/b/{tenant_id}", response_class=HTMLResponse)
+async def business(request: Request, who: LoggedInDep, tenant_id: str) -> Response:
+    return await _business_page(request, who, tenant_id)
+
+
+@router.post("/agents/b/{tenant_id}/agents")
+async def new_agent(
+    request: Request, who: LoggedInDep, tenant_id: str, csrf: Csrf, fields: AgentForm
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    agent = await agents_of(request).create(who[0], tenant_id, fields)
+    return RedirectResponse(f"/agents/b/{tenant_id}/a/{agent['id']}", status_code=303)
+
+
+@router.post("/agents/b/{tenant_id}/members")
+async def new_member(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    csrf: Csrf,
+    email: Annotated[str, Form(max_length=254)],
+    role: Annotated[str, Form(max_length=16)],
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    try:
+        await agents_of(request).tenants.add_member(who[0], tenant_id, email, role)
+    except Forbidden:
+        raise
+    except RingfenceError as exc:
+        return await _business_page(request, who, tenant_id, exc.message, exc.http_status)
+    return RedirectResponse(f"/agents/b/{tenant_id}", status_code=303)
+
+
+@router.get("/agents/b/{tenant_id}/a/{agent_id}", response_class=HTMLResponse)
+async def agent_page(request: Request, who: LoggedInDep, tenant_id: str, agent_id: str) -> Response:
+    service = agents_of(request)
+    role = await service.tenants.role(who[0], tenant_id, "agents.read")
+    context = {
+        "tenant_id": tenant_id,
+        "business": await service.business_name(tenant_id),
+        "agent": await service.get(who[0], tenant_id, agent_id),
+        "can": PERMISSIONS[role],
+        "csrf": who[1].csrf,
+    }
+    return _render(request, "agent", context)
+
+
+@router.post("/agents/b/{tenant_id}/a/{agent_id}")
+async def save_agent(
+    request: Request, who: LoggedInDep, tenant_id: str, agent_id: str, csrf: Csrf, fields: AgentForm
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    await agents_of(request).update(who[0], tenant_id, agent_id, fields)
+    return RedirectResponse(f"/agents/b/{tenant_id}/a/{agent_id}", status_code=303)
+
+
+@router.post("/agents/b/{tenant_id}/a/{agent_id}/knowledge")
+async def new_knowledge(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    agent_id: str,
+    csrf: Csrf,
+    question: Annotated[str, Form(max_length=500)],
+    answer: Annotated[str, Form(max_length=5_000)],
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    await agents_of(request).add_knowledge(who[0], tenant_id, agent_id, question, answer)
+    return RedirectResponse(f"/agents/b/{tenant_id}/a/{agent_id}", status_code=303)

@@ -1,0 +1,157 @@
+"""HTTP edge of agents: the JSON API for businesses, members, agents and their knowledge base.
+
+Every ``/api/tenants/{tenant_id}/...`` route checks the caller's membership and role, then works
+in a session scoped to that tenant: an id of another business's agent is simply not found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ringfence.accounts.routes import CsrfHeader, LoggedInDep, check_csrf_header
+from ringfence.services.agents.service import Agents
+
+router = APIRouter(tags=["agents"])
+
+
+def agents_of(request: Request) -> Agents:
+    state = request.app.state
+    found: Agents | None = getattr(state, "agents", None)
+    if found is None:
+        found = Agents(state.db, state.privacy.clock)
+        state.agents = found
+    return found
+
+
+class TenantIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class MemberIn(BaseModel):
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=16, description="owner, admin, agent-editor, analyst, viewer")
+
+
+class AgentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    greeting: str = Field(min_length=1, max_length=500)
+    instructions: str = Field("", max_length=10_000)
+    language: str = Field("en", max_length=8)
+    voice: str = Field("default", max_length=40)
+
+
+class SaidIn(BaseModel):
+    text: str = Field(max_length=2_000, description="What a caller says, as text.")
+
+
+class KnowledgeIn(BaseModel):
+    question: str = Field(min_length=1, max_length=500)
+    answer: str = Field(min_length=1, max_length=5_000)
+
+
+@router.post("/api/tenants", status_code=201)
+async def create_tenant(
+    request: Request, who: LoggedInDep, body: TenantIn, x_csrf_token: CsrfHeader = ""
+) -> dict[str, str]:
+    """Create a business; you are its owner."""
+    tenant = await agents_of(request).tenants.create(
+        check_csrf_header(who, x_csrf_token), body.name
+    )
+    return {"id": tenant.id, "name": tenant.name, "role": "owner"}
+
+
+@router.get("/api/tenants")
+async def my_tenants(request: Request, who: LoggedInDep) -> dict[str, Any]:
+    return {"tenants": await agents_of(request).tenants.mine(who[0])}
+
+
+@router.post("/api/tenants/{tenant_id}/members", status_code=201)
+async def add_member(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    body: MemberIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, str]:
+    account = check_csrf_header(who, x_csrf_token)
+    return await agents_of(request).tenants.add_member(account, tenant_id, body.email, body.role)
+
+
+@router.get("/api/tenants/{tenant_id}/agents")
+async def list_agents(request: Request, who: LoggedInDep, tenant_id: str) -> dict[str, Any]:
+    return {"agents": await agents_of(request).list(who[0], tenant_id)}
+
+
+@router.post("/api/tenants/{tenant_id}/agents", status_code=201)
+async def create_agent(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    body: AgentIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    account = check_csrf_header(who, x_csrf_token)
+    return await agents_of(request).create(account, tenant_id, body.model_dump())
+
+
+@router.get("/api/tenants/{tenant_id}/agents/{agent_id}")
+async def get_agent(
+    request: Request, who: LoggedInDep, tenant_id: str, agent_id: str
+) -> dict[str, Any]:
+    return await agents_of(request).get(who[0], tenant_id, agent_id)
+
+
+@router.put("/api/tenants/{tenant_id}/agents/{agent_id}")
+async def update_agent(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    agent_id: str,
+    body: AgentIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    account = check_csrf_header(who, x_csrf_token)
+    return await agents_of(request).update(account, tenant_id, agent_id, body.model_dump())
+
+
+@router.delete("/api/tenants/{tenant_id}/agents/{agent_id}")
+async def delete_agent(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    agent_id: str,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, bool]:
+    account = check_csrf_header(who, x_csrf_token)
+    await agents_of(request).delete(account, tenant_id, agent_id)
+    return {"deleted": True}
+
+
+@router.post("/api/tenants/{tenant_id}/agents/{agent_id}/knowledge", status_code=201)
+async def add_knowledge(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    agent_id: str,
+    body: KnowledgeIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, str]:
+    account = check_csrf_header(who, x_csrf_token)
+    entry = await agents_of(request).add_knowledge(
+        account, tenant_id, agent_id, body.question, body.answer
+    )
+    return {"id": entry}
+
+
+@router.post("/api/tenants/{tenant_id}/agents/{agent_id}/reply")
+async def reply(
+    request: Request, who: LoggedInDep, tenant_id: str, agent_id: str, body: SaidIn
+) -> dict[str, Any]:
+    """Try the agent in text: what it would answer to what a caller says (the offline dialogue
+    step: its knowledge base and its actions, matched by sentence embeddings)."""
+    turn = await agents_of(request).reply(who[0], tenant_id, agent_id, body.text)
+    return {"kind": turn.kind, "reply": turn.reply, "score": round(turn.score, 3),
+            "matched": turn.matched}  # fmt: skip

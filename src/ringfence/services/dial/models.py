@@ -1,0 +1,50 @@
+"""dial's call history: the number encrypted with the account's own key, the rest plain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Float, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ringfence.privacy.inventory import NOT_PERSONAL, personal
+from ringfence.store.base import Base, new_sortable_id
+
+HISTORY = "dial_call"
+CALLER_ID = "dial_caller_id"
+
+
+class DialCall(Base):
+    __tablename__ = "dial_calls"
+    __table_args__ = (
+        Index("ix_dial_calls_subject_ref", "subject_ref"),
+        Index("ix_dial_calls_started_at", "started_at"),
+    )
+
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
+    )
+    subject_ref: Mapped[str] = mapped_column(String(60), info=personal(HISTORY))
+    number: Mapped[bytes] = mapped_column(LargeBinary, info=personal(HISTORY))  # encrypted
+    number_tail: Mapped[str] = mapped_column(String(24), info=personal(HISTORY))
+    started_at: Mapped[dt.datetime] = mapped_column(info=personal(HISTORY))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(info=personal(HISTORY))
+    duration: Mapped[float] = mapped_column(Float, default=0.0, info=personal(HISTORY))
+    status: Mapped[str] = mapped_column(String(16), info=personal(HISTORY))
+    cost: Mapped[int] = mapped_column(BigInteger, default=0, info=personal(HISTORY))
+    currency: Mapped[str] = mapped_column(String(3), info=NOT_PERSONAL)
+
+
+class CallerId(Base):
+    """A number an account proved it answers (a code typed during a call), shown as caller id."""
+
+    __tablename__ = "dial_caller_ids"
+    __table_args__ = (Index("ix_dial_caller_ids_subject_ref", "subject_ref"),)
+
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
+    )
+    subject_ref: Mapped[str] = mapped_column(String(60), info=personal(CALLER_ID))
+    number: Mapped[bytes] = mapped_column(LargeBinary, info=personal(CALLER_ID))  # encrypted
+    number_tail: Mapped[str] = mapped_column(String(24), info=personal(CALLER_ID))
+    verified_at: Mapped[dt.datetime] = mapped_column(info=personal(CALLER_ID))

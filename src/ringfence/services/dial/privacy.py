@@ -1,0 +1,50 @@
+"""dial's categories: the call history, and the audio of browser calls (never stored)."""
+
+from __future__ import annotations
+
+from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.services.dial.models import CALLER_ID, HISTORY
+
+CATEGORIES = (
+    Category(
+        name=HISTORY,
+        service="dial",
+        title="Your call history",
+        store="dial_calls",
+        fields=("number", "number_tail", "started_at", "answered_at", "duration", "status", "cost"),
+        purpose="Show you the calls you made and what each cost, and answer questions about a "
+        "charge. The number you called is encrypted with a key of your own.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.duration(365),
+        timestamp="started_at",
+        encrypted=True,
+        processors=("the SIP carrier that connects the call",),
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=CALLER_ID,
+        service="dial",
+        title="Your own numbers, shown when you call",
+        store="dial_caller_ids",
+        fields=("number", "number_tail", "verified_at"),
+        purpose="Show your own number to the people you call, once you proved it is yours by "
+        "typing a code during a call to it. Encrypted with a key of your own.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.while_("as long as the account exists, or until you remove it"),
+        encrypted=True,
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name="dial_call_audio",
+        service="dial",
+        title="What is said on your calls",
+        store="",
+        fields=("audio",),
+        purpose="Carry your voice between your browser and the phone network; it passes through "
+        "memory and is never recorded.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.never_stored(),
+    ),
+)

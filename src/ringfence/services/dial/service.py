@@ -1,0 +1,449 @@
+"""dial: an account calls a phone number from its browser, paid from its credit.
+
+Before the call: the number is checked against the dialing permissions, priced from the rate
+table, and the most the balance pays for is reserved (which also caps the call's length: the
+engine cuts it when the credit runs out). During: the browser's WebRTC audio is bridged to the SIP
+call. At the end: the exact charge for the billed duration is settled, the rest released, and the
+call goes into the history (the number encrypted with the account's key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from ringfence.abuse.captcha import spend_once
+from ringfence.abuse.limits import Limit, RateLimiter
+from ringfence.accounts.models import Account
+from ringfence.billing.ledger import InsufficientCredit, Ledger, Reservation, wallet
+from ringfence.billing.rates import Rate, RateTable
+from ringfence.errors import Forbidden, NotFound, RingfenceError, ServiceUnavailable
+from ringfence.logging import get_logger
+from ringfence.media.speech import spoken_prompt
+from ringfence.privacy.core import Privacy
+from ringfence.privacy.redact import mask_number
+from ringfence.privacy.sealed import seal, unseal
+from ringfence.privacy.subjects import keyed_ref
+from ringfence.services.dial.models import CallerId, DialCall
+from ringfence.settings import Settings
+from ringfence.store.base import new_sortable_id
+from ringfence.telephony import Call, TelephonyEngine
+from ringfence.telephony.dialing import PHONES, DialingPolicy, Number, parse
+from ringfence.telephony.keypad import CodePrompt, confirm_code, new_code
+from ringfence.telephony.progress import Progress, Tracker
+from ringfence.telephony.webrtc import Bridge
+
+log = get_logger(__name__)
+CODE_TTL = 600  # seconds a caller-id code can be used
+VERIFY_PROMPT = CodePrompt(
+    "This is ringfence. To show this number when you call, type the code shown on the page.",
+    "Done: this number is now yours to show. Goodbye.",
+)
+VERIFICATIONS_PER_HOUR = 3
+
+
+@dataclass(frozen=True)
+class Quote:
+    e164: str
+    international: str
+    kind: str
+    destination: str
+    currency: str
+    price_per_minute: int
+    increment: str
+    connection_fee: int
+    balance: int
+    max_seconds: int
+
+
+@dataclass
+class Active:
+    id: str
+    account_id: str
+    call: Call
+    bridge: Bridge
+    progress: Progress
+    reservation: Reservation
+    rate: Rate
+
+
+class DialService:
+    def __init__(
+        self,
+        settings: Settings,
+        privacy: Privacy,
+        engine: Callable[[], TelephonyEngine | None],
+    ) -> None:
+        self.settings = settings
+        self.privacy = privacy
+        self.db = privacy.db
+        self.clock = privacy.clock
+        self.engine = engine
+        self.ledger = Ledger(self.clock)
+        self.dialing = DialingPolicy(settings.telephony.dialing)
+        self.currency = settings.billing.currency.upper()
+        self.tracker = Tracker()
+        self.active: dict[str, Active] = {}
+        self._rates: RateTable | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.key = settings.signing_key()
+        self.limiter = RateLimiter(self.clock)
+
+    @property
+    def rates(self) -> RateTable:
+        if self._rates is None:
+            path = self.settings.billing.rates_file
+            if path is None:
+                raise ServiceUnavailable("calling is not set up: the operator has no rate table")
+            self._rates = RateTable.load(path)
+        return self._rates
+
+    def unavailable(self) -> str | None:
+        engine = self.engine()
+        if engine is None or not engine.running or not self.settings.telephony.carriers:
+            return "Calling is not set up on this server: no phone carrier is configured."
+        if self.settings.billing.rates_file is None:
+            return "Calling is not set up on this server: the operator has no rate table."
+        return None
+
+    async def balance(self, account_id: str) -> int:
+        async with self.db.session() as session:
+            return await self.ledger.balance(session, wallet(account_id), self.currency)
+
+    # -- before the call ---------------------------------------------------------------------
+
+    def _number(self, raw: str, country: str | None) -> tuple[Number, Rate]:
+        number = parse(raw, country)
+        self.dialing.check(number)  # premium-rate, blocked countries and prefixes
+        rate = self.rates.lookup(number.e164)
+        if rate.currency != self.currency:
+            raise ServiceUnavailable("this destination is priced in another currency")
+        return number, rate
+
+    async def quote(self, account_id: str, raw: str, country: str | None) -> Quote:
+        number, rate = self._number(raw, country)
+        balance = await self.balance(account_id)
+        return Quote(
+            e164=number.e164,
+            international=number.international,
+            kind=number.kind_name,
+            destination=rate.name or f"+{rate.prefix}",
+            currency=self.currency,
+            price_per_minute=rate.price_per_minute,
+            increment=f"{rate.first}/{rate.step}",
+            connection_fee=rate.connection_fee,
+            balance=balance,
+            max_seconds=rate.max_seconds(balance),
+        )
+
+    # -- the call ----------------------------------------------------------------------------
+
+    async def start(
+        self,
+        account: Account,
+        raw: str,
+        country: str | None,
+        offer_sdp: str,
+        caller_id: str | None = None,
+    ) -> tuple[Active, str, Quote]:
+        reason = self.unavailable()
+        engine = self.engine()
+        if reason is not None or engine is None:
+            raise ServiceUnavailable(reason or "calling is not set up")
+        number, rate = self._number(raw, country)
+        shown = await self._caller_number(account, caller_id) if caller_id else None
+        call_id = new_sortable_id()
+        async with self.db.session() as session:
+            available = await self.ledger.balance(session, wallet(account.id), self.currency)
+            longest = rate.max_seconds(available)
+            if longest == 0:
+                raise InsufficientCredit("not enough credit for this call: top up first")
+            reservation = await self.ledger.reserve(
+                session,
+                account.id,
+                rate.charge(longest),
+                self.currency,
+                f"dial:{call_id}",
+                minimum=rate.charge(rate.first),
+            )
+            session.add(
+                DialCall(
+                    id=call_id,
+                    subject_ref=account.subject_ref,
+                    number=await self.privacy.vault.encrypt(
+                        session, account.subject_ref, number.e164.encode()
+                    ),
+                    number_tail=mask_number(number.e164),
+                    started_at=self.clock.now(),
+                    status="dialling",
+                    currency=self.currency,
+                )
+            )
+        quote = Quote(
+            e164=number.e164,
+            international=number.international,
+            kind=number.kind_name,
+            destination=rate.name or f"+{rate.prefix}",
+            currency=self.currency,
+            price_per_minute=rate.price_per_minute,
+            increment=f"{rate.first}/{rate.step}",
+            connection_fee=rate.connection_fee,
+            balance=available,
+            max_seconds=longest,
+        )
+        progress = self.tracker.start(call_id, account.subject_ref, "dial")
+        await progress.step("dialling")
+        try:
+            call = await engine.place_call(
+                number.e164, from_=shown, service="dial", max_duration=longest
+            )
+        except RingfenceError:
+            await self._finish_unplaced(call_id, reservation, progress)
+            raise
+        bridge = Bridge(call)
+        active = Active(call_id, account.id, call, bridge, progress, reservation, rate)
+        try:
+            answer = await bridge.answer(offer_sdp)
+        except RingfenceError:
+            await call.hangup()
+            await bridge.close()
+            await self._finish_unplaced(call_id, reservation, progress)
+            raise
+        self.active[call_id] = active
+        task = asyncio.create_task(self._follow(active))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        log.info("dial_call_placed", call=call_id, to=mask_number(number.e164))
+        return active, answer, quote
+
+    async def _finish_unplaced(
+        self, call_id: str, reservation: Reservation, progress: Progress
+    ) -> None:
+        async with self.db.session() as session:
+            await self.ledger.settle(session, reservation, 0)
+            await session.execute(
+                update(DialCall).where(DialCall.id == call_id).values(status="failed")
+            )
+        await progress.step("ended", outcome="failed", cost=0)
+        self.tracker.finished(call_id)
+
+    async def _follow(self, active: Active) -> None:
+        call = active.call
+        try:
+            async for event in call.events():
+                if event.kind in ("ringing", "answered"):
+                    await active.progress.step(event.kind)
+        finally:
+            await active.bridge.close()
+            self.active.pop(active.id, None)
+            cost = active.rate.charge(call.duration) if call.answered_at else 0
+            reason = call.end_reason.value if call.end_reason else "failed"
+            status = "answered" if call.answered_at else reason
+            async with self.db.session() as session:
+                await self.ledger.settle(session, active.reservation, cost)
+                await session.execute(
+                    update(DialCall)
+                    .where(DialCall.id == active.id)
+                    .values(
+                        status=status,
+                        answered_at=call.answered_at,
+                        duration=round(call.duration, 3),
+                        cost=min(cost, active.reservation.amount),
+                    )
+                )
+            await active.progress.step(
+                "ended",
+                outcome=status,
+                reason=reason,
+                seconds=round(call.duration, 1),
+                cost=min(cost, active.reservation.amount),
+            )
+            self.tracker.finished(active.id)
+            log.info("dial_call_ended", call=active.id, status=status, cost=cost)
+
+    def _mine(self, account_id: str, call_id: str) -> Active:
+        active = self.active.get(call_id)
+        if active is None or active.account_id != account_id:
+            raise NotFound("no call of yours in progress has this id")
+        return active
+
+    async def hang_up(self, account_id: str, call_id: str) -> None:
+        await self._mine(account_id, call_id).call.hangup()
+
+    def dtmf(self, account_id: str, call_id: str, digit: str) -> None:
+        active = self._mine(account_id, call_id)
+        if not active.call.answered_at:
+            raise Forbidden("the call is not answered yet")
+        try:
+            active.call.send_dtmf(digit)
+        except ValueError as exc:
+            raise Forbidden(str(exc)) from None
+
+    def watch(self, subject_ref: str, call_id: str) -> Progress | None:
+        progress = self.tracker.get(call_id)
+        return progress if progress is not None and progress.visitor == subject_ref else None
+
+    async def wait_idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- caller ids ----------------------------------------------------------------------------
+
+    async def caller_ids(self, account: Account) -> list[dict[str, str]]:
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(CallerId)
+                    .where(CallerId.subject_ref == account.subject_ref)
+                    .order_by(CallerId.verified_at)
+                )
+            ).all()
+            return [
+                {
+                    "id": row.id,
+                    "number": (
+                        await self.privacy.vault.decrypt(session, account.subject_ref, row.number)
+                    ).decode(),
+                }
+                for row in rows
+            ]
+
+    async def _caller_number(self, account: Account, caller_id: str) -> str:
+        for known in await self.caller_ids(account):
+            if known["id"] == caller_id:
+                return known["number"]
+        raise Forbidden("that caller id is not one of your verified numbers")
+
+    async def offer_caller_id(
+        self, account: Account, raw: str, country: str | None
+    ) -> tuple[str, str, str]:
+        """A code to show and a sealed token; ``call_caller_id`` places the call that asks for
+        the code. Only phones (fixed or mobile) can be verified."""
+        number = parse(raw, country)
+        self.dialing.check(number, kinds=PHONES)
+        code = new_code()
+        token = seal(
+            {"account": account.id, "e164": number.e164, "code": code, "n": secrets.token_hex(8)},
+            key=self.key,
+            purpose="dial.caller_id",
+            expires=self.clock.now() + dt.timedelta(seconds=CODE_TTL),
+        )
+        return token, code, number.international
+
+    async def call_caller_id(self, account: Account, token: str) -> str:
+        engine = self.engine()
+        if engine is None or not engine.running or not self.settings.telephony.carriers:
+            raise ServiceUnavailable("calling is not set up on this server")
+        now = self.clock.now()
+        data = unseal(token, key=self.key, purpose="dial.caller_id", now=now)
+        if data.get("account") != account.id:
+            raise Forbidden("this code belongs to another account")
+        e164, code = str(data["e164"]), str(data["code"])
+        limit = [
+            Limit(
+                "dial.verify",
+                keyed_ref(account.subject_ref, self.key),
+                VERIFICATIONS_PER_HOUR,
+                3600,
+                f"at most {VERIFICATIONS_PER_HOUR} verification calls an hour",
+            )
+        ]
+        async with self.db.session() as session:
+            await spend_once(
+                session,
+                f"dial.caller_id:{data['n']}",
+                expires=now + dt.timedelta(seconds=CODE_TTL),
+                refusal="this code has already been used to place a call: ask for a new one",
+            )
+            await self.limiter.check(session, limit)
+            self.limiter.hit(session, limit)
+        call_id = new_sortable_id()
+        progress = self.tracker.start(call_id, account.subject_ref, "verify")
+        await progress.step("dialling")
+        call = await engine.place_call(e164, service="dial", max_duration=120)
+
+        async def keep() -> None:
+            async with self.db.session() as session:
+                session.add(
+                    CallerId(
+                        subject_ref=account.subject_ref,
+                        number=await self.privacy.vault.encrypt(
+                            session, account.subject_ref, e164.encode()
+                        ),
+                        number_tail=mask_number(e164),
+                        verified_at=self.clock.now(),
+                    )
+                )
+
+        task = asyncio.create_task(self._verify(call, code, progress, keep))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return call_id
+
+    async def _verify(self, call: Call, code: str, progress: Progress, keep: Any) -> None:
+        keys: asyncio.Queue[str] = asyncio.Queue()
+        asked: asyncio.Task[bool] | None = None
+        async for event in call.events():
+            if event.kind in ("ringing", "answered"):
+                await progress.step(event.kind)
+            if event.kind == "answered":
+                asked = asyncio.create_task(self._ask(call, keys, code, keep))
+            elif event.kind == "dtmf" and event.digit:
+                keys.put_nowait(event.digit)
+        verified = await asked if asked is not None else False
+        await progress.step("ended", outcome="verified" if verified else "not verified", cost=0)
+        self.tracker.finished(progress.id)
+
+    async def _ask(self, call: Call, keys: asyncio.Queue[str], code: str, keep: Any) -> bool:
+        try:
+            return await confirm_code(
+                call,
+                keys,
+                code,
+                prompt=VERIFY_PROMPT,
+                speak=spoken_prompt,
+                attempts=3,
+                on_match=keep,
+            )
+        finally:
+            await call.hangup()
+
+    # -- history -----------------------------------------------------------------------------
+
+    async def history(self, account: Account, limit: int = 500) -> list[dict[str, Any]]:
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(DialCall)
+                    .where(DialCall.subject_ref == account.subject_ref)
+                    .order_by(DialCall.started_at.desc())
+                    .limit(limit)
+                )
+            ).all()
+            out = []
+            for row in rows:
+                number = await self.privacy.vault.decrypt(session, account.subject_ref, row.number)
+                out.append(
+                    {
+                        "id": row.id,
+                        "number": number.decode(),
+                        "started_at": row.started_at.isoformat(timespec="seconds"),
+                        "answered": row.answered_at is not None,
+                        "duration": row.duration,
+                        "status": row.status,
+                        "cost": row.cost,
+                        "currency": row.currency,
+                    }
+                )
+        return out
+
+
+def quote_dict(quote: Quote) -> dict[str, Any]:
+    return dataclasses.asdict(quote)

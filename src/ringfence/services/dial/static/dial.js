@@ -1,0 +1,211 @@
+"use strict";
+// dial: price a number, call it over WebRTC (the server bridges to the phone network), dial pad
+// for key presses, mute, hang up, a timer with the cost ticking, quality from getStats.
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const state = { pc: null, stream: null, callId: null, quote: null, answeredAt: 0, timer: null, stats: null };
+  window.dial = state; // for tests: the live peer connection
+
+  const wallet = () => $("wallet").dataset;
+  const money = (minor) => (minor / 100).toFixed(2);
+  function setState(name, text) { $("state").dataset.state = name; $("state").textContent = text; }
+  function showError(text) { $("error").textContent = text || ""; }
+
+  async function api(url, body) {
+    const resp = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": wallet().csrf },
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try { data = await resp.json(); } catch (e) { /* empty */ }
+    if (!resp.ok) throw new Error((data.error && data.error.message) || resp.statusText);
+    return data;
+  }
+
+  let quoteTimer = null;
+  function scheduleQuote() {
+    clearTimeout(quoteTimer);
+    quoteTimer = setTimeout(quote, 250);
+  }
+  async function quote() {
+    const number = $("number").value.trim();
+    if (!number) { $("quote").textContent = ""; return; }
+    try {
+      const q = await api("/api/dial/quote", { number, country: $("country").value });
+      $("quote").textContent = q.international + " · " + q.destination + " · " + money(q.price_per_minute) +
+        " " + q.currency + "/min (" + q.increment + ")" + (q.connection_fee ? " + " + money(q.connection_fee) + " to connect" : "") +
+        " · your credit lasts " + Math.floor(q.max_seconds / 60) + " min " + (q.max_seconds % 60) + " s";
+      $("quote").classList.remove("bad");
+    } catch (e) {
+      $("quote").textContent = e.message;
+      $("quote").classList.add("bad");
+    }
+  }
+
+  function tick() {
+    if (!state.answeredAt || !state.quote) return;
+    const seconds = Math.floor((Date.now() - state.answeredAt) / 1000);
+    $("timer").textContent = Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+    const q = state.quote;
+    const [first, step] = q.increment.split("/").map(Number);
+    const billed = seconds <= first ? first : first + Math.ceil((seconds - first) / step) * step;
+    const cost = q.connection_fee + Math.ceil(q.price_per_minute * billed / 60);
+    $("cost").textContent = money(cost);
+    $("balance").textContent = money(Number(wallet().balance) - cost);
+  }
+
+  async function quality() {
+    if (!state.pc) return;
+    const stats = await state.pc.getStats();
+    stats.forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "audio") {
+        const total = (r.packetsReceived || 0) + (r.packetsLost || 0);
+        const loss = total ? (100 * (r.packetsLost || 0) / total).toFixed(1) : "0.0";
+        $("quality").textContent = "loss " + loss + " % · jitter " + Math.round((r.jitter || 0) * 1000) + " ms";
+        $("quality").dataset.bytes = r.bytesReceived || 0;
+      }
+    });
+  }
+
+  function gathered(pc) {
+    if (pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((done) => {
+      pc.addEventListener("icegatheringstatechange", () => { if (pc.iceGatheringState === "complete") done(); });
+    });
+  }
+
+  async function call(ev) {
+    ev.preventDefault();
+    showError("");
+    const number = $("number").value.trim();
+    if (!number) { showError("Type a number first."); return; }
+    try {
+      state.stream = state.stream || await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (e) { showError("Calling needs your microphone: allow it and try again."); return; }
+    const pc = new RTCPeerConnection();
+    state.pc = pc;
+    state.stream.getAudioTracks().forEach((t) => pc.addTrack(t, state.stream));
+    pc.ontrack = (e) => { $("remote-audio").srcObject = e.streams[0] || new MediaStream([e.track]); };
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    setState("dialling", "Dialling…");
+    $("call").disabled = true;
+    let placed;
+    try {
+      placed = await api("/api/dial/calls", {
+        number, country: $("country").value, sdp: pc.localDescription.sdp,
+        caller_id: $("caller-id").value || null,
+      });
+    } catch (e) {
+      showError(e.message); setState("idle", "Ready."); $("call").disabled = false; pc.close(); state.pc = null; return;
+    }
+    state.callId = placed.id;
+    state.quote = placed.quote;
+    await pc.setRemoteDescription({ type: "answer", sdp: placed.sdp });
+    $("hangup").disabled = false;
+    $("mute").disabled = false;
+    const source = new EventSource("/api/dial/calls/" + encodeURIComponent(placed.id) + "/events");
+    source.onmessage = (msg) => {
+      const step = JSON.parse(msg.data);
+      if (step.state === "ringing") setState("ringing", "Ringing…");
+      if (step.state === "answered") {
+        setState("answered", "Connected.");
+        state.answeredAt = Date.now();
+        state.timer = setInterval(tick, 250);
+        state.stats = setInterval(quality, 1000);
+      }
+      if (step.state === "ended") {
+        source.close();
+        ended(step);
+      }
+    };
+  }
+
+  function ended(step) {
+    clearInterval(state.timer);
+    clearInterval(state.stats);
+    if (state.pc) { state.pc.close(); state.pc = null; }
+    state.answeredAt = 0;
+    $("cost").textContent = money(step.cost || 0);
+    $("state").dataset.cost = step.cost || 0;
+    wallet().balance = String(Number(wallet().balance) - (step.cost || 0));
+    $("balance").textContent = money(Number(wallet().balance));
+    setState("ended", "Call ended (" + step.outcome + "): " + (step.seconds || 0) + " s, " + money(step.cost || 0) + " " + wallet().currency + ".");
+    $("call").disabled = false;
+    $("hangup").disabled = true;
+    $("mute").disabled = true;
+    refreshHistory();
+  }
+
+  async function refreshHistory() {
+    const resp = await fetch("/api/dial/history?format=json");
+    if (!resp.ok) return;
+    const body = await resp.json();
+    const rows = body.calls.map((c) => {
+      const tr = document.createElement("tr");
+      [c.started_at, c.number, c.status, Math.round(c.duration), money(c.cost) + " " + c.currency].forEach((v, i) => {
+        const td = document.createElement("td");
+        if (i === 1) td.className = "number";
+        td.textContent = v;
+        tr.appendChild(td);
+      });
+      return tr;
+    });
+    $("history").querySelector("tbody").replaceChildren(...rows);
+  }
+
+  async function hangUp() {
+    if (state.callId) await api("/api/dial/calls/" + encodeURIComponent(state.callId) + "/hangup");
+  }
+
+  function press(digit) {
+    if (state.callId && state.answeredAt) {
+      api("/api/dial/calls/" + encodeURIComponent(state.callId) + "/dtmf", { digit }).catch((e) => showError(e.message));
+    } else {
+      $("number").value += digit;
+      scheduleQuote();
+    }
+  }
+
+  function mute() {
+    const muted = $("mute").getAttribute("aria-pressed") !== "true";
+    (state.stream ? state.stream.getAudioTracks() : []).forEach((t) => { t.enabled = !muted; });
+    $("mute").setAttribute("aria-pressed", muted ? "true" : "false");
+    $("mute").textContent = muted ? "Unmute" : "Mute";
+  }
+
+  let ownToken = "";
+  async function ownCode(ev) {
+    ev.preventDefault();
+    showError("");
+    try {
+      const made = await api("/api/dial/caller-ids", { number: $("own-number").value, country: $("country").value });
+      ownToken = made.token;
+      $("own-code-digits").textContent = made.code;
+      $("own-code").hidden = false;
+    } catch (e) { showError(e.message); }
+  }
+  async function ownCall() {
+    try {
+      const placed = await api("/api/dial/caller-ids/call", { token: ownToken });
+      const source = new EventSource("/api/dial/calls/" + encodeURIComponent(placed.id) + "/events");
+      source.onmessage = (msg) => {
+        const step = JSON.parse(msg.data);
+        $("own-state").textContent = step.state === "ended" ? (step.outcome === "verified" ? "Verified: reload to use it." : "Not verified.") : step.state + "…";
+        if (step.state === "ended") source.close();
+      };
+    } catch (e) { showError(e.message); }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("own").addEventListener("submit", ownCode);
+    $("own-call").addEventListener("click", ownCall);
+    $("dial").addEventListener("submit", call);
+    $("hangup").addEventListener("click", hangUp);
+    $("mute").addEventListener("click", mute);
+    $("number").addEventListener("input", scheduleQuote);
+    $("country").addEventListener("change", quote);
+    document.querySelectorAll("#pad button").forEach((b) => b.addEventListener("click", () => press(b.dataset.digit)));
+  });
+})();

@@ -1,0 +1,182 @@
+"use strict";
+// The ring page: live number checks, the captcha, Ring with live progress, and do-not-ring.
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const NUMBER_COOKIE = "rf_ring_number";
+  const LABELS = {
+    dialling: "Dialling…",
+    ringing: "Ringing your phone…",
+    answered: "Answered",
+  };
+  const OUTCOMES = {
+    answered: "Call ended.",
+    no_answer: "Nobody answered: the phone rang until the ring time ran out.",
+    busy: "The line was busy.",
+    rejected: "The call was refused by the network.",
+    cancelled: "The call was cancelled.",
+    failed: "The call could not be placed.",
+    max_duration: "Call ended.",
+    completed: "Call ended.",
+  };
+  const solutions = {};
+
+  function readCookie(name) {
+    const hit = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
+    return hit ? decodeURIComponent(hit.slice(name.length + 1)) : "";
+  }
+
+  function rememberNumber(value) {
+    const secure = location.protocol === "https:" ? "; Secure" : "";
+    if (value) {
+      document.cookie = NUMBER_COOKIE + "=" + encodeURIComponent(value) +
+        "; Max-Age=31536000; Path=/ring; SameSite=Strict" + secure;
+    } else {
+      document.cookie = NUMBER_COOKIE + "=; Max-Age=0; Path=/ring; SameSite=Strict" + secure;
+    }
+  }
+
+  async function errorText(resp) {
+    try {
+      const body = await resp.json();
+      if (body.error) return body.error.message;
+      if (body.detail) return Array.isArray(body.detail) ? body.detail[0].msg : body.detail;
+    } catch (e) { /* not JSON */ }
+    return resp.statusText || "request failed";
+  }
+
+  // -- live validation ---------------------------------------------------------------------------
+  let checkSeq = 0;
+  let checkTimer = null;
+  async function checkNumber() {
+    const value = $("number").value;
+    const hint = $("number-check");
+    if (!value.trim()) { hint.textContent = ""; hint.classList.remove("bad"); return; }
+    const seq = ++checkSeq;
+    const resp = await post("/api/ring/check", { number: value, country: $("country").value });
+    if (seq !== checkSeq) return; // a newer keystroke won
+    if (!resp.ok) { hint.textContent = await errorText(resp); hint.classList.add("bad"); return; }
+    const body = await resp.json();
+    const input = $("number");
+    if (document.activeElement === input && input.selectionStart === input.value.length &&
+        body.formatted && body.formatted.replace(/\D/g, "") === value.replace(/\D/g, "")) {
+      input.value = body.formatted; // formats as you type when typing at the end
+    }
+    if (body.ok) {
+      hint.textContent = "✓ " + body.international + " · " + body.kind + " · " + body.country;
+      hint.classList.remove("bad");
+    } else {
+      hint.textContent = body.error;
+      hint.classList.add("bad");
+    }
+    hint.dataset.ok = body.ok ? "1" : "0";
+  }
+  function scheduleCheck() {
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(checkNumber, 150);
+  }
+
+  // -- captcha -----------------------------------------------------------------------------------
+  function watchCaptcha(id) {
+    const widget = $(id);
+    widget.addEventListener("statechange", (ev) => {
+      solutions[id] = ev.detail.state === "verified" ? ev.detail.payload : "";
+    });
+  }
+  function resetCaptcha(id) {
+    solutions[id] = "";
+    const widget = $(id);
+    if (typeof widget.reset === "function") widget.reset();
+  }
+
+  // -- progress ----------------------------------------------------------------------------------
+  function follow(ringId, list) {
+    list.hidden = false;
+    list.innerHTML = "";
+    const source = new EventSource("/api/ring/" + encodeURIComponent(ringId) + "/events");
+    source.onmessage = (msg) => {
+      const step = JSON.parse(msg.data);
+      const item = document.createElement("li");
+      item.dataset.state = step.state;
+      if (step.state === "ended") {
+        item.dataset.outcome = step.outcome || "";
+        let text = OUTCOMES[step.outcome] || "Call ended.";
+        if (step.opted_out) text += " This number is now on the never-ring list.";
+        item.textContent = text;
+        source.close();
+      } else {
+        item.textContent = LABELS[step.state] || step.state;
+      }
+      list.appendChild(item);
+    };
+    source.onerror = () => source.close();
+  }
+
+  async function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  }
+
+  async function ring(ev) {
+    ev.preventDefault();
+    $("error").textContent = "";
+    if (!solutions.captcha) { $("error").textContent = "Tick “I'm not a robot” first."; return; }
+    const number = $("number").value;
+    if ($("remember").checked) rememberNumber(number); else rememberNumber("");
+    $("ring-button").disabled = true;
+    try {
+      const resp = await post("/api/ring", {
+        number: number, country: $("country").value, captcha: solutions.captcha,
+      });
+      if (!resp.ok) { $("error").textContent = await errorText(resp); return; }
+      const body = await resp.json();
+      follow(body.id, $("progress"));
+    } finally {
+      resetCaptcha("captcha");
+      $("ring-button").disabled = false;
+    }
+  }
+
+  let optoutToken = "";
+  async function optout(ev) {
+    ev.preventDefault();
+    $("optout-error").textContent = "";
+    if (!solutions["optout-captcha"]) {
+      $("optout-error").textContent = "Tick “I'm not a robot” first.";
+      return;
+    }
+    const resp = await post("/api/ring/optout", {
+      number: $("optout-number").value, country: $("country").value,
+      captcha: solutions["optout-captcha"],
+    });
+    resetCaptcha("optout-captcha");
+    if (!resp.ok) { $("optout-error").textContent = await errorText(resp); return; }
+    const body = await resp.json();
+    optoutToken = body.token;
+    $("code").textContent = body.code;
+    $("optout-code").hidden = false;
+  }
+
+  async function callForCode() {
+    $("optout-error").textContent = "";
+    const resp = await post("/api/ring/optout/call", { token: optoutToken });
+    if (!resp.ok) { $("optout-error").textContent = await errorText(resp); return; }
+    const body = await resp.json();
+    follow(body.id, $("optout-progress"));
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const remembered = readCookie(NUMBER_COOKIE);
+    if (remembered) { $("number").value = remembered; $("remember").checked = true; checkNumber(); }
+    $("number").addEventListener("input", scheduleCheck);
+    $("country").addEventListener("change", checkNumber);
+    $("remember").addEventListener("change", () => { if (!$("remember").checked) rememberNumber(""); });
+    watchCaptcha("captcha");
+    watchCaptcha("optout-captcha");
+    $("ring").addEventListener("submit", ring);
+    $("optout").addEventListener("submit", optout);
+    $("optout-call").addEventListener("click", callForCode);
+  });
+})();

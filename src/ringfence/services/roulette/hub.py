@@ -1,0 +1,275 @@
+"""Signalling for roulette over Socket.IO: join, match, relay, next, stop, report.
+
+The server passes WebRTC offers, answers and ICE candidates only between the two people matched
+with each other, and relays chat messages and images the same way: in memory, to the partner's
+connection, then gone. Logs name events, never their content. With ``RINGFENCE_REDIS_URL`` set,
+python-socketio's Redis manager carries emits between server processes and the matcher keeps its
+state in Redis, so people connected to different processes are matched and talk.
+
+Events from the page: ``join`` {adult, country, wants}, ``signal`` {type, ...}, ``message`` text,
+``image`` bytes, ``typing`` bool, ``next``, ``stop``, ``report``. Events to the page: ``welcome``,
+``waiting``, ``matched`` {initiator, country, ice}, ``signal``, ``message``, ``image``,
+``typing``, ``partner_left``, ``banned`` {until}, ``reported``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import unicodedata
+from collections import defaultdict, deque
+from typing import Any
+
+import phonenumbers
+import socketio
+
+from ringfence.abuse.geo import country_for_ip, forwarded_ip
+from ringfence.clock import Clock
+from ringfence.errors import InvalidInput, RingfenceError
+from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
+from ringfence.privacy.subjects import ip_ref, keyed_ref
+from ringfence.services.roulette.bans import Bans
+from ringfence.services.roulette.images import clean_image
+from ringfence.services.roulette.matching import Matcher, MemoryMatcher, RedisMatcher, Seeker
+from ringfence.services.roulette.turn import ice_config
+from ringfence.settings import Settings
+
+log = get_logger(__name__)
+MAX_SIGNAL_BYTES = 16_000
+SIGNAL_TYPES = ("offer", "answer", "candidate")
+WINDOW = 60.0
+EVENTS = (
+    "connect",
+    "disconnect",
+    "join",
+    "signal",
+    "message",
+    "image",
+    "typing",
+    "stop",
+    "report",
+)
+
+
+class Windows:
+    """Sliding one-minute counts per key (a connection or an IP hash), in this process."""
+
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, key: str, limit: int) -> bool:
+        now = time.monotonic()
+        hits = self._hits[key]
+        while hits and hits[0] <= now - WINDOW:
+            hits.popleft()
+        if len(hits) >= limit:
+            return False
+        hits.append(now)
+        return True
+
+    def drop(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+
+def _country(value: Any) -> str:
+    code = str(value or "").strip().upper()
+    if not code:
+        return ""
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"{code!r} is not a country code")
+    return code
+
+
+def _clean_text(value: Any, limit: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput("a message is text")
+    text = "".join(c for c in value if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+    if not text:
+        raise InvalidInput("the message is empty")
+    if len(text) > limit:
+        raise InvalidInput(f"messages are at most {limit} characters")
+    return text
+
+
+class RouletteHub:
+    def __init__(self, settings: Settings, privacy: Privacy, clock: Clock) -> None:
+        self.settings = settings
+        self.options = settings.roulette
+        self.key = settings.signing_key()
+        manager = None
+        self.matcher: Matcher
+        if settings.redis_url:
+            channel = f"{settings.jobs.queue_name}:roulette"
+            manager = socketio.AsyncRedisManager(settings.redis_url, channel=channel)
+            self.matcher = RedisMatcher(settings.redis_url, channel)
+        else:
+            self.matcher = MemoryMatcher()
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            client_manager=manager,
+            max_http_buffer_size=int(self.options.max_image_bytes * 1.5) + 64_000,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.bans = Bans(privacy.db, privacy.inventory, clock)
+        self.windows = Windows()
+        self.connected = 0
+        self._register()
+
+    def asgi(self) -> socketio.ASGIApp:
+        return socketio.ASGIApp(self.sio, socketio_path="socket.io")
+
+    async def close(self) -> None:
+        await self.matcher.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _limited(self, sid: str, ip_key: str, kind: str, limit: int) -> bool:
+        return not (
+            self.windows.allow(f"{kind}:{sid}", limit)
+            and self.windows.allow(f"{kind}:{ip_key}", limit * 3)  # a shared address: more room
+        )
+
+    async def _part(self, sid: str, reason: str) -> None:
+        partner = await self.matcher.leave(sid)
+        if partner is not None:
+            await self.sio.emit("partner_left", {"reason": reason}, to=partner)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        for event in EVENTS:
+            self.sio.on(event, getattr(self, f"on_{event}"))
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        ip = forwarded_ip(
+            environ.get("REMOTE_ADDR", "0.0.0.0"),
+            environ.get("HTTP_X_FORWARDED_FOR", ""),
+            self.settings.web.trusted_proxies,
+        )
+        ip_key = keyed_ref(ip_ref(ip), self.key)
+        until = await self.bans.until(ip_key)
+        if until is not None:
+            ends = until.isoformat(timespec="minutes")
+            raise socketio.exceptions.ConnectionRefusedError(
+                f"you were reported and cannot use roulette until {ends}",
+                {"banned": True, "until": ends},
+            )
+        country = country_for_ip(ip) or ""
+        await self.sio.save_session(sid, {"ip_key": ip_key, "country": country, "adult": False})
+        self.connected += 1
+        await self.sio.emit(
+            "welcome", {"country": country, "ipHidden": self.options.relayed}, to=sid
+        )
+
+    async def on_disconnect(self, sid: str, *_: Any) -> None:
+        self.connected -= 1
+        await self._part(sid, "left")
+        await self.matcher.forget(sid)
+        for kind in ("join", "message", "image"):
+            self.windows.drop(f"{kind}:{sid}")
+
+    async def on_join(self, sid: str, data: Any = None) -> dict[str, Any]:
+        data = data if isinstance(data, dict) else {}
+        session = await self.sio.get_session(sid)
+        if not (data.get("adult") is True or session["adult"]):
+            return {"error": "roulette is for adults: confirm you are 18 or over"}
+        try:
+            country = _country(data.get("country", session["country"]))
+            wants = _country(data.get("wants", ""))
+        except InvalidInput as exc:
+            return {"error": exc.message}
+        if self._limited(sid, session["ip_key"], "join", self.options.joins_per_minute):
+            return {"error": "too many new chats in a minute: wait a little"}
+        until = await self.bans.until(session["ip_key"])
+        if until is not None:
+            await self.sio.emit("banned", {"until": until.isoformat(timespec="minutes")}, to=sid)
+            await self.sio.disconnect(sid)
+            return {"error": "banned"}
+        session.update(adult=True, country=country)
+        await self.sio.save_session(sid, session)
+        await self._part(sid, "next")
+        partner = await self.matcher.join(Seeker(sid, country, wants, session["ip_key"]))
+        if partner is None:
+            await self.sio.emit("waiting", {"wants": wants}, to=sid)
+            return {"ok": True, "state": "waiting"}
+        other = await self.matcher.member(partner)
+        await self.sio.emit(
+            "matched",
+            {"initiator": False, "country": country, "ice": ice_config(self.options)},
+            to=partner,
+        )
+        await self.sio.emit(
+            "matched",
+            {
+                "initiator": True,
+                "country": other.country if other else "",
+                "ice": ice_config(self.options),
+            },
+            to=sid,
+        )
+        log.info("roulette_matched", waiting=await self.matcher.waiting())
+        return {"ok": True, "state": "matched"}
+
+    async def on_signal(self, sid: str, data: Any = None) -> None:
+        if not isinstance(data, dict) or data.get("type") not in SIGNAL_TYPES:
+            return
+        if len(str(data)) > MAX_SIGNAL_BYTES:
+            return
+        partner = await self.matcher.partner(sid)
+        if partner is not None:
+            await self.sio.emit("signal", data, to=partner)
+
+    async def on_message(self, sid: str, text: Any = None) -> dict[str, Any]:
+        session = await self.sio.get_session(sid)
+        try:
+            clean = _clean_text(text, self.options.max_message)
+        except InvalidInput as exc:
+            return {"error": exc.message}
+        if self._limited(sid, session["ip_key"], "message", self.options.messages_per_minute):
+            return {"error": "you are sending messages too fast"}
+        partner = await self.matcher.partner(sid)
+        if partner is None:
+            return {"error": "nobody is connected to you"}
+        await self.sio.emit("message", {"text": clean}, to=partner)
+        return {"ok": True}
+
+    async def on_image(self, sid: str, data: Any = None) -> dict[str, Any]:
+        session = await self.sio.get_session(sid)
+        if not isinstance(data, bytes | bytearray):
+            return {"error": "send the image's bytes"}
+        if self._limited(sid, session["ip_key"], "image", self.options.images_per_minute):
+            return {"error": "you are sending images too fast"}
+        partner = await self.matcher.partner(sid)
+        if partner is None:
+            return {"error": "nobody is connected to you"}
+        try:
+            clean, media_type = await asyncio.to_thread(
+                clean_image, bytes(data), self.options.max_image_bytes
+            )
+        except RingfenceError as exc:
+            return {"error": exc.message}
+        await self.sio.emit("image", {"type": media_type, "data": clean}, to=partner)
+        return {"ok": True}
+
+    async def on_typing(self, sid: str, active: Any = None) -> None:
+        partner = await self.matcher.partner(sid)
+        if partner is not None:
+            await self.sio.emit("typing", bool(active), to=partner)
+
+    async def on_stop(self, sid: str, *_: Any) -> dict[str, Any]:
+        await self._part(sid, "left")
+        return {"ok": True}
+
+    async def on_report(self, sid: str, *_: Any) -> dict[str, Any]:
+        partner = await self.matcher.partner(sid)
+        member = await self.matcher.member(partner) if partner else None
+        if partner is None or member is None:
+            return {"error": "nobody is connected to you"}
+        await self.matcher.leave(sid)
+        until = await self.bans.ban(member.ip_key)
+        await self.sio.emit("banned", {"until": until.isoformat(timespec="minutes")}, to=partner)
+        await self.sio.disconnect(partner)
+        log.info("roulette_reported", ban_days=self.bans.length.days)
+        return {"ok": True, "state": "reported"}

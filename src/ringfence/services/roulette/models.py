@@ -1,0 +1,27 @@
+"""roulette's only table: bans of reported IP addresses (as keyed hashes). Chats, images, audio
+and who talked to whom are never stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ringfence.privacy.inventory import NOT_PERSONAL, personal
+from ringfence.store.base import Base, new_id
+
+BAN = "roulette_ban"
+
+
+class Ban(Base):
+    __tablename__ = "roulette_bans"
+    __table_args__ = (
+        Index("ix_roulette_bans_ip_key", "ip_key"),
+        Index("ix_roulette_bans_created_at", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    ip_key: Mapped[str] = mapped_column(String(80), info=personal(BAN))
+    created_at: Mapped[dt.datetime] = mapped_column(info=personal(BAN))
+    until: Mapped[dt.datetime] = mapped_column(info=personal(BAN))

@@ -1,0 +1,73 @@
+"""roulette's categories: the ban record is the only thing it stores; conversations are relayed
+live and dropped."""
+
+from __future__ import annotations
+
+from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.services.roulette.models import BAN
+
+NEVER_STORED = LegalBasis.LEGITIMATE_INTERESTS
+
+CATEGORIES = (
+    Category(
+        name=BAN,
+        service="roulette",
+        title="Bans after a report",
+        store="roulette_bans",
+        fields=("ip_key", "created_at", "until"),
+        purpose="Keep a reported person out of roulette for a while. Only a keyed hash of the "
+        "reported IP address is kept, never what was said; the ban lasts as long as this record.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.duration(30),
+        timestamp="created_at",
+        subject=SubjectKind.IP,
+        subject_field="ip_key",
+        subject_hashed=True,
+    ),
+    *(
+        Category(
+            name=name,
+            service="roulette",
+            title=title,
+            store="",
+            fields=(field,),
+            purpose=purpose,
+            legal_basis=NEVER_STORED,
+            retention=Retention.never_stored(),
+            processors=processors,
+        )
+        for name, title, field, purpose, processors in (
+            (
+                "roulette_chat_message",
+                "Chat messages",
+                "text",
+                "Pass your message to the person you are talking to.",
+                (),
+            ),
+            (
+                "roulette_image",
+                "Images you send",
+                "image",
+                "Pass your picture, re-encoded without its metadata (such as location), to the "
+                "person you are talking to.",
+                (),
+            ),
+            (
+                "roulette_audio",
+                "Your voice",
+                "audio",
+                "Carry the call. Audio goes through the TURN relay (when the operator runs one), "
+                "encrypted end to end by WebRTC; the server cannot hear it and keeps nothing.",
+                ("the TURN relay run by this installation's operator",),
+            ),
+            (
+                "roulette_match",
+                "Who you were matched with",
+                "partner",
+                "Connect you with a stranger and keep the pair together while you talk; forgotten "
+                "when either of you leaves.",
+                (),
+            ),
+        )
+    ),
+)

@@ -1,0 +1,43 @@
+"""ICE servers for the page: STUN, and TURN with coturn's short-lived credentials.
+
+coturn's ``use-auth-secret`` mode (the "TURN REST API"): the username is the expiry time and a
+random tag, the password the base64 HMAC-SHA1 of the username under the secret both share, so
+coturn checks passwords without a user database and a leaked one stops working at expiry.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+from ringfence.settings import RouletteSettings
+
+
+def turn_credentials(secret: str, ttl: int, now: float | None = None) -> tuple[str, str]:
+    expiry = int(now if now is not None else time.time()) + ttl
+    username = f"{expiry}:{secrets.token_hex(6)}"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(digest).decode()
+
+
+def ice_config(settings: RouletteSettings) -> dict[str, Any]:
+    """What RTCPeerConnection needs: its ICE servers and whether to use the relay only."""
+    servers: list[dict[str, Any]] = []
+    if settings.stun_urls:
+        servers.append({"urls": list(settings.stun_urls)})
+    if settings.relayed and settings.turn_secret is not None:
+        username, credential = turn_credentials(
+            settings.turn_secret.get_secret_value(), settings.turn_ttl
+        )
+        servers.append(
+            {"urls": list(settings.turn_urls), "username": username, "credential": credential}
+        )
+    return {
+        "iceServers": servers,
+        "iceTransportPolicy": "relay" if settings.relayed else "all",
+        "ipHidden": settings.relayed,
+    }

@@ -1,0 +1,44 @@
+"""Tenants, their members, and the mixin every tenant-owned table uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from ringfence.privacy.inventory import NOT_PERSONAL, personal
+from ringfence.store.base import Base, new_id
+
+MEMBERSHIP = "tenant_membership"
+
+
+class TenantScoped:
+    """A row owned by one tenant. Reads and writes go through ``tenant_session`` (scoped)."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[str]:
+        return mapped_column(String(32), index=True, info=NOT_PERSONAL)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)  # a business's name
+    created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+
+
+class Membership(Base):
+    __tablename__ = "tenant_memberships"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "account_id"),
+        Index("ix_tenant_memberships_subject_ref", "subject_ref"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    tenant_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    account_id: Mapped[str] = mapped_column(String(32), info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(String(60), info=personal(MEMBERSHIP))
+    role: Mapped[str] = mapped_column(String(16), info=personal(MEMBERSHIP))
+    created_at: Mapped[dt.datetime] = mapped_column(info=personal(MEMBERSHIP))

@@ -1,0 +1,44 @@
+"""Who is asking: the anonymous id cookie and the client's IP address.
+
+The anonymous id (``rf_anon``) is random and strictly necessary: it names a visitor for their
+requests about anonymous data and for per-visitor abuse limits, and carries nothing about them.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+from ringfence.abuse.geo import client_ip
+from ringfence.errors import InvalidInput
+from ringfence.privacy.subjects import ANON_COOKIE, anon_ref, new_anon_id
+
+YEAR = 365 * 24 * 3600
+
+
+def anon_id(request: Request) -> tuple[str, bool]:
+    """The visitor's anonymous id, and whether it is new (the response must set the cookie)."""
+    existing = request.cookies.get(ANON_COOKIE, "")
+    try:
+        anon_ref(existing)
+        return existing, False
+    except InvalidInput:
+        return new_anon_id(), True
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=YEAR,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def remember_anon_id(response: Response, request: Request, value: str) -> None:
+    set_cookie(response, request, ANON_COOKIE, value)
+
+
+def ip_of(request: Request) -> str:
+    return client_ip(request, request.app.state.settings.web.trusted_proxies)

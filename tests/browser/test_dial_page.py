@@ -1,0 +1,97 @@
+"""dial in Chromium with a fake microphone: sign up (the link read from a local SMTP server),
+credit by a signed Stripe webhook, call a number; SIPp answers and echoes the browser's audio;
+the page shows the timer; hanging up charges exactly the billed duration."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ringfence.billing.rates import RateTable
+from tests.support.browser import chromium, sign_up_and_log_in
+from tests.support.mail import Inbox, link_in, smtp_server
+from tests.support.server import free_port, running_server
+from tests.support.sipp import free_rtp_range, sipp_process
+from tests.support.stripe import SECRET, event, paid, sign
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
+RATES = "prefix,price_per_minute,increment,connection_fee,currency,name\n44,60,1/1,10,EUR,UK\n"
+
+
+def _next_mail(inbox: Inbox) -> str:
+    return link_in(inbox.received.get(timeout=15))
+
+
+def test_sign_up_top_up_and_call_from_the_browser(tmp_path: Path) -> None:
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES)
+    low, high = free_rtp_range()
+    with (
+        smtp_server() as (inbox, mail_port),
+        sipp_process("uas", extra=["-rtp_echo"], timeout="120s") as (carrier, sipp_port, log),
+    ):
+        web_port = free_port()
+        env = {
+            "RINGFENCE_WEB__PUBLIC_URL": f"http://127.0.0.1:{web_port}",
+            "RINGFENCE_TELEPHONY__ENABLED": "true",
+            "RINGFENCE_TELEPHONY__SIP_PORT": str(free_port()),
+            "RINGFENCE_TELEPHONY__RTP_PORT_MIN": str(low),
+            "RINGFENCE_TELEPHONY__RTP_PORT_MAX": str(high),
+            "RINGFENCE_TELEPHONY__CARRIERS": json.dumps(
+                [{"name": "sipp", "host": "127.0.0.1", "port": sipp_port}]
+            ),
+            "RINGFENCE_BILLING__RATES_FILE": str(rates),
+            "RINGFENCE_BILLING__STRIPE_WEBHOOK_SECRET": SECRET,
+            "RINGFENCE_MAIL__SMTP_HOST": "127.0.0.1",
+            "RINGFENCE_MAIL__SMTP_PORT": str(mail_port),
+            "RINGFENCE_MAIL__STARTTLS": "false",
+        }
+        with running_server(tmp_path / "data", port=web_port, **env) as base, chromium() as browser:
+            page = browser.new_page()
+            sign_up_and_log_in(page, base, inbox, "caller@example.org")
+
+            account = (
+                sqlite3.connect(tmp_path / "data" / "ringfence.db")
+                .execute("select id from accounts")
+                .fetchone()[0]
+            )
+            payload = event("checkout.session.completed", paid(account, 500))
+            credited = httpx.post(
+                base + "/api/billing/stripe/webhook",
+                content=payload,
+                headers={"Stripe-Signature": sign(payload)},
+            )
+            assert credited.json() == {"result": "credited"}
+
+            page.goto(base + "/dial")
+            assert page.inner_text("#balance") == "5.00"
+            page.select_option("#country", "GB")
+            page.fill("#number", "020 7946 0958")
+            page.wait_for_function("document.getElementById('quote').textContent.includes('/min')")
+            assert "0.60 EUR/min" in page.inner_text("#quote")
+            page.click("#call")
+            page.wait_for_selector("#state[data-state=answered]", timeout=20_000)
+            # The browser's (fake) microphone reaches SIPp, which sends it back: audio arrives.
+            page.wait_for_function(
+                "Number(document.getElementById('quality').dataset.bytes || 0) > 2000",
+                timeout=15_000,
+            )
+            page.wait_for_function("document.getElementById('timer').textContent !== '0:00'")
+            page.click("#hangup")
+            page.wait_for_selector("#state[data-state=ended]", timeout=15_000)
+            cost = int(page.get_attribute("#state", "data-cost") or "0")
+            page.wait_for_selector("#history tbody tr")
+            row = page.inner_text("#history tbody tr")
+            assert "+442079460958" in row and "answered" in row
+            history = page.evaluate("fetch('/api/dial/history').then(r => r.json())")["calls"]
+            balance = page.evaluate("fetch('/api/billing/balance').then(r => r.json())")
+        assert carrier.wait(timeout=30) == 0
+    (call,) = history
+    rate = RateTable.from_csv(RATES).lookup("+442079460958")
+    assert cost == call["cost"] == rate.charge(call["duration"]) and cost > 10
+    assert balance == {"currency": "EUR", "balance": 500 - cost}
+    assert "INVITE sip:+442079460958@" in log.read_text(errors="replace")

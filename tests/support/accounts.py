@@ -1,0 +1,73 @@
+"""Accounts in tests: a site with a local SMTP server, signing up, verifying and logging in
+through the real pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from ringfence.settings import Settings
+from ringfence.web.app import create_app
+from tests.conftest import SettingsFactory
+from tests.support.mail import Inbox, link_in, smtp_server
+from tests.support.web import client_for
+
+EMAIL = "Ada@Example.org"
+PASSWORD = "correct horse battery"
+
+
+@asynccontextmanager
+async def site(
+    make_settings: SettingsFactory, database_url: str, **extra: Any
+) -> AsyncIterator[
+    tuple[httpx.AsyncClient, Inbox, Settings]
+]:  # fmt: skip
+    with smtp_server() as (inbox, port):
+        settings = make_settings(
+            database_url=database_url,
+            mail={"smtp_host": "127.0.0.1", "smtp_port": port, "starttls": False},
+            web={"public_url": "http://testserver"},
+            **extra,
+        )
+        async with client_for(create_app(settings, run_workers=False)) as client:
+            yield client, inbox, settings
+
+
+def _csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def _post(client: httpx.AsyncClient, form_page: str, action: str, **fields: Any) -> Any:
+    csrf = _csrf(await client.get(form_page))
+    return await client.post(action, data={"csrf": csrf, **fields})
+
+
+async def _sign_up(client: httpx.AsyncClient, inbox: Inbox, email: str = EMAIL) -> str:
+    form = {"email": email, "password": PASSWORD, "adult": "true", "terms": "true"}
+    response = await _post(client, "/account/signup", "/account/signup", **form)
+    assert response.status_code == 200 and "Check your e-mail" in response.text
+    mail = await inbox.next()
+    assert mail["To"] == email.lower() and "Confirm" in mail["Subject"]
+    return link_in(mail)
+
+
+async def _log_in(client: httpx.AsyncClient, code: str = "", email: str = EMAIL) -> Any:
+    form = {"email": email, "password": PASSWORD, "code": code}
+    return await _post(client, "/account/login", "/account/login", **form)
+
+
+async def verified_login(client: httpx.AsyncClient, inbox: Inbox, email: str = EMAIL) -> str:
+    """Sign up, open the verification link, log in; the session's CSRF token."""
+    await client.get(path_of(await _sign_up(client, inbox, email)))
+    await _log_in(client, email=email)
+    return _csrf(await client.get("/account"))
+
+
+def path_of(link: str) -> str:
+    return link.removeprefix("http://testserver")
