@@ -16,9 +16,13 @@ async def test_two_allocators_on_one_range_never_share_a_port() -> None:
     first, second = RtpPorts(low, low + 4), RtpPorts(low, low + 4)
     a, _ = await first.allocate()
     b, _ = await second.allocate()
-    assert a != b
-    with pytest.raises(RuntimeError, match="no free RTP port"):
-        await second.allocate()
+    try:
+        assert a != b
+        with pytest.raises(RuntimeError, match="no free RTP port"):
+            await second.allocate()
+    finally:
+        await first.release(a)
+        await second.release(b)
 
 
 async def test_a_claimed_port_binds_and_a_released_one_comes_back() -> None:
@@ -31,6 +35,7 @@ async def test_a_claimed_port_binds_and_a_released_one_comes_back() -> None:
         stream.bind(("127.0.0.1", port))  # what the RTP session does after claim
     await ports.release(port)
     assert await ports.allocate() == (low, low + 1)
+    await ports.release(low)
 
 
 async def test_allocation_moves_on_from_the_last_port() -> None:
@@ -40,4 +45,5 @@ async def test_allocation_moves_on_from_the_last_port() -> None:
     first, _ = await ports.allocate()
     await ports.release(first)
     second, _ = await ports.allocate()
+    await ports.release(second)
     assert second == first + 2
