@@ -308,6 +308,29 @@ class BillingSettings(BaseModel):
         return value
 
 
+class AgentSettings(BaseModel):
+    """The voice pipeline's components: offline defaults, or a hosted OpenAI-compatible service."""
+
+    stt: Literal["whisper", "hosted"] = Field(
+        "whisper", description="Speech-to-text: whisper (offline, tiny.en) or hosted."
+    )
+    tts: Literal["hibari", "espeak"] = Field(
+        "hibari", description="Text-to-speech voice: hibari (offline neural) or espeak."
+    )
+    stt_url: str | None = Field(
+        None, description="An OpenAI-compatible API base for hosted speech-to-text."
+    )
+    stt_model: str = Field("whisper-1", description="The hosted transcription model's name.")
+    api_key: SecretStr | None = Field(None, description="Bearer key of the hosted service.")
+    no_input_seconds: float = Field(
+        7.0, ge=2, le=60, description="Silence after the agent spoke before it asks again."
+    )
+    max_call_seconds: int = Field(900, ge=30, description="An agent call is ended after this.")
+    retention_days: int = Field(
+        90, ge=1, le=3650, description="Default days call records are kept (a business may extend)."
+    )
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     format: Literal["json", "console"] = Field("json", description="json lines or human console.")
@@ -349,6 +372,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=lambda: MailSettings())
     accounts: AccountSettings = Field(default_factory=lambda: AccountSettings())
     billing: BillingSettings = Field(default_factory=lambda: BillingSettings())
+    agents: AgentSettings = Field(default_factory=lambda: AgentSettings())
 
     @field_validator("database_url")
     @classmethod

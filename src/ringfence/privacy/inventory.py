@@ -149,6 +149,9 @@ class Category:
     legal_basis: LegalBasis
     retention: Retention
     timestamp: str = ""  # the column (or file mtime for file stores) retention counts from
+    # A column holding each record's own end, where it may differ from ``retention`` (a business
+    # that extended its records' retention in writing): the sweeper removes rows past it.
+    expires_field: str = ""
     at_expiry: Expiry = field(default_factory=Delete)
     encrypted: bool = False
     processors: tuple[str, ...] = ()

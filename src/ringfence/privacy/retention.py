@@ -66,7 +66,8 @@ class Sweeper:
     def _expired(
         self, table: Table, category: Category, cutoff: dt.datetime
     ) -> ColumnElement[bool]:
-        condition: ColumnElement[bool] = table.c[category.timestamp] < cutoff
+        column = category.expires_field or category.timestamp
+        condition: ColumnElement[bool] = table.c[column] < cutoff
         if isinstance(category.at_expiry, Anonymise):
             # Rows already anonymised are done: only those with something left to clear.
             pending = or_(*(table.c[f].is_not(None) for f in category.at_expiry.fields))
@@ -80,6 +81,8 @@ class Sweeper:
             cutoff = self.inventory.expires_before(category, now)
             if cutoff is None or not category.store:
                 continue
+            if category.expires_field:
+                cutoff = now  # each row carries its own end
             if category.is_file_store:
                 count = await self._sweep_files(category, cutoff, dry_run)
             elif dry_run:

@@ -276,7 +276,7 @@ class Rights:
                         if isinstance(stored, dict) and "base64" in stored:
                             raw = base64.b64decode(stored["base64"])
                             plain = await self.vault.decrypt(session, subject_ref, raw)
-                            record[name] = plain.decode(errors="replace")
+                            record[name] = _text_or_base64(plain)
             if records:
                 data[category.name] = {"title": category.title, "records": records}
         files = await asyncio.to_thread(self._subject_files, subject_ref)
@@ -377,6 +377,14 @@ class Rights:
             )
         )
         return found is not None
+
+
+def _text_or_base64(plain: bytes) -> Any:
+    """Decrypted text as text; anything else (a recording's audio) as base64, losslessly."""
+    try:
+        return plain.decode()
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(plain).decode()}
 
 
 def _jsonable(value: Any) -> Any:

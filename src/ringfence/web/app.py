@@ -61,6 +61,8 @@ def create_app(
             if settings.telephony.enabled:
                 app.state.telephony = TelephonyEngine(settings, db=db)
                 await app.state.telephony.start()
+            for start in app.state.starters:
+                await start()
             if workers:
                 queue.start()
             log.info("started", jobs=queue.backend, workers_in_process=workers)
@@ -92,6 +94,7 @@ def create_app(
     app.state.redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     app.state.templates = pages.make_templates()
     app.state.closers = []
+    app.state.starters = []  # services' steps once the store and telephony are up
 
     errors.install_error_handlers(app)
     gpc.install_gpc(app)

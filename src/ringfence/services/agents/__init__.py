@@ -1,5 +1,6 @@
-"""agents: AI phone agents for businesses. This first part: businesses (tenants) with members in
-roles, and agent definitions with their knowledge base, each business's data its own."""
+"""agents: AI phone agents for businesses: businesses (tenants) with members in roles, agent
+definitions with their knowledge base, the inbound receptionist on live calls, and the calls'
+records (transcripts, summaries, recordings), each business's data its own."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ service_link = ServiceLink(
     name="agents",
     title="agents",
     path="/agents",
-    summary="AI phone agents for businesses: agents, their knowledge, members and roles.",
+    summary="AI phone agents for businesses: a receptionist that answers your number, with "
+    "transcripts, summaries and recordings of its calls.",
 )
 
 router = APIRouter()
 router.include_router(routes.router)
 router.include_router(pages.router)
+install = routes.install
 
-__all__ = ["router", "service_link"]
+__all__ = ["install", "router", "service_link"]

@@ -1,6 +1,61 @@
-"""agents keeps no personal data yet: agent definitions and knowledge bases are a business's own
-configuration (calls, recordings and transcripts come with the voice pipeline)."""
+"""agents' categories: the calls an agent handled (transcript, summary) and their recordings.
+
+Agent definitions and knowledge bases are a business's own configuration, not personal data.
+Both categories are kept 90 days by default; a business may ask in writing for longer, which its
+owner records on the business's settings (audited): each row carries its own end
+(``keep_until``), which the sweeper honours.
+"""
 
 from __future__ import annotations
 
-CATEGORIES = ()
+from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.services.agents.models import CALLS, RECORDINGS
+
+EXTENDED = " Kept 90 days unless the business asked in writing for longer."
+
+CATEGORIES = (
+    Category(
+        name=CALLS,
+        service="agents",
+        title="Calls answered by a business's AI agent",
+        store="agent_calls",
+        fields=(
+            "subject_ref",
+            "caller_masked",
+            "started_at",
+            "ended_at",
+            "duration",
+            "outcome",
+            "booked_slot",
+            "summary",
+            "transcript",
+        ),  # fmt: skip
+        purpose="Let the business you called read what was said and act on it (a message, a "
+        "booking). Card numbers, national ids and dates of birth are removed from the transcript "
+        "before it is stored; it is encrypted with a key of your own." + EXTENDED,
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.duration(90),
+        timestamp="started_at",
+        expires_field="keep_until",
+        encrypted=True,
+        processors=("the SIP carrier that connects the call",),
+        subject=SubjectKind.PHONE,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=RECORDINGS,
+        service="agents",
+        title="Recordings of calls answered by an AI agent",
+        store="agent_recordings",
+        fields=("audio", "seconds"),
+        purpose="Let the business check what its agent said and heard. Every call says it is "
+        "recorded before anything else is said; encrypted with a key of your own." + EXTENDED,
+        legal_basis=LegalBasis.CONSENT,
+        retention=Retention.duration(90),
+        timestamp="keep_until",
+        expires_field="keep_until",
+        encrypted=True,
+        subject=SubjectKind.PHONE,
+        subject_field="subject_ref",
+    ),
+)

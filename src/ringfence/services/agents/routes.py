@@ -8,21 +8,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
 from ringfence.accounts.routes import CsrfHeader, LoggedInDep, check_csrf_header
+from ringfence.services.agents.receptionist import Receptionist
+from ringfence.services.agents.records import CallRecords
 from ringfence.services.agents.service import Agents
 
 router = APIRouter(tags=["agents"])
+
+
+def install(app: FastAPI) -> None:
+    """Once telephony runs, route every agent's number to the receptionist."""
+
+    async def start() -> None:
+        state = app.state
+        if state.telephony is not None:
+            state.receptionist = Receptionist(
+                state.settings, state.db, state.privacy, state.telephony, state.privacy.clock
+            )
+            await state.receptionist.start()
+
+    app.state.starters.append(start)
+
+
+def _route_number(request: Request, number: str) -> None:
+    receptionist: Receptionist | None = getattr(request.app.state, "receptionist", None)
+    if receptionist is not None:
+        receptionist.route(number)
 
 
 def agents_of(request: Request) -> Agents:
     state = request.app.state
     found: Agents | None = getattr(state, "agents", None)
     if found is None:
-        found = Agents(state.db, state.privacy.clock)
+        found = Agents(state.db, state.privacy.clock, lambda n: _route_number(request, n))
         state.agents = found
+    return found
+
+
+def records_of(request: Request) -> CallRecords:
+    state = request.app.state
+    found: CallRecords | None = getattr(state, "agent_records", None)
+    if found is None:
+        found = CallRecords(state.settings, state.db, state.privacy, state.privacy.clock)
+        state.agent_records = found
     return found
 
 
@@ -41,6 +72,18 @@ class AgentIn(BaseModel):
     instructions: str = Field("", max_length=10_000)
     language: str = Field("en", max_length=8)
     voice: str = Field("default", max_length=40)
+    phone_number: str | None = Field(
+        None, max_length=20, description="The number callers dial to reach this agent (E.164)."
+    )
+    transfer_number: str | None = Field(
+        None, max_length=20, description="Where 'a person, please' is put through (E.164)."
+    )
+    slots: str = Field("", max_length=5_000, description="Free booking slots, one per line.")
+
+
+class RetentionIn(BaseModel):
+    days: int = Field(description="Days to keep call records and recordings.")
+    reason: str = Field(max_length=300, description="The business's written request, cited.")
 
 
 class SaidIn(BaseModel):
@@ -155,3 +198,45 @@ async def reply(
     turn = await agents_of(request).reply(who[0], tenant_id, agent_id, body.text)
     return {"kind": turn.kind, "reply": turn.reply, "score": round(turn.score, 3),
             "matched": turn.matched}  # fmt: skip
+
+
+@router.get("/api/tenants/{tenant_id}/calls")
+async def list_calls(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    agent_id: str | None = None,
+    outcome: str | None = None,
+) -> dict[str, Any]:
+    """The calls the business's agents handled, newest first (role with calls.read)."""
+    calls = await records_of(request).list(who[0], tenant_id, agent_id=agent_id, outcome=outcome)
+    return {"calls": calls}
+
+
+@router.get("/api/tenants/{tenant_id}/calls/{call_id}")
+async def get_call(request: Request, who: LoggedInDep, tenant_id: str, call_id: str) -> Any:
+    """One call with its summary and its transcript (speaker turns with timestamps)."""
+    return await records_of(request).get(who[0], tenant_id, call_id)
+
+
+@router.get("/api/tenants/{tenant_id}/calls/{call_id}/recording")
+async def get_recording(
+    request: Request, who: LoggedInDep, tenant_id: str, call_id: str
+) -> Response:
+    """The call's recording as a stereo WAV (left: caller, right: agent); recordings.read."""
+    wav = await records_of(request).recording(who[0], tenant_id, call_id)
+    return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+@router.put("/api/tenants/{tenant_id}/retention")
+async def set_retention(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    body: RetentionIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, int]:
+    """Keep the business's call records longer, as it asked in writing (owner only; audited)."""
+    account = check_csrf_header(who, x_csrf_token)
+    days = await records_of(request).set_retention(account, tenant_id, body.days, body.reason)
+    return {"days": days}

@@ -5,6 +5,7 @@ reply. The API and the dashboard pages both go through here."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -12,16 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
-from ringfence.errors import NotFound
+from ringfence.errors import InvalidInput, NotFound
 from ringfence.services.agents.dialogue import Dialogue, Turn
-from ringfence.services.agents.models import Agent, KnowledgeEntry
+from ringfence.services.agents.models import Agent, AgentNumber, KnowledgeEntry
 from ringfence.speech.embeddings import default_embedder
 from ringfence.store.database import Database
+from ringfence.telephony.carriers import normalise
 from ringfence.tenants.models import Tenant
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 
-EDITABLE = ("name", "greeting", "instructions", "language", "voice")
+EDITABLE = ("name", "greeting", "instructions", "language", "voice", "transfer_number", "slots")
 
 
 def agent_dict(agent: Agent) -> dict[str, Any]:
@@ -33,7 +35,18 @@ def agent_dict(agent: Agent) -> dict[str, Any]:
         "language": agent.language,
         "voice": agent.voice,
         "disclosure": agent.disclosure,
+        "phone_number": agent.phone_number,
+        "transfer_number": agent.transfer_number,
+        "slots": agent.slots,
     }
+
+
+def _fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The editable fields, numbers in E.164 (a 4xx with the reason when one is not)."""
+    out = {k: v for k, v in fields.items() if k in EDITABLE}
+    if out.get("transfer_number"):
+        out["transfer_number"] = normalise(out["transfer_number"])
+    return out
 
 
 async def _agent(session: AsyncSession, agent_id: str) -> Agent:
@@ -44,10 +57,13 @@ async def _agent(session: AsyncSession, agent_id: str) -> Agent:
 
 
 class Agents:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, on_number: Callable[[str], None] = lambda _n: None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.tenants = Tenants(db, clock)
+        self.on_number = on_number  # routes a newly set number to the receptionist
 
     async def business_name(self, tenant_id: str) -> str:
         async with self.db.session() as session:
@@ -65,13 +81,16 @@ class Agents:
         now = self.clock.now()
         business = await self.business_name(tenant_id)
         agent = Agent(
-            **{k: v for k, v in fields.items() if k in EDITABLE},
+            **_fields(fields),
             disclosure=f"You are speaking with an automated assistant for {business}.",
             created_at=now,
             updated_at=now,
         )
         async with tenant_session(self.db, tenant_id) as session:
             session.add(agent)
+        if fields.get("phone_number"):
+            await self._set_number(tenant_id, agent.id, fields["phone_number"])
+            agent.phone_number = normalise(fields["phone_number"])
         return agent_dict(agent)
 
     async def get(self, who: Account, tenant_id: str, agent_id: str) -> dict[str, Any]:
@@ -94,13 +113,39 @@ class Agents:
         self, who: Account, tenant_id: str, agent_id: str, fields: dict[str, Any]
     ) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.edit")
+        changes = _fields(fields)
         async with tenant_session(self.db, tenant_id) as session:
             agent = await _agent(session, agent_id)
-            for name, value in fields.items():
-                if name in EDITABLE:
-                    setattr(agent, name, value)
+        if "phone_number" in fields and fields["phone_number"] != agent.phone_number:
+            await self._set_number(tenant_id, agent.id, fields["phone_number"])
+        async with tenant_session(self.db, tenant_id) as session:
+            agent = await _agent(session, agent_id)
+            for name, value in changes.items():
+                setattr(agent, name, value)
             agent.updated_at = self.clock.now()
             return agent_dict(agent)
+
+    async def _set_number(self, tenant_id: str, agent_id: str, number: str | None) -> None:
+        """Give the agent the number callers dial (or take it away), unique across businesses."""
+        e164 = normalise(number) if number else None
+        async with self.db.session() as session:
+            if e164 is not None:
+                taken = await session.get(AgentNumber, e164)
+                if taken is not None and taken.agent_id != agent_id:
+                    raise InvalidInput("this number already answers another agent")
+            current = await session.scalar(
+                select(AgentNumber).where(AgentNumber.agent_id == agent_id)
+            )
+            if current is not None:
+                await session.delete(current)
+                await session.flush()
+            if e164 is not None:
+                session.add(AgentNumber(number=e164, tenant_id=tenant_id, agent_id=agent_id))
+        async with tenant_session(self.db, tenant_id) as session:
+            agent = await _agent(session, agent_id)
+            agent.phone_number = e164
+        if e164 is not None:
+            self.on_number(e164)
 
     async def delete(self, who: Account, tenant_id: str, agent_id: str) -> None:
         await self.tenants.role(who, tenant_id, "agents.edit")
@@ -112,6 +157,12 @@ class Agents:
             for entry in entries.all():
                 await session.delete(entry)
             await session.delete(agent)
+        async with self.db.session() as session:
+            number = await session.scalar(
+                select(AgentNumber).where(AgentNumber.agent_id == agent_id[:32])
+            )
+            if number is not None:
+                await session.delete(number)
 
     async def add_knowledge(
         self, who: Account, tenant_id: str, agent_id: str, question: str, answer: str
