@@ -125,6 +125,7 @@ async def test_no_tenant_route_reads_or_changes_another_business(
             "members": {"email": "alice@example.org", "role": "owner"},
             "knowledge": {"question": "x?", "answer": "stolen"},
             "reply": {"text": "what are your opening hours?"},
+            "retention": {"days": 365, "reason": "our letter of 1 November"},
             "agents": {"name": "taken", "greeting": "pwned"},
         }
         tried = 0

@@ -65,7 +65,7 @@ class AgentCall(TenantScoped, Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, info=NOT_PERSONAL)
     agent_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
     direction: Mapped[str] = mapped_column(String(10), info=NOT_PERSONAL)
-    subject_ref: Mapped[str] = mapped_column(String(60), index=True, info=personal(CALLS))
+    subject_ref: Mapped[str] = mapped_column(String(80), index=True, info=personal(CALLS))
     caller_masked: Mapped[str] = mapped_column(String(24), info=personal(CALLS))
     started_at: Mapped[dt.datetime] = mapped_column(index=True, info=personal(CALLS))
     ended_at: Mapped[dt.datetime | None] = mapped_column(info=personal(CALLS))
@@ -83,7 +83,7 @@ class AgentRecording(TenantScoped, Base):
     __tablename__ = "agent_recordings"
 
     call_id: Mapped[str] = mapped_column(String(32), primary_key=True, info=NOT_PERSONAL)
-    subject_ref: Mapped[str] = mapped_column(String(60), index=True, info=personal(RECORDINGS))
+    subject_ref: Mapped[str] = mapped_column(String(80), index=True, info=personal(RECORDINGS))
     audio: Mapped[bytes] = mapped_column(LargeBinary, info=personal(RECORDINGS))
     seconds: Mapped[float] = mapped_column(Float, info=personal(RECORDINGS))
     keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(RECORDINGS))

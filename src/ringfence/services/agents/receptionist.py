@@ -67,7 +67,7 @@ class Receptionist:
         if target is None or tenant is None:
             await call.hangup()  # the number was released since it was routed
             return
-        conversation = await self._conversation(tenant, target.agent_id)
+        conversation = await conversation_for(self.db, self.settings, tenant, target.agent_id)
         if conversation is None:
             await call.hangup()
             return
@@ -87,37 +87,6 @@ class Receptionist:
         finally:
             await call.wait_ended()
             await asyncio.shield(self._keep(call, target.tenant_id, target.agent_id, voice))
-
-    async def _conversation(self, tenant: Tenant, agent_id: str) -> Conversation | None:
-        async with tenant_session(self.db, tenant.id) as session:
-            agent = await session.get(Agent, agent_id)
-            if agent is None:
-                return None
-            entries = (
-                await session.scalars(
-                    select(KnowledgeEntry).where(KnowledgeEntry.agent_id == agent.id)
-                )
-            ).all()
-            knowledge = [(e.question, e.answer) for e in entries]
-            booked = set(
-                (
-                    await session.scalars(
-                        select(AgentCall.booked_slot).where(
-                            AgentCall.agent_id == agent.id, AgentCall.booked_slot.is_not(None)
-                        )
-                    )
-                ).all()
-            )
-            slots = [s.strip() for s in agent.slots.splitlines() if s.strip()]
-            fields: dict[str, Any] = {
-                "greeting": agent.greeting,
-                "disclosure": agent.disclosure,
-                "transfer_to": agent.transfer_number,
-                "slots": [s for s in slots if s not in booked],
-            }
-        parts = await asyncio.to_thread(components, self.settings.agents)
-        dialogue = await asyncio.to_thread(Dialogue, parts.embedder, tenant.name, knowledge)
-        return Conversation(dialogue, parts.embedder, tenant.name, **fields)
 
     async def _put_through(self, call: Call, number: str | None) -> Line | None:
         if not number:
@@ -154,3 +123,36 @@ class Receptionist:
             )
         except Exception:
             log.exception("agent_call_not_kept", call=call.id)
+
+
+async def conversation_for(
+    db: Database, settings: Settings, tenant: Tenant, agent_id: str
+) -> Conversation | None:
+    """A new conversation with the agent as it is now (knowledge, free slots), or None."""
+    async with tenant_session(db, tenant.id) as session:
+        agent = await session.get(Agent, agent_id)
+        if agent is None:
+            return None
+        entries = (
+            await session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.agent_id == agent.id))
+        ).all()
+        knowledge = [(e.question, e.answer) for e in entries]
+        booked = set(
+            (
+                await session.scalars(
+                    select(AgentCall.booked_slot).where(
+                        AgentCall.agent_id == agent.id, AgentCall.booked_slot.is_not(None)
+                    )
+                )
+            ).all()
+        )
+        slots = [s.strip() for s in agent.slots.splitlines() if s.strip()]
+        fields: dict[str, Any] = {
+            "greeting": agent.greeting,
+            "disclosure": agent.disclosure,
+            "transfer_to": agent.transfer_number,
+            "slots": [s for s in slots if s not in booked],
+        }
+    parts = await asyncio.to_thread(components, settings.agents)
+    dialogue = await asyncio.to_thread(Dialogue, parts.embedder, tenant.name, knowledge)
+    return Conversation(dialogue, parts.embedder, tenant.name, **fields)

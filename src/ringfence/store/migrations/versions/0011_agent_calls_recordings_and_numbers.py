@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("agent_id", sa.String(length=32), nullable=False),
         sa.Column("direction", sa.String(length=10), nullable=False),
-        sa.Column("subject_ref", sa.String(length=60), nullable=False),
+        sa.Column("subject_ref", sa.String(length=80), nullable=False),
         sa.Column("caller_masked", sa.String(length=24), nullable=False),
         sa.Column("started_at", ringfence.store.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ended_at", ringfence.store.base.UTCDateTime(timezone=True), nullable=True),
@@ -68,7 +68,7 @@ def upgrade() -> None:
     op.create_table(
         "agent_recordings",
         sa.Column("call_id", sa.String(length=32), nullable=False),
-        sa.Column("subject_ref", sa.String(length=60), nullable=False),
+        sa.Column("subject_ref", sa.String(length=80), nullable=False),
         sa.Column("audio", sa.LargeBinary(), nullable=False),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("keep_until", ringfence.store.base.UTCDateTime(timezone=True), nullable=False),
