@@ -1,19 +1,27 @@
-"""The agents dashboard in Chromium: a business, an agent with knowledge, trying it in text."""
+"""The agents dashboard in Chromium: a business, an agent with knowledge, trying it in text, and
+talking to it with a (fake) microphone over WebRTC."""
 
 from __future__ import annotations
 
+import asyncio
+import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
+from ringfence.media.speech import speak
 from tests.support.browser import chromium, sign_up_and_log_in
-from tests.support.mail import smtp_server
+from tests.support.mail import Inbox, smtp_server
 from tests.support.server import free_port, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
 
 
-def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
+@contextmanager
+def _site(tmp_path: Path, flags: list[str] | None = None) -> Iterator[tuple[Page, str, Inbox]]:
     web_port = free_port()
     with smtp_server() as (inbox, mail_port):
         env = {
@@ -22,38 +30,101 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
             "RINGFENCE_MAIL__SMTP_PORT": str(mail_port),
             "RINGFENCE_MAIL__STARTTLS": "false",
         }
-        with running_server(tmp_path / "data", port=web_port, **env) as base, chromium() as browser:
+        with (
+            running_server(tmp_path / "data", port=web_port, **env) as base,
+            chromium(flags) as browser,
+        ):
             page = browser.new_page()
             page.goto(base + "/agents")
             page.wait_for_url("**/account/login")
             sign_up_and_log_in(page, base, inbox, "owner@example.org")
+            yield page, base, inbox
 
-            page.goto(base + "/")
-            page.click("a[data-service=agents]")
-            page.fill("#business-name", "Cutting Edge")
-            page.click("#new-business button[type=submit]")
-            page.wait_for_selector("#role")
-            assert page.inner_text("#role") == "owner"
-            page.fill("#member-email", "nobody@example.org")
-            page.click("#new-member button[type=submit]")
-            assert "ask them to sign up first" in page.inner_text("#error")
 
-            page.fill("#agent-name", "Front desk")
-            page.fill("#agent-greeting", "Hello, Cutting Edge, how can I help?")
-            page.click("#new-agent button[type=submit]")
-            page.wait_for_selector("#agent-title")
-            disclosure = page.inner_text("#disclosure")
-            assert disclosure == "You are speaking with an automated assistant for Cutting Edge."
-            page.fill("#question", "What are your opening hours?")
-            page.fill("#answer", "We are open from 9 am to 5 pm, Monday to Friday.")
-            page.click("#new-knowledge button[type=submit]")
-            page.wait_for_selector("#knowledge dt")
+def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
+    with _site(tmp_path) as (page, base, _):
+        page.goto(base + "/")
+        page.click("a[data-service=agents]")
+        page.fill("#business-name", "Cutting Edge")
+        page.click("#new-business button[type=submit]")
+        page.wait_for_selector("#role")
+        assert page.inner_text("#role") == "owner"
+        page.fill("#member-email", "nobody@example.org")
+        page.click("#new-member button[type=submit]")
+        assert "ask them to sign up first" in page.inner_text("#error")
 
-            page.fill("#said", "when do you open on monday")
-            page.click("#try button[type=submit]")
-            page.wait_for_function("document.getElementById('reply').dataset.kind")
-            assert page.get_attribute("#reply", "data-kind") == "answer"
-            assert "9 am to 5 pm" in page.inner_text("#reply")
-            page.fill("#said", "can I talk to a real person")
-            page.click("#try button[type=submit]")
-            page.wait_for_function("document.getElementById('reply').dataset.kind === 'transfer'")
+        page.fill("#agent-name", "Front desk")
+        page.fill("#agent-greeting", "Hello, Cutting Edge, how can I help?")
+        page.click("#new-agent button[type=submit]")
+        page.wait_for_selector("#agent-title")
+        disclosure = page.inner_text("#disclosure")
+        assert disclosure == "You are speaking with an automated assistant for Cutting Edge."
+        page.fill("#question", "What are your opening hours?")
+        page.fill("#answer", "We are open from 9 am to 5 pm, Monday to Friday.")
+        page.click("#new-knowledge button[type=submit]")
+        page.wait_for_selector("#knowledge dt")
+
+        page.fill("#said", "when do you open on monday")
+        page.click("#try button[type=submit]")
+        page.wait_for_function("document.getElementById('reply').dataset.kind")
+        assert page.get_attribute("#reply", "data-kind") == "answer"
+        assert "9 am to 5 pm" in page.inner_text("#reply")
+        page.fill("#said", "can I talk to a real person")
+        page.click("#try button[type=submit]")
+        page.wait_for_function("document.getElementById('reply').dataset.kind === 'transfer'")
+
+
+def _microphone(path: Path) -> Path:
+    """What the fake microphone says, looped: quiet while the agent opens, then a question."""
+
+    async def question() -> bytes:
+        return await speak("What are your opening hours?", voice="en-gb-x-rp", speed=150)
+
+    pcm = bytes(8000 * 2 * 12) + asyncio.run(question()) + bytes(8000 * 2 * 12)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(pcm)
+    return path
+
+
+def test_talking_to_the_agent_from_its_page(tmp_path: Path) -> None:
+    mic = _microphone(tmp_path / "mic.wav")
+    with _site(tmp_path, [f"--use-file-for-fake-audio-capture={mic}"]) as (page, base, _):
+        page.goto(base + "/agents")
+        page.fill("#business-name", "Cutting Edge")
+        page.click("#new-business button[type=submit]")
+        page.fill("#agent-name", "Front desk")
+        page.fill("#agent-greeting", "How can I help?")
+        page.click("#new-agent button[type=submit]")
+        page.wait_for_selector("#agent-title")
+        page.fill("#question", "What are your opening hours?")
+        page.fill("#answer", "We are open from nine to five, Monday to Friday.")
+        page.click("#new-knowledge button[type=submit]")
+        page.wait_for_selector("#knowledge dt")
+
+        page.click("#talk-start")
+        page.wait_for_function("document.getElementById('talk-state').dataset.state === 'talking'")
+        # The agent opens (disclosure first), hears the question and answers it.
+        page.wait_for_function(
+            "[...document.querySelectorAll('#talk-transcript li[data-speaker=agent]')]"
+            ".some((li) => li.textContent.includes('Monday to Friday'))",
+            timeout=60_000,
+        )
+        lines = page.eval_on_selector_all(
+            "#talk-transcript li", "els => els.map(e => e.textContent)"
+        )
+        assert lines[0].startswith("agent: You are speaking with an automated assistant")
+        assert any(line.startswith("caller:") and "opening" in line.lower() for line in lines)
+        received = page.evaluate(
+            """async () => {
+                const stats = await window.agentTalk.pc.getStats();
+                let bytes = 0;
+                stats.forEach((r) => { if (r.type === "inbound-rtp") bytes += r.bytesReceived; });
+                return bytes;
+            }"""
+        )
+        assert received > 10_000  # the agent's voice reached the browser
+        page.click("#talk-stop")
+        page.wait_for_function("document.getElementById('talk-state').dataset.state === 'ended'")

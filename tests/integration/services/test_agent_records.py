@@ -124,6 +124,13 @@ async def test_calls_are_read_by_role_and_never_across_businesses(
         one = (await alice.get(f"/api/tenants/{tenant}/calls/{call_id}")).json()
         assert one["summary"].startswith("Outcome: message taken")
         assert one["transcript"][0]["text"] == "call me back"
+        # The dashboard's pages: the list with its filter, and the call with playback.
+        listing = await alice.get(f"/agents/b/{tenant}/calls")
+        assert call_id in listing.text and "message taken" in listing.text
+        assert "No calls yet" in (await alice.get(f"/agents/b/{tenant}/calls?outcome=booked")).text
+        shown = await alice.get(f"/agents/b/{tenant}/calls/{call_id}")
+        assert "call me back" in shown.text and "[card number]" in shown.text
+        assert f"/api/tenants/{tenant}/calls/{call_id}/recording" in shown.text
         wav = await alice.get(f"/api/tenants/{tenant}/calls/{call_id}/recording")
         assert wav.headers["content-type"] == "audio/wav"
         with wave.open(io.BytesIO(wav.content)) as reader:

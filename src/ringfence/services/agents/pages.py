@@ -1,5 +1,6 @@
-"""The businesses' dashboard pages: their businesses, agents, knowledge, members, and a box to
-try an agent's replies. Plain forms with the session's CSRF token; the same service as the API."""
+"""The businesses' dashboard pages: their businesses, agents, knowledge, members, a box to try an
+agent's replies, talking to it from the browser, its calls (transcript, summary, playback) and
+how long they are kept. Plain forms with the session's CSRF token; the same services as the API."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from starlette.templating import Jinja2Templates
 
 from ringfence.accounts.routes import LoggedInDep, check_csrf, current
 from ringfence.errors import Forbidden, RingfenceError
-from ringfence.services.agents.routes import agents_of
+from ringfence.services.agents.records import OUTCOMES
+from ringfence.services.agents.routes import agents_of, records_of
 from ringfence.tenants.roles import PERMISSIONS, ROLES
 
 router = APIRouter(include_in_schema=False)
@@ -22,9 +24,14 @@ def agent_form(
     name: Annotated[str, Form(max_length=80)],
     greeting: Annotated[str, Form(max_length=500)],
     instructions: Annotated[str, Form(max_length=10_000)] = "",
+    phone_number: Annotated[str, Form(max_length=20)] = "",
+    transfer_number: Annotated[str, Form(max_length=20)] = "",
+    slots: Annotated[str, Form(max_length=5_000)] = "",
 ) -> dict[str, str]:
     """The fields of the agent forms (create and edit)."""
-    return {"name": name, "greeting": greeting, "instructions": instructions}
+    return {"name": name, "greeting": greeting, "instructions": instructions,
+            "phone_number": phone_number, "transfer_number": transfer_number,
+            "slots": slots}  # fmt: skip
 
 
 AgentForm = Annotated[dict[str, str], Depends(agent_form)]
@@ -70,6 +77,7 @@ async def _business_page(
     context = {
         "tenant_id": tenant_id,
         "business": await service.business_name(tenant_id),
+        "keep_days": await records_of(request).keep_days(tenant_id),
         "role": role,
         "can": PERMISSIONS[role],
         "agents": await service.list(who[0], tenant_id),
@@ -114,8 +122,9 @@ async def new_member(
     return RedirectResponse(f"/agents/b/{tenant_id}", status_code=303)
 
 
-@router.get("/agents/b/{tenant_id}/a/{agent_id}", response_class=HTMLResponse)
-async def agent_page(request: Request, who: LoggedInDep, tenant_id: str, agent_id: str) -> Response:
+async def _agent_page(
+    request: Request, who: Any, tenant_id: str, agent_id: str, error: str = "", status: int = 200
+) -> Response:
     service = agents_of(request)
     role = await service.tenants.role(who[0], tenant_id, "agents.read")
     context = {
@@ -124,8 +133,14 @@ async def agent_page(request: Request, who: LoggedInDep, tenant_id: str, agent_i
         "agent": await service.get(who[0], tenant_id, agent_id),
         "can": PERMISSIONS[role],
         "csrf": who[1].csrf,
+        "error": error,
     }
-    return _render(request, "agent", context)
+    return _render(request, "agent", context, status)
+
+
+@router.get("/agents/b/{tenant_id}/a/{agent_id}", response_class=HTMLResponse)
+async def agent_page(request: Request, who: LoggedInDep, tenant_id: str, agent_id: str) -> Response:
+    return await _agent_page(request, who, tenant_id, agent_id)
 
 
 @router.post("/agents/b/{tenant_id}/a/{agent_id}")
@@ -133,7 +148,12 @@ async def save_agent(
     request: Request, who: LoggedInDep, tenant_id: str, agent_id: str, csrf: Csrf, fields: AgentForm
 ) -> Response:
     check_csrf(request, csrf, who[1])
-    await agents_of(request).update(who[0], tenant_id, agent_id, fields)
+    try:
+        await agents_of(request).update(who[0], tenant_id, agent_id, fields)
+    except Forbidden:
+        raise
+    except RingfenceError as exc:
+        return await _agent_page(request, who, tenant_id, agent_id, exc.message, exc.http_status)
     return RedirectResponse(f"/agents/b/{tenant_id}/a/{agent_id}", status_code=303)
 
 
@@ -150,3 +170,61 @@ async def new_knowledge(
     check_csrf(request, csrf, who[1])
     await agents_of(request).add_knowledge(who[0], tenant_id, agent_id, question, answer)
     return RedirectResponse(f"/agents/b/{tenant_id}/a/{agent_id}", status_code=303)
+
+
+@router.get("/agents/b/{tenant_id}/calls", response_class=HTMLResponse)
+async def calls_page(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    outcome: str = "",
+    agent_id: str = "",
+) -> Response:
+    service = agents_of(request)
+    role = await service.tenants.role(who[0], tenant_id, "calls.read")
+    calls = await records_of(request).list(
+        who[0], tenant_id, agent_id=agent_id or None, outcome=outcome or None
+    )
+    agents = {a["id"]: a["name"] for a in await service.list(who[0], tenant_id)}
+    context = {
+        "tenant_id": tenant_id,
+        "business": await service.business_name(tenant_id),
+        "calls": calls,
+        "agents": agents,
+        "outcomes": OUTCOMES,
+        "chosen": {"outcome": outcome, "agent_id": agent_id},
+        "can": PERMISSIONS[role],
+    }
+    return _render(request, "calls", context)
+
+
+@router.get("/agents/b/{tenant_id}/calls/{call_id}", response_class=HTMLResponse)
+async def call_page(request: Request, who: LoggedInDep, tenant_id: str, call_id: str) -> Response:
+    service = agents_of(request)
+    role = await service.tenants.role(who[0], tenant_id, "calls.read")
+    context = {
+        "tenant_id": tenant_id,
+        "business": await service.business_name(tenant_id),
+        "call": await records_of(request).get(who[0], tenant_id, call_id),
+        "can": PERMISSIONS[role],
+    }
+    return _render(request, "call", context)
+
+
+@router.post("/agents/b/{tenant_id}/retention")
+async def set_retention(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    csrf: Csrf,
+    days: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=300)],
+) -> Response:
+    check_csrf(request, csrf, who[1])
+    try:
+        await records_of(request).set_retention(who[0], tenant_id, days, reason)
+    except Forbidden:
+        raise
+    except RingfenceError as exc:
+        return await _business_page(request, who, tenant_id, exc.message, exc.http_status)
+    return RedirectResponse(f"/agents/b/{tenant_id}", status_code=303)

@@ -12,9 +12,12 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
 from ringfence.accounts.routes import CsrfHeader, LoggedInDep, check_csrf_header
-from ringfence.services.agents.receptionist import Receptionist
+from ringfence.errors import NotFound
+from ringfence.services.agents.browser import BrowserTalks
+from ringfence.services.agents.receptionist import Receptionist, conversation_for
 from ringfence.services.agents.records import CallRecords
 from ringfence.services.agents.service import Agents
+from ringfence.tenants.models import Tenant
 
 router = APIRouter(tags=["agents"])
 
@@ -31,6 +34,8 @@ def install(app: FastAPI) -> None:
             await state.receptionist.start()
 
     app.state.starters.append(start)
+    app.state.agent_talks = BrowserTalks(app.state.settings, app.state.privacy.clock)
+    app.state.closers.append(app.state.agent_talks.close)
 
 
 def _route_number(request: Request, number: str) -> None:
@@ -79,6 +84,10 @@ class AgentIn(BaseModel):
         None, max_length=20, description="Where 'a person, please' is put through (E.164)."
     )
     slots: str = Field("", max_length=5_000, description="Free booking slots, one per line.")
+
+
+class OfferIn(BaseModel):
+    sdp: str = Field(max_length=20_000, description="The browser's WebRTC offer (audio).")
 
 
 class RetentionIn(BaseModel):
@@ -240,3 +249,56 @@ async def set_retention(
     account = check_csrf_header(who, x_csrf_token)
     days = await records_of(request).set_retention(account, tenant_id, body.days, body.reason)
     return {"days": days}
+
+
+def _talks(request: Request) -> BrowserTalks:
+    talks: BrowserTalks = request.app.state.agent_talks
+    return talks
+
+
+@router.post("/api/tenants/{tenant_id}/agents/{agent_id}/talk", status_code=201)
+async def talk(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    agent_id: str,
+    body: OfferIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, str]:
+    """Talk to the agent from the browser: a WebRTC offer in, the answer out. The same voice
+    pipeline as a phone call; nothing is recorded or stored."""
+    account = check_csrf_header(who, x_csrf_token)
+    service = agents_of(request)
+    agent = await service.get(account, tenant_id, agent_id)  # role and business checked
+    state = request.app.state
+    async with state.db.session() as session:
+        tenant = await session.get(Tenant, tenant_id)
+    conversation = tenant and await conversation_for(state.db, state.settings, tenant, agent["id"])
+    if conversation is None:
+        raise NotFound("no agent of this business has this id")
+    owner = f"{tenant_id}/{agent['id']}/{account.id}"
+    talk_id, answer = await _talks(request).start(owner, conversation, body.sdp)
+    return {"id": talk_id, "sdp": answer}
+
+
+@router.get("/api/tenants/{tenant_id}/agents/{agent_id}/talk/{talk_id}")
+async def talk_transcript(
+    request: Request, who: LoggedInDep, tenant_id: str, agent_id: str, talk_id: str
+) -> dict[str, Any]:
+    """The conversation so far (speaker turns with times), while it lasts."""
+    found = _talks(request).get(f"{tenant_id}/{agent_id}/{who[0].id}", talk_id)
+    return {"transcript": found.transcript(), "ended": found.ended}
+
+
+@router.delete("/api/tenants/{tenant_id}/agents/{agent_id}/talk/{talk_id}")
+async def talk_end(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    agent_id: str,
+    talk_id: str,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    account = check_csrf_header(who, x_csrf_token)
+    owner = f"{tenant_id}/{agent_id}/{account.id}"
+    return {"transcript": await _talks(request).stop(owner, talk_id)}
