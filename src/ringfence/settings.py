@@ -317,11 +317,17 @@ class AgentSettings(BaseModel):
     tts: Literal["hibari", "espeak"] = Field(
         "hibari", description="Text-to-speech voice: hibari (offline neural) or espeak."
     )
+    llm_url: str | None = Field(
+        None,
+        description="An OpenAI-compatible API base (https://host/v1) for the dialogue step; "
+        "the offline retrieval step when unset (and whenever the service fails).",
+    )
+    llm_model: str = Field("gpt-4o-mini", description="The hosted chat model's name.")
     stt_url: str | None = Field(
         None, description="An OpenAI-compatible API base for hosted speech-to-text."
     )
     stt_model: str = Field("whisper-1", description="The hosted transcription model's name.")
-    api_key: SecretStr | None = Field(None, description="Bearer key of the hosted service.")
+    api_key: SecretStr | None = Field(None, description="Bearer key of the hosted services.")
     no_input_seconds: float = Field(
         7.0, ge=2, le=60, description="Silence after the agent spoke before it asks again."
     )

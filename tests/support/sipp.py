@@ -94,13 +94,15 @@ async def start_sipp(
     extra: list[str] | None = None,
     calls: int = 1,
     port: int | None = None,
+    limit: str = "60s",
 ) -> SippRun:
     """Start SIPp with a built-in scenario (``uas``, ``uac``) or a file from tests/data/sipp.
 
     ``fill`` replaces ``{name}`` placeholders in the file before SIPp reads it: SIPp's own
     ``-key`` values are not substituted where it parses a response code. ``port``: a SIP port
-    chosen in advance (when the carrier's address must be configured before SIPp starts)."""
-    args, port, media, messages = _command(scenario, remote, fill, extra, calls, port)
+    chosen in advance (when the carrier's address must be configured before SIPp starts).
+    ``limit``: SIPp's own limit on the whole run."""
+    args, port, media, messages = _command(scenario, remote, fill, extra, calls, port, limit)
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )

@@ -108,16 +108,24 @@ async def _speech(text: str) -> bytes:
 
 @asynccontextmanager
 async def _phone(desk: Desk) -> AsyncIterator[Ear]:
-    """SIPp calls the agent's number with the ear as its audio; the agent must hang up."""
+    """SIPp calls the agent's number with the ear as its audio; the agent must hang up. On a
+    failure the call's transcript is added to the error."""
     ear = await open_ear()
-    fill = {"ear_port": str(ear_port(ear)), "hold_ms": "60000"}
+    fill = {"ear_port": str(ear_port(ear)), "hold_ms": "100000"}
     try:
         async with sipp_peer(
             "uac_talk", remote=f"127.0.0.1:{desk.engine.local_port}", fill=fill,
-            extra=["-s", NUMBER],
+            extra=["-s", NUMBER], limit="120s",
         ):  # fmt: skip
             await ear.until(lambda: ear.spoke_then_paused(1.0))  # the opening is over
             yield ear
+    except Exception as exc:
+        await desk.engine.idle()
+        async with tenant_session(desk.db, desk.tenant_id) as session:
+            for call in (await session.scalars(select(AgentCall))).all():
+                said = await desk.privacy.vault.decrypt(session, call.subject_ref, call.transcript)
+                exc.add_note(f"transcript: {said.decode()}")
+        raise
     finally:
         assert ear.transport is not None
         ear.transport.close()
@@ -125,8 +133,9 @@ async def _phone(desk: Desk) -> AsyncIterator[Ear]:
 
 
 async def _answered(ear: Ear, mark: int) -> None:
-    """The agent spoke and then waited 1.5 s: its turn is over (a backchannel pauses it less)."""
-    await ear.until(lambda: ear.spoke_then_paused(1.5, after=mark))
+    """The agent spoke (half a second at least) and then waited 1.5 s: its turn is over (a
+    backchannel pauses it for less)."""
+    await ear.until(lambda: ear.speaking(mark, frames=25) and ear.spoke_then_paused(1.5, mark))
 
 
 async def _record(desk: Desk) -> tuple[AgentCall, bytes, dict[str, object]]:

@@ -90,7 +90,7 @@ class Conversation:
         turn = self.dialogue.respond(said)
         if turn.kind == "answer":
             self._misses = 0
-            self.asked.append(turn.matched)
+            self.asked.append(turn.matched or said.strip())
             self._note("answered")
             return Step(f"{turn.reply} {ANYTHING_ELSE}")
         if turn.kind == "take_message":

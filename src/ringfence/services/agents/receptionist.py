@@ -19,8 +19,9 @@ from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.components import components
-from ringfence.services.agents.conversation import Conversation
+from ringfence.services.agents.conversation import Conversation, Responder
 from ringfence.services.agents.dialogue import Dialogue
+from ringfence.services.agents.hosted import HostedDialogue
 from ringfence.services.agents.models import Agent, AgentCall, AgentNumber, KnowledgeEntry
 from ringfence.services.agents.records import CallRecords, FinishedCall
 from ringfence.services.agents.voice import Line, VoiceSession
@@ -137,6 +138,7 @@ async def conversation_for(
             await session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.agent_id == agent.id))
         ).all()
         knowledge = [(e.question, e.answer) for e in entries]
+        instructions = agent.instructions
         booked = set(
             (
                 await session.scalars(
@@ -154,5 +156,11 @@ async def conversation_for(
             "slots": [s for s in slots if s not in booked],
         }
     parts = await asyncio.to_thread(components, settings.agents)
-    dialogue = await asyncio.to_thread(Dialogue, parts.embedder, tenant.name, knowledge)
+    offline = await asyncio.to_thread(Dialogue, parts.embedder, tenant.name, knowledge)
+    dialogue: Responder = offline
+    hosted = settings.agents
+    if hosted.llm_url:
+        key = hosted.api_key.get_secret_value() if hosted.api_key else None
+        dialogue = HostedDialogue(hosted.llm_url, hosted.llm_model, key, tenant.name,
+                                  instructions, offline)  # fmt: skip
     return Conversation(dialogue, parts.embedder, tenant.name, **fields)

@@ -242,7 +242,8 @@ class VoiceSession:
         self._no_input = 0
         self.transcript.append(TranscriptLine("caller", said.started, end, text))
         started = time.monotonic()
-        step = self.conversation.hear(text)
+        # Off the event loop: the dialogue step embeds text, or asks a hosted model.
+        step = await asyncio.to_thread(self.conversation.hear, text)
         timing = (said.speech_end, heard, time.monotonic() - started)
         self._reply = self._spawn(self._say(step, timing))
 
