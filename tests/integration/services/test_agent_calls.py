@@ -36,12 +36,13 @@ from ringfence.tenants.scoping import tenant_session
 from tests.conftest import SettingsFactory
 from tests.support.rtp import Ear, ear_port, open_ear
 from tests.support.server import free_port
-from tests.support.sipp import free_rtp_range, sipp_peer
+from tests.support.sipp import free_rtp_range, sipp_peer, start_sipp
 
 pytestmark = pytest.mark.integration
 
 NUMBER = "+442071838750"
 CALLER = "+14155550142"  # SIPp's From
+PERSON = "+442079460000"  # where "a person, please" is put through
 HOURS = "We are open from nine in the morning to five in the evening, Monday to Friday."
 KNOWLEDGE = [
     ("What are your opening hours?", HOURS),
@@ -58,6 +59,7 @@ class Desk:
     privacy: Privacy
     tenant_id: str
     folder: Path
+    carrier_port: int  # where the engine places calls (a SIPp "person" when a test starts one)
 
 
 @pytest.fixture
@@ -65,6 +67,7 @@ async def desk(
     make_settings: SettingsFactory, database_url: str, tmp_path: Path
 ) -> AsyncIterator[Desk]:
     low, high = free_rtp_range()
+    carrier_port = free_port()
     settings = make_settings(
         database_url=database_url,
         telephony={
@@ -73,6 +76,7 @@ async def desk(
             "sip_port": free_port(),
             "rtp_port_min": low,
             "rtp_port_max": high,
+            "carriers": [{"name": "sipp", "host": "127.0.0.1", "port": carrier_port}],
         },  # fmt: skip
         agents={"no_input_seconds": 30},
     )
@@ -87,7 +91,7 @@ async def desk(
     async with tenant_session(db, tenant.id) as session:
         agent = Agent(name="Reception", greeting=GREETING, created_at=now, updated_at=now,
                       disclosure="You are speaking with an automated assistant for Cutting Edge.",
-                      phone_number=NUMBER, slots="")  # fmt: skip
+                      phone_number=NUMBER, transfer_number=PERSON, slots="")  # fmt: skip
         session.add(agent)
         await session.flush()
         for question, answer in KNOWLEDGE:
@@ -96,7 +100,7 @@ async def desk(
         session.add(AgentNumber(number=NUMBER, tenant_id=tenant.id, agent_id=agent.id))
     await Receptionist(settings, db, privacy, engine, privacy.clock).start()
     try:
-        yield Desk(engine, db, privacy, tenant.id, tmp_path)
+        yield Desk(engine, db, privacy, tenant.id, tmp_path, carrier_port)
     finally:
         await engine.stop()
         await db.dispose()
@@ -233,3 +237,28 @@ async def test_a_backchannel_does_not_stop_the_agent(desk: Desk) -> None:
     assert "monday to friday" in heard, heard
     assert "sorry" not in heard and "message" not in heard, heard
     assert call.outcome == "answered", text
+
+
+async def test_asking_for_a_person_puts_the_caller_through(desk: Desk) -> None:
+    """The agent calls the business's person (SIPp, echoing what it hears), joins the caller to
+    them, and the call ends when that person hangs up."""
+    person = await start_sipp(
+        "uas_echo_hangup", port=desk.carrier_port, fill={"talk_ms": "7000"},
+        extra=["-rtp_echo"], limit="120s",
+    )  # fmt: skip
+    try:
+        async with _phone(desk) as ear:
+            mark = len(ear.loud)
+            await ear.say(await _speech("Can I speak to a person, please?"))
+            await _answered(ear, mark)  # "Let me put you through ... Please hold."
+            mark = len(ear.loud)
+            await ear.say(await _speech("Hello, is anybody there?"))
+            await ear.until(lambda: ear.speaking(mark, frames=20))  # the person's side, heard
+        rc, screen = await person.finish()
+        assert rc == 0, screen
+    finally:
+        await person.kill()
+    assert f"INVITE sip:{PERSON}@" in person.messages.read_text()
+    call, _, text = await _record(desk)
+    assert call.outcome == "transferred", text
+    assert f"put through to {PERSON}" in text["summary"]
