@@ -314,9 +314,16 @@ class AgentSettings(BaseModel):
     stt: Literal["whisper", "hosted"] = Field(
         "whisper", description="Speech-to-text: whisper (offline, tiny.en) or hosted."
     )
-    tts: Literal["hibari", "espeak"] = Field(
-        "hibari", description="Text-to-speech voice: hibari (offline neural) or espeak."
+    tts: Literal["hibari", "espeak", "hosted"] = Field(
+        "hibari",
+        description="The default voice: hibari (offline neural), espeak, or hosted; an agent "
+        "may choose another.",
     )
+    tts_url: str | None = Field(
+        None, description="An OpenAI-compatible API base for hosted text-to-speech."
+    )
+    tts_model: str = Field("tts-1", description="The hosted speech model's name.")
+    tts_voice: str = Field("alloy", description="The hosted voice's name.")
     llm_url: str | None = Field(
         None,
         description="An OpenAI-compatible API base (https://host/v1) for the dialogue step; "

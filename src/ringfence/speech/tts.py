@@ -1,5 +1,6 @@
-"""Text-to-speech for calls, offline: hibari (a 7.9 MB ONNX voice inside the package, about
-100x real time on one core) with espeak-ng as the fallback. Both give 8 kHz 16-bit mono PCM."""
+"""Text-to-speech for calls: offline, hibari (a 7.9 MB ONNX voice inside the package, about 100x
+real time on one core) or espeak-ng; or a hosted OpenAI-compatible ``/audio/speech``. All give
+8 kHz 16-bit mono PCM."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from functools import cache
 from typing import Any, Protocol
 
 import av
+import httpx
 import numpy as np
 
+from ringfence.errors import ServiceUnavailable
 from ringfence.media.frames import SAMPLE_RATE
 from ringfence.media.speech import speak
 from ringfence.speech.pinned import verified
+
+HOSTED_RATE = 24_000  # the "pcm" response format: 16-bit mono at 24 kHz
 
 
 class Speaker(Protocol):
@@ -56,3 +61,27 @@ class HibariSpeaker:
         if not text.strip():
             return b""
         return await asyncio.to_thread(run)
+
+
+class HostedSpeaker:
+    """An OpenAI-compatible ``POST {base}/audio/speech`` asked for raw PCM, resampled to 8 kHz."""
+
+    def __init__(self, base_url: str, model: str, voice: str, api_key: str | None) -> None:
+        self.url = base_url.rstrip("/") + "/audio/speech"
+        self.model, self.voice = model, voice
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    async def synthesize(self, text: str) -> bytes:
+        if not text.strip():
+            return b""
+        body = {"model": self.model, "voice": self.voice, "input": text,
+                "response_format": "pcm"}  # fmt: skip
+        try:
+            async with httpx.AsyncClient(timeout=20) as client:
+                response = await client.post(self.url, json=body, headers=self.headers)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"the text-to-speech service failed: {exc}") from None
+        pcm = response.content[: len(response.content) // 2 * 2]
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+        return await asyncio.to_thread(_to_call_rate, samples, HOSTED_RATE)

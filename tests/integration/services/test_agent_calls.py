@@ -249,16 +249,16 @@ async def test_asking_for_a_person_puts_the_caller_through(desk: Desk) -> None:
     try:
         async with _phone(desk) as ear:
             mark = len(ear.loud)
-            await ear.say(await _speech("Can I speak to a person, please?"))
+            await ear.say(await _speech("Can I talk to a real person?"))
             await _answered(ear, mark)  # "Let me put you through ... Please hold."
             mark = len(ear.loud)
             await ear.say(await _speech("Hello, is anybody there?"))
             await ear.until(lambda: ear.speaking(mark, frames=20))  # the person's side, heard
+        call, _, text = await _record(desk)
+        assert call.outcome == "transferred", text
         rc, screen = await person.finish()
         assert rc == 0, screen
     finally:
         await person.kill()
     assert f"INVITE sip:{PERSON}@" in person.messages.read_text()
-    call, _, text = await _record(desk)
-    assert call.outcome == "transferred", text
     assert f"put through to {PERSON}" in text["summary"]

@@ -78,6 +78,12 @@ async def _business(client: httpx.AsyncClient, csrf: str, name: str) -> tuple[st
         headers=headers,
     )
     assert agent.status_code == 422 and "phone number" in agent.text  # a bad transfer number
+    robot = await client.post(
+        f"/api/tenants/{tenant}/agents",
+        json={"name": "Desk", "greeting": "Hello", "voice": "robot"},
+        headers=headers,
+    )
+    assert robot.status_code == 422 and "unknown voice" in robot.text
     agent = await client.post(
         f"/api/tenants/{tenant}/agents",
         json={"name": "Desk", "greeting": "Hello", "phone_number": "+44 20 7183 8750"},

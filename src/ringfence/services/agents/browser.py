@@ -19,7 +19,7 @@ from typing import Any
 from ringfence.clock import Clock
 from ringfence.errors import NotFound, ServiceUnavailable
 from ringfence.media.frames import FRAME_MS, frames, silence
-from ringfence.services.agents.components import components
+from ringfence.services.agents.components import components, speaker_for
 from ringfence.services.agents.conversation import Conversation
 from ringfence.services.agents.voice import VoiceSession
 from ringfence.settings import Settings
@@ -134,7 +134,8 @@ class BrowserTalks:
         answer = await bridge.answer(offer_sdp)
         line = BrowserLine(call)
         voice = VoiceSession(
-            line, conversation, parts.transcriber, parts.speaker,
+            line, conversation, parts.transcriber,
+            speaker_for(conversation.voice, self.settings.agents),
             self.settings.agents.no_input_seconds,
         )  # fmt: skip
         talk = BrowserTalk(owner, bridge, line, voice)

@@ -8,7 +8,9 @@ from ringfence.errors import ConfigurationError
 from ringfence.settings import AgentSettings
 from ringfence.speech.embeddings import Embedder, default_embedder
 from ringfence.speech.stt import HostedTranscriber, Transcriber, WhisperTranscriber
-from ringfence.speech.tts import EspeakSpeaker, HibariSpeaker, Speaker
+from ringfence.speech.tts import EspeakSpeaker, HibariSpeaker, HostedSpeaker, Speaker
+
+VOICES = ("default", "hibari", "espeak", "hosted")  # "default": the setting's voice
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,8 @@ _loaded: dict[tuple[str, ...], Components] = {}
 
 def components(settings: AgentSettings) -> Components:
     """Blocking on first use (models load in about a second): call it from a thread."""
-    key = (settings.stt, settings.tts, settings.stt_url or "", settings.stt_model)
+    key = (settings.stt, settings.tts, settings.stt_url or "", settings.stt_model,
+           settings.tts_url or "")  # fmt: skip
     found = _loaded.get(key)
     if found is None:
         found = Components(_transcriber(settings), _speaker(settings), default_embedder())
@@ -41,4 +44,15 @@ def _transcriber(settings: AgentSettings) -> Transcriber:
 
 
 def _speaker(settings: AgentSettings) -> Speaker:
-    return EspeakSpeaker() if settings.tts == "espeak" else HibariSpeaker()
+    return speaker_for("default", settings)
+
+
+def speaker_for(voice: str, settings: AgentSettings) -> Speaker:
+    """The voice an agent chose; the default one when its choice is not set up here."""
+    chosen = settings.tts if voice == "default" else voice
+    if chosen == "hosted":
+        if not settings.tts_url:
+            return HibariSpeaker()  # chosen before the operator removed the hosted voice
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        return HostedSpeaker(settings.tts_url, settings.tts_model, settings.tts_voice, key)
+    return EspeakSpeaker() if chosen == "espeak" else HibariSpeaker()

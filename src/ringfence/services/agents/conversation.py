@@ -69,6 +69,7 @@ class Conversation:
     disclosure: str
     slots: list[str] = field(default_factory=list)  # free slots, as the business wrote them
     transfer_to: str | None = None
+    voice: str = "default"  # the agent's chosen voice (components.VOICES)
     state: str = "open"  # open | message | booking
     outcomes: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # knowledge entries the caller asked about

@@ -12,6 +12,7 @@ from starlette.templating import Jinja2Templates
 
 from ringfence.accounts.routes import LoggedInDep, check_csrf, current
 from ringfence.errors import Forbidden, RingfenceError
+from ringfence.services.agents.components import VOICES
 from ringfence.services.agents.records import OUTCOMES
 from ringfence.services.agents.routes import agents_of, records_of
 from ringfence.tenants.roles import PERMISSIONS, ROLES
@@ -27,11 +28,12 @@ def agent_form(
     phone_number: Annotated[str, Form(max_length=20)] = "",
     transfer_number: Annotated[str, Form(max_length=20)] = "",
     slots: Annotated[str, Form(max_length=5_000)] = "",
+    voice: Annotated[str, Form(max_length=40)] = "default",
 ) -> dict[str, str]:
     """The fields of the agent forms (create and edit)."""
     return {"name": name, "greeting": greeting, "instructions": instructions,
             "phone_number": phone_number, "transfer_number": transfer_number,
-            "slots": slots}  # fmt: skip
+            "slots": slots, "voice": voice}  # fmt: skip
 
 
 AgentForm = Annotated[dict[str, str], Depends(agent_form)]
@@ -134,6 +136,7 @@ async def _agent_page(
         "can": PERMISSIONS[role],
         "csrf": who[1].csrf,
         "error": error,
+        "voices": VOICES,
     }
     return _render(request, "agent", context, status)
 

@@ -18,7 +18,7 @@ from ringfence.clock import Clock
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
-from ringfence.services.agents.components import components
+from ringfence.services.agents.components import components, speaker_for
 from ringfence.services.agents.conversation import Conversation, Responder
 from ringfence.services.agents.dialogue import Dialogue
 from ringfence.services.agents.hosted import HostedDialogue
@@ -79,7 +79,7 @@ class Receptionist:
             line=call,
             conversation=conversation,
             transcriber=parts.transcriber,
-            speaker=parts.speaker,
+            speaker=speaker_for(conversation.voice, self.settings.agents),
             no_input_seconds=self.settings.agents.no_input_seconds,
             transfer=lambda: self._put_through(call, conversation.transfer_to),
         )
@@ -153,6 +153,7 @@ async def conversation_for(
             "greeting": agent.greeting,
             "disclosure": agent.disclosure,
             "transfer_to": agent.transfer_number,
+            "voice": agent.voice,
             "slots": [s for s in slots if s not in booked],
         }
     parts = await asyncio.to_thread(components, settings.agents)

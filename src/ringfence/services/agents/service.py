@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
+from ringfence.services.agents.components import VOICES
 from ringfence.services.agents.dialogue import Dialogue, Turn
 from ringfence.services.agents.models import Agent, AgentNumber, KnowledgeEntry
 from ringfence.speech.embeddings import default_embedder
@@ -44,6 +45,8 @@ def agent_dict(agent: Agent) -> dict[str, Any]:
 def _fields(fields: dict[str, Any]) -> dict[str, Any]:
     """The editable fields, numbers in E.164 (a 4xx with the reason when one is not)."""
     out = {k: v for k, v in fields.items() if k in EDITABLE}
+    if "voice" in out and out["voice"] not in VOICES:
+        raise InvalidInput(f"unknown voice {out['voice']!r}; one of: {', '.join(VOICES)}")
     if out.get("transfer_number"):
         out["transfer_number"] = normalise(out["transfer_number"])
     return out
