@@ -342,6 +342,13 @@ class AgentSettings(BaseModel):
     retention_days: int = Field(
         90, ge=1, le=3650, description="Default days call records are kept (a business may extend)."
     )
+    calling_hours: tuple[int, int] = Field(
+        (8, 21), description="Outbound calls only from/until these local hours of the callee."
+    )
+    stricter_hours: dict[str, tuple[int, int]] = Field(
+        default_factory=dict,
+        description='Stricter local hours by country or time zone: {"US": [9, 20]}.',
+    )
 
 
 class LogSettings(BaseModel):

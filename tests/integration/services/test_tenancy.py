@@ -126,6 +126,7 @@ async def test_no_tenant_route_reads_or_changes_another_business(
             "knowledge": {"question": "x?", "answer": "stolen"},
             "reply": {"text": "what are your opening hours?"},
             "retention": {"days": 365, "reason": "our letter of 1 November"},
+            "do-not-call": {"numbers": ["+442071838750"]},
             "talk": {"sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"},
             "agents": {"name": "taken", "greeting": "pwned"},
         }

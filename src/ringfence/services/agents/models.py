@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, LargeBinary, String, Text
+from sqlalchemy import Float, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.privacy.inventory import NOT_PERSONAL, personal
 from ringfence.store.base import Base, new_id
 from ringfence.tenants.models import TenantScoped
 
-TENANT_TABLES = ("agents", "agent_knowledge", "agent_calls", "agent_recordings")
+TENANT_TABLES = (
+    "agents", "agent_knowledge", "agent_calls", "agent_recordings", "contact_lists", "contacts"
+)  # fmt: skip
 CALLS = "agent_call"
 RECORDINGS = "agent_call_recording"
+CONTACTS = "campaign_contact"
+DNC = "do_not_call"
 
 
 class Agent(TenantScoped, Base):
@@ -87,3 +91,50 @@ class AgentRecording(TenantScoped, Base):
     audio: Mapped[bytes] = mapped_column(LargeBinary, info=personal(RECORDINGS))
     seconds: Mapped[float] = mapped_column(Float, info=personal(RECORDINGS))
     keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(RECORDINGS))
+
+
+class ContactList(TenantScoped, Base):
+    """A business's list of people to call, as imported (the counts are the import's report)."""
+
+    __tablename__ = "contact_lists"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)
+    created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+    imported: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+    rejected: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+    duplicates: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+
+
+class Contact(TenantScoped, Base):
+    """One person on a list: number and name encrypted with their own key; their consent to
+    AI-voice calls (when and where it was given) and their opt-out."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("list_id", "subject_ref"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    list_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(String(80), index=True, info=personal(CONTACTS))
+    number: Mapped[bytes] = mapped_column(LargeBinary, info=personal(CONTACTS))
+    number_tail: Mapped[str] = mapped_column(String(2), info=personal(CONTACTS))
+    region: Mapped[str] = mapped_column(String(2), info=personal(CONTACTS))
+    name: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal(CONTACTS))
+    consent_at: Mapped[dt.datetime | None] = mapped_column(info=personal(CONTACTS))
+    consent_source: Mapped[str | None] = mapped_column(String(200), info=personal(CONTACTS))
+    opted_out_at: Mapped[dt.datetime | None] = mapped_column(info=personal(CONTACTS))
+    created_at: Mapped[dt.datetime] = mapped_column(info=personal(CONTACTS))
+
+
+class DoNotCall(Base):
+    """A number not to be called: a business's own list (with its tenant), or a national
+    do-not-call registry imported by the operator (no tenant). Only a keyed hash is kept."""
+
+    __tablename__ = "do_not_call"
+    __table_args__ = (UniqueConstraint("scope", "number_hash"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    scope: Mapped[str] = mapped_column(String(40), info=NOT_PERSONAL)  # a tenant id, or "national"
+    number_hash: Mapped[str] = mapped_column(String(80), index=True, info=personal(DNC))
+    source: Mapped[str] = mapped_column(String(40), info=personal(DNC))  # import | opt-out
+    added_at: Mapped[dt.datetime] = mapped_column(info=personal(DNC))

@@ -9,7 +9,7 @@ owner records on the business's settings (audited): each row carries its own end
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.services.agents.models import CALLS, RECORDINGS
+from ringfence.services.agents.models import CALLS, CONTACTS, DNC, RECORDINGS
 
 EXTENDED = " Kept 90 days unless the business asked in writing for longer."
 
@@ -57,5 +57,45 @@ CATEGORIES = (
         encrypted=True,
         subject=SubjectKind.PHONE,
         subject_field="subject_ref",
+    ),
+    Category(
+        name=CONTACTS,
+        service="agents",
+        title="Your number on a business's calling list",
+        store="contacts",
+        fields=(
+            "subject_ref",
+            "number",
+            "number_tail",
+            "region",
+            "name",
+            "consent_at",
+            "consent_source",
+            "opted_out_at",
+            "created_at",
+        ),  # fmt: skip
+        purpose="Let a business call you with its AI agent, only if you agreed in writing "
+        "(when and where you did is kept with it) and never after you said stop. Your number "
+        "and name are encrypted with a key of your own.",
+        legal_basis=LegalBasis.CONSENT,
+        retention=Retention.while_("until the business deletes the list, or you ask us to"),
+        encrypted=True,
+        subject=SubjectKind.PHONE,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=DNC,
+        service="agents",
+        title="Numbers that must not be called",
+        store="do_not_call",
+        fields=("number_hash", "source", "added_at"),
+        purpose="Keep your wish not to be called (said on a call, pressed on the keypad, or on "
+        "a do-not-call list). Only a keyed hash of the number is kept.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.while_("as long as the wish not to be called stands"),
+        subject=SubjectKind.PHONE,
+        subject_field="number_hash",
+        subject_hashed=True,
+        legal_hold="Kept so that you are not called again: deleting it would let calls resume.",
     ),
 )

@@ -6,17 +6,21 @@ in a session scoped to that tenant: an id of another business's agent is simply 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
 from ringfence.accounts.routes import CsrfHeader, LoggedInDep, check_csrf_header
-from ringfence.errors import NotFound
+from ringfence.errors import InvalidInput, NotFound
 from ringfence.services.agents.browser import BrowserTalks
+from ringfence.services.agents.contacts import Columns, ContactLists, preflight
 from ringfence.services.agents.receptionist import Receptionist, conversation_for
 from ringfence.services.agents.records import CallRecords
+from ringfence.services.agents.rules import CallingRules
 from ringfence.services.agents.service import Agents
+from ringfence.services.dial.routes import dial_of
 from ringfence.tenants.models import Tenant
 
 router = APIRouter(tags=["agents"])
@@ -302,3 +306,103 @@ async def talk_end(
     account = check_csrf_header(who, x_csrf_token)
     owner = f"{tenant_id}/{agent_id}/{account.id}"
     return {"transcript": await _talks(request).stop(owner, talk_id)}
+
+
+def contacts_of(request: Request) -> ContactLists:
+    state = request.app.state
+    found: ContactLists | None = getattr(state, "contact_lists", None)
+    if found is None:
+        found = ContactLists(
+            state.db, state.privacy, state.privacy.clock, state.settings.signing_key()
+        )
+        state.contact_lists = found
+    return found
+
+
+class NumbersIn(BaseModel):
+    numbers: list[str] = Field(max_length=10_000, description="E.164 numbers not to call.")
+
+
+CSV_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "The list as CSV with a header row; streamed, any size.",
+    }
+}
+
+
+@router.post("/api/tenants/{tenant_id}/contact-lists", status_code=201, openapi_extra=CSV_BODY)
+async def import_contacts(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    name: str = "contacts",
+    phone_column: str = "phone",
+    name_column: str | None = None,
+    consent_column: str | None = None,
+    consent_source_column: str | None = None,
+    region: str | None = None,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    """Import a contact list from CSV (the body), mapping its columns by header name. Numbers
+    become E.164 (national ones in ``region``), each rejected row is reported with its reason
+    and the good rows are kept, a number already on the list counts as a duplicate."""
+    account = check_csrf_header(who, x_csrf_token)
+    columns = Columns(phone_column, name_column, consent_column, consent_source_column)
+    report = await contacts_of(request).import_csv(
+        account, tenant_id, name, columns, region, request.stream()
+    )
+    return report.to_dict()
+
+
+@router.get("/api/tenants/{tenant_id}/contact-lists")
+async def contact_lists(request: Request, who: LoggedInDep, tenant_id: str) -> dict[str, Any]:
+    return {"lists": await contacts_of(request).lists(who[0], tenant_id)}
+
+
+@router.delete("/api/tenants/{tenant_id}/contact-lists/{list_id}")
+async def delete_contact_list(
+    request: Request, who: LoggedInDep, tenant_id: str, list_id: str, x_csrf_token: CsrfHeader = ""
+) -> dict[str, int]:
+    account = check_csrf_header(who, x_csrf_token)
+    return {"deleted": await contacts_of(request).delete(account, tenant_id, list_id)}
+
+
+@router.get("/api/tenants/{tenant_id}/contact-lists/{list_id}/check")
+async def check_contact_list(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    list_id: str,
+    caller_id: str | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Which contacts the calling rules let the business call at ``at`` (now by default) from
+    ``caller_id`` (one of your numbers verified by a call with a code), and why not the others."""
+    verified = caller_id is not None and caller_id in {
+        c["id"] for c in await dial_of(request).caller_ids(who[0])
+    }
+    agents = request.app.state.settings.agents
+    rules = CallingRules(agents.calling_hours, agents.stricter_hours)
+    if at is not None and at.tzinfo is None:
+        raise InvalidInput("give the time with its offset: 2026-11-23T10:00:00+00:00")
+    when = at or request.app.state.privacy.clock.now()
+    report = await preflight(
+        contacts_of(request), who[0], tenant_id, list_id, when, rules, verified
+    )
+    return report.to_dict()
+
+
+@router.post("/api/tenants/{tenant_id}/do-not-call")
+async def add_do_not_call(
+    request: Request,
+    who: LoggedInDep,
+    tenant_id: str,
+    body: NumbersIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, int]:
+    """Add numbers to the business's own do-not-call list (only keyed hashes are kept)."""
+    account = check_csrf_header(who, x_csrf_token)
+    added = await contacts_of(request).business_do_not_call(account, tenant_id, body.numbers)
+    return {"added": added}
