@@ -86,3 +86,12 @@ def test_two_misses_lead_to_a_message_and_silence_to_a_goodbye() -> None:
 )
 def test_backchannels(said: str, backchannel: bool) -> None:
     assert is_backchannel(said) is backchannel
+
+
+def test_asking_not_to_be_called_again_opts_out_and_ends_the_call() -> None:
+    talk = _conversation()
+    step = talk.hear("Please take me off your list.")
+    assert step.then == "opt_out" and "not be called again" in step.say
+    assert talk.outcome == "opted_out"
+    assert "do-not-call list" in talk.summary()
+    assert _conversation().hear("Can you call me back later?").then != "opt_out"

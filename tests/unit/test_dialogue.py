@@ -33,6 +33,8 @@ def dialogue() -> Dialogue:
         ("could you take a message for Sam", "take_message", ""),
         ("let me talk to a real person please", "transfer", ""),
         ("okay thanks bye", "end_call", ""),
+        ("please take me off your list", "opt_out", ""),
+        ("stop calling me", "opt_out", ""),
         ("do you sell bicycles", "fallback", ""),
         ("", "fallback", ""),
     ],

@@ -57,7 +57,7 @@ class Responder(Protocol):
 @dataclass(frozen=True)
 class Step:
     say: str
-    then: str = ""  # "" | "transfer" | "hangup"
+    then: str = ""  # "" | "transfer" | "hangup" | "opt_out" (then hang up)
 
 
 @dataclass
@@ -112,6 +112,9 @@ class Conversation:
                             "I can take a message for them.")  # fmt: skip
             self._note("transferred")
             return Step(turn.reply, then="transfer")
+        if turn.kind == "opt_out":
+            self._note("opted_out")
+            return Step(turn.reply, then="opt_out")
         if turn.kind == "end_call":
             return self._goodbye()
         self._misses += 1
@@ -137,7 +140,7 @@ class Conversation:
     @property
     def outcome(self) -> str:
         """The call's main outcome, for the summary and the calls list."""
-        for kind in ("transferred", "booked", "message_taken", "answered"):
+        for kind in ("opted_out", "transferred", "booked", "message_taken", "answered"):
             if kind in self.outcomes:
                 return kind
         return "unresolved"
@@ -145,6 +148,8 @@ class Conversation:
     def summary(self) -> str:
         """An extractive summary from what happened (no model invents anything)."""
         parts = {
+            "opted_out": "The caller asked not to be called again: the number is on the "
+            "business's do-not-call list.",
             "transferred": f"The caller asked for a person and was put through to "
             f"{self.transfer_to}.",
             "booked": f"Booked: {self.booked}.",

@@ -23,6 +23,8 @@ from ringfence.speech.embeddings import Embedder
 
 ACTION_MIN = 0.90
 ANSWER_MIN = 0.83
+# Stricter for an opt-out: "call me later" sits at 0.907 from "stop calling me".
+ACTION_MIN_FOR = {"opt_out": 0.912}
 
 ACTIONS: dict[str, tuple[str, ...]] = {
     "take_message": (
@@ -43,6 +45,12 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "I want to talk to a human",
         "connect me to the manager",
     ),
+    "opt_out": (
+        "stop calling me",
+        "take me off your list",
+        "don't call me again",
+        "remove my number from your list",
+    ),
     "end_call": (
         "that's all, thank you, goodbye",
         "bye",
@@ -56,13 +64,15 @@ REPLIES = {
     "book": "I can book that for you. Which day and time would suit you?",
     "transfer": "Let me put you through to someone at {business}. Please hold.",
     "end_call": "Thank you for calling {business}. Goodbye.",
+    "opt_out": "I have taken your number off the list of {business}. "
+    "You will not be called again. Goodbye.",
     "fallback": "I'm sorry, I don't know that. I can take a message for the team at {business}.",
 }
 
 
 @dataclass(frozen=True)
 class Turn:
-    kind: str  # answer | take_message | book | transfer | end_call | fallback
+    kind: str  # answer | take_message | book | transfer | opt_out | end_call | fallback
     reply: str
     score: float
     matched: str = ""  # the knowledge entry's question, for an answer
@@ -97,7 +107,7 @@ class Dialogue:
         actions = {name: float((vectors @ heard).max()) for name, vectors in
                    _action_vectors(self.embedder).items()}  # fmt: skip
         action = max(actions, key=lambda name: actions[name])
-        if actions[action] >= ACTION_MIN:
+        if actions[action] >= ACTION_MIN_FOR.get(action, ACTION_MIN):
             return self._template(action, actions[action])
         if len(self.knowledge):
             scores = self._passages @ heard

@@ -15,10 +15,12 @@ from typing import Any
 from sqlalchemy import select
 
 from ringfence.clock import Clock
+from ringfence.errors import InvalidInput
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.components import components, speaker_for
+from ringfence.services.agents.contacts import ContactLists
 from ringfence.services.agents.conversation import Conversation, Responder
 from ringfence.services.agents.dialogue import Dialogue
 from ringfence.services.agents.hosted import HostedDialogue
@@ -51,6 +53,7 @@ class Receptionist:
         self.clock = clock
         self.records = CallRecords(settings, db, privacy, clock)
         self.key = settings.signing_key()
+        self.contacts = ContactLists(db, privacy, clock, self.key)
 
     async def start(self) -> None:
         async with self.db.session() as session:
@@ -82,12 +85,20 @@ class Receptionist:
             speaker=speaker_for(conversation.voice, self.settings.agents),
             no_input_seconds=self.settings.agents.no_input_seconds,
             transfer=lambda: self._put_through(call, conversation.transfer_to),
+            opt_out=lambda: self._opt_out(target.tenant_id, call),
         )
         try:
             await voice.run()
         finally:
             await call.wait_ended()
             await asyncio.shield(self._keep(call, target.tenant_id, target.agent_id, voice))
+
+    async def _opt_out(self, tenant_id: str, call: Call) -> None:
+        """On the business's do-not-call list at once (a caller without a number: nothing)."""
+        try:
+            await self.contacts.opt_out(tenant_id, call.remote)
+        except InvalidInput:
+            log.info("agent_opt_out_without_number", call=call.id)
 
     async def _put_through(self, call: Call, number: str | None) -> Line | None:
         if not number:

@@ -102,6 +102,8 @@ class VoiceSession:
     no_input_seconds: float = 7.0
     # Puts the caller through: the other party's line once answered, None if nobody answered.
     transfer: Callable[[], Awaitable[Line | None]] | None = None
+    # The caller asked not to be called again: done at once, before the goodbye ends.
+    opt_out: Callable[[], Awaitable[None]] | None = None
     transcript: list[TranscriptLine] = field(default_factory=list)
     latencies: list[Latency] = field(default_factory=list)
     barge_ins: list[float] = field(default_factory=list)  # call times the agent was stopped
@@ -278,7 +280,9 @@ class VoiceSession:
                 return
             self._forward = other
             self._spawn(self._relay(other))
-        elif step.then == "hangup":
+        elif step.then in ("hangup", "opt_out"):
+            if step.then == "opt_out" and self.opt_out is not None:
+                await self.opt_out()
             await self.line.played()
             self._done = True
             await self.line.hangup()
