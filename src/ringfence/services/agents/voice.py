@@ -107,7 +107,9 @@ class VoiceSession:
     transcript: list[TranscriptLine] = field(default_factory=list)
     latencies: list[Latency] = field(default_factory=list)
     barge_ins: list[float] = field(default_factory=list)  # call times the agent was stopped
-    _vad: VoiceActivity = field(default_factory=VoiceActivity)
+    # Loaded off the event loop when the call starts (about 50 ms: the media clock of every
+    # call in the process would stall for it).
+    vad: VoiceActivity | None = None
     _clock: float = 0.0
     _above: int = 0
     _preroll: deque[bytes] = field(default_factory=lambda: deque(maxlen=PREROLL_FRAMES))
@@ -121,6 +123,8 @@ class VoiceSession:
     _forward: Line | None = None  # the person the call was put through to
 
     async def run(self) -> None:
+        if self.vad is None:
+            self.vad = await asyncio.to_thread(VoiceActivity)
         self._reply = self._spawn(self._say(Step(self.conversation.opening())))
         try:
             frames: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -161,7 +165,8 @@ class VoiceSession:
         self._preroll.append(frame)
         if self._utterance is not None:
             self._utterance.audio += frame
-        for score in self._vad.scores(frame):
+        assert self.vad is not None
+        for score in self.vad.scores(frame):
             self._window(score)
         self._check_no_input()
 
