@@ -3,7 +3,7 @@
 Method: one process runs ``--calls`` agent sessions at once (the receptionist's own
 ``VoiceSession`` with Silero VAD, Whisper tiny.en, the e5 retrieval dialogue and the hibari voice).
 Each call runs on the 20 ms pacer of the agents' browser calls
-(``BrowserLine``): every tick it hands the agent one caller frame (speech or silence) and takes
+(``Crossed``): every tick it hands the agent one caller frame (speech or silence) and takes
 one frame of the agent's audio, as the media clock does on a phone call. The caller's
 questions are espeak-ng speech (8 kHz); each is asked when
 the agent has been quiet for a second, ``--turns`` times per call. For each turn the pipeline
@@ -22,10 +22,9 @@ import asyncio
 import datetime as dt
 import statistics
 import time
-import uuid
 
 from ringfence.media.speech import speak
-from ringfence.services.agents.browser import BrowserLine
+from ringfence.services.agents.browser import Crossed
 from ringfence.services.agents.components import components
 from ringfence.services.agents.conversation import Conversation
 from ringfence.services.agents.dialogue import Dialogue
@@ -48,17 +47,16 @@ QUESTIONS = [
 
 
 async def one_call(turns: int, questions: list[bytes], settings: AgentSettings) -> list[Latency]:
-    """The agent on a ``BrowserLine`` (the same 20 ms pacer the page's calls use): the caller's
-    speech goes in as what the call sends, the agent's audio comes back as what it receives."""
+    """The agent on a ``Crossed`` call (the same 20 ms pacer the page's calls use): the caller
+    plays speech on one end, the agent's pipeline talks on the other."""
     parts = await asyncio.to_thread(components, settings)
     dialogue = await asyncio.to_thread(Dialogue, parts.embedder, "Cutting Edge", KNOWLEDGE)
     conversation = Conversation(dialogue, parts.embedder, "Cutting Edge", "How can I help?",
                                 "You are speaking with an automated assistant.")  # fmt: skip
-    call = Call(id=uuid.uuid4().hex, direction="inbound", remote="bench", local="agent",
-                service="agents", started_at=dt.datetime.now(dt.UTC))  # fmt: skip
-    line = BrowserLine(call)
+    crossed = Crossed(dt.datetime.now(dt.UTC))
+    call, line = crossed.browser, crossed.agent
     session = VoiceSession(line, conversation, parts.transcriber, parts.speaker, 60.0)
-    tasks = [asyncio.create_task(line.pace()), asyncio.create_task(session.run())]
+    tasks = [asyncio.create_task(crossed.pace()), asyncio.create_task(session.run())]
     asked = misses = 0
     while len(session.latencies) < turns:
         await _quiet(line, 1.0)  # a caller waits for the agent to finish, then a second
@@ -78,7 +76,7 @@ async def one_call(turns: int, questions: list[bytes], settings: AgentSettings) 
     return session.latencies
 
 
-async def _quiet(line: BrowserLine, seconds: float) -> None:
+async def _quiet(line: Call, seconds: float) -> None:
     while True:
         await line.played()
         await asyncio.sleep(seconds)

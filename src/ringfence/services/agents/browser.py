@@ -1,9 +1,9 @@
 """Talking to an agent from its page: the browser's microphone over WebRTC, the agent's voice
 back, the same pipeline as on a phone call.
 
-The telephony ``Bridge`` joins a browser to a ``Call``; here the call has no SIP leg: a 20 ms
-pacer moves the browser's audio (what the bridge plays into the call) to the agent, and the
-agent's audio (one frame per tick, silence between) to the browser as what the call "hears".
+The telephony ``Bridge`` joins a browser to a ``Call``; here that call has no SIP leg: its
+other end is a second ``Call`` the agent's pipeline talks on, the two crossed on a 20 ms pacer
+(``Crossed``), so the agent sees the same line as on a phone call.
 Nothing is recorded or stored: it is a member trying their agent, and the transcript lives only
 as long as the session, for the page to show.
 """
@@ -11,88 +11,80 @@ as long as the session, for the page to show.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
-from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 from ringfence.clock import Clock
 from ringfence.errors import NotFound, ServiceUnavailable
-from ringfence.media.frames import FRAME_MS, frames, silence
+from ringfence.media.frames import FRAME_MS
 from ringfence.services.agents.components import components, speaker_for
 from ringfence.services.agents.conversation import Conversation
 from ringfence.services.agents.voice import VoiceSession
 from ringfence.settings import Settings
-from ringfence.telephony.calls import Call, CallEvent
+from ringfence.telephony.calls import Call, CallEvent, EndReason
 from ringfence.telephony.webrtc import Bridge
 
 TICK = FRAME_MS / 1000
 MAX_SESSIONS = 4  # per process: each runs recognition and synthesis on these cores
 
 
-class BrowserLine:
-    """The agent's side of a browser call (the ``Line`` the pipeline talks on)."""
+class Crossed:
+    """A call with no network in it: two ``Call`` ends whose audio is crossed every 20 ms, as
+    the media clock paces a phone call; what one end plays, the other hears. The browser's
+    bridge talks on ``browser``, the agent's pipeline on ``agent``; hanging up either ends both.
+    """
 
-    def __init__(self, call: Call) -> None:
-        self.call = call
-        self._heard: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._outgoing: deque[bytes] = deque()
-        self._drained = asyncio.Event()
-        self._drained.set()
-
-    async def audio(self) -> AsyncIterator[bytes]:
-        while (frame := await self._heard.get()) is not None:
-            yield frame
-
-    def play(self, pcm: bytes) -> None:
-        self._outgoing.extend(frames(pcm))
-        if self._outgoing:
-            self._drained.clear()
-
-    def take_queued(self) -> bytes:
-        taken = b"".join(self._outgoing)
-        self._outgoing.clear()
-        self._drained.set()
-        return taken
+    def __init__(self, started_at: dt.datetime) -> None:
+        self.browser, self.agent = (
+            Call(
+                id=uuid.uuid4().hex,
+                direction=direction,
+                remote=remote,
+                local="agent",
+                service="agents",
+                started_at=started_at,
+            )  # fmt: skip
+            for direction, remote in (("inbound", "browser"), ("outbound", "agent"))
+        )
+        for end in (self.browser, self.agent):
+            end.control = self
+            end.answered_at = started_at
 
     @property
-    def queued_frames(self) -> int:
-        return len(self._outgoing)
+    def ended(self) -> bool:
+        return self.browser.ended
 
-    async def played(self) -> None:
-        await self._drained.wait()
+    async def answer(self, call: Call, *, max_duration: float | None = None) -> None:
+        """Both ends are answered from the start."""
 
-    async def hangup(self) -> None:
-        if not self.call.ended:
-            self.call.emit(CallEvent("ended", self.call.started_at))
-        self._heard.put_nowait(None)
+    async def hangup(self, call: Call, *, reason: EndReason = EndReason.COMPLETED) -> None:
+        now = dt.datetime.now(dt.UTC)
+        for end in (self.browser, self.agent):
+            if not end.ended:
+                end.emit(CallEvent("ended", now, reason=reason.value))
 
     async def pace(self) -> None:
-        """Every 20 ms: a frame of the browser's audio to the agent, one of the agent's back."""
         loop = asyncio.get_running_loop()
         start, n = loop.time(), 0
-        while not self.call.ended:
+        while not self.ended:
             n += 1
             await asyncio.sleep(max(0.0, start + n * TICK - loop.time()))
-            self._heard.put_nowait(self.call.next_frame())
-            out = self._outgoing.popleft() if self._outgoing else silence()
-            if not self._outgoing:
-                self._drained.set()
-            self.call.receive_frame(out)
-        self._heard.put_nowait(None)
+            self.agent.receive_frame(self.browser.next_frame())
+            self.browser.receive_frame(self.agent.next_frame())
 
 
 class BrowserTalk:
     """One member talking to one agent from the page."""
 
-    def __init__(self, owner: str, bridge: Bridge, line: BrowserLine, voice: VoiceSession) -> None:
+    def __init__(self, owner: str, bridge: Bridge, call: Crossed, voice: VoiceSession) -> None:
         self.id = uuid.uuid4().hex
         self.owner = owner  # tenant, agent and account it was opened for
         self.bridge = bridge
-        self.line = line
+        self.call = call
         self.voice = voice
         self._tasks = [
-            asyncio.create_task(line.pace()),
+            asyncio.create_task(call.pace()),
             asyncio.create_task(voice.run()),
         ]
 
@@ -101,10 +93,10 @@ class BrowserTalk:
 
     @property
     def ended(self) -> bool:
-        return self.line.call.ended
+        return self.call.ended
 
     async def close(self) -> None:
-        await self.line.hangup()
+        await self.call.agent.hangup()
         await self.bridge.close()
         for task in self._tasks:
             task.cancel()
@@ -127,18 +119,15 @@ class BrowserTalks:
         if len(self.open) >= MAX_SESSIONS:
             raise ServiceUnavailable("too many agent conversations at once; try again soon")
         parts = await asyncio.to_thread(components, self.settings.agents)
-        call = Call(id=uuid.uuid4().hex, direction="inbound", remote="browser", local="agent",
-                    service="agents", started_at=self.clock.now())  # fmt: skip
-        call.answered_at = call.started_at
-        bridge = Bridge(call)
+        call = Crossed(self.clock.now())
+        bridge = Bridge(call.browser)
         answer = await bridge.answer(offer_sdp)
-        line = BrowserLine(call)
         voice = VoiceSession(
-            line, conversation, parts.transcriber,
+            call.agent, conversation, parts.transcriber,
             speaker_for(conversation.voice, self.settings.agents),
             self.settings.agents.no_input_seconds,
         )  # fmt: skip
-        talk = BrowserTalk(owner, bridge, line, voice)
+        talk = BrowserTalk(owner, bridge, call, voice)
         self.open[talk.id] = talk
         return talk.id, answer
 
