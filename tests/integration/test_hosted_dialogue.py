@@ -15,6 +15,7 @@ from aiohttp import web
 from ringfence.services.agents.dialogue import Dialogue
 from ringfence.services.agents.hosted import HostedDialogue
 from ringfence.speech.embeddings import default_embedder
+from tests.support.endpoint import local_endpoint
 
 pytestmark = pytest.mark.integration
 KNOWLEDGE = [("What are your opening hours?", "We are open from 9 am to 5 pm.")]
@@ -35,17 +36,8 @@ async def endpoint() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
         content = json.dumps(answer)
         return web.json_response({"choices": [{"message": {"content": content}}]})
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", complete)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/v1", seen
-    finally:
-        await runner.cleanup()
+    async with local_endpoint("/chat/completions", complete) as base:
+        yield base, seen
 
 
 def _dialogue(url: str, model: str) -> HostedDialogue:

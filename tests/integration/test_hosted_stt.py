@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ringfence.errors import ServiceUnavailable
 from ringfence.speech.stt import HostedTranscriber
+from tests.support.endpoint import local_endpoint
 
 pytestmark = pytest.mark.integration
 
@@ -33,17 +34,8 @@ async def endpoint() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
             return web.json_response({"error": "overloaded"}, status=503)
         return web.json_response({"text": " What are your opening hours? "})
 
-    app = web.Application()
-    app.router.add_post("/v1/audio/transcriptions", transcribe)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/v1", seen
-    finally:
-        await runner.cleanup()
+    async with local_endpoint("/audio/transcriptions", transcribe) as base:
+        yield base, seen
 
 
 async def test_hosted_transcription_posts_a_wav_and_returns_the_text(

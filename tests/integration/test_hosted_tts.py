@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ringfence.errors import ServiceUnavailable
 from ringfence.speech.tts import HostedSpeaker
+from tests.support.endpoint import local_endpoint
 
 pytestmark = pytest.mark.integration
 
@@ -29,17 +30,8 @@ async def endpoint() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
         pcm = (np.sin(2 * np.pi * 440 * t) * 12000).astype("<i2").tobytes()
         return web.Response(body=pcm, content_type="audio/pcm")
 
-    app = web.Application()
-    app.router.add_post("/v1/audio/speech", speech)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/v1", seen
-    finally:
-        await runner.cleanup()
+    async with local_endpoint("/audio/speech", speech) as base:
+        yield base, seen
 
 
 async def test_hosted_speech_comes_back_as_call_audio(
