@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 from ringfence.accounts.models import Account, AccountSession
 from ringfence.accounts.service import Accounts
 from ringfence.errors import Forbidden, RingfenceError
+from ringfence.web.state import shared
 from ringfence.web.visitors import ip_of
 
 router = APIRouter(include_in_schema=False)
@@ -22,12 +23,7 @@ CSRF_COOKIE = "rf_csrf"
 
 
 def accounts_of(request: Request) -> Accounts:
-    state = request.app.state
-    found: Accounts | None = getattr(state, "accounts", None)
-    if found is None:
-        found = Accounts(state.settings, state.privacy)
-        state.accounts = found
-    return found
+    return shared(request, "accounts", lambda s: Accounts(s.settings, s.privacy))
 
 
 async def current(request: Request) -> tuple[Account, AccountSession] | None:

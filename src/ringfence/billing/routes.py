@@ -10,17 +10,13 @@ from fastapi.responses import RedirectResponse
 from ringfence.accounts.routes import LoggedInDep, check_csrf
 from ringfence.billing.ledger import Ledger, wallet
 from ringfence.billing.payments import Payments
+from ringfence.web.state import shared
 
 router = APIRouter(tags=["billing"])
 
 
 def payments_of(request: Request) -> Payments:
-    state = request.app.state
-    found: Payments | None = getattr(state, "payments", None)
-    if found is None:
-        found = Payments(state.settings, state.db, state.privacy.clock)
-        state.payments = found
-    return found
+    return shared(request, "payments", lambda s: Payments(s.settings, s.db, s.privacy.clock))
 
 
 @router.post("/api/billing/stripe/webhook")

@@ -8,17 +8,17 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ringfence.abuse.captcha import Captcha
+from ringfence.web.state import shared
 
 router = APIRouter(tags=["abuse"])
 
 
 def captcha_of(request: Request) -> Captcha:
-    captcha: Captcha | None = getattr(request.app.state, "captcha", None)
-    if captcha is None:
-        settings = request.app.state.settings
-        captcha = Captcha(settings.captcha, settings.signing_key(), request.app.state.privacy.clock)
-        request.app.state.captcha = captcha
-    return captcha
+    return shared(
+        request,
+        "captcha",
+        lambda s: Captcha(s.settings.captcha, s.settings.signing_key(), s.privacy.clock),
+    )
 
 
 @router.get("/api/captcha")

@@ -22,6 +22,7 @@ from ringfence.services.agents.rules import CallingRules
 from ringfence.services.agents.service import Agents
 from ringfence.services.dial.routes import dial_of
 from ringfence.tenants.models import Tenant
+from ringfence.web.state import shared
 
 router = APIRouter(tags=["agents"])
 
@@ -49,21 +50,19 @@ def _route_number(request: Request, number: str) -> None:
 
 
 def agents_of(request: Request) -> Agents:
-    state = request.app.state
-    found: Agents | None = getattr(state, "agents", None)
-    if found is None:
-        found = Agents(state.db, state.privacy.clock, lambda n: _route_number(request, n))
-        state.agents = found
-    return found
+    return shared(
+        request,
+        "agents",
+        lambda s: Agents(s.db, s.privacy.clock, lambda n: _route_number(request, n)),
+    )
 
 
 def records_of(request: Request) -> CallRecords:
-    state = request.app.state
-    found: CallRecords | None = getattr(state, "agent_records", None)
-    if found is None:
-        found = CallRecords(state.settings, state.db, state.privacy, state.privacy.clock)
-        state.agent_records = found
-    return found
+    return shared(
+        request,
+        "agent_records",
+        lambda s: CallRecords(s.settings, s.db, s.privacy, s.privacy.clock),
+    )
 
 
 class TenantIn(BaseModel):
@@ -309,14 +308,11 @@ async def talk_end(
 
 
 def contacts_of(request: Request) -> ContactLists:
-    state = request.app.state
-    found: ContactLists | None = getattr(state, "contact_lists", None)
-    if found is None:
-        found = ContactLists(
-            state.db, state.privacy, state.privacy.clock, state.settings.signing_key()
-        )
-        state.contact_lists = found
-    return found
+    return shared(
+        request,
+        "contact_lists",
+        lambda s: ContactLists(s.db, s.privacy, s.privacy.clock, s.settings.signing_key()),
+    )
 
 
 class NumbersIn(BaseModel):

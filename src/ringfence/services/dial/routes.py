@@ -18,17 +18,15 @@ from ringfence.accounts.routes import CsrfHeader, LoggedInDep, check_csrf_header
 from ringfence.errors import Forbidden
 from ringfence.services.dial.service import DialService, quote_dict
 from ringfence.web.countries import countries
+from ringfence.web.state import shared
 
 router = APIRouter(tags=["dial"])
 
 
 def dial_of(request: Request) -> DialService:
-    state = request.app.state
-    found: DialService | None = getattr(state, "dial", None)
-    if found is None:
-        found = DialService(state.settings, state.privacy, lambda: state.telephony)
-        state.dial = found
-    return found
+    return shared(
+        request, "dial", lambda s: DialService(s.settings, s.privacy, lambda: s.telephony)
+    )
 
 
 class NumberIn(BaseModel):

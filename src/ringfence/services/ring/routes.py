@@ -17,6 +17,7 @@ from ringfence.abuse.geo import country_for_ip
 from ringfence.errors import RingfenceError
 from ringfence.services.ring.service import RingService, Visitor
 from ringfence.web.countries import countries
+from ringfence.web.state import shared
 from ringfence.web.visitors import anon_id, ip_of, remember_anon_id
 
 router = APIRouter(tags=["ring"])
@@ -54,14 +55,11 @@ class CheckOut(BaseModel):
 
 
 def ring_service(request: Request) -> RingService:
-    state = request.app.state
-    service: RingService | None = getattr(state, "ring", None)
-    if service is None:
-        service = RingService(
-            state.settings, state.db, state.privacy.clock, lambda: state.telephony
-        )
-        state.ring = service
-    return service
+    return shared(
+        request,
+        "ring",
+        lambda s: RingService(s.settings, s.db, s.privacy.clock, lambda: s.telephony),
+    )
 
 
 def _visitor(request: Request) -> tuple[Visitor, bool]:
