@@ -8,6 +8,7 @@
     +-- NotFound                   404
     +-- InvalidInput               422: the caller sent values we cannot use
     +-- Forbidden                  403
+    +-- Conflict                   409: the request does not fit the resource's state now
     +-- RateLimited                429
     +-- ServiceUnavailable         503: a dependency (carrier, Redis) is not there
 
@@ -53,6 +54,11 @@ class InvalidInput(RingfenceError):
 class Forbidden(RingfenceError):
     code = "forbidden"
     http_status = 403
+
+
+class Conflict(RingfenceError):
+    code = "conflict"
+    http_status = 409
 
 
 class RateLimited(RingfenceError):

@@ -349,6 +349,16 @@ class AgentSettings(BaseModel):
         default_factory=dict,
         description='Stricter local hours by country or time zone: {"US": [9, 20]}.',
     )
+    campaign_lease_seconds: float = Field(
+        30.0,
+        ge=1,
+        le=600,
+        description="A worker dialling a campaign call renews its hold this often (a third of "
+        "it); a hold not renewed for this long is a dead worker's: its call is not repeated.",
+    )
+    campaign_slices: int = Field(
+        2, ge=1, le=64, description="Dialling jobs a campaign starts with (workers sharing it)."
+    )
 
 
 class LogSettings(BaseModel):

@@ -33,7 +33,11 @@ from ringfence.store.models import JobFailure
 log = get_logger(__name__)
 
 # Modules that declare jobs on the shared registry; importing them registers the jobs.
-JOB_MODULES: tuple[str, ...] = ("ringfence.privacy.jobs", "ringfence.abuse.jobs")
+JOB_MODULES: tuple[str, ...] = (
+    "ringfence.privacy.jobs",
+    "ringfence.abuse.jobs",
+    "ringfence.services.agents.jobs",
+)
 
 
 def _build_huey(settings: Settings) -> Huey:
@@ -67,7 +71,7 @@ class JobQueue:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.huey = _build_huey(settings)
-        self.runtimes = Runtimes(settings, self.clock)
+        self.runtimes = Runtimes(settings, self.clock, self.enqueue)
         self._tasks: dict[str, TaskWrapper] = {}
         self._specs: dict[str, JobSpec] = {}
         for spec in jobs:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from ringfence.clock import Clock
@@ -18,17 +18,20 @@ from ringfence.settings import Settings
 from ringfence.store.database import Database
 
 T = TypeVar("T")
+Enqueue = Callable[..., Awaitable[str]]
 
 
 class ThreadRuntime:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, enqueue: Enqueue | None = None) -> None:
         self.loop = asyncio.new_event_loop()
-        self.context = JobContext(settings, Database(settings.resolved_database_url), clock)
+        db = Database(settings.resolved_database_url)
+        self.context = JobContext(settings, db, clock, enqueue)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coro)
 
     def close(self) -> None:
+        self.loop.run_until_complete(self.context.close())
         self.loop.run_until_complete(self.context.db.dispose())
         self.loop.close()
 
@@ -36,9 +39,10 @@ class ThreadRuntime:
 class Runtimes:
     """The runtimes of one queue's worker threads, closed together when the workers stop."""
 
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, enqueue: Enqueue | None = None) -> None:
         self._settings = settings
         self._clock = clock
+        self._enqueue = enqueue
         self._local = threading.local()
         self._all: list[ThreadRuntime] = []
         self._lock = threading.Lock()
@@ -46,7 +50,7 @@ class Runtimes:
     def current(self) -> ThreadRuntime:
         runtime: ThreadRuntime | None = getattr(self._local, "runtime", None)
         if runtime is None:
-            runtime = ThreadRuntime(self._settings, self._clock)
+            runtime = ThreadRuntime(self._settings, self._clock, self._enqueue)
             self._local.runtime = runtime
             with self._lock:
                 self._all.append(runtime)

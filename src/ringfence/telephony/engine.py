@@ -64,8 +64,12 @@ class TelephonyEngine:
         db: Database | None = None,
         clock: Clock | None = None,
         port: int | None = None,
+        outbound_only: bool = False,
     ) -> None:
+        """``outbound_only``: an engine that only places calls (a job worker's): it never
+        registers with a trunk, which would move the trunk's inbound calls to it."""
         self.settings = settings
+        self.outbound_only = outbound_only
         self.tel = settings.telephony
         self.db = db
         self.clock = clock or SystemClock()
@@ -155,7 +159,7 @@ class TelephonyEngine:
             await tls.start()
             self._stacks["tls"] = tls
         for carrier in self.tel.carriers:
-            if carrier.registers:
+            if carrier.registers and not self.outbound_only:
                 await self._register(self._stacks[carrier.transport], carrier)
         self.media_clock.start()
         log.info("sip_started", host=self.tel.sip_host, transports=sorted(self._stacks))

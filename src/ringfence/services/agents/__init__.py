@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ringfence.services.agents import pages, routes
+from ringfence.services.agents import campaign_routes, pages, routes
 from ringfence.web.pages import ServiceLink
 
 service_link = ServiceLink(
@@ -19,6 +19,7 @@ service_link = ServiceLink(
 
 router = APIRouter()
 router.include_router(routes.router)
+router.include_router(campaign_routes.router)
 router.include_router(pages.router)
 install = routes.install
 

@@ -70,6 +70,8 @@ class Conversation:
     slots: list[str] = field(default_factory=list)  # free slots, as the business wrote them
     transfer_to: str | None = None
     voice: str = "default"  # the agent's chosen voice (components.VOICES)
+    # Outbound calls offer the opt-out within their first seconds (47 CFR 64.1200(b)(3)).
+    opt_out_offer: str = ""
     state: str = "open"  # open | message | booking
     outcomes: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # knowledge entries the caller asked about
@@ -79,7 +81,13 @@ class Conversation:
 
     def opening(self) -> str:
         """Said first on every call: who is answering, that it is automated, and the greeting."""
-        return f"{self.disclosure} This call is recorded. {self.greeting}".strip()
+        offer = f" {self.opt_out_offer}" if self.opt_out_offer else ""
+        return f"{self.disclosure}{offer} This call is recorded. {self.greeting}".strip()
+
+    def keypad_opt_out(self) -> Step:
+        """The callee pressed the opt-out key: confirmed, then the call ends."""
+        self._note("opted_out")
+        return Step(f"You will not be called again by {self.business}. Goodbye.", then="opt_out")
 
     def hear(self, said: str) -> Step:
         if self.state == "message":

@@ -12,12 +12,15 @@ from ringfence.store.base import Base, new_id
 from ringfence.tenants.models import TenantScoped
 
 TENANT_TABLES = (
-    "agents", "agent_knowledge", "agent_calls", "agent_recordings", "contact_lists", "contacts"
+    "agents", "agent_knowledge", "agent_calls", "agent_recordings", "contact_lists", "contacts",
+    "campaigns", "campaign_calls", "campaign_attempts",
 )  # fmt: skip
 CALLS = "agent_call"
 RECORDINGS = "agent_call_recording"
 CONTACTS = "campaign_contact"
 DNC = "do_not_call"
+CAMPAIGN_CALLS = "campaign_call"
+CAMPAIGN_ATTEMPTS = "campaign_attempt"
 
 
 class Agent(TenantScoped, Base):
@@ -138,3 +141,85 @@ class DoNotCall(Base):
     number_hash: Mapped[str] = mapped_column(String(80), index=True, info=personal(DNC))
     source: Mapped[str] = mapped_column(String(40), info=personal(DNC))  # import | opt-out
     added_at: Mapped[dt.datetime] = mapped_column(info=personal(DNC))
+
+
+class Campaign(TenantScoped, Base):
+    """An outbound campaign: an agent calling a list on a schedule, within caps and rules.
+
+    ``next_dial_at`` paces dials across every worker (calls per second): a worker claiming calls
+    reserves their dial times under the campaign row's lock."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)
+    agent_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    list_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    # What the agent says after the disclosure and the opt-out offer: why it calls.
+    opening: Mapped[str] = mapped_column(String(500), info=NOT_PERSONAL)
+    caller_number: Mapped[str | None] = mapped_column(String(20), info=NOT_PERSONAL)
+    caller_verified_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    state: Mapped[str] = mapped_column(String(12), index=True, info=NOT_PERSONAL)
+    starts_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    max_concurrent: Mapped[int] = mapped_column(info=NOT_PERSONAL)
+    calls_per_second: Mapped[float] = mapped_column(Float, info=NOT_PERSONAL)
+    max_attempts: Mapped[int] = mapped_column(info=NOT_PERSONAL)
+    retry_seconds: Mapped[float] = mapped_column(Float, info=NOT_PERSONAL)
+    retry_backoff: Mapped[float] = mapped_column(Float, info=NOT_PERSONAL)
+    ring_seconds: Mapped[float] = mapped_column(Float, info=NOT_PERSONAL)
+    # On an answering machine: "hangup" (and retry later) or "message" (leave ``voicemail``).
+    on_machine: Mapped[str] = mapped_column(String(10), info=NOT_PERSONAL)
+    voicemail: Mapped[str] = mapped_column(String(500), default="", info=NOT_PERSONAL)
+    next_dial_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    seen_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)  # a dialler's last look
+    wake_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)  # dialling resumes
+    created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+    updated_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+
+
+class CampaignCall(TenantScoped, Base):
+    """One contact in a campaign: where it stands (pending, dialling, retry, done, refused,
+    interrupted, cancelled), why, and which worker holds it while it is dialled (``lease_until``:
+    a worker that dies stops renewing it)."""
+
+    __tablename__ = "campaign_calls"
+    __table_args__ = (UniqueConstraint("campaign_id", "contact_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    campaign_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    contact_id: Mapped[str] = mapped_column(String(32), info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(String(80), index=True, info=personal(CAMPAIGN_CALLS))
+    number_tail: Mapped[str] = mapped_column(String(2), info=personal(CAMPAIGN_CALLS))
+    state: Mapped[str] = mapped_column(String(12), index=True, info=personal(CAMPAIGN_CALLS))
+    attempts: Mapped[int] = mapped_column(default=0, info=personal(CAMPAIGN_CALLS))
+    next_at: Mapped[dt.datetime] = mapped_column(index=True, info=personal(CAMPAIGN_CALLS))
+    outcome: Mapped[str | None] = mapped_column(String(20), info=personal(CAMPAIGN_CALLS))
+    reason: Mapped[str | None] = mapped_column(String(300), info=personal(CAMPAIGN_CALLS))
+    worker: Mapped[str | None] = mapped_column(String(80), info=NOT_PERSONAL)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    dial_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)  # the reserved time
+    updated_at: Mapped[dt.datetime] = mapped_column(info=personal(CAMPAIGN_CALLS))
+    keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(CAMPAIGN_CALLS))
+
+
+class CampaignAttempt(TenantScoped, Base):
+    """One dial, written before the INVITE goes out, so a worker that dies mid-call leaves its
+    record (and the call is never placed twice); ``ended_at`` stays empty until it ends."""
+
+    __tablename__ = "campaign_attempts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    campaign_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    campaign_call_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(
+        String(80), index=True, info=personal(CAMPAIGN_ATTEMPTS)
+    )
+    number: Mapped[int] = mapped_column(info=personal(CAMPAIGN_ATTEMPTS))  # 1 for the first dial
+    worker: Mapped[str] = mapped_column(String(80), info=NOT_PERSONAL)
+    started_at: Mapped[dt.datetime] = mapped_column(info=personal(CAMPAIGN_ATTEMPTS))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(info=personal(CAMPAIGN_ATTEMPTS))
+    outcome: Mapped[str | None] = mapped_column(String(20), info=personal(CAMPAIGN_ATTEMPTS))
+    sip_status: Mapped[int | None] = mapped_column(info=personal(CAMPAIGN_ATTEMPTS))
+    agent_call_id: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
+    keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(CAMPAIGN_ATTEMPTS))

@@ -9,7 +9,14 @@ owner records on the business's settings (audited): each row carries its own end
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.services.agents.models import CALLS, CONTACTS, DNC, RECORDINGS
+from ringfence.services.agents.models import (
+    CALLS,
+    CAMPAIGN_ATTEMPTS,
+    CAMPAIGN_CALLS,
+    CONTACTS,
+    DNC,
+    RECORDINGS,
+)
 
 EXTENDED = " Kept 90 days unless the business asked in writing for longer."
 
@@ -97,5 +104,46 @@ CATEGORIES = (
         subject_field="number_hash",
         subject_hashed=True,
         legal_hold="Kept so that you are not called again: deleting it would let calls resume.",
+    ),
+    Category(
+        name=CAMPAIGN_CALLS,
+        service="agents",
+        title="Where your number stands in a business's calling campaign",
+        store="campaign_calls",
+        fields=(
+            "subject_ref",
+            "number_tail",
+            "state",
+            "attempts",
+            "next_at",
+            "outcome",
+            "reason",
+            "updated_at",
+        ),  # fmt: skip
+        purpose="Call you at most as often as the campaign allows, never outside your local "
+        "calling hours, and record why a call was not made (a do-not-call list, no consent)."
+        + EXTENDED,
+        legal_basis=LegalBasis.CONSENT,
+        retention=Retention.duration(90),
+        timestamp="keep_until",
+        expires_field="keep_until",
+        subject=SubjectKind.PHONE,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=CAMPAIGN_ATTEMPTS,
+        service="agents",
+        title="Each call a campaign placed to you",
+        store="campaign_attempts",
+        fields=("number", "started_at", "ended_at", "outcome", "sip_status"),
+        purpose="Show the business which calls were made, when and how they ended (busy, no "
+        "answer, answered, a message left), so none is repeated." + EXTENDED,
+        legal_basis=LegalBasis.CONSENT,
+        retention=Retention.duration(90),
+        timestamp="keep_until",
+        expires_field="keep_until",
+        processors=("the SIP carrier that connects the call",),
+        subject=SubjectKind.PHONE,
+        subject_field="subject_ref",
     ),
 )

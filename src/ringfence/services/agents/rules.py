@@ -77,3 +77,22 @@ def _outside_window(e164: str, now: dt.datetime, rules: CallingRules) -> str:
         if not start <= local.hour < end:
             return f"outside the calling window ({start}:00-{end}:00; {local:%H:%M} in {zone})"
     return ""
+
+
+SEARCH_STEP = dt.timedelta(minutes=15)
+SEARCH_SPAN = dt.timedelta(days=2)
+
+
+def next_window(e164: str, now: dt.datetime, rules: CallingRules) -> dt.datetime | None:
+    """The first quarter hour after ``now`` when the number is inside its calling window in
+    all of its zones; None when it never is within two days (an empty stricter window)."""
+    if not local_zones(e164):
+        return None
+    start = now.replace(second=0, microsecond=0)
+    start += dt.timedelta(minutes=-start.minute % 15 or 15)
+    at = start
+    while at - start <= SEARCH_SPAN:
+        if not _outside_window(e164, at, rules):
+            return at
+        at += SEARCH_STEP
+    return None

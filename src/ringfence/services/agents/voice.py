@@ -153,6 +153,14 @@ class VoiceSession:
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def say_now(self, step: Step) -> None:
+        """Stop whatever the agent is saying and say ``step`` (a key the caller pressed)."""
+        self.line.take_queued()
+        self._paused = None
+        if self._reply is not None and not self._reply.done():
+            self._reply.cancel()
+        self._reply = self._spawn(self._say(step))
+
     # -- listening ----------------------------------------------------------------------------
 
     async def _read(self, frames: asyncio.Queue[bytes | None]) -> None:

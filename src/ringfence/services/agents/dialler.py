@@ -1,0 +1,397 @@
+"""The campaign dialler: several workers share a campaign without calling anyone twice.
+
+Every dialling job ("slice") claims calls in one transaction that first updates the campaign's
+row, so claims of all workers are serialised on it (a row lock on PostgreSQL, the write lock on
+SQLite). Under it the slice: reaps holds that dead workers stopped renewing; applies the
+calling rules to the next due contacts (a refusal is recorded with its reason; a contact outside
+its calling window waits for the window to open, or is refused when the campaign ends first);
+claims at most what the concurrency cap leaves; and reserves each claimed call a dial time
+``1 / calls_per_second`` after the last one reserved by anyone, so the rate holds across
+workers.
+
+A claimed call is held with a lease the slice renews while it runs. Just before the INVITE an
+attempt row is committed: a worker killed mid-call leaves that record, and when its lease
+lapses the call is marked ``interrupted``, never dialled again; a call claimed but not yet
+dialled simply goes back to the queue. Busy, no answer and (when no message is left) an
+answering machine are retried ``max_attempts`` times in all, ``retry_seconds`` apart, the delay
+multiplied by ``retry_backoff`` each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringfence.clock import Clock
+from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
+from ringfence.services.agents.contacts import ContactLists
+from ringfence.services.agents.models import Campaign, CampaignAttempt, CampaignCall, Contact
+from ringfence.services.agents.outbound import Dial, DialResult
+from ringfence.services.agents.rules import CallingRules, Contactee, next_window, refusals
+from ringfence.settings import Settings
+from ringfence.store.database import Database
+from ringfence.tenants.scoping import tenant_session
+
+log = get_logger(__name__)
+
+Placer = Callable[[Dial], Awaitable[DialResult]]
+RETRIED = ("busy", "no_answer", "machine", "failed")
+TEMPORARY = (408, 480, 500, 503, 504)  # rejections worth a retry
+OPEN = ("pending", "retry")  # waiting to be dialled
+FINAL = ("done", "refused", "interrupted", "cancelled")
+CLAIM_BATCH = 50
+ENDED = "the campaign's schedule ended"  # contacts looked at per claim at most
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Claimed:
+    row_id: str
+    e164: str
+    dial_at: dt.datetime
+    attempt: int  # the number this dial will have
+
+
+@dataclass
+class Claim:
+    running: bool
+    calls: list[Claimed] = field(default_factory=list)
+    next_due: dt.datetime | None = None  # the earliest open call not due yet
+    open_calls: int = 0  # not final yet, the claimed ones included
+
+
+def retry_delay(campaign: Campaign, attempts: int) -> float:
+    """Seconds before the next dial of a call that has had ``attempts`` dials."""
+    return float(campaign.retry_seconds * campaign.retry_backoff ** max(0, attempts - 1))
+
+
+class Dialler:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        privacy: Privacy,
+        clock: Clock,
+        place: Placer,
+        *,
+        worker: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.place = place
+        self.worker = worker or worker_name()
+        self.lease = settings.agents.campaign_lease_seconds
+        self.contacts = ContactLists(db, privacy, clock, settings.signing_key())
+        agents = settings.agents
+        self.rules = CallingRules(agents.calling_hours, agents.stricter_hours)
+
+    # -- the slice ------------------------------------------------------------------------------
+
+    async def run(self, tenant_id: str, campaign_id: str) -> float | None:
+        """Dial the campaign until nothing is due; the seconds until something will be (the
+        job comes back then), or None when the campaign is over, paused or cancelled."""
+        dials: set[asyncio.Task[None]] = set()
+        beat = asyncio.ensure_future(self._heartbeat(tenant_id, campaign_id))
+        try:
+            while True:
+                claim = await self.claim(tenant_id, campaign_id)
+                for claimed in claim.calls:
+                    dials.add(asyncio.ensure_future(self._dial(tenant_id, campaign_id, claimed)))
+                if not dials:
+                    if not claim.running or claim.open_calls == 0:
+                        return None
+                    if claim.next_due is None:
+                        return self.lease  # others are dialling: look again when they may be dead
+                    return max(0.0, (claim.next_due - self.clock.now()).total_seconds())
+                wait = self._until(claim.next_due)
+                done, dials = await asyncio.wait(
+                    dials, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    if task.exception() is not None:
+                        log.error("campaign_dial_crashed", error=type(task.exception()).__name__)
+        finally:
+            beat.cancel()
+            for task in dials:
+                task.cancel()
+            await asyncio.gather(beat, *dials, return_exceptions=True)
+
+    def _until(self, due: dt.datetime | None) -> float:
+        if due is None:
+            return self.lease / 3
+        return min(self.lease / 3, max(0.05, (due - self.clock.now()).total_seconds()))
+
+    async def _heartbeat(self, tenant_id: str, campaign_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            async with tenant_session(self.db, tenant_id) as session:
+                await session.execute(
+                    update(CampaignCall)
+                    .where(
+                        CampaignCall.campaign_id == campaign_id,
+                        CampaignCall.worker == self.worker,
+                        CampaignCall.state == "dialling",
+                    )
+                    .values(lease_until=self.clock.now() + dt.timedelta(seconds=self.lease))
+                )
+
+    # -- claiming -------------------------------------------------------------------------------
+
+    async def claim(self, tenant_id: str, campaign_id: str) -> Claim:
+        now = self.clock.now()
+        async with tenant_session(self.db, tenant_id) as session:
+            locked = await session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id, Campaign.state == "running")
+                .values(seen_at=now)
+            )
+            if not locked.rowcount:  # type: ignore[attr-defined]
+                return Claim(running=False)
+            campaign = await session.get(Campaign, campaign_id, populate_existing=True)
+            assert campaign is not None
+            await self._reap(session, campaign_id, now)
+            claim = Claim(running=True)
+            if campaign.ends_at is not None and now >= campaign.ends_at:
+                await self._close_schedule(session, campaign_id, now)
+            elif campaign.starts_at is None or now >= campaign.starts_at:
+                await self._claim_due(session, tenant_id, campaign, now, claim)
+            return await self._finish_claim(session, campaign, claim)
+
+    async def _finish_claim(self, session: AsyncSession, campaign: Campaign, claim: Claim) -> Claim:
+        open_calls = await session.scalar(
+            select(func.count())
+            .select_from(CampaignCall)
+            .where(CampaignCall.campaign_id == campaign.id, CampaignCall.state.not_in(FINAL))
+        )
+        claim.open_calls = int(open_calls or 0)
+        claim.next_due = await session.scalar(
+            select(func.min(CampaignCall.next_at)).where(
+                CampaignCall.campaign_id == campaign.id, CampaignCall.state.in_(OPEN)
+            )
+        )
+        if campaign.starts_at is not None and campaign.starts_at > self.clock.now():
+            claim.next_due = campaign.starts_at
+        if claim.open_calls == 0:
+            campaign.state = "done"
+            campaign.updated_at = self.clock.now()
+            claim.running = False
+        return claim
+
+    async def _reap(self, session: AsyncSession, campaign_id: str, now: dt.datetime) -> None:
+        """Calls whose worker stopped renewing its hold: dialled ones are interrupted (their
+        attempt record says so, and they are not dialled again), undialled ones go back."""
+        lapsed = (
+            await session.scalars(
+                select(CampaignCall).where(
+                    CampaignCall.campaign_id == campaign_id,
+                    CampaignCall.state == "dialling",
+                    CampaignCall.lease_until < now,
+                )
+            )
+        ).all()
+        for row in lapsed:
+            attempt = await session.scalar(
+                select(CampaignAttempt).where(
+                    CampaignAttempt.campaign_call_id == row.id,
+                    CampaignAttempt.number == row.attempts,
+                    CampaignAttempt.ended_at.is_(None),
+                )
+            )
+            if attempt is not None:
+                attempt.outcome = "interrupted"
+                row.state, row.outcome = "interrupted", "interrupted"
+                row.reason = "the worker placing the call stopped; it is not dialled again"
+                log.warning("campaign_call_interrupted", call=row.id, worker=row.worker)
+            else:
+                row.state = "pending" if row.attempts == 0 else "retry"
+            row.worker, row.lease_until, row.updated_at = None, None, now
+
+    async def _close_schedule(
+        self, session: AsyncSession, campaign_id: str, now: dt.datetime
+    ) -> None:
+        await session.execute(
+            update(CampaignCall)
+            .where(CampaignCall.campaign_id == campaign_id, CampaignCall.state.in_(OPEN))
+            .values(state="refused", outcome="refused", updated_at=now,
+                    reason=func.coalesce(CampaignCall.reason + "; ", "") + ENDED)
+        )  # fmt: skip
+
+    async def _claim_due(
+        self,
+        session: AsyncSession,
+        tenant_id: str,
+        campaign: Campaign,
+        now: dt.datetime,
+        claim: Claim,
+    ) -> None:
+        inflight = await session.scalar(
+            select(func.count())
+            .select_from(CampaignCall)
+            .where(CampaignCall.campaign_id == campaign.id, CampaignCall.state == "dialling")
+        )
+        free = campaign.max_concurrent - int(inflight or 0)
+        gap = dt.timedelta(seconds=1 / campaign.calls_per_second)
+        slot = max(now, campaign.next_dial_at or now)
+        while free > 0:
+            due = (
+                await session.scalars(
+                    select(CampaignCall)
+                    .where(
+                        CampaignCall.campaign_id == campaign.id,
+                        CampaignCall.state.in_(OPEN),
+                        CampaignCall.next_at <= now,
+                    )
+                    .order_by(CampaignCall.next_at, CampaignCall.id)
+                    .limit(min(free, CLAIM_BATCH) * 2)
+                )
+            ).all()
+            if not due:
+                break
+            for row in due:
+                if free <= 0:
+                    break
+                e164 = await self.check(session, tenant_id, campaign, row, now)
+                if e164 is None:
+                    continue
+                row.state, row.worker, row.dial_at = "dialling", self.worker, slot
+                row.lease_until = slot + dt.timedelta(seconds=self.lease)
+                row.updated_at = now
+                claim.calls.append(Claimed(row.id, e164, slot, row.attempts + 1))
+                slot += gap
+                free -= 1
+        campaign.next_dial_at = slot
+
+    async def check(
+        self,
+        session: AsyncSession,
+        tenant_id: str,
+        campaign: Campaign,
+        row: CampaignCall,
+        now: dt.datetime,
+    ) -> str | None:
+        """The calling rules for one call: its number when it may be dialled now; otherwise
+        the row is refused, or put off until the callee's window opens, with the reason."""
+        contact = await session.get(Contact, row.contact_id)
+        if contact is None:
+            row.state, row.reason, row.updated_at = "refused", "removed from the list", now
+            return None
+        vault = self.contacts.privacy.vault
+        e164 = (await vault.decrypt(session, contact.subject_ref, contact.number)).decode()
+        who = Contactee(e164, contact.consent_at, contact.opted_out_at,
+                        await self.contacts.blocked(tenant_id, e164))  # fmt: skip
+        reasons = refusals(who, now, self.rules, campaign.caller_verified_at is not None)
+        if not reasons:
+            return e164
+        window_only = all(r.startswith("outside the calling window") for r in reasons)
+        opens = next_window(e164, now, self.rules) if window_only else None
+        if opens is not None and (campaign.ends_at is None or opens < campaign.ends_at):
+            row.next_at, row.reason, row.updated_at = opens, f"waiting: {reasons[0]}", now
+            return None
+        row.state, row.outcome, row.updated_at = "refused", "refused", now
+        row.reason = "; ".join(reasons)[:300]
+        return None
+
+    # -- dialling -------------------------------------------------------------------------------
+
+    async def _dial(self, tenant_id: str, campaign_id: str, claimed: Claimed) -> None:
+        delay = (claimed.dial_at - self.clock.now()).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        dial = await self._begin(tenant_id, campaign_id, claimed)
+        if dial is None:
+            return
+        dial_, attempt_id = dial
+        try:
+            result = await self.place(dial_)
+        except Exception:
+            log.exception("campaign_dial_error", call=claimed.row_id)
+            result = DialResult("failed")
+        await asyncio.shield(self._end(tenant_id, campaign_id, claimed, attempt_id, result))
+
+    async def _begin(
+        self, tenant_id: str, campaign_id: str, claimed: Claimed
+    ) -> tuple[Dial, str] | None:
+        """Check the rules once more and commit the attempt's record before the INVITE."""
+        now = self.clock.now()
+        async with tenant_session(self.db, tenant_id) as session:
+            campaign = await session.get(Campaign, campaign_id)
+            row = await session.get(CampaignCall, claimed.row_id)
+            if campaign is None or row is None or row.worker != self.worker:
+                return None
+            if campaign.state != "running" or row.state != "dialling":
+                row.state = "pending" if row.attempts == 0 else "retry"
+                row.worker = row.lease_until = None
+                return None
+            if await self.check(session, tenant_id, campaign, row, now) is None:
+                row.worker = row.lease_until = None
+                if row.state == "dialling":  # put off until its window: open again
+                    row.state = "pending" if row.attempts == 0 else "retry"
+                return None
+            row.attempts += 1
+            row.lease_until = now + dt.timedelta(seconds=self.lease)
+            attempt = CampaignAttempt(
+                campaign_id=campaign_id,
+                campaign_call_id=row.id,
+                subject_ref=row.subject_ref,
+                number=row.attempts,
+                worker=self.worker,
+                started_at=now,
+                keep_until=row.keep_until,
+            )
+            session.add(attempt)
+            await session.flush()
+            dial = Dial(
+                tenant_id=tenant_id,
+                agent_id=campaign.agent_id,
+                e164=claimed.e164,
+                caller=campaign.caller_number,
+                opening=campaign.opening,
+                on_machine=campaign.on_machine,
+                voicemail=campaign.voicemail,
+                ring_seconds=campaign.ring_seconds,
+            )
+            return dial, attempt.id
+
+    async def _end(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        claimed: Claimed,
+        attempt_id: str,
+        result: DialResult,
+    ) -> None:
+        now = self.clock.now()
+        async with tenant_session(self.db, tenant_id) as session:
+            attempt = await session.get(CampaignAttempt, attempt_id)
+            row = await session.get(CampaignCall, claimed.row_id)
+            campaign = await session.get(Campaign, campaign_id)
+            if attempt is not None:
+                attempt.ended_at, attempt.outcome = now, result.outcome
+                attempt.sip_status, attempt.agent_call_id = result.sip_status, result.agent_call_id
+            if row is None or campaign is None or row.state != "dialling":
+                return
+            row.outcome, row.updated_at = result.outcome, now
+            row.worker = row.lease_until = None
+            again = result.outcome in RETRIED or result.sip_status in TEMPORARY
+            if again and row.attempts < campaign.max_attempts:
+                row.state = "retry"
+                row.next_at = now + dt.timedelta(seconds=retry_delay(campaign, row.attempts))
+                row.reason = f"{result.outcome.replace('_', ' ')}: retried"
+            else:
+                row.state = "done"
+                row.reason = None
+        log.info("campaign_call_ended", call=claimed.row_id, outcome=result.outcome,
+                 attempt=claimed.attempt)  # fmt: skip

@@ -1,0 +1,108 @@
+"""Campaign dialling on the job queue.
+
+``campaign_dial`` is one slice of a campaign's dialling (``dialler``); several run at once on
+any workers. A slice that stops because the next call is due later schedules one
+``campaign_wake`` for then (only one per wake time: the campaign row records it), which starts
+the campaign's slices again. ``campaign_watch`` runs every minute and wakes a running campaign
+that has due calls no dialler has looked at for two leases: its workers died.
+
+Each worker thread keeps one outbound-only telephony engine (its own SIP port; it never
+registers with a trunk) for all the campaign calls it places.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import or_, select, update
+
+from ringfence.errors import ConfigurationError
+from ringfence.jobs import JobContext, crontab, registry
+from ringfence.jobs.context import Closer
+from ringfence.privacy.core import Privacy
+from ringfence.services.agents.campaigns import DIAL_JOB
+from ringfence.services.agents.dialler import OPEN, Dialler
+from ringfence.services.agents.models import Campaign, CampaignCall
+from ringfence.services.agents.outbound import OutboundCaller
+from ringfence.telephony import TelephonyEngine
+from ringfence.tenants.scoping import tenant_session
+
+WAKE_JOB = "agents.campaign_wake"
+
+
+async def _engine(ctx: JobContext) -> tuple[TelephonyEngine, Closer]:
+    if not ctx.settings.telephony.carriers:
+        raise ConfigurationError("campaigns need a carrier: RINGFENCE_TELEPHONY__CARRIERS")
+    engine = TelephonyEngine(ctx.settings, db=ctx.db, clock=ctx.clock, port=0, outbound_only=True)
+    await engine.start()
+    return engine, engine.stop
+
+
+@registry.job(name=DIAL_JOB, retries=3, retry_delay=5.0, backoff=2.0)
+async def campaign_dial(ctx: JobContext, tenant_id: str, campaign_id: str) -> None:
+    engine = await ctx.resource("agents.telephony", _engine)
+    privacy = Privacy(ctx.settings, ctx.db, ctx.clock)
+    caller = OutboundCaller(ctx.settings, ctx.db, privacy, engine, ctx.clock)
+    dialler = Dialler(ctx.settings, ctx.db, privacy, ctx.clock, caller.call)
+    later = await dialler.run(tenant_id, campaign_id)
+    if later is not None:
+        await _schedule_wake(ctx, tenant_id, campaign_id, later)
+
+
+async def _schedule_wake(ctx: JobContext, tenant_id: str, campaign_id: str, seconds: float) -> None:
+    now = ctx.clock.now()
+    at = now + dt.timedelta(seconds=seconds)
+    async with tenant_session(ctx.db, tenant_id) as session:
+        taken = await session.execute(
+            update(Campaign)
+            .where(
+                Campaign.id == campaign_id,
+                or_(Campaign.wake_at.is_(None), Campaign.wake_at <= now, Campaign.wake_at > at),
+            )
+            .values(wake_at=at)
+        )
+    if taken.rowcount and ctx.enqueue is not None:  # type: ignore[attr-defined]
+        await ctx.enqueue(WAKE_JOB, tenant_id, campaign_id, delay=max(seconds, 0.05))
+
+
+@registry.job(name=WAKE_JOB, retries=3, retry_delay=5.0, backoff=2.0)
+async def campaign_wake(ctx: JobContext, tenant_id: str, campaign_id: str) -> None:
+    async with tenant_session(ctx.db, tenant_id) as session:
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is None or campaign.state != "running":
+            return
+    if ctx.enqueue is not None:
+        for _ in range(ctx.settings.agents.campaign_slices):
+            await ctx.enqueue(DIAL_JOB, tenant_id, campaign_id)
+
+
+@registry.periodic(crontab(minute="*"), name="agents.campaign_watch")
+async def campaign_watch(ctx: JobContext) -> int:
+    """Wake running campaigns whose dialling stopped with calls due (dead workers)."""
+    now = ctx.clock.now()
+    stale = now - dt.timedelta(seconds=2 * ctx.settings.agents.campaign_lease_seconds)
+    due = (
+        select(CampaignCall.id)
+        .where(
+            CampaignCall.campaign_id == Campaign.id,
+            or_(
+                CampaignCall.state.in_(OPEN) & (CampaignCall.next_at <= now),
+                (CampaignCall.state == "dialling") & (CampaignCall.lease_until < now),
+            ),
+        )
+        .exists()
+    )
+    async with ctx.db.session() as session:
+        found = (
+            await session.execute(
+                select(Campaign.tenant_id, Campaign.id).where(
+                    Campaign.state == "running",
+                    or_(Campaign.seen_at.is_(None), Campaign.seen_at < stale),
+                    due,
+                )
+            )
+        ).all()
+    for tenant_id, campaign_id in found:
+        if ctx.enqueue is not None:
+            await ctx.enqueue(WAKE_JOB, tenant_id, campaign_id)
+    return len(found)

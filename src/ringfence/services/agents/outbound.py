@@ -1,0 +1,196 @@
+"""One outbound campaign call: dial, learn who answered, and let the agent speak.
+
+The agent's first words on every call are its disclosure (who is calling, that it is an
+automated voice) and the opt-out offer (say stop, or press 9), 47 CFR 64.1200(b); only then
+"this call is recorded" and why it calls. Pressing 9 or asking not to be called again puts the
+number on the business's do-not-call list at once. An answering machine gets, after its beep,
+the campaign's message (disclosure and opt-out first too) or nothing, as the campaign says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from ringfence.clock import Clock
+from ringfence.errors import InvalidInput
+from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
+from ringfence.privacy.subjects import phone_ref
+from ringfence.services.agents.answering import Answered, detect, greeting_over
+from ringfence.services.agents.components import components, speaker_for
+from ringfence.services.agents.contacts import ContactLists
+from ringfence.services.agents.conversation import Conversation
+from ringfence.services.agents.receptionist import conversation_for
+from ringfence.services.agents.records import CallRecords, FinishedCall
+from ringfence.services.agents.voice import TranscriptLine, VoiceSession
+from ringfence.settings import Settings
+from ringfence.speech.tts import Speaker
+from ringfence.speech.vad import VoiceActivity
+from ringfence.store.database import Database
+from ringfence.telephony import Call, CallFailed, TelephonyEngine
+from ringfence.telephony.calls import EndReason
+from ringfence.telephony.recording import Recorder
+from ringfence.tenants.models import Tenant
+
+log = get_logger(__name__)
+OPT_OUT_KEY = "9"
+OPT_OUT_OFFER = "To stop these calls, say stop calling me, or press 9 at any time."
+UNANSWERED = {
+    EndReason.BUSY: "busy",
+    EndReason.NO_ANSWER: "no_answer",
+    EndReason.CANCELLED: "no_answer",  # rang until the campaign's ring time, then CANCEL
+    EndReason.REJECTED: "rejected",
+}
+
+
+@dataclass(frozen=True)
+class Dial:
+    """What one dial needs; the number is held in memory only while the call is placed."""
+
+    tenant_id: str
+    agent_id: str
+    e164: str
+    caller: str | None
+    opening: str  # the campaign's reason for calling
+    on_machine: str  # hangup | message
+    voicemail: str
+    ring_seconds: float
+
+
+@dataclass(frozen=True)
+class DialResult:
+    outcome: str  # answered | opted_out | message_left | machine | busy | no_answer | ...
+    sip_status: int | None = None
+    agent_call_id: str | None = None
+    answered_by: str = ""  # Answered's value, when the call was answered
+
+
+class OutboundCaller:
+    def __init__(
+        self, settings: Settings, db: Database, privacy: Privacy, engine: TelephonyEngine,
+        clock: Clock,
+    ) -> None:  # fmt: skip
+        self.settings = settings
+        self.db = db
+        self.engine = engine
+        self.clock = clock
+        self.records = CallRecords(settings, db, privacy, clock)
+        self.key = settings.signing_key()
+        self.contacts = ContactLists(db, privacy, clock, self.key)
+
+    async def call(self, dial: Dial) -> DialResult:
+        async with self.db.session() as session:
+            tenant = await session.get(Tenant, dial.tenant_id)
+        conversation = (
+            await conversation_for(self.db, self.settings, tenant, dial.agent_id)
+            if tenant is not None
+            else None
+        )
+        if conversation is None:
+            return DialResult("failed")  # the agent was deleted since the campaign started
+        conversation.greeting = dial.opening
+        conversation.opt_out_offer = OPT_OUT_OFFER
+        parts = await asyncio.to_thread(components, self.settings.agents)
+        vad = await asyncio.to_thread(VoiceActivity)
+        try:
+            call = await self.engine.place_call(
+                dial.e164,
+                from_=dial.caller,
+                service="agents",
+                ring_timeout=dial.ring_seconds,
+                max_duration=self.settings.agents.max_call_seconds,
+            )
+        except (CallFailed, InvalidInput) as exc:
+            log.warning("campaign_dial_failed", error=type(exc).__name__)
+            return DialResult("failed")
+        if not await call.wait_answered():
+            reason = call.end_reason or EndReason.FAILED
+            return DialResult(UNANSWERED.get(reason, "failed"), call.status)
+        call.recorder, call.store_recording = Recorder(), False
+        try:
+            found = await detect(call.audio(), vad, parts.transcriber)
+            speaker = speaker_for(conversation.voice, self.settings.agents)
+            if found.answered is Answered.MACHINE:
+                outcome, transcript = await self._machine(call, dial, conversation, speaker)
+            else:
+                vad.reset()
+                voice = VoiceSession(
+                    line=call,
+                    conversation=conversation,
+                    transcriber=parts.transcriber,
+                    speaker=speaker,
+                    no_input_seconds=self.settings.agents.no_input_seconds,
+                    opt_out=lambda: self._opt_out(dial),
+                    vad=vad,
+                )
+                keys = asyncio.ensure_future(self._keypad(call, voice))
+                try:
+                    await voice.run()
+                finally:
+                    keys.cancel()
+                outcome = "opted_out" if conversation.outcome == "opted_out" else "answered"
+                transcript = voice.transcript
+        finally:
+            await call.hangup()
+            await call.wait_ended()
+        kept = await asyncio.shield(self._keep(call, dial, conversation, outcome, transcript))
+        return DialResult(outcome, call.status, call.id if kept else None, found.answered.value)
+
+    async def _machine(
+        self, call: Call, dial: Dial, conversation: Conversation, speaker: Speaker
+    ) -> tuple[str, list[TranscriptLine]]:
+        if dial.on_machine != "message" or not dial.voicemail.strip():
+            return "machine", []
+        if await greeting_over(call.audio()) == "ended":
+            return "machine", []
+        text = (f"{conversation.disclosure} {dial.voicemail.strip()} To stop these calls, "
+                f"call us back and say stop calling me.")  # fmt: skip
+        pcm = await speaker.synthesize(text)
+        start = call.duration
+        call.play(pcm)
+        await call.played()
+        return "message_left", [TranscriptLine("agent", start, start + len(pcm) / 16000, text)]
+
+    async def _keypad(self, call: Call, voice: VoiceSession) -> None:
+        async for event in call.events():
+            if event.kind == "dtmf" and event.digit == OPT_OUT_KEY:
+                voice.say_now(voice.conversation.keypad_opt_out())
+                return
+
+    async def _opt_out(self, dial: Dial) -> None:
+        await self.contacts.opt_out(dial.tenant_id, dial.e164)
+
+    async def _keep(
+        self,
+        call: Call,
+        dial: Dial,
+        conversation: Conversation,
+        outcome: str,
+        transcript: list[TranscriptLine],
+    ) -> bool:
+        recorder = call.recorder
+        summary = conversation.summary() if outcome != "message_left" else "A message was left."
+        try:
+            await self.records.save(
+                FinishedCall(
+                    id=call.id,
+                    tenant_id=dial.tenant_id,
+                    agent_id=dial.agent_id,
+                    direction="outbound",
+                    subject_ref=phone_ref(dial.e164, self.key),
+                    caller_masked=call.masked_remote,
+                    started_at=call.started_at,
+                    ended_at=call.ended_at or self.clock.now(),
+                    outcome=outcome,
+                    summary=summary,
+                    transcript=[line.to_dict() for line in transcript],
+                    booked=conversation.booked,
+                    recording=recorder.wav() if recorder and recorder.seconds else b"",
+                    recording_seconds=recorder.seconds if recorder else 0.0,
+                )
+            )
+        except Exception:
+            log.exception("campaign_call_not_kept", call=call.id)
+            return False
+        return True
