@@ -113,9 +113,12 @@ class Dialler:
                 if not dials:
                     if not claim.running or claim.open_calls == 0:
                         return None
-                    if claim.next_due is None:
-                        return self.lease  # others are dialling: look again when they may be dead
-                    return max(0.0, (claim.next_due - self.clock.now()).total_seconds())
+                    later = claim.next_due and (claim.next_due - self.clock.now()).total_seconds()
+                    if not later or later <= 0:
+                        # Others hold the calls due now (and the cap); should they die,
+                        # campaign_watch wakes the campaign once their holds lapse.
+                        return None
+                    return later
                 wait = self._until(claim.next_due)
                 done, dials = await asyncio.wait(
                     dials, timeout=wait, return_when=asyncio.FIRST_COMPLETED
@@ -242,9 +245,16 @@ class Dialler:
             .select_from(CampaignCall)
             .where(CampaignCall.campaign_id == campaign.id, CampaignCall.state == "dialling")
         )
-        free = campaign.max_concurrent - int(inflight or 0)
+        mine = await session.scalar(
+            select(func.count())
+            .select_from(CampaignCall)
+            .where(CampaignCall.campaign_id == campaign.id, CampaignCall.worker == self.worker)
+        )
+        # Each slice takes its share of the cap, so the campaign's workers all dial.
+        share = -(-campaign.max_concurrent // self.settings.agents.campaign_slices)
+        free = min(campaign.max_concurrent - int(inflight or 0), share - int(mine or 0))
         gap = dt.timedelta(seconds=1 / campaign.calls_per_second)
-        slot = max(now, campaign.next_dial_at or now)
+        slot = max(self.clock.now(), campaign.next_dial_at or now)  # now: the lock is held
         while free > 0:
             due = (
                 await session.scalars(

@@ -1,0 +1,115 @@
+"""A business with an agent and a contact list, for the campaign tests (no HTTP)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ringfence.accounts.models import Account
+from ringfence.clock import Clock
+from ringfence.privacy.core import Privacy
+from ringfence.services.agents.campaigns import Campaigns, CampaignSpec
+from ringfence.services.agents.contacts import Columns, ContactLists
+from ringfence.services.agents.models import Agent
+from ringfence.settings import Settings
+from ringfence.store import Database
+from ringfence.tenants.scoping import tenant_session
+from ringfence.tenants.service import Tenants
+
+BUSINESS = "Harbour Dental"
+DISCLOSURE = f"Hello, this is an automated assistant calling for {BUSINESS}."
+CONSENTED = "2026-10-01"
+
+
+@dataclass
+class Enqueued:
+    """The queue as the campaign service sees it: what it was asked to run."""
+
+    jobs: list[tuple[Any, ...]] = field(default_factory=list)
+
+    async def __call__(self, job: str, *args: Any, delay: float | None = None) -> str:
+        self.jobs.append((job, *args))
+        return uuid.uuid4().hex
+
+
+@dataclass
+class Shop:
+    owner: Account
+    tenant_id: str
+    agent_id: str
+    list_id: str
+    campaigns: Campaigns
+    contacts: ContactLists
+    enqueued: Enqueued
+
+    def spec(self, **fields: Any) -> CampaignSpec:
+        values: dict[str, Any] = {
+            "name": "Reminders",
+            "agent_id": self.agent_id,
+            "list_id": self.list_id,
+            "opening": "I am calling to remind you of your check-up next week.",
+            "caller_number": "+442079460999",
+            "caller_verified": True,
+        }
+        values.update(fields)
+        return CampaignSpec(**values)
+
+    async def campaign(self, **fields: Any) -> str:
+        made = await self.campaigns.create(self.owner, self.tenant_id, self.spec(**fields))
+        return str(made["id"])
+
+
+async def _rows(text: str) -> AsyncIterator[bytes]:
+    yield text.encode()
+
+
+def contacts_csv(rows: list[tuple[str, str | None]]) -> str:
+    """``(number, consent date or None)`` rows as the CSV a business uploads."""
+    lines = ["phone,name,consent"]
+    lines += [f"{number},Person {i},{consent or ''}" for i, (number, consent) in enumerate(rows)]
+    return "\n".join(lines) + "\n"
+
+
+async def open_shop(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    rows: list[tuple[str, str | None]],
+    *,
+    disclosure: str = DISCLOSURE,
+    voice: str = "espeak",
+) -> Shop:
+    privacy = Privacy(settings, db, clock)
+    now = clock.now()
+    async with db.session() as session:
+        owner = Account(
+            id=uuid.uuid4().hex,
+            email=f"{uuid.uuid4().hex[:8]}@example.org",
+            password_hash="x",
+            created_at=now,
+            verified_at=now,
+        )
+        owner.subject_ref = f"account:{owner.id}"
+        session.add(owner)
+    tenant = await Tenants(db, clock).create(owner, BUSINESS)
+    async with tenant_session(db, tenant.id) as session:
+        agent = Agent(name="Reminders", greeting="How can I help?", disclosure=disclosure,
+                      voice=voice, created_at=now, updated_at=now)  # fmt: skip
+        session.add(agent)
+    contacts = ContactLists(db, privacy, clock, settings.signing_key())
+    report = await contacts.import_csv(
+        owner, tenant.id, "patients", Columns("phone", "name", "consent"), None,
+        _rows(contacts_csv(rows)),
+    )  # fmt: skip
+    assert report.rejected == 0, report.errors
+    enqueued = Enqueued()
+    campaigns = Campaigns(settings, db, privacy, clock, enqueued)
+    return Shop(owner, tenant.id, agent.id, report.list_id, campaigns, contacts, enqueued)
+
+
+def at_local_hour(zone_hour: int, utc_offset: int) -> dt.datetime:
+    """A UTC time at which a zone ``utc_offset`` hours from UTC reads ``zone_hour``:00."""
+    return dt.datetime(2026, 12, 1, (zone_hour - utc_offset) % 24, 0, tzinfo=dt.UTC)
