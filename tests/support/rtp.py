@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from aiortp.codecs.g711 import PcmuCodec
 
+from ringfence.speech.stt import WhisperTranscriber
+
 FRAME = 160  # samples in 20 ms at 8 kHz
 LOUD = 300.0  # RMS of a 20 ms frame that carries sound
 _CODEC = PcmuCodec()
@@ -90,3 +92,29 @@ async def open_ear() -> Ear:
 def ear_port(ear: Ear) -> int:
     assert ear.transport is not None
     return int(ear.transport.get_extra_info("sockname")[1])
+
+
+def utterances(ear: Ear, after: int = 0) -> list[bytes]:
+    """What the far end said since frame ``after``, cut at each half second of quiet."""
+    loud, frames, parts = ear.loud, ear.frames, []
+    start: int | None = None
+    for i in range(after, len(loud) + 25):
+        if i < len(loud) and loud[i]:
+            start = i if start is None else start
+        elif start is not None and not any(loud[i : i + 25]):  # half a second of quiet
+            parts.append(b"".join(frames[max(after, start - 10) : i + 10]))
+            start = None
+    return parts
+
+
+async def transcribe_heard(ear: Ear, after: int = 0) -> str:
+    """What the far end said, transcribed utterance by utterance (Whisper skips speech in a
+    long recording that is mostly silence), lower case."""
+    transcriber = WhisperTranscriber()
+    return " ".join([await transcriber.transcribe(p) for p in utterances(ear, after)]).lower()
+
+
+def tone(hz: float, seconds: float, level: float = 8000) -> bytes:
+    """A sine tone as 8 kHz 16-bit PCM (a voicemail beep)."""
+    t = np.arange(int(8000 * seconds)) / 8000
+    return (np.sin(2 * np.pi * hz * t) * level).astype("<i2").tobytes()

@@ -31,6 +31,8 @@ class ThreadRuntime:
         return self.loop.run_until_complete(coro)
 
     def close(self) -> None:
+        if self.loop.is_running():  # its thread is still in a job the consumer gave up on
+            return
         self.loop.run_until_complete(self.context.close())
         self.loop.run_until_complete(self.context.db.dispose())
         self.loop.close()

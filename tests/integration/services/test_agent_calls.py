@@ -30,13 +30,12 @@ from ringfence.services.agents.models import (
     KnowledgeEntry,
 )
 from ringfence.services.agents.receptionist import Receptionist
-from ringfence.speech.stt import WhisperTranscriber
 from ringfence.store import Database
 from ringfence.telephony import TelephonyEngine
 from ringfence.tenants.models import Tenant
 from ringfence.tenants.scoping import tenant_session
 from tests.conftest import SettingsFactory
-from tests.support.rtp import Ear, ear_port, open_ear
+from tests.support.rtp import Ear, ear_port, open_ear, transcribe_heard
 from tests.support.server import free_port
 from tests.support.sipp import free_rtp_range, sipp_peer, start_sipp
 
@@ -155,21 +154,6 @@ async def _goodbye(desk: Desk, ear: Ear) -> None:
         ended.cancel()
 
 
-async def _heard(ear: Ear) -> str:
-    """What the caller heard, transcribed utterance by utterance (Whisper skips speech in a
-    long recording that is mostly silence)."""
-    loud, frames, parts = ear.loud, ear.frames, []
-    start: int | None = None
-    for i in range(len(loud) + 25):
-        if i < len(loud) and loud[i]:
-            start = i if start is None else start
-        elif start is not None and not any(loud[i : i + 25]):  # half a second of quiet
-            parts.append(b"".join(frames[max(0, start - 10) : i + 10]))
-            start = None
-    transcriber = WhisperTranscriber()
-    return " ".join([await transcriber.transcribe(p) for p in parts]).lower()
-
-
 async def _answered(ear: Ear, mark: int) -> None:
     """The agent spoke (half a second at least) and then waited 1.5 s: its turn is over (a
     backchannel pauses it for less)."""
@@ -210,7 +194,7 @@ async def test_the_receptionist_discloses_then_answers_from_the_knowledge_base(
         await _answered(ear, mark)
         await _goodbye(desk, ear)
     call, wav, text = await _record(desk)
-    heard = await _heard(ear)
+    heard = await transcribe_heard(ear)
     # The disclosure is the first thing the caller hears, and the hours come back.
     assert re.match(r"you('re| are) speaking with an automated assistant", heard), heard
     assert "this call is recorded" in heard
@@ -267,7 +251,7 @@ async def test_a_backchannel_does_not_stop_the_agent(desk: Desk) -> None:
         await _answered(ear, len(ear.loud))
         await _goodbye(desk, ear)
     call, _, text = await _record(desk)
-    heard = await _heard(ear)
+    heard = await transcribe_heard(ear)
     assert "monday to friday" in heard, heard
     assert "sorry" not in heard and "message" not in heard, heard
     assert call.outcome == "answered", text

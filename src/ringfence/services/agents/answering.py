@@ -15,6 +15,7 @@ silence after its greeting, so a message left is recorded from its start.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import re
 from collections.abc import AsyncIterator
@@ -100,6 +101,31 @@ class Detection:
     audio: bytes = field(default=b"", repr=False)
 
 
+async def paced(frames: AsyncIterator[bytes], gap: float = 0.1) -> AsyncIterator[bytes]:
+    """The call's frames, with silence for each ``gap`` in which none arrived: a phone that
+    sends nothing while quiet (or nothing at all) is still heard as time passing."""
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def read() -> None:
+        async for frame in frames:
+            queue.put_nowait(frame)
+        queue.put_nowait(None)
+
+    reader = asyncio.ensure_future(read())
+    try:
+        while True:
+            try:
+                frame = await asyncio.wait_for(queue.get(), gap)
+            except TimeoutError:
+                frame = bytes(int(gap / FRAME_SECONDS) * 320)
+            if frame is None:
+                return
+            yield frame
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+
+
 async def detect(
     frames: AsyncIterator[bytes], vad: VoiceActivity, transcriber: Transcriber
 ) -> Detection:
@@ -107,7 +133,7 @@ async def detect(
     timer = GreetingTimer()
     audio = bytearray()
     verdict: str | None = None
-    async for frame in frames:
+    async for frame in paced(frames):
         audio += frame
         for score in vad.scores(frame):
             verdict = timer.window(score)
@@ -142,8 +168,8 @@ async def greeting_over(frames: AsyncIterator[bytes]) -> str:
     """Wait for the end of a machine's greeting: "beep", "silence", or "timeout"/"ended"."""
     tone = quiet = 0
     heard = 0.0
-    async for frame in frames:
-        heard += FRAME_SECONDS
+    async for frame in paced(frames):
+        heard += len(frame) / 320 * FRAME_SECONDS
         samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
         loud = len(samples) > 0 and np.sqrt((samples**2).mean()) >= BEEP_RMS / 2
         if is_tone(frame):
@@ -152,7 +178,7 @@ async def greeting_over(frames: AsyncIterator[bytes]) -> str:
             return "beep"  # the tone stopped: record from here
         else:
             tone = 0
-        quiet = 0 if loud else quiet + 1
+        quiet = 0 if loud else quiet + len(frame) // 320
         if quiet * FRAME_SECONDS >= END_SILENCE:
             return "silence"
         if heard >= MAX_GREETING:
