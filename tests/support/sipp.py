@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -143,3 +145,15 @@ async def sipp_peer(scenario: str, **options: Any) -> AsyncIterator[SippRun]:
         assert rc == 0, out
     finally:
         await run.kill()
+
+
+def dials_per_number(run: SippRun) -> Counter[str]:
+    """Distinct INVITEs SIPp received (by Call-ID: retransmissions aside), per dialled number."""
+    text = run.messages.read_text(errors="replace") if run.messages.exists() else ""
+    seen: dict[str, str] = {}
+    for block in re.split(r"\n-{10,}", text):
+        request = re.search(r"^\s*INVITE sip:\+?(\d+)@", block, re.M)
+        call_id = re.search(r"^\s*Call-ID:\s*(\S+)", block, re.M | re.I)
+        if request and call_id:
+            seen[call_id.group(1)] = "+" + request.group(1)
+    return Counter(seen.values())

@@ -33,7 +33,7 @@ from tests.conftest import SettingsFactory
 from tests.support.campaigns import CONSENTED, open_shop
 from tests.support.rtp import Ear, ear_port, open_ear, tone, transcribe_heard
 from tests.support.server import free_port
-from tests.support.sipp import SippRun, free_rtp_range, start_sipp
+from tests.support.sipp import dials_per_number, free_rtp_range, start_sipp
 
 pytestmark = pytest.mark.integration
 
@@ -41,18 +41,6 @@ PERSON, BUSY, NO_ANSWER, MACHINE = "+12125550100", "+12125550111", "+12125550121
 STOPPED, LISTED, NO_CONSENT = "+12125550141", "+12125550151", "+12125550161"
 TOKYO = "+81312345678"
 VOICEMAIL = "Your check-up is next Tuesday at ten. Call us to change it."
-
-
-def _dials(sipp: SippRun) -> Counter[str]:
-    """Distinct INVITEs (by Call-ID, retransmissions aside) per number SIPp received."""
-    text = sipp.messages.read_text(errors="replace") if sipp.messages.exists() else ""
-    seen: dict[str, str] = {}
-    for block in re.split(r"\n-{10,}", text):
-        request = re.search(r"^\s*INVITE sip:\+?(\d+)@", block, re.M)
-        call_id = re.search(r"^\s*Call-ID:\s*(\S+)", block, re.M | re.I)
-        if request and call_id:
-            seen[call_id.group(1)] = "+" + request.group(1)
-    return Counter(seen.values())
 
 
 def _closed_window_for_tokyo() -> tuple[int, int]:
@@ -154,7 +142,7 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
         for ear in (person_ear, machine_ear):
             assert ear.transport is not None
             ear.transport.close()
-    dials = {name: _dials(sipp) for name, sipp in sipps.items()}
+    dials = {name: dials_per_number(sipp) for name, sipp in sipps.items()}
     assert dials["tripwire"] == Counter()  # nobody the rules refuse was dialled
     assert dials["person"] == Counter({PERSON: 1}) and dials["machine"] == Counter({MACHINE: 1})
     assert dials["busy"] == Counter({BUSY: 2}) and dials["none"] == Counter({NO_ANSWER: 2})

@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -47,7 +48,11 @@ class Callees:
     active: int = 0
     most: int = 0
 
-    async def __call__(self, dial: Dial) -> DialResult:
+    async def __call__(
+        self, dial: Dial, commit: Callable[[], Awaitable[bool]]
+    ) -> DialResult | None:
+        if not await commit():
+            return None
         before = sum(1 for n, _ in self.placed if n == dial.e164)
         self.placed.append((dial.e164, time.monotonic()))
         self.wall.append((dial.e164, dt.datetime.now(dt.UTC)))
@@ -212,7 +217,7 @@ async def test_a_dead_workers_dialled_call_is_not_repeated(
     claim = await dead.claim(shop.tenant_id, campaign)
     assert len(claim.calls) == 2
     dialled, undialled = claim.calls
-    assert await dead._begin(shop.tenant_id, campaign, dialled) is not None  # INVITE sent...
+    assert await dead._begin(shop.tenant_id, campaign, dialled) is not None  # committed...
     # ...and the worker is killed: nobody renews its hold.
     alive = Dialler(settings, db, privacy, clock, callees, worker="alive")
     assert (await alive.claim(shop.tenant_id, campaign)).calls == []  # the cap is still taken

@@ -43,7 +43,9 @@ from ringfence.tenants.scoping import tenant_session
 
 log = get_logger(__name__)
 
-Placer = Callable[[Dial], Awaitable[DialResult]]
+# Places one call: prepares, awaits the commit (False: do not dial), then dials. None when
+# nothing was dialled.
+Placer = Callable[[Dial, Callable[[], Awaitable[bool]]], Awaitable[DialResult | None]]
 RETRIED = ("busy", "no_answer", "machine", "failed")
 TEMPORARY = (408, 480, 500, 503, 504)  # rejections worth a retry
 OPEN = ("pending", "retry")  # waiting to be dialled
@@ -59,9 +61,13 @@ def worker_name() -> str:
 @dataclass
 class Claimed:
     row_id: str
-    e164: str
+    dial: Dial
     dial_at: dt.datetime
     attempt: int  # the number this dial will have
+
+    @property
+    def e164(self) -> str:
+        return self.dial.e164
 
 
 @dataclass
@@ -69,6 +75,7 @@ class Claim:
     running: bool
     calls: list[Claimed] = field(default_factory=list)
     next_due: dt.datetime | None = None  # the earliest open call not due yet
+    next_lapse: dt.datetime | None = None  # the earliest hold of a call being dialled
     open_calls: int = 0  # not final yet, the claimed ones included
 
 
@@ -113,12 +120,7 @@ class Dialler:
                 if not dials:
                     if not claim.running or claim.open_calls == 0:
                         return None
-                    later = claim.next_due and (claim.next_due - self.clock.now()).total_seconds()
-                    if not later or later <= 0:
-                        # Others hold the calls due now (and the cap); should they die,
-                        # campaign_watch wakes the campaign once their holds lapse.
-                        return None
-                    return later
+                    return self._later(claim)
                 wait = self._until(claim.next_due)
                 done, dials = await asyncio.wait(
                     dials, timeout=wait, return_when=asyncio.FIRST_COMPLETED
@@ -131,6 +133,16 @@ class Dialler:
             for task in dials:
                 task.cancel()
             await asyncio.gather(beat, *dials, return_exceptions=True)
+
+    def _later(self, claim: Claim) -> float | None:
+        """When this campaign needs a look again: its next call falls due, or another
+        worker's hold lapses (should that worker be dead, its calls are then reaped); a call
+        due now that others hold the cap for, they dial as their calls end."""
+        now = self.clock.now()
+        times = [t for t in (claim.next_due, claim.next_lapse) if t is not None and t > now]
+        if not times:
+            return None
+        return (min(times) - now).total_seconds() + (0.1 if min(times) == claim.next_lapse else 0)
 
     def _until(self, due: dt.datetime | None) -> float:
         if due is None:
@@ -183,6 +195,11 @@ class Dialler:
         claim.next_due = await session.scalar(
             select(func.min(CampaignCall.next_at)).where(
                 CampaignCall.campaign_id == campaign.id, CampaignCall.state.in_(OPEN)
+            )
+        )
+        claim.next_lapse = await session.scalar(
+            select(func.min(CampaignCall.lease_until)).where(
+                CampaignCall.campaign_id == campaign.id, CampaignCall.state == "dialling"
             )
         )
         if campaign.starts_at is not None and campaign.starts_at > self.clock.now():
@@ -279,7 +296,17 @@ class Dialler:
                 row.state, row.worker, row.dial_at = "dialling", self.worker, slot
                 row.lease_until = slot + dt.timedelta(seconds=self.lease)
                 row.updated_at = now
-                claim.calls.append(Claimed(row.id, e164, slot, row.attempts + 1))
+                dial = Dial(
+                    tenant_id=tenant_id,
+                    agent_id=campaign.agent_id,
+                    e164=e164,
+                    caller=campaign.caller_number,
+                    opening=campaign.opening,
+                    on_machine=campaign.on_machine,
+                    voicemail=campaign.voicemail,
+                    ring_seconds=campaign.ring_seconds,
+                )
+                claim.calls.append(Claimed(row.id, dial, slot, row.attempts + 1))
                 slot += gap
                 free -= 1
         campaign.next_dial_at = slot
@@ -320,36 +347,54 @@ class Dialler:
         delay = (claimed.dial_at - self.clock.now()).total_seconds()
         if delay > 0:
             await asyncio.sleep(delay)
-        dial = await self._begin(tenant_id, campaign_id, claimed)
-        if dial is None:
-            return
-        dial_, attempt_id = dial
+        attempt: list[str] = []
+
+        async def commit() -> bool:
+            """Called by the placer once ready, just before the INVITE."""
+            found = await self._begin(tenant_id, campaign_id, claimed)
+            attempt.extend([found] if found else [])
+            return found is not None
+
         try:
-            result = await self.place(dial_)
+            result = await self.place(claimed.dial, commit)
         except Exception:
             log.exception("campaign_dial_error", call=claimed.row_id)
             result = DialResult("failed")
-        await asyncio.shield(self._end(tenant_id, campaign_id, claimed, attempt_id, result))
+        if attempt:
+            await asyncio.shield(self._end(tenant_id, campaign_id, claimed, attempt[0], result))
+        else:
+            await asyncio.shield(self._release(tenant_id, claimed, result))
 
-    async def _begin(
-        self, tenant_id: str, campaign_id: str, claimed: Claimed
-    ) -> tuple[Dial, str] | None:
-        """Check the rules once more and commit the attempt's record before the INVITE."""
+    async def _release(self, tenant_id: str, claimed: Claimed, result: DialResult | None) -> None:
+        """A claimed call that was not dialled: back to the queue, or refused when the placer
+        could not prepare it (its agent was deleted)."""
+        async with tenant_session(self.db, tenant_id) as session:
+            row = await session.get(CampaignCall, claimed.row_id)
+            if row is None or row.state != "dialling" or row.worker != self.worker:
+                return
+            row.worker = row.lease_until = None
+            row.updated_at = self.clock.now()
+            if result is None:
+                row.state = "pending" if row.attempts == 0 else "retry"
+            else:
+                row.state, row.outcome = "refused", result.outcome
+                row.reason = "not placed: the campaign's agent is gone"
+
+    async def _begin(self, tenant_id: str, campaign_id: str, claimed: Claimed) -> str | None:
+        """Check the rules once more and commit the attempt's record before the INVITE; its
+        id, or None when the call must not be placed now."""
         now = self.clock.now()
         async with tenant_session(self.db, tenant_id) as session:
             campaign = await session.get(Campaign, campaign_id)
             row = await session.get(CampaignCall, claimed.row_id)
             if campaign is None or row is None or row.worker != self.worker:
                 return None
-            if campaign.state != "running" or row.state != "dialling":
-                row.state = "pending" if row.attempts == 0 else "retry"
-                row.worker = row.lease_until = None
+            if row.state != "dialling":  # reaped meanwhile: this worker's hold had lapsed
                 return None
+            if campaign.state != "running":
+                return None  # released by the caller
             if await self.check(session, tenant_id, campaign, row, now) is None:
-                row.worker = row.lease_until = None
-                if row.state == "dialling":  # put off until its window: open again
-                    row.state = "pending" if row.attempts == 0 else "retry"
-                return None
+                return None  # refused (with its reason) or put off: released by the caller
             row.attempts += 1
             row.lease_until = now + dt.timedelta(seconds=self.lease)
             attempt = CampaignAttempt(
@@ -363,17 +408,7 @@ class Dialler:
             )
             session.add(attempt)
             await session.flush()
-            dial = Dial(
-                tenant_id=tenant_id,
-                agent_id=campaign.agent_id,
-                e164=claimed.e164,
-                caller=campaign.caller_number,
-                opening=campaign.opening,
-                on_machine=campaign.on_machine,
-                voicemail=campaign.voicemail,
-                ring_seconds=campaign.ring_seconds,
-            )
-            return dial, attempt.id
+            return attempt.id
 
     async def _end(
         self,
@@ -381,9 +416,10 @@ class Dialler:
         campaign_id: str,
         claimed: Claimed,
         attempt_id: str,
-        result: DialResult,
+        result: DialResult | None,
     ) -> None:
         now = self.clock.now()
+        result = result or DialResult("failed")
         async with tenant_session(self.db, tenant_id) as session:
             attempt = await session.get(CampaignAttempt, attempt_id)
             row = await session.get(CampaignCall, claimed.row_id)

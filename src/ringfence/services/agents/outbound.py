@@ -10,6 +10,7 @@ the campaign's message (disclosure and opt-out first too) or nothing, as the cam
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ringfence.clock import Clock
@@ -79,7 +80,10 @@ class OutboundCaller:
         self.key = settings.signing_key()
         self.contacts = ContactLists(db, privacy, clock, self.key)
 
-    async def call(self, dial: Dial) -> DialResult:
+    async def call(self, dial: Dial, commit: Callable[[], Awaitable[bool]]) -> DialResult | None:
+        """Prepare the agent, then ``commit`` (the dialler records the attempt; False: the call
+        must not be placed now) and dial at once: a worker that dies in between leaves a
+        record of a dial that may not have left, never a dial without a record."""
         async with self.db.session() as session:
             tenant = await session.get(Tenant, dial.tenant_id)
         conversation = (
@@ -93,6 +97,8 @@ class OutboundCaller:
         conversation.opt_out_offer = OPT_OUT_OFFER
         parts = await asyncio.to_thread(components, self.settings.agents)
         vad = await asyncio.to_thread(VoiceActivity)
+        if not await commit():
+            return None
         try:
             call = await self.engine.place_call(
                 dial.e164,
