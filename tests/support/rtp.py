@@ -82,6 +82,22 @@ class Ear(asyncio.DatagramProtocol):
             # RTP is paced by the clock: the next packet is due 20 ms after this one.
             await asyncio.sleep(max(0.0, start + (i + 1) * 0.02 - time.monotonic()))
 
+    async def press(self, digit: str, payload_type: int = 101) -> None:
+        """A key press as RFC 4733 telephone-event packets: 100 ms of the event (one
+        timestamp, growing duration), then its end three times (section 2.5.1.4)."""
+        assert self.transport is not None and self.peer is not None
+        event = "0123456789*#".index(digit)
+        start = int((time.monotonic() - (self._epoch or time.monotonic())) * 8000) & 0xFFFFFFFF
+        for i in range(8):
+            end = i >= 5
+            duration = FRAME * min(i + 1, 5)
+            header = struct.pack("!BBHII", 0x80, payload_type | (0x80 if i == 0 else 0),
+                                 self._sent & 0xFFFF, start, 0x5EED)  # fmt: skip
+            body = struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
+            self._sent += 1
+            self.transport.sendto(header + body, self.peer)
+            await asyncio.sleep(0.02 if not end else 0)
+
 
 async def open_ear() -> Ear:
     loop = asyncio.get_running_loop()

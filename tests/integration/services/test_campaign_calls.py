@@ -39,6 +39,7 @@ pytestmark = pytest.mark.integration
 
 PERSON, BUSY, NO_ANSWER, MACHINE = "+12125550100", "+12125550111", "+12125550121", "+12125550131"
 STOPPED, LISTED, NO_CONSENT = "+12125550141", "+12125550151", "+12125550161"
+PRESSES = "+12125550171"  # presses 9 while the agent speaks
 TOKYO = "+81312345678"
 VOICEMAIL = "Your check-up is next Tuesday at ten. Call us to change it."
 
@@ -63,6 +64,14 @@ async def _person(ear: Ear) -> None:
     await ear.say(await speak("Hello?"))
 
 
+async def _presser(ear: Ear) -> int:
+    """Says nothing; once the agent has spoken half a second, presses 9. Returns the frame of
+    the press."""
+    await _wait(ear, lambda: ear.peer is not None and ear.speaking(0, frames=25))
+    await ear.press("9")
+    return len(ear.frames)
+
+
 async def _machine(ear: Ear) -> int:
     """An answering machine: its greeting and a beep; returns the frame where the beep ended."""
     await _wait(ear, lambda: ear.peer is not None and len(ear.frames) > 10)
@@ -77,9 +86,10 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
     make_settings: SettingsFactory, database_url: str, db: Database
 ) -> None:
     low, high = free_rtp_range()
-    ports = {name: free_port() for name in ("person", "busy", "none", "machine", "tripwire")}
+    names = ("person", "busy", "none", "machine", "presser", "tripwire")
+    ports = {name: free_port() for name in names}
     prefixes = {"person": "1212555010", "busy": "1212555011", "none": "1212555012",
-                "machine": "1212555013", "tripwire": ""}  # fmt: skip
+                "machine": "1212555013", "presser": "1212555017", "tripwire": ""}  # fmt: skip
     carriers = [{"name": n, "host": "127.0.0.1", "port": p, "prefixes": [prefixes[n]]}
                 for n, p in ports.items()]  # fmt: skip
     settings = make_settings(
@@ -89,7 +99,7 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
         agents={"calling_hours": (0, 24), "stricter_hours": {"JP": _closed_window_for_tokyo()},
                 "no_input_seconds": 2},
     )  # fmt: skip
-    person_ear, machine_ear = await open_ear(), await open_ear()
+    person_ear, machine_ear, presser_ear = await open_ear(), await open_ear(), await open_ear()
     sipps = {
         "person": await start_sipp("uas_answer_ear", port=ports["person"],
                                    fill={"ear_port": str(ear_port(person_ear))}, limit="150s"),
@@ -98,10 +108,13 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
         "none": await start_sipp("uas_ring_forever", port=ports["none"], calls=2, limit="150s"),
         "machine": await start_sipp("uas_answer_ear", port=ports["machine"],
                                     fill={"ear_port": str(ear_port(machine_ear))}, limit="150s"),
+        "presser": await start_sipp("uas_answer_ear", port=ports["presser"],
+                                    fill={"ear_port": str(ear_port(presser_ear))}, limit="150s"),
         "tripwire": await start_sipp("uas_reject", port=ports["tripwire"],
                                      fill={"status": "603"}, limit="150s"),
     }  # fmt: skip
-    contacts = [(n, CONSENTED) for n in (PERSON, BUSY, NO_ANSWER, MACHINE, STOPPED, LISTED, TOKYO)]
+    called = (PERSON, BUSY, NO_ANSWER, MACHINE, PRESSES, STOPPED, LISTED, TOKYO)
+    contacts = [(n, CONSENTED) for n in called]
     shop = await open_shop(settings, db, SystemClock(), [*contacts, (NO_CONSENT, None)],
                            voice="hibari")  # fmt: skip
     await shop.contacts.opt_out(shop.tenant_id, STOPPED)
@@ -109,7 +122,8 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
     queue = JobQueue(settings)
     queue.start(workers=2)
     callees = [asyncio.ensure_future(_person(person_ear)),
-               asyncio.ensure_future(_machine(machine_ear))]  # fmt: skip
+               asyncio.ensure_future(_machine(machine_ear)),
+               asyncio.ensure_future(_presser(presser_ear))]  # fmt: skip
     try:
         campaigns = Campaigns(settings, db, Privacy(settings, db), SystemClock(), queue.enqueue)
         made = await campaigns.create(
@@ -128,6 +142,7 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
         else:
             raise AssertionError(f"the campaign did not end: {progress}")
         beep_end = await callees[1]
+        pressed = await callees[2]
         await callees[0]
         for name, sipp in sipps.items():
             if name != "tripwire":  # the others end when their calls have
@@ -139,12 +154,13 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
         await asyncio.to_thread(queue.stop)
         for sipp in sipps.values():
             await sipp.kill()
-        for ear in (person_ear, machine_ear):
+        for ear in (person_ear, machine_ear, presser_ear):
             assert ear.transport is not None
             ear.transport.close()
     dials = {name: dials_per_number(sipp) for name, sipp in sipps.items()}
     assert dials["tripwire"] == Counter()  # nobody the rules refuse was dialled
     assert dials["person"] == Counter({PERSON: 1}) and dials["machine"] == Counter({MACHINE: 1})
+    assert dials["presser"] == Counter({PRESSES: 1})
     assert dials["busy"] == Counter({BUSY: 2}) and dials["none"] == Counter({NO_ANSWER: 2})
 
     async with tenant_session(db, shop.tenant_id) as session:
@@ -155,6 +171,8 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
     assert outcome[BUSY[-2:]] == ("done", "busy", 2)
     assert outcome[NO_ANSWER[-2:]] == ("done", "no_answer", 2)
     assert outcome[MACHINE[-2:]] == ("done", "message_left", 1)
+    assert outcome[PRESSES[-2:]] == ("done", "opted_out", 1)
+    assert await shop.contacts.blocked(shop.tenant_id, PRESSES) == "business"  # at once
     assert "opted out" in (rows[STOPPED[-2:]].reason or "")
     assert rows[LISTED[-2:]].reason == "on the business do-not-call list"
     assert rows[NO_CONSENT[-2:]].reason == "no prior express written consent to AI-voice calls"
@@ -162,7 +180,7 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
     assert {r.state for t, r in rows.items() if t in (STOPPED, LISTED, NO_CONSENT, TOKYO)} <= {
         "refused"
     }
-    assert sorted(r.outcome for r in records) == ["answered", "message_left"]
+    assert sorted(r.outcome for r in records) == ["answered", "message_left", "opted_out"]
     assert {r.direction for r in records} == {"outbound"}
 
     said = await transcribe_heard(person_ear)
@@ -173,3 +191,5 @@ async def test_a_campaign_dials_exactly_the_allowed_contacts(
     message = await transcribe_heard(machine_ear, after=beep_end)
     assert re.match(r"hello,? this is an automated assistan", message), message
     assert re.search(r"tuesday at (ten|10)", message), message
+    goodbye = await transcribe_heard(presser_ear, after=pressed)
+    assert "not be called again" in goodbye, goodbye
