@@ -5,44 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import wave
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
 
 from ringfence.media.speech import speak
-from tests.support.browser import chromium, sign_up_and_log_in
-from tests.support.mail import Inbox, smtp_server
-from tests.support.server import free_port, running_server
+from tests.support.browser import agents_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
 
 
-@contextmanager
-def _site(tmp_path: Path, flags: list[str] | None = None) -> Iterator[tuple[Page, str, Inbox]]:
-    web_port = free_port()
-    with smtp_server() as (inbox, mail_port):
-        env = {
-            "RINGFENCE_WEB__PUBLIC_URL": f"http://127.0.0.1:{web_port}",
-            "RINGFENCE_MAIL__SMTP_HOST": "127.0.0.1",
-            "RINGFENCE_MAIL__SMTP_PORT": str(mail_port),
-            "RINGFENCE_MAIL__STARTTLS": "false",
-        }
-        with (
-            running_server(tmp_path / "data", port=web_port, **env) as base,
-            chromium(flags) as browser,
-        ):
-            page = browser.new_page()
-            page.goto(base + "/agents")
-            page.wait_for_url("**/account/login")
-            sign_up_and_log_in(page, base, inbox, "owner@example.org")
-            yield page, base, inbox
-
-
 def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
-    with _site(tmp_path) as (page, base, _):
+    with agents_site(tmp_path) as (page, base, _):
         page.goto(base + "/")
         page.click("a[data-service=agents]")
         page.fill("#business-name", "Cutting Edge")
@@ -91,7 +65,7 @@ def _microphone(path: Path) -> Path:
 
 def test_talking_to_the_agent_from_its_page(tmp_path: Path) -> None:
     mic = _microphone(tmp_path / "mic.wav")
-    with _site(tmp_path, [f"--use-file-for-fake-audio-capture={mic}"]) as (page, base, _):
+    with agents_site(tmp_path, [f"--use-file-for-fake-audio-capture={mic}"]) as (page, base, _):
         page.goto(base + "/agents")
         page.fill("#business-name", "Cutting Edge")
         page.click("#new-business button[type=submit]")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.mail import Inbox, link_in
+from tests.support.mail import Inbox, link_in, smtp_server
+from tests.support.server import free_port, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "a long enough password"
@@ -51,3 +52,27 @@ def sign_up_and_log_in(page: Page, base: str, inbox: Inbox, email: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("#login button[type=submit]")
     page.wait_for_url("**/account")
+
+
+@contextmanager
+def agents_site(
+    tmp_path: Path, flags: list[str] | None = None
+) -> Iterator[tuple[Page, str, Inbox]]:
+    """A server, Chromium, and an owner signed up and logged in on the agents page."""
+    web_port = free_port()
+    with smtp_server() as (inbox, mail_port):
+        env = {
+            "RINGFENCE_WEB__PUBLIC_URL": f"http://127.0.0.1:{web_port}",
+            "RINGFENCE_MAIL__SMTP_HOST": "127.0.0.1",
+            "RINGFENCE_MAIL__SMTP_PORT": str(mail_port),
+            "RINGFENCE_MAIL__STARTTLS": "false",
+        }
+        with (
+            running_server(tmp_path / "data", port=web_port, **env) as base,
+            chromium(flags) as browser,
+        ):
+            page = browser.new_page()
+            page.goto(base + "/agents")
+            page.wait_for_url("**/account/login")
+            sign_up_and_log_in(page, base, inbox, "owner@example.org")
+            yield page, base, inbox

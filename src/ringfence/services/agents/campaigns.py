@@ -209,14 +209,15 @@ class Campaigns:
             _check("caller_id_verified", campaign.caller_verified_at is not None,
                    f"caller id {campaign.caller_number} is verified",
                    "the campaign needs a caller id the business verified"),
-            _check("someone_callable", callable_now > 0 or campaign.starts_at is not None,
-                   f"{callable_now} contacts may be called now",
+            _check("someone_callable", callable_now > 0,
+                   f"{callable_now} contacts may be called (each within their calling hours)",
                    "no contact of the list may be called now: " + _refusal_text(refused)),
         ]  # fmt: skip
         return out
 
     async def _callable(self, tenant_id: str, campaign: Campaign) -> tuple[int, dict[str, int]]:
-        """Contacts the rules let the campaign call now (caller id aside), and the refusals."""
+        """Contacts the rules let the campaign call (caller id and calling hours aside), and
+        the refusals."""
         count, refused = 0, dict[str, int]()
         now = self.clock.now()
         vault = self.contacts.privacy.vault
@@ -228,7 +229,9 @@ class Campaigns:
                 e164 = (await vault.decrypt(session, contact.subject_ref, contact.number)).decode()
                 who = Contactee(e164, contact.consent_at, contact.opted_out_at,
                                 await self.contacts.blocked(tenant_id, e164))  # fmt: skip
-                reasons = refusals(who, now, self.rules, True)
+                # The window is not a reason not to start: calls wait for it.
+                reasons = [r for r in refusals(who, now, self.rules, True)
+                           if not r.startswith("outside the calling window")]  # fmt: skip
                 if not reasons:
                     count += 1
                 for reason in reasons:

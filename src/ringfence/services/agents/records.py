@@ -27,7 +27,8 @@ from ringfence.tenants.models import Tenant
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 
-OUTCOMES = ("answered", "message_taken", "booked", "transferred", "opted_out", "unresolved")
+OUTCOMES = ("answered", "message_taken", "booked", "transferred", "opted_out", "unresolved",
+            "message_left")  # fmt: skip
 MAX_RETENTION_DAYS = 3650
 
 
