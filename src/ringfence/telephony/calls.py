@@ -199,8 +199,11 @@ class Call:
             self.recorder = Recorder()
 
     async def audio(self) -> AsyncIterator[bytes]:
-        """Received 20 ms frames until the call ends."""
+        """Received 20 ms frames until the call ends (at once for a reader that comes after
+        the end and the frames before it were read by another)."""
         while True:
+            if self._ended.is_set() and self._audio.empty():
+                return
             frame = await self._audio.get()
             if frame is None:
                 return

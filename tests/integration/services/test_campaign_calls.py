@@ -29,8 +29,8 @@ from ringfence.services.agents.campaigns import Campaigns
 from ringfence.services.agents.models import AgentCall, CampaignCall
 from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
+from ringfence.testing.campaigns import CONSENTED, open_shop
 from tests.conftest import SettingsFactory
-from tests.support.campaigns import CONSENTED, open_shop
 from tests.support.rtp import Ear, ear_port, open_ear, tone, transcribe_heard
 from tests.support.server import free_port
 from tests.support.sipp import dials_per_number, free_rtp_range, start_sipp

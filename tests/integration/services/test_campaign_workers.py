@@ -26,8 +26,8 @@ from ringfence.services.agents.models import CampaignAttempt, CampaignCall
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
+from ringfence.testing.campaigns import CONSENTED, open_shop
 from tests.conftest import SettingsFactory
-from tests.support.campaigns import CONSENTED, open_shop
 from tests.support.server import REPO, free_port
 from tests.support.sipp import dials_per_number, free_rtp_range, start_sipp
 

@@ -5,9 +5,9 @@ row, so claims of all workers are serialised on it (a row lock on PostgreSQL, th
 SQLite). Under it the slice: reaps holds that dead workers stopped renewing; applies the
 calling rules to the next due contacts (a refusal is recorded with its reason; a contact outside
 its calling window waits for the window to open, or is refused when the campaign ends first);
-claims at most what the concurrency cap leaves; and reserves each claimed call a dial time
-``1 / calls_per_second`` after the last one reserved by anyone, so the rate holds across
-workers.
+and claims at most its share of what the concurrency cap leaves. When the agent for a claimed
+call is ready, its dial time is reserved the same way, ``1 / calls_per_second`` after the last
+one reserved by any worker, so the rate holds for the INVITEs themselves, across workers.
 
 A claimed call is held with a lease the slice renews while it runs. Just before the INVITE an
 attempt row is committed: a worker killed mid-call leaves that record, and when its lease
@@ -62,7 +62,6 @@ def worker_name() -> str:
 class Claimed:
     row_id: str
     dial: Dial
-    dial_at: dt.datetime
     attempt: int  # the number this dial will have
 
     @property
@@ -270,8 +269,6 @@ class Dialler:
         # Each slice takes its share of the cap, so the campaign's workers all dial.
         share = -(-campaign.max_concurrent // self.settings.agents.campaign_slices)
         free = min(campaign.max_concurrent - int(inflight or 0), share - int(mine or 0))
-        gap = dt.timedelta(seconds=1 / campaign.calls_per_second)
-        slot = max(self.clock.now(), campaign.next_dial_at or now)  # now: the lock is held
         while free > 0:
             due = (
                 await session.scalars(
@@ -293,8 +290,8 @@ class Dialler:
                 e164 = await self.check(session, tenant_id, campaign, row, now)
                 if e164 is None:
                     continue
-                row.state, row.worker, row.dial_at = "dialling", self.worker, slot
-                row.lease_until = slot + dt.timedelta(seconds=self.lease)
+                row.state, row.worker = "dialling", self.worker
+                row.lease_until = now + dt.timedelta(seconds=self.lease)
                 row.updated_at = now
                 dial = Dial(
                     tenant_id=tenant_id,
@@ -306,10 +303,8 @@ class Dialler:
                     voicemail=campaign.voicemail,
                     ring_seconds=campaign.ring_seconds,
                 )
-                claim.calls.append(Claimed(row.id, dial, slot, row.attempts + 1))
-                slot += gap
+                claim.calls.append(Claimed(row.id, dial, row.attempts + 1))
                 free -= 1
-        campaign.next_dial_at = slot
 
     async def check(
         self,
@@ -344,13 +339,17 @@ class Dialler:
     # -- dialling -------------------------------------------------------------------------------
 
     async def _dial(self, tenant_id: str, campaign_id: str, claimed: Claimed) -> None:
-        delay = (claimed.dial_at - self.clock.now()).total_seconds()
-        if delay > 0:
-            await asyncio.sleep(delay)
         attempt: list[str] = []
 
         async def commit() -> bool:
-            """Called by the placer once ready, just before the INVITE."""
+            """Called by the placer once ready: waits for the call's turn (the rate), records
+            the attempt; the INVITE follows at once."""
+            slot = await self._reserve(tenant_id, campaign_id, claimed)
+            if slot is None:
+                return False
+            delay = (slot - self.clock.now()).total_seconds()
+            if delay > 0:
+                await asyncio.sleep(delay)
             found = await self._begin(tenant_id, campaign_id, claimed)
             attempt.extend([found] if found else [])
             return found is not None
@@ -364,6 +363,30 @@ class Dialler:
             await asyncio.shield(self._end(tenant_id, campaign_id, claimed, attempt[0], result))
         else:
             await asyncio.shield(self._release(tenant_id, claimed, result))
+
+    async def _reserve(
+        self, tenant_id: str, campaign_id: str, claimed: Claimed
+    ) -> dt.datetime | None:
+        """The call's dial time: ``1 / calls_per_second`` after the last one any worker
+        reserved (the campaign row is written first, so reservations are serialised)."""
+        now = self.clock.now()
+        async with tenant_session(self.db, tenant_id) as session:
+            locked = await session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id, Campaign.state == "running")
+                .values(seen_at=now)
+            )
+            if not locked.rowcount:  # type: ignore[attr-defined]
+                return None
+            campaign = await session.get(Campaign, campaign_id, populate_existing=True)
+            row = await session.get(CampaignCall, claimed.row_id)
+            if campaign is None or row is None:
+                return None
+            slot = max(self.clock.now(), campaign.next_dial_at or now)
+            campaign.next_dial_at = slot + dt.timedelta(seconds=1 / campaign.calls_per_second)
+            row.dial_at = slot
+            row.lease_until = slot + dt.timedelta(seconds=self.lease)
+            return slot
 
     async def _release(self, tenant_id: str, claimed: Claimed, result: DialResult | None) -> None:
         """A claimed call that was not dialled: back to the queue, or refused when the placer

@@ -146,8 +146,8 @@ class DoNotCall(Base):
 class Campaign(TenantScoped, Base):
     """An outbound campaign: an agent calling a list on a schedule, within caps and rules.
 
-    ``next_dial_at`` paces dials across every worker (calls per second): a worker claiming calls
-    reserves their dial times under the campaign row's lock."""
+    ``next_dial_at`` paces dials across every worker (calls per second): a worker about to dial
+    reserves its time under the campaign row's lock."""
 
     __tablename__ = "campaigns"
 

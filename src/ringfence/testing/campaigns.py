@@ -1,4 +1,4 @@
-"""A business with an agent and a contact list, for the campaign tests (no HTTP)."""
+"""A business with an agent and a contact list, for the campaign tests and bench (no HTTP)."""
 
 from __future__ import annotations
 
