@@ -356,6 +356,12 @@ class AgentSettings(BaseModel):
         description="A worker dialling a campaign call renews its hold this often (a third of "
         "it); a hold not renewed for this long is a dead worker's: its call is not repeated.",
     )
+    voice_clone_url: str | None = Field(
+        None,
+        description="An ElevenLabs-compatible API base (https://host/v1) that makes, speaks "
+        "and deletes custom voices; none ships offline.",
+    )
+    voice_clone_key: SecretStr | None = Field(None, description="The voice provider's key.")
     campaign_slices: int = Field(
         2, ge=1, le=64, description="Dialling jobs a campaign starts with (workers sharing it)."
     )

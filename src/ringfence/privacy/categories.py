@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ringfence.privacy.inventory import (
     Category,
     Delete,
@@ -122,3 +124,17 @@ def build_inventory() -> Inventory:
         for category in module.CATEGORIES:
             inventory.declare(category)
     return inventory
+
+
+def build_erasers() -> list[Any]:
+    """What services do first when a subject's data is erased (``ERASERS`` of their privacy
+    modules): ``async (settings, session, subject_ref) -> actions``, for data a processor
+    holds that deleting our rows alone would leave behind."""
+    import importlib
+
+    from ringfence.privacy.registry import SERVICE_PRIVACY_MODULES
+
+    out: list[Any] = []
+    for module_name in SERVICE_PRIVACY_MODULES:
+        out.extend(getattr(importlib.import_module(module_name), "ERASERS", ()))
+    return out

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 
 from ringfence.clock import Clock, SystemClock
 from ringfence.privacy.audit import Audit
-from ringfence.privacy.categories import build_inventory
+from ringfence.privacy.categories import build_erasers, build_inventory
 from ringfence.privacy.consent import Consents
 from ringfence.privacy.crypto import MasterKeys, Vault
 from ringfence.privacy.inventory import Inventory
@@ -59,4 +59,5 @@ class Privacy:
             jurisdiction=self.settings.privacy.jurisdiction,
             policy_version=policy_version,
             key=self.settings.signing_key(),
+            erasers=[partial(eraser, self.settings) for eraser in build_erasers()],
         )

@@ -17,7 +17,7 @@ import base64
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,9 @@ from ringfence.privacy.receipts import ReceiptSigner
 from ringfence.privacy.subjects import keyed_ref
 from ringfence.store.base import Base
 from ringfence.store.schema import target_metadata
+
+# A service's first step of an erasure: deletes what a processor holds; returns its actions.
+Eraser = Callable[[AsyncSession, str], Awaitable[list[dict[str, Any]]]]
 
 KINDS = {
     "access": "See and download everything held about you (a JSON export).",
@@ -81,6 +84,7 @@ class Rights:
         jurisdiction: str,
         policy_version: str,
         key: bytes,
+        erasers: Sequence[Eraser] = (),
     ) -> None:
         self.inventory = inventory
         self.vault = vault
@@ -90,6 +94,7 @@ class Rights:
         self.jurisdiction = jurisdiction
         self.policy_version = policy_version
         self.key = key
+        self.erasers = erasers
         self.audit = Audit(clock)
         self.consents = Consents(clock)
         target_metadata()
@@ -315,6 +320,8 @@ class Rights:
     ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
         actions: list[dict[str, Any]] = []
         holds: list[dict[str, str]] = []
+        for eraser in self.erasers:  # what processors hold, while our rows still say where
+            actions.extend(await eraser(session, subject_ref))
         for category, table in self._subject_categories():
             column = table.c[category.subject_field]
             held = self._held_as(category, subject_ref)

@@ -40,7 +40,7 @@ def _hibari() -> Any:
     return hibari.Hibari(model=str(model), threads=1)
 
 
-def _to_call_rate(audio: np.ndarray, rate: int) -> bytes:
+def to_call_rate(audio: np.ndarray, rate: int) -> bytes:
     """Float samples at ``rate`` -> 8 kHz 16-bit PCM (PyAV's resampler, with its filter)."""
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").reshape(1, -1)
     frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
@@ -56,7 +56,7 @@ class HibariSpeaker:
         def run() -> bytes:
             engine = _hibari()
             audio = engine(text, seed=0)
-            return _to_call_rate(np.asarray(audio, dtype=np.float32), int(engine.sample_rate))
+            return to_call_rate(np.asarray(audio, dtype=np.float32), int(engine.sample_rate))
 
         if not text.strip():
             return b""
@@ -84,4 +84,4 @@ class HostedSpeaker:
             raise ServiceUnavailable(f"the text-to-speech service failed: {exc}") from None
         pcm = response.content[: len(response.content) // 2 * 2]
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        return await asyncio.to_thread(_to_call_rate, samples, HOSTED_RATE)
+        return await asyncio.to_thread(to_call_rate, samples, HOSTED_RATE)

@@ -51,6 +51,7 @@ TEMPORARY = (408, 480, 500, 503, 504)  # rejections worth a retry
 OPEN = ("pending", "retry")  # waiting to be dialled
 FINAL = ("done", "refused", "interrupted", "cancelled")
 CLAIM_BATCH = 50
+LOOKAHEAD = 2.0  # seconds of dials (at the campaign's rate) a slice claims at a time
 ENDED = "the campaign's schedule ended"  # contacts looked at per claim at most
 
 
@@ -62,7 +63,9 @@ def worker_name() -> str:
 class Claimed:
     row_id: str
     dial: Dial
+    dial_at: dt.datetime  # reserved at claim; a dial whose agent was ready late takes a new one
     attempt: int  # the number this dial will have
+    rate: float  # the campaign's calls per second
 
     @property
     def e164(self) -> str:
@@ -75,6 +78,7 @@ class Claim:
     calls: list[Claimed] = field(default_factory=list)
     next_due: dt.datetime | None = None  # the earliest open call not due yet
     next_lapse: dt.datetime | None = None  # the earliest hold of a call being dialled
+    limited: bool = False  # more were due than the rate lets a slice claim at once
     open_calls: int = 0  # not final yet, the claimed ones included
 
 
@@ -120,7 +124,7 @@ class Dialler:
                     if not claim.running or claim.open_calls == 0:
                         return None
                     return self._later(claim)
-                wait = self._until(claim.next_due)
+                wait = LOOKAHEAD / 2 if claim.limited else self._until(claim.next_due)
                 done, dials = await asyncio.wait(
                     dials, timeout=wait, return_when=asyncio.FIRST_COMPLETED
                 )
@@ -144,9 +148,12 @@ class Dialler:
         return (min(times) - now).total_seconds() + (0.1 if min(times) == claim.next_lapse else 0)
 
     def _until(self, due: dt.datetime | None) -> float:
-        if due is None:
-            return self.lease / 3
-        return min(self.lease / 3, max(0.05, (due - self.clock.now()).total_seconds()))
+        """How long to wait for a call to end before looking again: until the next call falls
+        due, at most a third of a lease (to reap the holds of dead workers in time)."""
+        now = self.clock.now()
+        if due is None or due <= now:
+            return self.lease / 3  # the cap is full: a call ending wakes the slice first
+        return min(self.lease / 3, max(0.05, (due - now).total_seconds()))
 
     async def _heartbeat(self, tenant_id: str, campaign_id: str) -> None:
         while True:
@@ -269,6 +276,11 @@ class Dialler:
         # Each slice takes its share of the cap, so the campaign's workers all dial.
         share = -(-campaign.max_concurrent // self.settings.agents.campaign_slices)
         free = min(campaign.max_concurrent - int(inflight or 0), share - int(mine or 0))
+        ahead = max(1, int(campaign.calls_per_second * LOOKAHEAD))
+        if free > ahead:
+            free, claim.limited = ahead, True
+        gap = dt.timedelta(seconds=1 / campaign.calls_per_second)
+        slot = max(self.clock.now(), campaign.next_dial_at or now)  # now: the lock is held
         while free > 0:
             due = (
                 await session.scalars(
@@ -290,8 +302,8 @@ class Dialler:
                 e164 = await self.check(session, tenant_id, campaign, row, now)
                 if e164 is None:
                     continue
-                row.state, row.worker = "dialling", self.worker
-                row.lease_until = now + dt.timedelta(seconds=self.lease)
+                row.state, row.worker, row.dial_at = "dialling", self.worker, slot
+                row.lease_until = slot + dt.timedelta(seconds=self.lease)
                 row.updated_at = now
                 dial = Dial(
                     tenant_id=tenant_id,
@@ -303,8 +315,12 @@ class Dialler:
                     voicemail=campaign.voicemail,
                     ring_seconds=campaign.ring_seconds,
                 )
-                claim.calls.append(Claimed(row.id, dial, row.attempts + 1))
+                claim.calls.append(
+                    Claimed(row.id, dial, slot, row.attempts + 1, campaign.calls_per_second)
+                )
+                slot += gap
                 free -= 1
+        campaign.next_dial_at = slot
 
     async def check(
         self,
@@ -344,7 +360,10 @@ class Dialler:
         async def commit() -> bool:
             """Called by the placer once ready: waits for the call's turn (the rate), records
             the attempt; the INVITE follows at once."""
-            slot = await self._reserve(tenant_id, campaign_id, claimed)
+            slot: dt.datetime | None = claimed.dial_at
+            late = self.clock.now() - claimed.dial_at
+            if late.total_seconds() > 1 / claimed.rate:  # its turn passed: take the next one
+                slot = await self._reserve(tenant_id, campaign_id, claimed)
             if slot is None:
                 return False
             delay = (slot - self.clock.now()).total_seconds()

@@ -13,7 +13,7 @@ from ringfence.tenants.models import TenantScoped
 
 TENANT_TABLES = (
     "agents", "agent_knowledge", "agent_calls", "agent_recordings", "contact_lists", "contacts",
-    "campaigns", "campaign_calls", "campaign_attempts",
+    "campaigns", "campaign_calls", "campaign_attempts", "custom_voices",
 )  # fmt: skip
 CALLS = "agent_call"
 RECORDINGS = "agent_call_recording"
@@ -21,6 +21,9 @@ CONTACTS = "campaign_contact"
 DNC = "do_not_call"
 CAMPAIGN_CALLS = "campaign_call"
 CAMPAIGN_ATTEMPTS = "campaign_attempt"
+VOICE_CONSENTS = "voice_consent"
+VOICE_SAMPLES = "voice_sample"
+CUSTOM_VOICES = "custom_voice"
 
 
 class Agent(TenantScoped, Base):
@@ -223,3 +226,36 @@ class CampaignAttempt(TenantScoped, Base):
     sip_status: Mapped[int | None] = mapped_column(info=personal(CAMPAIGN_ATTEMPTS))
     agent_call_id: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
     keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(CAMPAIGN_ATTEMPTS))
+
+
+class CustomVoice(TenantScoped, Base):
+    """A voice made from a person's recorded sample, only with their signed consent.
+
+    The speaker signs while logged in to their own account (``subject_ref``); what they signed
+    (their name, the signature, the scope) is encrypted with their key. The sample is cleared
+    ``sample_delete_by`` (30 days after the voice is made); the voice is deleted at the hosted
+    provider and here when the speaker withdraws, at once."""
+
+    __tablename__ = "custom_voices"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(String(80), info=NOT_PERSONAL)
+    state: Mapped[str] = mapped_column(String(20), info=NOT_PERSONAL)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=NOT_PERSONAL)
+    speaker_hash: Mapped[str] = mapped_column(String(80), info=personal(VOICE_CONSENTS))
+    scope: Mapped[str] = mapped_column(String(500), info=personal(VOICE_CONSENTS))
+    subject_ref: Mapped[str | None] = mapped_column(
+        String(80), index=True, info=personal(VOICE_CONSENTS)
+    )
+    signer_name: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal(VOICE_CONSENTS))
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal(VOICE_CONSENTS))
+    signed_at: Mapped[dt.datetime | None] = mapped_column(info=personal(VOICE_CONSENTS))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(info=personal(VOICE_CONSENTS))
+    sample: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal(VOICE_SAMPLES))
+    sample_delete_by: Mapped[dt.datetime | None] = mapped_column(
+        index=True, info=personal(VOICE_SAMPLES)
+    )
+    provider_voice_id: Mapped[str | None] = mapped_column(String(120), info=personal(CUSTOM_VOICES))
+    ready_at: Mapped[dt.datetime | None] = mapped_column(info=personal(CUSTOM_VOICES))
+    keep_until: Mapped[dt.datetime | None] = mapped_column(index=True, info=personal(CUSTOM_VOICES))
+    created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)

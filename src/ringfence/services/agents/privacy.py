@@ -8,15 +8,19 @@ owner records on the business's settings (audited): each row carries its own end
 
 from __future__ import annotations
 
-from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.privacy.inventory import Anonymise, Category, LegalBasis, Retention, SubjectKind
 from ringfence.services.agents.models import (
     CALLS,
     CAMPAIGN_ATTEMPTS,
     CAMPAIGN_CALLS,
     CONTACTS,
+    CUSTOM_VOICES,
     DNC,
     RECORDINGS,
+    VOICE_CONSENTS,
+    VOICE_SAMPLES,
 )
+from ringfence.services.agents.voices import erase_voices
 
 EXTENDED = " Kept 90 days unless the business asked in writing for longer."
 
@@ -146,4 +150,64 @@ CATEGORIES = (
         subject=SubjectKind.PHONE,
         subject_field="subject_ref",
     ),
+    Category(
+        name=VOICE_CONSENTS,
+        service="agents",
+        title="Your signed consent to a synthetic voice made from yours",
+        store="custom_voices",
+        fields=(
+            "speaker_hash",
+            "scope",
+            "subject_ref",
+            "signer_name",
+            "signature",
+            "signed_at",
+            "withdrawn_at",
+        ),  # fmt: skip
+        purpose="Prove that you agreed, signed, to a business making and using a voice from "
+        "recordings of yours, for the scope you read, and when you withdrew. Your name and "
+        "signature are encrypted with a key of your own.",
+        legal_basis=LegalBasis.CONSENT,
+        retention=Retention.while_("as long as the voice record is kept"),
+        encrypted=True,
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=VOICE_SAMPLES,
+        service="agents",
+        title="Recordings of your voice a custom voice is made from",
+        store="custom_voices",
+        fields=("sample", "sample_delete_by"),
+        purpose="Make the voice you consented to; deleted 30 days after the voice is made, or "
+        "at once when you withdraw. Encrypted with a key of your own.",
+        legal_basis=LegalBasis.CONSENT,
+        retention=Retention.duration(30),
+        timestamp="sample_delete_by",
+        expires_field="sample_delete_by",
+        at_expiry=Anonymise(fields=("sample",)),
+        encrypted=True,
+        processors=("the hosted voice provider that makes the voice",),
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=CUSTOM_VOICES,
+        service="agents",
+        title="A synthetic voice made from yours",
+        store="custom_voices",
+        fields=("provider_voice_id", "ready_at", "keep_until"),
+        purpose="Let the business's agents speak in the voice you consented to, within its "
+        "scope. Deleted at the provider and here when you withdraw your consent, at once.",
+        legal_basis=LegalBasis.CONSENT,
+        retention=Retention.subscription_plus(30),
+        timestamp="keep_until",
+        expires_field="keep_until",
+        processors=("the hosted voice provider that makes and speaks the voice",),
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
 )
+
+# Run first by an erasure request: what a processor holds is deleted there too.
+ERASERS = (erase_voices,)
