@@ -25,6 +25,7 @@ from ringfence.services.agents.conversation import Conversation
 from ringfence.services.agents.receptionist import conversation_for
 from ringfence.services.agents.records import CallRecords, FinishedCall
 from ringfence.services.agents.voice import TranscriptLine, VoiceSession
+from ringfence.services.agents.voices import Voices
 from ringfence.settings import Settings
 from ringfence.speech.tts import Speaker
 from ringfence.speech.vad import VoiceActivity
@@ -79,6 +80,7 @@ class OutboundCaller:
         self.records = CallRecords(settings, db, privacy, clock)
         self.key = settings.signing_key()
         self.contacts = ContactLists(db, privacy, clock, self.key)
+        self.voices = Voices(settings, db, privacy, clock)
 
     async def call(self, dial: Dial, commit: Callable[[], Awaitable[bool]]) -> DialResult | None:
         """Prepare the agent, then ``commit`` (the dialler records the attempt; False: the call
@@ -116,7 +118,9 @@ class OutboundCaller:
         call.recorder, call.store_recording = Recorder(), False
         try:
             found = await detect(call.audio(), vad, parts.transcriber)
-            speaker = speaker_for(conversation.voice, self.settings.agents)
+            speaker = await self.voices.speaker(dial.tenant_id, conversation.voice) or speaker_for(
+                conversation.voice, self.settings.agents
+            )
             if found.answered is Answered.MACHINE:
                 outcome, transcript = await self._machine(call, dial, conversation, speaker)
             else:

@@ -27,6 +27,7 @@ from ringfence.services.agents.hosted import HostedDialogue
 from ringfence.services.agents.models import Agent, AgentCall, AgentNumber, KnowledgeEntry
 from ringfence.services.agents.records import CallRecords, FinishedCall
 from ringfence.services.agents.voice import Line, VoiceSession
+from ringfence.services.agents.voices import Voices
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.telephony import Call, CallFailed, TelephonyEngine
@@ -54,6 +55,7 @@ class Receptionist:
         self.records = CallRecords(settings, db, privacy, clock)
         self.key = settings.signing_key()
         self.contacts = ContactLists(db, privacy, clock, self.key)
+        self.voices = Voices(settings, db, privacy, clock)
 
     async def start(self) -> None:
         async with self.db.session() as session:
@@ -82,7 +84,8 @@ class Receptionist:
             line=call,
             conversation=conversation,
             transcriber=parts.transcriber,
-            speaker=speaker_for(conversation.voice, self.settings.agents),
+            speaker=await self.voices.speaker(target.tenant_id, conversation.voice)
+            or speaker_for(conversation.voice, self.settings.agents),
             no_input_seconds=self.settings.agents.no_input_seconds,
             transfer=lambda: self._put_through(call, conversation.transfer_to),
             opt_out=lambda: self._opt_out(target.tenant_id, call),

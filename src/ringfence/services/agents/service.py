@@ -16,7 +16,8 @@ from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.services.agents.components import VOICES
 from ringfence.services.agents.dialogue import Dialogue, Turn
-from ringfence.services.agents.models import Agent, AgentNumber, KnowledgeEntry
+from ringfence.services.agents.models import Agent, AgentNumber, CustomVoice, KnowledgeEntry
+from ringfence.services.agents.voices import PREFIX as CUSTOM_PREFIX
 from ringfence.speech.embeddings import default_embedder
 from ringfence.store.database import Database
 from ringfence.telephony.carriers import normalise
@@ -45,11 +46,21 @@ def agent_dict(agent: Agent) -> dict[str, Any]:
 def _fields(fields: dict[str, Any]) -> dict[str, Any]:
     """The editable fields, numbers in E.164 (a 4xx with the reason when one is not)."""
     out = {k: v for k, v in fields.items() if k in EDITABLE}
-    if "voice" in out and out["voice"] not in VOICES:
+    custom = str(out.get("voice", "")).startswith(CUSTOM_PREFIX)
+    if "voice" in out and out["voice"] not in VOICES and not custom:
         raise InvalidInput(f"unknown voice {out['voice']!r}; one of: {', '.join(VOICES)}")
     if out.get("transfer_number"):
         out["transfer_number"] = normalise(out["transfer_number"])
     return out
+
+
+async def _check_custom_voice(session: AsyncSession, voice: str) -> None:
+    """A custom voice must be this business's, made, and its consent standing."""
+    if not voice.startswith(CUSTOM_PREFIX):
+        return
+    found = await session.get(CustomVoice, voice.removeprefix(CUSTOM_PREFIX)[:32])
+    if found is None or found.state != "ready":
+        raise InvalidInput("that custom voice is not ready (made, with its speaker's consent)")
 
 
 async def _agent(session: AsyncSession, agent_id: str) -> Agent:
@@ -90,6 +101,7 @@ class Agents:
             updated_at=now,
         )
         async with tenant_session(self.db, tenant_id) as session:
+            await _check_custom_voice(session, agent.voice)
             session.add(agent)
         if fields.get("phone_number"):
             await self._set_number(tenant_id, agent.id, fields["phone_number"])
@@ -123,6 +135,7 @@ class Agents:
             await self._set_number(tenant_id, agent.id, fields["phone_number"])
         async with tenant_session(self.db, tenant_id) as session:
             agent = await _agent(session, agent_id)
+            await _check_custom_voice(session, changes.get("voice", ""))
             for name, value in changes.items():
                 setattr(agent, name, value)
             agent.updated_at = self.clock.now()
