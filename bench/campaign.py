@@ -17,7 +17,7 @@ Method.
    to the last INVITE), calls answered and failed, the most calls up at once, and the CPU
    seconds of this process per call (SIPp runs on the same 2 cores).
 
-Run: ``.venv/bin/python bench/campaign.py [cap ...]`` (default: 5 10 20).
+Run: ``.venv/bin/python bench/campaign.py [cap ...]`` (default: 5 10).
 """
 
 from __future__ import annotations
@@ -199,4 +199,4 @@ async def main(caps: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main([int(a) for a in sys.argv[1:]] or [5, 10, 20]))
+    asyncio.run(main([int(a) for a in sys.argv[1:]] or [5, 10]))
