@@ -49,9 +49,9 @@ class Ear(asyncio.DatagramProtocol):
     def audio(self) -> bytes:
         return b"".join(self.frames)
 
-    async def until(self, done: Callable[[], bool]) -> None:
-        """Wait (on arriving packets) until ``done()`` holds; 30 s at most."""
-        async with asyncio.timeout(30):
+    async def until(self, done: Callable[[], bool], seconds: float = 30) -> None:
+        """Wait (on arriving packets) until ``done()`` holds; ``seconds`` at most."""
+        async with asyncio.timeout(seconds):
             while not done():
                 self.changed.clear()
                 await self.changed.wait()

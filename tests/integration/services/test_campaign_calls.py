@@ -15,7 +15,6 @@ import asyncio
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,30 +50,23 @@ def _closed_window_for_tokyo() -> tuple[int, int]:
     return start, start + 1
 
 
-async def _wait(ear: Ear, done: Callable[[], bool], seconds: float = 90) -> None:
-    async with asyncio.timeout(seconds):
-        while not done():
-            ear.changed.clear()
-            await ear.changed.wait()
-
-
 async def _person(ear: Ear) -> None:
     """Answers, says "Hello?" once the line is open, then listens."""
-    await _wait(ear, lambda: ear.peer is not None and len(ear.frames) > 10)
+    await ear.until(lambda: ear.peer is not None and len(ear.frames) > 10, 90)
     await ear.say(await speak("Hello?"))
 
 
 async def _presser(ear: Ear) -> int:
     """Says nothing; once the agent has spoken half a second, presses 9. Returns the frame of
     the press."""
-    await _wait(ear, lambda: ear.peer is not None and ear.speaking(0, frames=25))
+    await ear.until(lambda: ear.peer is not None and ear.speaking(0, frames=25), 90)
     await ear.press("9")
     return len(ear.frames)
 
 
 async def _machine(ear: Ear) -> int:
     """An answering machine: its greeting and a beep; returns the frame where the beep ended."""
-    await _wait(ear, lambda: ear.peer is not None and len(ear.frames) > 10)
+    await ear.until(lambda: ear.peer is not None and len(ear.frames) > 10, 90)
     greeting = await speak("Hi, this is Sam. I can't take your call right now. "
                            "Please leave a message after the tone.")  # fmt: skip
     await ear.say(greeting)

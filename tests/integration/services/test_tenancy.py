@@ -129,13 +129,21 @@ async def test_no_tenant_route_reads_or_changes_another_business(
             "do-not-call": {"numbers": ["+442071838750"]},
             "talk": {"sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"},
             "agents": {"name": "taken", "greeting": "pwned"},
+            "campaigns": {"name": "x", "agent_id": b_agent, "list_id": "x", "opening": "x"},
+            "voices": {"name": "x", "speaker_email": "alice@example.org", "scope": "x"},
+            "evaluations": {"number": "+442079460123", "business": "Bob Garage"},
         }
+        # Ids of other kinds, and a campaign action: nothing of Alice's is behind them.
+        others = {"{action}": "start"}
         tried = 0
         for method, path in routes:
             body = next((v for k, v in bodies.items() if path.endswith(k)), bodies["agents"])
             # Bob's business by its own id, and Bob's agent under Alice's business.
             for tenant, agent in ((b_tenant, b_agent), (a_tenant, b_agent)):
                 url = path.replace("{tenant_id}", tenant).replace("{agent_id}", agent)
+                for name, value in others.items():
+                    url = url.replace(name, value)
+                url = re.sub(r"\{[a-z_]+\}", "nope", url)
                 if tenant == a_tenant and "{agent_id}" not in path:
                     continue  # Alice's own business without Bob's ids: nothing of Bob's to reach
                 response = await alice.request(

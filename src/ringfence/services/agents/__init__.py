@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ringfence.services.agents import campaign_pages, campaign_routes, pages, routes, voice_routes
+from ringfence.services.agents import (
+    campaign_pages,
+    campaign_routes,
+    evaluation_routes,
+    pages,
+    routes,
+    voice_routes,
+)
 from ringfence.web.pages import ServiceLink
 
 service_link = ServiceLink(
@@ -23,6 +30,7 @@ router.include_router(campaign_routes.router)
 router.include_router(pages.router)
 router.include_router(campaign_pages.router)
 router.include_router(voice_routes.router)
+router.include_router(evaluation_routes.router)
 install = routes.install
 
 __all__ = ["install", "router", "service_link"]

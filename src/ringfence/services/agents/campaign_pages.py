@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from starlette.templating import Jinja2Templates
 
 from ringfence.accounts.routes import LoggedInDep, check_csrf
 from ringfence.errors import Forbidden, InvalidInput, RingfenceError
 from ringfence.services.agents.campaign_routes import campaigns_of
 from ringfence.services.agents.campaigns import CampaignSpec
+from ringfence.services.agents.pages import render
 from ringfence.services.agents.routes import agents_of, contacts_of
 from ringfence.services.dial.routes import dial_of
 from ringfence.tenants.roles import PERMISSIONS
@@ -21,14 +21,6 @@ from ringfence.tenants.roles import PERMISSIONS
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
 ACTIONS = ("start", "pause", "resume", "cancel")
-
-
-def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, f"agents/{name}.html", {"title": "agents", "service": "agents", **context},
-        status_code=status,
-    )  # fmt: skip
 
 
 def _utc(text: str) -> dt.datetime | None:
@@ -57,7 +49,7 @@ async def _list_page(
         "campaigns": await campaigns_of(request).all(who[0], tenant_id),
         "caller_ids": await dial_of(request).caller_ids(who[0]),
     }
-    return _render(request, "campaigns", context, status)
+    return render(request, "campaigns", context, status)
 
 
 @router.get("/agents/b/{tenant_id}/campaigns", response_class=HTMLResponse)
@@ -124,7 +116,7 @@ async def _campaign_page(
         if "calls.read" in can
         else [],
     }
-    return _render(request, "campaign", context, status)
+    return render(request, "campaign", context, status)
 
 
 @router.get("/agents/b/{tenant_id}/campaigns/{campaign_id}", response_class=HTMLResponse)

@@ -22,6 +22,7 @@ from ringfence.jobs.context import Closer
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.campaigns import DIAL_JOB
 from ringfence.services.agents.dialler import OPEN, Dialler
+from ringfence.services.agents.evaluations import EVALUATION_JOB, Evaluations
 from ringfence.services.agents.models import Campaign, CampaignCall
 from ringfence.services.agents.outbound import OutboundCaller
 from ringfence.telephony import TelephonyEngine
@@ -106,3 +107,16 @@ async def campaign_watch(ctx: JobContext) -> int:
         if ctx.enqueue is not None:
             await ctx.enqueue(WAKE_JOB, tenant_id, campaign_id)
     return len(found)
+
+
+@registry.job(name=EVALUATION_JOB, retries=0)
+async def evaluation_call(ctx: JobContext, tenant_id: str, evaluation_id: str) -> None:
+    """Never retried: a business is not called twice for one evaluation."""
+    engine = await ctx.resource("agents.telephony", _engine)
+
+    async def not_here(*_: object, **__: object) -> str:
+        raise RuntimeError("an evaluation job enqueues nothing")
+
+    await Evaluations(ctx.settings, ctx.db, ctx.clock, ctx.enqueue or not_here).run(
+        engine, tenant_id, evaluation_id
+    )

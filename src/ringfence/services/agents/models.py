@@ -13,7 +13,7 @@ from ringfence.tenants.models import TenantScoped
 
 TENANT_TABLES = (
     "agents", "agent_knowledge", "agent_calls", "agent_recordings", "contact_lists", "contacts",
-    "campaigns", "campaign_calls", "campaign_attempts", "custom_voices",
+    "campaigns", "campaign_calls", "campaign_attempts", "custom_voices", "evaluation_calls",
 )  # fmt: skip
 CALLS = "agent_call"
 RECORDINGS = "agent_call_recording"
@@ -24,6 +24,7 @@ CAMPAIGN_ATTEMPTS = "campaign_attempt"
 VOICE_CONSENTS = "voice_consent"
 VOICE_SAMPLES = "voice_sample"
 CUSTOM_VOICES = "custom_voice"
+EVALUATIONS = "evaluation_report"
 
 
 class Agent(TenantScoped, Base):
@@ -259,3 +260,24 @@ class CustomVoice(TenantScoped, Base):
     ready_at: Mapped[dt.datetime | None] = mapped_column(info=personal(CUSTOM_VOICES))
     keep_until: Mapped[dt.datetime | None] = mapped_column(index=True, info=personal(CUSTOM_VOICES))
     created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+
+
+class EvaluationCall(TenantScoped, Base):
+    """A mystery-shopper call to a business's own number and its CallScore report. The report
+    and transcript quote the business's staff, so they go after 90 days; the score stays."""
+
+    __tablename__ = "evaluation_calls"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    number: Mapped[str] = mapped_column(String(20), index=True, info=NOT_PERSONAL)  # the business's
+    business: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)
+    questions: Mapped[str] = mapped_column(Text, info=NOT_PERSONAL)  # JSON: the scenario
+    caller_number: Mapped[str | None] = mapped_column(String(20), info=NOT_PERSONAL)
+    state: Mapped[str] = mapped_column(String(12), info=NOT_PERSONAL)
+    rubric_version: Mapped[str] = mapped_column(String(8), info=NOT_PERSONAL)
+    score: Mapped[float | None] = mapped_column(Float, info=NOT_PERSONAL)
+    report: Mapped[str | None] = mapped_column(Text, info=personal(EVALUATIONS))  # JSON
+    transcript: Mapped[str | None] = mapped_column(Text, info=personal(EVALUATIONS))  # JSON
+    requested_at: Mapped[dt.datetime] = mapped_column(index=True, info=NOT_PERSONAL)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(EVALUATIONS))

@@ -39,7 +39,8 @@ def agent_form(
 AgentForm = Annotated[dict[str, str], Depends(agent_form)]
 
 
-def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """An agents page (``templates/agents/<name>.html``)."""
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request, f"agents/{name}.html", {"title": "agents", "service": "agents", **context},
@@ -54,7 +55,7 @@ async def home(request: Request) -> Response:
         return RedirectResponse("/account/login", status_code=303)
     account, session = found
     businesses = await agents_of(request).tenants.mine(account)
-    return _render(request, "home", {"businesses": businesses, "csrf": session.csrf})
+    return render(request, "home", {"businesses": businesses, "csrf": session.csrf})
 
 
 @router.post("/agents/businesses")
@@ -88,7 +89,7 @@ async def _business_page(
         "csrf": who[1].csrf,
         "error": error,
     }
-    return _render(request, "business", context, status)
+    return render(request, "business", context, status)
 
 
 @router.get("/agents/b/{tenant_id}", response_class=HTMLResponse)
@@ -138,7 +139,7 @@ async def _agent_page(
         "error": error,
         "voices": VOICES,
     }
-    return _render(request, "agent", context, status)
+    return render(request, "agent", context, status)
 
 
 @router.get("/agents/b/{tenant_id}/a/{agent_id}", response_class=HTMLResponse)
@@ -198,7 +199,7 @@ async def calls_page(
         "chosen": {"outcome": outcome, "agent_id": agent_id},
         "can": PERMISSIONS[role],
     }
-    return _render(request, "calls", context)
+    return render(request, "calls", context)
 
 
 @router.get("/agents/b/{tenant_id}/calls/{call_id}", response_class=HTMLResponse)
@@ -211,7 +212,7 @@ async def call_page(request: Request, who: LoggedInDep, tenant_id: str, call_id:
         "call": await records_of(request).get(who[0], tenant_id, call_id),
         "can": PERMISSIONS[role],
     }
-    return _render(request, "call", context)
+    return render(request, "call", context)
 
 
 @router.post("/agents/b/{tenant_id}/retention")

@@ -16,6 +16,7 @@ from ringfence.services.agents.models import (
     CONTACTS,
     CUSTOM_VOICES,
     DNC,
+    EVALUATIONS,
     RECORDINGS,
     VOICE_CONSENTS,
     VOICE_SAMPLES,
@@ -206,6 +207,21 @@ CATEGORIES = (
         processors=("the hosted voice provider that makes and speaks the voice",),
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
+    ),
+    Category(
+        name=EVALUATIONS,
+        service="agents",
+        title="What a business's staff said on an evaluation (mystery-shopper) call",
+        store="evaluation_calls",
+        fields=("report", "transcript"),
+        purpose="Show the business how its phone is answered: the report quotes what was said "
+        "as evidence for each signal. Cleared after 90 days; the score alone stays.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.duration(90),
+        timestamp="keep_until",
+        expires_field="keep_until",
+        at_expiry=Anonymise(fields=("report", "transcript")),
+        processors=("the SIP carrier that connects the call",),
     ),
 )
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
-from starlette.templating import Jinja2Templates
 
 from ringfence.accounts.routes import CsrfHeader, LoggedInDep, check_csrf, check_csrf_header
 from ringfence.errors import InvalidInput
+from ringfence.services.agents.pages import render
 from ringfence.services.agents.voices import MAX_SAMPLE, Voices
 from ringfence.web.state import shared
 
@@ -74,18 +74,14 @@ async def make_voice(
     return await voices_of(request).make(account, tenant_id, voice_id)
 
 
-def _render(request: Request, context: dict[str, Any], status: int = 200) -> Response:
-    templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, "agents/voice_consent.html",
-        {"title": "voice consent", "service": "agents", **context}, status_code=status,
-    )  # fmt: skip
-
-
 @router.get("/agents/voice-consent/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def consent_page(request: Request, who: LoggedInDep, token: str) -> Response:
     voice = await voices_of(request).to_sign(who[0], token)
-    return _render(request, {"voice": voice, "token": token, "csrf": who[1].csrf})
+    return render(
+        request,
+        "voice_consent",
+        {"title": "voice consent", "voice": voice, "token": token, "csrf": who[1].csrf},
+    )
 
 
 @router.post("/agents/voice-consent/{token}", include_in_schema=False)
@@ -102,8 +98,9 @@ async def sign_consent(
     voices = voices_of(request)
     if agree != "yes":
         voice = await voices.to_sign(who[0], token)
-        return _render(request, {"voice": voice, "token": token, "csrf": who[1].csrf,
-                                 "error": "tick the box to agree"}, 422)  # fmt: skip
+        context = {"title": "voice consent", "voice": voice, "token": token,
+                   "csrf": who[1].csrf, "error": "tick the box to agree"}  # fmt: skip
+        return render(request, "voice_consent", context, 422)
     await voices.sign(who[0], token, full_name, signature)
     return RedirectResponse(f"/agents/voice-consent/{token}", status_code=303)
 
