@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from aiohttp import web
 
+from tests.support.endpoint import serving
+
 
 @dataclass
 class Provider:
@@ -50,12 +52,5 @@ async def voice_provider() -> AsyncIterator[tuple[str, Provider]]:
     app.router.add_post("/v1/voices/add", add)
     app.router.add_delete("/v1/voices/{voice_id}", delete)
     app.router.add_post("/v1/text-to-speech/{voice_id}", speak)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/v1", held
-    finally:
-        await runner.cleanup()
+    async with serving(app) as base:
+        yield base + "/v1", held

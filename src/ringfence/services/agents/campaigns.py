@@ -228,7 +228,7 @@ class Campaigns:
             async for contact in rows:
                 e164 = (await vault.decrypt(session, contact.subject_ref, contact.number)).decode()
                 who = Contactee(e164, contact.consent_at, contact.opted_out_at,
-                                await self.contacts.blocked(tenant_id, e164))  # fmt: skip
+                                await self.contacts.blocked(tenant_id, e164, session))  # fmt: skip
                 # The window is not a reason not to start: calls wait for it.
                 reasons = [r for r in refusals(who, now, self.rules, True)
                            if not r.startswith("outside the calling window")]  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Any
 
 import phonenumbers
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
@@ -229,20 +230,20 @@ class ContactLists:
             ).all():
                 contact.opted_out_at = contact.opted_out_at or self.clock.now()
 
-    async def blocked(self, tenant_id: str, e164: str) -> str | None:
-        """Which do-not-call list holds the number ("business" or "national"), if one does."""
+    async def blocked(
+        self, tenant_id: str, e164: str, session: AsyncSession | None = None
+    ) -> str | None:
+        """Which do-not-call list holds the number ("business" or "national"), if one does;
+        in ``session`` when given (a dialler's transaction), else in a session of its own."""
         digest = self.number_hash(e164)
-        async with self.db.session() as session:
-            scopes = set(
-                (
-                    await session.scalars(
-                        select(DoNotCall.scope).where(
-                            DoNotCall.number_hash == digest,
-                            DoNotCall.scope.in_([tenant_id, NATIONAL]),
-                        )
-                    )
-                ).all()
-            )
+        query = select(DoNotCall.scope).where(
+            DoNotCall.number_hash == digest, DoNotCall.scope.in_([tenant_id, NATIONAL])
+        )
+        if session is not None:
+            scopes = set((await session.scalars(query)).all())
+        else:
+            async with self.db.session() as own:
+                scopes = set((await own.scalars(query)).all())
         if tenant_id in scopes:
             return "business"
         return "national" if scopes else None
@@ -283,7 +284,7 @@ async def preflight(
             number = await lists.privacy.vault.decrypt(session, contact.subject_ref, contact.number)
             e164 = number.decode()
             who_ = Contactee(e164, contact.consent_at, contact.opted_out_at,
-                             await lists.blocked(tenant_id, e164))  # fmt: skip
+                             await lists.blocked(tenant_id, e164, session))  # fmt: skip
             reasons = refusals(who_, now, rules, caller_id_verified)
             if not reasons:
                 report.callable += 1

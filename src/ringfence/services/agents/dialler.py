@@ -174,15 +174,9 @@ class Dialler:
     async def claim(self, tenant_id: str, campaign_id: str) -> Claim:
         now = self.clock.now()
         async with tenant_session(self.db, tenant_id) as session:
-            locked = await session.execute(
-                update(Campaign)
-                .where(Campaign.id == campaign_id, Campaign.state == "running")
-                .values(seen_at=now)
-            )
-            if not locked.rowcount:  # type: ignore[attr-defined]
+            campaign = await _lock_running(session, campaign_id, now)
+            if campaign is None:
                 return Claim(running=False)
-            campaign = await session.get(Campaign, campaign_id, populate_existing=True)
-            assert campaign is not None
             await self._reap(session, campaign_id, now)
             claim = Claim(running=True)
             if campaign.ends_at is not None and now >= campaign.ends_at:
@@ -339,7 +333,7 @@ class Dialler:
         vault = self.contacts.privacy.vault
         e164 = (await vault.decrypt(session, contact.subject_ref, contact.number)).decode()
         who = Contactee(e164, contact.consent_at, contact.opted_out_at,
-                        await self.contacts.blocked(tenant_id, e164))  # fmt: skip
+                        await self.contacts.blocked(tenant_id, e164, session))  # fmt: skip
         reasons = refusals(who, now, self.rules, campaign.caller_verified_at is not None)
         if not reasons:
             return e164
@@ -390,14 +384,7 @@ class Dialler:
         reserved (the campaign row is written first, so reservations are serialised)."""
         now = self.clock.now()
         async with tenant_session(self.db, tenant_id) as session:
-            locked = await session.execute(
-                update(Campaign)
-                .where(Campaign.id == campaign_id, Campaign.state == "running")
-                .values(seen_at=now)
-            )
-            if not locked.rowcount:  # type: ignore[attr-defined]
-                return None
-            campaign = await session.get(Campaign, campaign_id, populate_existing=True)
+            campaign = await _lock_running(session, campaign_id, now)
             row = await session.get(CampaignCall, claimed.row_id)
             if campaign is None or row is None:
                 return None
@@ -483,3 +470,18 @@ class Dialler:
                 row.reason = None
         log.info("campaign_call_ended", call=claimed.row_id, outcome=result.outcome,
                  attempt=claimed.attempt)  # fmt: skip
+
+
+async def _lock_running(
+    session: AsyncSession, campaign_id: str, now: dt.datetime
+) -> Campaign | None:
+    """The campaign, written first so that its row is this transaction's until it commits (a
+    row lock on PostgreSQL, SQLite's write lock): None when it is not running."""
+    locked = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.state == "running")
+        .values(seen_at=now)
+    )
+    if not locked.rowcount:  # type: ignore[attr-defined]
+        return None
+    return await session.get(Campaign, campaign_id, populate_existing=True)

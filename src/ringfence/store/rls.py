@@ -1,0 +1,30 @@
+"""Row-level security for a migration's new tenant tables, as revision 0010 set it up: rows are
+seen and written only under the transaction's ``app.tenant_id`` (PostgreSQL only; SQLite's
+scoping is in the query layer)."""
+
+from __future__ import annotations
+
+from alembic import op
+
+
+def _postgres() -> bool:
+    return bool(op.get_bind().dialect.name == "postgresql")
+
+
+def enable(*tables: str) -> None:
+    if not _postgres():
+        return
+    for table in tables:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY tenant_isolation ON {table} "
+            "USING (tenant_id = current_setting('app.tenant_id', true)) "
+            "WITH CHECK (tenant_id = current_setting('app.tenant_id', true))"
+        )
+
+
+def disable(*tables: str) -> None:
+    if not _postgres():
+        return
+    for table in tables:
+        op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
