@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
@@ -41,6 +42,7 @@ DIAL_JOB = "agents.campaign_dial"
 Enqueue = Callable[..., Awaitable[str]]
 AUTOMATED = re.compile(r"\b(automated|artificial|virtual|ai|recorded|robot|bot)\b", re.I)
 BATCH = 1000
+REASONS_SAMPLE = 1000  # contacts whose refusals a failing check counts
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ class Campaigns:
             agent = await session.get(Agent, campaign.agent_id)
         disclosure = agent.disclosure if agent else ""
         business = tenant.name if tenant else ""
-        callable_now, refused = await self._callable(tenant_id, campaign)
+        someone, refused = await self._callable(tenant_id, campaign)
         out = [
             _check("agent", agent is not None, "the campaign's agent exists",
                    "the campaign's agent was deleted"),
@@ -209,35 +211,42 @@ class Campaigns:
             _check("caller_id_verified", campaign.caller_verified_at is not None,
                    f"caller id {campaign.caller_number} is verified",
                    "the campaign needs a caller id the business verified"),
-            _check("someone_callable", callable_now > 0,
-                   f"{callable_now} contacts may be called (each within their calling hours)",
+            _check("someone_callable", someone,
+                   "someone on the list may be called (each within their calling hours)",
                    "no contact of the list may be called now: " + _refusal_text(refused)),
         ]  # fmt: skip
         return out
 
-    async def _callable(self, tenant_id: str, campaign: Campaign) -> tuple[int, dict[str, int]]:
-        """Contacts the rules let the campaign call (caller id and calling hours aside), and
-        the refusals."""
-        count, refused = 0, dict[str, int]()
-        now = self.clock.now()
-        vault = self.contacts.privacy.vault
+    async def _callable(self, tenant_id: str, campaign: Campaign) -> tuple[bool, dict[str, int]]:
+        """Whether the rules let the campaign call someone on its list (caller id and calling
+        hours aside: calls wait for those), stopping at the first such contact; when nobody,
+        the refusals counted over the first ``REASONS_SAMPLE`` contacts."""
         async with tenant_session(self.db, tenant_id) as session:
+            candidates = await session.stream_scalars(
+                select(Contact).where(Contact.list_id == campaign.list_id,
+                                      Contact.consent_at.is_not(None),
+                                      Contact.opted_out_at.is_(None))
+            )  # fmt: skip
+            async for contact in candidates:
+                if not await self._refusals(session, tenant_id, contact):
+                    return True, {}
+            refused: dict[str, int] = {}
             rows = await session.stream_scalars(
-                select(Contact).where(Contact.list_id == campaign.list_id)
+                select(Contact).where(Contact.list_id == campaign.list_id).limit(REASONS_SAMPLE)
             )
             async for contact in rows:
-                e164 = (await vault.decrypt(session, contact.subject_ref, contact.number)).decode()
-                who = Contactee(e164, contact.consent_at, contact.opted_out_at,
-                                await self.contacts.blocked(tenant_id, e164, session))  # fmt: skip
-                # The window is not a reason not to start: calls wait for it.
-                reasons = [r for r in refusals(who, now, self.rules, True)
-                           if not r.startswith("outside the calling window")]  # fmt: skip
-                if not reasons:
-                    count += 1
-                for reason in reasons:
+                for reason in await self._refusals(session, tenant_id, contact):
                     key = reason.split(" (")[0]
                     refused[key] = refused.get(key, 0) + 1
-        return count, refused
+        return False, refused
+
+    async def _refusals(self, session: AsyncSession, tenant_id: str, contact: Contact) -> list[str]:
+        vault = self.contacts.privacy.vault
+        e164 = (await vault.decrypt(session, contact.subject_ref, contact.number)).decode()
+        who = Contactee(e164, contact.consent_at, contact.opted_out_at,
+                        await self.contacts.blocked(tenant_id, e164, session))  # fmt: skip
+        return [r for r in refusals(who, self.clock.now(), self.rules, True)
+                if not r.startswith("outside the calling window")]  # fmt: skip
 
     async def start(self, who: Account, tenant_id: str, campaign_id: str) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.edit")
