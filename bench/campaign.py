@@ -24,8 +24,10 @@ Measured here (2 cores shared with SIPp, 2026-12-01):
       postgresql                             4.5 ms       0.14 ms
 
     cap/s  calls  rate/s  answered  failed  most up  cpu ms/call
-        5     25     5.0        25       0       12        385
-       10     50     9.2        50       0       34        239
+        5     25     5.0        25       0        9        370
+       10     50     9.6        50       0       22        288
+
+(Runs differ by up to 15 % here: at cap 10 one run gave 8.4/s, another 9.2/s at 239 ms.)
 
 At 20 calls/s the two cores are exhausted (the agent's pipeline per call) and SQLite's single
 writer starts timing out: run the rate part on a quiet machine.

@@ -58,3 +58,15 @@ def test_a_model_file_that_differs_from_its_pin_is_refused(tmp_path: Path) -> No
         verified(str(folder), "assets/hibari.onnx")
     with pytest.raises(ConfigurationError, match="no pinned SHA-256"):
         verified(str(folder), "assets/other.onnx")
+
+
+def test_a_finished_calls_detector_serves_the_next_reset() -> None:
+    from ringfence.speech.vad import give_back_detector, take_detector
+
+    first = take_detector()
+    loud = (np.sin(np.arange(8000) / 8000 * 2 * np.pi * 300) * 9000).astype("<i2").tobytes()
+    first.scores(loud[:300])  # leaves a partial window pending
+    give_back_detector(first)
+    again = take_detector()
+    assert again is first and again.scores(b"\0\0" * 255) == []  # nothing carried over
+    give_back_detector(again)

@@ -27,7 +27,7 @@ from ringfence.services.agents.models import EvaluationCall
 from ringfence.services.agents.scoring import CURRENT, Heard, score
 from ringfence.services.agents.shopper import evaluate, scenario
 from ringfence.settings import Settings
-from ringfence.speech.vad import VoiceActivity
+from ringfence.speech.vad import give_back_detector, take_detector
 from ringfence.store.database import Database
 from ringfence.telephony import TelephonyEngine
 from ringfence.telephony.carriers import normalise
@@ -139,10 +139,13 @@ class Evaluations:
             questions = scenario([q["asks"] for q in json.loads(found.questions)])
         try:
             parts = await asyncio.to_thread(components, self.settings.agents)
-            vad = await asyncio.to_thread(VoiceActivity)
-            heard = await evaluate(engine, number, business, questions, caller=caller,
-                                   speaker=speaker_for("default", self.settings.agents),
-                                   transcriber=parts.transcriber, vad=vad)  # fmt: skip
+            vad = await asyncio.to_thread(take_detector)
+            try:
+                heard = await evaluate(engine, number, business, questions, caller=caller,
+                                       speaker=speaker_for("default", self.settings.agents),
+                                       transcriber=parts.transcriber, vad=vad)  # fmt: skip
+            finally:
+                give_back_detector(vad)
         except Exception:
             log.exception("evaluation_failed", evaluation=evaluation_id)
             async with tenant_session(self.db, tenant_id) as session:

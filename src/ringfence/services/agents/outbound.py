@@ -27,8 +27,9 @@ from ringfence.services.agents.records import CallRecords, FinishedCall
 from ringfence.services.agents.voice import TranscriptLine, VoiceSession
 from ringfence.services.agents.voices import Voices
 from ringfence.settings import Settings
+from ringfence.speech.stt import Transcriber
 from ringfence.speech.tts import Speaker
-from ringfence.speech.vad import VoiceActivity
+from ringfence.speech.vad import VoiceActivity, give_back_detector, take_detector
 from ringfence.store.database import Database
 from ringfence.telephony import Call, CallFailed, TelephonyEngine
 from ringfence.telephony.calls import EndReason
@@ -98,7 +99,20 @@ class OutboundCaller:
         conversation.greeting = dial.opening
         conversation.opt_out_offer = OPT_OUT_OFFER
         parts = await asyncio.to_thread(components, self.settings.agents)
-        vad = await asyncio.to_thread(VoiceActivity)
+        vad = await asyncio.to_thread(take_detector)
+        try:
+            return await self._dial(dial, commit, conversation, parts.transcriber, vad)
+        finally:
+            give_back_detector(vad)
+
+    async def _dial(
+        self,
+        dial: Dial,
+        commit: Callable[[], Awaitable[bool]],
+        conversation: Conversation,
+        transcriber: Transcriber,
+        vad: VoiceActivity,
+    ) -> DialResult | None:
         if not await commit():
             return None
         try:
@@ -117,7 +131,7 @@ class OutboundCaller:
             return DialResult(UNANSWERED.get(reason, "failed"), call.status)
         call.recorder, call.store_recording = Recorder(), False
         try:
-            found = await detect(call.audio(), vad, parts.transcriber)
+            found = await detect(call.audio(), vad, transcriber)
             speaker = await self.voices.speaker(dial.tenant_id, conversation.voice) or speaker_for(
                 conversation.voice, self.settings.agents
             )
@@ -128,7 +142,7 @@ class OutboundCaller:
                 voice = VoiceSession(
                     line=call,
                     conversation=conversation,
-                    transcriber=parts.transcriber,
+                    transcriber=transcriber,
                     speaker=speaker,
                     no_input_seconds=self.settings.agents.no_input_seconds,
                     opt_out=lambda: self._opt_out(dial),

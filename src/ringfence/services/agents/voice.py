@@ -31,7 +31,12 @@ from ringfence.privacy.redact import redact_sensitive
 from ringfence.services.agents.conversation import Conversation, Step, is_backchannel
 from ringfence.speech.stt import Transcriber
 from ringfence.speech.tts import Speaker
-from ringfence.speech.vad import WINDOW_SECONDS, VoiceActivity
+from ringfence.speech.vad import (
+    WINDOW_SECONDS,
+    VoiceActivity,
+    give_back_detector,
+    take_detector,
+)
 
 log = get_logger(__name__)
 
@@ -123,8 +128,9 @@ class VoiceSession:
     _forward: Line | None = None  # the person the call was put through to
 
     async def run(self) -> None:
+        took = self.vad is None
         if self.vad is None:
-            self.vad = await asyncio.to_thread(VoiceActivity)
+            self.vad = await asyncio.to_thread(take_detector)
         self._reply = self._spawn(self._say(Step(self.conversation.opening())))
         try:
             frames: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -146,6 +152,8 @@ class VoiceSession:
                     continue
                 self._frame(frame)
         finally:
+            if took:
+                give_back_detector(self.vad)
             if self._forward is not None:
                 await self._forward.hangup()
             for task in list(self._tasks):
