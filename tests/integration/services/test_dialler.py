@@ -270,3 +270,30 @@ async def test_a_campaign_starts_only_when_its_checks_pass(
     async with db.session() as session:
         await Privacy(settings, db).rights("test").erase(session, subject)
     assert len(await _rows(db, shop)) == 1
+
+
+async def test_a_call_that_could_not_be_prepared_goes_back_to_the_queue(
+    make_settings: SettingsFactory, database_url: str, db: Database
+) -> None:
+    settings = make_settings(database_url=database_url, agents=ALL_DAY)
+    (number,) = _numbers(1)
+    shop = await open_shop(settings, db, SystemClock(), [(number, CONSENTED)])
+    campaign = await shop.campaign(retry_seconds=0.3)
+    await shop.campaigns.start(shop.owner, shop.tenant_id, campaign)
+    callees = Callees()
+    failures = [RuntimeError("database is locked")]
+
+    async def flaky(dial: Dial, commit: Callable[[], Awaitable[bool]]) -> DialResult | None:
+        if failures:
+            raise failures.pop()  # before anything was dialled
+        return await callees(dial, commit)
+
+    worker = Dialler(settings, db, Privacy(settings, db), SystemClock(), flaky, worker="w")
+    later = await worker.run(shop.tenant_id, campaign)  # it failed: the call waits, not refused
+    assert later is not None and 0 < later <= 0.3
+    (row,) = await _rows(db, shop)
+    assert (row.state, row.reason) == ("pending", "not placed (RuntimeError): tried again later")
+    await _until_done(worker, shop, campaign)
+    assert callees.count() == Counter({number: 1})
+    (row,) = await _rows(db, shop)
+    assert (row.state, row.outcome, row.attempts) == ("done", "answered", 1)

@@ -367,15 +367,18 @@ class Dialler:
             attempt.extend([found] if found else [])
             return found is not None
 
+        error = ""
         try:
             result = await self.place(claimed.dial, commit)
-        except Exception:
+        except Exception as exc:
             log.exception("campaign_dial_error", call=claimed.row_id)
-            result = DialResult("failed")
+            # Dialled: the attempt failed. Not dialled (the database was busy, say): the call
+            # goes back to the queue after the retry delay, it is not refused.
+            result, error = (DialResult("failed") if attempt else None), type(exc).__name__
         if attempt:
             await asyncio.shield(self._end(tenant_id, campaign_id, claimed, attempt[0], result))
         else:
-            await asyncio.shield(self._release(tenant_id, claimed, result))
+            await asyncio.shield(self._release(tenant_id, campaign_id, claimed, result, error))
 
     async def _reserve(
         self, tenant_id: str, campaign_id: str, claimed: Claimed
@@ -394,17 +397,31 @@ class Dialler:
             row.lease_until = slot + dt.timedelta(seconds=self.lease)
             return slot
 
-    async def _release(self, tenant_id: str, claimed: Claimed, result: DialResult | None) -> None:
-        """A claimed call that was not dialled: back to the queue, or refused when the placer
-        could not prepare it (its agent was deleted)."""
+    async def _release(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        claimed: Claimed,
+        result: DialResult | None,
+        error: str = "",
+    ) -> None:
+        """A claimed call that was not dialled: back to the queue (after the retry delay when
+        preparing it failed), or refused when the placer could not prepare it because its
+        agent was deleted."""
+        now = self.clock.now()
         async with tenant_session(self.db, tenant_id) as session:
             row = await session.get(CampaignCall, claimed.row_id)
+            campaign = await session.get(Campaign, campaign_id)
             if row is None or row.state != "dialling" or row.worker != self.worker:
                 return
             row.worker = row.lease_until = None
-            row.updated_at = self.clock.now()
+            row.updated_at = now
             if result is None:
                 row.state = "pending" if row.attempts == 0 else "retry"
+                if error and campaign is not None:
+                    delay = retry_delay(campaign, max(1, row.attempts))
+                    row.next_at = now + dt.timedelta(seconds=delay)
+                    row.reason = f"not placed ({error}): tried again later"
             else:
                 row.state, row.outcome = "refused", result.outcome
                 row.reason = "not placed: the campaign's agent is gone"
