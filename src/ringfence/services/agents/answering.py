@@ -19,7 +19,7 @@ import asyncio
 import enum
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -98,7 +98,6 @@ class Detection:
     answered: Answered
     seconds: float  # of audio listened to
     heard: str = ""  # the words of a long greeting, when they were transcribed
-    audio: bytes = field(default=b"", repr=False)
 
 
 async def paced(frames: AsyncIterator[bytes], gap: float = 0.1) -> AsyncIterator[bytes]:
@@ -142,12 +141,12 @@ async def detect(
         if verdict:
             break
     if verdict in (None, "undecided", "person"):
-        return Detection(Answered.PERSON, timer.elapsed, audio=bytes(audio))
+        return Detection(Answered.PERSON, timer.elapsed)
     if verdict == "silent":
-        return Detection(Answered.SILENT, timer.elapsed, audio=bytes(audio))
+        return Detection(Answered.SILENT, timer.elapsed)
     heard = (await transcriber.transcribe(bytes(audio))).strip()
     kind = Answered.SCREENER if SCREENER.search(heard) else Answered.MACHINE
-    return Detection(kind, timer.elapsed, heard, bytes(audio))
+    return Detection(kind, timer.elapsed, heard)
 
 
 def is_tone(pcm: bytes, rate: int = 8000) -> bool:

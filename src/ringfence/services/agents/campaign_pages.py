@@ -20,7 +20,6 @@ from ringfence.tenants.roles import PERMISSIONS
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
-ACTIONS = ("start", "pause", "resume", "cancel")
 
 
 def _utc(text: str) -> dt.datetime | None:
@@ -131,13 +130,8 @@ async def campaign_action(
     request: Request, who: LoggedInDep, tenant_id: str, campaign_id: str, action: str, csrf: Csrf
 ) -> Response:
     check_csrf(request, csrf, who[1])
-    campaigns = campaigns_of(request)
-    do = {"start": campaigns.start, "pause": campaigns.pause, "resume": campaigns.resume,
-          "cancel": campaigns.cancel}.get(action)  # fmt: skip
-    if do is None:
-        raise InvalidInput(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}")
     try:
-        await do(who[0], tenant_id, campaign_id)
+        await campaigns_of(request).act(who[0], tenant_id, campaign_id, action)
     except Forbidden:
         raise
     except RingfenceError as exc:

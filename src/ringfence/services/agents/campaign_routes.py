@@ -104,7 +104,4 @@ async def campaign_action(
     """Start (only when every check passes: 409 with the failing ones otherwise), pause,
     resume or cancel."""
     account = check_csrf_header(who, x_csrf_token)
-    campaigns = campaigns_of(request)
-    do = {"start": campaigns.start, "pause": campaigns.pause, "resume": campaigns.resume,
-          "cancel": campaigns.cancel}[action]  # fmt: skip
-    return await do(account, tenant_id, campaign_id)
+    return await campaigns_of(request).act(account, tenant_id, campaign_id, action)

@@ -31,7 +31,8 @@ from ringfence.services.agents.models import (
     Contact,
     ContactList,
 )
-from ringfence.services.agents.rules import CallingRules, Contactee, refusals
+from ringfence.services.agents.records import CallRecords
+from ringfence.services.agents.rules import CallingRules, refusals
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.tenants.models import Tenant
@@ -106,20 +107,15 @@ class Campaigns:
         self.enqueue = enqueue
         self.tenants = Tenants(db, clock)
         self.contacts = ContactLists(db, privacy, clock, settings.signing_key())
+        self.records = CallRecords(settings, db, privacy, clock)  # its retention is theirs too
         agents = settings.agents
         self.rules = CallingRules(agents.calling_hours, agents.stricter_hours)
-
-    async def _keep_days(self, tenant_id: str) -> int:
-        async with self.db.session() as session:
-            tenant = await session.get(Tenant, tenant_id)
-        extended = tenant.record_retention_days if tenant else None
-        return extended or self.settings.agents.retention_days
 
     async def create(self, who: Account, tenant_id: str, spec: CampaignSpec) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.edit")
         spec.validate()
         now = self.clock.now()
-        keep_until = now + dt.timedelta(days=await self._keep_days(tenant_id))
+        keep_until = now + dt.timedelta(days=await self.records.keep_days(tenant_id))
         async with tenant_session(self.db, tenant_id) as session:
             if await session.get(Agent, spec.agent_id[:32]) is None:
                 raise NotFound("no agent of this business has this id")
@@ -241,10 +237,7 @@ class Campaigns:
         return False, refused
 
     async def _refusals(self, session: AsyncSession, tenant_id: str, contact: Contact) -> list[str]:
-        vault = self.contacts.privacy.vault
-        e164 = (await vault.decrypt(session, contact.subject_ref, contact.number)).decode()
-        who = Contactee(e164, contact.consent_at, contact.opted_out_at,
-                        await self.contacts.blocked(tenant_id, e164, session))  # fmt: skip
+        who = await self.contacts.contactee(session, tenant_id, contact)
         return [r for r in refusals(who, self.clock.now(), self.rules, True)
                 if not r.startswith("outside the calling window")]  # fmt: skip
 
@@ -306,6 +299,17 @@ class Campaigns:
                     .values(state="cancelled", reason="the campaign was cancelled", updated_at=now)
                 )  # fmt: skip
         return await self.progress_of(tenant_id, campaign_id)
+
+    async def act(
+        self, who: Account, tenant_id: str, campaign_id: str, action: str
+    ) -> dict[str, Any]:
+        """``start``, ``pause``, ``resume`` or ``cancel`` (the API's and the page's buttons)."""
+        actions = {"start": self.start, "pause": self.pause, "resume": self.resume,
+                   "cancel": self.cancel}  # fmt: skip
+        do = actions.get(action)
+        if do is None:
+            raise InvalidInput(f"unknown action {action[:20]!r}; one of: {', '.join(actions)}")
+        return await do(who, tenant_id, campaign_id)
 
     async def progress(self, who: Account, tenant_id: str, campaign_id: str) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.read")

@@ -230,6 +230,14 @@ class ContactLists:
             ).all():
                 contact.opted_out_at = contact.opted_out_at or self.clock.now()
 
+    async def contactee(self, session: AsyncSession, tenant_id: str, contact: Contact) -> Contactee:
+        """What the calling rules look at for a contact: its number decrypted, consent, opt-out
+        and do-not-call standing, read in ``session``."""
+        e164 = await self.privacy.vault.decrypt(session, contact.subject_ref, contact.number)
+        number = e164.decode()
+        return Contactee(number, contact.consent_at, contact.opted_out_at,
+                         await self.blocked(tenant_id, number, session))  # fmt: skip
+
     async def blocked(
         self, tenant_id: str, e164: str, session: AsyncSession | None = None
     ) -> str | None:
@@ -281,10 +289,7 @@ async def preflight(
             select(Contact).where(Contact.list_id == list_id).order_by(Contact.created_at)
         )
         async for contact in rows:
-            number = await lists.privacy.vault.decrypt(session, contact.subject_ref, contact.number)
-            e164 = number.decode()
-            who_ = Contactee(e164, contact.consent_at, contact.opted_out_at,
-                             await lists.blocked(tenant_id, e164, session))  # fmt: skip
+            who_ = await lists.contactee(session, tenant_id, contact)
             reasons = refusals(who_, now, rules, caller_id_verified)
             if not reasons:
                 report.callable += 1

@@ -36,7 +36,7 @@ from ringfence.privacy.core import Privacy
 from ringfence.services.agents.contacts import ContactLists
 from ringfence.services.agents.models import Campaign, CampaignAttempt, CampaignCall, Contact
 from ringfence.services.agents.outbound import Dial, DialResult
-from ringfence.services.agents.rules import CallingRules, Contactee, next_window, refusals
+from ringfence.services.agents.rules import CallingRules, next_window, refusals
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.tenants.scoping import tenant_session
@@ -330,10 +330,8 @@ class Dialler:
         if contact is None:
             row.state, row.reason, row.updated_at = "refused", "removed from the list", now
             return None
-        vault = self.contacts.privacy.vault
-        e164 = (await vault.decrypt(session, contact.subject_ref, contact.number)).decode()
-        who = Contactee(e164, contact.consent_at, contact.opted_out_at,
-                        await self.contacts.blocked(tenant_id, e164, session))  # fmt: skip
+        who = await self.contacts.contactee(session, tenant_id, contact)
+        e164 = who.e164
         reasons = refusals(who, now, self.rules, campaign.caller_verified_at is not None)
         if not reasons:
             return e164

@@ -211,13 +211,10 @@ class Voices:
             voice = await session.get(CustomVoice, voice_id[:32])
             if voice is None or voice.subject_ref != speaker.subject_ref:
                 raise NotFound("you signed no consent for a voice with this id")
-            await self._delete(session, voice)
+            await delete_voice(voice, self.settings, self.clock.now())
             self.privacy.audit.record(session, actor_kind="account", actor_id=speaker.id,
                                       action="voice.consent.withdrawn", voice=voice.id)  # fmt: skip
             return voice_dict(voice)
-
-    async def _delete(self, session: AsyncSession, voice: CustomVoice) -> None:
-        await delete_voice(voice, self.settings, self.clock.now())
 
     async def speaker(self, tenant_id: str, voice: str) -> ClonedSpeaker | None:
         """The agent's custom voice when it is ready and its consent stands, else None."""
