@@ -24,9 +24,11 @@ run: $(VENV)/.installed-run
 	$(BIN)/ringfence migrate
 	$(BIN)/ringfence serve
 
+# ruff, and the import contracts of pyproject.toml (layers, independent services).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -35,6 +37,11 @@ typecheck: $(VENV)/.installed-test
 test: $(VENV)/.installed-test lint typecheck
 	scripts/system-deps.sh test
 	$(BIN)/pytest -n auto --dist loadgroup
+
+# The fast loop: lint, types, contracts and the unit tests (no server, SIPp or browser), about a
+# minute.
+check: lint typecheck
+	$(BIN)/pytest tests/unit -n auto -q
 
 bench: $(VENV)/.installed-test
 	for b in bench/*.py; do $(BIN)/python $$b; done

@@ -55,11 +55,11 @@ from ringfence.services.agents.dialler import Dialler
 from ringfence.services.agents.models import Campaign, CampaignAttempt, CampaignCall
 from ringfence.services.agents.outbound import OutboundCaller
 from ringfence.services.agents.rules import CallingRules, Contactee, refusals
+from ringfence.services.agents.testing import CONSENTED, open_shop
 from ringfence.settings import LogSettings, Settings
 from ringfence.store import Database, migrate
 from ringfence.telephony import TelephonyEngine
 from ringfence.tenants.scoping import tenant_session
-from ringfence.testing.campaigns import CONSENTED, open_shop
 from ringfence.testing.postgres import create_database, drop_database
 from sipp_bench import free_port
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from ringfence.privacy.redact import Redacted, mask_phone_numbers
+from ringfence.redact import Redacted, mask_phone_numbers
 from ringfence.settings import LogSettings
 
 

@@ -376,6 +376,14 @@ class LogSettings(BaseModel):
     keep_days: int = Field(7, ge=1, le=90, description="Rotated log files kept (one per day).")
 
 
+class ServiceSwitches(BaseModel):
+    disabled: list[str] = Field(
+        default_factory=list,
+        description="Installed services to leave out (by name): no routes, jobs, commands or "
+        "policy section; their data is still swept and still answers rights requests.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -397,6 +405,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         SecretStr(""), description="Signing key for cookies and links; generated when empty."
     )
+    services: ServiceSwitches = Field(default_factory=lambda: ServiceSwitches())
     web: WebSettings = Field(default_factory=lambda: WebSettings())
     jobs: JobSettings = Field(default_factory=lambda: JobSettings())
     log: LogSettings = Field(default_factory=lambda: LogSettings())

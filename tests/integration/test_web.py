@@ -132,3 +132,22 @@ async def test_serve_runs_the_sip_engine_when_enabled(
         ]
         assert "never-shown" not in json.dumps(body)
     assert app.state.telephony.running is False
+
+
+async def test_a_disabled_service_adds_no_route_page_link_or_policy(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    settings = make_settings(database_url=database_url, services={"disabled": ["roulette"]})
+    async with client_for(create_app(settings, run_workers=False)) as client:
+        for path in ("/roulette", "/roulette/privacy", "/static/roulette/roulette.js"):
+            assert (await client.get(path)).status_code == 404, path
+        assert (await client.get("/socket.io/?EIO=4&transport=polling")).status_code == 404
+        assert 'href="/roulette"' not in (await client.get("/")).text
+        assert 'href="/ring"' in (await client.get("/")).text
+        policy = (await client.get("/privacy.json")).json()
+        assert policy["categories"]
+        assert not [c for c in policy["categories"] if c["service"] == "roulette"]
+        assert (
+            await client.get("/privacy.json", params={"service": "roulette"})
+        ).status_code == 404
+        assert (await client.get("/ring")).status_code == 200

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ringfence.logging import configure_logging, get_logger
-from ringfence.privacy.redact import Redacted, mask_phone_numbers, redact_sensitive
+from ringfence.redact import Redacted, mask_phone_numbers, redact_sensitive
 from ringfence.settings import LogSettings
 
 

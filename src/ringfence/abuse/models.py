@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringfence.privacy.inventory import NOT_PERSONAL, personal
 from ringfence.store.base import Base, new_sortable_id
+from ringfence.store.columns import NOT_PERSONAL, personal
 
 RATE_CATEGORY = "abuse_rate_counter"
 

@@ -1,4 +1,4 @@
-"""Accounts and their login sessions."""
+"""Accounts, their login sessions and the numbers they proved they answer."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import datetime as dt
 from sqlalchemy import Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringfence.privacy.inventory import NOT_PERSONAL, personal
-from ringfence.store.base import Base, new_id
+from ringfence.store.base import Base, new_id, new_sortable_id
+from ringfence.store.columns import NOT_PERSONAL, personal
 
 ACCOUNT = "account"
 SESSION = "account_session"
+CALLER_ID = "caller_id"
 
 
 class Account(Base):
@@ -40,3 +41,19 @@ class AccountSession(Base):
     csrf: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
     created_at: Mapped[dt.datetime] = mapped_column(info=personal(SESSION))
     last_seen: Mapped[dt.datetime] = mapped_column(info=personal(SESSION))
+
+
+class CallerId(Base):
+    """A number an account proved it answers (a code typed during a call), shown as caller id
+    on the calls it places (dial's calls, a business's campaigns)."""
+
+    __tablename__ = "caller_ids"
+    __table_args__ = (Index("ix_caller_ids_subject_ref", "subject_ref"),)
+
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
+    )
+    subject_ref: Mapped[str] = mapped_column(String(60), info=personal(CALLER_ID))
+    number: Mapped[bytes] = mapped_column(LargeBinary, info=personal(CALLER_ID))  # encrypted
+    number_tail: Mapped[str] = mapped_column(String(24), info=personal(CALLER_ID))
+    verified_at: Mapped[dt.datetime] = mapped_column(info=personal(CALLER_ID))

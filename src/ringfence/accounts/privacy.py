@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ringfence.accounts.models import ACCOUNT, SESSION
+from ringfence.accounts.models import ACCOUNT, CALLER_ID, SESSION
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
 
 CATEGORIES = (
@@ -33,6 +33,20 @@ CATEGORIES = (
         legal_basis=LegalBasis.CONTRACT,
         retention=Retention.duration(30),
         timestamp="last_seen",
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=CALLER_ID,
+        service="platform",
+        title="Your own numbers, shown when you call",
+        store="caller_ids",
+        fields=("number", "number_tail", "verified_at"),
+        purpose="Show your own number to the people you call, once you proved it is yours by "
+        "typing a code during a call to it. Encrypted with a key of your own.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.while_("as long as the account exists, or until you remove it"),
+        encrypted=True,
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
     ),

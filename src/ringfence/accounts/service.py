@@ -59,6 +59,14 @@ def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Login:
+    """A signed-in request: the account and the session its cookie names."""
+
+    account: Account
+    session: AccountSession
+
+
 class Accounts:
     def __init__(self, settings: Settings, privacy: Privacy) -> None:
         self.settings = settings
@@ -212,7 +220,7 @@ class Accounts:
         log.info("account_login", account=account.id)
         return LoggedIn(account, token, csrf)
 
-    async def session(self, token: str) -> tuple[Account, AccountSession] | None:
+    async def session(self, token: str) -> Login | None:
         """The account and session of a session cookie, if it is valid (and mark it used)."""
         if not token or len(token) > 100:
             return None
@@ -229,7 +237,7 @@ class Accounts:
                 return None
             if now - found.last_seen > dt.timedelta(minutes=5):  # not a write per request
                 found.last_seen = now
-        return account, found
+        return Login(account, found)
 
     async def log_out(self, token: str) -> None:
         async with self.db.session() as session:

@@ -1,4 +1,4 @@
-"""``ringfence``: serve, worker, migrate, jobs, version, and each service's commands."""
+"""``ringfence``: serve, worker, migrate, jobs, version, and each enabled service's commands."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import typer
 import uvicorn
 from rich.table import Table
 
-from ringfence import __version__
+from ringfence import __version__, composition
 from ringfence.cli import privacy as privacy_cli
 from ringfence.cli import telephony as telephony_cli
 from ringfence.cli.common import console, fail, settings_or_exit
 from ringfence.errors import RingfenceError
 from ringfence.jobs import JobQueue
-from ringfence.services.numbers import cli as numbers_cli
+from ringfence.manifest import ServiceSpec
+from ringfence.settings import load_settings
 from ringfence.store import Database, head_revision, require_current
 from ringfence.store import migrate as run_migrations
 from ringfence.store.schema import downgrade as run_downgrade
@@ -28,7 +29,6 @@ app = typer.Typer(
 )
 jobs_app = typer.Typer(help="Inspect and re-run background jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
-app.add_typer(numbers_cli.app, name="numbers")
 privacy_cli.install(app)
 telephony_cli.install(app)
 
@@ -166,5 +166,17 @@ def jobs_retry(failure_id: Annotated[str, typer.Argument(help="Id from `jobs fai
     console.print(f"enqueued again as task {task_id}")
 
 
+def _command_services() -> tuple[ServiceSpec, ...]:
+    """The enabled services; every installed one when the settings do not load (each command
+    then says what is wrong with them)."""
+    try:
+        return composition.enabled(load_settings())
+    except RingfenceError:
+        return composition.installed()
+
+
 def main() -> None:
+    for spec in _command_services():
+        if spec.cli is not None:
+            app.add_typer(composition.load(spec.cli).app, name=spec.name)
     app()

@@ -10,6 +10,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.table import Table
 
+from ringfence import composition
 from ringfence.cli.common import console, fail, settings_or_exit
 from ringfence.errors import RingfenceError
 from ringfence.privacy import policy as policy_doc
@@ -67,8 +68,9 @@ def policy(
     async def work(privacy: Privacy) -> dict[str, object]:
         async with privacy.db.session() as session:
             stamp = await policy_doc.current_stamp(session, privacy.inventory, privacy.clock)
+        hidden = composition.disabled(privacy.settings)
         return policy_doc.document(
-            privacy.inventory, privacy.settings.privacy, stamp, service=service
+            privacy.inventory, privacy.settings.privacy, stamp, service=service, hidden=hidden
         )
 
     doc = _with_privacy(work)

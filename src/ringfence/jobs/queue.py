@@ -20,23 +20,24 @@ from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 from sqlalchemy import select
 
+from ringfence import composition
 from ringfence.clock import Clock, SystemClock
 from ringfence.errors import NotFound
 from ringfence.jobs.registry import JobRegistry, JobSpec, registry
 from ringfence.jobs.runtime import Runtimes
 from ringfence.logging import get_logger
-from ringfence.privacy.redact import mask_phone_numbers
+from ringfence.redact import mask_phone_numbers
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.store.models import JobFailure
 
 log = get_logger(__name__)
 
-# Modules that declare jobs on the shared registry; importing them registers the jobs.
-JOB_MODULES: tuple[str, ...] = (
+# The core's modules that declare jobs on the shared registry (importing them registers the
+# jobs); the enabled services' come from their manifests.
+CORE_JOB_MODULES: tuple[str, ...] = (
     "ringfence.privacy.jobs",
     "ringfence.abuse.jobs",
-    "ringfence.services.agents.jobs",
 )
 
 
@@ -66,7 +67,9 @@ class JobQueue:
         modules: Iterable[str] = (),
         clock: Clock | None = None,
     ) -> None:
-        for module in (*JOB_MODULES, *modules):
+        on = composition.enabled(settings)
+        off = set(composition.job_modules(s for s in composition.installed() if s not in on))
+        for module in (*CORE_JOB_MODULES, *composition.job_modules(on), *modules):
             importlib.import_module(module)
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -75,7 +78,9 @@ class JobQueue:
         self._tasks: dict[str, TaskWrapper] = {}
         self._specs: dict[str, JobSpec] = {}
         for spec in jobs:
-            self._bind(spec)
+            # A disabled service's jobs stay unbound even where another queue imported them.
+            if spec.fn.__module__ not in off:
+                self._bind(spec)
         self.huey.signal(signals.SIGNAL_ERROR)(self._on_error)
         self._consumer: Consumer | None = None
 

@@ -1,6 +1,4 @@
-"""Privacy core: what personal data exists, why, for how long, and what a person may ask for."""
+"""Privacy core: what personal data exists, why, for how long, and what a person may ask for.
 
-from ringfence.privacy.inventory import NOT_PERSONAL, personal
-from ringfence.privacy.redact import Redacted, mask_phone_numbers
-
-__all__ = ["NOT_PERSONAL", "Redacted", "mask_phone_numbers", "personal"]
+Column markers live in ``ringfence.store.columns`` and log masking in ``ringfence.redact``: both
+sit below the store, which this package builds on."""

@@ -116,10 +116,10 @@ def build_inventory() -> Inventory:
     """The platform's categories and every installed service's."""
     import importlib
 
-    from ringfence.privacy.registry import SERVICE_PRIVACY_MODULES
+    from ringfence.privacy.registry import privacy_modules
 
     inventory = Inventory(PLATFORM)
-    for module_name in SERVICE_PRIVACY_MODULES:
+    for module_name in privacy_modules():
         module = importlib.import_module(module_name)
         for category in module.CATEGORIES:
             inventory.declare(category)
@@ -132,9 +132,9 @@ def build_erasers() -> list[Any]:
     holds that deleting our rows alone would leave behind."""
     import importlib
 
-    from ringfence.privacy.registry import SERVICE_PRIVACY_MODULES
+    from ringfence.privacy.registry import privacy_modules
 
     out: list[Any] = []
-    for module_name in SERVICE_PRIVACY_MODULES:
+    for module_name in privacy_modules():
         out.extend(getattr(importlib.import_module(module_name), "ERASERS", ()))
     return out

@@ -4,8 +4,8 @@ Each ``Category`` says what is kept, where, why, on which legal basis, for how l
 at expiry, whether it is encrypted, who else receives it and how its subject is found. From this
 one declaration the platform derives the retention sweeper, the rights requests (export, erase),
 the privacy-policy pages and ``/privacy.json``. Columns of the store point back here through
-``mapped_column(info=personal("<category>"))``, and a test fails on any column that declares
-nothing, or on a category that no table or file store backs.
+``mapped_column(info=personal("<category>"))`` (``ringfence.store.columns``), and a test fails on
+any column that declares nothing, or on a category that no table or file store backs.
 """
 
 from __future__ import annotations
@@ -17,16 +17,6 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-PERSONAL_DATA = "personal_data"
-
-
-def personal(category: str) -> dict[str, Any]:
-    """Column ``info`` for a column holding personal data of ``category``."""
-    return {PERSONAL_DATA: category}
-
-
-NOT_PERSONAL: dict[str, Any] = {PERSONAL_DATA: None}
 
 
 class LegalBasis(enum.Enum):

@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringfence.privacy.inventory import NOT_PERSONAL, personal
 from ringfence.store.base import Base, new_id, new_sortable_id
+from ringfence.store.columns import NOT_PERSONAL, personal
 
 
 class AuditEntry(Base):

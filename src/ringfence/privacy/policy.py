@@ -7,6 +7,7 @@ date is when that fingerprint was first served, kept in ``policy_versions``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,9 +47,15 @@ def document(
     stamp: PolicyStamp,
     *,
     service: str | None = None,
+    hidden: Collection[str] = (),
 ) -> dict[str, Any]:
-    """The machine-readable policy (``/privacy.json``); the pages render the same data."""
-    categories = [c for c in inventory if service is None or c.service in (service, "platform")]
+    """The machine-readable policy (``/privacy.json``); the pages render the same data. The
+    categories of ``hidden`` services (installed but disabled) are left out."""
+    categories = [
+        c
+        for c in inventory
+        if c.service not in hidden and (service is None or c.service in (service, "platform"))
+    ]
     processors = sorted({p for c in categories for p in c.processors})
     answer_days, extension = DEADLINES[settings.jurisdiction]
     return {

@@ -16,14 +16,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
+from ringfence import composition
 from ringfence.errors import SchemaOutdated
 from ringfence.store.base import Base
 from ringfence.store.database import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-# Every module that defines tables; importing them fills Base.metadata for Alembic's comparisons.
-MODEL_MODULES = (
+# The core's modules that define tables; the installed services' come from their manifests.
+CORE_MODEL_MODULES = (
     "ringfence.store.models",
     "ringfence.privacy.models",
     "ringfence.telephony.models",
@@ -31,15 +32,13 @@ MODEL_MODULES = (
     "ringfence.accounts.models",
     "ringfence.billing.models",
     "ringfence.tenants.models",
-    "ringfence.services.ring.models",
-    "ringfence.services.dial.models",
-    "ringfence.services.roulette.models",
-    "ringfence.services.agents.models",
 )
 
 
 def target_metadata() -> MetaData:
-    for module in MODEL_MODULES:
+    """Every table of the core and of every installed service (enabled or not: one migration
+    history serves them all); importing their modules fills ``Base.metadata``."""
+    for module in (*CORE_MODEL_MODULES, *composition.model_modules(composition.installed())):
         importlib.import_module(module)
     return Base.metadata
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ringfence.media.frames import frames, silence
-from ringfence.privacy.redact import mask_number
+from ringfence.redact import mask_number
 from ringfence.telephony._sip import Media
 from ringfence.telephony.recording import Recorder
 

@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringfence.privacy.inventory import NOT_PERSONAL, personal
 from ringfence.store.base import Base
+from ringfence.store.columns import NOT_PERSONAL, personal
 
 CATEGORY = "call_record"
 

@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from ringfence.privacy.inventory import NOT_PERSONAL, personal
 from ringfence.store.base import Base, new_id
+from ringfence.store.columns import NOT_PERSONAL, personal
 
 MEMBERSHIP = "tenant_membership"
 

@@ -1,4 +1,4 @@
-"""The application factory: one FastAPI app that mounts the core and every service."""
+"""The application factory: one FastAPI app that mounts the core and every enabled service."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from ringfence import __version__
-from ringfence.accounts import routes as accounts
-from ringfence.billing import routes as billing
+from ringfence import __version__, composition
 from ringfence.jobs import JobQueue
 from ringfence.logging import get_logger
 from ringfence.privacy import policy
@@ -20,6 +18,8 @@ from ringfence.settings import Settings
 from ringfence.store import Database, require_current
 from ringfence.telephony import TelephonyEngine
 from ringfence.web import (
+    accounts,
+    billing,
     captcha,
     docs,
     errors,
@@ -31,7 +31,6 @@ from ringfence.web import (
     privacy_requests,
     telephony_status,
 )
-from ringfence.web.services import installed_services
 
 log = get_logger(__name__)
 
@@ -92,7 +91,9 @@ def create_app(
     app.state.telephony = None
     app.state.queue = queue
     app.state.redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
-    app.state.templates = pages.make_templates()
+    services = composition.enabled(settings)
+    app.state.templates = pages.make_templates(services)
+    app.state.instances = {}  # one per type, made on first use (ringfence.http.instances)
     app.state.closers = []
     app.state.starters = []  # services' steps once the store and telephony are up
 
@@ -107,21 +108,23 @@ def create_app(
     app.include_router(privacy_requests.router)
     app.include_router(accounts.router)
     app.include_router(billing.router)
-    services = installed_services()
-    app.state.service_names = {s.link.name for s in services}
+    app.state.service_names = {s.name for s in services}
     for service in services:
-        if service.install is not None:
-            service.install(app)
-        app.include_router(service.router)
-        app.include_router(privacy_pages.service_policy_router(service.link.name))
-    app.include_router(pages.home_router([s.link for s in services]))
+        if service.web is not None:
+            web = composition.load(service.web)
+            install = getattr(web, "install", None)
+            if install is not None:
+                install(app)
+            app.include_router(web.router)
+        app.include_router(privacy_pages.service_policy_router(service.name))
+    app.include_router(pages.home_router(list(services)))
     for service in services:
-        static = pages.SERVICES_DIR / service.link.name / "static"
-        if static.is_dir():
+        static = pages.package_dir(service, "static")
+        if static is not None:
             app.mount(
-                f"/static/{service.link.name}",
+                f"/static/{service.name}",
                 StaticFiles(directory=static),
-                name=f"static-{service.link.name}",
+                name=f"static-{service.name}",
             )
     app.mount("/static", StaticFiles(directory=pages.WEB_DIR / "static"), name="static")
     return app

@@ -8,15 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ringfence.abuse.captcha import Captcha
-from ringfence.web.state import shared
+from ringfence.http.instances import per_app
 
 router = APIRouter(tags=["abuse"])
 
 
 def captcha_of(request: Request) -> Captcha:
-    return shared(
+    return per_app(
         request,
-        "captcha",
+        Captcha,
         lambda s: Captcha(s.settings.captcha, s.settings.signing_key(), s.privacy.clock),
     )
 

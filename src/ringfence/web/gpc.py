@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from ringfence.errors import InvalidInput
+from ringfence.http.visitors import set_cookie
 from ringfence.privacy import policy
 from ringfence.privacy.consent import PURPOSES
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref
-from ringfence.web.visitors import set_cookie
 
 GPC_RECORDED_COOKIE = "rf_gpc"
 

@@ -1,8 +1,10 @@
-"""Server-rendered pages: the templates of the core and of every service, and the home page."""
+"""Server-rendered pages: the templates of the core and of the enabled services, and the home
+page that links to each service."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -11,25 +13,21 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.templating import Jinja2Templates
 
 from ringfence import __version__
+from ringfence.manifest import ServiceSpec
 
 WEB_DIR = Path(__file__).parent
-SERVICES_DIR = WEB_DIR.parent / "services"
 
 
-@dataclass(frozen=True)
-class ServiceLink:
-    """How a service appears on the home page."""
-
-    name: str
-    title: str
-    path: str
-    summary: str
+def package_dir(spec: ServiceSpec, name: str) -> Path | None:
+    """A service's own ``templates`` or ``static`` folder, when it has one."""
+    found = Path(str(files(spec.package) / name))
+    return found if found.is_dir() else None
 
 
-def make_templates() -> Jinja2Templates:
-    # Each service keeps its templates in services/<name>/templates/<name>/, so a page is named
+def make_templates(services: Iterable[ServiceSpec]) -> Jinja2Templates:
+    # Each service keeps its templates in <package>/templates/<name>/, so a page is named
     # "<name>/<page>.html" and extends the core's "base.html".
-    service_dirs = sorted(SERVICES_DIR.glob("*/templates"))
+    service_dirs = [d for d in (package_dir(s, "templates") for s in services) if d is not None]
     env = Environment(
         loader=ChoiceLoader(
             [FileSystemLoader(WEB_DIR / "templates"), *(FileSystemLoader(d) for d in service_dirs)]
@@ -40,7 +38,7 @@ def make_templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def home_router(services: list[ServiceLink]) -> APIRouter:
+def home_router(services: list[ServiceSpec]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/", response_class=HTMLResponse)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.templating import Jinja2Templates
 
+from ringfence import composition
 from ringfence.errors import NotFound
 from ringfence.privacy import policy
 from ringfence.privacy.core import Privacy
@@ -20,7 +21,10 @@ async def _document(request: Request, service: str | None) -> dict[str, Any]:
     privacy: Privacy = request.app.state.privacy
     async with privacy.db.session() as session:
         stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
-    return policy.document(privacy.inventory, privacy.settings.privacy, stamp, service=service)
+    hidden = composition.disabled(privacy.settings)
+    return policy.document(
+        privacy.inventory, privacy.settings.privacy, stamp, service=service, hidden=hidden
+    )
 
 
 def _render(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:

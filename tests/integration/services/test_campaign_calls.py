@@ -26,9 +26,9 @@ from ringfence.media.speech import speak
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.campaigns import Campaigns
 from ringfence.services.agents.models import AgentCall, CampaignCall
+from ringfence.services.agents.testing import CONSENTED, open_shop
 from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
-from ringfence.testing.campaigns import CONSENTED, open_shop
 from tests.conftest import SettingsFactory
 from tests.support.rtp import Ear, ear_port, open_ear, tone, transcribe_heard
 from tests.support.server import free_port

@@ -11,9 +11,9 @@ import pytest
 from ringfence.jobs import JobContext
 from ringfence.services.agents import jobs
 from ringfence.services.agents.models import Campaign
+from ringfence.services.agents.testing import CONSENTED, Enqueued, open_shop
 from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
-from ringfence.testing.campaigns import CONSENTED, Enqueued, open_shop
 from ringfence.testing.clock import FakeClock
 from tests.conftest import SettingsFactory
 

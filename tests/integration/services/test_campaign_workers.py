@@ -23,10 +23,10 @@ from ringfence.jobs import JobQueue
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.campaigns import Campaigns
 from ringfence.services.agents.models import CampaignAttempt, CampaignCall
+from ringfence.services.agents.testing import CONSENTED, open_shop
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
-from ringfence.testing.campaigns import CONSENTED, open_shop
 from tests.conftest import SettingsFactory
 from tests.support.server import REPO, free_port
 from tests.support.sipp import dials_per_number, free_rtp_range, start_sipp

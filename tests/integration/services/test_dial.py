@@ -23,8 +23,10 @@ from sqlalchemy import select
 
 from ringfence.accounts.models import Account
 from ringfence.billing.rates import RateTable
+from ringfence.http.instances import instance
 from ringfence.privacy.core import Privacy
 from ringfence.services.dial.models import DialCall
+from ringfence.services.dial.service import DialService
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.testing import FakeClock
@@ -199,7 +201,7 @@ async def test_a_browser_call_is_bridged_echoed_and_charged_exactly(
                 balance = (await client.get("/api/billing/balance")).json()["balance"]
                 history = (await client.get("/api/dial/history")).json()["calls"]
                 csv_text = (await client.get("/api/dial/history?format=csv")).text
-                await app.state.dial.wait_idle()
+                await instance(app, DialService).wait_idle()
     states = [s["state"] for s in seen]
     assert states[:1] == ["dialling"] and "answered" in states and states[-1] == "ended"
     ended = seen[-1]
@@ -272,7 +274,7 @@ async def test_the_call_is_cut_when_the_credit_runs_out_and_deletion_keeps_payme
                 await asyncio.wait_for(watcher, 20)  # nobody hangs up: the credit does
                 await browser.close()
                 assert (await client.get("/api/billing/balance")).json()["balance"] >= 0
-                await app.state.dial.wait_idle()
+                await instance(app, DialService).wait_idle()
                 db = Database(database_url)
                 try:
                     async with db.session() as session:
@@ -335,7 +337,7 @@ async def test_an_account_verifies_its_own_number_and_shows_it(
             assert reused.status_code == 403 and "already been used" in reused.text
             (mine,) = (await client.get("/api/dial/caller-ids")).json()["caller_ids"]
             assert mine["number"] == "+447400123456"
-            await app.state.dial.wait_idle()
+            await instance(app, DialService).wait_idle()
 
             browser = RTCPeerConnection()
             browser.addTrack(Tone())
@@ -360,6 +362,6 @@ async def test_an_account_verifies_its_own_number_and_shows_it(
                 await client.post(f"/api/dial/calls/{placed.json()['id']}/hangup", headers=headers)
                 await asyncio.wait_for(watcher, 15)
             await browser.close()
-            await app.state.dial.wait_idle()
+            await instance(app, DialService).wait_idle()
     invite = carrier.messages.read_text(errors="replace")
     assert "From: <sip:+447400123456@" in invite

@@ -24,10 +24,10 @@ from ringfence.services.agents.contacts import NATIONAL
 from ringfence.services.agents.dialler import Dialler
 from ringfence.services.agents.models import CampaignAttempt, CampaignCall
 from ringfence.services.agents.outbound import Dial, DialResult
+from ringfence.services.agents.testing import CONSENTED, Shop, open_shop
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
-from ringfence.testing.campaigns import CONSENTED, Shop, open_shop
 from ringfence.testing.clock import FakeClock
 from tests.conftest import ENGINES, SettingsFactory
 

@@ -14,9 +14,9 @@ import pytest
 from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
 from ringfence.services.agents.evaluations import Evaluations
+from ringfence.services.agents.testing import open_shop
 from ringfence.speech.tts import HibariSpeaker
 from ringfence.store import Database
-from ringfence.testing.campaigns import open_shop
 from tests.conftest import SettingsFactory
 from tests.support.accounts import site, verified_login
 from tests.support.rtp import Ear, ear_port, open_ear

@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from ringfence.abuse.models import RateHit
+from ringfence.http.instances import instance
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import anon_ref, phone_ref
 from ringfence.services.ring.models import DenylistEntry, RingLog
+from ringfence.services.ring.service import RingService
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.telephony.models import CallRecord
@@ -60,7 +62,7 @@ async def ring_app(settings: Settings) -> AsyncIterator[Client]:
     async with client_for(app) as client:
         yield client
         if getattr(app.state, "ring", None) is not None:
-            await app.state.ring.wait_idle()
+            await instance(app, RingService).wait_idle()
 
 
 async def _ring(client: Client, number: str = LONDON, country: str = "GB") -> httpx.Response:

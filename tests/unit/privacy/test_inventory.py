@@ -7,15 +7,9 @@ import pytest
 from sqlalchemy import Table
 
 from ringfence.privacy.categories import build_inventory
-from ringfence.privacy.inventory import (
-    PERSONAL_DATA,
-    Category,
-    Inventory,
-    LegalBasis,
-    Retention,
-    SubjectKind,
-)
+from ringfence.privacy.inventory import Category, Inventory, LegalBasis, Retention, SubjectKind
 from ringfence.store.base import Base
+from ringfence.store.columns import PERSONAL_DATA
 from ringfence.store.schema import target_metadata
 
 

@@ -4,18 +4,18 @@ API) and campaigns, and each campaign's checks, controls, live progress and call
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ringfence.accounts.routes import LoggedInDep, check_csrf
+from ringfence.accounts.service import Login
 from ringfence.errors import Forbidden, InvalidInput, RingfenceError
+from ringfence.http.deps import LoginDep, caller_ids, check_csrf
 from ringfence.services.agents.campaign_routes import campaigns_of
 from ringfence.services.agents.campaigns import CampaignSpec
 from ringfence.services.agents.pages import render
 from ringfence.services.agents.routes import agents_of, contacts_of
-from ringfence.services.dial.routes import dial_of
 from ringfence.tenants.roles import PERMISSIONS
 
 router = APIRouter(include_in_schema=False)
@@ -33,33 +33,33 @@ def _utc(text: str) -> dt.datetime | None:
 
 
 async def _list_page(
-    request: Request, who: Any, tenant_id: str, error: str = "", status: int = 200
+    request: Request, login: Login, tenant_id: str, error: str = "", status: int = 200
 ) -> Response:
     service = agents_of(request)
-    role = await service.tenants.role(who[0], tenant_id, "agents.read")
+    role = await service.tenants.role(login.account, tenant_id, "agents.read")
     context = {
         "tenant_id": tenant_id,
         "business": await service.business_name(tenant_id),
         "can": PERMISSIONS[role],
-        "csrf": who[1].csrf,
+        "csrf": login.session.csrf,
         "error": error,
-        "agents": await service.list(who[0], tenant_id),
-        "lists": await contacts_of(request).lists(who[0], tenant_id),
-        "campaigns": await campaigns_of(request).all(who[0], tenant_id),
-        "caller_ids": await dial_of(request).caller_ids(who[0]),
+        "agents": await service.list(login.account, tenant_id),
+        "lists": await contacts_of(request).lists(login.account, tenant_id),
+        "campaigns": await campaigns_of(request).all(login.account, tenant_id),
+        "caller_ids": await caller_ids(request).of(login.account),
     }
     return render(request, "campaigns", context, status)
 
 
 @router.get("/agents/b/{tenant_id}/campaigns", response_class=HTMLResponse)
-async def campaigns_page(request: Request, who: LoggedInDep, tenant_id: str) -> Response:
-    return await _list_page(request, who, tenant_id)
+async def campaigns_page(request: Request, login: LoginDep, tenant_id: str) -> Response:
+    return await _list_page(request, login, tenant_id)
 
 
 @router.post("/agents/b/{tenant_id}/campaigns")
 async def new_campaign(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
     name: Annotated[str, Form(max_length=120)],
@@ -76,9 +76,9 @@ async def new_campaign(
     on_machine: Annotated[str, Form(max_length=10)] = "hangup",
     voicemail: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    check_csrf(request, csrf, who[1])
+    check_csrf(request, csrf, login)
     try:
-        known = {c["id"]: c["number"] for c in await dial_of(request).caller_ids(who[0])}
+        known = {c.id: c.number for c in await caller_ids(request).of(login.account)}
         if caller_id and caller_id not in known:
             raise InvalidInput("that caller id is not one of your verified numbers")
         spec = CampaignSpec(
@@ -88,30 +88,35 @@ async def new_campaign(
             calls_per_second=calls_per_second, max_attempts=max_attempts,
             retry_seconds=retry_minutes * 60, on_machine=on_machine, voicemail=voicemail,
         )  # fmt: skip
-        made = await campaigns_of(request).create(who[0], tenant_id, spec)
+        made = await campaigns_of(request).create(login.account, tenant_id, spec)
     except Forbidden:
         raise
     except RingfenceError as exc:
-        return await _list_page(request, who, tenant_id, exc.message, exc.http_status)
+        return await _list_page(request, login, tenant_id, exc.message, exc.http_status)
     return RedirectResponse(f"/agents/b/{tenant_id}/campaigns/{made['id']}", status_code=303)
 
 
 async def _campaign_page(
-    request: Request, who: Any, tenant_id: str, campaign_id: str, error: str = "", status: int = 200
+    request: Request,
+    login: Login,
+    tenant_id: str,
+    campaign_id: str,
+    error: str = "",
+    status: int = 200,
 ) -> Response:
     service = agents_of(request)
-    role = await service.tenants.role(who[0], tenant_id, "agents.read")
+    role = await service.tenants.role(login.account, tenant_id, "agents.read")
     campaigns = campaigns_of(request)
     can = PERMISSIONS[role]
     context = {
         "tenant_id": tenant_id,
         "business": await service.business_name(tenant_id),
         "can": can,
-        "csrf": who[1].csrf,
+        "csrf": login.session.csrf,
         "error": error,
-        "progress": await campaigns.progress(who[0], tenant_id, campaign_id),
-        "checks": await campaigns.checks(who[0], tenant_id, campaign_id),
-        "calls": await campaigns.calls(who[0], tenant_id, campaign_id)
+        "progress": await campaigns.progress(login.account, tenant_id, campaign_id),
+        "checks": await campaigns.checks(login.account, tenant_id, campaign_id),
+        "calls": await campaigns.calls(login.account, tenant_id, campaign_id)
         if "calls.read" in can
         else [],
     }
@@ -120,22 +125,22 @@ async def _campaign_page(
 
 @router.get("/agents/b/{tenant_id}/campaigns/{campaign_id}", response_class=HTMLResponse)
 async def campaign_page(
-    request: Request, who: LoggedInDep, tenant_id: str, campaign_id: str
+    request: Request, login: LoginDep, tenant_id: str, campaign_id: str
 ) -> Response:
-    return await _campaign_page(request, who, tenant_id, campaign_id)
+    return await _campaign_page(request, login, tenant_id, campaign_id)
 
 
 @router.post("/agents/b/{tenant_id}/campaigns/{campaign_id}/{action}")
 async def campaign_action(
-    request: Request, who: LoggedInDep, tenant_id: str, campaign_id: str, action: str, csrf: Csrf
+    request: Request, login: LoginDep, tenant_id: str, campaign_id: str, action: str, csrf: Csrf
 ) -> Response:
-    check_csrf(request, csrf, who[1])
+    check_csrf(request, csrf, login)
     try:
-        await campaigns_of(request).act(who[0], tenant_id, campaign_id, action)
+        await campaigns_of(request).act(login.account, tenant_id, campaign_id, action)
     except Forbidden:
         raise
     except RingfenceError as exc:
         return await _campaign_page(
-            request, who, tenant_id, campaign_id, exc.message, exc.http_status
+            request, login, tenant_id, campaign_id, exc.message, exc.http_status
         )
     return RedirectResponse(f"/agents/b/{tenant_id}/campaigns/{campaign_id}", status_code=303)

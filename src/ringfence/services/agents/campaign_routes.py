@@ -8,19 +8,18 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from ringfence.accounts.routes import CsrfHeader, LoggedInDep, check_csrf_header
 from ringfence.errors import InvalidInput
+from ringfence.http.deps import CsrfHeader, LoginDep, caller_ids, check_csrf_header
+from ringfence.http.instances import per_app
 from ringfence.services.agents.campaigns import Campaigns, CampaignSpec
-from ringfence.services.dial.routes import dial_of
-from ringfence.web.state import shared
 
 router = APIRouter(tags=["agents"])
 
 
 def campaigns_of(request: Request) -> Campaigns:
-    return shared(
+    return per_app(
         request,
-        "agent_campaigns",
+        Campaigns,
         lambda s: Campaigns(s.settings, s.db, s.privacy, s.privacy.clock, s.queue.enqueue),
     )
 
@@ -50,16 +49,16 @@ class CampaignIn(BaseModel):
 @router.post("/api/tenants/{tenant_id}/campaigns", status_code=201)
 async def create_campaign(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     body: CampaignIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, Any]:
     """A draft campaign with one call per contact of the list; it starts when its checks pass."""
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     number = None
     if body.caller_id is not None:
-        known = {c["id"]: c["number"] for c in await dial_of(request).caller_ids(account)}
+        known = {c.id: c.number for c in await caller_ids(request).of(account)}
         if body.caller_id not in known:
             raise InvalidInput("that caller id is not one of your verified numbers")
         number = known[body.caller_id]
@@ -69,33 +68,33 @@ async def create_campaign(
 
 
 @router.get("/api/tenants/{tenant_id}/campaigns")
-async def list_campaigns(request: Request, who: LoggedInDep, tenant_id: str) -> dict[str, Any]:
-    return {"campaigns": await campaigns_of(request).all(who[0], tenant_id)}
+async def list_campaigns(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"campaigns": await campaigns_of(request).all(login.account, tenant_id)}
 
 
 @router.get("/api/tenants/{tenant_id}/campaigns/{campaign_id}")
 async def campaign_progress(
-    request: Request, who: LoggedInDep, tenant_id: str, campaign_id: str
+    request: Request, login: LoginDep, tenant_id: str, campaign_id: str
 ) -> dict[str, Any]:
     """The campaign, its live progress (dialled, answered, outcomes) and its start checks."""
     campaigns = campaigns_of(request)
-    progress = await campaigns.progress(who[0], tenant_id, campaign_id)
-    progress["checks"] = await campaigns.checks(who[0], tenant_id, campaign_id)
+    progress = await campaigns.progress(login.account, tenant_id, campaign_id)
+    progress["checks"] = await campaigns.checks(login.account, tenant_id, campaign_id)
     return progress
 
 
 @router.get("/api/tenants/{tenant_id}/campaigns/{campaign_id}/calls")
 async def campaign_calls(
-    request: Request, who: LoggedInDep, tenant_id: str, campaign_id: str
+    request: Request, login: LoginDep, tenant_id: str, campaign_id: str
 ) -> dict[str, Any]:
     """Each contact: state, dials, last outcome, why it was not called or why it waits."""
-    return {"calls": await campaigns_of(request).calls(who[0], tenant_id, campaign_id)}
+    return {"calls": await campaigns_of(request).calls(login.account, tenant_id, campaign_id)}
 
 
 @router.post("/api/tenants/{tenant_id}/campaigns/{campaign_id}/{action}")
 async def campaign_action(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     campaign_id: str,
     action: Literal["start", "pause", "resume", "cancel"],
@@ -103,5 +102,5 @@ async def campaign_action(
 ) -> dict[str, Any]:
     """Start (only when every check passes: 409 with the failing ones otherwise), pause,
     resume or cancel."""
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     return await campaigns_of(request).act(account, tenant_id, campaign_id, action)

@@ -9,20 +9,21 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from ringfence.accounts.routes import (
+from ringfence.accounts.service import Login
+from ringfence.errors import Forbidden, NotFound, RingfenceError
+from ringfence.http.deps import (
     CsrfHeader,
-    LoggedInDep,
+    LoginDep,
     check_csrf,
     check_csrf_header,
 )
-from ringfence.errors import Forbidden, NotFound, RingfenceError
+from ringfence.http.instances import per_app
 from ringfence.services.agents.evaluations import Evaluations
 from ringfence.services.agents.pages import render
 from ringfence.services.agents.routes import agents_of
 from ringfence.services.agents.scoring import rubric
 from ringfence.services.agents.shopper import QUESTIONS
 from ringfence.tenants.roles import PERMISSIONS
-from ringfence.web.state import shared
 
 router = APIRouter(tags=["agents"])
 Csrf = Annotated[str, Form(max_length=100)]
@@ -30,9 +31,9 @@ CHART_W, CHART_H = 320, 120
 
 
 def evaluations_of(request: Request) -> Evaluations:
-    return shared(
+    return per_app(
         request,
-        "agent_evaluations",
+        Evaluations,
         lambda s: Evaluations(s.settings, s.db, s.privacy.clock, s.queue.enqueue),
     )
 
@@ -57,28 +58,28 @@ async def published_rubric(version: str) -> JSONResponse:
 
 @router.post("/api/tenants/{tenant_id}/evaluations", status_code=202)
 async def request_evaluation(
-    request: Request, who: LoggedInDep, tenant_id: str, body: EvaluationIn,
+    request: Request, login: LoginDep, tenant_id: str, body: EvaluationIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, Any]:  # fmt: skip
     """Call the number as a mystery shopper; the report is ready when ``state`` is done."""
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     return await evaluations_of(request).request(
         account, tenant_id, body.number, body.business, body.questions, body.service
     )
 
 
 @router.get("/api/tenants/{tenant_id}/evaluations")
-async def list_evaluations(request: Request, who: LoggedInDep, tenant_id: str) -> dict[str, Any]:
-    return {"evaluations": await evaluations_of(request).all(who[0], tenant_id)}
+async def list_evaluations(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"evaluations": await evaluations_of(request).all(login.account, tenant_id)}
 
 
 @router.get("/api/tenants/{tenant_id}/evaluations/{evaluation_id}")
 async def get_evaluation(
-    request: Request, who: LoggedInDep, tenant_id: str, evaluation_id: str
+    request: Request, login: LoginDep, tenant_id: str, evaluation_id: str
 ) -> dict[str, Any]:
     """The report: every signal with its evidence, the rubric version, the score, and the
     number's earlier scores."""
-    return await evaluations_of(request).get(who[0], tenant_id, evaluation_id)
+    return await evaluations_of(request).get(login.account, tenant_id, evaluation_id)
 
 
 def charts(evaluations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -99,14 +100,14 @@ def charts(evaluations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def _list_page(
-    request: Request, who: Any, tenant_id: str, error: str = "", status: int = 200
+    request: Request, login: Login, tenant_id: str, error: str = "", status: int = 200
 ) -> Response:
     service = agents_of(request)
-    role = await service.tenants.role(who[0], tenant_id, "calls.read")
-    evaluations = await evaluations_of(request).all(who[0], tenant_id)
+    role = await service.tenants.role(login.account, tenant_id, "calls.read")
+    evaluations = await evaluations_of(request).all(login.account, tenant_id)
     context = {
         "tenant_id": tenant_id, "business": await service.business_name(tenant_id),
-        "can": PERMISSIONS[role], "csrf": who[1].csrf, "error": error,
+        "can": PERMISSIONS[role], "csrf": login.session.csrf, "error": error,
         "evaluations": evaluations, "charts": charts(evaluations), "questions": QUESTIONS,
         "width": CHART_W, "height": CHART_H,
     }  # fmt: skip
@@ -116,27 +117,29 @@ async def _list_page(
 @router.get(
     "/agents/b/{tenant_id}/evaluations", response_class=HTMLResponse, include_in_schema=False
 )
-async def evaluations_page(request: Request, who: LoggedInDep, tenant_id: str) -> Response:
-    return await _list_page(request, who, tenant_id)
+async def evaluations_page(request: Request, login: LoginDep, tenant_id: str) -> Response:
+    return await _list_page(request, login, tenant_id)
 
 
 @router.post("/agents/b/{tenant_id}/evaluations", include_in_schema=False)
 async def new_evaluation(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
     number: Annotated[str, Form(max_length=40)],
     business: Annotated[str, Form(max_length=120)],
     questions: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    check_csrf(request, csrf, who[1])
+    check_csrf(request, csrf, login)
     try:
-        await evaluations_of(request).request(who[0], tenant_id, number, business, questions or [])
+        await evaluations_of(request).request(
+            login.account, tenant_id, number, business, questions or []
+        )
     except Forbidden:
         raise
     except RingfenceError as exc:
-        return await _list_page(request, who, tenant_id, exc.message, exc.http_status)
+        return await _list_page(request, login, tenant_id, exc.message, exc.http_status)
     return RedirectResponse(f"/agents/b/{tenant_id}/evaluations", status_code=303)
 
 
@@ -146,13 +149,13 @@ async def new_evaluation(
     include_in_schema=False,
 )
 async def evaluation_page(
-    request: Request, who: LoggedInDep, tenant_id: str, evaluation_id: str
+    request: Request, login: LoginDep, tenant_id: str, evaluation_id: str
 ) -> Response:
     service = agents_of(request)
-    await service.tenants.role(who[0], tenant_id, "calls.read")
+    await service.tenants.role(login.account, tenant_id, "calls.read")
     context = {
         "tenant_id": tenant_id,
         "business": await service.business_name(tenant_id),
-        "e": await evaluations_of(request).get(who[0], tenant_id, evaluation_id),
+        "e": await evaluations_of(request).get(login.account, tenant_id, evaluation_id),
     }
     return render(request, "evaluation", context)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from ringfence.logging import get_logger
-from ringfence.privacy.redact import redact_sensitive
+from ringfence.redact import redact_sensitive
 from ringfence.services.agents.dialogue import ACTIONS, Dialogue, Turn
 
 log = get_logger(__name__)

@@ -12,17 +12,16 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
-from ringfence.accounts.routes import CsrfHeader, LoggedInDep, check_csrf_header
 from ringfence.errors import InvalidInput, NotFound
+from ringfence.http.deps import CsrfHeader, LoginDep, caller_ids, check_csrf_header
+from ringfence.http.instances import per_app
 from ringfence.services.agents.browser import BrowserTalks
 from ringfence.services.agents.contacts import Columns, ContactLists, preflight
 from ringfence.services.agents.receptionist import Receptionist, conversation_for
 from ringfence.services.agents.records import CallRecords
 from ringfence.services.agents.rules import CallingRules
 from ringfence.services.agents.service import Agents
-from ringfence.services.dial.routes import dial_of
 from ringfence.tenants.models import Tenant
-from ringfence.web.state import shared
 
 router = APIRouter(tags=["agents"])
 
@@ -50,17 +49,17 @@ def _route_number(request: Request, number: str) -> None:
 
 
 def agents_of(request: Request) -> Agents:
-    return shared(
+    return per_app(
         request,
-        "agents",
+        Agents,
         lambda s: Agents(s.db, s.privacy.clock, lambda n: _route_number(request, n)),
     )
 
 
 def records_of(request: Request) -> CallRecords:
-    return shared(
+    return per_app(
         request,
-        "agent_records",
+        CallRecords,
         lambda s: CallRecords(s.settings, s.db, s.privacy, s.privacy.clock),
     )
 
@@ -109,78 +108,78 @@ class KnowledgeIn(BaseModel):
 
 @router.post("/api/tenants", status_code=201)
 async def create_tenant(
-    request: Request, who: LoggedInDep, body: TenantIn, x_csrf_token: CsrfHeader = ""
+    request: Request, login: LoginDep, body: TenantIn, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, str]:
     """Create a business; you are its owner."""
     tenant = await agents_of(request).tenants.create(
-        check_csrf_header(who, x_csrf_token), body.name
+        check_csrf_header(login, x_csrf_token), body.name
     )
     return {"id": tenant.id, "name": tenant.name, "role": "owner"}
 
 
 @router.get("/api/tenants")
-async def my_tenants(request: Request, who: LoggedInDep) -> dict[str, Any]:
-    return {"tenants": await agents_of(request).tenants.mine(who[0])}
+async def my_tenants(request: Request, login: LoginDep) -> dict[str, Any]:
+    return {"tenants": await agents_of(request).tenants.mine(login.account)}
 
 
 @router.post("/api/tenants/{tenant_id}/members", status_code=201)
 async def add_member(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     body: MemberIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, str]:
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     return await agents_of(request).tenants.add_member(account, tenant_id, body.email, body.role)
 
 
 @router.get("/api/tenants/{tenant_id}/agents")
-async def list_agents(request: Request, who: LoggedInDep, tenant_id: str) -> dict[str, Any]:
-    return {"agents": await agents_of(request).list(who[0], tenant_id)}
+async def list_agents(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"agents": await agents_of(request).list(login.account, tenant_id)}
 
 
 @router.post("/api/tenants/{tenant_id}/agents", status_code=201)
 async def create_agent(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     body: AgentIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, Any]:
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     return await agents_of(request).create(account, tenant_id, body.model_dump())
 
 
 @router.get("/api/tenants/{tenant_id}/agents/{agent_id}")
 async def get_agent(
-    request: Request, who: LoggedInDep, tenant_id: str, agent_id: str
+    request: Request, login: LoginDep, tenant_id: str, agent_id: str
 ) -> dict[str, Any]:
-    return await agents_of(request).get(who[0], tenant_id, agent_id)
+    return await agents_of(request).get(login.account, tenant_id, agent_id)
 
 
 @router.put("/api/tenants/{tenant_id}/agents/{agent_id}")
 async def update_agent(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     agent_id: str,
     body: AgentIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, Any]:
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     return await agents_of(request).update(account, tenant_id, agent_id, body.model_dump())
 
 
 @router.delete("/api/tenants/{tenant_id}/agents/{agent_id}")
 async def delete_agent(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     agent_id: str,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, bool]:
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     await agents_of(request).delete(account, tenant_id, agent_id)
     return {"deleted": True}
 
@@ -188,13 +187,13 @@ async def delete_agent(
 @router.post("/api/tenants/{tenant_id}/agents/{agent_id}/knowledge", status_code=201)
 async def add_knowledge(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     agent_id: str,
     body: KnowledgeIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, str]:
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     entry = await agents_of(request).add_knowledge(
         account, tenant_id, agent_id, body.question, body.answer
     )
@@ -203,11 +202,11 @@ async def add_knowledge(
 
 @router.post("/api/tenants/{tenant_id}/agents/{agent_id}/reply")
 async def reply(
-    request: Request, who: LoggedInDep, tenant_id: str, agent_id: str, body: SaidIn
+    request: Request, login: LoginDep, tenant_id: str, agent_id: str, body: SaidIn
 ) -> dict[str, Any]:
     """Try the agent in text: what it would answer to what a caller says (the offline dialogue
     step: its knowledge base and its actions, matched by sentence embeddings)."""
-    turn = await agents_of(request).reply(who[0], tenant_id, agent_id, body.text)
+    turn = await agents_of(request).reply(login.account, tenant_id, agent_id, body.text)
     return {"kind": turn.kind, "reply": turn.reply, "score": round(turn.score, 3),
             "matched": turn.matched}  # fmt: skip
 
@@ -215,41 +214,43 @@ async def reply(
 @router.get("/api/tenants/{tenant_id}/calls")
 async def list_calls(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     agent_id: str | None = None,
     outcome: str | None = None,
 ) -> dict[str, Any]:
     """The calls the business's agents handled, newest first (role with calls.read)."""
-    calls = await records_of(request).list(who[0], tenant_id, agent_id=agent_id, outcome=outcome)
+    calls = await records_of(request).list(
+        login.account, tenant_id, agent_id=agent_id, outcome=outcome
+    )
     return {"calls": calls}
 
 
 @router.get("/api/tenants/{tenant_id}/calls/{call_id}")
-async def get_call(request: Request, who: LoggedInDep, tenant_id: str, call_id: str) -> Any:
+async def get_call(request: Request, login: LoginDep, tenant_id: str, call_id: str) -> Any:
     """One call with its summary and its transcript (speaker turns with timestamps)."""
-    return await records_of(request).get(who[0], tenant_id, call_id)
+    return await records_of(request).get(login.account, tenant_id, call_id)
 
 
 @router.get("/api/tenants/{tenant_id}/calls/{call_id}/recording")
 async def get_recording(
-    request: Request, who: LoggedInDep, tenant_id: str, call_id: str
+    request: Request, login: LoginDep, tenant_id: str, call_id: str
 ) -> Response:
     """The call's recording as a stereo WAV (left: caller, right: agent); recordings.read."""
-    wav = await records_of(request).recording(who[0], tenant_id, call_id)
+    wav = await records_of(request).recording(login.account, tenant_id, call_id)
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 
 @router.put("/api/tenants/{tenant_id}/retention")
 async def set_retention(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     body: RetentionIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, int]:
     """Keep the business's call records longer, as it asked in writing (owner only; audited)."""
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     days = await records_of(request).set_retention(account, tenant_id, body.days, body.reason)
     return {"days": days}
 
@@ -262,7 +263,7 @@ def _talks(request: Request) -> BrowserTalks:
 @router.post("/api/tenants/{tenant_id}/agents/{agent_id}/talk", status_code=201)
 async def talk(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     agent_id: str,
     body: OfferIn,
@@ -270,7 +271,7 @@ async def talk(
 ) -> dict[str, str]:
     """Talk to the agent from the browser: a WebRTC offer in, the answer out. The same voice
     pipeline as a phone call; nothing is recorded or stored."""
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     service = agents_of(request)
     agent = await service.get(account, tenant_id, agent_id)  # role and business checked
     state = request.app.state
@@ -286,31 +287,31 @@ async def talk(
 
 @router.get("/api/tenants/{tenant_id}/agents/{agent_id}/talk/{talk_id}")
 async def talk_transcript(
-    request: Request, who: LoggedInDep, tenant_id: str, agent_id: str, talk_id: str
+    request: Request, login: LoginDep, tenant_id: str, agent_id: str, talk_id: str
 ) -> dict[str, Any]:
     """The conversation so far (speaker turns with times), while it lasts."""
-    found = _talks(request).get(f"{tenant_id}/{agent_id}/{who[0].id}", talk_id)
+    found = _talks(request).get(f"{tenant_id}/{agent_id}/{login.account.id}", talk_id)
     return {"transcript": found.transcript(), "ended": found.ended}
 
 
 @router.delete("/api/tenants/{tenant_id}/agents/{agent_id}/talk/{talk_id}")
 async def talk_end(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     agent_id: str,
     talk_id: str,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, Any]:
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     owner = f"{tenant_id}/{agent_id}/{account.id}"
     return {"transcript": await _talks(request).stop(owner, talk_id)}
 
 
 def contacts_of(request: Request) -> ContactLists:
-    return shared(
+    return per_app(
         request,
-        "contact_lists",
+        ContactLists,
         lambda s: ContactLists(s.db, s.privacy, s.privacy.clock, s.settings.signing_key()),
     )
 
@@ -331,7 +332,7 @@ CSV_BODY: dict[str, Any] = {
 @router.post("/api/tenants/{tenant_id}/contact-lists", status_code=201, openapi_extra=CSV_BODY)
 async def import_contacts(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     name: str = "contacts",
     phone_column: str = "phone",
@@ -344,7 +345,7 @@ async def import_contacts(
     """Import a contact list from CSV (the body), mapping its columns by header name. Numbers
     become E.164 (national ones in ``region``), each rejected row is reported with its reason
     and the good rows are kept, a number already on the list counts as a duplicate."""
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     columns = Columns(phone_column, name_column, consent_column, consent_source_column)
     report = await contacts_of(request).import_csv(
         account, tenant_id, name, columns, region, request.stream()
@@ -353,22 +354,22 @@ async def import_contacts(
 
 
 @router.get("/api/tenants/{tenant_id}/contact-lists")
-async def contact_lists(request: Request, who: LoggedInDep, tenant_id: str) -> dict[str, Any]:
-    return {"lists": await contacts_of(request).lists(who[0], tenant_id)}
+async def contact_lists(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"lists": await contacts_of(request).lists(login.account, tenant_id)}
 
 
 @router.delete("/api/tenants/{tenant_id}/contact-lists/{list_id}")
 async def delete_contact_list(
-    request: Request, who: LoggedInDep, tenant_id: str, list_id: str, x_csrf_token: CsrfHeader = ""
+    request: Request, login: LoginDep, tenant_id: str, list_id: str, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, int]:
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     return {"deleted": await contacts_of(request).delete(account, tenant_id, list_id)}
 
 
 @router.get("/api/tenants/{tenant_id}/contact-lists/{list_id}/check")
 async def check_contact_list(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     list_id: str,
     caller_id: str | None = None,
@@ -377,7 +378,7 @@ async def check_contact_list(
     """Which contacts the calling rules let the business call at ``at`` (now by default) from
     ``caller_id`` (one of your numbers verified by a call with a code), and why not the others."""
     verified = caller_id is not None and caller_id in {
-        c["id"] for c in await dial_of(request).caller_ids(who[0])
+        c.id for c in await caller_ids(request).of(login.account)
     }
     agents = request.app.state.settings.agents
     rules = CallingRules(agents.calling_hours, agents.stricter_hours)
@@ -385,7 +386,7 @@ async def check_contact_list(
         raise InvalidInput("give the time with its offset: 2026-11-23T10:00:00+00:00")
     when = at or request.app.state.privacy.clock.now()
     report = await preflight(
-        contacts_of(request), who[0], tenant_id, list_id, when, rules, verified
+        contacts_of(request), login.account, tenant_id, list_id, when, rules, verified
     )
     return report.to_dict()
 
@@ -393,12 +394,12 @@ async def check_contact_list(
 @router.post("/api/tenants/{tenant_id}/do-not-call")
 async def add_do_not_call(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     tenant_id: str,
     body: NumbersIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, int]:
     """Add numbers to the business's own do-not-call list (only keyed hashes are kept)."""
-    account = check_csrf_header(who, x_csrf_token)
+    account = check_csrf_header(login, x_csrf_token)
     added = await contacts_of(request).business_do_not_call(account, tenant_id, body.numbers)
     return {"added": added}

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from ringfence.logging import get_logger
 from ringfence.media.frames import FRAME_BYTES, silence
-from ringfence.privacy.redact import redact_sensitive
+from ringfence.redact import redact_sensitive
 from ringfence.services.agents.conversation import Conversation, Step, is_backchannel
 from ringfence.speech.stt import Transcriber
 from ringfence.speech.tts import Speaker

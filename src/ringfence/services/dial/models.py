@@ -7,11 +7,10 @@ import datetime as dt
 from sqlalchemy import BigInteger, Float, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringfence.privacy.inventory import NOT_PERSONAL, personal
 from ringfence.store.base import Base, new_sortable_id
+from ringfence.store.columns import NOT_PERSONAL, personal
 
 HISTORY = "dial_call"
-CALLER_ID = "dial_caller_id"
 
 
 class DialCall(Base):
@@ -33,18 +32,3 @@ class DialCall(Base):
     status: Mapped[str] = mapped_column(String(16), info=personal(HISTORY))
     cost: Mapped[int] = mapped_column(BigInteger, default=0, info=personal(HISTORY))
     currency: Mapped[str] = mapped_column(String(3), info=NOT_PERSONAL)
-
-
-class CallerId(Base):
-    """A number an account proved it answers (a code typed during a call), shown as caller id."""
-
-    __tablename__ = "dial_caller_ids"
-    __table_args__ = (Index("ix_dial_caller_ids_subject_ref", "subject_ref"),)
-
-    id: Mapped[str] = mapped_column(
-        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
-    )
-    subject_ref: Mapped[str] = mapped_column(String(60), info=personal(CALLER_ID))
-    number: Mapped[bytes] = mapped_column(LargeBinary, info=personal(CALLER_ID))  # encrypted
-    number_tail: Mapped[str] = mapped_column(String(24), info=personal(CALLER_ID))
-    verified_at: Mapped[dt.datetime] = mapped_column(info=personal(CALLER_ID))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.services.dial.models import CALLER_ID, HISTORY
+from ringfence.services.dial.models import HISTORY
 
 CATEGORIES = (
     Category(
@@ -19,20 +19,6 @@ CATEGORIES = (
         timestamp="started_at",
         encrypted=True,
         processors=("the SIP carrier that connects the call",),
-        subject=SubjectKind.ACCOUNT,
-        subject_field="subject_ref",
-    ),
-    Category(
-        name=CALLER_ID,
-        service="dial",
-        title="Your own numbers, shown when you call",
-        store="dial_caller_ids",
-        fields=("number", "number_tail", "verified_at"),
-        purpose="Show your own number to the people you call, once you proved it is yours by "
-        "typing a code during a call to it. Encrypted with a key of your own.",
-        legal_basis=LegalBasis.CONTRACT,
-        retention=Retention.while_("as long as the account exists, or until you remove it"),
-        encrypted=True,
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
     ),

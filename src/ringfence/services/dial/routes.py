@@ -14,18 +14,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, Field
 from starlette.templating import Jinja2Templates
 
-from ringfence.accounts.routes import CsrfHeader, LoggedInDep, check_csrf_header, current
 from ringfence.errors import Forbidden
+from ringfence.http.countries import countries
+from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf_header, current
+from ringfence.http.instances import per_app
 from ringfence.services.dial.service import DialService, quote_dict
-from ringfence.web.countries import countries
-from ringfence.web.state import shared
 
 router = APIRouter(tags=["dial"])
 
 
 def dial_of(request: Request) -> DialService:
-    return shared(
-        request, "dial", lambda s: DialService(s.settings, s.privacy, lambda: s.telephony)
+    return per_app(
+        request, DialService, lambda s: DialService(s.settings, s.privacy, lambda: s.telephony)
     )
 
 
@@ -54,7 +54,7 @@ async def page(request: Request) -> Response:
     found = await current(request)
     if found is None:
         return RedirectResponse("/account/login", status_code=303)
-    account, session = found
+    account, session = found.account, found.session
     service = dial_of(request)
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
@@ -77,26 +77,26 @@ async def page(request: Request) -> Response:
 
 
 @router.post("/api/dial/quote")
-async def quote(request: Request, who: LoggedInDep, body: NumberIn) -> dict[str, Any]:
+async def quote(request: Request, login: LoginDep, body: NumberIn) -> dict[str, Any]:
     """What a call to the number costs, and the longest call the balance pays for."""
-    return quote_dict(await dial_of(request).quote(who[0].id, body.number, body.country))
+    return quote_dict(await dial_of(request).quote(login.account.id, body.number, body.country))
 
 
 @router.post("/api/dial/calls", status_code=201)
 async def call(
-    request: Request, who: LoggedInDep, body: CallIn, x_csrf_token: CsrfHeader = ""
+    request: Request, login: LoginDep, body: CallIn, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, Any]:
     """Place a call: the answer SDP for the browser, the price, and the longest it may last."""
-    check_csrf_header(who, x_csrf_token)
+    check_csrf_header(login, x_csrf_token)
     active, answer, priced = await dial_of(request).start(
-        who[0], body.number, body.country, body.sdp, body.caller_id
+        login.account, body.number, body.country, body.sdp, body.caller_id
     )
     return {"id": active.id, "sdp": answer, "quote": quote_dict(priced)}
 
 
 @router.get("/api/dial/calls/{call_id}/events")
-async def events(request: Request, who: LoggedInDep, call_id: str) -> StreamingResponse:
-    progress = dial_of(request).watch(who[0].subject_ref, call_id[:64])
+async def events(request: Request, login: LoginDep, call_id: str) -> StreamingResponse:
+    progress = dial_of(request).watch(login.account.subject_ref, call_id[:64])
     if progress is None:
         raise Forbidden("no call of yours has this id")
 
@@ -111,55 +111,57 @@ async def events(request: Request, who: LoggedInDep, call_id: str) -> StreamingR
 
 @router.post("/api/dial/calls/{call_id}/hangup")
 async def hang_up(
-    request: Request, who: LoggedInDep, call_id: str, x_csrf_token: CsrfHeader = ""
+    request: Request, login: LoginDep, call_id: str, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, bool]:
-    check_csrf_header(who, x_csrf_token)
-    await dial_of(request).hang_up(who[0].id, call_id[:64])
+    check_csrf_header(login, x_csrf_token)
+    await dial_of(request).hang_up(login.account.id, call_id[:64])
     return {"ok": True}
 
 
 @router.post("/api/dial/calls/{call_id}/dtmf")
 async def dtmf(
-    request: Request, who: LoggedInDep, call_id: str, body: DigitIn, x_csrf_token: CsrfHeader = ""
+    request: Request, login: LoginDep, call_id: str, body: DigitIn, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, bool]:
-    check_csrf_header(who, x_csrf_token)
-    dial_of(request).dtmf(who[0].id, call_id[:64], body.digit)
+    check_csrf_header(login, x_csrf_token)
+    dial_of(request).dtmf(login.account.id, call_id[:64], body.digit)
     return {"ok": True}
 
 
 @router.get("/api/dial/caller-ids")
-async def caller_ids(request: Request, who: LoggedInDep) -> dict[str, Any]:
+async def caller_ids(request: Request, login: LoginDep) -> dict[str, Any]:
     """Your verified numbers, any of which a call may show."""
-    return {"caller_ids": await dial_of(request).caller_ids(who[0])}
+    return {"caller_ids": await dial_of(request).caller_ids(login.account)}
 
 
 @router.post("/api/dial/caller-ids")
 async def offer_caller_id(
-    request: Request, who: LoggedInDep, body: NumberIn, x_csrf_token: CsrfHeader = ""
+    request: Request, login: LoginDep, body: NumberIn, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, str]:
     """A code to show: ``POST /api/dial/caller-ids/call`` then calls the number, and typing
     the code on its keypad proves it is yours."""
-    check_csrf_header(who, x_csrf_token)
-    token, code, number = await dial_of(request).offer_caller_id(who[0], body.number, body.country)
+    check_csrf_header(login, x_csrf_token)
+    token, code, number = await dial_of(request).offer_caller_id(
+        login.account, body.number, body.country
+    )
     return {"token": token, "code": code, "number": number}
 
 
 @router.post("/api/dial/caller-ids/call", status_code=202)
 async def call_caller_id(
-    request: Request, who: LoggedInDep, body: TokenIn, x_csrf_token: CsrfHeader = ""
+    request: Request, login: LoginDep, body: TokenIn, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, str]:
-    check_csrf_header(who, x_csrf_token)
-    return {"id": await dial_of(request).call_caller_id(who[0], body.token)}
+    check_csrf_header(login, x_csrf_token)
+    return {"id": await dial_of(request).call_caller_id(login.account, body.token)}
 
 
 @router.get("/api/dial/history")
 async def history(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
     """Your calls: number, start, duration, status, cost (as JSON or CSV)."""
-    rows = await dial_of(request).history(who[0])
+    rows = await dial_of(request).history(login.account)
     if format == "json":
         return Response(json.dumps({"calls": rows}), media_type="application/json")
     out = io.StringIO()

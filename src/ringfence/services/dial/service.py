@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from ringfence.abuse.captcha import spend_once
 from ringfence.abuse.limits import Limit, RateLimiter
+from ringfence.accounts.callerids import CallerIds
 from ringfence.accounts.models import Account
 from ringfence.billing.ledger import InsufficientCredit, Ledger, Reservation, wallet
 from ringfence.billing.rates import Rate, RateTable
@@ -28,10 +29,10 @@ from ringfence.errors import Forbidden, NotFound, RingfenceError, ServiceUnavail
 from ringfence.logging import get_logger
 from ringfence.media.speech import spoken_prompt
 from ringfence.privacy.core import Privacy
-from ringfence.privacy.redact import mask_number
 from ringfence.privacy.sealed import seal, unseal
 from ringfence.privacy.subjects import keyed_ref
-from ringfence.services.dial.models import CallerId, DialCall
+from ringfence.redact import mask_number
+from ringfence.services.dial.models import DialCall
 from ringfence.settings import Settings
 from ringfence.store.base import new_sortable_id
 from ringfence.telephony import Call, TelephonyEngine
@@ -95,6 +96,7 @@ class DialService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.key = settings.signing_key()
         self.limiter = RateLimiter(self.clock)
+        self.callers = CallerIds(privacy)
 
     @property
     def rates(self) -> RateTable:
@@ -158,7 +160,7 @@ class DialService:
         if reason is not None or engine is None:
             raise ServiceUnavailable(reason or "calling is not set up")
         number, rate = self._number(raw, country)
-        shown = await self._caller_number(account, caller_id) if caller_id else None
+        shown = await self.callers.number(account, caller_id) if caller_id else None
         call_id = new_sortable_id()
         async with self.db.session() as session:
             available = await self.ledger.balance(session, wallet(account.id), self.currency)
@@ -297,29 +299,7 @@ class DialService:
     # -- caller ids ----------------------------------------------------------------------------
 
     async def caller_ids(self, account: Account) -> list[dict[str, str]]:
-        async with self.db.session() as session:
-            rows = (
-                await session.scalars(
-                    select(CallerId)
-                    .where(CallerId.subject_ref == account.subject_ref)
-                    .order_by(CallerId.verified_at)
-                )
-            ).all()
-            return [
-                {
-                    "id": row.id,
-                    "number": (
-                        await self.privacy.vault.decrypt(session, account.subject_ref, row.number)
-                    ).decode(),
-                }
-                for row in rows
-            ]
-
-    async def _caller_number(self, account: Account, caller_id: str) -> str:
-        for known in await self.caller_ids(account):
-            if known["id"] == caller_id:
-                return known["number"]
-        raise Forbidden("that caller id is not one of your verified numbers")
+        return [{"id": c.id, "number": c.number} for c in await self.callers.of(account)]
 
     async def offer_caller_id(
         self, account: Account, raw: str, country: str | None
@@ -371,16 +351,7 @@ class DialService:
 
         async def keep() -> None:
             async with self.db.session() as session:
-                session.add(
-                    CallerId(
-                        subject_ref=account.subject_ref,
-                        number=await self.privacy.vault.encrypt(
-                            session, account.subject_ref, e164.encode()
-                        ),
-                        number_tail=mask_number(e164),
-                        verified_at=self.clock.now(),
-                    )
-                )
+                await self.callers.add(session, account, e164)
 
         task = asyncio.create_task(self._verify(call, code, progress, keep))
         self._tasks.add(task)

@@ -9,18 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ringfence.services.numbers.generator import NumberGenerator, Request
-from ringfence.services.numbers.routes import router
-from ringfence.web.pages import ServiceLink
 
-service_link = ServiceLink(
-    name="numbers",
-    title="numbers",
-    path="/numbers",
-    summary="Random phone numbers, valid for every country, or reserved for fiction so they "
-    "never ring anyone.",
-)
-
-__all__ = ["FakerProvider", "NumberGenerator", "Request", "router", "service_link"]
+__all__ = ["FakerProvider", "NumberGenerator", "Request"]
 
 
 def __getattr__(name: str) -> Any:

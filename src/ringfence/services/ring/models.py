@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringfence.privacy.inventory import NOT_PERSONAL, personal
 from ringfence.store.base import Base, new_id
+from ringfence.store.columns import NOT_PERSONAL, personal
 
 LOG = "ring_log"
 DENYLIST = "ring_denylist"

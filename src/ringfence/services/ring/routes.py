@@ -15,10 +15,10 @@ from starlette.templating import Jinja2Templates
 
 from ringfence.abuse.geo import country_for_ip
 from ringfence.errors import RingfenceError
+from ringfence.http.countries import countries
+from ringfence.http.instances import per_app
+from ringfence.http.visitors import anon_id, ip_of, remember_anon_id
 from ringfence.services.ring.service import RingService, Visitor
-from ringfence.web.countries import countries
-from ringfence.web.state import shared
-from ringfence.web.visitors import anon_id, ip_of, remember_anon_id
 
 router = APIRouter(tags=["ring"])
 
@@ -55,9 +55,9 @@ class CheckOut(BaseModel):
 
 
 def ring_service(request: Request) -> RingService:
-    return shared(
+    return per_app(
         request,
-        "ring",
+        RingService,
         lambda s: RingService(s.settings, s.db, s.privacy.clock, lambda: s.telephony),
     )
 

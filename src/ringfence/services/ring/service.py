@@ -26,9 +26,9 @@ from ringfence.clock import Clock
 from ringfence.errors import Forbidden, RingfenceError, ServiceUnavailable
 from ringfence.logging import get_logger
 from ringfence.media.speech import spoken_prompt
-from ringfence.privacy.redact import mask_number
 from ringfence.privacy.sealed import seal, unseal
 from ringfence.privacy.subjects import anon_ref, ip_ref, keyed_ref, phone_ref
+from ringfence.redact import mask_number
 from ringfence.services.ring.models import DenylistEntry, RingLog
 from ringfence.settings import Settings
 from ringfence.store.database import Database

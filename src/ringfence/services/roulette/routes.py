@@ -8,10 +8,10 @@ from prometheus_client import Gauge
 from starlette.templating import Jinja2Templates
 
 from ringfence.abuse.geo import country_for_ip
+from ringfence.http.countries import countries
+from ringfence.http.visitors import ip_of
 from ringfence.logging import get_logger
 from ringfence.services.roulette.hub import RouletteHub
-from ringfence.web.countries import countries
-from ringfence.web.visitors import ip_of
 
 router = APIRouter(tags=["roulette"])
 log = get_logger(__name__)

@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringfence.privacy.inventory import NOT_PERSONAL, personal
 from ringfence.store.base import Base, new_id
+from ringfence.store.columns import NOT_PERSONAL, personal
 
 
 class JobFailure(Base):

@@ -7,16 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from ringfence.accounts.routes import LoggedInDep, check_csrf
 from ringfence.billing.ledger import Ledger, wallet
 from ringfence.billing.payments import Payments
-from ringfence.web.state import shared
+from ringfence.http.deps import LoginDep, check_csrf
+from ringfence.http.instances import per_app
 
 router = APIRouter(tags=["billing"])
 
 
 def payments_of(request: Request) -> Payments:
-    return shared(request, "payments", lambda s: Payments(s.settings, s.db, s.privacy.clock))
+    return per_app(request, Payments, lambda s: Payments(s.settings, s.db, s.privacy.clock))
 
 
 @router.post("/api/billing/stripe/webhook")
@@ -28,21 +28,21 @@ async def stripe_webhook(request: Request) -> dict[str, str]:
 
 
 @router.get("/api/billing/balance")
-async def balance(request: Request, who: LoggedInDep) -> dict[str, Any]:
+async def balance(request: Request, login: LoginDep) -> dict[str, Any]:
     payments = payments_of(request)
     currency = payments.options.currency.upper()
     async with payments.db.session() as session:
-        amount = await Ledger(payments.clock).balance(session, wallet(who[0].id), currency)
+        amount = await Ledger(payments.clock).balance(session, wallet(login.account.id), currency)
     return {"currency": currency, "balance": amount}
 
 
 @router.post("/account/credit", include_in_schema=False)
 async def buy_credit(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     csrf: Annotated[str, Form(max_length=100)],
     amount: Annotated[int, Form()],
 ) -> Response:
-    check_csrf(request, csrf, who[1])
-    url = await payments_of(request).checkout(who[0], amount)
+    check_csrf(request, csrf, login)
+    url = await payments_of(request).checkout(login.account, amount)
     return RedirectResponse(url, status_code=303)

@@ -7,55 +7,22 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Header, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.templating import Jinja2Templates
 
-from ringfence.accounts.models import Account, AccountSession
-from ringfence.accounts.service import Accounts
-from ringfence.errors import Forbidden, RingfenceError
-from ringfence.web.state import shared
-from ringfence.web.visitors import ip_of
+from ringfence.errors import RingfenceError
+from ringfence.http.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    LoginDep,
+    accounts,
+    check_csrf,
+    current,
+)
+from ringfence.http.visitors import ip_of
 
 router = APIRouter(include_in_schema=False)
-SESSION_COOKIE = "rf_session"
-CSRF_COOKIE = "rf_csrf"
-
-
-def accounts_of(request: Request) -> Accounts:
-    return shared(request, "accounts", lambda s: Accounts(s.settings, s.privacy))
-
-
-async def current(request: Request) -> tuple[Account, AccountSession] | None:
-    return await accounts_of(request).session(request.cookies.get(SESSION_COOKIE, ""))
-
-
-async def require_login(request: Request) -> tuple[Account, AccountSession]:
-    found = await current(request)
-    if found is None:
-        raise Forbidden("log in first")
-    return found
-
-
-LoggedInDep = Annotated[tuple[Account, AccountSession], Depends(require_login)]
-
-
-# The JSON API's CSRF token travels in a header (the page reads it from its markup).
-CsrfHeader = Annotated[str, Header(alias="X-CSRF-Token", max_length=100)]
-
-
-def check_csrf_header(who: tuple[Account, AccountSession], sent: str) -> Account:
-    """The logged-in account, once the header matches its session's token."""
-    if not sent or not secrets.compare_digest(who[1].csrf, sent):
-        raise Forbidden("missing or wrong X-CSRF-Token header: reload the page")
-    return who[0]
-
-
-def check_csrf(request: Request, sent: str, session: AccountSession | None = None) -> None:
-    """The form's token must match the session's (logged in) or the double-submit cookie."""
-    expected = session.csrf if session is not None else request.cookies.get(CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, sent):
-        raise Forbidden("the form expired or came from another site: reload the page")
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -98,7 +65,7 @@ async def signup(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        account = await accounts_of(request).sign_up(
+        account = await accounts(request).sign_up(
             email, password, adult=adult, terms=terms, ip=ip_of(request)
         )
     except RingfenceError as exc:
@@ -109,7 +76,7 @@ async def signup(
 @router.get("/account/verify", response_class=HTMLResponse)
 async def verify(request: Request, token: str = "") -> Response:
     try:
-        account = await accounts_of(request).verify(token[:4096])
+        account = await accounts(request).verify(token[:4096])
     except RingfenceError as exc:
         return _error(request, "login", exc)
     return _page(request, "login", {"notice": "Address confirmed: log in.", "email": account.email})
@@ -130,7 +97,7 @@ async def login(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        done = await accounts_of(request).log_in(email, password, code or None, ip_of(request))
+        done = await accounts(request).log_in(email, password, code or None, ip_of(request))
     except RingfenceError as exc:
         return _error(request, "login", exc, email=email, ask_code="code" in exc.message)
     response = RedirectResponse("/account", status_code=303)
@@ -151,7 +118,7 @@ async def settings_page(request: Request) -> Response:
     found = await current(request)
     if found is None:
         return RedirectResponse("/account/login", status_code=303)
-    account, session = found
+    account, session = found.account, found.session
     return _page(
         request,
         "settings",
@@ -161,10 +128,10 @@ async def settings_page(request: Request) -> Response:
 
 @router.post("/account/logout")
 async def logout(
-    request: Request, who: LoggedInDep, csrf: Annotated[str, Form(max_length=100)]
+    request: Request, login: LoginDep, csrf: Annotated[str, Form(max_length=100)]
 ) -> Response:
-    check_csrf(request, csrf, who[1])
-    await accounts_of(request).log_out(request.cookies.get(SESSION_COOKIE, ""))
+    check_csrf(request, csrf, login)
+    await accounts(request).log_out(request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/account/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -172,10 +139,10 @@ async def logout(
 
 @router.post("/account/logout-everywhere")
 async def logout_everywhere(
-    request: Request, who: LoggedInDep, csrf: Annotated[str, Form(max_length=100)]
+    request: Request, login: LoginDep, csrf: Annotated[str, Form(max_length=100)]
 ) -> Response:
-    check_csrf(request, csrf, who[1])
-    await accounts_of(request).log_out_everywhere(who[0].id)
+    check_csrf(request, csrf, login)
+    await accounts(request).log_out_everywhere(login.account.id)
     response = RedirectResponse("/account/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -194,7 +161,7 @@ async def reset_request(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        await accounts_of(request).request_reset(email)
+        await accounts(request).request_reset(email)
     except RingfenceError as exc:
         return _error(request, "reset", exc, email=email)
     return _page(request, "sent", {"email": email, "why": "choose a new password"})
@@ -214,7 +181,7 @@ async def new_password(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        account = await accounts_of(request).reset(token, password)
+        account = await accounts(request).reset(token, password)
     except RingfenceError as exc:
         return _error(request, "new_password", exc, token=token)
     notice = "Password changed and every device signed out: log in."
@@ -223,27 +190,27 @@ async def new_password(
 
 @router.post("/account/totp")
 async def totp_start(
-    request: Request, who: LoggedInDep, csrf: Annotated[str, Form(max_length=100)]
+    request: Request, login: LoginDep, csrf: Annotated[str, Form(max_length=100)]
 ) -> Response:
-    check_csrf(request, csrf, who[1])
-    secret, uri, token = accounts_of(request).totp_offer(who[0])
-    context = {"csrf": who[1].csrf, "secret": secret, "uri": uri, "token": token}
+    check_csrf(request, csrf, login)
+    secret, uri, token = accounts(request).totp_offer(login.account)
+    context = {"csrf": login.session.csrf, "secret": secret, "uri": uri, "token": token}
     return _page(request, "totp", context)
 
 
 @router.post("/account/totp/confirm")
 async def totp_confirm(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     csrf: Annotated[str, Form(max_length=100)],
     token: Annotated[str, Form(max_length=4096)],
     code: Annotated[str, Form(max_length=10)],
 ) -> Response:
-    check_csrf(request, csrf, who[1])
+    check_csrf(request, csrf, login)
     try:
-        await accounts_of(request).totp_enable(who[0], token, code)
+        await accounts(request).totp_enable(login.account, token, code)
     except RingfenceError as exc:
-        context = {"csrf": who[1].csrf, "token": token, "secret": "", "uri": ""}
+        context = {"csrf": login.session.csrf, "token": token, "secret": "", "uri": ""}
         return _error(request, "totp", exc, **context)
     return RedirectResponse("/account", status_code=303)
 
@@ -251,27 +218,31 @@ async def totp_confirm(
 @router.post("/account/totp/disable")
 async def totp_disable(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     csrf: Annotated[str, Form(max_length=100)],
     code: Annotated[str, Form(max_length=10)],
 ) -> Response:
-    check_csrf(request, csrf, who[1])
-    await accounts_of(request).totp_disable(who[0], code)
+    check_csrf(request, csrf, login)
+    await accounts(request).totp_disable(login.account, code)
     return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/delete")
 async def delete_account(
     request: Request,
-    who: LoggedInDep,
+    login: LoginDep,
     csrf: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=256)],
 ) -> Response:
-    check_csrf(request, csrf, who[1])
+    check_csrf(request, csrf, login)
     try:
-        actions = await accounts_of(request).delete(who[0], password)
+        actions = await accounts(request).delete(login.account, password)
     except RingfenceError as exc:
-        context = {"account": who[0], "csrf": who[1].csrf, "totp": who[0].totp_secret is not None}
+        context = {
+            "account": login.account,
+            "csrf": login.session.csrf,
+            "totp": login.account.totp_secret is not None,
+        }
         return _error(request, "settings", exc, **context)
     response = _page(request, "deleted", {"actions": actions})
     response.delete_cookie(SESSION_COOKIE)

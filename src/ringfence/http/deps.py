@@ -1,0 +1,101 @@
+"""Typed request dependencies: a handler names what it needs (``login: LoginDep``,
+``settings: SettingsDep``) and FastAPI hands it over. The core's parts live on ``app.state``,
+set once by ``ringfence.web.app.create_app``; this is the one module that reads them."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from starlette.templating import Jinja2Templates
+
+from ringfence.accounts.callerids import CallerIds
+from ringfence.accounts.models import Account
+from ringfence.accounts.service import Accounts, Login
+from ringfence.clock import Clock
+from ringfence.errors import Forbidden
+from ringfence.http.instances import per_app
+from ringfence.http.visitors import ip_of
+from ringfence.privacy.core import Privacy
+from ringfence.settings import Settings
+from ringfence.store.database import Database
+
+SESSION_COOKIE = "rf_session"
+CSRF_COOKIE = "rf_csrf"
+
+
+def settings(request: Request) -> Settings:
+    found: Settings = request.app.state.settings
+    return found
+
+
+def privacy(request: Request) -> Privacy:
+    found: Privacy = request.app.state.privacy
+    return found
+
+
+def database(request: Request) -> Database:
+    found: Database = request.app.state.db
+    return found
+
+
+def clock(request: Request) -> Clock:
+    return privacy(request).clock
+
+
+def templates(request: Request) -> Jinja2Templates:
+    found: Jinja2Templates = request.app.state.templates
+    return found
+
+
+def accounts(request: Request) -> Accounts:
+    return per_app(request, Accounts, lambda s: Accounts(s.settings, s.privacy))
+
+
+def caller_ids(request: Request) -> CallerIds:
+    return per_app(request, CallerIds, lambda s: CallerIds(s.privacy))
+
+
+async def current(request: Request) -> Login | None:
+    """The signed-in account and session of the request's cookie, if any."""
+    return await accounts(request).session(request.cookies.get(SESSION_COOKIE, ""))
+
+
+async def require_login(request: Request) -> Login:
+    found = await current(request)
+    if found is None:
+        raise Forbidden("log in first")
+    return found
+
+
+def client_ip(request: Request) -> str:
+    return ip_of(request)
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
+PrivacyDep = Annotated[Privacy, Depends(privacy)]
+DatabaseDep = Annotated[Database, Depends(database)]
+ClockDep = Annotated[Clock, Depends(clock)]
+TemplatesDep = Annotated[Jinja2Templates, Depends(templates)]
+AccountsDep = Annotated[Accounts, Depends(accounts)]
+CallerIdsDep = Annotated[CallerIds, Depends(caller_ids)]
+LoginDep = Annotated[Login, Depends(require_login)]
+MaybeLoginDep = Annotated[Login | None, Depends(current)]
+ClientIpDep = Annotated[str, Depends(client_ip)]
+# The JSON API's CSRF token travels in a header (the page reads it from its markup).
+CsrfHeader = Annotated[str, Header(alias="X-CSRF-Token", max_length=100)]
+
+
+def check_csrf_header(login: Login, sent: str) -> Account:
+    """The signed-in account, once the JSON request's header carries its session's token."""
+    if not sent or not secrets.compare_digest(login.session.csrf, sent):
+        raise Forbidden("missing or wrong X-CSRF-Token header: reload the page")
+    return login.account
+
+
+def check_csrf(request: Request, sent: str, login: Login | None = None) -> None:
+    """The form's token must match the session's (signed in) or the double-submit cookie."""
+    expected = login.session.csrf if login is not None else request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, sent):
+        raise Forbidden("the form expired or came from another site: reload the page")

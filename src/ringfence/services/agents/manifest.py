@@ -1,0 +1,19 @@
+"""The manifest of agents: what the composition root needs to assemble it."""
+
+from __future__ import annotations
+
+from ringfence.manifest import ServiceSpec
+
+SERVICE = ServiceSpec(
+    name="agents",
+    title="agents",
+    path="/agents",
+    summary="AI phone agents for businesses: a receptionist that answers your number, with "
+    "transcripts, summaries and recordings of its calls.",
+    package="ringfence.services.agents",
+    models=("ringfence.services.agents.models",),
+    privacy="ringfence.services.agents.privacy",
+    jobs=("ringfence.services.agents.jobs",),
+    web="ringfence.services.agents.site",
+    settings_section="agents",
+)

@@ -1,0 +1,17 @@
+"""The manifest of roulette: what the composition root needs to assemble it."""
+
+from __future__ import annotations
+
+from ringfence.manifest import ServiceSpec
+
+SERVICE = ServiceSpec(
+    name="roulette",
+    title="roulette",
+    path="/roulette",
+    summary="Talk with a random stranger, by voice, anonymously. Nothing is recorded or kept.",
+    package="ringfence.services.roulette",
+    models=("ringfence.services.roulette.models",),
+    privacy="ringfence.services.roulette.privacy",
+    web="ringfence.services.roulette.routes",
+    settings_section="roulette",
+)
