@@ -137,7 +137,7 @@ async def sustained(cap: int, folder: Path) -> dict[str, float]:
                    "carriers": [{"name": "sipp", "host": "127.0.0.1", "port": port}]},
     )  # fmt: skip
     db = Database(url)
-    engine = TelephonyEngine(settings, db=db, port=0, outbound_only=True)
+    engine = TelephonyEngine(settings, privacy=Privacy(settings, db), port=0, outbound_only=True)
     await engine.start()
     try:
         shop = await open_shop(settings, db, SystemClock(), [(n, CONSENTED) for n in contacts])

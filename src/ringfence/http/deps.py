@@ -10,13 +10,13 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from starlette.templating import Jinja2Templates
 
+from ringfence.abuse import geo
 from ringfence.accounts.callerids import CallerIds
 from ringfence.accounts.models import Account
 from ringfence.accounts.service import Accounts, Login
 from ringfence.clock import Clock
 from ringfence.errors import Forbidden
 from ringfence.http.instances import per_app
-from ringfence.http.visitors import ip_of
 from ringfence.privacy.core import Privacy
 from ringfence.settings import Settings
 from ringfence.store.database import Database
@@ -70,7 +70,8 @@ async def require_login(request: Request) -> Login:
 
 
 def client_ip(request: Request) -> str:
-    return ip_of(request)
+    """The client's address: the peer, or what a trusted proxy says it forwarded for."""
+    return geo.client_ip(request, settings(request).web.trusted_proxies)
 
 
 SettingsDep = Annotated[Settings, Depends(settings)]

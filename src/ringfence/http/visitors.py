@@ -1,4 +1,4 @@
-"""Who is asking: the anonymous id cookie and the client's IP address.
+"""Who is asking: the anonymous id cookie (the client's IP address is ``deps.client_ip``).
 
 The anonymous id (``rf_anon``) is random and strictly necessary: it names a visitor for their
 requests about anonymous data and for per-visitor abuse limits, and carries nothing about them.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from ringfence.abuse.geo import client_ip
 from ringfence.errors import InvalidInput
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref, new_anon_id
 
@@ -38,7 +37,3 @@ def set_cookie(response: Response, request: Request, name: str, value: str) -> N
 
 def remember_anon_id(response: Response, request: Request, value: str) -> None:
     set_cookie(response, request, ANON_COOKIE, value)
-
-
-def ip_of(request: Request) -> str:
-    return client_ip(request, request.app.state.settings.web.trusted_proxies)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property, partial
 
 from ringfence.clock import Clock, SystemClock
+from ringfence.jobs.context import Closer, JobContext
 from ringfence.privacy.audit import Audit
 from ringfence.privacy.categories import build_erasers, build_inventory
 from ringfence.privacy.consent import Consents
@@ -61,3 +62,16 @@ class Privacy:
             key=self.settings.signing_key(),
             erasers=[partial(eraser, self.settings) for eraser in build_erasers()],
         )
+
+
+async def job_privacy(ctx: JobContext) -> Privacy:
+    """A worker thread's one privacy core (its inventory and master key loaded once), on the
+    thread's own database handle."""
+
+    async def make(ctx: JobContext) -> tuple[Privacy, Closer]:
+        async def nothing() -> None:
+            return None
+
+        return Privacy(ctx.settings, ctx.db, ctx.clock), nothing
+
+    return await ctx.resource("privacy", make)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ringfence.jobs import JobContext, crontab, registry
-from ringfence.privacy.core import Privacy
+from ringfence.privacy.core import job_privacy
 
 
 @registry.periodic(crontab(minute="*/15"), name="privacy.retention_sweep")
 async def retention_sweep(ctx: JobContext) -> int:
-    report = await Privacy(ctx.settings, ctx.db, ctx.clock).sweeper().sweep()
+    report = await (await job_privacy(ctx)).sweeper().sweep()
     return report.total

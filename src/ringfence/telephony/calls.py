@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ringfence.clock import Clock, SystemClock
 from ringfence.media.frames import frames, silence
 from ringfence.redact import mask_number
 from ringfence.telephony._sip import Media
@@ -104,6 +105,7 @@ class Call:
     store_recording: bool = True  # False: the service keeps ``recorder``'s audio itself
     media: Media | None = field(default=None, repr=False)
     control: CallControl | None = field(default=None, repr=False)
+    clock: Clock = field(default_factory=SystemClock, repr=False)  # the engine's
     _events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue, repr=False)
     _audio: asyncio.Queue[bytes | None] = field(
         default_factory=lambda: asyncio.Queue(AUDIO_QUEUE_FRAMES), repr=False
@@ -124,7 +126,7 @@ class Call:
     def duration(self) -> float:
         if self.answered_at is None:
             return 0.0
-        end = self.ended_at or dt.datetime.now(dt.UTC)
+        end = self.ended_at or self.clock.now()
         return (end - self.answered_at).total_seconds()
 
     # -- events --------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.settings import CarrierSettings, Settings
-from ringfence.store.database import Database
 from ringfence.telephony import carriers, recording
 from ringfence.telephony._sip import (
     InboundLeg,
@@ -61,18 +60,21 @@ class TelephonyEngine:
         self,
         settings: Settings,
         *,
-        db: Database | None = None,
+        privacy: Privacy | None = None,
         clock: Clock | None = None,
         port: int | None = None,
         outbound_only: bool = False,
     ) -> None:
-        """``outbound_only``: an engine that only places calls (a job worker's): it never
-        registers with a trunk, which would move the trunk's inbound calls to it."""
+        """``privacy``: the app's privacy core, whose store keeps each call's record and
+        recording (without it, calls leave nothing). ``outbound_only``: an engine that only
+        places calls (a job worker's): it never registers with a trunk, which would move the
+        trunk's inbound calls to it. The clock is the privacy core's unless one is given."""
         self.settings = settings
         self.outbound_only = outbound_only
         self.tel = settings.telephony
-        self.db = db
-        self.clock = clock or SystemClock()
+        self.privacy = privacy
+        self.db = privacy.db if privacy is not None else None
+        self.clock = clock or (privacy.clock if privacy is not None else SystemClock())
         self._port = self.tel.sip_port if port is None else port
         self.media_clock = MediaClock()
         self._stacks: dict[str, SipStack] = {}
@@ -83,7 +85,6 @@ class TelephonyEngine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._registrations: dict[str, Any] = {}
         self._early_opening: set[str] = set()
-        self._privacy_core: Privacy | None = None
         self.registrations: dict[str, str] = {}  # trunk name -> registering|registered|failed...
         self._registration_changed = asyncio.Event()
         self._key = settings.signing_key()
@@ -267,6 +268,7 @@ class TelephonyEngine:
         except OSError as exc:
             raise CallFailed(f"cannot resolve carrier {route.name}: {exc}") from None
         call = Call(
+            clock=self.clock,
             id=uuid.uuid4().hex,
             direction="outbound",
             remote=e164,
@@ -389,6 +391,7 @@ class TelephonyEngine:
             remote = leg.caller_user
         target = self._routes.get(dialled) or self._default
         call = Call(
+            clock=self.clock,
             id=uuid.uuid4().hex,
             direction="inbound",
             remote=remote,
@@ -515,25 +518,18 @@ class TelephonyEngine:
                 await self._store_recording(call)
 
     async def _store_recording(self, call: Call) -> None:
-        assert self.db is not None and call.recorder is not None
-        privacy = self._privacy()
+        privacy = self.privacy
+        assert privacy is not None and call.recorder is not None
         call.recording = await recording.store(
             call.recorder,
             call_id=call.id,
             subject_ref=phone_ref(call.remote, self._key),
             category=privacy.inventory[RECORDING],
             vault=privacy.vault,
-            db=self.db,
+            db=privacy.db,
             data_dir=self.settings.ensure_data_dir(),
         )
         log.info("call_recorded", call=call.id, seconds=round(call.recorder.seconds, 1))
-
-    def _privacy(self) -> Privacy:
-        """Built once: it loads the inventory and the master key file."""
-        if self._privacy_core is None:
-            assert self.db is not None
-            self._privacy_core = Privacy(self.settings, self.db, self.clock)
-        return self._privacy_core
 
     async def _record(self, call: Call) -> None:
         assert self.db is not None

@@ -9,24 +9,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from starlette.templating import Jinja2Templates
 
 from ringfence.errors import RingfenceError
+from ringfence.http import deps
 from ringfence.http.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     LoginDep,
     accounts,
     check_csrf,
+    client_ip,
     current,
 )
-from ringfence.http.visitors import ip_of
 
 router = APIRouter(include_in_schema=False)
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    templates: Jinja2Templates = request.app.state.templates
+    templates = deps.templates(request)
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = templates.TemplateResponse(
         request,
@@ -66,7 +66,7 @@ async def signup(
     try:
         check_csrf(request, csrf)
         account = await accounts(request).sign_up(
-            email, password, adult=adult, terms=terms, ip=ip_of(request)
+            email, password, adult=adult, terms=terms, ip=client_ip(request)
         )
     except RingfenceError as exc:
         return _error(request, "signup", exc, email=email)
@@ -97,11 +97,11 @@ async def login(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        done = await accounts(request).log_in(email, password, code or None, ip_of(request))
+        done = await accounts(request).log_in(email, password, code or None, client_ip(request))
     except RingfenceError as exc:
         return _error(request, "login", exc, email=email, ask_code="code" in exc.message)
     response = RedirectResponse("/account", status_code=303)
-    max_age = request.app.state.settings.accounts.session_days * 86400
+    max_age = deps.settings(request).accounts.session_days * 86400
     response.set_cookie(
         SESSION_COOKIE,
         done.token,

@@ -58,7 +58,7 @@ def create_app(
                     # Dates the policy: a changed inventory gets a new "last updated".
                     await policy.current_stamp(session, privacy.inventory, privacy.clock)
             if settings.telephony.enabled:
-                app.state.telephony = TelephonyEngine(settings, db=db)
+                app.state.telephony = TelephonyEngine(settings, privacy=privacy)
                 await app.state.telephony.start()
             for start in app.state.starters:
                 await start()

@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from ringfence.errors import InvalidInput
+from ringfence.http import deps
 from ringfence.http.visitors import set_cookie
 from ringfence.privacy import policy
 from ringfence.privacy.consent import PURPOSES
-from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref
 
 GPC_RECORDED_COOKIE = "rf_gpc"
@@ -34,7 +34,7 @@ def install_gpc(app: FastAPI) -> None:
             ref = anon_ref(request.cookies.get(ANON_COOKIE, ""))
         except InvalidInput:
             return response  # no anonymous id: nothing to attach a record to, nothing set
-        privacy: Privacy = request.app.state.privacy
+        privacy = deps.privacy(request)
         async with privacy.db.session() as session:
             stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
             await privacy.consents.record(

@@ -13,6 +13,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.templating import Jinja2Templates
 
 from ringfence import __version__
+from ringfence.http import deps
 from ringfence.manifest import ServiceSpec
 
 WEB_DIR = Path(__file__).parent
@@ -43,11 +44,11 @@ def home_router(services: list[ServiceSpec]) -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse)
     async def home(request: Request) -> HTMLResponse:
-        templates: Jinja2Templates = request.app.state.templates
+        templates = deps.templates(request)
         return templates.TemplateResponse(
             request,
             "home.html",
-            {"services": services, "title": request.app.state.settings.web.title},
+            {"services": services, "title": deps.settings(request).web.title},
         )
 
     return router

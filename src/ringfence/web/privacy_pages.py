@@ -7,18 +7,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.templating import Jinja2Templates
 
 from ringfence import composition
 from ringfence.errors import NotFound
+from ringfence.http import deps
 from ringfence.privacy import policy
-from ringfence.privacy.core import Privacy
 
 router = APIRouter(tags=["privacy"])
 
 
 async def _document(request: Request, service: str | None) -> dict[str, Any]:
-    privacy: Privacy = request.app.state.privacy
+    privacy = deps.privacy(request)
     async with privacy.db.session() as session:
         stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
     hidden = composition.disabled(privacy.settings)
@@ -28,7 +27,7 @@ async def _document(request: Request, service: str | None) -> dict[str, Any]:
 
 
 def _render(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
+    templates = deps.templates(request)
     return templates.TemplateResponse(request, name, context)
 
 
@@ -59,7 +58,7 @@ async def now_json(request: Request) -> list[dict[str, Any]]:
 
 
 async def _holdings(request: Request) -> list[dict[str, Any]]:
-    privacy: Privacy = request.app.state.privacy
+    privacy = deps.privacy(request)
     async with privacy.db.session() as session:
         found = await policy.holdings(session, privacy.inventory, privacy.clock.now())
     return [

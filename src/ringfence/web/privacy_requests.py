@@ -13,13 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
-from starlette.templating import Jinja2Templates
 
 from ringfence.errors import Forbidden, NotFound
+from ringfence.http import deps
 from ringfence.http.visitors import YEAR, anon_id, set_cookie
 from ringfence.privacy import policy
 from ringfence.privacy.consent import PURPOSES
-from ringfence.privacy.core import Privacy
 from ringfence.privacy.receipts import verify_receipt
 from ringfence.privacy.rights import KINDS
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref
@@ -50,7 +49,7 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
     """Record a consent choice; Global Privacy Control (``Sec-GPC: 1``) overrides any grant of
     sale/sharing or optional cookies and is recorded as such."""
     _same_origin(request)
-    privacy: Privacy = request.app.state.privacy
+    privacy = deps.privacy(request)
     visitor, _ = anon_id(request)
     choices = dict(body.choices)
     method = body.method if body.method in ("banner", "manage") else "banner"
@@ -92,7 +91,7 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
 
 @router.get("/privacy/requests", response_class=HTMLResponse, include_in_schema=False)
 async def requests_page(request: Request) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
+    templates = deps.templates(request)
     mine = [item.split(":", 1)[0] for item in _receipt_tokens(request)]
     return templates.TemplateResponse(
         request,
@@ -118,7 +117,7 @@ async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
     """Make a rights request about this browser's anonymous data, verified by its cookie, and get
     the answer and a signed receipt."""
     _same_origin(request)
-    privacy: Privacy = request.app.state.privacy
+    privacy = deps.privacy(request)
     visitor, new = anon_id(request)
     ref = anon_ref(visitor)
     async with privacy.db.session() as session:
@@ -149,7 +148,7 @@ async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
 @router.get("/privacy/requests/{request_id}/receipt")
 async def get_receipt(request: Request, request_id: str) -> JSONResponse:
     """The signed receipt of one of this browser's requests."""
-    privacy: Privacy = request.app.state.privacy
+    privacy = deps.privacy(request)
     tokens = dict(item.split(":", 1) for item in _receipt_tokens(request))
     token = tokens.get(request_id)
     if token is None:
@@ -163,13 +162,13 @@ async def get_receipt(request: Request, request_id: str) -> JSONResponse:
 @router.get("/privacy/receipt-key", response_class=Response)
 async def receipt_key(request: Request) -> Response:
     """The Ed25519 public key that verifies rights-request receipts (PEM)."""
-    privacy: Privacy = request.app.state.privacy
+    privacy = deps.privacy(request)
     return Response(privacy.signer.public_pem, media_type="application/x-pem-file")
 
 
 @router.post("/privacy/receipts/verify")
 async def verify(request: Request, document: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """Whether a receipt was signed by this installation and is unaltered."""
-    privacy: Privacy = request.app.state.privacy
+    privacy = deps.privacy(request)
     body = verify_receipt(json.dumps(document), privacy.signer.key.public_key())
     return {"valid": body is not None, "receipt": body}

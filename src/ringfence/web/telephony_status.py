@@ -10,12 +10,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from ringfence.http import deps
+
 router = APIRouter(tags=["telephony"])
 
 
 @router.get("/api/telephony/status")
 async def telephony_status(request: Request) -> dict[str, Any]:
-    settings = request.app.state.settings
+    settings = deps.settings(request)
     engine = request.app.state.telephony
     status: dict[str, Any] = (
         engine.status() if engine is not None else {"running": False, "calls": []}

@@ -83,7 +83,7 @@ async def desk(
     )
     db = Database(database_url)
     privacy = Privacy(settings, db, SystemClock())
-    engine = TelephonyEngine(settings, db=db)
+    engine = TelephonyEngine(settings, privacy=privacy)
     await engine.start()
     now = privacy.clock.now()
     async with db.session() as session:

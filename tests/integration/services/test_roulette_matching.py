@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from ringfence.clock import SystemClock
 from ringfence.services.roulette.matching import Matcher, MemoryMatcher, RedisMatcher, Seeker
 
 
@@ -18,7 +19,7 @@ async def matcher(request: pytest.FixtureRequest) -> AsyncIterator[Matcher]:
         yield MemoryMatcher()
         return
     url = request.getfixturevalue("redis_url")
-    redis_matcher = RedisMatcher(url, f"rf-test-{uuid.uuid4().hex[:10]}")
+    redis_matcher = RedisMatcher(url, f"rf-test-{uuid.uuid4().hex[:10]}", SystemClock())
     try:
         yield redis_matcher
     finally:
@@ -75,7 +76,10 @@ async def test_people_left_waiting_by_a_dead_server_are_not_matched(redis_url: s
     """A process that died without its people leaving stops beating; its queue entries are
     dropped at the next join instead of pairing someone with nobody."""
     prefix = f"rf-test-{uuid.uuid4().hex[:10]}"
-    dead, alive = RedisMatcher(redis_url, prefix), RedisMatcher(redis_url, prefix)
+    dead, alive = (
+        RedisMatcher(redis_url, prefix, SystemClock()),
+        RedisMatcher(redis_url, prefix, SystemClock()),
+    )
     try:
         assert await dead.join(seeker("ghost")) is None
         await dead.stop_beating()  # the process is gone: no more heartbeats...

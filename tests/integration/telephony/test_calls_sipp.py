@@ -53,7 +53,8 @@ async def engine(
     make_settings: SettingsFactory, database_url: str
 ) -> AsyncIterator[TelephonyEngine]:
     db = Database(database_url)
-    engine = TelephonyEngine(_settings(make_settings, database_url), db=db)
+    settings = _settings(make_settings, database_url)
+    engine = TelephonyEngine(settings, privacy=Privacy(settings, db))
     await engine.start()
     try:
         yield engine

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from ringfence.errors import ConfigurationError
 from ringfence.jobs import JobContext, crontab, registry
 from ringfence.jobs.context import Closer
-from ringfence.privacy.core import Privacy
+from ringfence.privacy.core import job_privacy
 from ringfence.services.agents.campaigns import DIAL_JOB
 from ringfence.services.agents.dialler import OPEN, Dialler
 from ringfence.services.agents.evaluations import EVALUATION_JOB, Evaluations
@@ -34,7 +34,8 @@ WAKE_JOB = "agents.campaign_wake"
 async def _engine(ctx: JobContext) -> tuple[TelephonyEngine, Closer]:
     if not ctx.settings.telephony.carriers:
         raise ConfigurationError("campaigns need a carrier: RINGFENCE_TELEPHONY__CARRIERS")
-    engine = TelephonyEngine(ctx.settings, db=ctx.db, clock=ctx.clock, port=0, outbound_only=True)
+    privacy = await job_privacy(ctx)
+    engine = TelephonyEngine(ctx.settings, privacy=privacy, port=0, outbound_only=True)
     await engine.start()
     return engine, engine.stop
 
@@ -42,7 +43,7 @@ async def _engine(ctx: JobContext) -> tuple[TelephonyEngine, Closer]:
 @registry.job(name=DIAL_JOB, retries=3, retry_delay=5.0, backoff=2.0)
 async def campaign_dial(ctx: JobContext, tenant_id: str, campaign_id: str) -> None:
     engine = await ctx.resource("agents.telephony", _engine)
-    privacy = Privacy(ctx.settings, ctx.db, ctx.clock)
+    privacy = await job_privacy(ctx)
     caller = OutboundCaller(ctx.settings, ctx.db, privacy, engine, ctx.clock)
     dialler = Dialler(ctx.settings, ctx.db, privacy, ctx.clock, caller.call)
     later = await dialler.run(tenant_id, campaign_id)

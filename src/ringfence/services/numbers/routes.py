@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import iterate_in_threadpool
-from starlette.templating import Jinja2Templates
 
+from ringfence.http.deps import TemplatesDep
 from ringfence.services.numbers import export, service
 from ringfence.services.numbers.fiction import fiction_regions
 from ringfence.services.numbers.kinds import KINDS
@@ -63,8 +63,7 @@ class RegionOut(BaseModel):
 
 
 @router.get("/numbers", response_class=HTMLResponse, include_in_schema=False)
-async def page(request: Request) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
+async def page(request: Request, templates: TemplatesDep) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "numbers/index.html",

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import phonenumbers
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
-from starlette.templating import Jinja2Templates
 
 from ringfence.abuse.geo import country_for_ip
 from ringfence.errors import RingfenceError
 from ringfence.http.countries import countries
+from ringfence.http.deps import TemplatesDep, client_ip
 from ringfence.http.instances import per_app
-from ringfence.http.visitors import anon_id, ip_of, remember_anon_id
+from ringfence.http.visitors import anon_id, remember_anon_id
 from ringfence.services.ring.service import RingService, Visitor
 
 router = APIRouter(tags=["ring"])
@@ -62,15 +62,16 @@ def ring_service(request: Request) -> RingService:
     )
 
 
+RingDep = Annotated[RingService, Depends(ring_service)]
+
+
 def _visitor(request: Request) -> tuple[Visitor, bool]:
     visitor_id, new = anon_id(request)
-    return Visitor(visitor_id, ip_of(request)), new
+    return Visitor(visitor_id, client_ip(request)), new
 
 
 @router.get("/ring", response_class=HTMLResponse, include_in_schema=False)
-async def page(request: Request) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
-    service = ring_service(request)
+async def page(request: Request, service: RingDep, templates: TemplatesDep) -> HTMLResponse:
     visitor, new = _visitor(request)
     preset = country_for_ip(visitor.ip) or service.ring.default_country
     dialing = service.dialing
@@ -97,13 +98,13 @@ class CheckIn(BaseModel):
 
 
 @router.post("/api/ring/check", response_model=CheckOut)
-async def check(request: Request, body: CheckIn) -> CheckOut:
+async def check(rings: RingDep, body: CheckIn) -> CheckOut:
     """Live validation: the number formatted as typed, and whether ring may call it (or why
     not). A POST, so numbers never appear in URLs (and so in access logs)."""
     number, country = body.number, body.country
     formatted = _as_you_type(number, country)
     try:
-        parsed = ring_service(request).check(number, country)
+        parsed = rings.check(number, country)
     except RingfenceError as exc:
         return CheckOut(ok=False, formatted=formatted, error=exc.message)
     return CheckOut(
@@ -136,45 +137,41 @@ def _answer(request: Request, body: Any, visitor: Visitor, new: bool, status: in
 
 
 @router.post("/api/ring", status_code=202, response_model=RingOut)
-async def ring(request: Request, body: RingIn) -> JSONResponse:
+async def ring(request: Request, rings: RingDep, body: RingIn) -> JSONResponse:
     """Ring a number: the call rings for the configured time and, when answered, says the
     message and offers 9 to never be rung again. Follow it at ``/api/ring/{id}/events``."""
     visitor, new = _visitor(request)
-    progress = await ring_service(request).start_ring(
-        body.number, body.country, visitor, body.captcha
-    )
+    progress = await rings.start_ring(body.number, body.country, visitor, body.captcha)
     return _answer(request, {"id": progress.id, "state": "dialling"}, visitor, new, 202)
 
 
 @router.post("/api/ring/optout", response_model=OptoutOut)
-async def optout(request: Request, body: RingIn) -> JSONResponse:
+async def optout(request: Request, rings: RingDep, body: RingIn) -> JSONResponse:
     """Ask never to be rung: returns a code to show; then ``POST /api/ring/optout/call`` places a
     call where the code is typed on the phone's keypad."""
     visitor, new = _visitor(request)
-    made = await ring_service(request).start_optout(
-        body.number, body.country, visitor, body.captcha
-    )
+    made = await rings.start_optout(body.number, body.country, visitor, body.captcha)
     body_out = {"token": made.token, "code": made.code, "number": made.number}
     return _answer(request, body_out, visitor, new, 200)
 
 
 @router.post("/api/ring/optout/call", status_code=202, response_model=RingOut)
-async def optout_call(request: Request, body: OptoutCallIn) -> JSONResponse:
+async def optout_call(request: Request, rings: RingDep, body: OptoutCallIn) -> JSONResponse:
     visitor, new = _visitor(request)
-    progress = await ring_service(request).call_optout(body.token, visitor)
+    progress = await rings.call_optout(body.token, visitor)
     return _answer(request, {"id": progress.id, "state": "dialling"}, visitor, new, 202)
 
 
 @router.get("/api/ring/{ring_id}")
-async def status(request: Request, ring_id: str) -> dict[str, Any]:
+async def status(request: Request, rings: RingDep, ring_id: str) -> dict[str, Any]:
     visitor, _ = _visitor(request)
-    return await ring_service(request).status(ring_id[:64], visitor)
+    return await rings.status(ring_id[:64], visitor)
 
 
 @router.get("/api/ring/{ring_id}/events")
-async def events(request: Request, ring_id: str) -> StreamingResponse:
+async def events(request: Request, rings: RingDep, ring_id: str) -> StreamingResponse:
     """Server-sent events: one ``data:`` line per state (dialling, ringing, answered, ended)."""
-    service = ring_service(request)
+    service = rings
     visitor, _ = _visitor(request)
     progress = service.watch(ring_id[:64], visitor)
     # Placed by another process, or long finished: its last state, read (and refused) up front.

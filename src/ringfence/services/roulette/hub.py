@@ -95,6 +95,7 @@ def _clean_text(value: Any, limit: int) -> str:
 class RouletteHub:
     def __init__(self, settings: Settings, privacy: Privacy, clock: Clock) -> None:
         self.settings = settings
+        self.clock = clock
         self.options = settings.roulette
         self.key = settings.signing_key()
         manager = None
@@ -102,7 +103,7 @@ class RouletteHub:
         if settings.redis_url:
             channel = f"{settings.jobs.queue_name}:roulette"
             manager = socketio.AsyncRedisManager(settings.redis_url, channel=channel)
-            self.matcher = RedisMatcher(settings.redis_url, channel)
+            self.matcher = RedisMatcher(settings.redis_url, channel, clock)
         else:
             self.matcher = MemoryMatcher()
         self.sio = socketio.AsyncServer(
@@ -197,7 +198,11 @@ class RouletteHub:
         other = await self.matcher.member(partner)
         await self.sio.emit(
             "matched",
-            {"initiator": False, "country": country, "ice": ice_config(self.options)},
+            {
+                "initiator": False,
+                "country": country,
+                "ice": ice_config(self.options, self.clock.now()),
+            },
             to=partner,
         )
         await self.sio.emit(
@@ -205,7 +210,7 @@ class RouletteHub:
             {
                 "initiator": True,
                 "country": other.country if other else "",
-                "ice": ice_config(self.options),
+                "ice": ice_config(self.options, self.clock.now()),
             },
             to=sid,
         )

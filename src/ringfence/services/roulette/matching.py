@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+
+from ringfence.clock import Clock
 
 SCAN_LIMIT = 500  # waiting entries a join looks at before it queues itself
 REDIS_CONNECTIONS = 32
@@ -180,7 +181,8 @@ return partner
 class RedisMatcher:
     """The same rules with the state in Redis, shared by every server process."""
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, clock: Clock) -> None:
+        self.clock = clock  # orders the queue by when each seeker joined, across processes
         self.server = uuid.uuid4().hex  # this process, for its heartbeat
         self.alive = f"{prefix}:alive:"
         self._beating: asyncio.Task[None] | None = None
@@ -226,7 +228,7 @@ class RedisMatcher:
                 seeker.country,
                 seeker.wants,
                 f"{seeker.ip_key}|{seeker.country}",
-                time.time(),
+                self.clock.now().timestamp(),
                 SCAN_LIMIT,
                 self.server,
                 self.alive,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from prometheus_client import Gauge
-from starlette.templating import Jinja2Templates
 
 from ringfence.abuse.geo import country_for_ip
 from ringfence.http.countries import countries
-from ringfence.http.visitors import ip_of
+from ringfence.http.deps import ClientIpDep, SettingsDep, TemplatesDep
 from ringfence.logging import get_logger
 from ringfence.services.roulette.hub import RouletteHub
 
@@ -39,9 +38,9 @@ def install(app: FastAPI) -> None:
 
 
 @router.get("/roulette", response_class=HTMLResponse, include_in_schema=False)
-async def page(request: Request) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
-    settings = request.app.state.settings
+async def page(
+    request: Request, templates: TemplatesDep, settings: SettingsDep, ip: ClientIpDep
+) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "roulette/index.html",
@@ -49,7 +48,7 @@ async def page(request: Request) -> HTMLResponse:
             "title": "roulette",
             "service": "roulette",
             "countries": countries(),
-            "own_country": country_for_ip(ip_of(request)) or "",
+            "own_country": country_for_ip(ip) or "",
             "relayed": settings.roulette.relayed,
             "max_message": settings.roulette.max_message,
             "max_image_kb": settings.roulette.max_image_bytes // 1000,

@@ -8,30 +8,31 @@ coturn checks passwords without a user database and a leaked one stops working a
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
-import time
 from typing import Any
 
 from ringfence.settings import RouletteSettings
 
 
-def turn_credentials(secret: str, ttl: int, now: float | None = None) -> tuple[str, str]:
-    expiry = int(now if now is not None else time.time()) + ttl
+def turn_credentials(secret: str, ttl: int, now: float) -> tuple[str, str]:
+    """coturn's use-auth-secret credentials: ``<expiry>:<random>`` and its HMAC-SHA1."""
+    expiry = int(now) + ttl
     username = f"{expiry}:{secrets.token_hex(6)}"
     digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
     return username, base64.b64encode(digest).decode()
 
 
-def ice_config(settings: RouletteSettings) -> dict[str, Any]:
+def ice_config(settings: RouletteSettings, now: dt.datetime) -> dict[str, Any]:
     """What RTCPeerConnection needs: its ICE servers and whether to use the relay only."""
     servers: list[dict[str, Any]] = []
     if settings.stun_urls:
         servers.append({"urls": list(settings.stun_urls)})
     if settings.relayed and settings.turn_secret is not None:
         username, credential = turn_credentials(
-            settings.turn_secret.get_secret_value(), settings.turn_ttl
+            settings.turn_secret.get_secret_value(), settings.turn_ttl, now.timestamp()
         )
         servers.append(
             {"urls": list(settings.turn_urls), "username": username, "credential": credential}
