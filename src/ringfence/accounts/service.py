@@ -60,6 +60,16 @@ def _fingerprint(password_hash: str) -> str:
 
 
 @dataclass(frozen=True)
+class TotpOffer:
+    """A new two-step secret, its otpauth:// URI for an authenticator app, and the sealed token
+    that brings the secret back with the first code."""
+
+    secret: str
+    uri: str
+    token: str
+
+
+@dataclass(frozen=True)
 class Login:
     """A signed-in request: the account and the session its cookie names."""
 
@@ -293,7 +303,7 @@ class Accounts:
 
     # -- two-step sign-in (TOTP) ---------------------------------------------------------------
 
-    def totp_offer(self, account: Account) -> tuple[str, str, str]:
+    def totp_offer(self, account: Account) -> TotpOffer:
         """A new secret, its otpauth:// URI for an authenticator app, and a sealed token that
         brings the secret back with the first code."""
         secret = pyotp.random_base32()
@@ -304,7 +314,7 @@ class Accounts:
             purpose="accounts.totp",
             expires=self.clock.now() + dt.timedelta(minutes=15),
         )
-        return secret, uri, token
+        return TotpOffer(secret, uri, token)
 
     async def totp_enable(self, account: Account, token: str, code: str) -> None:
         data = unseal(token, key=self.key, purpose="accounts.totp", now=self.clock.now())

@@ -6,6 +6,8 @@ requests about anonymous data and for per-visitor abuse limits, and carries noth
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import Request, Response
 
 from ringfence.errors import InvalidInput
@@ -14,14 +16,21 @@ from ringfence.privacy.subjects import ANON_COOKIE, anon_ref, new_anon_id
 YEAR = 365 * 24 * 3600
 
 
-def anon_id(request: Request) -> tuple[str, bool]:
+@dataclass(frozen=True)
+class AnonId:
     """The visitor's anonymous id, and whether it is new (the response must set the cookie)."""
+
+    value: str
+    new: bool
+
+
+def anon_id(request: Request) -> AnonId:
     existing = request.cookies.get(ANON_COOKIE, "")
     try:
         anon_ref(existing)
-        return existing, False
+        return AnonId(existing, False)
     except InvalidInput:
-        return new_anon_id(), True
+        return AnonId(new_anon_id(), True)
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str) -> None:

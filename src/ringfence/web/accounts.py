@@ -193,8 +193,9 @@ async def totp_start(
     request: Request, login: LoginDep, csrf: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check_csrf(request, csrf, login)
-    secret, uri, token = accounts(request).totp_offer(login.account)
-    context = {"csrf": login.session.csrf, "secret": secret, "uri": uri, "token": token}
+    offer = accounts(request).totp_offer(login.account)
+    context = {"csrf": login.session.csrf, "secret": offer.secret, "uri": offer.uri}
+    context["token"] = offer.token
     return _page(request, "totp", context)
 
 

@@ -50,7 +50,7 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
     sale/sharing or optional cookies and is recorded as such."""
     _same_origin(request)
     privacy = deps.privacy(request)
-    visitor, _ = anon_id(request)
+    visitor = anon_id(request).value
     choices = dict(body.choices)
     method = body.method if body.method in ("banner", "manage") else "banner"
     gpc = request.headers.get("sec-gpc") == "1"
@@ -118,7 +118,8 @@ async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
     the answer and a signed receipt."""
     _same_origin(request)
     privacy = deps.privacy(request)
-    visitor, new = anon_id(request)
+    found = anon_id(request)
+    visitor, new = found.value, found.new
     ref = anon_ref(visitor)
     async with privacy.db.session() as session:
         stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)

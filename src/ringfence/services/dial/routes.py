@@ -100,10 +100,8 @@ async def call(
 ) -> dict[str, Any]:
     """Place a call: the answer SDP for the browser, the price, and the longest it may last."""
     check_csrf_header(login, x_csrf_token)
-    active, answer, priced = await dial.start(
-        login.account, body.number, body.country, body.sdp, body.caller_id
-    )
-    return {"id": active.id, "sdp": answer, "quote": quote_dict(priced)}
+    started = await dial.start(login.account, body.number, body.country, body.sdp, body.caller_id)
+    return {"id": started.active.id, "sdp": started.answer_sdp, "quote": quote_dict(started.quote)}
 
 
 @router.get("/api/dial/calls/{call_id}/events")
@@ -156,8 +154,8 @@ async def offer_caller_id(
     """A code to show: ``POST /api/dial/caller-ids/call`` then calls the number, and typing
     the code on its keypad proves it is yours."""
     check_csrf_header(login, x_csrf_token)
-    token, code, number = await dial.offer_caller_id(login.account, body.number, body.country)
-    return {"token": token, "code": code, "number": number}
+    offer = await dial.offer_caller_id(login.account, body.number, body.country)
+    return {"token": offer.token, "code": offer.code, "number": offer.number}
 
 
 @router.post("/api/dial/caller-ids/call", status_code=202)

@@ -64,6 +64,16 @@ class Quote:
     max_seconds: int
 
 
+@dataclass(frozen=True)
+class CodeOffer:
+    """What the page shows while a number is being proved: the code, the number as written
+    internationally, and the sealed token that brings both back to place the call."""
+
+    token: str
+    code: str
+    number: str
+
+
 @dataclass
 class Active:
     id: str
@@ -73,6 +83,15 @@ class Active:
     progress: Progress
     reservation: Reservation
     rate: Rate
+
+
+@dataclass(frozen=True)
+class Started:
+    """A placed browser call: its state, the answer to the browser's SDP offer, its price."""
+
+    active: Active
+    answer_sdp: str
+    quote: Quote
 
 
 class DialService:
@@ -154,7 +173,7 @@ class DialService:
         country: str | None,
         offer_sdp: str,
         caller_id: str | None = None,
-    ) -> tuple[Active, str, Quote]:
+    ) -> Started:
         reason = self.unavailable()
         engine = self.engine()
         if reason is not None or engine is None:
@@ -223,7 +242,7 @@ class DialService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         log.info("dial_call_placed", call=call_id, to=mask_number(number.e164))
-        return active, answer, quote
+        return Started(active, answer, quote)
 
     async def _finish_unplaced(
         self, call_id: str, reservation: Reservation, progress: Progress
@@ -301,9 +320,7 @@ class DialService:
     async def caller_ids(self, account: Account) -> list[dict[str, str]]:
         return [{"id": c.id, "number": c.number} for c in await self.callers.of(account)]
 
-    async def offer_caller_id(
-        self, account: Account, raw: str, country: str | None
-    ) -> tuple[str, str, str]:
+    async def offer_caller_id(self, account: Account, raw: str, country: str | None) -> CodeOffer:
         """A code to show and a sealed token; ``call_caller_id`` places the call that asks for
         the code. Only phones (fixed or mobile) can be verified."""
         number = parse(raw, country)
@@ -315,7 +332,7 @@ class DialService:
             purpose="dial.caller_id",
             expires=self.clock.now() + dt.timedelta(seconds=CODE_TTL),
         )
-        return token, code, number.international
+        return CodeOffer(token, code, number.international)
 
     async def call_caller_id(self, account: Account, token: str) -> str:
         engine = self.engine()

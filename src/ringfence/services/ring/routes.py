@@ -66,8 +66,8 @@ RingDep = Annotated[RingService, Depends(ring_service)]
 
 
 def _visitor(request: Request) -> tuple[Visitor, bool]:
-    visitor_id, new = anon_id(request)
-    return Visitor(visitor_id, client_ip(request)), new
+    found = anon_id(request)
+    return Visitor(found.value, client_ip(request)), found.new
 
 
 @router.get("/ring", response_class=HTMLResponse, include_in_schema=False)
