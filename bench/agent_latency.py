@@ -24,11 +24,11 @@ import statistics
 import time
 
 from ringfence.media.speech import speak
-from ringfence.services.agents.browser import Crossed
-from ringfence.services.agents.components import components
-from ringfence.services.agents.conversation import Conversation
-from ringfence.services.agents.dialogue import Dialogue
-from ringfence.services.agents.voice import Latency, VoiceSession
+from ringfence.services.agents.calls.browser import Crossed
+from ringfence.services.agents.calls.components import components
+from ringfence.services.agents.calls.pipeline import Latency, VoiceSession
+from ringfence.services.agents.dialogue.conversation import Conversation
+from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.settings import AgentSettings
 from ringfence.telephony.calls import Call
 

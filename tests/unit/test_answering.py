@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ringfence.media.speech import speak
-from ringfence.services.agents.answering import (
+from ringfence.services.agents.calls.answering import (
     Answered,
     GreetingTimer,
     detect,

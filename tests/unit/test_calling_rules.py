@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ringfence.services.agents.rules import CallingRules, Contactee, local_zones, refusals
+from ringfence.services.agents.campaigns.rules import CallingRules, Contactee, local_zones, refusals
 
 UTC = dt.UTC
 CONSENTED = dt.datetime(2026, 1, 1, tzinfo=UTC)

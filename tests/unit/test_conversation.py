@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ringfence.services.agents.conversation import Conversation, is_backchannel
-from ringfence.services.agents.dialogue import Dialogue
+from ringfence.services.agents.dialogue.conversation import Conversation, is_backchannel
+from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.speech.embeddings import default_embedder
 
 KNOWLEDGE = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ringfence.services.agents.dialogue import Dialogue
+from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.speech.embeddings import default_embedder
 
 KNOWLEDGE = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ringfence.services.agents.scoring import Heard, Said, rubric, score
+from ringfence.services.agents.evaluations.scoring import Heard, Said, rubric, score
 
 
 def _call(**changes: object) -> Heard:

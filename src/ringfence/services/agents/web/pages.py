@@ -13,9 +13,9 @@ from starlette.templating import Jinja2Templates
 from ringfence.accounts.service import Login
 from ringfence.errors import Forbidden, RingfenceError
 from ringfence.http.deps import LoginDep, check_csrf, current
-from ringfence.services.agents.components import VOICES
-from ringfence.services.agents.records import OUTCOMES
-from ringfence.services.agents.routes import agents_of, records_of
+from ringfence.services.agents.calls.components import VOICES
+from ringfence.services.agents.calls.records import OUTCOMES
+from ringfence.services.agents.web.api import agents_of, records_of
 from ringfence.tenants.roles import PERMISSIONS, ROLES
 
 router = APIRouter(include_in_schema=False)

@@ -18,14 +18,14 @@ from ringfence.errors import InvalidInput
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
-from ringfence.services.agents.answering import Answered, detect, greeting_over
-from ringfence.services.agents.components import components, speaker_for
-from ringfence.services.agents.contacts import ContactLists
-from ringfence.services.agents.conversation import Conversation
-from ringfence.services.agents.receptionist import conversation_for
-from ringfence.services.agents.records import CallRecords, FinishedCall
-from ringfence.services.agents.voice import TranscriptLine, VoiceSession
-from ringfence.services.agents.voices import Voices
+from ringfence.services.agents.calls.answering import Answered, detect, greeting_over
+from ringfence.services.agents.calls.components import components, speaker_for
+from ringfence.services.agents.calls.pipeline import TranscriptLine, VoiceSession
+from ringfence.services.agents.calls.receptionist import conversation_for
+from ringfence.services.agents.calls.records import CallRecords, FinishedCall
+from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.dialogue.conversation import Conversation
+from ringfence.services.agents.voices.service import Voices
 from ringfence.settings import Settings
 from ringfence.speech.stt import Transcriber
 from ringfence.speech.tts import Speaker

@@ -23,9 +23,9 @@ from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import keyed_ref, phone_ref
-from ringfence.services.agents.csvstream import csv_records
+from ringfence.services.agents.campaigns.csvstream import csv_records
+from ringfence.services.agents.campaigns.rules import CallingRules, Contactee, refusals
 from ringfence.services.agents.models import Contact, ContactList, DoNotCall
-from ringfence.services.agents.rules import CallingRules, Contactee, refusals
 from ringfence.store.database import Database
 from ringfence.telephony.carriers import normalise
 from ringfence.tenants.scoping import tenant_session

@@ -22,7 +22,9 @@ from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import Conflict, InvalidInput, NotFound
 from ringfence.privacy.core import Privacy
-from ringfence.services.agents.contacts import ContactLists
+from ringfence.services.agents.calls.records import CallRecords
+from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.campaigns.rules import CallingRules, refusals
 from ringfence.services.agents.models import (
     Agent,
     Campaign,
@@ -31,8 +33,6 @@ from ringfence.services.agents.models import (
     Contact,
     ContactList,
 )
-from ringfence.services.agents.records import CallRecords
-from ringfence.services.agents.rules import CallingRules, refusals
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.tenants.models import Tenant

@@ -33,10 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringfence.clock import Clock
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
-from ringfence.services.agents.contacts import ContactLists
+from ringfence.services.agents.calls.outbound import Dial, DialResult
+from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.campaigns.rules import CallingRules, next_window, refusals
 from ringfence.services.agents.models import Campaign, CampaignAttempt, CampaignCall, Contact
-from ringfence.services.agents.outbound import Dial, DialResult
-from ringfence.services.agents.rules import CallingRules, next_window, refusals
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.tenants.scoping import tenant_session

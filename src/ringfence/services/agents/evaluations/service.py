@@ -22,10 +22,10 @@ from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.logging import get_logger
-from ringfence.services.agents.components import components, speaker_for
+from ringfence.services.agents.calls.components import components, speaker_for
+from ringfence.services.agents.evaluations.scoring import CURRENT, Heard, score
+from ringfence.services.agents.evaluations.shopper import evaluate, scenario
 from ringfence.services.agents.models import EvaluationCall
-from ringfence.services.agents.scoring import CURRENT, Heard, score
-from ringfence.services.agents.shopper import evaluate, scenario
 from ringfence.settings import Settings
 from ringfence.speech.vad import give_back_detector, take_detector
 from ringfence.store.database import Database

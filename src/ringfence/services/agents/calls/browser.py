@@ -18,9 +18,9 @@ from typing import Any
 from ringfence.clock import Clock
 from ringfence.errors import NotFound, ServiceUnavailable
 from ringfence.media.frames import FRAME_MS
-from ringfence.services.agents.components import components, speaker_for
-from ringfence.services.agents.conversation import Conversation
-from ringfence.services.agents.voice import VoiceSession
+from ringfence.services.agents.calls.components import components, speaker_for
+from ringfence.services.agents.calls.pipeline import VoiceSession
+from ringfence.services.agents.dialogue.conversation import Conversation
 from ringfence.settings import Settings
 from ringfence.telephony.calls import Call, CallEvent, EndReason
 from ringfence.telephony.webrtc import Bridge

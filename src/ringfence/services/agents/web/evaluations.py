@@ -18,11 +18,11 @@ from ringfence.http.deps import (
     check_csrf_header,
 )
 from ringfence.http.instances import per_app
-from ringfence.services.agents.evaluations import Evaluations
-from ringfence.services.agents.pages import render
-from ringfence.services.agents.routes import agents_of
-from ringfence.services.agents.scoring import rubric
-from ringfence.services.agents.shopper import QUESTIONS
+from ringfence.services.agents.evaluations.scoring import rubric
+from ringfence.services.agents.evaluations.service import Evaluations
+from ringfence.services.agents.evaluations.shopper import QUESTIONS
+from ringfence.services.agents.web.api import agents_of
+from ringfence.services.agents.web.pages import render
 from ringfence.tenants.roles import PERMISSIONS
 
 router = APIRouter(tags=["agents"])

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from ringfence.errors import InvalidInput
 from ringfence.http.deps import CsrfHeader, LoginDep, caller_ids, check_csrf_header
 from ringfence.http.instances import per_app
-from ringfence.services.agents.campaigns import Campaigns, CampaignSpec
+from ringfence.services.agents.campaigns.service import Campaigns, CampaignSpec
 
 router = APIRouter(tags=["agents"])
 

@@ -19,15 +19,15 @@ from ringfence.errors import InvalidInput
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
-from ringfence.services.agents.components import components, speaker_for
-from ringfence.services.agents.contacts import ContactLists
-from ringfence.services.agents.conversation import Conversation, Responder
-from ringfence.services.agents.dialogue import Dialogue
-from ringfence.services.agents.hosted import HostedDialogue
+from ringfence.services.agents.calls.components import components, speaker_for
+from ringfence.services.agents.calls.pipeline import Line, VoiceSession
+from ringfence.services.agents.calls.records import CallRecords, FinishedCall
+from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.dialogue.conversation import Conversation, Responder
+from ringfence.services.agents.dialogue.hosted import HostedDialogue
+from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.services.agents.models import Agent, AgentCall, AgentNumber, KnowledgeEntry
-from ringfence.services.agents.records import CallRecords, FinishedCall
-from ringfence.services.agents.voice import Line, VoiceSession
-from ringfence.services.agents.voices import Voices
+from ringfence.services.agents.voices.service import Voices
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.telephony import Call, CallFailed, TelephonyEngine

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ringfence.services.agents.dialogue import Turn
+from ringfence.services.agents.dialogue.offline import Turn
 from ringfence.speech.embeddings import Embedder
 
 SLOT_MIN = 0.84  # cosine of what the caller said to a slot's label (e5 scores sit ~0.75-0.95)

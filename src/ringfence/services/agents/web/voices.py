@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from ringfence.errors import InvalidInput
 from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf, check_csrf_header
 from ringfence.http.instances import per_app
-from ringfence.services.agents.pages import render
-from ringfence.services.agents.voices import MAX_SAMPLE, Voices
+from ringfence.services.agents.voices.service import MAX_SAMPLE, Voices
+from ringfence.services.agents.web.pages import render
 
 router = APIRouter(tags=["agents"])
 Csrf = Annotated[str, Form(max_length=100)]

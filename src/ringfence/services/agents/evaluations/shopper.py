@@ -17,8 +17,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from ringfence.logging import get_logger
-from ringfence.services.agents.answering import paced
-from ringfence.services.agents.scoring import Heard, Said
+from ringfence.services.agents.calls.answering import paced
+from ringfence.services.agents.evaluations.scoring import Heard, Said
 from ringfence.speech.stt import Transcriber
 from ringfence.speech.tts import Speaker
 from ringfence.speech.vad import WINDOW_SECONDS, VoiceActivity

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from ringfence.logging import get_logger
 from ringfence.media.frames import FRAME_BYTES, silence
 from ringfence.redact import redact_sensitive
-from ringfence.services.agents.conversation import Conversation, Step, is_backchannel
+from ringfence.services.agents.dialogue.conversation import Conversation, Step, is_backchannel
 from ringfence.speech.stt import Transcriber
 from ringfence.speech.tts import Speaker
 from ringfence.speech.vad import (

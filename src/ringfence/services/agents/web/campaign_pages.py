@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from ringfence.accounts.service import Login
 from ringfence.errors import Forbidden, InvalidInput, RingfenceError
 from ringfence.http.deps import LoginDep, caller_ids, check_csrf
-from ringfence.services.agents.campaign_routes import campaigns_of
-from ringfence.services.agents.campaigns import CampaignSpec
-from ringfence.services.agents.pages import render
-from ringfence.services.agents.routes import agents_of, contacts_of
+from ringfence.services.agents.campaigns.service import CampaignSpec
+from ringfence.services.agents.web.api import agents_of, contacts_of
+from ringfence.services.agents.web.campaigns_api import campaigns_of
+from ringfence.services.agents.web.pages import render
 from ringfence.tenants.roles import PERMISSIONS
 
 router = APIRouter(include_in_schema=False)

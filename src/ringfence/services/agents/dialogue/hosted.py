@@ -16,7 +16,7 @@ import httpx
 
 from ringfence.logging import get_logger
 from ringfence.redact import redact_sensitive
-from ringfence.services.agents.dialogue import ACTIONS, Dialogue, Turn
+from ringfence.services.agents.dialogue.offline import ACTIONS, Dialogue, Turn
 
 log = get_logger(__name__)
 KINDS = ("answer", "fallback", *ACTIONS)
