@@ -230,11 +230,18 @@ class ContactLists:
             ).all():
                 contact.opted_out_at = contact.opted_out_at or self.clock.now()
 
-    async def contactee(self, session: AsyncSession, tenant_id: str, contact: Contact) -> Contactee:
-        """What the calling rules look at for a contact: its number decrypted, consent, opt-out
-        and do-not-call standing, read in ``session``."""
-        e164 = await self.privacy.vault.decrypt(session, contact.subject_ref, contact.number)
-        number = e164.decode()
+    async def contactee(
+        self, session: AsyncSession, tenant_id: str, contact: Contact, e164: str | None = None
+    ) -> Contactee:
+        """What the calling rules look at for a contact: its number decrypted (unless the caller
+        has it already, ``e164``), consent, opt-out and do-not-call standing, read in
+        ``session``."""
+        number = (
+            e164
+            or (
+                await self.privacy.vault.decrypt(session, contact.subject_ref, contact.number)
+            ).decode()
+        )
         return Contactee(number, contact.consent_at, contact.opted_out_at,
                          await self.blocked(tenant_id, number, session))  # fmt: skip
 

@@ -35,6 +35,23 @@ from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.outbound import Dial, DialResult
 from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.campaigns.decisions import (
+    LOOKAHEAD,
+    CampaignState,
+    RetryPolicy,
+    after_attempt,
+    capacity,
+    dial_gap,
+    lapsed,
+    lease_end,
+    look_again,
+    next_slot,
+    reaped,
+    released,
+    turn_passed,
+    wait_for_calls,
+    waiting,
+)
 from ringfence.services.agents.campaigns.rules import CallingRules, next_window, refusals
 from ringfence.services.agents.models import Campaign, CampaignAttempt, CampaignCall, Contact
 from ringfence.settings import Settings
@@ -43,15 +60,12 @@ from ringfence.tenants.scoping import tenant_session
 
 log = get_logger(__name__)
 
-# Places one call: prepares, awaits the commit (False: do not dial), then dials. None when
-# nothing was dialled.
+# Places one call: prepares, awaits its turn (``Turn``; False: do not dial), then dials. None
+# when nothing was dialled.
 Placer = Callable[[Dial, Callable[[], Awaitable[bool]]], Awaitable[DialResult | None]]
-RETRIED = ("busy", "no_answer", "machine", "failed")
-TEMPORARY = (408, 480, 500, 503, 504)  # rejections worth a retry
 OPEN = ("pending", "retry")  # waiting to be dialled
 FINAL = ("done", "refused", "interrupted", "cancelled")
 CLAIM_BATCH = 50
-LOOKAHEAD = 2.0  # seconds of dials (at the campaign's rate) a slice claims at a time
 ENDED = "the campaign's schedule ended"  # contacts looked at per claim at most
 
 
@@ -82,9 +96,34 @@ class Claim:
     open_calls: int = 0  # not final yet, the claimed ones included
 
 
-def retry_delay(campaign: Campaign, attempts: int) -> float:
-    """Seconds before the next dial of a call that has had ``attempts`` dials."""
-    return float(campaign.retry_seconds * campaign.retry_backoff ** max(0, attempts - 1))
+def retry_policy(campaign: Campaign) -> RetryPolicy:
+    return RetryPolicy(campaign.max_attempts, campaign.retry_seconds, campaign.retry_backoff)
+
+
+class Turn:
+    """A claimed call's turn, handed to the placer: awaited once the agent is ready, it waits
+    for the call's dial time (the rate), commits the attempt's record and says whether the
+    INVITE may go. ``attempt_id`` is the record's id once committed."""
+
+    def __init__(self, dialler: Dialler, tenant_id: str, campaign_id: str, claimed: Claimed):
+        self.dialler = dialler
+        self.tenant_id = tenant_id
+        self.campaign_id = campaign_id
+        self.claimed = claimed
+        self.attempt_id: str | None = None
+
+    async def __call__(self) -> bool:
+        dialler, claimed = self.dialler, self.claimed
+        slot: dt.datetime | None = claimed.dial_at
+        if turn_passed(claimed.dial_at, dialler.clock.now(), claimed.rate):
+            slot = await dialler._reserve(self.tenant_id, self.campaign_id, claimed)
+        if slot is None:
+            return False
+        delay = (slot - dialler.clock.now()).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.attempt_id = await dialler._begin(self.tenant_id, self.campaign_id, claimed)
+        return self.attempt_id is not None
 
 
 class Dialler:
@@ -123,8 +162,12 @@ class Dialler:
                 if not dials:
                     if not claim.running or claim.open_calls == 0:
                         return None
-                    return self._later(claim)
-                wait = LOOKAHEAD / 2 if claim.limited else self._until(claim.next_due)
+                    return look_again(self.clock.now(), claim.next_due, claim.next_lapse)
+                wait = (
+                    LOOKAHEAD / 2
+                    if claim.limited
+                    else wait_for_calls(self.clock.now(), claim.next_due, self.lease)
+                )
                 done, dials = await asyncio.wait(
                     dials, timeout=wait, return_when=asyncio.FIRST_COMPLETED
                 )
@@ -137,24 +180,6 @@ class Dialler:
                 task.cancel()
             await asyncio.gather(beat, *dials, return_exceptions=True)
 
-    def _later(self, claim: Claim) -> float | None:
-        """When this campaign needs a look again: its next call falls due, or another
-        worker's hold lapses (should that worker be dead, its calls are then reaped); a call
-        due now that others hold the cap for, they dial as their calls end."""
-        now = self.clock.now()
-        times = [t for t in (claim.next_due, claim.next_lapse) if t is not None and t > now]
-        if not times:
-            return None
-        return (min(times) - now).total_seconds() + (0.1 if min(times) == claim.next_lapse else 0)
-
-    def _until(self, due: dt.datetime | None) -> float:
-        """How long to wait for a call to end before looking again: until the next call falls
-        due, at most a third of a lease (to reap the holds of dead workers in time)."""
-        now = self.clock.now()
-        if due is None or due <= now:
-            return self.lease / 3  # the cap is full: a call ending wakes the slice first
-        return min(self.lease / 3, max(0.05, (due - now).total_seconds()))
-
     async def _heartbeat(self, tenant_id: str, campaign_id: str) -> None:
         while True:
             await asyncio.sleep(self.lease / 3)
@@ -166,7 +191,7 @@ class Dialler:
                         CampaignCall.worker == self.worker,
                         CampaignCall.state == "dialling",
                     )
-                    .values(lease_until=self.clock.now() + dt.timedelta(seconds=self.lease))
+                    .values(lease_until=lease_end(self.clock.now(), self.lease))
                 )
 
     # -- claiming -------------------------------------------------------------------------------
@@ -213,16 +238,16 @@ class Dialler:
     async def _reap(self, session: AsyncSession, campaign_id: str, now: dt.datetime) -> None:
         """Calls whose worker stopped renewing its hold: dialled ones are interrupted (their
         attempt record says so, and they are not dialled again), undialled ones go back."""
-        lapsed = (
+        dialling = (
             await session.scalars(
                 select(CampaignCall).where(
-                    CampaignCall.campaign_id == campaign_id,
-                    CampaignCall.state == "dialling",
-                    CampaignCall.lease_until < now,
+                    CampaignCall.campaign_id == campaign_id, CampaignCall.state == "dialling"
                 )
             )
-        ).all()
-        for row in lapsed:
+        ).all()  # at most the campaign's concurrency cap
+        for row in dialling:
+            if not lapsed(row.lease_until, now):
+                continue
             attempt = await session.scalar(
                 select(CampaignAttempt).where(
                     CampaignAttempt.campaign_call_id == row.id,
@@ -230,13 +255,12 @@ class Dialler:
                     CampaignAttempt.ended_at.is_(None),
                 )
             )
+            then = reaped(row.attempts, dialled=attempt is not None)
+            row.state = then.state
             if attempt is not None:
-                attempt.outcome = "interrupted"
-                row.state, row.outcome = "interrupted", "interrupted"
-                row.reason = "the worker placing the call stopped; it is not dialled again"
+                attempt.outcome = row.outcome = then.state
+                row.reason = then.reason
                 log.warning("campaign_call_interrupted", call=row.id, worker=row.worker)
-            else:
-                row.state = "pending" if row.attempts == 0 else "retry"
             row.worker, row.lease_until, row.updated_at = None, None, now
 
     async def _close_schedule(
@@ -267,14 +291,18 @@ class Dialler:
             .select_from(CampaignCall)
             .where(CampaignCall.campaign_id == campaign.id, CampaignCall.worker == self.worker)
         )
-        # Each slice takes its share of the cap, so the campaign's workers all dial.
-        share = -(-campaign.max_concurrent // self.settings.agents.campaign_slices)
-        free = min(campaign.max_concurrent - int(inflight or 0), share - int(mine or 0))
-        ahead = max(1, int(campaign.calls_per_second * LOOKAHEAD))
-        if free > ahead:
-            free, claim.limited = ahead, True
-        gap = dt.timedelta(seconds=1 / campaign.calls_per_second)
-        slot = max(self.clock.now(), campaign.next_dial_at or now)  # now: the lock is held
+        state = CampaignState(
+            now=self.clock.now(),  # the lock is held from here
+            max_concurrent=campaign.max_concurrent,
+            calls_per_second=campaign.calls_per_second,
+            slices=self.settings.agents.campaign_slices,
+            inflight=int(inflight or 0),
+            mine=int(mine or 0),
+            next_dial_at=campaign.next_dial_at,
+        )
+        room = capacity(state)
+        free, claim.limited = room.free, room.limited
+        slot = next_slot(state.now, state.next_dial_at)
         while free > 0:
             due = (
                 await session.scalars(
@@ -297,7 +325,7 @@ class Dialler:
                 if e164 is None:
                     continue
                 row.state, row.worker, row.dial_at = "dialling", self.worker, slot
-                row.lease_until = slot + dt.timedelta(seconds=self.lease)
+                row.lease_until = lease_end(slot, self.lease)
                 row.updated_at = now
                 dial = Dial(
                     tenant_id=tenant_id,
@@ -312,7 +340,7 @@ class Dialler:
                 claim.calls.append(
                     Claimed(row.id, dial, slot, row.attempts + 1, campaign.calls_per_second)
                 )
-                slot += gap
+                slot += state.gap
                 free -= 1
         campaign.next_dial_at = slot
 
@@ -323,14 +351,16 @@ class Dialler:
         campaign: Campaign,
         row: CampaignCall,
         now: dt.datetime,
+        e164: str | None = None,
     ) -> str | None:
         """The calling rules for one call: its number when it may be dialled now; otherwise
-        the row is refused, or put off until the callee's window opens, with the reason."""
+        the row is refused, or put off until the callee's window opens, with the reason.
+        ``e164``: the number already decrypted for this dial (it is decrypted once a dial)."""
         contact = await session.get(Contact, row.contact_id)
         if contact is None:
             row.state, row.reason, row.updated_at = "refused", "removed from the list", now
             return None
-        who = await self.contacts.contactee(session, tenant_id, contact)
+        who = await self.contacts.contactee(session, tenant_id, contact, e164)
         e164 = who.e164
         reasons = refusals(who, now, self.rules, campaign.caller_verified_at is not None)
         if not reasons:
@@ -347,34 +377,19 @@ class Dialler:
     # -- dialling -------------------------------------------------------------------------------
 
     async def _dial(self, tenant_id: str, campaign_id: str, claimed: Claimed) -> None:
-        attempt: list[str] = []
-
-        async def commit() -> bool:
-            """Called by the placer once ready: waits for the call's turn (the rate), records
-            the attempt; the INVITE follows at once."""
-            slot: dt.datetime | None = claimed.dial_at
-            late = self.clock.now() - claimed.dial_at
-            if late.total_seconds() > 1 / claimed.rate:  # its turn passed: take the next one
-                slot = await self._reserve(tenant_id, campaign_id, claimed)
-            if slot is None:
-                return False
-            delay = (slot - self.clock.now()).total_seconds()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            found = await self._begin(tenant_id, campaign_id, claimed)
-            attempt.extend([found] if found else [])
-            return found is not None
-
+        turn = Turn(self, tenant_id, campaign_id, claimed)
         error = ""
         try:
-            result = await self.place(claimed.dial, commit)
+            result = await self.place(claimed.dial, turn)
         except Exception as exc:
             log.exception("campaign_dial_error", call=claimed.row_id)
             # Dialled: the attempt failed. Not dialled (the database was busy, say): the call
             # goes back to the queue after the retry delay, it is not refused.
-            result, error = (DialResult("failed") if attempt else None), type(exc).__name__
-        if attempt:
-            await asyncio.shield(self._end(tenant_id, campaign_id, claimed, attempt[0], result))
+            failed = DialResult("failed") if turn.attempt_id else None
+            result, error = failed, type(exc).__name__
+        if turn.attempt_id:
+            ending = self._end(tenant_id, campaign_id, claimed, turn.attempt_id, result)
+            await asyncio.shield(ending)
         else:
             await asyncio.shield(self._release(tenant_id, campaign_id, claimed, result, error))
 
@@ -389,10 +404,10 @@ class Dialler:
             row = await session.get(CampaignCall, claimed.row_id)
             if campaign is None or row is None:
                 return None
-            slot = max(self.clock.now(), campaign.next_dial_at or now)
-            campaign.next_dial_at = slot + dt.timedelta(seconds=1 / campaign.calls_per_second)
+            slot = next_slot(self.clock.now(), campaign.next_dial_at)
+            campaign.next_dial_at = slot + dial_gap(campaign.calls_per_second)
             row.dial_at = slot
-            row.lease_until = slot + dt.timedelta(seconds=self.lease)
+            row.lease_until = lease_end(slot, self.lease)
             return slot
 
     async def _release(
@@ -414,12 +429,13 @@ class Dialler:
                 return
             row.worker = row.lease_until = None
             row.updated_at = now
-            if result is None:
-                row.state = "pending" if row.attempts == 0 else "retry"
-                if error and campaign is not None:
-                    delay = retry_delay(campaign, max(1, row.attempts))
-                    row.next_at = now + dt.timedelta(seconds=delay)
-                    row.reason = f"not placed ({error}): tried again later"
+            if result is None and campaign is not None:
+                then = released(row.attempts, error, retry_policy(campaign), now)
+                row.state = then.state
+                if then.next_at is not None:
+                    row.next_at, row.reason = then.next_at, then.reason
+            elif result is None:
+                row.state = waiting(row.attempts)
             else:
                 row.state, row.outcome = "refused", result.outcome
                 row.reason = "not placed: the campaign's agent is gone"
@@ -437,10 +453,10 @@ class Dialler:
                 return None
             if campaign.state != "running":
                 return None  # released by the caller
-            if await self.check(session, tenant_id, campaign, row, now) is None:
+            if await self.check(session, tenant_id, campaign, row, now, claimed.e164) is None:
                 return None  # refused (with its reason) or put off: released by the caller
             row.attempts += 1
-            row.lease_until = now + dt.timedelta(seconds=self.lease)
+            row.lease_until = lease_end(now, self.lease)
             attempt = CampaignAttempt(
                 campaign_id=campaign_id,
                 campaign_call_id=row.id,
@@ -475,14 +491,12 @@ class Dialler:
                 return
             row.outcome, row.updated_at = result.outcome, now
             row.worker = row.lease_until = None
-            again = result.outcome in RETRIED or result.sip_status in TEMPORARY
-            if again and row.attempts < campaign.max_attempts:
-                row.state = "retry"
-                row.next_at = now + dt.timedelta(seconds=retry_delay(campaign, row.attempts))
-                row.reason = f"{result.outcome.replace('_', ' ')}: retried"
-            else:
-                row.state = "done"
-                row.reason = None
+            then = after_attempt(
+                result.outcome, result.sip_status, row.attempts, retry_policy(campaign), now
+            )
+            row.state, row.reason = then.state, then.reason
+            if then.next_at is not None:
+                row.next_at = then.next_at
         log.info("campaign_call_ended", call=claimed.row_id, outcome=result.outcome,
                  attempt=claimed.attempt)  # fmt: skip
 
