@@ -11,15 +11,15 @@ as long as the session, for the page to show.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 from typing import Any
 
 from ringfence.clock import Clock
 from ringfence.errors import NotFound, ServiceUnavailable
 from ringfence.media.frames import FRAME_MS
-from ringfence.services.agents.calls.components import components, speaker_for
+from ringfence.services.agents.calls.components import speaker_for
 from ringfence.services.agents.calls.pipeline import VoiceSession
+from ringfence.services.agents.calls.wiring import load, voice_session
 from ringfence.services.agents.dialogue.conversation import Conversation
 from ringfence.settings import Settings
 from ringfence.telephony.calls import Call, CallEvent, EndReason
@@ -35,7 +35,9 @@ class Crossed:
     bridge talks on ``browser``, the agent's pipeline on ``agent``; hanging up either ends both.
     """
 
-    def __init__(self, started_at: dt.datetime) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        started_at = clock.now()
         self.browser, self.agent = (
             Call(
                 id=uuid.uuid4().hex,
@@ -59,7 +61,7 @@ class Crossed:
         """Both ends are answered from the start."""
 
     async def hangup(self, call: Call, *, reason: EndReason = EndReason.COMPLETED) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock.now()
         for end in (self.browser, self.agent):
             if not end.ended:
                 end.emit(CallEvent("ended", now, reason=reason.value))
@@ -118,15 +120,13 @@ class BrowserTalks:
             await self.open.pop(talk_id).close()
         if len(self.open) >= MAX_SESSIONS:
             raise ServiceUnavailable("too many agent conversations at once; try again soon")
-        parts = await asyncio.to_thread(components, self.settings.agents)
-        call = Crossed(self.clock.now())
+        models = await load(self.settings.agents)
+        call = Crossed(self.clock)
         bridge = Bridge(call.browser)
         answer = await bridge.answer(offer_sdp)
-        voice = VoiceSession(
-            call.agent, conversation, parts.transcriber,
-            speaker_for(conversation.voice, self.settings.agents),
-            self.settings.agents.no_input_seconds,
-        )  # fmt: skip
+        agents = self.settings.agents
+        speaker = speaker_for(conversation.voice, agents)  # a custom voice is for phone calls
+        voice = voice_session(call.agent, conversation, models, speaker, agents, self.clock)
         talk = BrowserTalk(owner, bridge, call, voice)
         self.open[talk.id] = talk
         return talk.id, answer

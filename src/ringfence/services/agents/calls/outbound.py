@@ -17,19 +17,20 @@ from ringfence.clock import Clock
 from ringfence.errors import InvalidInput
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
-from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.answering import Answered, detect, greeting_over
-from ringfence.services.agents.calls.components import components, speaker_for
+from ringfence.services.agents.calls.components import Components
 from ringfence.services.agents.calls.pipeline import TranscriptLine, VoiceSession
-from ringfence.services.agents.calls.receptionist import conversation_for
-from ringfence.services.agents.calls.records import CallRecords, FinishedCall
-from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.calls.wiring import (
+    CallParts,
+    conversation_for,
+    lent_detector,
+    load,
+    voice_session,
+)
 from ringfence.services.agents.dialogue.conversation import Conversation
-from ringfence.services.agents.voices.service import Voices
 from ringfence.settings import Settings
-from ringfence.speech.stt import Transcriber
 from ringfence.speech.tts import Speaker
-from ringfence.speech.vad import VoiceActivity, give_back_detector, take_detector
+from ringfence.speech.vad import VoiceActivity
 from ringfence.store.database import Database
 from ringfence.telephony import Call, CallFailed, TelephonyEngine
 from ringfence.telephony.calls import EndReason
@@ -78,10 +79,7 @@ class OutboundCaller:
         self.db = db
         self.engine = engine
         self.clock = clock
-        self.records = CallRecords(settings, db, privacy, clock)
-        self.key = settings.signing_key()
-        self.contacts = ContactLists(db, privacy, clock, self.key)
-        self.voices = Voices(settings, db, privacy, clock)
+        self.parts = CallParts.make(settings, db, privacy, clock)
 
     async def call(self, dial: Dial, commit: Callable[[], Awaitable[bool]]) -> DialResult | None:
         """Prepare the agent, then ``commit`` (the dialler records the attempt; False: the call
@@ -98,19 +96,16 @@ class OutboundCaller:
             return DialResult("failed")  # the agent was deleted since the campaign started
         conversation.greeting = dial.opening
         conversation.opt_out_offer = OPT_OUT_OFFER
-        parts = await asyncio.to_thread(components, self.settings.agents)
-        vad = await asyncio.to_thread(take_detector)
-        try:
-            return await self._dial(dial, commit, conversation, parts.transcriber, vad)
-        finally:
-            give_back_detector(vad)
+        models = await load(self.settings.agents)
+        async with lent_detector() as vad:
+            return await self._dial(dial, commit, conversation, models, vad)
 
     async def _dial(
         self,
         dial: Dial,
         commit: Callable[[], Awaitable[bool]],
         conversation: Conversation,
-        transcriber: Transcriber,
+        models: Components,
         vad: VoiceActivity,
     ) -> DialResult | None:
         if not await commit():
@@ -131,22 +126,21 @@ class OutboundCaller:
             return DialResult(UNANSWERED.get(reason, "failed"), call.status)
         call.recorder, call.store_recording = Recorder(), False
         try:
-            found = await detect(call.audio(), vad, transcriber)
-            speaker = await self.voices.speaker(dial.tenant_id, conversation.voice) or speaker_for(
-                conversation.voice, self.settings.agents
-            )
+            found = await detect(call.audio(), vad, models.transcriber)
+            speaker = await self.parts.speaker(dial.tenant_id, conversation.voice)
             if found.answered is Answered.MACHINE:
                 outcome, transcript = await self._machine(call, dial, conversation, speaker)
             else:
                 vad.reset()
-                voice = VoiceSession(
-                    line=call,
-                    conversation=conversation,
-                    transcriber=transcriber,
-                    speaker=speaker,
-                    no_input_seconds=self.settings.agents.no_input_seconds,
-                    opt_out=lambda: self._opt_out(dial),
+                voice = voice_session(
+                    call,
+                    conversation,
+                    models,
+                    speaker,
+                    self.settings.agents,
+                    self.clock,
                     vad=vad,
+                    opt_out=lambda: self._opt_out(dial),
                 )
                 keys = asyncio.ensure_future(self._keypad(call, voice))
                 try:
@@ -183,7 +177,7 @@ class OutboundCaller:
                 return
 
     async def _opt_out(self, dial: Dial) -> None:
-        await self.contacts.opt_out(dial.tenant_id, dial.e164)
+        await self.parts.contacts.opt_out(dial.tenant_id, dial.e164)
 
     async def _keep(
         self,
@@ -193,27 +187,19 @@ class OutboundCaller:
         outcome: str,
         transcript: list[TranscriptLine],
     ) -> bool:
-        recorder = call.recorder
         summary = conversation.summary() if outcome != "message_left" else "A message was left."
         try:
-            await self.records.save(
-                FinishedCall(
-                    id=call.id,
-                    tenant_id=dial.tenant_id,
-                    agent_id=dial.agent_id,
-                    direction="outbound",
-                    subject_ref=phone_ref(dial.e164, self.key),
-                    caller_masked=call.masked_remote,
-                    started_at=call.started_at,
-                    ended_at=call.ended_at or self.clock.now(),
-                    outcome=outcome,
-                    summary=summary,
-                    transcript=[line.to_dict() for line in transcript],
-                    booked=conversation.booked,
-                    recording=recorder.wav() if recorder and recorder.seconds else b"",
-                    recording_seconds=recorder.seconds if recorder else 0.0,
-                )
+            finished = self.parts.finished(
+                call,
+                tenant_id=dial.tenant_id,
+                agent_id=dial.agent_id,
+                e164=dial.e164,
+                conversation=conversation,
+                outcome=outcome,
+                summary=summary,
+                transcript=transcript,
             )
+            await self.parts.records.save(finished)
         except Exception:
             log.exception("campaign_call_not_kept", call=call.id)
             return False

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
+from ringfence.clock import Clock
 from ringfence.logging import get_logger
 from ringfence.media.frames import FRAME_BYTES, silence
 from ringfence.redact import redact_sensitive
@@ -93,7 +93,7 @@ class _Utterance:
     audio: bytearray
     voiced: int = 0
     silent: int = 0
-    speech_end: float = 0.0  # monotonic time of the last voiced window
+    speech_end: float = 0.0  # the session clock's monotonic time of the last voiced window
     early: asyncio.Task[str] | None = None
     early_voiced: int = 0  # voiced windows the early transcription heard
 
@@ -104,6 +104,8 @@ class VoiceSession:
     conversation: Conversation
     transcriber: Transcriber
     speaker: Speaker
+    # Times turns and measures latencies (durations, on its monotonic clock).
+    clock: Clock
     no_input_seconds: float = 7.0
     # Puts the caller through: the other party's line once answered, None if nobody answered.
     transfer: Callable[[], Awaitable[Line | None]] | None = None
@@ -115,7 +117,7 @@ class VoiceSession:
     # Loaded off the event loop when the call starts (about 50 ms: the media clock of every
     # call in the process would stall for it).
     vad: VoiceActivity | None = None
-    _clock: float = 0.0
+    _elapsed: float = 0.0  # seconds of the call heard so far
     _above: int = 0
     _preroll: deque[bytes] = field(default_factory=lambda: deque(maxlen=PREROLL_FRAMES))
     _utterance: _Utterance | None = None
@@ -177,7 +179,7 @@ class VoiceSession:
         frames.put_nowait(None)
 
     def _frame(self, frame: bytes) -> None:
-        self._clock += len(frame) / FRAME_BYTES * FRAME_SECONDS
+        self._elapsed += len(frame) / FRAME_BYTES * FRAME_SECONDS
         self._preroll.append(frame)
         if self._utterance is not None:
             self._utterance.audio += frame
@@ -196,7 +198,7 @@ class VoiceSession:
         if score >= END:
             said.voiced += 1
             said.silent = 0
-            said.speech_end = time.monotonic()
+            said.speech_end = self.clock.monotonic()
             return
         said.silent += 1
         idle = said.early is None or (said.early.done() and said.early_voiced != said.voiced)
@@ -214,13 +216,13 @@ class VoiceSession:
     def _speech_started(self) -> None:
         self._above = 0
         self._idle_since = None
-        now = time.monotonic()
+        now = self.clock.monotonic()
         audio = bytearray(b"".join(self._preroll))
-        started = self._clock - len(audio) / FRAME_BYTES * FRAME_SECONDS
+        started = self._elapsed - len(audio) / FRAME_BYTES * FRAME_SECONDS
         self._utterance = _Utterance(started=max(0.0, started), audio=audio, speech_end=now)
         if self.line.queued_frames or self._speaking():
             self._paused = bytearray(self.line.take_queued())
-            self.barge_ins.append(self._clock)
+            self.barge_ins.append(self._elapsed)
 
     def _early_done(self, said: _Utterance, task: asyncio.Task[str]) -> None:
         """An early transcription finished: end the turn now if its words read as finished and
@@ -247,7 +249,7 @@ class VoiceSession:
             if early is not None
             else await self.transcriber.transcribe(bytes(said.audio))
         )
-        heard = time.monotonic()
+        heard = self.clock.monotonic()
         seconds = said.voiced * WINDOW_SECONDS
         end = said.started + len(said.audio) / FRAME_BYTES * FRAME_SECONDS
         text = redact_sensitive(text.strip())
@@ -264,10 +266,10 @@ class VoiceSession:
             self._reply.cancel()
         self._no_input = 0
         self.transcript.append(TranscriptLine("caller", said.started, end, text))
-        started = time.monotonic()
+        started = self.clock.monotonic()
         # Off the event loop: the dialogue step embeds text, or asks a hosted model.
         step = await asyncio.to_thread(self.conversation.hear, text)
-        timing = (said.speech_end, heard, time.monotonic() - started)
+        timing = (said.speech_end, heard, self.clock.monotonic() - started)
         self._reply = self._spawn(self._say(step, timing))
 
     # -- speaking -----------------------------------------------------------------------------
@@ -276,14 +278,14 @@ class VoiceSession:
         return self._reply is not None and not self._reply.done()
 
     async def _say(self, step: Step, timing: tuple[float, float, float] | None = None) -> None:
-        start = self._clock + self.line.queued_frames * FRAME_SECONDS
+        start = self._elapsed + self.line.queued_frames * FRAME_SECONDS
         seconds = 0.0
         for i, sentence in enumerate(s for s in SENTENCE.split(step.say) if s.strip()):
-            began = time.monotonic()
+            began = self.clock.monotonic()
             pcm = await self.speaker.synthesize(sentence)
             if i == 0 and timing is not None:
                 speech_end, heard, dialogue = timing
-                now = time.monotonic()
+                now = self.clock.monotonic()
                 self.latencies.append(
                     Latency(now - speech_end, heard - speech_end, dialogue, now - began)
                 )
@@ -320,8 +322,8 @@ class VoiceSession:
             self._idle_since = None
             return
         if self._idle_since is None:
-            self._idle_since = self._clock
-        elif self._clock - self._idle_since >= self.no_input_seconds:
+            self._idle_since = self._elapsed
+        elif self._elapsed - self._idle_since >= self.no_input_seconds:
             self._idle_since = None
             self._no_input += 1
             self._reply = self._spawn(self._say(self.conversation.no_input(self._no_input)))

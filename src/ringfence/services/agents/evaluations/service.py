@@ -10,7 +10,6 @@ number's own history.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
@@ -22,12 +21,12 @@ from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.logging import get_logger
-from ringfence.services.agents.calls.components import components, speaker_for
+from ringfence.services.agents.calls.components import speaker_for
+from ringfence.services.agents.calls.wiring import lent_detector, load
 from ringfence.services.agents.evaluations.scoring import CURRENT, Heard, score
 from ringfence.services.agents.evaluations.shopper import evaluate, scenario
 from ringfence.services.agents.models import EvaluationCall
 from ringfence.settings import Settings
-from ringfence.speech.vad import give_back_detector, take_detector
 from ringfence.store.database import Database
 from ringfence.telephony import TelephonyEngine
 from ringfence.telephony.carriers import normalise
@@ -138,14 +137,12 @@ class Evaluations:
             number, business, caller = found.number, found.business, found.caller_number
             questions = scenario([q["asks"] for q in json.loads(found.questions)])
         try:
-            parts = await asyncio.to_thread(components, self.settings.agents)
-            vad = await asyncio.to_thread(take_detector)
-            try:
+            models = await load(self.settings.agents)
+            async with lent_detector() as vad:
                 heard = await evaluate(engine, number, business, questions, caller=caller,
                                        speaker=speaker_for("default", self.settings.agents),
-                                       transcriber=parts.transcriber, vad=vad)  # fmt: skip
-            finally:
-                give_back_detector(vad)
+                                       transcriber=models.transcriber, vad=vad,
+                                       clock=self.clock)  # fmt: skip
         except Exception:
             log.exception("evaluation_failed", evaluation=evaluation_id)
             async with tenant_session(self.db, tenant_id) as session:

@@ -12,10 +12,10 @@ stays silent 30 s after a question is asked the next.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from dataclasses import dataclass
 
+from ringfence.clock import Clock
 from ringfence.logging import get_logger
 from ringfence.services.agents.calls.answering import paced
 from ringfence.services.agents.evaluations.scoring import Heard, Said
@@ -73,8 +73,11 @@ async def evaluate(
     speaker: Speaker,
     transcriber: Transcriber,
     vad: VoiceActivity,
+    clock: Clock,
 ) -> Heard:
-    sent = time.monotonic()
+    """Call ``number`` as a shopper asking ``questions``, and what the business said, each
+    utterance at its time in the call; ``clock`` times the answer."""
+    sent = clock.monotonic()
     try:
         call = await engine.place_call(number, from_=caller, service="agents", ring_timeout=45,
                                        max_duration=MAX_SECONDS)  # fmt: skip
@@ -83,9 +86,9 @@ async def evaluate(
         return Heard(business, None)
     if not await call.wait_answered():
         return Heard(business, None)
-    heard = Heard(business, time.monotonic() - sent)
+    heard = Heard(business, clock.monotonic() - sent)
     pending: list[asyncio.Task[None]] = []
-    clock = 0.0  # seconds of the call since the answer
+    elapsed = 0.0  # seconds of the call since the answer
     above = 0
     turn: _Turn | None = None
     preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
@@ -103,14 +106,14 @@ async def evaluate(
     async def say(text: str, asks: str = "") -> None:
         nonlocal speaking_until, waiting_since
         pcm = await speaker.synthesize(text)
-        start = max(clock, speaking_until)
+        start = max(elapsed, speaking_until)
         call.play(pcm)
         speaking_until = waiting_since = start + len(pcm) / 16000
         heard.lines.append(Said("shopper", start, speaking_until, text, asks))
 
     try:
         async for frame in paced(call.audio()):
-            clock += len(frame) / 320 * FRAME_SECONDS
+            elapsed += len(frame) / 320 * FRAME_SECONDS
             preroll.append(frame)
             if turn is not None:
                 turn.audio += frame
@@ -119,25 +122,25 @@ async def evaluate(
                     above = above + 1 if score >= START else 0
                     if above >= START_WINDOWS:
                         audio = bytearray(b"".join(preroll))
-                        turn = _Turn(max(0.0, clock - len(audio) / 16000), audio)
+                        turn = _Turn(max(0.0, elapsed - len(audio) / 16000), audio)
                 else:
                     turn.quiet = 0 if score >= END else turn.quiet + 1
             if turn is not None and turn.quiet * WINDOW_SECONDS >= PAUSE:
-                last_business_end = clock - turn.quiet * WINDOW_SECONDS
+                last_business_end = elapsed - turn.quiet * WINDOW_SECONDS
                 pending.append(asyncio.ensure_future(keep(turn.start, last_business_end,
                                                           bytes(turn.audio))))  # fmt: skip
                 turn, above = None, 0
-            if clock >= MAX_SECONDS:
+            if elapsed >= MAX_SECONDS:
                 break
-            if turn is not None or clock < speaking_until:
+            if turn is not None or elapsed < speaking_until:
                 continue  # someone is speaking
             replied = last_business_end > waiting_since
             if done_at is not None:
-                if replied or clock >= done_at:
+                if replied or elapsed >= done_at:
                     break
                 continue
             patience = NO_GREETING if asked == 0 else NO_REPLY
-            if replied or clock - waiting_since >= patience:
+            if replied or elapsed - waiting_since >= patience:
                 if asked < len(questions):
                     await say(questions[asked].say, questions[asked].asks)
                     asked += 1

@@ -16,8 +16,9 @@ from ringfence.errors import InvalidInput, NotFound
 from ringfence.http.deps import CsrfHeader, LoginDep, caller_ids, check_csrf_header
 from ringfence.http.instances import per_app
 from ringfence.services.agents.calls.browser import BrowserTalks
-from ringfence.services.agents.calls.receptionist import Receptionist, conversation_for
+from ringfence.services.agents.calls.receptionist import Receptionist
 from ringfence.services.agents.calls.records import CallRecords
+from ringfence.services.agents.calls.wiring import conversation_for
 from ringfence.services.agents.campaigns.contacts import Columns, ContactLists, preflight
 from ringfence.services.agents.campaigns.rules import CallingRules
 from ringfence.services.agents.service import Agents
