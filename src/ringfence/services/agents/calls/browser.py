@@ -67,6 +67,7 @@ class Crossed:
                 end.emit(CallEvent("ended", now, reason=reason.value))
 
     async def pace(self) -> None:
+        # Paced on the event loop's own clock: these are the deadlines its sleeps keep.
         loop = asyncio.get_running_loop()
         start, n = loop.time(), 0
         while not self.ended:

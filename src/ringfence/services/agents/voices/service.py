@@ -211,7 +211,9 @@ class Voices:
             voice = await session.get(CustomVoice, voice_id[:32])
             if voice is None or voice.subject_ref != speaker.subject_ref:
                 raise NotFound("you signed no consent for a voice with this id")
-            await delete_voice(voice, self.settings, self.clock.now())
+            await delete_voice(voice, self.settings)
+            # The consent stays as the record of what was agreed and when it was withdrawn.
+            voice.withdrawn_at = voice.withdrawn_at or self.clock.now()
             self.privacy.audit.record(session, actor_kind="account", actor_id=speaker.id,
                                       action="voice.consent.withdrawn", voice=voice.id)  # fmt: skip
             return voice_dict(voice)
@@ -238,28 +240,26 @@ def provider_for(settings: Settings) -> HostedVoices:
     return HostedVoices(agents.voice_clone_url, key)
 
 
-async def delete_voice(voice: CustomVoice, settings: Settings, now: dt.datetime) -> None:
-    """At the provider, then its sample and the provider's id here; the consent stays as the
-    record of what was agreed and when it was withdrawn."""
+async def delete_voice(voice: CustomVoice, settings: Settings) -> None:
+    """At the provider, then its sample and the provider's id here."""
     if voice.provider_voice_id:
         await provider_for(settings).delete(voice.provider_voice_id)
     voice.provider_voice_id = None
     voice.sample = None
     voice.sample_delete_by = None
     voice.state = "withdrawn"
-    voice.withdrawn_at = voice.withdrawn_at or now
 
 
 async def erase_voices(
     settings: Settings, session: AsyncSession, subject_ref: str
 ) -> list[dict[str, Any]]:
     """An erasure request's first step: the speaker's voices deleted at the provider (the rows
-    themselves are then deleted with the rest of their data)."""
+    themselves are then deleted with the rest of their data, so no withdrawal time is kept)."""
     voices = (
         await session.scalars(select(CustomVoice).where(CustomVoice.subject_ref == subject_ref))
     ).all()
     for voice in voices:
-        await delete_voice(voice, settings, dt.datetime.now(dt.UTC))
+        await delete_voice(voice, settings)
     if not voices:
         return []
     return [{"action": "deleted at the voice provider", "category": CUSTOM_VOICES,
