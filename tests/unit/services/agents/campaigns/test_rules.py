@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ringfence.services.agents.campaigns.rules import CallingRules, Contactee, local_zones, refusals
+from ringfence.services.agents.campaigns.rules import (
+    CallingRules,
+    Contactee,
+    local_zones,
+    next_window,
+    refusals,
+)
 
 UTC = dt.UTC
 CONSENTED = dt.datetime(2026, 1, 1, tzinfo=UTC)
@@ -47,3 +53,36 @@ def test_every_refusal_is_given() -> None:
         "on the national do-not-call list",
         "no prior express written consent to AI-voice calls",
     ]
+
+
+def test_a_number_without_a_known_zone_is_refused_and_never_opens() -> None:
+    at = dt.datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
+    freephone = "+80012345678"  # international freephone: no time zone
+    assert local_zones(freephone) == []
+    assert refusals(_who(freephone), at, CallingRules(), True) == [
+        "the number's time zone is unknown"
+    ]
+    assert next_window(freephone, at, CallingRules()) is None
+
+
+def test_every_zone_of_a_number_must_be_inside_the_window() -> None:
+    # a UK mobile is in London and the Crown dependencies: one stricter zone holds them all
+    mobile = "+447400123456"
+    at = dt.datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # 08:30 in all of them
+    assert refusals(_who(mobile), at, CallingRules(), True) == []
+    jersey = CallingRules(stricter={"Europe/Jersey": (9, 20)})
+    assert "in Europe/Jersey" in refusals(_who(mobile), at, jersey, True)[0]
+
+
+def test_the_window_opens_on_the_next_quarter_hour_inside_it() -> None:
+    la = "+13105550100"
+    early = dt.datetime(2026, 11, 23, 12, 7, 30, tzinfo=UTC)  # 04:07 in Los Angeles
+    assert next_window(la, early, CallingRules()) == dt.datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
+    inside = dt.datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # already open: the next quarter
+    assert next_window(la, inside, CallingRules()) == dt.datetime(2026, 11, 23, 20, 15, tzinfo=UTC)
+
+
+def test_an_empty_stricter_window_never_opens() -> None:
+    closed = CallingRules(stricter={"US": (9, 9)})
+    at = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert next_window("+13105550100", at, closed) is None
