@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import statistics
 import time
 
+from ringfence.clock import SystemClock
 from ringfence.media.speech import speak
-from ringfence.services.agents.browser import Crossed
-from ringfence.services.agents.components import components
-from ringfence.services.agents.conversation import Conversation
-from ringfence.services.agents.dialogue import Dialogue
-from ringfence.services.agents.voice import Latency, VoiceSession
+from ringfence.services.agents.calls.browser import Crossed
+from ringfence.services.agents.calls.components import components
+from ringfence.services.agents.calls.pipeline import Latency, VoiceSession
+from ringfence.services.agents.dialogue.conversation import Conversation
+from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.settings import AgentSettings
 from ringfence.telephony.calls import Call
 
@@ -53,9 +53,10 @@ async def one_call(turns: int, questions: list[bytes], settings: AgentSettings) 
     dialogue = await asyncio.to_thread(Dialogue, parts.embedder, "Cutting Edge", KNOWLEDGE)
     conversation = Conversation(dialogue, parts.embedder, "Cutting Edge", "How can I help?",
                                 "You are speaking with an automated assistant.")  # fmt: skip
-    crossed = Crossed(dt.datetime.now(dt.UTC))
+    clock = SystemClock()
+    crossed = Crossed(clock)
     call, line = crossed.browser, crossed.agent
-    session = VoiceSession(line, conversation, parts.transcriber, parts.speaker, 60.0)
+    session = VoiceSession(line, conversation, parts.transcriber, parts.speaker, clock, 60.0)
     tasks = [asyncio.create_task(crossed.pace()), asyncio.create_task(session.run())]
     asked = misses = 0
     while len(session.latencies) < turns:

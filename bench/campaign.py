@@ -51,10 +51,10 @@ from sqlalchemy import select
 from ringfence.clock import SystemClock
 from ringfence.logging import configure_logging
 from ringfence.privacy.core import Privacy
-from ringfence.services.agents.dialler import Dialler
+from ringfence.services.agents.calls.outbound import OutboundCaller
+from ringfence.services.agents.campaigns.dialler import Dialler
+from ringfence.services.agents.campaigns.rules import CallingRules, Contactee, refusals
 from ringfence.services.agents.models import Campaign, CampaignAttempt, CampaignCall
-from ringfence.services.agents.outbound import OutboundCaller
-from ringfence.services.agents.rules import CallingRules, Contactee, refusals
 from ringfence.services.agents.testing import CONSENTED, open_shop
 from ringfence.settings import LogSettings, Settings
 from ringfence.store import Database, migrate

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from ringfence.services.agents.dialogue import Dialogue
-from ringfence.services.agents.hosted import HostedDialogue
+from ringfence.services.agents.dialogue.hosted import HostedDialogue
+from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.speech.embeddings import default_embedder
 from tests.support.endpoint import local_endpoint
 

@@ -21,7 +21,8 @@ from ringfence.clock import SystemClock
 from ringfence.media.speech import speak
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
-from ringfence.services.agents.contacts import ContactLists
+from ringfence.services.agents.calls.receptionist import Receptionist
+from ringfence.services.agents.campaigns.contacts import ContactLists
 from ringfence.services.agents.models import (
     Agent,
     AgentCall,
@@ -29,7 +30,6 @@ from ringfence.services.agents.models import (
     AgentRecording,
     KnowledgeEntry,
 )
-from ringfence.services.agents.receptionist import Receptionist
 from ringfence.store import Database
 from ringfence.telephony import TelephonyEngine
 from ringfence.tenants.models import Tenant

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from ringfence.privacy.audit import AuditEntry
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
+from ringfence.services.agents.calls.records import CallRecords, FinishedCall
 from ringfence.services.agents.models import AgentCall, AgentRecording
-from ringfence.services.agents.records import CallRecords, FinishedCall
 from ringfence.settings import Settings
 from ringfence.store import Database
 from tests.conftest import ENGINES, SettingsFactory

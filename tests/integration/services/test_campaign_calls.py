@@ -24,7 +24,7 @@ from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
 from ringfence.media.speech import speak
 from ringfence.privacy.core import Privacy
-from ringfence.services.agents.campaigns import Campaigns
+from ringfence.services.agents.campaigns.service import Campaigns
 from ringfence.services.agents.models import AgentCall, CampaignCall
 from ringfence.services.agents.testing import CONSENTED, open_shop
 from ringfence.store import Database

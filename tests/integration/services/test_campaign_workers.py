@@ -21,7 +21,7 @@ from sqlalchemy import select
 from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
 from ringfence.privacy.core import Privacy
-from ringfence.services.agents.campaigns import Campaigns
+from ringfence.services.agents.campaigns.service import Campaigns
 from ringfence.services.agents.models import CampaignAttempt, CampaignCall
 from ringfence.services.agents.testing import CONSENTED, open_shop
 from ringfence.settings import Settings

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, text
 
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
-from ringfence.services.agents.contacts import NATIONAL, ContactLists
-from ringfence.services.agents.csvstream import csv_records
+from ringfence.services.agents.campaigns.contacts import NATIONAL, ContactLists
+from ringfence.services.agents.campaigns.csvstream import csv_records
 from ringfence.services.agents.models import Contact, DoNotCall
 from ringfence.store import Database
 from tests.conftest import ENGINES, SettingsFactory

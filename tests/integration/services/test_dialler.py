@@ -20,10 +20,10 @@ from ringfence.clock import SystemClock
 from ringfence.errors import Conflict
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
-from ringfence.services.agents.contacts import NATIONAL
-from ringfence.services.agents.dialler import Dialler
+from ringfence.services.agents.calls.outbound import Dial, DialResult
+from ringfence.services.agents.campaigns.contacts import NATIONAL
+from ringfence.services.agents.campaigns.dialler import Dialler
 from ringfence.services.agents.models import CampaignAttempt, CampaignCall
-from ringfence.services.agents.outbound import Dial, DialResult
 from ringfence.services.agents.testing import CONSENTED, Shop, open_shop
 from ringfence.settings import Settings
 from ringfence.store import Database

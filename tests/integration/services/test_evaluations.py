@@ -13,7 +13,7 @@ import pytest
 
 from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
-from ringfence.services.agents.evaluations import Evaluations
+from ringfence.services.agents.evaluations.service import Evaluations
 from ringfence.services.agents.testing import open_shop
 from ringfence.speech.tts import HibariSpeaker
 from ringfence.store import Database

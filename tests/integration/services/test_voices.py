@@ -19,7 +19,7 @@ from ringfence.accounts.models import Account
 from ringfence.errors import ServiceUnavailable
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.models import CustomVoice
-from ringfence.services.agents.voices import Voices
+from ringfence.services.agents.voices.service import Voices
 from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
 from ringfence.testing.clock import FakeClock

@@ -20,11 +20,11 @@ from ringfence.errors import ConfigurationError
 from ringfence.jobs import JobContext, crontab, registry
 from ringfence.jobs.context import Closer
 from ringfence.privacy.core import job_privacy
-from ringfence.services.agents.campaigns import DIAL_JOB
-from ringfence.services.agents.dialler import OPEN, Dialler
-from ringfence.services.agents.evaluations import EVALUATION_JOB, Evaluations
+from ringfence.services.agents.calls.outbound import OutboundCaller
+from ringfence.services.agents.campaigns.dialler import OPEN, Dialler
+from ringfence.services.agents.campaigns.service import DIAL_JOB
+from ringfence.services.agents.evaluations.service import EVALUATION_JOB, Evaluations
 from ringfence.services.agents.models import Campaign, CampaignCall
-from ringfence.services.agents.outbound import OutboundCaller
 from ringfence.telephony import TelephonyEngine
 from ringfence.tenants.scoping import tenant_session
 

@@ -14,6 +14,6 @@ SERVICE = ServiceSpec(
     models=("ringfence.services.agents.models",),
     privacy="ringfence.services.agents.privacy",
     jobs=("ringfence.services.agents.jobs",),
-    web="ringfence.services.agents.site",
+    web="ringfence.services.agents.web",
     settings_section="agents",
 )

@@ -21,7 +21,7 @@ from ringfence.services.agents.models import (
     VOICE_CONSENTS,
     VOICE_SAMPLES,
 )
-from ringfence.services.agents.voices import erase_voices
+from ringfence.services.agents.voices.service import erase_voices
 
 EXTENDED = " Kept 90 days unless the business asked in writing for longer."
 

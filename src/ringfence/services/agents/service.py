@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
-from ringfence.services.agents.components import VOICES
-from ringfence.services.agents.dialogue import Dialogue, Turn
+from ringfence.services.agents.calls.components import VOICES
+from ringfence.services.agents.dialogue.offline import Dialogue, Turn
 from ringfence.services.agents.models import Agent, AgentNumber, CustomVoice, KnowledgeEntry
-from ringfence.services.agents.voices import PREFIX as CUSTOM_PREFIX
+from ringfence.services.agents.voices.service import PREFIX as CUSTOM_PREFIX
 from ringfence.speech.embeddings import default_embedder
 from ringfence.store.database import Database
 from ringfence.telephony.carriers import normalise

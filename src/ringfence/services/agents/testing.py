@@ -11,8 +11,8 @@ from typing import Any
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.privacy.core import Privacy
-from ringfence.services.agents.campaigns import Campaigns, CampaignSpec
-from ringfence.services.agents.contacts import Columns, ContactLists
+from ringfence.services.agents.campaigns.contacts import Columns, ContactLists
+from ringfence.services.agents.campaigns.service import Campaigns, CampaignSpec
 from ringfence.services.agents.models import Agent
 from ringfence.settings import Settings
 from ringfence.store import Database

@@ -1,0 +1,206 @@
+"""One outbound campaign call: dial, learn who answered, and let the agent speak.
+
+The agent's first words on every call are its disclosure (who is calling, that it is an
+automated voice) and the opt-out offer (say stop, or press 9), 47 CFR 64.1200(b); only then
+"this call is recorded" and why it calls. Pressing 9 or asking not to be called again puts the
+number on the business's do-not-call list at once. An answering machine gets, after its beep,
+the campaign's message (disclosure and opt-out first too) or nothing, as the campaign says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from ringfence.clock import Clock
+from ringfence.errors import InvalidInput
+from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
+from ringfence.services.agents.calls.answering import Answered, detect, greeting_over
+from ringfence.services.agents.calls.components import Components
+from ringfence.services.agents.calls.pipeline import TranscriptLine, VoiceSession
+from ringfence.services.agents.calls.wiring import (
+    CallParts,
+    conversation_for,
+    lent_detector,
+    load,
+    voice_session,
+)
+from ringfence.services.agents.dialogue.conversation import Conversation
+from ringfence.settings import Settings
+from ringfence.speech.tts import Speaker
+from ringfence.speech.vad import VoiceActivity
+from ringfence.store.database import Database
+from ringfence.telephony import Call, CallFailed, TelephonyEngine
+from ringfence.telephony.calls import EndReason
+from ringfence.telephony.recording import Recorder
+from ringfence.tenants.models import Tenant
+
+log = get_logger(__name__)
+OPT_OUT_KEY = "9"
+OPT_OUT_OFFER = "To stop these calls, say stop calling me, or press 9 at any time."
+UNANSWERED = {
+    EndReason.BUSY: "busy",
+    EndReason.NO_ANSWER: "no_answer",
+    EndReason.CANCELLED: "no_answer",  # rang until the campaign's ring time, then CANCEL
+    EndReason.REJECTED: "rejected",
+}
+
+
+@dataclass(frozen=True)
+class Dial:
+    """What one dial needs; the number is held in memory only while the call is placed."""
+
+    tenant_id: str
+    agent_id: str
+    e164: str
+    caller: str | None
+    opening: str  # the campaign's reason for calling
+    on_machine: str  # hangup | message
+    voicemail: str
+    ring_seconds: float
+
+
+@dataclass(frozen=True)
+class DialResult:
+    outcome: str  # answered | opted_out | message_left | machine | busy | no_answer | ...
+    sip_status: int | None = None
+    agent_call_id: str | None = None
+    answered_by: str = ""  # Answered's value, when the call was answered
+
+
+class OutboundCaller:
+    def __init__(
+        self, settings: Settings, db: Database, privacy: Privacy, engine: TelephonyEngine,
+        clock: Clock,
+    ) -> None:  # fmt: skip
+        self.settings = settings
+        self.db = db
+        self.engine = engine
+        self.clock = clock
+        self.parts = CallParts.make(settings, db, privacy, clock)
+
+    async def call(self, dial: Dial, commit: Callable[[], Awaitable[bool]]) -> DialResult | None:
+        """Prepare the agent, then ``commit`` (the dialler records the attempt; False: the call
+        must not be placed now) and dial at once: a worker that dies in between leaves a
+        record of a dial that may not have left, never a dial without a record."""
+        async with self.db.session() as session:
+            tenant = await session.get(Tenant, dial.tenant_id)
+        conversation = (
+            await conversation_for(self.db, self.settings, tenant, dial.agent_id)
+            if tenant is not None
+            else None
+        )
+        if conversation is None:
+            return DialResult("failed")  # the agent was deleted since the campaign started
+        conversation.greeting = dial.opening
+        conversation.opt_out_offer = OPT_OUT_OFFER
+        models = await load(self.settings.agents)
+        async with lent_detector() as vad:
+            return await self._dial(dial, commit, conversation, models, vad)
+
+    async def _dial(
+        self,
+        dial: Dial,
+        commit: Callable[[], Awaitable[bool]],
+        conversation: Conversation,
+        models: Components,
+        vad: VoiceActivity,
+    ) -> DialResult | None:
+        if not await commit():
+            return None
+        try:
+            call = await self.engine.place_call(
+                dial.e164,
+                from_=dial.caller,
+                service="agents",
+                ring_timeout=dial.ring_seconds,
+                max_duration=self.settings.agents.max_call_seconds,
+            )
+        except (CallFailed, InvalidInput) as exc:
+            log.warning("campaign_dial_failed", error=type(exc).__name__)
+            return DialResult("failed")
+        if not await call.wait_answered():
+            reason = call.end_reason or EndReason.FAILED
+            return DialResult(UNANSWERED.get(reason, "failed"), call.status)
+        call.recorder, call.store_recording = Recorder(), False
+        try:
+            found = await detect(call.audio(), vad, models.transcriber)
+            speaker = await self.parts.speaker(dial.tenant_id, conversation.voice)
+            if found.answered is Answered.MACHINE:
+                outcome, transcript = await self._machine(call, dial, conversation, speaker)
+            else:
+                vad.reset()
+                voice = voice_session(
+                    call,
+                    conversation,
+                    models,
+                    speaker,
+                    self.settings.agents,
+                    self.clock,
+                    vad=vad,
+                    opt_out=lambda: self._opt_out(dial),
+                )
+                keys = asyncio.ensure_future(self._keypad(call, voice))
+                try:
+                    await voice.run()
+                finally:
+                    keys.cancel()
+                outcome = "opted_out" if conversation.outcome == "opted_out" else "answered"
+                transcript = voice.transcript
+        finally:
+            await call.hangup()
+            await call.wait_ended()
+        kept = await asyncio.shield(self._keep(call, dial, conversation, outcome, transcript))
+        return DialResult(outcome, call.status, call.id if kept else None, found.answered.value)
+
+    async def _machine(
+        self, call: Call, dial: Dial, conversation: Conversation, speaker: Speaker
+    ) -> tuple[str, list[TranscriptLine]]:
+        if dial.on_machine != "message" or not dial.voicemail.strip():
+            return "machine", []
+        if await greeting_over(call.audio()) == "ended":
+            return "machine", []
+        text = (f"{conversation.disclosure} {dial.voicemail.strip()} To stop these calls, "
+                f"call us back and say stop calling me.")  # fmt: skip
+        pcm = await speaker.synthesize(text)
+        start = call.duration
+        call.play(pcm)
+        await call.played()
+        return "message_left", [TranscriptLine("agent", start, start + len(pcm) / 16000, text)]
+
+    async def _keypad(self, call: Call, voice: VoiceSession) -> None:
+        async for event in call.events():
+            if event.kind == "dtmf" and event.digit == OPT_OUT_KEY:
+                voice.say_now(voice.conversation.keypad_opt_out())
+                return
+
+    async def _opt_out(self, dial: Dial) -> None:
+        await self.parts.contacts.opt_out(dial.tenant_id, dial.e164)
+
+    async def _keep(
+        self,
+        call: Call,
+        dial: Dial,
+        conversation: Conversation,
+        outcome: str,
+        transcript: list[TranscriptLine],
+    ) -> bool:
+        summary = conversation.summary() if outcome != "message_left" else "A message was left."
+        try:
+            finished = self.parts.finished(
+                call,
+                tenant_id=dial.tenant_id,
+                agent_id=dial.agent_id,
+                e164=dial.e164,
+                conversation=conversation,
+                outcome=outcome,
+                summary=summary,
+                transcript=transcript,
+            )
+            await self.parts.records.save(finished)
+        except Exception:
+            log.exception("campaign_call_not_kept", call=call.id)
+            return False
+        return True

@@ -1,0 +1,125 @@
+"""The inbound receptionist: calls to an agent's number are answered by that agent.
+
+Numbers are routed in the telephony engine when the app starts and whenever a member sets an
+agent's number in this process (another process picks it up when it restarts). Each call: the
+agent's definition is loaded in the business's scope, the call is answered and recorded (the
+opening says so first), the voice pipeline runs until someone hangs up, and what it left is
+stored encrypted under the caller's key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from ringfence.clock import Clock
+from ringfence.errors import InvalidInput
+from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
+from ringfence.services.agents.calls.pipeline import Line, VoiceSession
+from ringfence.services.agents.calls.wiring import (
+    CallParts,
+    conversation_for,
+    load,
+    voice_session,
+)
+from ringfence.services.agents.models import AgentNumber
+from ringfence.settings import Settings
+from ringfence.store.database import Database
+from ringfence.telephony import Call, CallFailed, TelephonyEngine
+from ringfence.telephony.recording import Recorder
+from ringfence.tenants.models import Tenant
+
+log = get_logger(__name__)
+TRANSFER_RING_SECONDS = 25
+
+
+class Receptionist:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        privacy: Privacy,
+        engine: TelephonyEngine,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.engine = engine
+        self.clock = clock
+        self.parts = CallParts.make(settings, db, privacy, clock)
+
+    async def start(self) -> None:
+        async with self.db.session() as session:
+            numbers = (await session.scalars(select(AgentNumber.number))).all()
+        for number in numbers:
+            self.route(number)
+
+    def route(self, number: str) -> None:
+        self.engine.route(number, self.answer, service="agents")
+
+    async def answer(self, call: Call) -> None:
+        async with self.db.session() as session:
+            target = await session.get(AgentNumber, call.local)
+            tenant = await session.get(Tenant, target.tenant_id) if target else None
+        if target is None or tenant is None:
+            await call.hangup()  # the number was released since it was routed
+            return
+        conversation = await conversation_for(self.db, self.settings, tenant, target.agent_id)
+        if conversation is None:
+            await call.hangup()
+            return
+        models = await load(self.settings.agents)
+        call.recorder, call.store_recording = Recorder(), False
+        await call.answer(max_duration=self.settings.agents.max_call_seconds)
+        voice = voice_session(
+            call,
+            conversation,
+            models,
+            await self.parts.speaker(target.tenant_id, conversation.voice),
+            self.settings.agents,
+            self.clock,
+            transfer=lambda: self._put_through(call, conversation.transfer_to),
+            opt_out=lambda: self._opt_out(target.tenant_id, call),
+        )
+        try:
+            await voice.run()
+        finally:
+            await call.wait_ended()
+            await asyncio.shield(self._keep(call, target.tenant_id, target.agent_id, voice))
+
+    async def _opt_out(self, tenant_id: str, call: Call) -> None:
+        """On the business's do-not-call list at once (a caller without a number: nothing)."""
+        try:
+            await self.parts.contacts.opt_out(tenant_id, call.remote)
+        except InvalidInput:
+            log.info("agent_opt_out_without_number", call=call.id)
+
+    async def _put_through(self, call: Call, number: str | None) -> Line | None:
+        if not number:
+            return None
+        try:
+            other = await self.engine.place_call(number, from_=call.remote)
+        except CallFailed as exc:
+            log.warning("agent_transfer_failed", call=call.id, error=str(exc))
+            return None
+        answered = await asyncio.wait_for(other.wait_answered(), TRANSFER_RING_SECONDS + 5)
+        return other if answered else None
+
+    async def _keep(self, call: Call, tenant_id: str, agent_id: str, voice: VoiceSession) -> None:
+        conversation = voice.conversation
+        try:
+            finished = self.parts.finished(
+                call,
+                tenant_id=tenant_id,
+                agent_id=agent_id,
+                e164=call.remote,
+                conversation=conversation,
+                outcome=conversation.outcome,
+                summary=conversation.summary(),
+                transcript=voice.transcript,
+            )
+            await self.parts.records.save(finished)
+        except Exception:
+            log.exception("agent_call_not_kept", call=call.id)

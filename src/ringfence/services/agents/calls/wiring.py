@@ -1,0 +1,183 @@
+"""One wiring for every call with an agent on it: the receptionist's, an outbound campaign call,
+the browser talk, and (recognition and voice activity) the mystery shopper's.
+
+``CallParts`` are what a caller of agents holds for its life (the records it writes, the contact
+lists an opt-out goes on, the custom voices); ``load`` takes the pipeline's models off the event
+loop, ``lent_detector`` lends a voice-activity detector for one call, and ``voice_session`` puts
+the pipeline on a line; ``conversation_for`` gives a call the agent as it is now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ringfence.clock import Clock
+from ringfence.privacy.core import Privacy
+from ringfence.privacy.subjects import phone_ref
+from ringfence.services.agents.calls.components import Components, components, speaker_for
+from ringfence.services.agents.calls.pipeline import Line, TranscriptLine, VoiceSession
+from ringfence.services.agents.calls.records import CallRecords, FinishedCall
+from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.dialogue.conversation import Conversation, Responder
+from ringfence.services.agents.dialogue.hosted import HostedDialogue
+from ringfence.services.agents.dialogue.offline import Dialogue
+from ringfence.services.agents.models import Agent, AgentCall, KnowledgeEntry
+from ringfence.services.agents.voices.service import Voices
+from ringfence.settings import AgentSettings, Settings
+from ringfence.speech.tts import Speaker
+from ringfence.speech.vad import VoiceActivity, give_back_detector, take_detector
+from ringfence.store.database import Database
+from ringfence.telephony import Call
+from ringfence.tenants.models import Tenant
+from ringfence.tenants.scoping import tenant_session
+
+
+async def load(settings: AgentSettings) -> Components:
+    """The pipeline's models, loaded once per process in a thread (about a second the first
+    time: the media clock of every call in the process would stall for it)."""
+    return await asyncio.to_thread(components, settings)
+
+
+@asynccontextmanager
+async def lent_detector() -> AsyncIterator[VoiceActivity]:
+    """A voice-activity detector for one call, taken off the event loop and given back after."""
+    vad = await asyncio.to_thread(take_detector)
+    try:
+        yield vad
+    finally:
+        give_back_detector(vad)
+
+
+def voice_session(
+    line: Line,
+    conversation: Conversation,
+    parts: Components,
+    speaker: Speaker,
+    settings: AgentSettings,
+    clock: Clock,
+    *,
+    vad: VoiceActivity | None = None,
+    transfer: Callable[[], Awaitable[Line | None]] | None = None,
+    opt_out: Callable[[], Awaitable[None]] | None = None,
+) -> VoiceSession:
+    """The voice pipeline on ``line``, with the settings' no-input timeout."""
+    return VoiceSession(
+        line=line,
+        conversation=conversation,
+        transcriber=parts.transcriber,
+        speaker=speaker,
+        clock=clock,
+        no_input_seconds=settings.no_input_seconds,
+        transfer=transfer,
+        opt_out=opt_out,
+        vad=vad,
+    )
+
+
+@dataclass(frozen=True)
+class CallParts:
+    """What places or answers calls with an agent holds: the records each call leaves, the
+    contact lists an opt-out goes on, the business's custom voices, and the key subject
+    references are made with."""
+
+    settings: Settings
+    clock: Clock
+    key: bytes
+    records: CallRecords
+    contacts: ContactLists
+    voices: Voices
+
+    @classmethod
+    def make(cls, settings: Settings, db: Database, privacy: Privacy, clock: Clock) -> CallParts:
+        key = settings.signing_key()
+        return cls(
+            settings=settings,
+            clock=clock,
+            key=key,
+            records=CallRecords(settings, db, privacy, clock),
+            contacts=ContactLists(db, privacy, clock, key),
+            voices=Voices(settings, db, privacy, clock),
+        )
+
+    async def speaker(self, tenant_id: str, voice: str) -> Speaker:
+        """The agent's voice: the business's custom voice it names, else the built-in one."""
+        custom = await self.voices.speaker(tenant_id, voice)
+        return custom or speaker_for(voice, self.settings.agents)
+
+    def finished(
+        self,
+        call: Call,
+        *,
+        tenant_id: str,
+        agent_id: str,
+        e164: str,
+        conversation: Conversation,
+        outcome: str,
+        summary: str,
+        transcript: list[TranscriptLine],
+    ) -> FinishedCall:
+        """What an ended call leaves, its recording included, for ``records.save``."""
+        recorder = call.recorder
+        return FinishedCall(
+            id=call.id,
+            tenant_id=tenant_id,
+            agent_id=agent_id,
+            direction=call.direction,
+            subject_ref=phone_ref(e164, self.key),
+            caller_masked=call.masked_remote,
+            started_at=call.started_at,
+            ended_at=call.ended_at or self.clock.now(),
+            outcome=outcome,
+            summary=summary,
+            transcript=[line.to_dict() for line in transcript],
+            booked=conversation.booked,
+            recording=recorder.wav() if recorder and recorder.seconds else b"",
+            recording_seconds=recorder.seconds if recorder else 0.0,
+        )
+
+
+async def conversation_for(
+    db: Database, settings: Settings, tenant: Tenant, agent_id: str
+) -> Conversation | None:
+    """A new conversation with the agent as it is now (knowledge, free slots), or None."""
+    async with tenant_session(db, tenant.id) as session:
+        agent = await session.get(Agent, agent_id)
+        if agent is None:
+            return None
+        entries = (
+            await session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.agent_id == agent.id))
+        ).all()
+        knowledge = [(e.question, e.answer) for e in entries]
+        instructions = agent.instructions
+        booked = set(
+            (
+                await session.scalars(
+                    select(AgentCall.booked_slot).where(
+                        AgentCall.agent_id == agent.id, AgentCall.booked_slot.is_not(None)
+                    )
+                )
+            ).all()
+        )
+        slots = [s.strip() for s in agent.slots.splitlines() if s.strip()]
+        fields: dict[str, Any] = {
+            "greeting": agent.greeting,
+            "disclosure": agent.disclosure,
+            "transfer_to": agent.transfer_number,
+            "voice": agent.voice,
+            "slots": [s for s in slots if s not in booked],
+        }
+    parts = await load(settings.agents)
+    offline = await asyncio.to_thread(Dialogue, parts.embedder, tenant.name, knowledge)
+    dialogue: Responder = offline
+    hosted = settings.agents
+    if hosted.llm_url:
+        key = hosted.api_key.get_secret_value() if hosted.api_key else None
+        dialogue = HostedDialogue(hosted.llm_url, hosted.llm_model, key, tenant.name,
+                                  instructions, offline)  # fmt: skip
+    return Conversation(dialogue, parts.embedder, tenant.name, **fields)

@@ -1,0 +1,168 @@
+"""Evaluation calls ("CallScore"): a business has its own number called by a mystery shopper
+and the answered call scored on the published rubric.
+
+A member asks for an evaluation (the number, the business's name as callers should hear it,
+the questions); it runs as a job on a worker (``agents.evaluation_call``) with the worker's
+outbound engine; the report (every signal with its evidence, the rubric version, the score)
+is kept 90 days. Reports are read per call and per number over time, each compared with the
+number's own history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from ringfence.accounts.models import Account
+from ringfence.clock import Clock
+from ringfence.errors import InvalidInput, NotFound
+from ringfence.logging import get_logger
+from ringfence.services.agents.calls.components import speaker_for
+from ringfence.services.agents.calls.wiring import lent_detector, load
+from ringfence.services.agents.evaluations.scoring import CURRENT, Heard, score
+from ringfence.services.agents.evaluations.shopper import evaluate, scenario
+from ringfence.services.agents.models import EvaluationCall
+from ringfence.settings import Settings
+from ringfence.store.database import Database
+from ringfence.telephony import TelephonyEngine
+from ringfence.telephony.carriers import normalise
+from ringfence.tenants.scoping import tenant_session
+from ringfence.tenants.service import Tenants
+
+log = get_logger(__name__)
+EVALUATION_JOB = "agents.evaluation_call"
+KEEP_DAYS = 90
+Enqueue = Callable[..., Awaitable[str]]
+
+
+def evaluation_dict(e: EvaluationCall, *, full: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": e.id, "number": e.number, "business": e.business, "state": e.state,
+        "questions": json.loads(e.questions), "rubric_version": e.rubric_version,
+        "score": e.score, "requested_at": e.requested_at.isoformat(),
+        "finished_at": e.finished_at.isoformat() if e.finished_at else None,
+    }  # fmt: skip
+    if full:
+        out["report"] = json.loads(e.report) if e.report else None
+        out["transcript"] = json.loads(e.transcript) if e.transcript else []
+    return out
+
+
+class Evaluations:
+    def __init__(self, settings: Settings, db: Database, clock: Clock, enqueue: Enqueue) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.enqueue = enqueue
+        self.tenants = Tenants(db, clock)
+
+    async def request(
+        self,
+        who: Account,
+        tenant_id: str,
+        number: str,
+        business: str,
+        asks: list[str],
+        service: str = "a visit",
+        caller: str | None = None,
+    ) -> dict[str, Any]:
+        await self.tenants.role(who, tenant_id, "agents.edit")
+        e164 = normalise(number)
+        try:
+            questions = scenario(asks, service)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        if not business.strip():
+            raise InvalidInput("give the business's name as its callers should hear it")
+        now = self.clock.now()
+        evaluation = EvaluationCall(
+            number=e164,
+            business=business.strip()[:120],
+            questions=json.dumps([{"asks": q.asks, "say": q.say} for q in questions]),
+            caller_number=caller,
+            state="queued",
+            rubric_version=CURRENT,
+            requested_at=now,
+            keep_until=now + dt.timedelta(days=KEEP_DAYS),
+        )
+        async with tenant_session(self.db, tenant_id) as session:
+            session.add(evaluation)
+        await self.enqueue(EVALUATION_JOB, tenant_id, evaluation.id)
+        return evaluation_dict(evaluation)
+
+    async def get(self, who: Account, tenant_id: str, evaluation_id: str) -> dict[str, Any]:
+        """One report, with how its score compares with the number's earlier ones."""
+        await self.tenants.role(who, tenant_id, "calls.read")
+        async with tenant_session(self.db, tenant_id) as session:
+            found = await session.get(EvaluationCall, evaluation_id[:32])
+            if found is None:
+                raise NotFound("no evaluation of this business has this id")
+            earlier = (
+                await session.scalars(
+                    select(EvaluationCall.score).where(
+                        EvaluationCall.number == found.number,
+                        EvaluationCall.requested_at < found.requested_at,
+                        EvaluationCall.score.is_not(None),
+                    )
+                )
+            ).all()
+        out = evaluation_dict(found, full=True)
+        scores = [s for s in earlier if s is not None]
+        out["history"] = {
+            "earlier": len(scores),
+            "mean": round(sum(scores) / len(scores), 1) if scores else None,
+        }
+        return out
+
+    async def all(self, who: Account, tenant_id: str) -> list[dict[str, Any]]:
+        """Every evaluation, newest first (for the per-number charts over time)."""
+        await self.tenants.role(who, tenant_id, "calls.read")
+        async with tenant_session(self.db, tenant_id) as session:
+            found = await session.scalars(
+                select(EvaluationCall).order_by(EvaluationCall.requested_at.desc())
+            )
+            return [evaluation_dict(e) for e in found.all()]
+
+    async def run(self, engine: TelephonyEngine, tenant_id: str, evaluation_id: str) -> None:
+        """Place the call, score it, keep the report (the job's work)."""
+        async with tenant_session(self.db, tenant_id) as session:
+            found = await session.get(EvaluationCall, evaluation_id)
+            if found is None or found.state != "queued":
+                return  # done already (a retried job), or deleted
+            found.state = "calling"
+            number, business, caller = found.number, found.business, found.caller_number
+            questions = scenario([q["asks"] for q in json.loads(found.questions)])
+        try:
+            models = await load(self.settings.agents)
+            async with lent_detector() as vad:
+                heard = await evaluate(engine, number, business, questions, caller=caller,
+                                       speaker=speaker_for("default", self.settings.agents),
+                                       transcriber=models.transcriber, vad=vad,
+                                       clock=self.clock)  # fmt: skip
+        except Exception:
+            log.exception("evaluation_failed", evaluation=evaluation_id)
+            async with tenant_session(self.db, tenant_id) as session:
+                failed = await session.get(EvaluationCall, evaluation_id)
+                if failed is not None:
+                    failed.state, failed.finished_at = "failed", self.clock.now()
+            raise
+        await self._keep(tenant_id, evaluation_id, heard)
+
+    async def _keep(self, tenant_id: str, evaluation_id: str, heard: Heard) -> None:
+        report = score(heard)
+        async with tenant_session(self.db, tenant_id) as session:
+            found = await session.get(EvaluationCall, evaluation_id)
+            if found is None:
+                return
+            found.finished_at = self.clock.now()
+            found.state = "done" if heard.answered_after is not None else "unanswered"
+            found.score = report["score"] if heard.answered_after is not None else None
+            found.report = json.dumps(report)
+            found.transcript = json.dumps([
+                {"speaker": s.speaker, "start": round(s.start, 2), "end": round(s.end, 2),
+                 "text": s.text} for s in heard.lines
+            ])  # fmt: skip

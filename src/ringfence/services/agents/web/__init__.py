@@ -1,0 +1,28 @@
+"""agents on the web: the JSON API (``api``, ``campaigns_api``) and the pages (``pages``,
+``campaign_pages``, ``evaluations``, ``voices``) as one router, and what the app installs for it.
+The manifest names this package as the service's ``web``; modules here only translate between HTTP
+and the services below them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ringfence.services.agents.web import (
+    api,
+    campaign_pages,
+    campaigns_api,
+    evaluations,
+    pages,
+    voices,
+)
+
+router = APIRouter()
+router.include_router(api.router)
+router.include_router(campaigns_api.router)
+router.include_router(pages.router)
+router.include_router(campaign_pages.router)
+router.include_router(voices.router)
+router.include_router(evaluations.router)
+install = api.install
+
+__all__ = ["install", "router"]

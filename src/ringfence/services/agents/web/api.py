@@ -1,0 +1,406 @@
+"""HTTP edge of agents: the JSON API for businesses, members, agents and their knowledge base.
+
+Every ``/api/tenants/{tenant_id}/...`` route checks the caller's membership and role, then works
+in a session scoped to that tenant: an id of another business's agent is simply not found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from pydantic import BaseModel, Field
+
+from ringfence.errors import InvalidInput, NotFound
+from ringfence.http.deps import CsrfHeader, LoginDep, caller_ids, check_csrf_header
+from ringfence.http.instances import per_app
+from ringfence.services.agents.calls.browser import BrowserTalks
+from ringfence.services.agents.calls.receptionist import Receptionist
+from ringfence.services.agents.calls.records import CallRecords
+from ringfence.services.agents.calls.wiring import conversation_for
+from ringfence.services.agents.campaigns.contacts import Columns, ContactLists, preflight
+from ringfence.services.agents.campaigns.rules import CallingRules
+from ringfence.services.agents.service import Agents
+from ringfence.tenants.models import Tenant
+
+router = APIRouter(tags=["agents"])
+
+
+def install(app: FastAPI) -> None:
+    """Once telephony runs, route every agent's number to the receptionist."""
+
+    async def start() -> None:
+        state = app.state
+        if state.telephony is not None:
+            state.receptionist = Receptionist(
+                state.settings, state.db, state.privacy, state.telephony, state.privacy.clock
+            )
+            await state.receptionist.start()
+
+    app.state.starters.append(start)
+    app.state.agent_talks = BrowserTalks(app.state.settings, app.state.privacy.clock)
+    app.state.closers.append(app.state.agent_talks.close)
+
+
+def _route_number(request: Request, number: str) -> None:
+    receptionist: Receptionist | None = getattr(request.app.state, "receptionist", None)
+    if receptionist is not None:
+        receptionist.route(number)
+
+
+def agents_of(request: Request) -> Agents:
+    return per_app(
+        request,
+        Agents,
+        lambda s: Agents(s.db, s.privacy.clock, lambda n: _route_number(request, n)),
+    )
+
+
+def records_of(request: Request) -> CallRecords:
+    return per_app(
+        request,
+        CallRecords,
+        lambda s: CallRecords(s.settings, s.db, s.privacy, s.privacy.clock),
+    )
+
+
+class TenantIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class MemberIn(BaseModel):
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=16, description="owner, admin, agent-editor, analyst, viewer")
+
+
+class AgentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    greeting: str = Field(min_length=1, max_length=500)
+    instructions: str = Field("", max_length=10_000)
+    language: str = Field("en", max_length=8)
+    voice: str = Field("default", max_length=40)
+    phone_number: str | None = Field(
+        None, max_length=20, description="The number callers dial to reach this agent (E.164)."
+    )
+    transfer_number: str | None = Field(
+        None, max_length=20, description="Where 'a person, please' is put through (E.164)."
+    )
+    slots: str = Field("", max_length=5_000, description="Free booking slots, one per line.")
+
+
+class OfferIn(BaseModel):
+    sdp: str = Field(max_length=20_000, description="The browser's WebRTC offer (audio).")
+
+
+class RetentionIn(BaseModel):
+    days: int = Field(description="Days to keep call records and recordings.")
+    reason: str = Field(max_length=300, description="The business's written request, cited.")
+
+
+class SaidIn(BaseModel):
+    text: str = Field(max_length=2_000, description="What a caller says, as text.")
+
+
+class KnowledgeIn(BaseModel):
+    question: str = Field(min_length=1, max_length=500)
+    answer: str = Field(min_length=1, max_length=5_000)
+
+
+@router.post("/api/tenants", status_code=201)
+async def create_tenant(
+    request: Request, login: LoginDep, body: TenantIn, x_csrf_token: CsrfHeader = ""
+) -> dict[str, str]:
+    """Create a business; you are its owner."""
+    tenant = await agents_of(request).tenants.create(
+        check_csrf_header(login, x_csrf_token), body.name
+    )
+    return {"id": tenant.id, "name": tenant.name, "role": "owner"}
+
+
+@router.get("/api/tenants")
+async def my_tenants(request: Request, login: LoginDep) -> dict[str, Any]:
+    return {"tenants": await agents_of(request).tenants.mine(login.account)}
+
+
+@router.post("/api/tenants/{tenant_id}/members", status_code=201)
+async def add_member(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    body: MemberIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, str]:
+    account = check_csrf_header(login, x_csrf_token)
+    return await agents_of(request).tenants.add_member(account, tenant_id, body.email, body.role)
+
+
+@router.get("/api/tenants/{tenant_id}/agents")
+async def list_agents(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"agents": await agents_of(request).list(login.account, tenant_id)}
+
+
+@router.post("/api/tenants/{tenant_id}/agents", status_code=201)
+async def create_agent(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    body: AgentIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    account = check_csrf_header(login, x_csrf_token)
+    return await agents_of(request).create(account, tenant_id, body.model_dump())
+
+
+@router.get("/api/tenants/{tenant_id}/agents/{agent_id}")
+async def get_agent(
+    request: Request, login: LoginDep, tenant_id: str, agent_id: str
+) -> dict[str, Any]:
+    return await agents_of(request).get(login.account, tenant_id, agent_id)
+
+
+@router.put("/api/tenants/{tenant_id}/agents/{agent_id}")
+async def update_agent(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    agent_id: str,
+    body: AgentIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    account = check_csrf_header(login, x_csrf_token)
+    return await agents_of(request).update(account, tenant_id, agent_id, body.model_dump())
+
+
+@router.delete("/api/tenants/{tenant_id}/agents/{agent_id}")
+async def delete_agent(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    agent_id: str,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, bool]:
+    account = check_csrf_header(login, x_csrf_token)
+    await agents_of(request).delete(account, tenant_id, agent_id)
+    return {"deleted": True}
+
+
+@router.post("/api/tenants/{tenant_id}/agents/{agent_id}/knowledge", status_code=201)
+async def add_knowledge(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    agent_id: str,
+    body: KnowledgeIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, str]:
+    account = check_csrf_header(login, x_csrf_token)
+    entry = await agents_of(request).add_knowledge(
+        account, tenant_id, agent_id, body.question, body.answer
+    )
+    return {"id": entry}
+
+
+@router.post("/api/tenants/{tenant_id}/agents/{agent_id}/reply")
+async def reply(
+    request: Request, login: LoginDep, tenant_id: str, agent_id: str, body: SaidIn
+) -> dict[str, Any]:
+    """Try the agent in text: what it would answer to what a caller says (the offline dialogue
+    step: its knowledge base and its actions, matched by sentence embeddings)."""
+    turn = await agents_of(request).reply(login.account, tenant_id, agent_id, body.text)
+    return {"kind": turn.kind, "reply": turn.reply, "score": round(turn.score, 3),
+            "matched": turn.matched}  # fmt: skip
+
+
+@router.get("/api/tenants/{tenant_id}/calls")
+async def list_calls(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    agent_id: str | None = None,
+    outcome: str | None = None,
+) -> dict[str, Any]:
+    """The calls the business's agents handled, newest first (role with calls.read)."""
+    calls = await records_of(request).list(
+        login.account, tenant_id, agent_id=agent_id, outcome=outcome
+    )
+    return {"calls": calls}
+
+
+@router.get("/api/tenants/{tenant_id}/calls/{call_id}")
+async def get_call(request: Request, login: LoginDep, tenant_id: str, call_id: str) -> Any:
+    """One call with its summary and its transcript (speaker turns with timestamps)."""
+    return await records_of(request).get(login.account, tenant_id, call_id)
+
+
+@router.get("/api/tenants/{tenant_id}/calls/{call_id}/recording")
+async def get_recording(
+    request: Request, login: LoginDep, tenant_id: str, call_id: str
+) -> Response:
+    """The call's recording as a stereo WAV (left: caller, right: agent); recordings.read."""
+    wav = await records_of(request).recording(login.account, tenant_id, call_id)
+    return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+@router.put("/api/tenants/{tenant_id}/retention")
+async def set_retention(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    body: RetentionIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, int]:
+    """Keep the business's call records longer, as it asked in writing (owner only; audited)."""
+    account = check_csrf_header(login, x_csrf_token)
+    days = await records_of(request).set_retention(account, tenant_id, body.days, body.reason)
+    return {"days": days}
+
+
+def _talks(request: Request) -> BrowserTalks:
+    talks: BrowserTalks = request.app.state.agent_talks
+    return talks
+
+
+@router.post("/api/tenants/{tenant_id}/agents/{agent_id}/talk", status_code=201)
+async def talk(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    agent_id: str,
+    body: OfferIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, str]:
+    """Talk to the agent from the browser: a WebRTC offer in, the answer out. The same voice
+    pipeline as a phone call; nothing is recorded or stored."""
+    account = check_csrf_header(login, x_csrf_token)
+    service = agents_of(request)
+    agent = await service.get(account, tenant_id, agent_id)  # role and business checked
+    state = request.app.state
+    async with state.db.session() as session:
+        tenant = await session.get(Tenant, tenant_id)
+    conversation = tenant and await conversation_for(state.db, state.settings, tenant, agent["id"])
+    if conversation is None:
+        raise NotFound("no agent of this business has this id")
+    owner = f"{tenant_id}/{agent['id']}/{account.id}"
+    talk_id, answer = await _talks(request).start(owner, conversation, body.sdp)
+    return {"id": talk_id, "sdp": answer}
+
+
+@router.get("/api/tenants/{tenant_id}/agents/{agent_id}/talk/{talk_id}")
+async def talk_transcript(
+    request: Request, login: LoginDep, tenant_id: str, agent_id: str, talk_id: str
+) -> dict[str, Any]:
+    """The conversation so far (speaker turns with times), while it lasts."""
+    found = _talks(request).get(f"{tenant_id}/{agent_id}/{login.account.id}", talk_id)
+    return {"transcript": found.transcript(), "ended": found.ended}
+
+
+@router.delete("/api/tenants/{tenant_id}/agents/{agent_id}/talk/{talk_id}")
+async def talk_end(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    agent_id: str,
+    talk_id: str,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    account = check_csrf_header(login, x_csrf_token)
+    owner = f"{tenant_id}/{agent_id}/{account.id}"
+    return {"transcript": await _talks(request).stop(owner, talk_id)}
+
+
+def contacts_of(request: Request) -> ContactLists:
+    return per_app(
+        request,
+        ContactLists,
+        lambda s: ContactLists(s.db, s.privacy, s.privacy.clock, s.settings.signing_key()),
+    )
+
+
+class NumbersIn(BaseModel):
+    numbers: list[str] = Field(max_length=10_000, description="E.164 numbers not to call.")
+
+
+CSV_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "The list as CSV with a header row; streamed, any size.",
+    }
+}
+
+
+@router.post("/api/tenants/{tenant_id}/contact-lists", status_code=201, openapi_extra=CSV_BODY)
+async def import_contacts(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    name: str = "contacts",
+    phone_column: str = "phone",
+    name_column: str | None = None,
+    consent_column: str | None = None,
+    consent_source_column: str | None = None,
+    region: str | None = None,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    """Import a contact list from CSV (the body), mapping its columns by header name. Numbers
+    become E.164 (national ones in ``region``), each rejected row is reported with its reason
+    and the good rows are kept, a number already on the list counts as a duplicate."""
+    account = check_csrf_header(login, x_csrf_token)
+    columns = Columns(phone_column, name_column, consent_column, consent_source_column)
+    report = await contacts_of(request).import_csv(
+        account, tenant_id, name, columns, region, request.stream()
+    )
+    return report.to_dict()
+
+
+@router.get("/api/tenants/{tenant_id}/contact-lists")
+async def contact_lists(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"lists": await contacts_of(request).lists(login.account, tenant_id)}
+
+
+@router.delete("/api/tenants/{tenant_id}/contact-lists/{list_id}")
+async def delete_contact_list(
+    request: Request, login: LoginDep, tenant_id: str, list_id: str, x_csrf_token: CsrfHeader = ""
+) -> dict[str, int]:
+    account = check_csrf_header(login, x_csrf_token)
+    return {"deleted": await contacts_of(request).delete(account, tenant_id, list_id)}
+
+
+@router.get("/api/tenants/{tenant_id}/contact-lists/{list_id}/check")
+async def check_contact_list(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    list_id: str,
+    caller_id: str | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Which contacts the calling rules let the business call at ``at`` (now by default) from
+    ``caller_id`` (one of your numbers verified by a call with a code), and why not the others."""
+    verified = caller_id is not None and caller_id in {
+        c.id for c in await caller_ids(request).of(login.account)
+    }
+    agents = request.app.state.settings.agents
+    rules = CallingRules(agents.calling_hours, agents.stricter_hours)
+    if at is not None and at.tzinfo is None:
+        raise InvalidInput("give the time with its offset: 2026-11-23T10:00:00+00:00")
+    when = at or request.app.state.privacy.clock.now()
+    report = await preflight(
+        contacts_of(request), login.account, tenant_id, list_id, when, rules, verified
+    )
+    return report.to_dict()
+
+
+@router.post("/api/tenants/{tenant_id}/do-not-call")
+async def add_do_not_call(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    body: NumbersIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, int]:
+    """Add numbers to the business's own do-not-call list (only keyed hashes are kept)."""
+    account = check_csrf_header(login, x_csrf_token)
+    added = await contacts_of(request).business_do_not_call(account, tenant_id, body.numbers)
+    return {"added": added}

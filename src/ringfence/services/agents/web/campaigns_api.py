@@ -1,0 +1,106 @@
+"""HTTP edge of outbound campaigns: create, check, start, pause, resume, cancel, progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ringfence.errors import InvalidInput
+from ringfence.http.deps import CsrfHeader, LoginDep, caller_ids, check_csrf_header
+from ringfence.http.instances import per_app
+from ringfence.services.agents.campaigns.service import Campaigns, CampaignSpec
+
+router = APIRouter(tags=["agents"])
+
+
+def campaigns_of(request: Request) -> Campaigns:
+    return per_app(
+        request,
+        Campaigns,
+        lambda s: Campaigns(s.settings, s.db, s.privacy, s.privacy.clock, s.queue.enqueue),
+    )
+
+
+class CampaignIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    agent_id: str = Field(max_length=32)
+    list_id: str = Field(max_length=32)
+    opening: str = Field(
+        min_length=1, max_length=500, description="Why the agent calls, said after the disclosure."
+    )
+    caller_id: str | None = Field(
+        None, max_length=32, description="One of your caller ids verified by a call with a code."
+    )
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    max_concurrent: int = Field(2, ge=1, le=500)
+    calls_per_second: float = Field(1.0, gt=0, le=100)
+    max_attempts: int = Field(3, ge=1, le=10)
+    retry_seconds: float = Field(1800, ge=1, le=7 * 86400)
+    retry_backoff: float = Field(2.0, ge=1, le=10)
+    ring_seconds: float = Field(30, ge=5, le=120)
+    on_machine: Literal["hangup", "message"] = "hangup"
+    voicemail: str = Field("", max_length=500)
+
+
+@router.post("/api/tenants/{tenant_id}/campaigns", status_code=201)
+async def create_campaign(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    body: CampaignIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    """A draft campaign with one call per contact of the list; it starts when its checks pass."""
+    account = check_csrf_header(login, x_csrf_token)
+    number = None
+    if body.caller_id is not None:
+        known = {c.id: c.number for c in await caller_ids(request).of(account)}
+        if body.caller_id not in known:
+            raise InvalidInput("that caller id is not one of your verified numbers")
+        number = known[body.caller_id]
+    fields = body.model_dump(exclude={"caller_id"})
+    spec = CampaignSpec(**fields, caller_number=number, caller_verified=number is not None)
+    return await campaigns_of(request).create(account, tenant_id, spec)
+
+
+@router.get("/api/tenants/{tenant_id}/campaigns")
+async def list_campaigns(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"campaigns": await campaigns_of(request).all(login.account, tenant_id)}
+
+
+@router.get("/api/tenants/{tenant_id}/campaigns/{campaign_id}")
+async def campaign_progress(
+    request: Request, login: LoginDep, tenant_id: str, campaign_id: str
+) -> dict[str, Any]:
+    """The campaign, its live progress (dialled, answered, outcomes) and its start checks."""
+    campaigns = campaigns_of(request)
+    progress = await campaigns.progress(login.account, tenant_id, campaign_id)
+    progress["checks"] = await campaigns.checks(login.account, tenant_id, campaign_id)
+    return progress
+
+
+@router.get("/api/tenants/{tenant_id}/campaigns/{campaign_id}/calls")
+async def campaign_calls(
+    request: Request, login: LoginDep, tenant_id: str, campaign_id: str
+) -> dict[str, Any]:
+    """Each contact: state, dials, last outcome, why it was not called or why it waits."""
+    return {"calls": await campaigns_of(request).calls(login.account, tenant_id, campaign_id)}
+
+
+@router.post("/api/tenants/{tenant_id}/campaigns/{campaign_id}/{action}")
+async def campaign_action(
+    request: Request,
+    login: LoginDep,
+    tenant_id: str,
+    campaign_id: str,
+    action: Literal["start", "pause", "resume", "cancel"],
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, Any]:
+    """Start (only when every check passes: 409 with the failing ones otherwise), pause,
+    resume or cancel."""
+    account = check_csrf_header(login, x_csrf_token)
+    return await campaigns_of(request).act(account, tenant_id, campaign_id, action)

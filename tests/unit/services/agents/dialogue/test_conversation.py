@@ -1,0 +1,97 @@
+"""A call's conversation in text, with the real embedding model: the opening, the turns that
+span exchanges (a message, a booking), transfers, no input, and the summary they make."""
+
+from __future__ import annotations
+
+import pytest
+
+from ringfence.services.agents.dialogue.conversation import Conversation, is_backchannel
+from ringfence.services.agents.dialogue.offline import Dialogue
+from ringfence.speech.embeddings import default_embedder
+
+KNOWLEDGE = [
+    ("What are your opening hours?", "We are open from 9 am to 5 pm, Monday to Friday."),
+    ("How much is a haircut?", "A haircut costs 25 pounds."),
+]
+
+
+def _conversation(**fields: object) -> Conversation:
+    embedder = default_embedder()
+    dialogue = Dialogue(embedder, "Cutting Edge", KNOWLEDGE)
+    return Conversation(
+        dialogue, embedder, "Cutting Edge", "How can I help?",
+        "You are speaking with an automated assistant for Cutting Edge.", **fields,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def test_the_opening_discloses_first_and_says_the_call_is_recorded() -> None:
+    opening = _conversation().opening()
+    assert opening.startswith("You are speaking with an automated assistant")
+    assert opening.index("recorded") < opening.index("How can I help?")
+
+
+def test_a_message_is_taken_over_two_turns_and_summarised() -> None:
+    talk = _conversation()
+    assert "say your message" in talk.hear("Can you take a message for Sam?").say
+    step = talk.hear("Please call me back about the invoice, card [card number].")
+    assert "pass your message on" in step.say and talk.outcome == "message_taken"
+    assert talk.hear("No, that's all.").then == "hangup"
+    summary = talk.summary()
+    assert summary.startswith("Outcome: message taken.")
+    assert "call me back about the invoice" in summary and "[card number]" in summary
+
+
+def test_a_slot_is_booked_from_the_free_ones_and_not_offered_again() -> None:
+    talk = _conversation(slots=["Tuesday 10:00", "Wednesday 15:00"])
+    offer = talk.hear("I'd like to book an appointment")
+    assert "Tuesday 10:00" in offer.say and "Wednesday 15:00" in offer.say
+    assert "booked for Wednesday 15:00" in talk.hear("Wednesday at three in the afternoon").say
+    assert talk.slots == ["Tuesday 10:00"] and talk.booked == "Wednesday 15:00"
+    assert talk.summary().startswith("Outcome: booked. Booked: Wednesday 15:00.")
+
+
+def test_without_slots_or_a_transfer_number_the_agent_offers_a_message() -> None:
+    talk = _conversation()
+    assert "no free times" in talk.hear("I'd like to book an appointment").say
+    step = talk.hear("Can I speak to a person please?")
+    assert step.then == "" and "take a message" in step.say
+
+
+def test_a_transfer_is_asked_for_and_a_failed_one_falls_back_to_a_message() -> None:
+    talk = _conversation(transfer_to="+442079460000")
+    assert talk.hear("Can I speak to a person please?").then == "transfer"
+    assert talk.outcome == "transferred"
+    assert "say a message" in talk.transfer_failed().say
+    assert talk.outcome == "unresolved" and talk.state == "message"
+
+
+def test_two_misses_lead_to_a_message_and_silence_to_a_goodbye() -> None:
+    talk = _conversation()
+    talk.hear("Do you sell bicycles?")
+    assert "pass it on" in talk.hear("What about skateboards?").say
+    assert talk.no_input(1).say == "Are you still there?"
+    assert talk.no_input(2).then == "hangup"
+
+
+@pytest.mark.parametrize(
+    ("said", "backchannel"),
+    [
+        ("Yeah.", True),
+        ("mm-hm", True),
+        ("", True),
+        ("Okay!", True),
+        ("Yes, book it", False),
+        ("Could you take a message?", False),
+    ],  # fmt: skip
+)
+def test_backchannels(said: str, backchannel: bool) -> None:
+    assert is_backchannel(said) is backchannel
+
+
+def test_asking_not_to_be_called_again_opts_out_and_ends_the_call() -> None:
+    talk = _conversation()
+    step = talk.hear("Please take me off your list.")
+    assert step.then == "opt_out" and "not be called again" in step.say
+    assert talk.outcome == "opted_out"
+    assert "do-not-call list" in talk.summary()
+    assert _conversation().hear("Can you call me back later?").then != "opt_out"
