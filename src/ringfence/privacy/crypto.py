@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringfence.clock import Clock
 from ringfence.errors import ConfigurationError, RingfenceError
 from ringfence.privacy.models import DataKey
+from ringfence.store.database import own_role_session
 
 MAGIC = b"RF1"
 NONCE = 12
@@ -104,23 +105,29 @@ class Vault:
         self.key_file = key_file
 
     async def _data_key(self, session: AsyncSession, subject_ref: str, create: bool) -> bytes:
-        row = await session.get(DataKey, subject_ref)
-        if row is None:
-            if not create:
-                raise KeyDestroyed(f"no data key for {subject_ref.split(':')[0]} subject")
-            key = AESGCM.generate_key(bit_length=256)
-            key_id, wrapped = self.master.wrap(key, subject_ref)
-            session.add(
-                DataKey(
-                    subject_ref=subject_ref,
-                    wrapped_key=wrapped,
-                    master_key_id=key_id,
-                    created_at=self.clock.now(),
-                )
+        # Data keys are never read under a tenant's role (it has no grant on them): a restricted
+        # session gets them through a transaction on the application's own role.
+        async with own_role_session(session) as keys:
+            row = await keys.get(DataKey, subject_ref)
+            if row is None:
+                if not create:
+                    raise KeyDestroyed(f"no data key for {subject_ref.split(':')[0]} subject")
+                return await self._new_key(keys, subject_ref)
+            return self.master.unwrap(row.master_key_id, row.wrapped_key, subject_ref)
+
+    async def _new_key(self, session: AsyncSession, subject_ref: str) -> bytes:
+        key = AESGCM.generate_key(bit_length=256)
+        key_id, wrapped = self.master.wrap(key, subject_ref)
+        session.add(
+            DataKey(
+                subject_ref=subject_ref,
+                wrapped_key=wrapped,
+                master_key_id=key_id,
+                created_at=self.clock.now(),
             )
-            await session.flush()
-            return key
-        return self.master.unwrap(row.master_key_id, row.wrapped_key, subject_ref)
+        )
+        await session.flush()
+        return key
 
     async def encrypt(self, session: AsyncSession, subject_ref: str, plaintext: bytes) -> bytes:
         key = await self._data_key(session, subject_ref, create=True)

@@ -37,6 +37,24 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
+# ``session.info`` key: the session's transaction runs under a restricted role (a tenant's, on
+# PostgreSQL) that may not touch the platform's own tables; work on those (data keys) must take
+# a session of its own (``own_role_session``).
+RESTRICTED = "restricted_role"
+
+
+@asynccontextmanager
+async def own_role_session(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A transaction on the application's own role beside ``session`` (which may be restricted),
+    committed when the block ends. Only where the engine has roles: on SQLite (one writer, no
+    roles) it is ``session`` itself."""
+    if not session.info.get(RESTRICTED) or session.bind is None:
+        yield session
+        return
+    async with AsyncSession(session.bind, expire_on_commit=False) as own, own.begin():
+        yield own
+
+
 class Database:
     """One engine and its session factory, owned and disposed by the app or a worker thread."""
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from ringfence.errors import Forbidden
-from ringfence.store.database import Database
+from ringfence.store.database import RESTRICTED, Database
 from ringfence.tenants.models import TenantScoped
 
 TENANT_ROLE = "ringfence_tenant"
@@ -37,6 +37,7 @@ async def tenant_session(db: Database, tenant_id: str) -> AsyncIterator[AsyncSes
                 text("select set_config('app.tenant_id', :t, true)"), {"t": tenant_id}
             )
             await session.execute(text(f"set local role {TENANT_ROLE}"))
+            session.info[RESTRICTED] = True
         yield session
 
 
