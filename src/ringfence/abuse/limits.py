@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.abuse.models import RateHit
@@ -67,3 +67,10 @@ class RateLimiter:
         now = self.clock.now()
         for limit in limits:
             session.add(RateHit(bucket=limit.bucket, key=limit.key, at=now))
+
+    async def forget(self, session: AsyncSession, limits: Sequence[Limit]) -> None:
+        """Clear what was counted against each limit's key (a sign-in that succeeded)."""
+        for limit in limits:
+            await session.execute(
+                delete(RateHit).where(RateHit.bucket == limit.bucket, RateHit.key == limit.key)
+            )

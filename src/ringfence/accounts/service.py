@@ -9,11 +9,15 @@ an account.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import pyotp
 from sqlalchemy import delete, select
@@ -23,7 +27,7 @@ from ringfence.abuse.limits import Limit, RateLimiter
 from ringfence.accounts.mail import Mailer
 from ringfence.accounts.models import Account, AccountSession
 from ringfence.accounts.passwords import hash_password, needs_rehash, verify_password
-from ringfence.errors import Forbidden, InvalidInput
+from ringfence.errors import Forbidden, InvalidInput, ServiceUnavailable
 from ringfence.logging import get_logger
 from ringfence.privacy import policy
 from ringfence.privacy.core import Privacy
@@ -87,6 +91,23 @@ class Accounts:
         self.key = settings.signing_key()
         self.mailer = Mailer(settings.mail)
         self.limiter = RateLimiter(self.clock)
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def _later(self, mail: Coroutine[Any, Any, None]) -> None:
+        """Send a mail after the answer has gone (its failure is logged by the mailer)."""
+        task = asyncio.create_task(self._quietly(mail))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    @staticmethod
+    async def _quietly(mail: Coroutine[Any, Any, None]) -> None:
+        with contextlib.suppress(ServiceUnavailable):
+            await mail
+
+    async def close(self) -> None:
+        """Wait for the mails still going out."""
+        if self._sending:
+            await asyncio.gather(*list(self._sending))
 
     def _link(self, path: str, token: str) -> str:
         return f"{self.settings.web.public_url.rstrip('/')}{path}?token={token}"
@@ -103,13 +124,24 @@ class Accounts:
 
     async def sign_up(
         self, raw_email: str, password: str, *, adult: bool, terms: bool, ip: str
-    ) -> Account:
+    ) -> str:
+        """Open an account and mail its confirmation link; the address it went to. An address
+        that already has an account gets a mail saying so, and the answer here is the same, so
+        the page never tells anyone whether an address has an account."""
         email = normalise_email(raw_email)
+        if not self.mailer.configured:
+            raise ServiceUnavailable(
+                "e-mail is not set up on this server (RINGFENCE_MAIL__SMTP_HOST)"
+            )
         self._check_password(password)
         if not adult:
             raise InvalidInput("you must be 18 or over to open an account")
         if not terms:
             raise InvalidInput("accept the terms of service to open an account")
+        if not self.mailer.configured:  # before the account exists: none is left unconfirmable
+            raise ServiceUnavailable(
+                "e-mail is not set up on this server (RINGFENCE_MAIL__SMTP_HOST)"
+            )
         password_hash = await hash_password(password)
         limit = [
             Limit(
@@ -127,10 +159,11 @@ class Accounts:
             created_at=self.clock.now(),
         )
         account.subject_ref = account_ref(account.id)
+        async with self.db.session() as session:
+            await self.limiter.check(session, limit)
+            self.limiter.hit(session, limit)
         try:
             async with self.db.session() as session:
-                await self.limiter.check(session, limit)
-                self.limiter.hit(session, limit)
                 session.add(account)
                 await session.flush()
                 stamp = await policy.current_stamp(session, self.privacy.inventory, self.clock)
@@ -142,13 +175,19 @@ class Accounts:
                     service="platform",
                     policy_version=stamp.version,
                 )
-        except IntegrityError:
-            raise InvalidInput(
-                "an account with that e-mail already exists: log in or reset its password"
-            ) from None
+        except IntegrityError:  # the address has an account: tell its owner, not the page
+            await self.mailer.send(
+                email,
+                "You already have a ringfence account",
+                "Someone asked to open a ringfence account with this address, which already "
+                "has one. If it was you, log in, or reset your password:\n\n"
+                f"{self.settings.web.public_url.rstrip('/')}/account/reset\n\n"
+                "If it was not you, ignore this: nothing changes.",
+            )
+            return email
         await self.send_verification(account)
         log.info("account_created", account=account.id)
-        return account
+        return account.email
 
     async def send_verification(self, account: Account) -> None:
         token = seal(
@@ -194,9 +233,12 @@ class Accounts:
             900,
             "too many failed sign-ins for this account",
         )
+        # Every attempt counts against the address before the password is checked, under the
+        # limiter's lock, so concurrent guesses cannot all slip under the limit; a success
+        # clears the address's count.
         async with self.db.session() as session:
             await self.limiter.check(session, [ip_limit, email_limit])
-            self.limiter.hit(session, [ip_limit])
+            self.limiter.hit(session, [ip_limit, email_limit])
         async with self.db.session() as session:
             account = await session.scalar(select(Account).where(Account.email == email))
         ok = await verify_password(account.password_hash if account else None, password)
@@ -205,14 +247,13 @@ class Accounts:
             if not ok and not code:
                 raise InvalidInput("enter the 6-digit code from your authenticator app")
         if not ok or account is None:
-            async with self.db.session() as session:
-                self.limiter.hit(session, [email_limit])
             raise Forbidden("wrong e-mail, password or code")
         if account.verified_at is None:
             raise Forbidden("confirm your e-mail address first: open the link we sent you")
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         now = self.clock.now()
         async with self.db.session() as session:
+            await self.limiter.forget(session, [email_limit])
             if needs_rehash(account.password_hash):
                 stored = await session.get(Account, account.id)
                 if stored is not None:
@@ -265,8 +306,13 @@ class Accounts:
     # -- password reset ----------------------------------------------------------------------
 
     async def request_reset(self, raw_email: str) -> None:
-        """Mail a reset link if the address has an account; the answer is the same either way."""
+        """Mail a reset link if the address has an account. The answer is the same either way,
+        and as quick: the mail goes out after the answer (``close`` waits for it)."""
         email = normalise_email(raw_email)
+        if not self.mailer.configured:
+            raise ServiceUnavailable(
+                "e-mail is not set up on this server (RINGFENCE_MAIL__SMTP_HOST)"
+            )
         async with self.db.session() as session:
             account = await session.scalar(select(Account).where(Account.email == email))
         if account is None:
@@ -277,12 +323,14 @@ class Accounts:
             purpose="accounts.reset",
             expires=self.clock.now() + dt.timedelta(hours=RESET_HOURS),
         )
-        await self.mailer.send(
-            account.email,
-            "Reset your password",
-            "Open this link to choose a new password for your ringfence account:\n\n"
-            f"{self._link('/account/reset/new', token)}\n\n"
-            "It works once, for an hour. If you did not ask, ignore this: nothing changes.",
+        self._later(
+            self.mailer.send(
+                account.email,
+                "Reset your password",
+                "Open this link to choose a new password for your ringfence account:\n\n"
+                f"{self._link('/account/reset/new', token)}\n\n"
+                "It works once, for an hour. If you did not ask, ignore this: nothing changes.",
+            )
         )
 
     async def reset(self, token: str, password: str) -> Account:

@@ -5,7 +5,7 @@ set once by ``ringfence.web.app.create_app``; this is the one module that reads 
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from starlette.templating import Jinja2Templates
@@ -50,7 +50,12 @@ def templates(request: Request) -> Jinja2Templates:
 
 
 def accounts(request: Request) -> Accounts:
-    return per_app(request, Accounts, lambda s: Accounts(s.settings, s.privacy))
+    def make(state: Any) -> Accounts:
+        made = Accounts(state.settings, state.privacy)
+        state.closers.append(made.close)  # mails still going out when the app stops
+        return made
+
+    return per_app(request, Accounts, make)
 
 
 def caller_ids(request: Request) -> CallerIds:

@@ -65,12 +65,12 @@ async def signup(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        account = await accounts(request).sign_up(
+        address = await accounts(request).sign_up(
             email, password, adult=adult, terms=terms, ip=client_ip(request)
         )
     except RingfenceError as exc:
         return _error(request, "signup", exc, email=email)
-    return _page(request, "sent", {"email": account.email, "why": "confirm your address"})
+    return _page(request, "sent", {"email": address, "why": "confirm your address"})
 
 
 @router.get("/account/verify", response_class=HTMLResponse)
