@@ -113,7 +113,7 @@ def worker_process(
     settings = make_settings(database_url=database_url, redis_url=redis_url)
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),  # this checkout first
         "RINGFENCE_DATA_DIR": str(settings.data_dir),
         "RINGFENCE_DATABASE_URL": database_url,
         "RINGFENCE_REDIS_URL": redis_url,
