@@ -42,7 +42,7 @@ def worker(settings: Settings, carrier_port: int, log: Path) -> Iterator[subproc
     low, high = free_rtp_range()
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),  # this checkout first
         "RINGFENCE_DATA_DIR": str(settings.data_dir),
         "RINGFENCE_DATABASE_URL": settings.resolved_database_url,
         "RINGFENCE_JOBS__QUEUE_NAME": settings.jobs.queue_name,
