@@ -26,6 +26,7 @@ from ringfence.web import (
     gpc,
     health,
     metrics,
+    openapi,
     pages,
     privacy_pages,
     privacy_requests,
@@ -98,6 +99,7 @@ def create_app(
     app.state.starters = []  # services' steps once the store and telephony are up
 
     errors.install_error_handlers(app)
+    openapi.install_openapi(app)
     gpc.install_gpc(app)
     app.state.metrics = metrics.install_metrics(app, queue)
     app.include_router(health.router)

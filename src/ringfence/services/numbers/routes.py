@@ -100,7 +100,17 @@ async def generate(
     }
 
 
-@router.get("/api/numbers/download", tags=["numbers"])
+@router.get(
+    "/api/numbers/download",
+    tags=["numbers"],
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file, in the format asked for.",
+            "content": {media: {} for media in export.MEDIA_TYPES.values()},
+        }
+    },
+)
 async def download(
     region: RegionQ = "US",
     kind: TypeQ = None,
