@@ -11,6 +11,7 @@ from ringfence.services.agents.web import (
     api,
     campaign_pages,
     campaigns_api,
+    deps,
     evaluations,
     pages,
     voices,
@@ -23,6 +24,6 @@ router.include_router(pages.router)
 router.include_router(campaign_pages.router)
 router.include_router(voices.router)
 router.include_router(evaluations.router)
-install = api.install
+install = deps.install
 
 __all__ = ["install", "router"]

@@ -9,60 +9,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from ringfence.errors import InvalidInput, NotFound
-from ringfence.http.deps import CsrfHeader, LoginDep, caller_ids, check_csrf_header
-from ringfence.http.instances import per_app
-from ringfence.services.agents.calls.browser import BrowserTalks
-from ringfence.services.agents.calls.receptionist import Receptionist
-from ringfence.services.agents.calls.records import CallRecords
+from ringfence.http.deps import (
+    CallerIdsDep,
+    ClockDep,
+    CsrfHeader,
+    DatabaseDep,
+    LoginDep,
+    SettingsDep,
+    check_csrf_header,
+)
 from ringfence.services.agents.calls.wiring import conversation_for
-from ringfence.services.agents.campaigns.contacts import Columns, ContactLists, preflight
+from ringfence.services.agents.campaigns.contacts import Columns, preflight
 from ringfence.services.agents.campaigns.rules import CallingRules
-from ringfence.services.agents.service import Agents
+from ringfence.services.agents.web.deps import AgentsDep, ContactsDep, RecordsDep, TalksDep
 from ringfence.tenants.models import Tenant
 
 router = APIRouter(tags=["agents"])
-
-
-def install(app: FastAPI) -> None:
-    """Once telephony runs, route every agent's number to the receptionist."""
-
-    async def start() -> None:
-        state = app.state
-        if state.telephony is not None:
-            state.receptionist = Receptionist(
-                state.settings, state.db, state.privacy, state.telephony, state.privacy.clock
-            )
-            await state.receptionist.start()
-
-    app.state.starters.append(start)
-    app.state.agent_talks = BrowserTalks(app.state.settings, app.state.privacy.clock)
-    app.state.closers.append(app.state.agent_talks.close)
-
-
-def _route_number(request: Request, number: str) -> None:
-    receptionist: Receptionist | None = getattr(request.app.state, "receptionist", None)
-    if receptionist is not None:
-        receptionist.route(number)
-
-
-def agents_of(request: Request) -> Agents:
-    return per_app(
-        request,
-        Agents,
-        lambda s: Agents(s.db, s.privacy.clock, lambda n: _route_number(request, n)),
-    )
-
-
-def records_of(request: Request) -> CallRecords:
-    return per_app(
-        request,
-        CallRecords,
-        lambda s: CallRecords(s.settings, s.db, s.privacy, s.privacy.clock),
-    )
 
 
 class TenantIn(BaseModel):
@@ -109,59 +75,57 @@ class KnowledgeIn(BaseModel):
 
 @router.post("/api/tenants", status_code=201)
 async def create_tenant(
-    request: Request, login: LoginDep, body: TenantIn, x_csrf_token: CsrfHeader = ""
+    agents: AgentsDep, login: LoginDep, body: TenantIn, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, str]:
     """Create a business; you are its owner."""
-    tenant = await agents_of(request).tenants.create(
-        check_csrf_header(login, x_csrf_token), body.name
-    )
+    tenant = await agents.tenants.create(check_csrf_header(login, x_csrf_token), body.name)
     return {"id": tenant.id, "name": tenant.name, "role": "owner"}
 
 
 @router.get("/api/tenants")
-async def my_tenants(request: Request, login: LoginDep) -> dict[str, Any]:
-    return {"tenants": await agents_of(request).tenants.mine(login.account)}
+async def my_tenants(agents: AgentsDep, login: LoginDep) -> dict[str, Any]:
+    return {"tenants": await agents.tenants.mine(login.account)}
 
 
 @router.post("/api/tenants/{tenant_id}/members", status_code=201)
 async def add_member(
-    request: Request,
+    agents: AgentsDep,
     login: LoginDep,
     tenant_id: str,
     body: MemberIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, str]:
     account = check_csrf_header(login, x_csrf_token)
-    return await agents_of(request).tenants.add_member(account, tenant_id, body.email, body.role)
+    return await agents.tenants.add_member(account, tenant_id, body.email, body.role)
 
 
 @router.get("/api/tenants/{tenant_id}/agents")
-async def list_agents(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
-    return {"agents": await agents_of(request).list(login.account, tenant_id)}
+async def list_agents(agents: AgentsDep, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"agents": await agents.list(login.account, tenant_id)}
 
 
 @router.post("/api/tenants/{tenant_id}/agents", status_code=201)
 async def create_agent(
-    request: Request,
+    agents: AgentsDep,
     login: LoginDep,
     tenant_id: str,
     body: AgentIn,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, Any]:
     account = check_csrf_header(login, x_csrf_token)
-    return await agents_of(request).create(account, tenant_id, body.model_dump())
+    return await agents.create(account, tenant_id, body.model_dump())
 
 
 @router.get("/api/tenants/{tenant_id}/agents/{agent_id}")
 async def get_agent(
-    request: Request, login: LoginDep, tenant_id: str, agent_id: str
+    agents: AgentsDep, login: LoginDep, tenant_id: str, agent_id: str
 ) -> dict[str, Any]:
-    return await agents_of(request).get(login.account, tenant_id, agent_id)
+    return await agents.get(login.account, tenant_id, agent_id)
 
 
 @router.put("/api/tenants/{tenant_id}/agents/{agent_id}")
 async def update_agent(
-    request: Request,
+    agents: AgentsDep,
     login: LoginDep,
     tenant_id: str,
     agent_id: str,
@@ -169,25 +133,25 @@ async def update_agent(
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, Any]:
     account = check_csrf_header(login, x_csrf_token)
-    return await agents_of(request).update(account, tenant_id, agent_id, body.model_dump())
+    return await agents.update(account, tenant_id, agent_id, body.model_dump())
 
 
 @router.delete("/api/tenants/{tenant_id}/agents/{agent_id}")
 async def delete_agent(
-    request: Request,
+    agents: AgentsDep,
     login: LoginDep,
     tenant_id: str,
     agent_id: str,
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, bool]:
     account = check_csrf_header(login, x_csrf_token)
-    await agents_of(request).delete(account, tenant_id, agent_id)
+    await agents.delete(account, tenant_id, agent_id)
     return {"deleted": True}
 
 
 @router.post("/api/tenants/{tenant_id}/agents/{agent_id}/knowledge", status_code=201)
 async def add_knowledge(
-    request: Request,
+    agents: AgentsDep,
     login: LoginDep,
     tenant_id: str,
     agent_id: str,
@@ -195,56 +159,52 @@ async def add_knowledge(
     x_csrf_token: CsrfHeader = "",
 ) -> dict[str, str]:
     account = check_csrf_header(login, x_csrf_token)
-    entry = await agents_of(request).add_knowledge(
-        account, tenant_id, agent_id, body.question, body.answer
-    )
+    entry = await agents.add_knowledge(account, tenant_id, agent_id, body.question, body.answer)
     return {"id": entry}
 
 
 @router.post("/api/tenants/{tenant_id}/agents/{agent_id}/reply")
 async def reply(
-    request: Request, login: LoginDep, tenant_id: str, agent_id: str, body: SaidIn
+    agents: AgentsDep, login: LoginDep, tenant_id: str, agent_id: str, body: SaidIn
 ) -> dict[str, Any]:
     """Try the agent in text: what it would answer to what a caller says (the offline dialogue
     step: its knowledge base and its actions, matched by sentence embeddings)."""
-    turn = await agents_of(request).reply(login.account, tenant_id, agent_id, body.text)
+    turn = await agents.reply(login.account, tenant_id, agent_id, body.text)
     return {"kind": turn.kind, "reply": turn.reply, "score": round(turn.score, 3),
             "matched": turn.matched}  # fmt: skip
 
 
 @router.get("/api/tenants/{tenant_id}/calls")
 async def list_calls(
-    request: Request,
+    records: RecordsDep,
     login: LoginDep,
     tenant_id: str,
     agent_id: str | None = None,
     outcome: str | None = None,
 ) -> dict[str, Any]:
     """The calls the business's agents handled, newest first (role with calls.read)."""
-    calls = await records_of(request).list(
-        login.account, tenant_id, agent_id=agent_id, outcome=outcome
-    )
+    calls = await records.list(login.account, tenant_id, agent_id=agent_id, outcome=outcome)
     return {"calls": calls}
 
 
 @router.get("/api/tenants/{tenant_id}/calls/{call_id}")
-async def get_call(request: Request, login: LoginDep, tenant_id: str, call_id: str) -> Any:
+async def get_call(records: RecordsDep, login: LoginDep, tenant_id: str, call_id: str) -> Any:
     """One call with its summary and its transcript (speaker turns with timestamps)."""
-    return await records_of(request).get(login.account, tenant_id, call_id)
+    return await records.get(login.account, tenant_id, call_id)
 
 
 @router.get("/api/tenants/{tenant_id}/calls/{call_id}/recording")
 async def get_recording(
-    request: Request, login: LoginDep, tenant_id: str, call_id: str
+    records: RecordsDep, login: LoginDep, tenant_id: str, call_id: str
 ) -> Response:
     """The call's recording as a stereo WAV (left: caller, right: agent); recordings.read."""
-    wav = await records_of(request).recording(login.account, tenant_id, call_id)
+    wav = await records.recording(login.account, tenant_id, call_id)
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 
 @router.put("/api/tenants/{tenant_id}/retention")
 async def set_retention(
-    request: Request,
+    records: RecordsDep,
     login: LoginDep,
     tenant_id: str,
     body: RetentionIn,
@@ -252,18 +212,16 @@ async def set_retention(
 ) -> dict[str, int]:
     """Keep the business's call records longer, as it asked in writing (owner only; audited)."""
     account = check_csrf_header(login, x_csrf_token)
-    days = await records_of(request).set_retention(account, tenant_id, body.days, body.reason)
+    days = await records.set_retention(account, tenant_id, body.days, body.reason)
     return {"days": days}
-
-
-def _talks(request: Request) -> BrowserTalks:
-    talks: BrowserTalks = request.app.state.agent_talks
-    return talks
 
 
 @router.post("/api/tenants/{tenant_id}/agents/{agent_id}/talk", status_code=201)
 async def talk(
-    request: Request,
+    agents: AgentsDep,
+    talks: TalksDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
     login: LoginDep,
     tenant_id: str,
     agent_id: str,
@@ -273,31 +231,31 @@ async def talk(
     """Talk to the agent from the browser: a WebRTC offer in, the answer out. The same voice
     pipeline as a phone call; nothing is recorded or stored."""
     account = check_csrf_header(login, x_csrf_token)
-    service = agents_of(request)
-    agent = await service.get(account, tenant_id, agent_id)  # role and business checked
-    state = request.app.state
-    async with state.db.session() as session:
+    agent = await agents.get(account, tenant_id, agent_id)  # role and business checked
+    async with db.session() as session:
         tenant = await session.get(Tenant, tenant_id)
-    conversation = tenant and await conversation_for(state.db, state.settings, tenant, agent["id"])
+    conversation = (
+        None if tenant is None else await conversation_for(db, settings, tenant, agent["id"])
+    )
     if conversation is None:
         raise NotFound("no agent of this business has this id")
     owner = f"{tenant_id}/{agent['id']}/{account.id}"
-    talk_id, answer = await _talks(request).start(owner, conversation, body.sdp)
+    talk_id, answer = await talks.start(owner, conversation, body.sdp)
     return {"id": talk_id, "sdp": answer}
 
 
 @router.get("/api/tenants/{tenant_id}/agents/{agent_id}/talk/{talk_id}")
 async def talk_transcript(
-    request: Request, login: LoginDep, tenant_id: str, agent_id: str, talk_id: str
+    talks: TalksDep, login: LoginDep, tenant_id: str, agent_id: str, talk_id: str
 ) -> dict[str, Any]:
     """The conversation so far (speaker turns with times), while it lasts."""
-    found = _talks(request).get(f"{tenant_id}/{agent_id}/{login.account.id}", talk_id)
+    found = talks.get(f"{tenant_id}/{agent_id}/{login.account.id}", talk_id)
     return {"transcript": found.transcript(), "ended": found.ended}
 
 
 @router.delete("/api/tenants/{tenant_id}/agents/{agent_id}/talk/{talk_id}")
 async def talk_end(
-    request: Request,
+    talks: TalksDep,
     login: LoginDep,
     tenant_id: str,
     agent_id: str,
@@ -306,15 +264,7 @@ async def talk_end(
 ) -> dict[str, Any]:
     account = check_csrf_header(login, x_csrf_token)
     owner = f"{tenant_id}/{agent_id}/{account.id}"
-    return {"transcript": await _talks(request).stop(owner, talk_id)}
-
-
-def contacts_of(request: Request) -> ContactLists:
-    return per_app(
-        request,
-        ContactLists,
-        lambda s: ContactLists(s.db, s.privacy, s.privacy.clock, s.settings.signing_key()),
-    )
+    return {"transcript": await talks.stop(owner, talk_id)}
 
 
 class NumbersIn(BaseModel):
@@ -333,6 +283,7 @@ CSV_BODY: dict[str, Any] = {
 @router.post("/api/tenants/{tenant_id}/contact-lists", status_code=201, openapi_extra=CSV_BODY)
 async def import_contacts(
     request: Request,
+    contacts: ContactsDep,
     login: LoginDep,
     tenant_id: str,
     name: str = "contacts",
@@ -348,28 +299,33 @@ async def import_contacts(
     and the good rows are kept, a number already on the list counts as a duplicate."""
     account = check_csrf_header(login, x_csrf_token)
     columns = Columns(phone_column, name_column, consent_column, consent_source_column)
-    report = await contacts_of(request).import_csv(
-        account, tenant_id, name, columns, region, request.stream()
-    )
+    report = await contacts.import_csv(account, tenant_id, name, columns, region, request.stream())
     return report.to_dict()
 
 
 @router.get("/api/tenants/{tenant_id}/contact-lists")
-async def contact_lists(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
-    return {"lists": await contacts_of(request).lists(login.account, tenant_id)}
+async def contact_lists(contacts: ContactsDep, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"lists": await contacts.lists(login.account, tenant_id)}
 
 
 @router.delete("/api/tenants/{tenant_id}/contact-lists/{list_id}")
 async def delete_contact_list(
-    request: Request, login: LoginDep, tenant_id: str, list_id: str, x_csrf_token: CsrfHeader = ""
+    contacts: ContactsDep,
+    login: LoginDep,
+    tenant_id: str,
+    list_id: str,
+    x_csrf_token: CsrfHeader = "",
 ) -> dict[str, int]:
     account = check_csrf_header(login, x_csrf_token)
-    return {"deleted": await contacts_of(request).delete(account, tenant_id, list_id)}
+    return {"deleted": await contacts.delete(account, tenant_id, list_id)}
 
 
 @router.get("/api/tenants/{tenant_id}/contact-lists/{list_id}/check")
 async def check_contact_list(
-    request: Request,
+    contacts: ContactsDep,
+    caller_ids: CallerIdsDep,
+    settings: SettingsDep,
+    clock: ClockDep,
     login: LoginDep,
     tenant_id: str,
     list_id: str,
@@ -379,22 +335,20 @@ async def check_contact_list(
     """Which contacts the calling rules let the business call at ``at`` (now by default) from
     ``caller_id`` (one of your numbers verified by a call with a code), and why not the others."""
     verified = caller_id is not None and caller_id in {
-        c.id for c in await caller_ids(request).of(login.account)
+        c.id for c in await caller_ids.of(login.account)
     }
-    agents = request.app.state.settings.agents
+    agents = settings.agents
     rules = CallingRules(agents.calling_hours, agents.stricter_hours)
     if at is not None and at.tzinfo is None:
         raise InvalidInput("give the time with its offset: 2026-11-23T10:00:00+00:00")
-    when = at or request.app.state.privacy.clock.now()
-    report = await preflight(
-        contacts_of(request), login.account, tenant_id, list_id, when, rules, verified
-    )
+    when = at or clock.now()
+    report = await preflight(contacts, login.account, tenant_id, list_id, when, rules, verified)
     return report.to_dict()
 
 
 @router.post("/api/tenants/{tenant_id}/do-not-call")
 async def add_do_not_call(
-    request: Request,
+    contacts: ContactsDep,
     login: LoginDep,
     tenant_id: str,
     body: NumbersIn,
@@ -402,5 +356,5 @@ async def add_do_not_call(
 ) -> dict[str, int]:
     """Add numbers to the business's own do-not-call list (only keyed hashes are kept)."""
     account = check_csrf_header(login, x_csrf_token)
-    added = await contacts_of(request).business_do_not_call(account, tenant_id, body.numbers)
+    added = await contacts.business_do_not_call(account, tenant_id, body.numbers)
     return {"added": added}

@@ -6,20 +6,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Form, Response
+from fastapi.responses import HTMLResponse
 
+from ringfence.accounts.callerids import CallerIds
 from ringfence.accounts.service import Login
-from ringfence.errors import Forbidden, InvalidInput, RingfenceError
-from ringfence.http.deps import LoginDep, caller_ids, check_csrf
-from ringfence.services.agents.campaigns.service import CampaignSpec
-from ringfence.services.agents.web.api import agents_of, contacts_of
-from ringfence.services.agents.web.campaigns_api import campaigns_of
-from ringfence.services.agents.web.pages import render
+from ringfence.errors import InvalidInput, RingfenceError
+from ringfence.http.deps import CallerIdsDep, LoginDep
+from ringfence.http.forms import see_other, submit
+from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.campaigns.service import Campaigns, CampaignSpec
+from ringfence.services.agents.service import Agents
+from ringfence.services.agents.web.deps import (
+    AgentsDep,
+    CampaignsDep,
+    ContactsDep,
+    Csrf,
+    Page,
+    PageDep,
+)
 from ringfence.tenants.roles import PERMISSIONS
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=100)]
 
 
 def _utc(text: str) -> dt.datetime | None:
@@ -33,32 +41,49 @@ def _utc(text: str) -> dt.datetime | None:
 
 
 async def _list_page(
-    request: Request, login: Login, tenant_id: str, error: str = "", status: int = 200
+    page: Page,
+    agents: Agents,
+    contacts: ContactLists,
+    campaigns: Campaigns,
+    caller_ids: CallerIds,
+    login: Login,
+    tenant_id: str,
+    refused: RingfenceError | None = None,
 ) -> Response:
-    service = agents_of(request)
-    role = await service.tenants.role(login.account, tenant_id, "agents.read")
+    role = await agents.tenants.role(login.account, tenant_id, "agents.read")
     context = {
         "tenant_id": tenant_id,
-        "business": await service.business_name(tenant_id),
+        "business": await agents.business_name(tenant_id),
         "can": PERMISSIONS[role],
         "csrf": login.session.csrf,
-        "error": error,
-        "agents": await service.list(login.account, tenant_id),
-        "lists": await contacts_of(request).lists(login.account, tenant_id),
-        "campaigns": await campaigns_of(request).all(login.account, tenant_id),
-        "caller_ids": await caller_ids(request).of(login.account),
+        "agents": await agents.list(login.account, tenant_id),
+        "lists": await contacts.lists(login.account, tenant_id),
+        "campaigns": await campaigns.all(login.account, tenant_id),
+        "caller_ids": await caller_ids.of(login.account),
     }
-    return render(request, "campaigns", context, status)
+    return page.render("campaigns", context, refused)
 
 
 @router.get("/agents/b/{tenant_id}/campaigns", response_class=HTMLResponse)
-async def campaigns_page(request: Request, login: LoginDep, tenant_id: str) -> Response:
-    return await _list_page(request, login, tenant_id)
+async def campaigns_page(
+    page: PageDep,
+    agents: AgentsDep,
+    contacts: ContactsDep,
+    campaigns: CampaignsDep,
+    caller_ids: CallerIdsDep,
+    login: LoginDep,
+    tenant_id: str,
+) -> Response:
+    return await _list_page(page, agents, contacts, campaigns, caller_ids, login, tenant_id)
 
 
 @router.post("/agents/b/{tenant_id}/campaigns")
 async def new_campaign(
-    request: Request,
+    page: PageDep,
+    agents: AgentsDep,
+    contacts: ContactsDep,
+    campaigns: CampaignsDep,
+    caller_ids: CallerIdsDep,
     login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
@@ -76,9 +101,8 @@ async def new_campaign(
     on_machine: Annotated[str, Form(max_length=10)] = "hangup",
     voicemail: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    check_csrf(request, csrf, login)
-    try:
-        known = {c.id: c.number for c in await caller_ids(request).of(login.account)}
+    async def create() -> Response:
+        known = {c.id: c.number for c in await caller_ids.of(login.account)}
         if caller_id and caller_id not in known:
             raise InvalidInput("that caller id is not one of your verified numbers")
         spec = CampaignSpec(
@@ -88,59 +112,78 @@ async def new_campaign(
             calls_per_second=calls_per_second, max_attempts=max_attempts,
             retry_seconds=retry_minutes * 60, on_machine=on_machine, voicemail=voicemail,
         )  # fmt: skip
-        made = await campaigns_of(request).create(login.account, tenant_id, spec)
-    except Forbidden:
-        raise
-    except RingfenceError as exc:
-        return await _list_page(request, login, tenant_id, exc.message, exc.http_status)
-    return RedirectResponse(f"/agents/b/{tenant_id}/campaigns/{made['id']}", status_code=303)
+        made = await campaigns.create(login.account, tenant_id, spec)
+        return see_other(f"/agents/b/{tenant_id}/campaigns/{made['id']}")
+
+    return await submit(
+        page.request,
+        csrf,
+        login,
+        create,
+        lambda refused: _list_page(
+            page, agents, contacts, campaigns, caller_ids, login, tenant_id, refused
+        ),
+    )
 
 
 async def _campaign_page(
-    request: Request,
+    page: Page,
+    agents: Agents,
+    campaigns: Campaigns,
     login: Login,
     tenant_id: str,
     campaign_id: str,
-    error: str = "",
-    status: int = 200,
+    refused: RingfenceError | None = None,
 ) -> Response:
-    service = agents_of(request)
-    role = await service.tenants.role(login.account, tenant_id, "agents.read")
-    campaigns = campaigns_of(request)
+    role = await agents.tenants.role(login.account, tenant_id, "agents.read")
     can = PERMISSIONS[role]
     context = {
         "tenant_id": tenant_id,
-        "business": await service.business_name(tenant_id),
+        "business": await agents.business_name(tenant_id),
         "can": can,
         "csrf": login.session.csrf,
-        "error": error,
         "progress": await campaigns.progress(login.account, tenant_id, campaign_id),
         "checks": await campaigns.checks(login.account, tenant_id, campaign_id),
         "calls": await campaigns.calls(login.account, tenant_id, campaign_id)
         if "calls.read" in can
         else [],
     }
-    return render(request, "campaign", context, status)
+    return page.render("campaign", context, refused)
 
 
 @router.get("/agents/b/{tenant_id}/campaigns/{campaign_id}", response_class=HTMLResponse)
 async def campaign_page(
-    request: Request, login: LoginDep, tenant_id: str, campaign_id: str
+    page: PageDep,
+    agents: AgentsDep,
+    campaigns: CampaignsDep,
+    login: LoginDep,
+    tenant_id: str,
+    campaign_id: str,
 ) -> Response:
-    return await _campaign_page(request, login, tenant_id, campaign_id)
+    return await _campaign_page(page, agents, campaigns, login, tenant_id, campaign_id)
 
 
 @router.post("/agents/b/{tenant_id}/campaigns/{campaign_id}/{action}")
 async def campaign_action(
-    request: Request, login: LoginDep, tenant_id: str, campaign_id: str, action: str, csrf: Csrf
+    page: PageDep,
+    agents: AgentsDep,
+    campaigns: CampaignsDep,
+    login: LoginDep,
+    tenant_id: str,
+    campaign_id: str,
+    action: str,
+    csrf: Csrf,
 ) -> Response:
-    check_csrf(request, csrf, login)
-    try:
-        await campaigns_of(request).act(login.account, tenant_id, campaign_id, action)
-    except Forbidden:
-        raise
-    except RingfenceError as exc:
-        return await _campaign_page(
-            request, login, tenant_id, campaign_id, exc.message, exc.http_status
-        )
-    return RedirectResponse(f"/agents/b/{tenant_id}/campaigns/{campaign_id}", status_code=303)
+    async def act() -> Response:
+        await campaigns.act(login.account, tenant_id, campaign_id, action)
+        return see_other(f"/agents/b/{tenant_id}/campaigns/{campaign_id}")
+
+    return await submit(
+        page.request,
+        csrf,
+        login,
+        act,
+        lambda refused: _campaign_page(
+            page, agents, campaigns, login, tenant_id, campaign_id, refused
+        ),
+    )

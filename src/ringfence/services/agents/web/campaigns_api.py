@@ -5,23 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from ringfence.errors import InvalidInput
-from ringfence.http.deps import CsrfHeader, LoginDep, caller_ids, check_csrf_header
-from ringfence.http.instances import per_app
-from ringfence.services.agents.campaigns.service import Campaigns, CampaignSpec
+from ringfence.http.deps import CallerIdsDep, CsrfHeader, LoginDep, check_csrf_header
+from ringfence.services.agents.campaigns.service import CampaignSpec
+from ringfence.services.agents.web.deps import CampaignsDep
 
 router = APIRouter(tags=["agents"])
-
-
-def campaigns_of(request: Request) -> Campaigns:
-    return per_app(
-        request,
-        Campaigns,
-        lambda s: Campaigns(s.settings, s.db, s.privacy, s.privacy.clock, s.queue.enqueue),
-    )
 
 
 class CampaignIn(BaseModel):
@@ -48,7 +40,8 @@ class CampaignIn(BaseModel):
 
 @router.post("/api/tenants/{tenant_id}/campaigns", status_code=201)
 async def create_campaign(
-    request: Request,
+    campaigns: CampaignsDep,
+    caller_ids: CallerIdsDep,
     login: LoginDep,
     tenant_id: str,
     body: CampaignIn,
@@ -58,26 +51,27 @@ async def create_campaign(
     account = check_csrf_header(login, x_csrf_token)
     number = None
     if body.caller_id is not None:
-        known = {c.id: c.number for c in await caller_ids(request).of(account)}
+        known = {c.id: c.number for c in await caller_ids.of(account)}
         if body.caller_id not in known:
             raise InvalidInput("that caller id is not one of your verified numbers")
         number = known[body.caller_id]
     fields = body.model_dump(exclude={"caller_id"})
     spec = CampaignSpec(**fields, caller_number=number, caller_verified=number is not None)
-    return await campaigns_of(request).create(account, tenant_id, spec)
+    return await campaigns.create(account, tenant_id, spec)
 
 
 @router.get("/api/tenants/{tenant_id}/campaigns")
-async def list_campaigns(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
-    return {"campaigns": await campaigns_of(request).all(login.account, tenant_id)}
+async def list_campaigns(
+    campaigns: CampaignsDep, login: LoginDep, tenant_id: str
+) -> dict[str, Any]:
+    return {"campaigns": await campaigns.all(login.account, tenant_id)}
 
 
 @router.get("/api/tenants/{tenant_id}/campaigns/{campaign_id}")
 async def campaign_progress(
-    request: Request, login: LoginDep, tenant_id: str, campaign_id: str
+    campaigns: CampaignsDep, login: LoginDep, tenant_id: str, campaign_id: str
 ) -> dict[str, Any]:
     """The campaign, its live progress (dialled, answered, outcomes) and its start checks."""
-    campaigns = campaigns_of(request)
     progress = await campaigns.progress(login.account, tenant_id, campaign_id)
     progress["checks"] = await campaigns.checks(login.account, tenant_id, campaign_id)
     return progress
@@ -85,15 +79,15 @@ async def campaign_progress(
 
 @router.get("/api/tenants/{tenant_id}/campaigns/{campaign_id}/calls")
 async def campaign_calls(
-    request: Request, login: LoginDep, tenant_id: str, campaign_id: str
+    campaigns: CampaignsDep, login: LoginDep, tenant_id: str, campaign_id: str
 ) -> dict[str, Any]:
     """Each contact: state, dials, last outcome, why it was not called or why it waits."""
-    return {"calls": await campaigns_of(request).calls(login.account, tenant_id, campaign_id)}
+    return {"calls": await campaigns.calls(login.account, tenant_id, campaign_id)}
 
 
 @router.post("/api/tenants/{tenant_id}/campaigns/{campaign_id}/{action}")
 async def campaign_action(
-    request: Request,
+    campaigns: CampaignsDep,
     login: LoginDep,
     tenant_id: str,
     campaign_id: str,
@@ -103,4 +97,4 @@ async def campaign_action(
     """Start (only when every check passes: 409 with the failing ones otherwise), pause,
     resume or cancel."""
     account = check_csrf_header(login, x_csrf_token)
-    return await campaigns_of(request).act(account, tenant_id, campaign_id, action)
+    return await campaigns.act(account, tenant_id, campaign_id, action)

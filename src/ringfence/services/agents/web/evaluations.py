@@ -5,37 +5,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import APIRouter, Form, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from ringfence.accounts.service import Login
-from ringfence.errors import Forbidden, NotFound, RingfenceError
-from ringfence.http.deps import (
-    CsrfHeader,
-    LoginDep,
-    check_csrf,
-    check_csrf_header,
-)
-from ringfence.http.instances import per_app
+from ringfence.errors import NotFound, RingfenceError
+from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf_header
+from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.evaluations.scoring import rubric
 from ringfence.services.agents.evaluations.service import Evaluations
 from ringfence.services.agents.evaluations.shopper import QUESTIONS
-from ringfence.services.agents.web.api import agents_of
-from ringfence.services.agents.web.pages import render
+from ringfence.services.agents.service import Agents
+from ringfence.services.agents.web.deps import AgentsDep, Csrf, EvaluationsDep, Page, PageDep
 from ringfence.tenants.roles import PERMISSIONS
 
 router = APIRouter(tags=["agents"])
-Csrf = Annotated[str, Form(max_length=100)]
 CHART_W, CHART_H = 320, 120
-
-
-def evaluations_of(request: Request) -> Evaluations:
-    return per_app(
-        request,
-        Evaluations,
-        lambda s: Evaluations(s.settings, s.db, s.privacy.clock, s.queue.enqueue),
-    )
 
 
 class EvaluationIn(BaseModel):
@@ -58,28 +44,33 @@ async def published_rubric(version: str) -> JSONResponse:
 
 @router.post("/api/tenants/{tenant_id}/evaluations", status_code=202)
 async def request_evaluation(
-    request: Request, login: LoginDep, tenant_id: str, body: EvaluationIn,
+    evaluations: EvaluationsDep,
+    login: LoginDep,
+    tenant_id: str,
+    body: EvaluationIn,
     x_csrf_token: CsrfHeader = "",
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Call the number as a mystery shopper; the report is ready when ``state`` is done."""
     account = check_csrf_header(login, x_csrf_token)
-    return await evaluations_of(request).request(
+    return await evaluations.request(
         account, tenant_id, body.number, body.business, body.questions, body.service
     )
 
 
 @router.get("/api/tenants/{tenant_id}/evaluations")
-async def list_evaluations(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
-    return {"evaluations": await evaluations_of(request).all(login.account, tenant_id)}
+async def list_evaluations(
+    evaluations: EvaluationsDep, login: LoginDep, tenant_id: str
+) -> dict[str, Any]:
+    return {"evaluations": await evaluations.all(login.account, tenant_id)}
 
 
 @router.get("/api/tenants/{tenant_id}/evaluations/{evaluation_id}")
 async def get_evaluation(
-    request: Request, login: LoginDep, tenant_id: str, evaluation_id: str
+    evaluations: EvaluationsDep, login: LoginDep, tenant_id: str, evaluation_id: str
 ) -> dict[str, Any]:
     """The report: every signal with its evidence, the rubric version, the score, and the
     number's earlier scores."""
-    return await evaluations_of(request).get(login.account, tenant_id, evaluation_id)
+    return await evaluations.get(login.account, tenant_id, evaluation_id)
 
 
 def charts(evaluations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -100,30 +91,42 @@ def charts(evaluations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def _list_page(
-    request: Request, login: Login, tenant_id: str, error: str = "", status: int = 200
+    page: Page,
+    agents: Agents,
+    evaluations: Evaluations,
+    login: Login,
+    tenant_id: str,
+    refused: RingfenceError | None = None,
 ) -> Response:
-    service = agents_of(request)
-    role = await service.tenants.role(login.account, tenant_id, "calls.read")
-    evaluations = await evaluations_of(request).all(login.account, tenant_id)
+    role = await agents.tenants.role(login.account, tenant_id, "calls.read")
+    done = await evaluations.all(login.account, tenant_id)
     context = {
-        "tenant_id": tenant_id, "business": await service.business_name(tenant_id),
-        "can": PERMISSIONS[role], "csrf": login.session.csrf, "error": error,
-        "evaluations": evaluations, "charts": charts(evaluations), "questions": QUESTIONS,
+        "tenant_id": tenant_id, "business": await agents.business_name(tenant_id),
+        "can": PERMISSIONS[role], "csrf": login.session.csrf,
+        "evaluations": done, "charts": charts(done), "questions": QUESTIONS,
         "width": CHART_W, "height": CHART_H,
     }  # fmt: skip
-    return render(request, "evaluations", context, status)
+    return page.render("evaluations", context, refused)
 
 
 @router.get(
     "/agents/b/{tenant_id}/evaluations", response_class=HTMLResponse, include_in_schema=False
 )
-async def evaluations_page(request: Request, login: LoginDep, tenant_id: str) -> Response:
-    return await _list_page(request, login, tenant_id)
+async def evaluations_page(
+    page: PageDep,
+    agents: AgentsDep,
+    evaluations: EvaluationsDep,
+    login: LoginDep,
+    tenant_id: str,
+) -> Response:
+    return await _list_page(page, agents, evaluations, login, tenant_id)
 
 
 @router.post("/agents/b/{tenant_id}/evaluations", include_in_schema=False)
 async def new_evaluation(
-    request: Request,
+    page: PageDep,
+    agents: AgentsDep,
+    evaluations: EvaluationsDep,
     login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
@@ -131,16 +134,17 @@ async def new_evaluation(
     business: Annotated[str, Form(max_length=120)],
     questions: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    check_csrf(request, csrf, login)
-    try:
-        await evaluations_of(request).request(
-            login.account, tenant_id, number, business, questions or []
-        )
-    except Forbidden:
-        raise
-    except RingfenceError as exc:
-        return await _list_page(request, login, tenant_id, exc.message, exc.http_status)
-    return RedirectResponse(f"/agents/b/{tenant_id}/evaluations", status_code=303)
+    async def ask() -> Response:
+        await evaluations.request(login.account, tenant_id, number, business, questions or [])
+        return see_other(f"/agents/b/{tenant_id}/evaluations")
+
+    return await submit(
+        page.request,
+        csrf,
+        login,
+        ask,
+        lambda refused: _list_page(page, agents, evaluations, login, tenant_id, refused),
+    )
 
 
 @router.get(
@@ -149,13 +153,17 @@ async def new_evaluation(
     include_in_schema=False,
 )
 async def evaluation_page(
-    request: Request, login: LoginDep, tenant_id: str, evaluation_id: str
+    page: PageDep,
+    agents: AgentsDep,
+    evaluations: EvaluationsDep,
+    login: LoginDep,
+    tenant_id: str,
+    evaluation_id: str,
 ) -> Response:
-    service = agents_of(request)
-    await service.tenants.role(login.account, tenant_id, "calls.read")
+    await agents.tenants.role(login.account, tenant_id, "calls.read")
     context = {
         "tenant_id": tenant_id,
-        "business": await service.business_name(tenant_id),
-        "e": await evaluations_of(request).get(login.account, tenant_id, evaluation_id),
+        "business": await agents.business_name(tenant_id),
+        "e": await evaluations.get(login.account, tenant_id, evaluation_id),
     }
-    return render(request, "evaluation", context)
+    return page.render("evaluation", context)

@@ -6,25 +6,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from ringfence.errors import InvalidInput
-from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf, check_csrf_header
-from ringfence.http.instances import per_app
+from ringfence.accounts.service import Login
+from ringfence.errors import InvalidInput, RingfenceError
+from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf_header
+from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.voices.service import MAX_SAMPLE, Voices
-from ringfence.services.agents.web.pages import render
+from ringfence.services.agents.web.deps import Csrf, Page, PageDep, VoicesDep
+from ringfence.services.agents.web.pages import unshown
 
 router = APIRouter(tags=["agents"])
-Csrf = Annotated[str, Form(max_length=100)]
-
-
-def voices_of(request: Request) -> Voices:
-    return per_app(
-        request,
-        Voices,
-        lambda s: Voices(s.settings, s.db, s.privacy, s.privacy.clock),
-    )
 
 
 class VoiceIn(BaseModel):
@@ -36,24 +29,29 @@ class VoiceIn(BaseModel):
 
 @router.post("/api/tenants/{tenant_id}/voices", status_code=201)
 async def request_voice(
-    request: Request, login: LoginDep, tenant_id: str, body: VoiceIn, x_csrf_token: CsrfHeader = ""
+    voices: VoicesDep, login: LoginDep, tenant_id: str, body: VoiceIn, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, Any]:
     """A custom voice awaiting its speaker's signed consent; send them ``signing_url``."""
     account = check_csrf_header(login, x_csrf_token)
-    voice, token = await voices_of(request).request(
+    voice, token = await voices.request(
         account, tenant_id, body.name, body.speaker_email, body.scope
     )
     return {**voice, "signing_url": f"/agents/voice-consent/{token}"}
 
 
 @router.get("/api/tenants/{tenant_id}/voices")
-async def list_voices(request: Request, login: LoginDep, tenant_id: str) -> dict[str, Any]:
-    return {"voices": await voices_of(request).list(login.account, tenant_id)}
+async def list_voices(voices: VoicesDep, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    return {"voices": await voices.list(login.account, tenant_id)}
 
 
 @router.put("/api/tenants/{tenant_id}/voices/{voice_id}/sample")
 async def upload_sample(
-    request: Request, login: LoginDep, tenant_id: str, voice_id: str, x_csrf_token: CsrfHeader = ""
+    request: Request,
+    voices: VoicesDep,
+    login: LoginDep,
+    tenant_id: str,
+    voice_id: str,
+    x_csrf_token: CsrfHeader = "",
 ) -> dict[str, Any]:
     """The recorded sample (a WAV body), only once the speaker has signed."""
     account = check_csrf_header(login, x_csrf_token)
@@ -62,31 +60,36 @@ async def upload_sample(
         body += chunk
         if len(body) > MAX_SAMPLE:
             raise InvalidInput(f"the sample is at most {MAX_SAMPLE // 1024 // 1024} MB")
-    return await voices_of(request).upload_sample(account, tenant_id, voice_id, bytes(body))
+    return await voices.upload_sample(account, tenant_id, voice_id, bytes(body))
 
 
 @router.post("/api/tenants/{tenant_id}/voices/{voice_id}/make")
 async def make_voice(
-    request: Request, login: LoginDep, tenant_id: str, voice_id: str, x_csrf_token: CsrfHeader = ""
+    voices: VoicesDep, login: LoginDep, tenant_id: str, voice_id: str, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, Any]:
     """Have the hosted provider make the voice; agents may then use ``custom:<id>``."""
     account = check_csrf_header(login, x_csrf_token)
-    return await voices_of(request).make(account, tenant_id, voice_id)
+    return await voices.make(account, tenant_id, voice_id)
+
+
+async def _consent_page(
+    page: Page, voices: Voices, login: Login, token: str, refused: RingfenceError | None = None
+) -> Response:
+    voice = await voices.to_sign(login.account, token)
+    context = {"title": "voice consent", "voice": voice, "token": token,
+               "csrf": login.session.csrf}  # fmt: skip
+    return page.render("voice_consent", context, refused)
 
 
 @router.get("/agents/voice-consent/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def consent_page(request: Request, login: LoginDep, token: str) -> Response:
-    voice = await voices_of(request).to_sign(login.account, token)
-    return render(
-        request,
-        "voice_consent",
-        {"title": "voice consent", "voice": voice, "token": token, "csrf": login.session.csrf},
-    )
+async def consent_page(page: PageDep, voices: VoicesDep, login: LoginDep, token: str) -> Response:
+    return await _consent_page(page, voices, login, token)
 
 
 @router.post("/agents/voice-consent/{token}", include_in_schema=False)
 async def sign_consent(
-    request: Request,
+    page: PageDep,
+    voices: VoicesDep,
     login: LoginDep,
     token: str,
     csrf: Csrf,
@@ -94,21 +97,24 @@ async def sign_consent(
     signature: Annotated[str, Form(max_length=200)],
     agree: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    check_csrf(request, csrf, login)
-    voices = voices_of(request)
-    if agree != "yes":
-        voice = await voices.to_sign(login.account, token)
-        context = {"title": "voice consent", "voice": voice, "token": token,
-                   "csrf": login.session.csrf, "error": "tick the box to agree"}  # fmt: skip
-        return render(request, "voice_consent", context, 422)
-    await voices.sign(login.account, token, full_name, signature)
-    return RedirectResponse(f"/agents/voice-consent/{token}", status_code=303)
+    async def sign() -> Response:
+        if agree != "yes":  # the one refusal this page shows; the service's leave as errors
+            return await _consent_page(
+                page, voices, login, token, InvalidInput("tick the box to agree")
+            )
+        await voices.sign(login.account, token, full_name, signature)
+        return see_other(f"/agents/voice-consent/{token}")
+
+    return await submit(page.request, csrf, login, sign, unshown)
 
 
 @router.post("/agents/voice-consent/{token}/withdraw", include_in_schema=False)
-async def withdraw_consent(request: Request, login: LoginDep, token: str, csrf: Csrf) -> Response:
-    check_csrf(request, csrf, login)
-    voices = voices_of(request)
-    voice = await voices.to_sign(login.account, token)
-    await voices.withdraw(login.account, voice["id"])
-    return RedirectResponse(f"/agents/voice-consent/{token}", status_code=303)
+async def withdraw_consent(
+    page: PageDep, voices: VoicesDep, login: LoginDep, token: str, csrf: Csrf
+) -> Response:
+    async def withdraw() -> Response:
+        voice = await voices.to_sign(login.account, token)
+        await voices.withdraw(login.account, voice["id"])
+        return see_other(f"/agents/voice-consent/{token}")
+
+    return await submit(page.request, csrf, login, withdraw, unshown)

@@ -1,0 +1,142 @@
+"""Typed request dependencies of agents' web layer: a handler names what it needs (``agents:
+AgentsDep``, ``page: PageDep``) and FastAPI hands it over. The service objects are made once per
+app on first use (``ringfence.http.instances``); what ``install`` puts on ``app.state`` (the
+receptionist, the browser talks) is read back here and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Form, Request, Response
+from starlette.templating import Jinja2Templates
+
+from ringfence.errors import RingfenceError
+from ringfence.http.deps import TemplatesDep
+from ringfence.http.instances import per_app
+from ringfence.services.agents.calls.browser import BrowserTalks
+from ringfence.services.agents.calls.receptionist import Receptionist
+from ringfence.services.agents.calls.records import CallRecords
+from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.campaigns.service import Campaigns
+from ringfence.services.agents.evaluations.service import Evaluations
+from ringfence.services.agents.service import Agents
+from ringfence.services.agents.voices.service import Voices
+
+
+def install(app: FastAPI) -> None:
+    """Once telephony runs, route every agent's number to the receptionist; the browser talks
+    live as long as the app."""
+
+    async def start() -> None:
+        state = app.state
+        if state.telephony is not None:
+            state.receptionist = Receptionist(
+                state.settings, state.db, state.privacy, state.telephony, state.privacy.clock
+            )
+            await state.receptionist.start()
+
+    app.state.starters.append(start)
+    app.state.agent_talks = BrowserTalks(app.state.settings, app.state.privacy.clock)
+    app.state.closers.append(app.state.agent_talks.close)
+
+
+def receptionist(state: Any) -> Receptionist | None:
+    """The app's receptionist, once telephony runs (None without telephony)."""
+    found: Receptionist | None = getattr(state, "receptionist", None)
+    return found
+
+
+def _route_number(state: Any, number: str) -> None:
+    answering = receptionist(state)
+    if answering is not None:
+        answering.route(number)
+
+
+def talks_of(request: Request) -> BrowserTalks:
+    found: BrowserTalks = request.app.state.agent_talks
+    return found
+
+
+def agents_of(request: Request) -> Agents:
+    return per_app(
+        request,
+        Agents,
+        lambda s: Agents(s.db, s.privacy.clock, lambda n: _route_number(s, n)),
+    )
+
+
+def records_of(request: Request) -> CallRecords:
+    return per_app(
+        request,
+        CallRecords,
+        lambda s: CallRecords(s.settings, s.db, s.privacy, s.privacy.clock),
+    )
+
+
+def contacts_of(request: Request) -> ContactLists:
+    return per_app(
+        request,
+        ContactLists,
+        lambda s: ContactLists(s.db, s.privacy, s.privacy.clock, s.settings.signing_key()),
+    )
+
+
+def campaigns_of(request: Request) -> Campaigns:
+    return per_app(
+        request,
+        Campaigns,
+        lambda s: Campaigns(s.settings, s.db, s.privacy, s.privacy.clock, s.queue.enqueue),
+    )
+
+
+def evaluations_of(request: Request) -> Evaluations:
+    return per_app(
+        request,
+        Evaluations,
+        lambda s: Evaluations(s.settings, s.db, s.privacy.clock, s.queue.enqueue),
+    )
+
+
+def voices_of(request: Request) -> Voices:
+    return per_app(
+        request,
+        Voices,
+        lambda s: Voices(s.settings, s.db, s.privacy, s.privacy.clock),
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """Renders agents' pages (``templates/agents/<name>.html``) for the request."""
+
+    request: Request
+    templates: Jinja2Templates
+
+    def render(
+        self, name: str, context: dict[str, Any], refused: RingfenceError | None = None
+    ) -> Response:
+        """The page; a refused form's shows the refusal's message (``error``) with its status."""
+        shown = {"title": "agents", "service": "agents", **context}
+        if refused is not None:
+            shown["error"] = refused.message
+        status = 200 if refused is None else refused.http_status
+        return self.templates.TemplateResponse(
+            self.request, f"agents/{name}.html", shown, status_code=status
+        )
+
+
+def page_of(request: Request, templates: TemplatesDep) -> Page:
+    return Page(request, templates)
+
+
+AgentsDep = Annotated[Agents, Depends(agents_of)]
+RecordsDep = Annotated[CallRecords, Depends(records_of)]
+ContactsDep = Annotated[ContactLists, Depends(contacts_of)]
+CampaignsDep = Annotated[Campaigns, Depends(campaigns_of)]
+EvaluationsDep = Annotated[Evaluations, Depends(evaluations_of)]
+VoicesDep = Annotated[Voices, Depends(voices_of)]
+TalksDep = Annotated[BrowserTalks, Depends(talks_of)]
+PageDep = Annotated[Page, Depends(page_of)]
+# A page form's CSRF token, in its hidden ``csrf`` field.
+Csrf = Annotated[str, Form(max_length=100)]
