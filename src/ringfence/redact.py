@@ -1,9 +1,10 @@
-"""Masking of personal data before it reaches a log line.
+"""Masking of personal data and secrets before they reach a log line.
 
 Phone numbers keep only their last two digits (``+4479•••••••23`` would still leak the country and
 operator, so everything but the tail goes). SIP URIs whose user part is a number are masked the same
 way. ``Redacted`` wraps any value so that every way of turning it into text (``str``, ``repr``,
-``format``, ``%s``) shows a mask.
+``format``, ``%s``) shows a mask. Secrets (a link's token, a session cookie, a code, a bearer
+token) are masked by the name they travel under (``mask_secrets``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,37 @@ def _mask_match(match: re.Match[str]) -> str:
 def mask_phone_numbers(text: str) -> str:
     """Replace every phone-number-like run of digits in ``text`` with a mask."""
     return _PHONE.sub(_mask_match, text)
+
+
+# -- secrets: tokens, session ids, codes, keys ---------------------------------------------------
+
+# A parameter (query string, form body, cookie, ``k=v`` text) whose name says it carries a secret:
+# ``?token=...``, ``rf_session=...``, ``csrf=...``, ``code=...``, ``secret=...`` (otpauth:// URIs).
+_SECRET_NAME = r"[\w-]*(?:token|secret|passw(?:or)?d|session|csrf|code|key|signature|sig|otp|auth)"
+_SECRET_PARAM = re.compile(r"(?i)(?<![\w-])(" + _SECRET_NAME + r")(=|%3D)([^&\s;\"',]+)")
+# A structured log field named for a secret (narrower: an error ``code`` and ``ip_key`` stay).
+_SECRET_FIELD = re.compile(
+    r"(?i)^(?:[\w-]*(?:token|secret|passw(?:or)?d|csrf|otp|cookie|authorization)|session)$"
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[\w.~+/=-]+")
+SECRET_MASK = "[redacted]"
+
+
+def mask_secrets(text: str) -> str:
+    """Mask the value of every secret-named parameter and every Authorization credential in
+    ``text``; the names stay, so a log line still says what was there."""
+    text = _SECRET_PARAM.sub(lambda m: m.group(1) + m.group(2) + SECRET_MASK, text)
+    return _BEARER.sub(lambda m: m.group(1) + m.group(2) + SECRET_MASK, text)
+
+
+def is_secret_name(name: str) -> bool:
+    """A log field named like ``token``, ``reset_token``, ``session``, ``totp_secret``."""
+    return bool(_SECRET_FIELD.match(name))
+
+
+def mask_text(text: str) -> str:
+    """Everything a log line must not hold: secrets, then phone numbers."""
+    return mask_phone_numbers(mask_secrets(text))
 
 
 class Redacted:
