@@ -20,8 +20,12 @@ KEEP_DIGITS = 2
 # separator rule below.
 # URL-encoded forms count too ("+" or "%20" for a space, "%2B" for a leading plus), so a number
 # in a logged query string is masked as well.
-_PHONE = re.compile(r"(?<![\w.:-])(?:\+|%2[Bb])?\(?\d(?:(?:[\s().+-]|%20){0,2}\d){6,16}(?![\w:])")
+# An IPv4 address (a client's, in an access line) is not a number: no run stops before ".<digit>".
+_PHONE = re.compile(
+    r"(?<![\w.:-])(?:\+|%2[Bb])?\(?\d(?:(?:[\s().+-]|%20){0,2}\d){6,16}(?![\w:]|\.\d)"
+)
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
 def mask_number(text: str) -> str:
@@ -32,7 +36,7 @@ def mask_number(text: str) -> str:
 
 def _mask_match(match: re.Match[str]) -> str:
     text = match.group(0)
-    if _ISO_DATETIME.match(text):
+    if _ISO_DATETIME.match(text) or _IPV4.match(text):
         return text
     return mask_number(text)
 
