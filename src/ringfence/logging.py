@@ -54,6 +54,9 @@ def redact_event(
     return event_dict
 
 
+QUIET_LIBRARIES = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg")
+
+
 class DropQueryStrings(logging.Filter):
     """uvicorn's access lines (``%s - "%s %s HTTP/%s" %d``) without the query string: links
     carry tokens there (``/account/verify?token=...``), and nothing in a query is worth a log."""
@@ -132,6 +135,10 @@ def configure_logging(settings: LogSettings) -> None:
         access.addFilter(DropQueryStrings())
     # Alembic narrates every step at INFO; its outcome is reported by `ringfence migrate`.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Database drivers log every statement with its parameters (e-mail addresses, password
+    # hashes, CSRF tokens) at DEBUG or INFO: never below WARNING, whatever the level.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> Any:
