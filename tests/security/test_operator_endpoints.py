@@ -5,12 +5,15 @@ token, only a request that bears it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.server import running_server
+from tests.support.server import REPO, free_port, running_server
 
 pytestmark = pytest.mark.integration
 TOKEN = "operator-9f3c2a7e41b8d605"
@@ -42,8 +45,9 @@ def test_without_a_token_only_the_server_itself_is_answered(tmp_path: Path) -> N
 
 
 def test_with_a_token_only_a_request_bearing_it_is_answered(tmp_path: Path) -> None:
+    port = free_port()
     env = {"RINGFENCE_WEB__OPERATOR_TOKEN": TOKEN}
-    with running_server(tmp_path / "data", **env) as base:
+    with running_server(tmp_path / "data", port=port, **env) as base:
         with _from("127.0.0.1", base) as local, _from("127.0.0.2", base) as remote:
             bearer = {"Authorization": f"Bearer {TOKEN}"}
             for path in ENDPOINTS:
@@ -52,3 +56,19 @@ def test_with_a_token_only_a_request_bearing_it_is_answered(tmp_path: Path) -> N
                 _refused(local.get(path))  # a token, once set, is asked of everyone
                 assert remote.get(path, headers=bearer).status_code == 200, path
             assert remote.get("/api/telephony/status", headers=bearer).json()["running"] is False
+        # The operator's own command sends the token.
+        cli_env = {
+            **os.environ,
+            **env,
+            "RINGFENCE_DATA_DIR": str(tmp_path / "data"),
+            "RINGFENCE_WEB__PORT": str(port),
+        }
+        shown = subprocess.run(
+            [sys.executable, "-m", "ringfence", "sip", "status"],
+            env=cli_env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "SIP engine not running" in shown.stdout, shown.stdout + shown.stderr
