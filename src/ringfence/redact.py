@@ -56,15 +56,23 @@ _SECRET_PARAM = re.compile(r"(?i)(?<![\w-])(" + _SECRET_NAME + r")(=|%3D)([^&\s;
 _SECRET_FIELD = re.compile(
     r"(?i)^(?:[\w-]*(?:token|secret|passw(?:or)?d|csrf|otp|cookie|authorization)|session)$"
 )
+# A bare value that looks generated (32+ URL-safe base64 characters mixing upper case, lower case
+# and digits: ``secrets.token_urlsafe``, sealed tokens), wherever it stands; hex ids and hashes
+# (lower case only) and words stay.
+_TOKEN_LIKE = re.compile(
+    r"(?<![\w-])(?=[\w-]*[A-Z])(?=[\w-]*[a-z])(?=[\w-]*\d)[A-Za-z0-9_-]{32,}(?![\w-])"
+)
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[\w.~+/=-]+")
 SECRET_MASK = "[redacted]"
 
 
 def mask_secrets(text: str) -> str:
     """Mask the value of every secret-named parameter and every Authorization credential in
-    ``text``; the names stay, so a log line still says what was there."""
+    ``text`` (the names stay, so a log line still says what was there), and any bare value that
+    looks like a generated token."""
     text = _SECRET_PARAM.sub(lambda m: m.group(1) + m.group(2) + SECRET_MASK, text)
-    return _BEARER.sub(lambda m: m.group(1) + m.group(2) + SECRET_MASK, text)
+    text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + SECRET_MASK, text)
+    return _TOKEN_LIKE.sub(SECRET_MASK, text)
 
 
 def is_secret_name(name: str) -> bool:

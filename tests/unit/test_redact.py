@@ -58,7 +58,7 @@ def test_no_e164_number_survives(number: str) -> None:
     assert masked.count("*") == len(number) - 3
 
 
-SECRET = "eyJhIjoxfQ.Zm9vYmFy-_sEcReT"
+SECRET = "Z1B3K1_DWXYVjJaiEJ1DAc2l6CJs5vszQ8rT-a9"  # like secrets.token_urlsafe
 
 
 @pytest.mark.parametrize(
@@ -71,11 +71,26 @@ SECRET = "eyJhIjoxfQ.Zm9vYmFy-_sEcReT"
         f"otpauth://totp/ringfence:ada?secret={SECRET}&issuer=ringfence",
         f"Authorization: Bearer {SECRET}",
         f"?reset_token%3D{SECRET}",
+        f"/account/reset/new/{SECRET}",
+        f"failed for {SECRET}: no such session",
     ],
 )
 def test_secret_parameters_lose_their_values(text: str) -> None:
     masked = mask_secrets(text)
     assert SECRET not in masked and "[redacted]" in masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "account 1f74c55c6a3fc7eb27d51b9b5eccfa5c logged in",
+        "ref h:8f0579561ddb1b7a938aeee971b01916c5e28fb47556b6ea107b7ba73d8c3e20",
+        "task dba58e0a-1dcb-46d5-8c78-7c9d74da371b executed",
+        "ringfence.jobs.queue.agents.campaign_watch ix_campaign_attempts_campaign_call_id",
+    ],
+)
+def test_ids_hashes_and_names_are_not_taken_for_secrets(text: str) -> None:
+    assert mask_secrets(text) == text
 
 
 def test_secret_fields_and_query_strings_never_reach_a_log_line(
