@@ -1,21 +1,25 @@
 """Structured logs, redacted by default.
 
 Every record (ringfence's own through structlog, and third-party ones through the standard library,
-such as uvicorn's and huey's) passes the redaction processor, which masks phone numbers in every
-string value. Records are JSON lines on stderr unless ``RINGFENCE_LOG__FORMAT=console``.
+such as uvicorn's and huey's) passes the redaction processor, which masks secrets (tokens, session
+ids, codes: by the parameter or field name they carry) and phone numbers in every string value.
+The access log's request lines lose their query strings (a verification link's token travels in
+one). Records are JSON lines on stderr unless ``RINGFENCE_LOG__FORMAT=console``; a log file is
+the operator's only (0600).
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
-from ringfence.redact import Redacted, mask_phone_numbers
+from ringfence.redact import SECRET_MASK, Redacted, is_secret_name, mask_text
 from ringfence.settings import LogSettings
 
 
@@ -23,14 +27,20 @@ def _redact_value(value: Any) -> Any:
     if isinstance(value, Redacted):
         return str(value)
     if isinstance(value, str):
-        return mask_phone_numbers(value)
+        return mask_text(value)
     if isinstance(value, Mapping):
-        return {k: _redact_value(v) for k, v in value.items()}
+        return {k: _redact_field(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_redact_value(v) for v in value]
     if isinstance(value, int | float | bool) or value is None:
         return value
-    return mask_phone_numbers(str(value))
+    return mask_text(str(value))
+
+
+def _redact_field(name: str, value: Any) -> Any:
+    if is_secret_name(name) and value not in (None, ""):
+        return SECRET_MASK
+    return _redact_value(value)
 
 
 def redact_event(
@@ -40,8 +50,32 @@ def redact_event(
     for key, value in list(event_dict.items()):
         if key in ("timestamp", "level", "logger"):
             continue
-        event_dict[key] = _redact_value(value)
+        event_dict[key] = _redact_field(key, value)
     return event_dict
+
+
+QUIET_LIBRARIES = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg")
+
+
+class DropQueryStrings(logging.Filter):
+    """uvicorn's access lines (``%s - "%s %s HTTP/%s" %d``) without the query string: links
+    carry tokens there (``/account/verify?token=...``), and nothing in a query is worth a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path = args[2].split("?", 1)[0]
+            record.args = (args[0], args[1], path, args[3], args[4])
+        return True
+
+
+class PrivateFileHandler(logging.handlers.TimedRotatingFileHandler):
+    """A log file a day, each readable by the operator's user only (0600), whatever the umask."""
+
+    def _open(self) -> Any:
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
 
 
 def _shared_processors() -> list[Any]:
@@ -79,8 +113,8 @@ def configure_logging(settings: LogSettings) -> None:
     handler: logging.Handler = logging.StreamHandler(sys.stderr)
     if settings.file is not None:
         # One file a day, seven kept: logs (which never hold content) are gone after a week.
-        settings.file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.TimedRotatingFileHandler(
+        settings.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handler = PrivateFileHandler(
             settings.file, when="midnight", backupCount=settings.keep_days, utc=True
         )
     handler.setFormatter(formatter)
@@ -96,8 +130,15 @@ def configure_logging(settings: LogSettings) -> None:
         lib = logging.getLogger(name)
         lib.handlers.clear()
         lib.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, DropQueryStrings) for f in access.filters):
+        access.addFilter(DropQueryStrings())
     # Alembic narrates every step at INFO; its outcome is reported by `ringfence migrate`.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Database drivers log every statement with its parameters (e-mail addresses, password
+    # hashes, CSRF tokens) at DEBUG or INFO: never below WARNING, whatever the level.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> Any:

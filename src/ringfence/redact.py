@@ -1,9 +1,10 @@
-"""Masking of personal data before it reaches a log line.
+"""Masking of personal data and secrets before they reach a log line.
 
 Phone numbers keep only their last two digits (``+4479•••••••23`` would still leak the country and
 operator, so everything but the tail goes). SIP URIs whose user part is a number are masked the same
 way. ``Redacted`` wraps any value so that every way of turning it into text (``str``, ``repr``,
-``format``, ``%s``) shows a mask.
+``format``, ``%s``) shows a mask. Secrets (a link's token, a session cookie, a code, a bearer
+token) are masked by the name they travel under (``mask_secrets``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ KEEP_DIGITS = 2
 # separator rule below.
 # URL-encoded forms count too ("+" or "%20" for a space, "%2B" for a leading plus), so a number
 # in a logged query string is masked as well.
-_PHONE = re.compile(r"(?<![\w.:-])(?:\+|%2[Bb])?\(?\d(?:(?:[\s().+-]|%20){0,2}\d){6,16}(?![\w:])")
+# An IPv4 address (a client's, in an access line) is not a number: no run stops before ".<digit>".
+_PHONE = re.compile(
+    r"(?<![\w.:-])(?:\+|%2[Bb])?\(?\d(?:(?:[\s().+-]|%20){0,2}\d){6,16}(?![\w:]|\.\d)"
+)
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
 def mask_number(text: str) -> str:
@@ -31,7 +36,7 @@ def mask_number(text: str) -> str:
 
 def _mask_match(match: re.Match[str]) -> str:
     text = match.group(0)
-    if _ISO_DATETIME.match(text):
+    if _ISO_DATETIME.match(text) or _IPV4.match(text):
         return text
     return mask_number(text)
 
@@ -39,6 +44,45 @@ def _mask_match(match: re.Match[str]) -> str:
 def mask_phone_numbers(text: str) -> str:
     """Replace every phone-number-like run of digits in ``text`` with a mask."""
     return _PHONE.sub(_mask_match, text)
+
+
+# -- secrets: tokens, session ids, codes, keys ---------------------------------------------------
+
+# A parameter (query string, form body, cookie, ``k=v`` text) whose name says it carries a secret:
+# ``?token=...``, ``rf_session=...``, ``csrf=...``, ``code=...``, ``secret=...`` (otpauth:// URIs).
+_SECRET_NAME = r"[\w-]*(?:token|secret|passw(?:or)?d|session|csrf|code|key|signature|sig|otp|auth)"
+_SECRET_PARAM = re.compile(r"(?i)(?<![\w-])(" + _SECRET_NAME + r")(=|%3D)([^&\s;\"',]+)")
+# A structured log field named for a secret (narrower: an error ``code`` and ``ip_key`` stay).
+_SECRET_FIELD = re.compile(
+    r"(?i)^(?:[\w-]*(?:token|secret|passw(?:or)?d|csrf|otp|cookie|authorization)|session)$"
+)
+# A bare value that looks generated (32+ URL-safe base64 characters mixing upper case, lower case
+# and digits: ``secrets.token_urlsafe``, sealed tokens), wherever it stands; hex ids and hashes
+# (lower case only) and words stay.
+_TOKEN_LIKE = re.compile(
+    r"(?<![\w-])(?=[\w-]*[A-Z])(?=[\w-]*[a-z])(?=[\w-]*\d)[A-Za-z0-9_-]{32,}(?![\w-])"
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[\w.~+/=-]+")
+SECRET_MASK = "[redacted]"
+
+
+def mask_secrets(text: str) -> str:
+    """Mask the value of every secret-named parameter and every Authorization credential in
+    ``text`` (the names stay, so a log line still says what was there), and any bare value that
+    looks like a generated token."""
+    text = _SECRET_PARAM.sub(lambda m: m.group(1) + m.group(2) + SECRET_MASK, text)
+    text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + SECRET_MASK, text)
+    return _TOKEN_LIKE.sub(SECRET_MASK, text)
+
+
+def is_secret_name(name: str) -> bool:
+    """A log field named like ``token``, ``reset_token``, ``session``, ``totp_secret``."""
+    return bool(_SECRET_FIELD.match(name))
+
+
+def mask_text(text: str) -> str:
+    """Everything a log line must not hold: secrets, then phone numbers."""
+    return mask_phone_numbers(mask_secrets(text))
 
 
 class Redacted:

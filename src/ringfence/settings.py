@@ -7,6 +7,7 @@ directory, or the path in ``RINGFENCE_CONFIG``), then from the defaults below, w
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -36,11 +37,39 @@ class WebSettings(BaseModel):
     title: str = Field("ringfence", description="Name shown on pages.")
     trusted_proxies: list[str] = Field(
         default_factory=list,
-        description="Addresses of reverse proxies whose X-Forwarded-For names the client's IP.",
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For names "
+        "the client's IP; empty (the default): the header is ignored, by the app and by the "
+        "server's access log alike.",
     )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="The address people reach, for links in e-mails."
     )
+    operator_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for the operator's endpoints (/metrics, "
+        "/api/telephony/status); unset: they answer only to 127.0.0.1 and ::1.",
+    )
+
+    @field_validator("operator_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("use at least 16 random characters (e.g. openssl rand -hex 24)")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network such as 10.0.0.0/8"
+                ) from None
+        return [entry.strip() for entry in value]
 
 
 class JobSettings(BaseModel):
@@ -74,6 +103,11 @@ class PrivacySettings(BaseModel):
     )
     master_key: SecretStr | None = Field(
         None, description="Base64 of 32 bytes; default: a key file created in the data dir."
+    )
+    master_key_file: Path | None = Field(
+        None,
+        description="Where the master key file lives (created 0600); default "
+        "<data_dir>/master.key. Keep it off the data dir's disk or backups for defence in depth.",
     )
     sweep_batch: int = Field(5000, ge=100, le=100_000, description="Rows per sweeper batch.")
 
@@ -469,8 +503,19 @@ class Settings(BaseSettings):
         return self.jobs.backend
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """The data directory, private to this user: 0700, and every file in it 0600 (files
+        made before, by an older version or another umask, are tightened too)."""
+        if not self.data_dir.is_dir():
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private(self.data_dir)
+        elif self.data_dir not in _PRIVATE_DIRS:
+            make_private(self.data_dir)
+        _PRIVATE_DIRS.add(self.data_dir)
         return self.data_dir
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.privacy.master_key_file or self.data_dir / "master.key"
 
     def signing_key(self) -> bytes:
         """The configured secret key, or one generated once and kept in the data directory."""
@@ -482,6 +527,28 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_urlsafe(48))
         return path.read_text().strip().encode()
+
+
+# Data directories already made private in this process (ensure_data_dir is called often).
+_PRIVATE_DIRS: set[Path] = set()
+
+
+def make_private(path: Path) -> None:
+    """Owner-only access to ``path``: a directory 0700 with everything below it (directories
+    0700, files 0600), or a file 0600. Symbolic links are left alone."""
+    if path.is_symlink():
+        return
+    if path.is_file():
+        path.chmod(0o600)
+        return
+    path.chmod(0o700)
+    for root, dirs, files in os.walk(path):
+        for name in dirs:
+            if not os.path.islink(os.path.join(root, name)):
+                os.chmod(os.path.join(root, name), 0o700)
+        for name in files:
+            if not os.path.islink(os.path.join(root, name)):
+                os.chmod(os.path.join(root, name), 0o600)
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:

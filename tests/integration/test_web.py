@@ -13,12 +13,16 @@ from tests.conftest import REDIS_URL, SettingsFactory
 from tests.support.web import client_for
 
 pytestmark = pytest.mark.integration
+# The operator's endpoints need the operator token (the test client is a remote address).
+OPERATOR_TOKEN = "operator-token-for-the-web-tests"
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
 async def test_health_ready_home_docs_metrics(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
-    app = create_app(make_settings(database_url=database_url), run_workers=False)
+    settings = make_settings(database_url=database_url, web={"operator_token": OPERATOR_TOKEN})
+    app = create_app(settings, run_workers=False)
     async with client_for(app) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
@@ -29,7 +33,7 @@ async def test_health_ready_home_docs_metrics(
         assert 'href="/numbers"' in home.text
         assert (await client.get("/docs")).status_code == 200
         assert (await client.get("/openapi.json")).json()["info"]["title"] == "ringfence"
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get("/metrics", headers=OPERATOR)).text
         assert 'ringfence_http_requests_total{method="GET",route="/readyz",status="200"}' in metrics
         assert "ringfence_jobs_pending" in metrics
 
@@ -105,9 +109,10 @@ async def test_app_refuses_to_start_on_an_outdated_schema(
 async def test_serve_runs_the_sip_engine_when_enabled(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
-    off = create_app(make_settings(database_url=database_url), run_workers=False)
+    operator = {"operator_token": OPERATOR_TOKEN}
+    off = create_app(make_settings(database_url=database_url, web=operator), run_workers=False)
     async with client_for(off) as client:
-        status = (await client.get("/api/telephony/status")).json()
+        status = (await client.get("/api/telephony/status", headers=OPERATOR)).json()
         assert status == {
             "running": False,
             "sip": None,
@@ -117,6 +122,7 @@ async def test_serve_runs_the_sip_engine_when_enabled(
         }
     settings = make_settings(
         database_url=database_url,
+        web=operator,
         telephony={
             "enabled": True,
             "sip_port": 0,
@@ -125,7 +131,7 @@ async def test_serve_runs_the_sip_engine_when_enabled(
     )
     app = create_app(settings, run_workers=False)
     async with client_for(app) as client:
-        body = (await client.get("/api/telephony/status")).json()
+        body = (await client.get("/api/telephony/status", headers=OPERATOR)).json()
         assert body["running"] is True and body["sip"].startswith("127.0.0.1:")
         assert body["carriers"] == [
             {"name": "t", "host": "127.0.0.1", "port": 5060, "prefixes": []}

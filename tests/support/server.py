@@ -23,8 +23,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(data_dir: Path, port: int | None = None, **env: str) -> Iterator[str]:
-    """Migrate, start the server, wait until /readyz answers, yield its base URL."""
+def running_server(
+    data_dir: Path, port: int | None = None, output: Path | None = None, **env: str
+) -> Iterator[str]:
+    """Migrate, start the server, wait until /readyz answers, yield its base URL. With
+    ``output``, everything the processes print (stdout and stderr) is kept in that file."""
     port = port or free_port()
     full_env = {
         **os.environ,
@@ -33,16 +36,21 @@ def running_server(data_dir: Path, port: int | None = None, **env: str) -> Itera
         **env,
     }
     cli = [sys.executable, "-m", "ringfence"]
-    subprocess.run([*cli, "migrate"], env=full_env, check=True, capture_output=True, cwd=REPO)
+    migrated = subprocess.run([*cli, "migrate"], env=full_env, capture_output=True, cwd=REPO)
+    if output is not None:
+        output.write_bytes(migrated.stdout + migrated.stderr)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    sink = output.open("ab") if output is not None else subprocess.PIPE
     proc = subprocess.Popen(
-        [*cli, "serve"], env=full_env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [*cli, "serve"], env=full_env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "exited")
+                printed = output.read_text() if output is not None else ""
+                raise RuntimeError(proc.stdout.read().decode() if proc.stdout else printed)
             try:
                 if httpx.get(base + "/readyz", timeout=1).status_code == 200:
                     break
@@ -55,3 +63,5 @@ def running_server(data_dir: Path, port: int | None = None, **env: str) -> Itera
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+        if output is not None and not isinstance(sink, int):
+            sink.close()

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ringfence.logging import configure_logging, get_logger
-from ringfence.redact import Redacted, mask_phone_numbers, redact_sensitive
+from ringfence.redact import Redacted, mask_phone_numbers, mask_secrets, redact_sensitive
 from ringfence.settings import LogSettings
 
 
@@ -36,7 +36,16 @@ def test_phone_numbers_keep_only_their_last_two_digits(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["2026-11-22T18:48:58Z", "port 8000", "id 12345", "0.0.0.0", "v1.2.3"]
+    "text",
+    [
+        "2026-11-22T18:48:58Z",
+        "port 8000",
+        "id 12345",
+        "0.0.0.0",
+        "v1.2.3",
+        "203.0.113.9:50312 - GET /",
+        "client 198.51.100.244",
+    ],
 )
 def test_dates_ports_and_short_ids_are_left_alone(text: str) -> None:
     assert mask_phone_numbers(text) == text
@@ -47,6 +56,55 @@ def test_no_e164_number_survives(number: str) -> None:
     masked = mask_phone_numbers(f"to={number} ")
     assert number not in masked
     assert masked.count("*") == len(number) - 3
+
+
+SECRET = "Z1B3K1_DWXYVjJaiEJ1DAc2l6CJs5vszQ8rT-a9"  # like secrets.token_urlsafe
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"GET /account/verify?token={SECRET} HTTP/1.1",
+        f"/account/reset/new?lang=en&token={SECRET}&x=1",
+        f"Cookie: rf_session={SECRET}; rf_anon=abc",
+        f"form csrf={SECRET}",
+        f"otpauth://totp/ringfence:ada?secret={SECRET}&issuer=ringfence",
+        f"Authorization: Bearer {SECRET}",
+        f"?reset_token%3D{SECRET}",
+        f"/account/reset/new/{SECRET}",
+        f"failed for {SECRET}: no such session",
+    ],
+)
+def test_secret_parameters_lose_their_values(text: str) -> None:
+    masked = mask_secrets(text)
+    assert SECRET not in masked and "[redacted]" in masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "account 1f74c55c6a3fc7eb27d51b9b5eccfa5c logged in",
+        "ref h:8f0579561ddb1b7a938aeee971b01916c5e28fb47556b6ea107b7ba73d8c3e20",
+        "task dba58e0a-1dcb-46d5-8c78-7c9d74da371b executed",
+        "ringfence.jobs.queue.agents.campaign_watch ix_campaign_attempts_campaign_call_id",
+    ],
+)
+def test_ids_hashes_and_names_are_not_taken_for_secrets(text: str) -> None:
+    assert mask_secrets(text) == text
+
+
+def test_secret_fields_and_query_strings_never_reach_a_log_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(LogSettings(level="INFO", format="json"))
+    get_logger("test").info("flow", token=SECRET, totp_secret=SECRET, code="forbidden")
+    access = logging.getLogger("uvicorn.access")
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", f"/v?x={SECRET}", "1.1", 200)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert SECRET not in json.dumps(lines)
+    assert lines[0]["code"] == "forbidden"  # an error code is not a secret
+    assert lines[1]["event"] == '127.0.0.1:5 - "GET /v HTTP/1.1" 200'
+    structlog.reset_defaults()
 
 
 def test_redacted_never_shows_its_value() -> None:

@@ -57,6 +57,8 @@ def test_toml_file_is_read_and_environment_wins(
         ("RINGFENCE_DATABASE_URL", "mysql://x/y", "sqlite+aiosqlite://, postgresql+asyncpg://"),
         ("RINGFENCE_REDIS_URL", "http://x", "must start with redis://"),
         ("RINGFENCE_WEB_PORT", "80", "unknown setting RINGFENCE_WEB_PORT"),
+        ("RINGFENCE_WEB__TRUSTED_PROXIES", '["*"]', "not an IP address or network"),
+        ("RINGFENCE_WEB__OPERATOR_TOKEN", "short", "at least 16 random characters"),
     ],
 )
 def test_a_bad_setting_fails_with_one_line_naming_it(
@@ -84,3 +86,28 @@ def test_signing_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
     assert settings.signing_key() == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert Settings(data_dir=tmp_path, secret_key="given").signing_key() == b"given"
+
+
+def test_the_data_dir_and_what_is_in_it_are_made_private(tmp_path: Path) -> None:
+    """An install from before (or under a loose umask) is tightened: 0700 and 0600."""
+    data = tmp_path / "data"
+    (data / "recordings").mkdir(parents=True)
+    (data / "recordings" / "a.bin").write_bytes(b"x")
+    (data / "ringfence.db").write_bytes(b"x")
+    for path, mode in ((data, 0o755), (data / "recordings", 0o755), (data / "ringfence.db", 0o644)):
+        path.chmod(mode)
+    Settings(data_dir=data).ensure_data_dir()
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "recordings").stat().st_mode & 0o777 == 0o700
+    assert (data / "recordings" / "a.bin").stat().st_mode & 0o777 == 0o600
+    assert (data / "ringfence.db").stat().st_mode & 0o777 == 0o600
+    fresh = tmp_path / "fresh" / "data"
+    Settings(data_dir=fresh).ensure_data_dir()
+    assert fresh.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_master_key_may_live_outside_the_data_dir(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).master_key_path == tmp_path / "master.key"
+    elsewhere = tmp_path / "keys" / "master.key"
+    settings = Settings(data_dir=tmp_path, privacy={"master_key_file": elsewhere})
+    assert settings.master_key_path == elsewhere

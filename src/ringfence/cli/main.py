@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated
 
 import typer
@@ -88,12 +89,17 @@ def serve(
     bind_host = host or settings.web.host
     bind_port = port or settings.web.port
     console.print(f"ringfence {__version__} on http://{bind_host}:{bind_port}")
+    proxies = settings.web.trusted_proxies
     uvicorn.run(
         create_app(settings, check_schema=False),
         host=bind_host,
         port=bind_port,
         log_config=None,
-        proxy_headers=True,
+        # One source of truth for who the client is: uvicorn rewrites the connection's client
+        # (which its access log shows) only for the proxies the app trusts; with none, never
+        # (uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1 by default).
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=",".join(proxies) if proxies else "",
     )
 
 
@@ -107,6 +113,7 @@ def worker(
 ) -> None:
     """Run job workers in this process until interrupted (for a Redis-backed queue)."""
     settings = settings_or_exit()
+    settings.ensure_data_dir()
     try:
         asyncio.run(_schema_check(settings.resolved_database_url))
     except RingfenceError as exc:
@@ -175,7 +182,13 @@ def _command_services() -> tuple[ServiceSpec, ...]:
         return composition.installed()
 
 
+# Everything ringfence writes (database, job queue, keys, recordings, logs) is for its own user
+# only: files 0600, directories 0700, whatever the shell's umask.
+PRIVATE_UMASK = 0o077
+
+
 def main() -> None:
+    os.umask(PRIVATE_UMASK)
     for spec in _command_services():
         if spec.cli is not None:
             app.add_typer(composition.load(spec.cli).app, name=spec.name)

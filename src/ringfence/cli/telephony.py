@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Annotated
@@ -93,9 +94,16 @@ def status() -> None:
         )
     console.print(table if settings.telephony.carriers else "no trunk configured")
     url = f"http://{settings.web.host}:{settings.web.port}/api/telephony/status"
+    request = urllib.request.Request(url)
+    token = settings.web.operator_token
+    if token is not None:  # the operator's endpoint: without a token it answers loopback only
+        request.add_header("Authorization", f"Bearer {token.get_secret_value()}")
     try:
-        with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - our own server
+        with urllib.request.urlopen(request, timeout=3) as resp:  # noqa: S310 - our own server
             live = json.load(resp)
+    except urllib.error.HTTPError as exc:
+        console.print(f"the server refused the status request ({exc.code}): {exc.reason}")
+        return
     except OSError:
         console.print(f"server not reachable at {url}")
         return

@@ -76,7 +76,32 @@ async def require_login(request: Request) -> Login:
 
 def client_ip(request: Request) -> str:
     """The client's address: the peer, or what a trusted proxy says it forwarded for."""
-    return geo.client_ip(request, settings(request).web.trusted_proxies)
+    return geo.client_ip(request.scope, settings(request).web.trusted_proxies)
+
+
+# The operator's own machine: exactly these, not all of 127.0.0.0/8.
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def require_operator(request: Request) -> None:
+    """The operator's endpoints (metrics, telephony status). With
+    ``RINGFENCE_WEB__OPERATOR_TOKEN`` set, only a request bearing it (compared in constant time);
+    without it, only a client whose real address (``client_ip``) is this machine's loopback."""
+    token = settings(request).web.operator_token
+    if token is not None:
+        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+        expected = token.get_secret_value().encode()
+        if scheme.lower() == "bearer" and secrets.compare_digest(sent.strip().encode(), expected):
+            return
+        raise Forbidden(
+            "this endpoint is for the operator: send Authorization: Bearer and the operator token"
+        )
+    if client_ip(request) in LOOPBACK:
+        return
+    raise Forbidden(
+        "this endpoint answers only on the server itself; set RINGFENCE_WEB__OPERATOR_TOKEN "
+        "to reach it from elsewhere"
+    )
 
 
 SettingsDep = Annotated[Settings, Depends(settings)]
@@ -90,6 +115,8 @@ LoginDep = Annotated[Login, Depends(require_login)]
 MaybeLoginDep = Annotated[Login | None, Depends(current)]
 ClientIpDep = Annotated[str, Depends(client_ip)]
 # The JSON API's CSRF token travels in a header (the page reads it from its markup).
+# The operator's endpoints take it as ``dependencies=[OperatorOnly]``.
+OperatorOnly = Depends(require_operator)
 CsrfHeader = Annotated[str, Header(alias="X-CSRF-Token", max_length=100)]
 
 

@@ -98,6 +98,20 @@ PLATFORM = (
         retention=Retention.on_device(365),
     ),
     Category(
+        name="access_log",
+        service="platform",
+        title="Server logs of web requests",
+        store="log:access",
+        fields=("client IP address", "time", "method and path (never the query)", "status"),
+        purpose="Keep the service running and secure: find faults and trace attacks and abuse "
+        "back to their source. Logs never hold what you typed, phone numbers, tokens or codes; "
+        "they are files on the server, readable only by its operator, rotated daily.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        # The log files' rotation (RINGFENCE_LOG__KEEP_DAYS) enforces it, not the sweeper:
+        # Privacy.inventory sets it from that setting.
+        retention=Retention.duration(7),
+    ),
+    Category(
         name="processing_restriction",
         service="platform",
         title="Your restrictions of and objections to processing",

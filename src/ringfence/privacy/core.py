@@ -28,11 +28,14 @@ class Privacy:
 
     @cached_property
     def inventory(self) -> Inventory:
-        return build_inventory().with_retention(self.settings.privacy.retention)
+        # Access-log lines last as long as the rotated log files do.
+        retention = {**self.settings.privacy.retention, "access_log": self.settings.log.keep_days}
+        return build_inventory().with_retention(retention)
 
     @cached_property
     def vault(self) -> Vault:
-        key_file = self.settings.ensure_data_dir() / "master.key"
+        self.settings.ensure_data_dir()
+        key_file = self.settings.master_key_path
         configured = self.settings.privacy.master_key
         master = MasterKeys.load(key_file, configured.get_secret_value() if configured else None)
         return Vault(master, self.clock, None if configured else key_file)

@@ -1,7 +1,8 @@
 """Envelope encryption at rest: AES-256-GCM with a data key per subject, wrapped by a master key.
 
-- Master keys come from ``RINGFENCE_PRIVACY__MASTER_KEY`` (base64 of 32 bytes) or a key file in the
-  data directory, created on first use with mode 0600. The file holds every master key version;
+- Master keys come from ``RINGFENCE_PRIVACY__MASTER_KEY`` (base64 of 32 bytes) or a key file
+  (``RINGFENCE_PRIVACY__MASTER_KEY_FILE``, by default in the data directory), created on first
+  use with mode 0600 in a directory made 0700 if it is new. The file holds every master key version;
   ``rotate()`` adds a new one and re-wraps every data key with it, without touching the data.
 - A subject's data key is created on first use and stored wrapped (``data_keys``). Destroying it
   (erasure) makes every ciphertext of that subject unreadable, copies in backups included.
@@ -61,10 +62,12 @@ class MasterKeys:
                 )
             return cls("configured", {"configured": key})
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             keys = cls("k1", {"k1": AESGCM.generate_key(bit_length=256)})
             keys.save(path, create=True)
             return keys
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)  # a key file copied in with a looser mode is tightened
         data = json.loads(path.read_text())
         return cls(data["current"], {k: base64.b64decode(v) for k, v in data["keys"].items()})
 

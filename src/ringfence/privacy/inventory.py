@@ -133,7 +133,9 @@ class Category:
     name: str
     service: str  # "platform" or a service's name
     title: str  # plain language: "Failed background jobs"
-    store: str  # a table name, or "file:<folder under the data dir>", or "" when never stored
+    # a table name, "file:<folder under the data dir>", "log:<which>" for lines in the server's
+    # rotated log files (their rotation is the retention), or "" when never stored
+    store: str
     fields: tuple[str, ...]
     purpose: str
     legal_basis: LegalBasis
@@ -160,8 +162,14 @@ class Category:
         return self.store.startswith("file:")
 
     @property
+    def is_log_store(self) -> bool:
+        return self.store.startswith("log:")
+
+    @property
     def table(self) -> str | None:
-        return None if (self.is_file_store or not self.store) else self.store
+        if self.is_file_store or self.is_log_store or not self.store:
+            return None
+        return self.store
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -79,8 +79,8 @@ class Sweeper:
         report = SweepReport(dry_run=dry_run)
         for category in self.inventory:
             cutoff = self.inventory.expires_before(category, now)
-            if cutoff is None or not category.store:
-                continue
+            if cutoff is None or not (category.table or category.is_file_store):
+                continue  # never stored, or log lines (the log's rotation removes them)
             if category.expires_field:
                 cutoff = now  # each row carries its own end
             if category.is_file_store:

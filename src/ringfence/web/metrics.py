@@ -1,4 +1,7 @@
-"""Prometheus metrics: request counts and latency by route template, and the job backlog."""
+"""Prometheus metrics: request counts and latency by route template, and the job backlog.
+
+``/metrics`` is the operator's (``http.deps.require_operator``): the bearer token of
+``RINGFENCE_WEB__OPERATOR_TOKEN``, or, without one, a scraper on the server itself."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from ringfence.http.deps import OperatorOnly
 from ringfence.jobs import JobQueue
 
 
@@ -59,7 +63,7 @@ def install_metrics(app: FastAPI, queue: JobQueue | None) -> CollectorRegistry:
         latency.labels(request.method, route).observe(time.perf_counter() - start)
         return response
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False, dependencies=[OperatorOnly])
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -1,6 +1,8 @@
 """``/api/telephony/status``: whether the SIP engine runs, its trunks and how many calls are up.
 
-Public, so it shows no call details: counts only, and trunk names and hosts without credentials.
+The operator's (``http.deps.require_operator``: the operator token, or a request from the server
+itself), and even so it shows no call details: counts only, and trunk names and hosts without
+credentials.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ringfence.http import deps
 router = APIRouter(tags=["telephony"])
 
 
-@router.get("/api/telephony/status")
+@router.get("/api/telephony/status", dependencies=[deps.OperatorOnly])
 async def telephony_status(request: Request) -> dict[str, Any]:
     settings = deps.settings(request)
     engine = request.app.state.telephony

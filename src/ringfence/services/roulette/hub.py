@@ -23,7 +23,7 @@ from typing import Any
 import phonenumbers
 import socketio
 
-from ringfence.abuse.geo import country_for_ip, forwarded_ip
+from ringfence.abuse.geo import client_ip, country_for_ip
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.logging import get_logger
@@ -144,11 +144,8 @@ class RouletteHub:
             self.sio.on(event, getattr(self, f"on_{event}"))
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        ip = forwarded_ip(
-            environ.get("REMOTE_ADDR", "0.0.0.0"),
-            environ.get("HTTP_X_FORWARDED_FOR", ""),
-            self.settings.web.trusted_proxies,
-        )
+        # python-engineio's ASGI mode puts a placeholder in REMOTE_ADDR; the peer is the scope's.
+        ip = client_ip(environ.get("asgi.scope") or {}, self.settings.web.trusted_proxies)
         ip_key = keyed_ref(ip_ref(ip), self.key)
         until = await self.bans.until(ip_key)
         if until is not None:
