@@ -203,6 +203,20 @@ class CarrierSettings(BaseModel):
     register_expires: int = Field(300, ge=60, le=86400, description="REGISTER interval, s.")
 
 
+class OutboundSettings(BaseModel):
+    """Limits the outbound gate applies to every call an account or a business places."""
+
+    calls_per_account_per_hour: int = Field(
+        30, ge=1, description="Calls one account may place in an hour (dial, verifications)."
+    )
+    calls_per_tenant_per_hour: int = Field(
+        300,
+        ge=1,
+        description="Calls one business (tenant) may place in an hour (campaigns, evaluations, "
+        "transfers, number checks).",
+    )
+
+
 class TelephonySettings(BaseModel):
     enabled: bool = Field(
         False, description="Start the SIP engine with `ringfence serve` (needed to take calls)."
@@ -242,6 +256,7 @@ class TelephonySettings(BaseModel):
         default_factory=list, description="SIP trunks, tried by longest matching prefix."
     )
     dialing: DialingSettings = Field(default_factory=lambda: DialingSettings())
+    outbound: OutboundSettings = Field(default_factory=lambda: OutboundSettings())
 
 
 class CaptchaSettings(BaseModel):
@@ -373,6 +388,9 @@ class AgentSettings(BaseModel):
         7.0, ge=2, le=60, description="Silence after the agent spoke before it asks again."
     )
     max_call_seconds: int = Field(900, ge=30, description="An agent call is ended after this.")
+    evaluations_per_hour: int = Field(
+        10, ge=1, description="Evaluation (CallScore) calls one business may ask for in an hour."
+    )
     retention_days: int = Field(
         90, ge=1, le=3650, description="Default days call records are kept (a business may extend)."
     )

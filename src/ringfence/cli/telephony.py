@@ -13,11 +13,14 @@ import typer
 from rich.table import Table
 
 from ringfence.cli.common import console, fail, settings_or_exit
+from ringfence.clock import SystemClock
 from ringfence.errors import RingfenceError
 from ringfence.media.files import load_audio
 from ringfence.media.speech import speak
 from ringfence.settings import Settings
 from ringfence.telephony import Call, TelephonyEngine
+from ringfence.telephony.dialing import parse
+from ringfence.telephony.gate import AnyNumber, Caller, OutboundGate, Placement
 
 sip_app = typer.Typer(help="The SIP engine and its trunks.", no_args_is_help=True)
 
@@ -58,7 +61,17 @@ async def _call(
     engine = TelephonyEngine(settings, port=port)
     await engine.start()
     try:
-        live = await engine.place_call(number, from_=from_, via=via, ring_timeout=ring)
+        gate = OutboundGate(engine, None, SystemClock(), settings)
+        if via is not None:
+            live = await gate.place_via(number, via, present=from_, ring_timeout=ring)
+        else:  # through a trunk: the dialling policy and the caller-ID rule, like any call
+            live = await gate.place(
+                parse(number, None),
+                Caller("operator"),
+                AnyNumber(),
+                present=from_,
+                placement=Placement(ring_timeout=ring),
+            )
         finisher: asyncio.Future[None] | None = None
         async for event in live.events():
             detail = f" {event.status}" if event.status else ""

@@ -1,7 +1,9 @@
 """The telephony engine: one SIP stack and one media clock per process, and the calls on them.
 
-Outbound: ``place_call`` picks a trunk by prefix (or ``via``), sends the INVITE, rings for at most
-``ring_timeout`` (then CANCEL), and cuts the call at ``max_duration``. Inbound: the dialled number
+Outbound: ``_place_call``, called only by ``gate.OutboundGate`` (which applies the dialling policy,
+the caller's right, the limits and the caller-ID rule first), picks a trunk by prefix (or ``via``),
+sends the INVITE, rings for at most ``ring_timeout`` (then CANCEL), and cuts the call at
+``max_duration``. Inbound: the dialled number
 selects a handler registered with ``route``; a number nobody handles is answered ``404``. Either
 way the call ends exactly once, with a SIP status and a Q.850 cause, and leaves a call record.
 """
@@ -247,7 +249,7 @@ class TelephonyEngine:
 
     # -- outbound ------------------------------------------------------------------------------
 
-    async def place_call(
+    async def _place_call(
         self,
         to: str,
         *,

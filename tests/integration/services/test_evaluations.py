@@ -14,6 +14,7 @@ import pytest
 from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
 from ringfence.services.agents.evaluations.service import Evaluations
+from ringfence.services.agents.models import AgentNumber
 from ringfence.services.agents.testing import open_shop
 from ringfence.speech.tts import HibariSpeaker
 from ringfence.store import Database
@@ -62,6 +63,8 @@ async def test_an_evaluation_call_is_scored_on_the_published_rubric(
     sipp = await start_sipp("uas_business", port=port, limit="120s",
                             fill={"ear_port": str(ear_port(ear)), "ring_ms": "2000"})  # fmt: skip
     shop = await open_shop(settings, db, SystemClock(), [])
+    async with db.session() as session:  # an evaluation calls only a number the business has
+        session.add(AgentNumber(number=NUMBER, tenant_id=shop.tenant_id, agent_id=shop.agent_id))
     queue = JobQueue(settings)
     queue.start(workers=1)
     business = asyncio.ensure_future(_business(ear))
@@ -110,6 +113,8 @@ async def test_evaluations_over_http_and_the_published_rubric(
         csrf = {"X-CSRF-Token": await verified_login(client, inbox, "owner@example.org")}
         tenant = (await client.post("/api/tenants", json={"name": "Harbour Dental"},
                                     headers=csrf)).json()["id"]  # fmt: skip
+        agent = {"name": "Anna", "greeting": "Hello", "phone_number": NUMBER}  # the number it owns
+        await client.post(f"/api/tenants/{tenant}/agents", headers=csrf, json=agent)
         url = f"/api/tenants/{tenant}/evaluations"
         body = {"number": NUMBER, "business": "Harbour Dental", "questions": ["price"]}
         bad = await client.post(url, headers=csrf, json={**body, "questions": ["weather"]})

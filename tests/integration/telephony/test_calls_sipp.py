@@ -106,7 +106,7 @@ async def _records(engine: TelephonyEngine) -> list[CallRecord]:
 async def test_outbound_call_answered_with_audio_both_ways(engine: TelephonyEngine) -> None:
     sipp = await start_sipp("uas", extra=["-rtp_echo"])
     try:
-        call = await engine.place_call("+14155550123", via=f"sip:127.0.0.1:{sipp.port}")
+        call = await engine._place_call("+14155550123", via=f"sip:127.0.0.1:{sipp.port}")
         events = asyncio.create_task(_events(call))
         assert await call.wait_answered()
         call.play(tone(1000.0, 1.0))
@@ -137,7 +137,7 @@ async def test_failures_surface_status_and_cause(
 ) -> None:
     sipp = await start_sipp("uas_reject", fill={"status": str(status)})
     try:
-        call = await engine.place_call("+442079460123", via=f"sip:127.0.0.1:{sipp.port}")
+        call = await engine._place_call("+442079460123", via=f"sip:127.0.0.1:{sipp.port}")
         events = [e async for e in call.events()]
         rc, out = await sipp.finish()
         assert rc == 0, out
@@ -157,7 +157,7 @@ async def test_failures_surface_status_and_cause(
 async def test_no_answer_is_cancelled_after_the_ring_timeout(engine: TelephonyEngine) -> None:
     sipp = await start_sipp("uas_ring_forever")
     try:
-        call = await engine.place_call(
+        call = await engine._place_call(
             "+4930231250123", via=f"sip:127.0.0.1:{sipp.port}", ring_timeout=1.0
         )
         kinds = [e.kind async for e in call.events()]
@@ -195,7 +195,7 @@ async def test_digest_authentication_with_a_challenging_trunk(
     engine = TelephonyEngine(settings)
     await engine.start()
     try:
-        call = await engine.place_call("+447700900123")
+        call = await engine._place_call("+447700900123")
         assert await call.wait_answered()
         await call.hangup()
         rc, out = await sipp.finish()
@@ -282,7 +282,7 @@ async def test_malformed_sip_does_not_harm_a_call_in_progress(
 ) -> None:
     sipp = await start_sipp("uas", extra=["-rtp_echo"])
     try:
-        call = await engine.place_call("+14155550199", via=f"sip:127.0.0.1:{sipp.port}")
+        call = await engine._place_call("+14155550199", via=f"sip:127.0.0.1:{sipp.port}")
         assert await call.wait_answered()
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
@@ -318,7 +318,7 @@ async def test_a_lost_invite_is_retransmitted_timer_a(engine: TelephonyEngine) -
     sink, _ = await loop.create_datagram_endpoint(Sink, local_addr=("127.0.0.1", 0))
     port = sink.get_extra_info("sockname")[1]
     try:
-        call = await engine.place_call("+14155550100", via=f"sip:127.0.0.1:{port}", ring_timeout=2)
+        call = await engine._place_call("+14155550100", via=f"sip:127.0.0.1:{port}", ring_timeout=2)
         first = await asyncio.wait_for(received.get(), 5)
         again = await asyncio.wait_for(received.get(), 5)  # nobody answered the first
         assert first == again and first.startswith(b"INVITE ")
@@ -431,7 +431,7 @@ async def test_registration_with_a_trunk_and_removal_on_stop(
 async def test_a_recorded_call_is_stored_encrypted_and_erasable(engine: TelephonyEngine) -> None:
     sipp = await start_sipp("uas", extra=["-rtp_echo"])
     try:
-        call = await engine.place_call("+14155550177", via=f"sip:127.0.0.1:{sipp.port}")
+        call = await engine._place_call("+14155550177", via=f"sip:127.0.0.1:{sipp.port}")
         assert await call.wait_answered()
         call.record()
         call.play(tone(700.0, 1.0))
@@ -481,7 +481,7 @@ async def test_an_audio_file_is_played_into_the_call(
     assert 15000 < len(pcm) < 17000  # one second at 8 kHz, 16-bit
     sipp = await start_sipp("uas", extra=["-rtp_echo"])
     try:
-        call = await engine.place_call("+14155550188", via=f"sip:127.0.0.1:{sipp.port}")
+        call = await engine._place_call("+14155550188", via=f"sip:127.0.0.1:{sipp.port}")
         assert await call.wait_answered()
         call.play(pcm)
         echoed = await loud_frames(call, 25)
@@ -537,7 +537,7 @@ async def test_dtmf_sent_by_one_engine_is_received_by_another(
     callee.route("+15550111", ivr, service="test")
     await callee.start()
     try:
-        call = await engine.place_call("+15550111", via=f"sip:127.0.0.1:{callee.local_port}")
+        call = await engine._place_call("+15550111", via=f"sip:127.0.0.1:{callee.local_port}")
         assert await call.wait_answered()
         received = []
         for digit in "4#47":  # a repeated digit must arrive twice
@@ -589,7 +589,7 @@ async def test_early_media_is_heard_before_a_refusal(engine: TelephonyEngine) ->
     """A 183 with SDP opens the stream: announcements reach call.audio() before any answer."""
     sipp = await start_sipp("uas_early_media")
     try:
-        call = await engine.place_call("+14155550166", via=f"sip:127.0.0.1:{sipp.port}")
+        call = await engine._place_call("+14155550166", via=f"sip:127.0.0.1:{sipp.port}")
         heard = 0
         async for frame in call.audio():
             if energy(frame) > 1e4:
@@ -622,7 +622,7 @@ async def test_outbound_call_over_tcp(tcp_engine: TelephonyEngine) -> None:
     sipp = await start_sipp("uas", extra=["-t", "t1", "-rtp_echo"])
     try:
         await sipp.listening_tcp()
-        call = await tcp_engine.place_call(
+        call = await tcp_engine._place_call(
             "+14155550123", via=f"sip:127.0.0.1:{sipp.port};transport=tcp"
         )
         assert await call.wait_answered()
@@ -691,7 +691,7 @@ async def test_a_call_over_tls_between_two_engines(
     await caller.start()
     try:
         via = f"sip:127.0.0.1:{callee.tls_port};transport=tls"
-        call = await caller.place_call("+15550123", via=via)
+        call = await caller._place_call("+15550123", via=via)
         assert await call.wait_answered()
         call.send_dtmf("9")
         assert await asyncio.wait_for(digits.get(), 10) == "9"
@@ -705,7 +705,7 @@ async def test_a_call_over_tls_between_two_engines(
         await untrusting.start()
         try:
             with pytest.raises(CallFailed, match="CERTIFICATE_VERIFY_FAILED"):
-                await untrusting.place_call("+15550123", via=via)
+                await untrusting._place_call("+15550123", via=via)
         finally:
             await untrusting.stop()
     finally:
@@ -731,7 +731,7 @@ async def test_outbound_proxy_codec_preference_and_trying(
     engine = TelephonyEngine(settings)
     await engine.start()
     try:
-        call = await engine.place_call("+14155550144", max_duration=1.0)
+        call = await engine._place_call("+14155550144", max_duration=1.0)
         kinds = [e.kind async for e in call.events()]
         rc, out = await sipp.finish()
         assert rc == 0, out
@@ -766,7 +766,7 @@ async def test_rfc4475_torture_messages_get_an_error_or_are_dropped(
     peer, _ = await loop.create_datagram_endpoint(Peer, local_addr=("127.0.0.1", 0))
     port = peer.get_extra_info("sockname")[1]
     try:
-        call = await engine.place_call("+14155550155", via=f"sip:127.0.0.1:{sipp.port}")
+        call = await engine._place_call("+14155550155", via=f"sip:127.0.0.1:{sipp.port}")
         assert await call.wait_answered()
         invalid = sorted(TORTURE.glob("invalid/*.sip"))
         valid = sorted(TORTURE.glob("valid/*.sip"))

@@ -37,6 +37,7 @@ from ringfence.settings import Settings
 from ringfence.store.base import new_sortable_id
 from ringfence.telephony import Call, TelephonyEngine
 from ringfence.telephony.dialing import PHONES, DialingPolicy, Number, parse
+from ringfence.telephony.gate import Caller, OutboundGate, Placement
 from ringfence.telephony.keypad import CodePrompt, confirm_code, new_code
 from ringfence.telephony.progress import Progress, Tracker
 from ringfence.telephony.webrtc import Bridge
@@ -94,6 +95,21 @@ class Started:
     quote: Quote
 
 
+class AccountRight:
+    """An account's right to call: its balance was reserved before the gate is asked (or the
+    call proves a number it typed), and it may show only the numbers it verified."""
+
+    def __init__(self, callers: CallerIds, account: Account) -> None:
+        self.callers = callers
+        self.account = account
+
+    async def permit(self, number: Number) -> None:
+        return None
+
+    async def verified(self, e164: str) -> bool:
+        return any(known.number == e164 for known in await self.callers.of(self.account))
+
+
 class DialService:
     def __init__(
         self,
@@ -116,6 +132,9 @@ class DialService:
         self.key = settings.signing_key()
         self.limiter = RateLimiter(self.clock)
         self.callers = CallerIds(privacy)
+
+    def _gate(self, engine: TelephonyEngine) -> OutboundGate:
+        return OutboundGate(engine, self.db, self.clock, self.settings)
 
     @property
     def rates(self) -> RateTable:
@@ -222,8 +241,12 @@ class DialService:
         progress = self.tracker.start(call_id, account.subject_ref, "dial")
         await progress.step("dialling")
         try:
-            call = await engine.place_call(
-                number.e164, from_=shown, service="dial", max_duration=longest
+            call = await self._gate(engine).place(
+                number,
+                Caller("dial", account=account.subject_ref),
+                AccountRight(self.callers, account),
+                present=shown,
+                placement=Placement(max_duration=longest),
             )
         except RingfenceError:
             await self._finish_unplaced(call_id, reservation, progress)
@@ -343,6 +366,7 @@ class DialService:
         if data.get("account") != account.id:
             raise Forbidden("this code belongs to another account")
         e164, code = str(data["e164"]), str(data["code"])
+        number = parse(e164, None)
         limit = [
             Limit(
                 "dial.verify",
@@ -364,7 +388,13 @@ class DialService:
         call_id = new_sortable_id()
         progress = self.tracker.start(call_id, account.subject_ref, "verify")
         await progress.step("dialling")
-        call = await engine.place_call(e164, service="dial", max_duration=120)
+        call = await self._gate(engine).place(
+            number,
+            Caller("dial", account=account.subject_ref),
+            AccountRight(self.callers, account),
+            kinds=PHONES,
+            placement=Placement(max_duration=120),
+        )
 
         async def keep() -> None:
             async with self.db.session() as session:

@@ -34,6 +34,7 @@ from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.telephony import Call, TelephonyEngine
 from ringfence.telephony.dialing import PHONES, DialingPolicy, Number, parse
+from ringfence.telephony.gate import AnyNumber, Caller, OutboundGate, Placement
 from ringfence.telephony.keypad import CodePrompt, confirm_code, new_code
 from ringfence.telephony.progress import Progress, Tracker
 
@@ -230,11 +231,17 @@ class RingService:
         progress = self.tracker.start(entry.id, entry.visitor, entry.kind)
         await progress.step("dialling")
         try:
-            call = await engine.place_call(
-                number.e164,
-                service="ring",
-                ring_timeout=self.ring.ring_time,
-                max_duration=RING_MAX_SECONDS if entry.kind == "ring" else OPTOUT_MAX_SECONDS,
+            # The captcha, the never-ring list and ring's limits were applied by _admit; the
+            # gate applies the dialling policy again and shows the trunk's own caller id.
+            call = await OutboundGate(engine, self.db, self.clock, self.settings).place(
+                number,
+                Caller("ring"),
+                AnyNumber(),
+                kinds=PHONES,
+                placement=Placement(
+                    ring_timeout=self.ring.ring_time,
+                    max_duration=RING_MAX_SECONDS if entry.kind == "ring" else OPTOUT_MAX_SECONDS,
+                ),
             )
         except RingfenceError as exc:
             await self._finish(progress, "failed", opted_out=False)

@@ -14,12 +14,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ringfence.clock import Clock
-from ringfence.errors import InvalidInput
+from ringfence.errors import Forbidden, InvalidInput, RateLimited
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.answering import Answered, detect, greeting_over
 from ringfence.services.agents.calls.components import Components
 from ringfence.services.agents.calls.pipeline import TranscriptLine, VoiceSession
+from ringfence.services.agents.calls.rights import BusinessNumbers
 from ringfence.services.agents.calls.wiring import (
     CallParts,
     conversation_for,
@@ -34,6 +35,8 @@ from ringfence.speech.vad import VoiceActivity
 from ringfence.store.database import Database
 from ringfence.telephony import Call, CallFailed, TelephonyEngine
 from ringfence.telephony.calls import EndReason
+from ringfence.telephony.dialing import parse
+from ringfence.telephony.gate import Caller, OutboundGate, Placement
 from ringfence.telephony.recording import Recorder
 from ringfence.tenants.models import Tenant
 
@@ -110,15 +113,19 @@ class OutboundCaller:
     ) -> DialResult | None:
         if not await commit():
             return None
+        gate = OutboundGate(self.engine, self.db, self.clock, self.settings)
         try:
-            call = await self.engine.place_call(
-                dial.e164,
-                from_=dial.caller,
-                service="agents",
-                ring_timeout=dial.ring_seconds,
-                max_duration=self.settings.agents.max_call_seconds,
+            call = await gate.place(
+                parse(dial.e164, None),
+                Caller("agents", tenant=dial.tenant_id),
+                BusinessNumbers(self.db, dial.tenant_id),
+                present=dial.caller,
+                placement=Placement(
+                    ring_timeout=dial.ring_seconds,
+                    max_duration=self.settings.agents.max_call_seconds,
+                ),
             )
-        except (CallFailed, InvalidInput) as exc:
+        except (CallFailed, InvalidInput, Forbidden, RateLimited) as exc:
             log.warning("campaign_dial_failed", error=type(exc).__name__)
             return DialResult("failed")
         if not await call.wait_answered():

@@ -14,10 +14,11 @@ import asyncio
 from sqlalchemy import select
 
 from ringfence.clock import Clock
-from ringfence.errors import InvalidInput
+from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.pipeline import Line, VoiceSession
+from ringfence.services.agents.calls.rights import BusinessNumbers
 from ringfence.services.agents.calls.wiring import (
     CallParts,
     conversation_for,
@@ -27,7 +28,9 @@ from ringfence.services.agents.calls.wiring import (
 from ringfence.services.agents.models import AgentNumber
 from ringfence.settings import Settings
 from ringfence.store.database import Database
-from ringfence.telephony import Call, CallFailed, TelephonyEngine
+from ringfence.telephony import Call, TelephonyEngine
+from ringfence.telephony.dialing import parse
+from ringfence.telephony.gate import Caller, OutboundGate, Placement
 from ringfence.telephony.recording import Recorder
 from ringfence.tenants.models import Tenant
 
@@ -80,7 +83,7 @@ class Receptionist:
             await self.parts.speaker(target.tenant_id, conversation.voice),
             self.settings.agents,
             self.clock,
-            transfer=lambda: self._put_through(call, conversation.transfer_to),
+            transfer=lambda: self._put_through(call, target, conversation.transfer_to),
             opt_out=lambda: self._opt_out(target.tenant_id, call),
         )
         try:
@@ -96,13 +99,26 @@ class Receptionist:
         except InvalidInput:
             log.info("agent_opt_out_without_number", call=call.id)
 
-    async def _put_through(self, call: Call, number: str | None) -> Line | None:
+    async def _put_through(
+        self, call: Call, target: AgentNumber, number: str | None
+    ) -> Line | None:
+        """Ring the business's person and join the caller to them. The call shows the agent's
+        own number (the one the caller dialled), never the caller's From: presenting an inbound
+        caller's number on an outbound call is caller-ID spoofing. The destination passes the
+        dialling policy like any call (a transfer number of +1 900 ... is refused)."""
         if not number:
             return None
+        gate = OutboundGate(self.engine, self.db, self.clock, self.settings)
         try:
-            other = await self.engine.place_call(number, from_=call.remote)
-        except CallFailed as exc:
-            log.warning("agent_transfer_failed", call=call.id, error=str(exc))
+            other = await gate.place(
+                parse(number, None),
+                Caller("agents", tenant=target.tenant_id),
+                BusinessNumbers(self.db, target.tenant_id),
+                present=target.number,
+                placement=Placement(ring_timeout=TRANSFER_RING_SECONDS),
+            )
+        except RingfenceError as exc:
+            log.warning("agent_transfer_refused", call=call.id, error=exc.message)
             return None
         answered = await asyncio.wait_for(other.wait_answered(), TRANSFER_RING_SECONDS + 5)
         return other if answered else None

@@ -17,19 +17,23 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ringfence.abuse.limits import Limit, RateLimiter
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.logging import get_logger
+from ringfence.privacy.subjects import keyed_ref
 from ringfence.services.agents.calls.components import speaker_for
+from ringfence.services.agents.calls.rights import BusinessNumbers
 from ringfence.services.agents.calls.wiring import lent_detector, load
 from ringfence.services.agents.evaluations.scoring import CURRENT, Heard, score
-from ringfence.services.agents.evaluations.shopper import evaluate, scenario
+from ringfence.services.agents.evaluations.shopper import MAX_SECONDS, evaluate, scenario
 from ringfence.services.agents.models import EvaluationCall
 from ringfence.settings import Settings
 from ringfence.store.database import Database
-from ringfence.telephony import TelephonyEngine
-from ringfence.telephony.carriers import normalise
+from ringfence.telephony import Call, TelephonyEngine
+from ringfence.telephony.dialing import DialingPolicy, parse
+from ringfence.telephony.gate import Caller, OutboundGate, Placement
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 
@@ -59,6 +63,8 @@ class Evaluations:
         self.clock = clock
         self.enqueue = enqueue
         self.tenants = Tenants(db, clock)
+        self.limiter = RateLimiter(clock)
+        self.key = settings.signing_key()
 
     async def request(
         self,
@@ -71,7 +77,7 @@ class Evaluations:
         caller: str | None = None,
     ) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.edit")
-        e164 = normalise(number)
+        e164 = await self._admit(tenant_id, number)
         try:
             questions = scenario(asks, service)
         except ValueError as exc:
@@ -93,6 +99,28 @@ class Evaluations:
             session.add(evaluation)
         await self.enqueue(EVALUATION_JOB, tenant_id, evaluation.id)
         return evaluation_dict(evaluation)
+
+    async def _admit(self, tenant_id: str, raw: str) -> str:
+        """The number, if the business may have it evaluated now: the dialling policy, a number
+        the business controls, and the hourly limit (counted atomically); the gate checks the
+        same again when the job places the call."""
+        number = parse(raw, None)
+        DialingPolicy(self.settings.telephony.dialing).check(number)
+        await BusinessNumbers(self.db, tenant_id, only_own=True).permit(number)
+        per_hour = self.settings.agents.evaluations_per_hour
+        limit = [
+            Limit(
+                "agents.evaluation",
+                keyed_ref(f"tenant:{tenant_id}", self.key),
+                per_hour,
+                3600,
+                f"at most {per_hour} evaluation calls an hour for one business",
+            )
+        ]
+        async with self.db.session() as session:
+            await self.limiter.check(session, limit)
+            self.limiter.hit(session, limit)
+        return number.e164
 
     async def get(self, who: Account, tenant_id: str, evaluation_id: str) -> dict[str, Any]:
         """One report, with how its score compares with the number's earlier ones."""
@@ -136,10 +164,21 @@ class Evaluations:
             found.state = "calling"
             number, business, caller = found.number, found.business, found.caller_number
             questions = scenario([q["asks"] for q in json.loads(found.questions)])
+        gate = OutboundGate(engine, self.db, self.clock, self.settings)
+
+        async def place() -> Call:
+            return await gate.place(
+                parse(number, None),
+                Caller("agents", tenant=tenant_id),
+                BusinessNumbers(self.db, tenant_id, only_own=True),
+                present=caller,
+                placement=Placement(ring_timeout=45, max_duration=MAX_SECONDS),
+            )
+
         try:
             models = await load(self.settings.agents)
             async with lent_detector() as vad:
-                heard = await evaluate(engine, number, business, questions, caller=caller,
+                heard = await evaluate(place, business, questions,
                                        speaker=speaker_for("default", self.settings.agents),
                                        transcriber=models.transcriber, vad=vad,
                                        clock=self.clock)  # fmt: skip

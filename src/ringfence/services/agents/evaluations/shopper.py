@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ringfence.clock import Clock
@@ -22,7 +23,7 @@ from ringfence.services.agents.evaluations.scoring import Heard, Said
 from ringfence.speech.stt import Transcriber
 from ringfence.speech.tts import Speaker
 from ringfence.speech.vad import WINDOW_SECONDS, VoiceActivity
-from ringfence.telephony import CallFailed, TelephonyEngine
+from ringfence.telephony import Call, CallFailed
 
 log = get_logger(__name__)
 FRAME_SECONDS = 0.02
@@ -35,6 +36,8 @@ AFTER_GOODBYE = 4.0
 MAX_SECONDS = 240.0
 PREROLL_FRAMES = 15  # 0.3 s kept before speech is detected, so first syllables are heard
 GOODBYE = "Thank you, that's all I needed. Goodbye."
+# Said before the first question: whoever answers is told they speak to an automated voice.
+DISCLOSURE = "Hello, this is an automated assistant calling."
 QUESTIONS = {
     "price": "Hi, could you tell me how much {service} costs?",
     "hours": "And what are your opening hours?",
@@ -64,23 +67,21 @@ class _Turn:
 
 
 async def evaluate(
-    engine: TelephonyEngine,
-    number: str,
+    place: Callable[[], Awaitable[Call]],
     business: str,
     questions: list[Question],
     *,
-    caller: str | None,
     speaker: Speaker,
     transcriber: Transcriber,
     vad: VoiceActivity,
     clock: Clock,
 ) -> Heard:
-    """Call ``number`` as a shopper asking ``questions``, and what the business said, each
-    utterance at its time in the call; ``clock`` times the answer."""
+    """Call the business (``place``: through the outbound gate) as a shopper asking
+    ``questions``, and what the business said, each utterance at its time in the call;
+    ``clock`` times the answer. The first words are the disclosure."""
     sent = clock.monotonic()
     try:
-        call = await engine.place_call(number, from_=caller, service="agents", ring_timeout=45,
-                                       max_duration=MAX_SECONDS)  # fmt: skip
+        call = await place()
     except CallFailed as exc:
         log.warning("evaluation_not_placed", error=str(exc))
         return Heard(business, None)
@@ -142,7 +143,8 @@ async def evaluate(
             patience = NO_GREETING if asked == 0 else NO_REPLY
             if replied or elapsed - waiting_since >= patience:
                 if asked < len(questions):
-                    await say(questions[asked].say, questions[asked].asks)
+                    opening = f"{DISCLOSURE} " if asked == 0 else ""
+                    await say(opening + questions[asked].say, questions[asked].asks)
                     asked += 1
                 else:
                     await say(GOODBYE)
