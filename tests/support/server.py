@@ -26,9 +26,11 @@ def free_port() -> int:
 def running_server(
     data_dir: Path, port: int | None = None, output: Path | None = None, **env: str
 ) -> Iterator[str]:
-    """Migrate, start the server, wait until /readyz answers, yield its base URL. With
-    ``output``, everything the processes print (stdout and stderr) is kept in that file."""
+    """Migrate, start the server, wait until /readyz answers, yield its base URL. Everything the
+    processes print goes to a file (``output``, or one beside the data dir), never to a pipe
+    nobody reads: a full pipe would block the server's logging and so the server."""
     port = port or free_port()
+    output = output or data_dir.parent / f"{data_dir.name}-serve-{port}.log"
     full_env = {
         **os.environ,
         "RINGFENCE_DATA_DIR": str(data_dir),
@@ -37,10 +39,9 @@ def running_server(
     }
     cli = [sys.executable, "-m", "ringfence"]
     migrated = subprocess.run([*cli, "migrate"], env=full_env, capture_output=True, cwd=REPO)
-    if output is not None:
-        output.write_bytes(migrated.stdout + migrated.stderr)
+    output.write_bytes(migrated.stdout + migrated.stderr)
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    sink = output.open("ab") if output is not None else subprocess.PIPE
+    sink = output.open("ab")
     proc = subprocess.Popen(
         [*cli, "serve"], env=full_env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT
     )
@@ -49,8 +50,7 @@ def running_server(
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                printed = output.read_text() if output is not None else ""
-                raise RuntimeError(proc.stdout.read().decode() if proc.stdout else printed)
+                raise RuntimeError(output.read_text())
             try:
                 if httpx.get(base + "/readyz", timeout=1).status_code == 200:
                     break
@@ -62,6 +62,5 @@ def running_server(
         yield base
     finally:
         proc.terminate()
-        proc.communicate(timeout=30)
-        if output is not None and not isinstance(sink, int):
-            sink.close()
+        proc.wait(timeout=30)
+        sink.close()

@@ -166,7 +166,15 @@ async def call_caller_id(
     return {"id": await dial.call_caller_id(login.account, body.token)}
 
 
-@router.get("/api/dial/history")
+@router.get(
+    "/api/dial/history",
+    responses={
+        200: {
+            "description": "Your calls, as JSON or as a CSV file.",
+            "content": {"application/json": {}, "text/csv": {}},
+        }
+    },
+)
 async def history(
     dial: DialDep,
     login: LoginDep,
