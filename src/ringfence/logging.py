@@ -130,6 +130,7 @@ def configure_logging(settings: LogSettings) -> None:
         lib = logging.getLogger(name)
         lib.handlers.clear()
         lib.propagate = True
+        lib.setLevel(logging.NOTSET)  # the level is ours (uvicorn's own config may have set one)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, DropQueryStrings) for f in access.filters):
         access.addFilter(DropQueryStrings())
