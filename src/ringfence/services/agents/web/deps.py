@@ -62,7 +62,9 @@ def agents_of(request: Request) -> Agents:
     return per_app(
         request,
         Agents,
-        lambda s: Agents(s.db, s.privacy.clock, lambda n: _route_number(s, n)),
+        lambda s: Agents(
+            s.db, s.privacy.clock, s.settings.signing_key(), lambda n: _route_number(s, n)
+        ),
     )
 
 
