@@ -300,4 +300,3 @@ class TenantNumbers:
     async def wait_idle(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-

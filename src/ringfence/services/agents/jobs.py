@@ -111,9 +111,7 @@ async def campaign_watch(ctx: JobContext) -> int:
 
 
 @registry.job(name=EVALUATION_JOB, retries=0)
-async def evaluation_call(
-    ctx: JobContext, tenant_id: str, evaluation_id: str, payer: str
-) -> None:
+async def evaluation_call(ctx: JobContext, tenant_id: str, evaluation_id: str, payer: str) -> None:
     """Never retried: a business is not called twice for one evaluation (nor charged twice).
     ``payer``: the account that asked, whose credit pays for the call."""
     engine = await ctx.resource("agents.telephony", _engine)

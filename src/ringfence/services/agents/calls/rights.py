@@ -20,9 +20,7 @@ class BusinessNumbers:
     any number the dialling policy allows (campaigns, transfers, whose own rules came first).
     ``key``: the platform's signing key (verified numbers are found by a keyed hash)."""
 
-    def __init__(
-        self, db: Database, key: bytes, tenant_id: str, *, only_own: bool = False
-    ) -> None:
+    def __init__(self, db: Database, key: bytes, tenant_id: str, *, only_own: bool = False) -> None:
         self.db = db
         self.key = key
         self.tenant_id = tenant_id

@@ -22,6 +22,7 @@ from ringfence.services.agents.campaigns.service import Campaigns
 from ringfence.services.agents.evaluations.service import Evaluations
 from ringfence.services.agents.service import Agents
 from ringfence.services.agents.voices.service import Voices
+from ringfence.tenants.numbers import TenantNumbers
 
 
 def install(app: FastAPI) -> None:
@@ -100,6 +101,14 @@ def evaluations_of(request: Request) -> Evaluations:
     )
 
 
+def numbers_of(request: Request) -> TenantNumbers:
+    return per_app(
+        request,
+        TenantNumbers,
+        lambda s: TenantNumbers(s.settings, s.privacy, lambda: s.telephony),
+    )
+
+
 def voices_of(request: Request) -> Voices:
     return per_app(
         request,
@@ -138,6 +147,7 @@ ContactsDep = Annotated[ContactLists, Depends(contacts_of)]
 CampaignsDep = Annotated[Campaigns, Depends(campaigns_of)]
 EvaluationsDep = Annotated[Evaluations, Depends(evaluations_of)]
 VoicesDep = Annotated[Voices, Depends(voices_of)]
+NumbersDep = Annotated[TenantNumbers, Depends(numbers_of)]
 TalksDep = Annotated[BrowserTalks, Depends(talks_of)]
 PageDep = Annotated[Page, Depends(page_of)]
 # A page form's CSRF token, in its hidden ``csrf`` field.
