@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Response
 from fastapi.responses import HTMLResponse
 
 from ringfence.accounts.service import Login
-from ringfence.errors import Forbidden, InvalidInput, RingfenceError
+from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.http.deps import LoginDep
 from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.campaigns.contacts import ContactLists
@@ -105,7 +105,7 @@ async def new_campaign(
     async def create() -> Response:
         known = {n.id: n.number for n in await numbers.of(tenant_id)}
         if caller_id and caller_id not in known:
-            raise Forbidden("that caller id is not one of the business's verified numbers")
+            raise InvalidInput("that caller id is not a number this business verified")
         spec = CampaignSpec(
             name=name, agent_id=agent_id, list_id=list_id, opening=opening,
             caller_number=known.get(caller_id),
