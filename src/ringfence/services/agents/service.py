@@ -109,6 +109,8 @@ class Agents:
             created_at=now,
             updated_at=now,
         )
+        if fields.get("phone_number"):  # refused before anything is written
+            await self._require_verified(tenant_id, normalise(fields["phone_number"]))
         async with tenant_session(self.db, tenant_id) as session:
             await _check_custom_voice(session, agent.voice)
             session.add(agent)
@@ -155,11 +157,8 @@ class Agents:
         Only a number the business verified (a call to it that asked for a code) can route its
         callers here: a claimed number would take another's calls."""
         e164 = normalise(number) if number else None
-        if e164 is not None and not await controls(self.db, self.key, tenant_id, e164):
-            raise Forbidden(
-                f"{mask_number(e164)} is not a number this business has verified: verify it "
-                "on the business's page first (a call to it asks for a code)"
-            )
+        if e164 is not None:
+            await self._require_verified(tenant_id, e164)
         async with self.db.session() as session:
             if e164 is not None:
                 taken = await session.get(AgentNumber, e164)
@@ -178,6 +177,13 @@ class Agents:
             agent.phone_number = e164
         if e164 is not None:
             self.on_number(e164)
+
+    async def _require_verified(self, tenant_id: str, e164: str) -> None:
+        if not await controls(self.db, self.key, tenant_id, e164):
+            raise Forbidden(
+                f"{mask_number(e164)} is not a number this business has verified: verify it "
+                "on the business's page first (a call to it asks for a code)"
+            )
 
     async def unroute(self, tenant_id: str, e164: str) -> None:
         """The business no longer controls ``e164``: no agent of its answers it any more."""
