@@ -17,6 +17,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from ringfence.services.agents.calls.receptionist import Receptionist
 from ringfence.services.agents.evaluations.scoring import CURRENT
 from ringfence.services.agents.evaluations.service import Evaluations
 from ringfence.services.agents.models import AgentNumber, EvaluationCall
+from ringfence.services.agents.testing import RATES, fund, verify_number
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.telephony import Call, TelephonyEngine
@@ -83,7 +85,7 @@ async def test_evaluations_to_fraud_ranges_or_other_peoples_numbers_are_refused(
                 reasons[number] = refused.json()["error"]["message"]
             assert "premium-rate" in reasons[PREMIUM]
             assert "CU" in reasons[CUBA]
-            assert "not a number this business controls" in reasons[SOMEONE_ELSE]
+            assert "not a number this business has verified" in reasons[SOMEONE_ELSE]
             assert SOMEONE_ELSE not in reasons[SOMEONE_ELSE]  # masked in the message
             assert (await client.get(url)).json()["evaluations"] == []  # nothing queued
     finally:
@@ -102,15 +104,20 @@ class Business:
 
 
 @pytest.fixture
-async def business(make_settings: SettingsFactory, database_url: str) -> AsyncIterator[Business]:
+async def business(
+    make_settings: SettingsFactory, database_url: str, tmp_path: Path
+) -> AsyncIterator[Business]:
     low, high = free_rtp_range()
     carrier_port = free_port()
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES)
     settings = make_settings(
         database_url=database_url,
         telephony={"sip_host": "127.0.0.1", "sip_port": 0, "rtp_port_min": low,
                    "rtp_port_max": high,
                    "carriers": [{"name": "sipp", "host": "127.0.0.1", "port": carrier_port}]},
         agents={"evaluations_per_hour": 3},
+        billing={"rates_file": str(rates)},
     )  # fmt: skip
     db = Database(database_url)
     privacy = Privacy(settings, db, SystemClock())
@@ -126,6 +133,8 @@ async def business(make_settings: SettingsFactory, database_url: str) -> AsyncIt
     agent_id = "a" * 32
     async with db.session() as session:
         session.add(AgentNumber(number=AGENT_NUMBER, tenant_id=tenant.id, agent_id=agent_id))
+    await verify_number(settings, db, privacy.clock, tenant.id, AGENT_NUMBER)
+    await fund(settings, db, privacy.clock, owner.id, 10_000)  # evaluations are charged
     try:
         yield Business(settings, db, engine, owner, tenant.id, agent_id, carrier_port)
     finally:
@@ -159,7 +168,9 @@ async def test_an_evaluation_that_reaches_the_job_is_still_refused_by_the_gate(
             async with tenant_session(business.db, business.tenant_id) as session:
                 session.add(row)
             with pytest.raises(Forbidden):
-                await evaluations.run(business.engine, business.tenant_id, row.id)
+                await evaluations.run(
+                    business.engine, business.tenant_id, row.id, business.owner.id
+                )
             async with tenant_session(business.db, business.tenant_id) as session:
                 kept = await session.get(EvaluationCall, row.id)
                 assert kept is not None and kept.state == "failed"
@@ -170,7 +181,7 @@ async def test_an_evaluation_that_reaches_the_job_is_still_refused_by_the_gate(
 async def test_the_evaluation_limit_holds_under_concurrent_requests(business: Business) -> None:
     queued: list[str] = []
 
-    async def enqueue(_job: str, _tenant: str, evaluation_id: str) -> str:
+    async def enqueue(_job: str, _tenant: str, evaluation_id: str, _payer: str) -> str:
         queued.append(evaluation_id)
         return evaluation_id
 

@@ -2,7 +2,8 @@
 
 A page shows a short code, the platform calls the number, and the person types the code; the
 call compares it in constant time and allows a few attempts. ring uses it to put a number on its
-never-ring list, dial to let an account show its own number as caller id.
+never-ring list, dial to let an account show its own number as caller id, a business
+(``tenants.numbers``) to prove it controls a number.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ringfence.telephony.calls import Call
+from ringfence.telephony.progress import Progress
 
 ENTRY_TIMEOUT = 20.0  # seconds to type the code
 WRONG = "That is not the code. Please try again."
@@ -68,3 +70,37 @@ async def confirm_code(
         call.play(await speak(FAILED if attempt == attempts - 1 else WRONG))
     await call.played()
     return False
+
+
+async def code_call(
+    call: Call,
+    code: str,
+    *,
+    prompt: CodePrompt,
+    speak: Callable[[str], Awaitable[bytes]],
+    on_match: Callable[[], Awaitable[None]],
+    progress: Progress | None = None,
+    attempts: int = 3,
+) -> bool:
+    """Follow a placed call that proves a number: on answer ask for ``code`` (``confirm_code``)
+    from the digits the call hears (RFC 4733 events or SIP INFO), then hang up. True when the
+    code was typed (``on_match`` has run). Ringing and answer are reported to ``progress``."""
+    keys: asyncio.Queue[str] = asyncio.Queue()
+    asked: asyncio.Task[bool] | None = None
+
+    async def ask() -> bool:
+        try:
+            return await confirm_code(
+                call, keys, code, prompt=prompt, speak=speak, attempts=attempts, on_match=on_match
+            )
+        finally:
+            await call.hangup()
+
+    async for event in call.events():
+        if progress is not None and event.kind in ("ringing", "answered"):
+            await progress.step(event.kind)
+        if event.kind == "answered" and asked is None:
+            asked = asyncio.create_task(ask())
+        elif event.kind == "dtmf" and event.digit:
+            keys.put_nowait(event.digit)
+    return await asked if asked is not None else False

@@ -1,16 +1,18 @@
-"""Tenants, their members, and the mixin every tenant-owned table uses."""
+"""Tenants, their members, the numbers they proved they control, and the mixin every
+tenant-owned table uses."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from ringfence.store.base import Base, new_id
 from ringfence.store.columns import NOT_PERSONAL, personal
 
 MEMBERSHIP = "tenant_membership"
+BUSINESS_NUMBERS = "business_numbers"
 
 
 class TenantScoped:
@@ -44,3 +46,21 @@ class Membership(Base):
     subject_ref: Mapped[str] = mapped_column(String(60), info=personal(MEMBERSHIP))
     role: Mapped[str] = mapped_column(String(16), info=personal(MEMBERSHIP))
     created_at: Mapped[dt.datetime] = mapped_column(info=personal(MEMBERSHIP))
+
+
+class VerifiedNumber(TenantScoped, Base):
+    """A number the business proved it controls (someone there typed a code during a call to
+    it): the only numbers its agents answer and it shows as caller id. The number is
+    encrypted with its own subject's key (whoever answers it: a sole trader's mobile is
+    personal data); a keyed hash finds it without decrypting."""
+
+    __tablename__ = "tenant_numbers"
+    __table_args__ = (UniqueConstraint("tenant_id", "subject_ref"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(
+        String(80), index=True, info=personal(BUSINESS_NUMBERS)
+    )
+    number: Mapped[bytes] = mapped_column(LargeBinary, info=personal(BUSINESS_NUMBERS))
+    number_tail: Mapped[str] = mapped_column(String(2), info=personal(BUSINESS_NUMBERS))
+    verified_at: Mapped[dt.datetime] = mapped_column(info=personal(BUSINESS_NUMBERS))

@@ -1,9 +1,10 @@
-"""Tenancy's category: who is a member of which business, in which role."""
+"""Tenancy's categories: who is a member of which business, in which role, and the numbers a
+business proved it controls."""
 
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.tenants.models import MEMBERSHIP
+from ringfence.tenants.models import BUSINESS_NUMBERS, MEMBERSHIP
 
 CATEGORIES = (
     Category(
@@ -16,6 +17,21 @@ CATEGORIES = (
         legal_basis=LegalBasis.CONTRACT,
         retention=Retention.while_("as long as you are a member; removed with you"),
         subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=BUSINESS_NUMBERS,
+        service="platform",
+        title="A number a business proved it answers",
+        store="tenant_numbers",
+        fields=("subject_ref", "number", "number_tail", "verified_at"),
+        purpose="Let a business route calls to its AI agents from, and show as caller id, only "
+        "numbers someone there proved they answer, by typing a code during a call to it. "
+        "The number is encrypted with a key of its own; a keyed hash finds it.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.while_("as long as the business keeps it, or until you ask us"),
+        encrypted=True,
+        subject=SubjectKind.PHONE,
         subject_field="subject_ref",
     ),
 )

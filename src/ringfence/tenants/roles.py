@@ -10,6 +10,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "tenant.manage",
             "members.manage",
+            "numbers.manage",
             "agents.edit",
             "agents.read",
             "calls.read",
@@ -17,7 +18,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         }  # fmt: skip
     ),
     "admin": frozenset(
-        {"members.manage", "agents.edit", "agents.read", "calls.read", "recordings.read"}
+        {
+            "members.manage",
+            "numbers.manage",
+            "agents.edit",
+            "agents.read",
+            "calls.read",
+            "recordings.read",
+        }
     ),
     "agent-editor": frozenset({"agents.edit", "agents.read", "calls.read"}),
     "analyst": frozenset({"agents.read", "calls.read", "recordings.read"}),

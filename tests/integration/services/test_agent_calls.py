@@ -30,6 +30,7 @@ from ringfence.services.agents.models import (
     AgentRecording,
     KnowledgeEntry,
 )
+from ringfence.services.agents.testing import verify_number
 from ringfence.store import Database
 from ringfence.telephony import TelephonyEngine
 from ringfence.tenants.models import Tenant
@@ -99,6 +100,7 @@ async def desk(
             session.add(KnowledgeEntry(agent_id=agent.id, question=question, answer=answer))
     async with db.session() as session:
         session.add(AgentNumber(number=NUMBER, tenant_id=tenant.id, agent_id=agent.id))
+    await verify_number(settings, db, privacy.clock, tenant.id, NUMBER)
     await Receptionist(settings, db, privacy, engine, privacy.clock).start()
     try:
         yield Desk(engine, db, privacy, tenant.id, tmp_path, carrier_port)

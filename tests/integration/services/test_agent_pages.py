@@ -83,4 +83,4 @@ async def test_page_forms_go_on_or_show_their_page_again_with_the_refusal(
                     "opening": "Hello", "caller_id": "not-mine"}  # fmt: skip
         refused_campaign = await client.post(f"/agents/b/{tenant}/campaigns", data=campaign)
         assert refused_campaign.status_code == 422 and "<h1>Campaigns</h1>" in refused_campaign.text
-        assert _error(refused_campaign) == "that caller id is not one of your verified numbers"
+        assert _error(refused_campaign) == "that caller id is not a number this business verified"

@@ -13,11 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from ringfence.clock import SystemClock
 from ringfence.privacy.audit import AuditEntry
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.records import CallRecords, FinishedCall
 from ringfence.services.agents.models import AgentCall, AgentRecording
+from ringfence.services.agents.testing import verify_number
 from ringfence.settings import Settings
 from ringfence.store import Database
 from tests.conftest import ENGINES, SettingsFactory
@@ -64,9 +66,12 @@ async def _a_call(
     return records, call_id
 
 
-async def _business(client: httpx.AsyncClient, csrf: str, name: str) -> tuple[str, str]:
+async def _business(
+    client: httpx.AsyncClient, csrf: str, name: str, settings: Settings, db: Database
+) -> tuple[str, str]:
     headers = {"X-CSRF-Token": csrf}
     tenant = (await client.post("/api/tenants", json={"name": name}, headers=headers)).json()["id"]
+    await verify_number(settings, db, SystemClock(), tenant, "+442071838750")
     agent = await client.post(
         f"/api/tenants/{tenant}/agents",
         json={
@@ -102,20 +107,21 @@ async def test_calls_are_read_by_role_and_never_across_businesses(
         bob = httpx.AsyncClient(transport=alice._transport, base_url="http://testserver")
         alice_csrf = await verified_login(alice, inbox, "alice@example.org")
         bob_csrf = await verified_login(bob, inbox, "bob@example.org")
-        tenant, agent = await _business(alice, alice_csrf, "Alice Bakery")
         db = Database(database_url)
+        tenant, agent = await _business(alice, alice_csrf, "Alice Bakery", settings, db)
         now = dt.datetime.now(dt.UTC)
         _, call_id = await _a_call(settings, db, tenant, agent, now)
-        # A number answers one agent only, across businesses.
+        # Another business cannot take the number (it has not verified it), and a number
+        # answers one agent only, across businesses, even one both verified.
         headers = {"X-CSRF-Token": bob_csrf}
         bob_tenant = (await bob.post("/api/tenants", json={"name": "Bob"}, headers=headers)).json()[
             "id"
         ]
-        taken = await bob.post(
-            f"/api/tenants/{bob_tenant}/agents",
-            json={"name": "Desk", "greeting": "Hi", "phone_number": "+442071838750"},
-            headers=headers,
-        )
+        desk = {"name": "Desk", "greeting": "Hi", "phone_number": "+442071838750"}
+        claimed = await bob.post(f"/api/tenants/{bob_tenant}/agents", json=desk, headers=headers)
+        assert claimed.status_code == 403 and "not a number this business has" in claimed.text
+        await verify_number(settings, db, SystemClock(), bob_tenant, "+442071838750")
+        taken = await bob.post(f"/api/tenants/{bob_tenant}/agents", json=desk, headers=headers)
         assert taken.status_code == 422 and "another agent" in taken.text
 
         listed = (await alice.get(f"/api/tenants/{tenant}/calls")).json()["calls"]
@@ -173,8 +179,8 @@ async def test_records_expire_at_their_end_which_an_owner_may_extend_in_writing(
 ) -> None:
     async with site(make_settings, database_url) as (alice, inbox, settings):
         csrf = await verified_login(alice, inbox, "alice@example.org")
-        tenant, agent = await _business(alice, csrf, "Alice Bakery")
         db = Database(database_url)
+        tenant, agent = await _business(alice, csrf, "Alice Bakery", settings, db)
         now = dt.datetime.now(dt.UTC)
         old = now - dt.timedelta(days=100)  # past the 90-day default
         await _a_call(settings, db, tenant, agent, old)

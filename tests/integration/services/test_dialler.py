@@ -248,7 +248,7 @@ async def test_a_campaign_starts_only_when_its_checks_pass(
     numbers = _numbers(2)
     shop = await open_shop(settings, db, SystemClock(), [(numbers[0], None), (numbers[1], None)],
                            disclosure="Hi there, calling about your appointment.")  # fmt: skip
-    campaign = await shop.campaign(caller_number=None, caller_verified=False)
+    campaign = await shop.campaign(caller_number=None)
     checks = {c["name"]: c for c in await shop.campaigns.checks(shop.owner, shop.tenant_id,
                                                                   campaign)}  # fmt: skip
     failing = sorted(n for n, c in checks.items() if not c["ok"])

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from ringfence.accounts.models import Account
+from ringfence.billing.ledger import Ledger
 from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
 from ringfence.services.agents.evaluations.service import Evaluations
-from ringfence.services.agents.models import AgentNumber
-from ringfence.services.agents.testing import open_shop
+from ringfence.services.agents.testing import RATES, fund, open_shop, verify_number
 from ringfence.speech.tts import HibariSpeaker
 from ringfence.store import Database
 from tests.conftest import SettingsFactory
@@ -49,8 +52,14 @@ async def _business(ear: Ear) -> None:
         await ear.say(await voice.synthesize(reply))
 
 
+def _rates(tmp_path: Path) -> str:
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES)
+    return str(rates)
+
+
 async def test_an_evaluation_call_is_scored_on_the_published_rubric(
-    make_settings: SettingsFactory, database_url: str, db: Database
+    make_settings: SettingsFactory, database_url: str, db: Database, tmp_path: Path
 ) -> None:
     low, high = free_rtp_range()
     port = free_port()
@@ -58,13 +67,15 @@ async def test_an_evaluation_call_is_scored_on_the_published_rubric(
         database_url=database_url,
         telephony={"sip_host": "127.0.0.1", "rtp_port_min": low, "rtp_port_max": high,
                    "carriers": [{"name": "sipp", "host": "127.0.0.1", "port": port}]},
+        billing={"rates_file": _rates(tmp_path)},
     )  # fmt: skip
     ear = await open_ear()
     sipp = await start_sipp("uas_business", port=port, limit="120s",
                             fill={"ear_port": str(ear_port(ear)), "ring_ms": "2000"})  # fmt: skip
     shop = await open_shop(settings, db, SystemClock(), [])
-    async with db.session() as session:  # an evaluation calls only a number the business has
-        session.add(AgentNumber(number=NUMBER, tenant_id=shop.tenant_id, agent_id=shop.agent_id))
+    # An evaluation calls only a number the business verified, paid by the member who asks.
+    await verify_number(settings, db, SystemClock(), shop.tenant_id, NUMBER)
+    await fund(settings, db, SystemClock(), shop.owner.id, 5_000)
     queue = JobQueue(settings)
     queue.start(workers=1)
     business = asyncio.ensure_future(_business(ear))
@@ -104,17 +115,26 @@ async def test_an_evaluation_call_is_scored_on_the_published_rubric(
     assert report["report"]["rubric"] == "CallScore 1" and report["score"] > 90
     speakers = [t["speaker"] for t in report["transcript"]]
     assert speakers[0] == "business" and speakers.count("shopper") == 4
+    async with db.session() as session:  # charged: the answered time, the rest released
+        ledger = Ledger(SystemClock())
+        spent = 5_000 - await ledger.balance(session, f"wallet:{shop.owner.id}", "EUR")
+        assert await ledger.balance(session, f"hold:{shop.owner.id}", "EUR") == 0
+        assert spent == await ledger.balance(session, "revenue", "EUR") and spent > 10
 
 
 async def test_evaluations_over_http_and_the_published_rubric(
-    make_settings: SettingsFactory, database_url: str
+    make_settings: SettingsFactory, database_url: str, db: Database, tmp_path: Path
 ) -> None:
-    async with site(make_settings, database_url) as (client, inbox, _):
+    billing = {"rates_file": _rates(tmp_path)}
+    async with site(make_settings, database_url, billing=billing) as (client, inbox, settings):
         csrf = {"X-CSRF-Token": await verified_login(client, inbox, "owner@example.org")}
         tenant = (await client.post("/api/tenants", json={"name": "Harbour Dental"},
                                     headers=csrf)).json()["id"]  # fmt: skip
-        agent = {"name": "Anna", "greeting": "Hello", "phone_number": NUMBER}  # the number it owns
-        await client.post(f"/api/tenants/{tenant}/agents", headers=csrf, json=agent)
+        await verify_number(settings, db, SystemClock(), tenant, NUMBER)
+        async with db.session() as session:
+            owner = await session.scalar(select(Account.id))
+        assert owner is not None
+        await fund(settings, db, SystemClock(), owner, 1_000)
         url = f"/api/tenants/{tenant}/evaluations"
         body = {"number": NUMBER, "business": "Harbour Dental", "questions": ["price"]}
         bad = await client.post(url, headers=csrf, json={**body, "questions": ["weather"]})

@@ -132,6 +132,8 @@ async def test_no_tenant_route_reads_or_changes_another_business(
             "campaigns": {"name": "x", "agent_id": b_agent, "list_id": "x", "opening": "x"},
             "voices": {"name": "x", "speaker_email": "alice@example.org", "scope": "x"},
             "evaluations": {"number": "+442079460123", "business": "Bob Garage"},
+            "/numbers": {"number": "+442079460123"},
+            "/numbers/call": {"token": "x" * 40},
         }
         # Ids of other kinds, and a campaign action: nothing of Alice's is behind them.
         others = {"{action}": "start"}

@@ -111,13 +111,14 @@ async def campaign_watch(ctx: JobContext) -> int:
 
 
 @registry.job(name=EVALUATION_JOB, retries=0)
-async def evaluation_call(ctx: JobContext, tenant_id: str, evaluation_id: str) -> None:
-    """Never retried: a business is not called twice for one evaluation."""
+async def evaluation_call(ctx: JobContext, tenant_id: str, evaluation_id: str, payer: str) -> None:
+    """Never retried: a business is not called twice for one evaluation (nor charged twice).
+    ``payer``: the account that asked, whose credit pays for the call."""
     engine = await ctx.resource("agents.telephony", _engine)
 
     async def not_here(*_: object, **__: object) -> str:
         raise RuntimeError("an evaluation job enqueues nothing")
 
     await Evaluations(ctx.settings, ctx.db, ctx.clock, ctx.enqueue or not_here).run(
-        engine, tenant_id, evaluation_id
+        engine, tenant_id, evaluation_id, payer
     )

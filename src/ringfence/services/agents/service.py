@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
-from ringfence.errors import InvalidInput, NotFound
+from ringfence.errors import Forbidden, InvalidInput, NotFound
+from ringfence.redact import mask_number
 from ringfence.services.agents.calls.components import VOICES
 from ringfence.services.agents.dialogue.offline import Dialogue, Turn
 from ringfence.services.agents.models import Agent, AgentNumber, CustomVoice, KnowledgeEntry
@@ -22,6 +23,7 @@ from ringfence.speech.embeddings import default_embedder
 from ringfence.store.database import Database
 from ringfence.telephony.carriers import normalise
 from ringfence.tenants.models import Tenant
+from ringfence.tenants.numbers import controls
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 
@@ -72,10 +74,17 @@ async def _agent(session: AsyncSession, agent_id: str) -> Agent:
 
 class Agents:
     def __init__(
-        self, db: Database, clock: Clock, on_number: Callable[[str], None] = lambda _n: None
+        self,
+        db: Database,
+        clock: Clock,
+        key: bytes,
+        on_number: Callable[[str], None] = lambda _n: None,
     ) -> None:
+        """``key``: the platform's signing key (a business's verified numbers are found by a
+        keyed hash)."""
         self.db = db
         self.clock = clock
+        self.key = key
         self.tenants = Tenants(db, clock)
         self.on_number = on_number  # routes a newly set number to the receptionist
 
@@ -100,6 +109,8 @@ class Agents:
             created_at=now,
             updated_at=now,
         )
+        if fields.get("phone_number"):  # refused before anything is written
+            await self._require_verified(tenant_id, normalise(fields["phone_number"]))
         async with tenant_session(self.db, tenant_id) as session:
             await _check_custom_voice(session, agent.voice)
             session.add(agent)
@@ -142,8 +153,12 @@ class Agents:
             return agent_dict(agent)
 
     async def _set_number(self, tenant_id: str, agent_id: str, number: str | None) -> None:
-        """Give the agent the number callers dial (or take it away), unique across businesses."""
+        """Give the agent the number callers dial (or take it away), unique across businesses.
+        Only a number the business verified (a call to it that asked for a code) can route its
+        callers here: a claimed number would take another's calls."""
         e164 = normalise(number) if number else None
+        if e164 is not None:
+            await self._require_verified(tenant_id, e164)
         async with self.db.session() as session:
             if e164 is not None:
                 taken = await session.get(AgentNumber, e164)
@@ -162,6 +177,26 @@ class Agents:
             agent.phone_number = e164
         if e164 is not None:
             self.on_number(e164)
+
+    async def _require_verified(self, tenant_id: str, e164: str) -> None:
+        if not await controls(self.db, self.key, tenant_id, e164):
+            raise Forbidden(
+                f"{mask_number(e164)} is not a number this business has verified: verify it "
+                "on the business's page first (a call to it asks for a code)"
+            )
+
+    async def unroute(self, tenant_id: str, e164: str) -> None:
+        """The business no longer controls ``e164``: no agent of its answers it any more."""
+        async with self.db.session() as session:
+            route = await session.get(AgentNumber, e164)
+            if route is None or route.tenant_id != tenant_id:
+                return
+            agent_id = route.agent_id
+            await session.delete(route)
+        async with tenant_session(self.db, tenant_id) as session:
+            agent = await session.get(Agent, agent_id)
+            if agent is not None:
+                agent.phone_number = None
 
     async def delete(self, who: Account, tenant_id: str, agent_id: str) -> None:
         await self.tenants.role(who, tenant_id, "agents.edit")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ringfence.accounts.models import Account
+from ringfence.billing.ledger import Ledger
 from ringfence.clock import Clock
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.campaigns.contacts import Columns, ContactLists
@@ -16,12 +17,41 @@ from ringfence.services.agents.campaigns.service import Campaigns, CampaignSpec
 from ringfence.services.agents.models import Agent
 from ringfence.settings import Settings
 from ringfence.store import Database
+from ringfence.tenants.numbers import TenantNumbers
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 
 BUSINESS = "Harbour Dental"
 DISCLOSURE = f"Hello, this is an automated assistant calling for {BUSINESS}."
 CONSENTED = "2026-10-01"
+CALLER_ID = "+442079460999"  # the shop's verified number, shown on its campaigns' calls
+
+
+# A rate table for the numbers the agents' tests call: the UK, North America, Cuba.
+RATES = """prefix,price_per_minute,increment,connection_fee,currency,name
+44,60,1/1,10,EUR,United Kingdom
+1,6,60/60,0,EUR,North America
+53,120,60/60,0,EUR,Cuba
+"""
+
+
+async def fund(
+    settings: Settings, db: Database, clock: Clock, account_id: str, amount: int
+) -> None:
+    """Credit ``amount`` (minor units of the settings' currency) to the account's wallet, as a
+    payment does."""
+    async with db.session() as session:
+        await Ledger(clock).credit(
+            session, account_id, amount, settings.billing.currency, f"test:{uuid.uuid4().hex}"
+        )
+
+
+async def verify_number(
+    settings: Settings, db: Database, clock: Clock, tenant_id: str, e164: str
+) -> None:
+    """Keep ``e164`` as one of the business's verified numbers, as a typed code does, for
+    tests that are not about proving it (``tests/security/test_business_numbers.py`` is)."""
+    await TenantNumbers(settings, Privacy(settings, db, clock)).add(tenant_id, e164)
 
 
 @dataclass
@@ -51,8 +81,7 @@ class Shop:
             "agent_id": self.agent_id,
             "list_id": self.list_id,
             "opening": "I am calling to remind you of your check-up next week.",
-            "caller_number": "+442079460999",
-            "caller_verified": True,
+            "caller_number": CALLER_ID,
         }
         values.update(fields)
         return CampaignSpec(**values)
@@ -95,6 +124,7 @@ async def open_shop(
         owner.subject_ref = f"account:{owner.id}"
         session.add(owner)
     tenant = await Tenants(db, clock).create(owner, BUSINESS)
+    await verify_number(settings, db, clock, tenant.id, CALLER_ID)
     async with tenant_session(db, tenant.id) as session:
         agent = Agent(name="Reminders", greeting="How can I help?", disclosure=disclosure,
                       voice=voice, created_at=now, updated_at=now)  # fmt: skip

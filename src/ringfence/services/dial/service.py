@@ -23,7 +23,8 @@ from ringfence.abuse.captcha import spend_once
 from ringfence.abuse.limits import Limit, RateLimiter
 from ringfence.accounts.callerids import CallerIds
 from ringfence.accounts.models import Account
-from ringfence.billing.ledger import InsufficientCredit, Ledger, Reservation, wallet
+from ringfence.billing.calls import CallCharges
+from ringfence.billing.ledger import Ledger, Reservation, wallet
 from ringfence.billing.rates import Rate, RateTable
 from ringfence.errors import Forbidden, NotFound, RingfenceError, ServiceUnavailable
 from ringfence.logging import get_logger
@@ -38,7 +39,7 @@ from ringfence.store.base import new_sortable_id
 from ringfence.telephony import Call, TelephonyEngine
 from ringfence.telephony.dialing import PHONES, DialingPolicy, Number, parse
 from ringfence.telephony.gate import Caller, OutboundGate, Placement
-from ringfence.telephony.keypad import CodePrompt, confirm_code, new_code
+from ringfence.telephony.keypad import CodePrompt, code_call, new_code
 from ringfence.telephony.progress import Progress, Tracker
 from ringfence.telephony.webrtc import Bridge
 
@@ -127,7 +128,7 @@ class DialService:
         self.currency = settings.billing.currency.upper()
         self.tracker = Tracker()
         self.active: dict[str, Active] = {}
-        self._rates: RateTable | None = None
+        self.charges = CallCharges(settings, self.clock)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.key = settings.signing_key()
         self.limiter = RateLimiter(self.clock)
@@ -138,12 +139,7 @@ class DialService:
 
     @property
     def rates(self) -> RateTable:
-        if self._rates is None:
-            path = self.settings.billing.rates_file
-            if path is None:
-                raise ServiceUnavailable("calling is not set up: the operator has no rate table")
-            self._rates = RateTable.load(path)
-        return self._rates
+        return self.charges.rates
 
     def unavailable(self) -> str | None:
         engine = self.engine()
@@ -162,10 +158,7 @@ class DialService:
     def _number(self, raw: str, country: str | None) -> tuple[Number, Rate]:
         number = parse(raw, country)
         self.dialing.check(number)  # premium-rate, blocked countries and prefixes
-        rate = self.rates.lookup(number.e164)
-        if rate.currency != self.currency:
-            raise ServiceUnavailable("this destination is priced in another currency")
-        return number, rate
+        return number, self.charges.rate(number.e164)
 
     async def quote(self, account_id: str, raw: str, country: str | None) -> Quote:
         number, rate = self._number(raw, country)
@@ -201,18 +194,9 @@ class DialService:
         shown = await self.callers.number(account, caller_id) if caller_id else None
         call_id = new_sortable_id()
         async with self.db.session() as session:
-            available = await self.ledger.balance(session, wallet(account.id), self.currency)
-            longest = rate.max_seconds(available)
-            if longest == 0:
-                raise InsufficientCredit("not enough credit for this call: top up first")
-            reservation = await self.ledger.reserve(
-                session,
-                account.id,
-                rate.charge(longest),
-                self.currency,
-                f"dial:{call_id}",
-                minimum=rate.charge(rate.first),
-            )
+            available = await self.charges.balance(session, account.id)
+            held = await self.charges.reserve(session, account.id, rate, f"dial:{call_id}")
+            reservation, longest = held.reservation, held.max_seconds
             session.add(
                 DialCall(
                     id=call_id,
@@ -406,32 +390,11 @@ class DialService:
         return call_id
 
     async def _verify(self, call: Call, code: str, progress: Progress, keep: Any) -> None:
-        keys: asyncio.Queue[str] = asyncio.Queue()
-        asked: asyncio.Task[bool] | None = None
-        async for event in call.events():
-            if event.kind in ("ringing", "answered"):
-                await progress.step(event.kind)
-            if event.kind == "answered":
-                asked = asyncio.create_task(self._ask(call, keys, code, keep))
-            elif event.kind == "dtmf" and event.digit:
-                keys.put_nowait(event.digit)
-        verified = await asked if asked is not None else False
+        verified = await code_call(
+            call, code, prompt=VERIFY_PROMPT, speak=spoken_prompt, on_match=keep, progress=progress
+        )
         await progress.step("ended", outcome="verified" if verified else "not verified", cost=0)
         self.tracker.finished(progress.id)
-
-    async def _ask(self, call: Call, keys: asyncio.Queue[str], code: str, keep: Any) -> bool:
-        try:
-            return await confirm_code(
-                call,
-                keys,
-                code,
-                prompt=VERIFY_PROMPT,
-                speak=spoken_prompt,
-                attempts=3,
-                on_match=keep,
-            )
-        finally:
-            await call.hangup()
 
     # -- history -----------------------------------------------------------------------------
 

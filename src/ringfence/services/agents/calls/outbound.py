@@ -118,7 +118,7 @@ class OutboundCaller:
             call = await gate.place(
                 parse(dial.e164, None),
                 Caller("agents", tenant=dial.tenant_id),
-                BusinessNumbers(self.db, dial.tenant_id),
+                BusinessNumbers(self.db, self.settings.signing_key(), dial.tenant_id),
                 present=dial.caller,
                 placement=Placement(
                     ring_timeout=dial.ring_seconds,

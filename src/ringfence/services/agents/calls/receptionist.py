@@ -113,7 +113,7 @@ class Receptionist:
             other = await gate.place(
                 parse(number, None),
                 Caller("agents", tenant=target.tenant_id),
-                BusinessNumbers(self.db, target.tenant_id),
+                BusinessNumbers(self.db, self.settings.signing_key(), target.tenant_id),
                 present=target.number,
                 placement=Placement(ring_timeout=TRANSFER_RING_SECONDS),
             )

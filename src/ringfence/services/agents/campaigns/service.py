@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
-from ringfence.errors import Conflict, InvalidInput, NotFound
+from ringfence.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.records import CallRecords
 from ringfence.services.agents.campaigns.contacts import ContactLists
@@ -36,6 +36,7 @@ from ringfence.services.agents.models import (
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.tenants.models import Tenant
+from ringfence.tenants.numbers import controls
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 
@@ -52,8 +53,7 @@ class CampaignSpec:
     agent_id: str
     list_id: str
     opening: str
-    caller_number: str | None = None
-    caller_verified: bool = False
+    caller_number: str | None = None  # one of the business's verified numbers, in E.164
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     max_concurrent: int = 2
@@ -105,6 +105,7 @@ class Campaigns:
         self.db = db
         self.clock = clock
         self.enqueue = enqueue
+        self.key = settings.signing_key()
         self.tenants = Tenants(db, clock)
         self.contacts = ContactLists(db, privacy, clock, settings.signing_key())
         self.records = CallRecords(settings, db, privacy, clock)  # its retention is theirs too
@@ -114,6 +115,13 @@ class Campaigns:
     async def create(self, who: Account, tenant_id: str, spec: CampaignSpec) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.edit")
         spec.validate()
+        if spec.caller_number is not None and not await self._verified(
+            tenant_id, spec.caller_number
+        ):
+            raise Forbidden(
+                "a campaign shows only a number the business verified (a call to it asked for "
+                "a code): verify it on the business's page first"
+            )
         now = self.clock.now()
         keep_until = now + dt.timedelta(days=await self.records.keep_days(tenant_id))
         async with tenant_session(self.db, tenant_id) as session:
@@ -127,7 +135,7 @@ class Campaigns:
                 list_id=spec.list_id,
                 opening=spec.opening.strip()[:500],
                 caller_number=spec.caller_number,
-                caller_verified_at=now if spec.caller_verified else None,
+                caller_verified_at=now if spec.caller_number is not None else None,
                 state="draft",
                 starts_at=spec.starts_at,
                 ends_at=spec.ends_at,
@@ -166,6 +174,11 @@ class Campaigns:
             after = rows[-1][0]
         return campaign_dict(campaign)
 
+    async def _verified(self, tenant_id: str, e164: str | None) -> bool:
+        """Whether ``e164`` is one of the business's verified numbers now (read from the store:
+        a number removed since the campaign was made no longer counts)."""
+        return e164 is not None and await controls(self.db, self.key, tenant_id, e164)
+
     async def _campaign(self, tenant_id: str, campaign_id: str) -> Campaign:
         async with tenant_session(self.db, tenant_id) as session:
             campaign = await session.get(Campaign, campaign_id[:32])
@@ -190,6 +203,7 @@ class Campaigns:
         disclosure = agent.disclosure if agent else ""
         business = tenant.name if tenant else ""
         someone, refused = await self._callable(tenant_id, campaign)
+        verified = await self._verified(tenant_id, campaign.caller_number)
         out = [
             _check("agent", agent is not None, "the campaign's agent exists",
                    "the campaign's agent was deleted"),
@@ -204,7 +218,7 @@ class Campaigns:
             _check("opt_out_offered", True,
                    "every call offers the opt-out right after the disclosure (say stop, or "
                    "press 9)", ""),
-            _check("caller_id_verified", campaign.caller_verified_at is not None,
+            _check("caller_id_verified", verified,
                    f"caller id {campaign.caller_number} is verified",
                    "the campaign needs a caller id the business verified"),
             _check("someone_callable", someone,

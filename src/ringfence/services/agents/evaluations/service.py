@@ -3,9 +3,11 @@ and the answered call scored on the published rubric.
 
 A member asks for an evaluation (the number, the business's name as callers should hear it,
 the questions); it runs as a job on a worker (``agents.evaluation_call``) with the worker's
-outbound engine; the report (every signal with its evidence, the rubric version, the score)
-is kept 90 days. Reports are read per call and per number over time, each compared with the
-number's own history.
+outbound engine, charged like any call to the member who asked: priced from the operator's rate
+table, refused without enough credit, the most the balance pays for reserved before the call
+(which caps its length) and the answered time settled after it (``billing.calls``). The report
+(every signal with its evidence, the rubric version, the score) is kept 90 days. Reports are
+read per call and per number over time, each compared with the number's own history.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from sqlalchemy import select
 
 from ringfence.abuse.limits import Limit, RateLimiter
 from ringfence.accounts.models import Account
+from ringfence.billing.calls import CallCharges, Hold
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.logging import get_logger
-from ringfence.privacy.subjects import keyed_ref
+from ringfence.privacy.subjects import account_ref, keyed_ref
 from ringfence.services.agents.calls.components import speaker_for
 from ringfence.services.agents.calls.rights import BusinessNumbers
 from ringfence.services.agents.calls.wiring import lent_detector, load
@@ -65,6 +68,7 @@ class Evaluations:
         self.tenants = Tenants(db, clock)
         self.limiter = RateLimiter(clock)
         self.key = settings.signing_key()
+        self.charges = CallCharges(settings, clock)
 
     async def request(
         self,
@@ -77,7 +81,7 @@ class Evaluations:
         caller: str | None = None,
     ) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.edit")
-        e164 = await self._admit(tenant_id, number)
+        e164 = await self._admit(who, tenant_id, number)
         try:
             questions = scenario(asks, service)
         except ValueError as exc:
@@ -97,16 +101,20 @@ class Evaluations:
         )
         async with tenant_session(self.db, tenant_id) as session:
             session.add(evaluation)
-        await self.enqueue(EVALUATION_JOB, tenant_id, evaluation.id)
+        await self.enqueue(EVALUATION_JOB, tenant_id, evaluation.id, who.id)
         return evaluation_dict(evaluation)
 
-    async def _admit(self, tenant_id: str, raw: str) -> str:
+    async def _admit(self, who: Account, tenant_id: str, raw: str) -> str:
         """The number, if the business may have it evaluated now: the dialling policy, a number
-        the business controls, and the hourly limit (counted atomically); the gate checks the
-        same again when the job places the call."""
+        the business verified, a rate for it (503 without a rate table) and credit of the
+        member's for its first billed block (402), and the hourly limit (counted atomically);
+        the gate and the reservation check the same again when the job places the call."""
         number = parse(raw, None)
         DialingPolicy(self.settings.telephony.dialing).check(number)
-        await BusinessNumbers(self.db, tenant_id, only_own=True).permit(number)
+        await BusinessNumbers(self.db, self.key, tenant_id, only_own=True).permit(number)
+        rate = self.charges.rate(number.e164)
+        async with self.db.session() as session:
+            await self.charges.affordable(session, who.id, rate)
         per_hour = self.settings.agents.evaluations_per_hour
         limit = [
             Limit(
@@ -155,8 +163,11 @@ class Evaluations:
             )
             return [evaluation_dict(e) for e in found.all()]
 
-    async def run(self, engine: TelephonyEngine, tenant_id: str, evaluation_id: str) -> None:
-        """Place the call, score it, keep the report (the job's work)."""
+    async def run(
+        self, engine: TelephonyEngine, tenant_id: str, evaluation_id: str, payer: str
+    ) -> None:
+        """Reserve the call's cost from ``payer``'s credit (the account that asked), place the
+        call, settle what it cost, score it, keep the report (the job's work)."""
         async with tenant_session(self.db, tenant_id) as session:
             found = await session.get(EvaluationCall, evaluation_id)
             if found is None or found.state != "queued":
@@ -165,17 +176,29 @@ class Evaluations:
             number, business, caller = found.number, found.business, found.caller_number
             questions = scenario([q["asks"] for q in json.loads(found.questions)])
         gate = OutboundGate(engine, self.db, self.clock, self.settings)
+        hold: Hold | None = None
+        placed: Call | None = None
 
         async def place() -> Call:
-            return await gate.place(
+            nonlocal placed
+            assert hold is not None
+            placed = await gate.place(
                 parse(number, None),
-                Caller("agents", tenant=tenant_id),
-                BusinessNumbers(self.db, tenant_id, only_own=True),
+                Caller("agents", account=account_ref(payer), tenant=tenant_id),
+                BusinessNumbers(self.db, self.key, tenant_id, only_own=True),
                 present=caller,
-                placement=Placement(ring_timeout=45, max_duration=MAX_SECONDS),
+                placement=Placement(
+                    ring_timeout=45, max_duration=min(MAX_SECONDS, hold.max_seconds)
+                ),
             )
+            return placed
 
         try:
+            rate = self.charges.rate(number)
+            async with self.db.session() as session:
+                hold = await self.charges.reserve(
+                    session, payer, rate, f"evaluation:{evaluation_id}"
+                )
             models = await load(self.settings.agents)
             async with lent_detector() as vad:
                 heard = await evaluate(place, business, questions,
@@ -189,7 +212,19 @@ class Evaluations:
                 if failed is not None:
                     failed.state, failed.finished_at = "failed", self.clock.now()
             raise
+        finally:
+            if hold is not None:
+                await self._settle(hold, placed)
         await self._keep(tenant_id, evaluation_id, heard)
+
+    async def _settle(self, hold: Hold, call: Call | None) -> None:
+        """Charge the answered time of the call (nothing if it was not placed or answered)."""
+        if call is not None and call.answered_at is not None:
+            await call.wait_ended()
+        seconds = call.duration if call is not None else 0.0
+        async with self.db.session() as session:
+            cost = await self.charges.settle(session, hold, seconds)
+        log.info("evaluation_charged", cost=cost, currency=hold.reservation.currency)
 
     async def _keep(self, tenant_id: str, evaluation_id: str, heard: Heard) -> None:
         report = score(heard)

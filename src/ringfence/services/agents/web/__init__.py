@@ -1,7 +1,7 @@
 """agents on the web: the JSON API (``api``, ``campaigns_api``) and the pages (``pages``,
-``campaign_pages``, ``evaluations``, ``voices``) as one router, and what the app installs for it.
-The manifest names this package as the service's ``web``; modules here only translate between HTTP
-and the services below them."""
+``campaign_pages``, ``evaluations``, ``voices``; ``numbers`` has both) as one router, and what
+the app installs for it. The manifest names this package as the service's ``web``; modules here
+only translate between HTTP and the services below them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ringfence.services.agents.web import (
     campaigns_api,
     deps,
     evaluations,
+    numbers,
     pages,
     voices,
 )
@@ -24,6 +25,7 @@ router.include_router(pages.router)
 router.include_router(campaign_pages.router)
 router.include_router(voices.router)
 router.include_router(evaluations.router)
+router.include_router(numbers.router)
 install = deps.install
 
 __all__ = ["install", "router"]

@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.http.deps import (
-    CallerIdsDep,
     ClockDep,
     CsrfHeader,
     DatabaseDep,
@@ -25,7 +24,13 @@ from ringfence.http.deps import (
 from ringfence.services.agents.calls.wiring import conversation_for
 from ringfence.services.agents.campaigns.contacts import Columns, preflight
 from ringfence.services.agents.campaigns.rules import CallingRules
-from ringfence.services.agents.web.deps import AgentsDep, ContactsDep, RecordsDep, TalksDep
+from ringfence.services.agents.web.deps import (
+    AgentsDep,
+    ContactsDep,
+    NumbersDep,
+    RecordsDep,
+    TalksDep,
+)
 from ringfence.tenants.models import Tenant
 
 router = APIRouter(tags=["agents"])
@@ -323,7 +328,7 @@ async def delete_contact_list(
 @router.get("/api/tenants/{tenant_id}/contact-lists/{list_id}/check")
 async def check_contact_list(
     contacts: ContactsDep,
-    caller_ids: CallerIdsDep,
+    numbers: NumbersDep,
     settings: SettingsDep,
     clock: ClockDep,
     login: LoginDep,
@@ -333,10 +338,10 @@ async def check_contact_list(
     at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Which contacts the calling rules let the business call at ``at`` (now by default) from
-    ``caller_id`` (one of your numbers verified by a call with a code), and why not the others."""
-    verified = caller_id is not None and caller_id in {
-        c.id for c in await caller_ids.of(login.account)
-    }
+    ``caller_id`` (one of the business's numbers verified by a call with a code), and why not
+    the others."""
+    await contacts.tenants.role(login.account, tenant_id, "agents.read")
+    verified = caller_id is not None and caller_id in {n.id for n in await numbers.of(tenant_id)}
     agents = settings.agents
     rules = CallingRules(agents.calling_hours, agents.stricter_hours)
     if at is not None and at.tzinfo is None:

@@ -9,10 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response
 from fastapi.responses import HTMLResponse
 
-from ringfence.accounts.callerids import CallerIds
 from ringfence.accounts.service import Login
 from ringfence.errors import InvalidInput, RingfenceError
-from ringfence.http.deps import CallerIdsDep, LoginDep
+from ringfence.http.deps import LoginDep
 from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.campaigns.contacts import ContactLists
 from ringfence.services.agents.campaigns.service import Campaigns, CampaignSpec
@@ -22,9 +21,11 @@ from ringfence.services.agents.web.deps import (
     CampaignsDep,
     ContactsDep,
     Csrf,
+    NumbersDep,
     Page,
     PageDep,
 )
+from ringfence.tenants.numbers import TenantNumbers
 from ringfence.tenants.roles import PERMISSIONS
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +46,7 @@ async def _list_page(
     agents: Agents,
     contacts: ContactLists,
     campaigns: Campaigns,
-    caller_ids: CallerIds,
+    numbers: TenantNumbers,
     login: Login,
     tenant_id: str,
     refused: RingfenceError | None = None,
@@ -59,7 +60,7 @@ async def _list_page(
         "agents": await agents.list(login.account, tenant_id),
         "lists": await contacts.lists(login.account, tenant_id),
         "campaigns": await campaigns.all(login.account, tenant_id),
-        "caller_ids": await caller_ids.of(login.account),
+        "caller_ids": await numbers.of(tenant_id),
     }
     return page.render("campaigns", context, refused)
 
@@ -70,11 +71,11 @@ async def campaigns_page(
     agents: AgentsDep,
     contacts: ContactsDep,
     campaigns: CampaignsDep,
-    caller_ids: CallerIdsDep,
+    numbers: NumbersDep,
     login: LoginDep,
     tenant_id: str,
 ) -> Response:
-    return await _list_page(page, agents, contacts, campaigns, caller_ids, login, tenant_id)
+    return await _list_page(page, agents, contacts, campaigns, numbers, login, tenant_id)
 
 
 @router.post("/agents/b/{tenant_id}/campaigns")
@@ -83,7 +84,7 @@ async def new_campaign(
     agents: AgentsDep,
     contacts: ContactsDep,
     campaigns: CampaignsDep,
-    caller_ids: CallerIdsDep,
+    numbers: NumbersDep,
     login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
@@ -102,12 +103,12 @@ async def new_campaign(
     voicemail: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     async def create() -> Response:
-        known = {c.id: c.number for c in await caller_ids.of(login.account)}
+        known = {n.id: n.number for n in await numbers.of(tenant_id)}
         if caller_id and caller_id not in known:
-            raise InvalidInput("that caller id is not one of your verified numbers")
+            raise InvalidInput("that caller id is not a number this business verified")
         spec = CampaignSpec(
             name=name, agent_id=agent_id, list_id=list_id, opening=opening,
-            caller_number=known.get(caller_id), caller_verified=caller_id in known,
+            caller_number=known.get(caller_id),
             starts_at=_utc(starts_at), ends_at=_utc(ends_at), max_concurrent=max_concurrent,
             calls_per_second=calls_per_second, max_attempts=max_attempts,
             retry_seconds=retry_minutes * 60, on_machine=on_machine, voicemail=voicemail,
@@ -121,7 +122,7 @@ async def new_campaign(
         login,
         create,
         lambda refused: _list_page(
-            page, agents, contacts, campaigns, caller_ids, login, tenant_id, refused
+            page, agents, contacts, campaigns, numbers, login, tenant_id, refused
         ),
     )
 

@@ -8,10 +8,9 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from ringfence.errors import InvalidInput
-from ringfence.http.deps import CallerIdsDep, CsrfHeader, LoginDep, check_csrf_header
+from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf_header
 from ringfence.services.agents.campaigns.service import CampaignSpec
-from ringfence.services.agents.web.deps import CampaignsDep
+from ringfence.services.agents.web.deps import CampaignsDep, NumbersDep
 
 router = APIRouter(tags=["agents"])
 
@@ -24,7 +23,10 @@ class CampaignIn(BaseModel):
         min_length=1, max_length=500, description="Why the agent calls, said after the disclosure."
     )
     caller_id: str | None = Field(
-        None, max_length=32, description="One of your caller ids verified by a call with a code."
+        None,
+        max_length=32,
+        description="The id of one of the business's numbers verified by a call with a code "
+        "(GET /api/tenants/{tenant_id}/numbers).",
     )
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
@@ -41,7 +43,7 @@ class CampaignIn(BaseModel):
 @router.post("/api/tenants/{tenant_id}/campaigns", status_code=201)
 async def create_campaign(
     campaigns: CampaignsDep,
-    caller_ids: CallerIdsDep,
+    numbers: NumbersDep,
     login: LoginDep,
     tenant_id: str,
     body: CampaignIn,
@@ -49,14 +51,12 @@ async def create_campaign(
 ) -> dict[str, Any]:
     """A draft campaign with one call per contact of the list; it starts when its checks pass."""
     account = check_csrf_header(login, x_csrf_token)
+    await campaigns.tenants.role(account, tenant_id, "agents.edit")
     number = None
     if body.caller_id is not None:
-        known = {c.id: c.number for c in await caller_ids.of(account)}
-        if body.caller_id not in known:
-            raise InvalidInput("that caller id is not one of your verified numbers")
-        number = known[body.caller_id]
+        number = await numbers.number(tenant_id, body.caller_id)
     fields = body.model_dump(exclude={"caller_id"})
-    spec = CampaignSpec(**fields, caller_number=number, caller_verified=number is not None)
+    spec = CampaignSpec(**fields, caller_number=number)
     return await campaigns.create(account, tenant_id, spec)
 
 

@@ -22,6 +22,7 @@ from ringfence.services.agents.campaigns.service import Campaigns
 from ringfence.services.agents.evaluations.service import Evaluations
 from ringfence.services.agents.service import Agents
 from ringfence.services.agents.voices.service import Voices
+from ringfence.tenants.numbers import TenantNumbers
 
 
 def install(app: FastAPI) -> None:
@@ -62,7 +63,9 @@ def agents_of(request: Request) -> Agents:
     return per_app(
         request,
         Agents,
-        lambda s: Agents(s.db, s.privacy.clock, lambda n: _route_number(s, n)),
+        lambda s: Agents(
+            s.db, s.privacy.clock, s.settings.signing_key(), lambda n: _route_number(s, n)
+        ),
     )
 
 
@@ -95,6 +98,14 @@ def evaluations_of(request: Request) -> Evaluations:
         request,
         Evaluations,
         lambda s: Evaluations(s.settings, s.db, s.privacy.clock, s.queue.enqueue),
+    )
+
+
+def numbers_of(request: Request) -> TenantNumbers:
+    return per_app(
+        request,
+        TenantNumbers,
+        lambda s: TenantNumbers(s.settings, s.privacy, lambda: s.telephony),
     )
 
 
@@ -136,6 +147,7 @@ ContactsDep = Annotated[ContactLists, Depends(contacts_of)]
 CampaignsDep = Annotated[Campaigns, Depends(campaigns_of)]
 EvaluationsDep = Annotated[Evaluations, Depends(evaluations_of)]
 VoicesDep = Annotated[Voices, Depends(voices_of)]
+NumbersDep = Annotated[TenantNumbers, Depends(numbers_of)]
 TalksDep = Annotated[BrowserTalks, Depends(talks_of)]
 PageDep = Annotated[Page, Depends(page_of)]
 # A page form's CSRF token, in its hidden ``csrf`` field.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, Depends, Form, Response
+from fastapi import APIRouter, Depends, Form, Query, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ringfence.accounts.service import Login
@@ -17,7 +17,15 @@ from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.calls.components import VOICES
 from ringfence.services.agents.calls.records import OUTCOMES, CallRecords
 from ringfence.services.agents.service import Agents
-from ringfence.services.agents.web.deps import AgentsDep, Csrf, Page, PageDep, RecordsDep
+from ringfence.services.agents.web.deps import (
+    AgentsDep,
+    Csrf,
+    NumbersDep,
+    Page,
+    PageDep,
+    RecordsDep,
+)
+from ringfence.tenants.numbers import NumberOffer, TenantNumbers
 from ringfence.tenants.roles import PERMISSIONS, ROLES
 
 router = APIRouter(include_in_schema=False)
@@ -70,14 +78,20 @@ async def new_business(
     return await submit(page.request, csrf, login, create, unshown)
 
 
-async def _business_page(
+async def business_page(
     page: Page,
     agents: Agents,
     records: CallRecords,
+    numbers: TenantNumbers,
     login: Login,
     tenant_id: str,
     refused: RingfenceError | None = None,
+    *,
+    offer: NumberOffer | None = None,
+    verifying: str | None = None,
 ) -> Response:
+    """The business's page; ``offer``: a code being proved (shown with the form that places
+    its call), ``verifying``: the id of a proving call whose progress the page follows."""
     role = await agents.tenants.role(login.account, tenant_id, "agents.read")
     members = (
         await agents.tenants.members(login.account, tenant_id)
@@ -94,15 +108,26 @@ async def _business_page(
         "members": members,
         "roles": ROLES,
         "csrf": login.session.csrf,
+        "numbers": await numbers.list(login.account, tenant_id),
+        "offer": offer,
+        "verifying": verifying,
     }
     return page.render("business", context, refused)
 
 
 @router.get("/agents/b/{tenant_id}", response_class=HTMLResponse)
 async def business(
-    page: PageDep, agents: AgentsDep, records: RecordsDep, login: LoginDep, tenant_id: str
+    page: PageDep,
+    agents: AgentsDep,
+    records: RecordsDep,
+    numbers: NumbersDep,
+    login: LoginDep,
+    tenant_id: str,
+    verifying: Annotated[str | None, Query(max_length=32, pattern="^[0-9a-zA-Z]+$")] = None,
 ) -> Response:
-    return await _business_page(page, agents, records, login, tenant_id)
+    return await business_page(
+        page, agents, records, numbers, login, tenant_id, verifying=verifying
+    )
 
 
 @router.post("/agents/b/{tenant_id}/agents")
@@ -126,6 +151,7 @@ async def new_member(
     page: PageDep,
     agents: AgentsDep,
     records: RecordsDep,
+    numbers: NumbersDep,
     login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
@@ -141,7 +167,7 @@ async def new_member(
         csrf,
         login,
         add,
-        lambda refused: _business_page(page, agents, records, login, tenant_id, refused),
+        lambda refused: business_page(page, agents, records, numbers, login, tenant_id, refused),
     )
 
 
@@ -264,6 +290,7 @@ async def set_retention(
     page: PageDep,
     agents: AgentsDep,
     records: RecordsDep,
+    numbers: NumbersDep,
     login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
@@ -279,5 +306,5 @@ async def set_retention(
         csrf,
         login,
         keep,
-        lambda refused: _business_page(page, agents, records, login, tenant_id, refused),
+        lambda refused: business_page(page, agents, records, numbers, login, tenant_id, refused),
     )
