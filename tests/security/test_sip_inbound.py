@@ -10,8 +10,10 @@ import logging
 import math
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
@@ -21,8 +23,8 @@ from ringfence.store import Database
 from ringfence.telephony import Call, TelephonyEngine
 from ringfence.telephony.models import CallRecord
 from tests.conftest import SettingsFactory
-from tests.support.server import free_port
-from tests.support.sipp import SippRun, free_rtp_range, start_sipp
+from tests.support.server import free_port, running_server
+from tests.support.sipp import SippRun, free_rtp_range, sipp_process, start_sipp
 
 pytestmark = pytest.mark.integration
 
@@ -135,7 +137,7 @@ async def test_an_invite_from_an_untrusted_address_is_refused_and_reaches_no_han
     call = await asyncio.wait_for(desk.answered.get(), 30)
     rc, out = await _finish(caller)
     assert rc == 0, out
-    await call.wait_ended()
+    await asyncio.wait_for(call.wait_ended(), 30)
     assert call.service == "receptionist" and len(desk.calls) == 1
 
 
@@ -252,7 +254,7 @@ async def test_a_reinvite_naming_a_host_is_488_and_the_call_goes_on(
         )
         call = await asyncio.wait_for(desk.answered.get(), 30)
         rc, out = await _finish(caller)
-        await call.wait_ended()
+        await asyncio.wait_for(call.wait_ended(), 30)
     assert rc == 0, out
     assert "SIP/2.0 488 Not Acceptable Here" in caller.messages.read_text()
     assert call.ended_by == "remote" and call.end_reason is not None
@@ -267,7 +269,8 @@ async def test_an_answer_naming_a_host_is_acked_then_hung_up(
     callee = await start_sipp("uas_bad_answer", fill={"connection": "c=IN IP4 rtp.example.net"})
     with capture_logs() as logs:
         call = await engine.place_call("+14155550123", via=f"sip:127.0.0.1:{callee.port}")
-        ended = [e async for e in call.events() if e.kind == "ended"]
+        async with asyncio.timeout(30):
+            ended = [e async for e in call.events() if e.kind == "ended"]
         rc, out = await _finish(callee)  # it saw our ACK, then our BYE
     assert rc == 0, out
     assert call.end_reason is not None and call.end_reason.value == "failed"
@@ -345,3 +348,85 @@ async def test_media_latches_to_where_the_peers_rtp_comes_from(
         await caller.kill()
         ear_transport.close()
         mouth_transport.close()
+
+
+def test_a_real_server_refuses_a_stranger_and_counts_it_in_its_metrics(tmp_path: Path) -> None:
+    sip_port = free_port()
+    low, high = free_rtp_range()
+    carriers = '[{"name": "carrier", "host": "127.0.0.1", "inbound_sources": ["127.0.0.1/32"]}]'
+    with running_server(
+        tmp_path,
+        RINGFENCE_TELEPHONY__ENABLED="true",
+        RINGFENCE_TELEPHONY__SIP_PORT=str(sip_port),
+        RINGFENCE_TELEPHONY__RTP_PORT_MIN=str(low),
+        RINGFENCE_TELEPHONY__RTP_PORT_MAX=str(high),
+        RINGFENCE_TELEPHONY__CARRIERS=carriers,
+    ) as base:
+        with sipp_process("uac_refused", remote=f"127.0.0.1:{sip_port}", source=UNTRUSTED) as (
+            stranger,
+            _,
+            messages,
+        ):
+            out, _ = stranger.communicate(timeout=90)
+            assert stranger.returncode == 0, out.decode(errors="replace")
+        assert "SIP/2.0 403 Forbidden" in messages.read_text()
+        metrics = httpx.get(base + "/metrics", timeout=10).text
+    assert 'ringfence_sip_inbound_refused_total{reason="untrusted_source"} 1.0' in metrics
+
+
+MALFORMED = {
+    "no body": "",
+    "garbage": "\x00\x01 not SDP at all \xff",
+    "IPv6 in IP4": "v=0\r\ns=-\r\nc=IN IP4 ::1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+    "missing m=": "v=0\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n",
+    "huge": "v=0\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+    + "a=x-padding:"
+    + "y" * 9000
+    + "\r\n",
+    "unparsable rtpmap": "v=0\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 0\r\na=rtpmap:zero PCMU/8000\r\n",
+}
+
+
+class Replies(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.final: asyncio.Queue[str] = asyncio.Queue()
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        status = data.split(b"\r\n", 1)[0].decode(errors="replace")
+        if not status.startswith("SIP/2.0 1"):
+            self.final.put_nowait(status)
+
+
+async def test_malformed_offers_sent_raw_get_488_and_no_traceback(
+    make_engine: EngineFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bodies SIPp cannot send (no body, binary, 9 KB over TCP-sized UDP), straight at the port."""
+    engine = await make_engine()
+    desk = Receptionist()
+    engine.route("+15550100", desk, service="receptionist")
+    loop = asyncio.get_running_loop()
+    transport, replies = await loop.create_datagram_endpoint(Replies, local_addr=("127.0.0.1", 0))
+    port = transport.get_extra_info("sockname")[1]
+    caplog.set_level(logging.DEBUG)
+    try:
+        with capture_logs() as logs:
+            for i, body in enumerate(MALFORMED.values()):
+                payload = body.encode("utf-8", errors="surrogateescape")
+                invite = (
+                    f"INVITE sip:+15550100@127.0.0.1:{engine.local_port} SIP/2.0\r\n"
+                    f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-sdp-{i}\r\n"
+                    f"From: <sip:caller@127.0.0.1:{port}>;tag=t{i}\r\n"
+                    f"To: <sip:+15550100@127.0.0.1:{engine.local_port}>\r\n"
+                    f"Call-ID: sdp-{i}@127.0.0.1\r\nCSeq: 1 INVITE\r\n"
+                    f"Contact: <sip:caller@127.0.0.1:{port}>\r\nMax-Forwards: 70\r\n"
+                    f"Content-Type: application/sdp\r\nContent-Length: {len(payload)}\r\n\r\n"
+                ).encode() + payload
+                transport.sendto(invite, ("127.0.0.1", engine.local_port))
+                status = await asyncio.wait_for(replies.final.get(), 30)
+                assert status == "SIP/2.0 488 Not Acceptable Here", (list(MALFORMED)[i], status)
+            await engine.idle()
+    finally:
+        transport.close()
+    assert desk.calls == []
+    assert _tracebacks(caplog.records, logs) == []

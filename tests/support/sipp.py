@@ -130,6 +130,7 @@ def sipp_process(
         options.get("calls", 1),
         options.get("port"),
         options.get("timeout", "60s"),
+        options.get("source", "127.0.0.1"),
     )
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -94,6 +94,8 @@ class InboundGate:
         self._trunk_of_user = {t.username: t.name for t in trunks if t.username}
         self.refused: collections.Counter[str] = collections.Counter()
         self._logged_limit: set[str] = set()
+        self._logged: dict[str, float] = {}  # source -> when its last refusal was logged
+        self._clock = clock
 
     def __call__(self, request: InboundRequest) -> str | Refusal:
         source = request.source[0]
@@ -132,7 +134,11 @@ class InboundGate:
 
     def _refuse(self, reason: str, request: InboundRequest) -> Refusal:
         self.refused[reason] += 1
-        log.warning(
-            "sip_inbound_refused", source=request.source[0], method=request.method, reason=reason
-        )
+        source, now = request.source[0], self._clock.monotonic()
+        # At most one line per source a minute: a flood of OPTIONS must not flood the log.
+        if now - self._logged.get(source, -WINDOW) >= WINDOW:
+            if len(self._logged) >= MAX_SOURCES:
+                self._logged.clear()
+            self._logged[source] = now
+            log.warning("sip_inbound_refused", source=source, method=request.method, reason=reason)
         return Refusal(403, "Forbidden")

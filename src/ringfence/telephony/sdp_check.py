@@ -84,8 +84,11 @@ def sdp_problem(text: str, *, ip6: bool = False) -> str | None:
                 session_address = True
     if not streams:
         return "SDP has no m= line"
-    if not any(media == "audio" for media, _, _ in streams):
+    audio = next((port for media, port, _ in streams if media == "audio"), None)
+    if audio is None:
         return "SDP has no audio stream"
+    if audio == 0:
+        return "the audio stream is disabled (port 0)"  # the first one is the call's
     if any(port and not (own or session_address) for _, port, own in streams):
         return "a stream has no c= connection address"
     return None
