@@ -80,9 +80,12 @@ class GatedUAS(SipUAS):
         if method == "INVITE" and request.body and request.content_type == "application/sdp":
             problem = checked_sdp_problem(request.text)
             if problem is not None:
+                self.admitted.pop(call_id, None)
                 self._not_acceptable(request, dialog, problem)
                 return
         super()._handle_request(request, addr)
+        # The new call's leg took its trunk; the library may also have refused it (422).
+        self.admitted.pop(call_id, None)
 
     def _not_acceptable(self, request: SipRequest, dialog: Any, problem: str) -> None:
         warning = {"Warning": f'399 ringfence "{problem}"'}
