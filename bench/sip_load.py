@@ -144,6 +144,9 @@ async def main() -> None:
                 "rtp_port_min": 40000,
                 "rtp_port_max": 44998,
                 "max_duration": 600,
+                # SIPp on loopback is the trunk, and it brings a whole load from one address.
+                "carriers": [{"name": "sipp", "host": "127.0.0.1"}],
+                "inbound_invites_per_minute": 1_000_000,
             },
         )
         engine = TelephonyEngine(settings, port=0)

@@ -69,6 +69,9 @@ async def child(port: int, rtp_low: int, rtp_high: int) -> None:
                 "rtp_port_min": rtp_low,
                 "rtp_port_max": rtp_high,
                 "max_duration": 600,
+                # SIPp on loopback is the trunk, and it brings a whole load from one address.
+                "carriers": [{"name": "sipp", "host": "127.0.0.1"}],
+                "inbound_invites_per_minute": 1_000_000,
             },
         )
         engine = TelephonyEngine(settings)

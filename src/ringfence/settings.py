@@ -13,7 +13,14 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -201,6 +208,40 @@ class CarrierSettings(BaseModel):
         False, description="REGISTER with the trunk (credential trunks); false for IP-auth."
     )
     register_expires: int = Field(300, ge=60, le=86400, description="REGISTER interval, s.")
+    inbound_sources: list[str] = Field(
+        default_factory=list,
+        description="CIDRs this trunk's inbound calls come from (e.g. 192.0.2.0/24); empty: the "
+        "addresses `host` resolves to at start-up. INVITEs from anywhere else are refused 403.",
+    )
+    inbound_username: str | None = Field(
+        None,
+        description="Digest user a source outside every trunk's addresses must authenticate "
+        "as (407 challenge) for its INVITE to be taken as this trunk's.",
+    )
+    inbound_password: SecretStr | None = Field(
+        None, description="Digest password for `inbound_username`."
+    )
+    media_to_signalling_source: bool = Field(
+        False,
+        description="Send this trunk's media to the address its SIP comes from (with the SDP's "
+        "port) instead of latching to where its RTP comes from (symmetric RTP, the default).",
+    )
+
+    @field_validator("inbound_sources")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP network: {entry!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _inbound_credentials(self) -> CarrierSettings:
+        if (self.inbound_username is None) != (self.inbound_password is None):
+            raise ValueError("inbound_username and inbound_password go together")
+        return self
 
 
 class OutboundSettings(BaseModel):
@@ -254,6 +295,12 @@ class TelephonySettings(BaseModel):
     )
     carriers: list[CarrierSettings] = Field(
         default_factory=list, description="SIP trunks, tried by longest matching prefix."
+    )
+    inbound_invites_per_minute: int = Field(
+        20,
+        ge=1,
+        description="New INVITEs taken from one source address in any minute; beyond it 503 "
+        "with Retry-After. Raise it for a trunk carrying many calls.",
     )
     dialing: DialingSettings = Field(default_factory=lambda: DialingSettings())
     outbound: OutboundSettings = Field(default_factory=lambda: OutboundSettings())

@@ -66,9 +66,10 @@ def _command(
     calls: int,
     port: int | None,
     timeout: str = "60s",
+    source: str = "127.0.0.1",
 ) -> tuple[list[str], int, int, Path]:
     port, media = port or free_port(), free_port()
-    args = [SIPP, "-i", "127.0.0.1", "-p", str(port), "-mp", str(media), "-m", str(calls)]
+    args = [SIPP, "-i", source, "-p", str(port), "-mp", str(media), "-m", str(calls)]
     args += ["-nostdin", "-timeout", timeout, "-timeout_error", "-max_retrans", "3"]
     messages = tempfile.NamedTemporaryFile(suffix=".log", delete=False).name
     args += ["-trace_msg", "-message_file", messages]
@@ -97,14 +98,18 @@ async def start_sipp(
     calls: int = 1,
     port: int | None = None,
     limit: str = "60s",
+    source: str = "127.0.0.1",
 ) -> SippRun:
     """Start SIPp with a built-in scenario (``uas``, ``uac``) or a file from tests/data/sipp.
 
     ``fill`` replaces ``{name}`` placeholders in the file before SIPp reads it: SIPp's own
     ``-key`` values are not substituted where it parses a response code. ``port``: a SIP port
     chosen in advance (when the carrier's address must be configured before SIPp starts).
-    ``limit``: SIPp's own limit on the whole run."""
-    args, port, media, messages = _command(scenario, remote, fill, extra, calls, port, limit)
+    ``limit``: SIPp's own limit on the whole run. ``source``: the address SIPp binds and sends
+    from (127.0.0.2 plays a party outside a trunk's 127.0.0.1/32)."""
+    args, port, media, messages = _command(
+        scenario, remote, fill, extra, calls, port, limit, source
+    )
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
@@ -125,6 +130,7 @@ def sipp_process(
         options.get("calls", 1),
         options.get("port"),
         options.get("timeout", "60s"),
+        options.get("source", "127.0.0.1"),
     )
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

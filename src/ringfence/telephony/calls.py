@@ -81,6 +81,7 @@ class CallEvent:
     digit: str | None = None
     by: str | None = None  # local | remote, for ended
     q850: int | None = None
+    detail: str = ""  # for ended: why, in words (never a number or content)
 
 
 @dataclass

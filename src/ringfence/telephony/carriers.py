@@ -21,6 +21,7 @@ class Route:
     transport: str = "udp"
     proxy: tuple[str, int] | None = None  # where requests go when not to ``host:port``
     codecs: tuple[str, ...] = ("PCMU", "PCMA")
+    media_to_signalling_source: bool = False
 
 
 def normalise(number: str, default_region: str | None = None) -> str:
@@ -73,6 +74,7 @@ def choose(carriers: list[CarrierSettings], e164: str) -> Route:
         transport=best.transport,
         proxy=_host_port(best.outbound_proxy) if best.outbound_proxy else None,
         codecs=tuple(best.codecs),
+        media_to_signalling_source=best.media_to_signalling_source,
     )
 
 

@@ -25,8 +25,10 @@ from ringfence.settings import CarrierSettings, Settings
 from ringfence.telephony import carriers, recording
 from ringfence.telephony._sip import (
     InboundLeg,
+    InboundRequest,
     LegCallbacks,
     OutboundLeg,
+    Refusal,
     SipStack,
     port_allocator,
     resolve,
@@ -34,6 +36,7 @@ from ringfence.telephony._sip import (
 )
 from ringfence.telephony.calls import Q850, Call, CallEvent, CallState, EndReason
 from ringfence.telephony.clock import MediaClock
+from ringfence.telephony.inbound import InboundGate, TrustedTrunk, networks
 from ringfence.telephony.models import CallRecord
 from ringfence.telephony.privacy import RECORDING
 
@@ -90,6 +93,7 @@ class TelephonyEngine:
         self.registrations: dict[str, str] = {}  # trunk name -> registering|registered|failed...
         self._registration_changed = asyncio.Event()
         self._key = settings.signing_key()
+        self._gate: InboundGate | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -128,6 +132,7 @@ class TelephonyEngine:
             transport=kind,
             tls=self._tls_contexts() if kind == "tls" else (None, None),
             reuse_port=self.tel.reuse_port,
+            admit=self._admit,
         )
 
     def _tls_contexts(self) -> tuple[Any, Any]:
@@ -144,6 +149,12 @@ class TelephonyEngine:
     async def start(self) -> None:
         if self._stacks:
             return
+        self._gate = InboundGate(
+            await self._trusted_trunks(),
+            per_minute=self.tel.inbound_invites_per_minute,
+            key=self._key,
+            clock=self.clock,
+        )
         ports = port_allocator(self.tel.rtp_port_min, self.tel.rtp_port_max)
         udp = self._new_stack("udp", self._port, ports)
         await udp.start()
@@ -166,6 +177,43 @@ class TelephonyEngine:
                 await self._register(self._stacks[carrier.transport], carrier)
         self.media_clock.start()
         log.info("sip_started", host=self.tel.sip_host, transports=sorted(self._stacks))
+
+    async def _trusted_trunks(self) -> list[TrustedTrunk]:
+        """Each trunk's inbound networks: its ``inbound_sources``, or the addresses its host
+        resolves to now (a trunk configured before issue 17 keeps taking its calls)."""
+        loop = asyncio.get_running_loop()
+        trunks = []
+        for carrier in self.tel.carriers:
+            sources = carrier.inbound_sources
+            if not sources:
+                try:
+                    infos = await loop.getaddrinfo(carrier.host, carrier.port, type=2)
+                except OSError as exc:
+                    log.warning("trunk_unresolved", trunk=carrier.name, error=str(exc))
+                    infos = []
+                sources = sorted({str(info[4][0]) for info in infos})
+            password = carrier.inbound_password
+            trunks.append(
+                TrustedTrunk(
+                    name=carrier.name,
+                    networks=networks(sources),
+                    username=carrier.inbound_username,
+                    password=password.get_secret_value() if password else None,
+                )
+            )
+        return trunks
+
+    def _admit(self, request: InboundRequest) -> str | Refusal:
+        if self._gate is None:
+            return Refusal(503, "Service Unavailable")
+        return self._gate(request)
+
+    def inbound_refusals(self) -> dict[str, int]:
+        """Inbound requests refused (or challenged) since start, by reason."""
+        return dict(self._gate.refused) if self._gate is not None else {}
+
+    def _carrier(self, name: str) -> CarrierSettings | None:
+        return next((c for c in self.tel.carriers if c.name == name), None)
 
     async def _register(self, stack: SipStack, carrier: CarrierSettings) -> None:
         def changed(state: str, status: int, reason: str) -> None:
@@ -297,6 +345,7 @@ class TelephonyEngine:
                 username=route.username,
                 password=route.password,
                 codecs=route.codecs,
+                media_to_signalling_source=route.media_to_signalling_source,
             )
         except OSError as exc:
             raise CallFailed(f"cannot reach carrier {route.name}: {exc}") from None
@@ -360,7 +409,7 @@ class TelephonyEngine:
         except (ValueError, OSError) as exc:
             log.warning("call_media_failed", call=call.id, error=str(exc))
             leg.hangup()
-            self._end(call, EndReason.FAILED, status=488, by="local")
+            self._end(call, EndReason.FAILED, status=488, by="local", text=str(exc))
             return
         self._connected(call, max_duration)
 
@@ -427,8 +476,10 @@ class TelephonyEngine:
         leg = self._legs.get(call.sip_call_id)
         if call.ended or not isinstance(leg, InboundLeg):
             raise InvalidInput("only a ringing inbound call can be answered")
+        carrier = self._carrier(leg.trunk)
+        to_source = carrier is not None and carrier.media_to_signalling_source
         try:
-            call.media = await leg.answer()
+            call.media = await leg.answer(media_to_signalling_source=to_source)
         except (ValueError, OSError) as exc:
             self._end(call, EndReason.FAILED, status=488, by="local", text=str(exc))
             raise CallFailed(f"cannot answer: {exc}") from None
@@ -490,7 +541,15 @@ class TelephonyEngine:
         call.ended_by = by
         q850 = 16 if status == 200 else Q850.get(status, 31)
         call.emit(
-            CallEvent("ended", call.ended_at, status=status, reason=reason.value, by=by, q850=q850)
+            CallEvent(
+                "ended",
+                call.ended_at,
+                status=status,
+                reason=reason.value,
+                by=by,
+                q850=q850,
+                detail=text[:200],
+            )
         )
         self.media_clock.remove(call)
         sip_id = call.sip_call_id

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -17,6 +17,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from ringfence.http.deps import OperatorOnly
 from ringfence.jobs import JobQueue
@@ -31,6 +33,26 @@ def _route_template(request: Request) -> str:
     if request.url.path.startswith("/static/"):
         return "/static"
     return "unmatched"
+
+
+class SipRefusals(Collector):
+    """``ringfence_sip_inbound_refused_total{reason}``: inbound SIP requests the admission gate
+    refused or challenged, read from the app's telephony engine when it runs."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "ringfence_sip_inbound_refused",
+            "Inbound SIP requests refused (403, 503) or challenged (407), by reason",
+            labels=["reason"],
+        )
+        engine = getattr(self._app.state, "telephony", None)
+        if engine is not None:
+            for reason, count in sorted(engine.inbound_refusals().items()):
+                family.add_metric([reason], count)
+        yield family
 
 
 def install_metrics(app: FastAPI, queue: JobQueue | None) -> CollectorRegistry:
@@ -48,6 +70,7 @@ def install_metrics(app: FastAPI, queue: JobQueue | None) -> CollectorRegistry:
         ["method", "route"],
         registry=registry,
     )
+    registry.register(SipRefusals(app))
     if queue is not None:
         pending = Gauge("ringfence_jobs_pending", "Jobs waiting in the queue", registry=registry)
         pending.set_function(queue.pending)

@@ -43,8 +43,9 @@ def _settings(make_settings: SettingsFactory, database_url: str, **carrier: obje
         "rtp_port_max": high,
         "ring_timeout": 3,
     }
-    if carrier:
-        telephony["carriers"] = [{"name": "sipp", "host": "127.0.0.1", **carrier}]
+    # Always a trunk on loopback: inbound SIP is taken only from a trunk's addresses (issue 17),
+    # and SIPp calls in from 127.0.0.1. Outbound tests without one of their own dial ``via``.
+    telephony["carriers"] = [{"name": "sipp", "host": "127.0.0.1", **carrier}]
     return make_settings(database_url=database_url, telephony=telephony)
 
 

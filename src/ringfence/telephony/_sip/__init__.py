@@ -5,12 +5,16 @@ legs with plain callbacks, and an RTP stream that takes and gives 20 ms PCM fram
 libraries means rewriting this package only.
 """
 
+from ringfence.telephony._sip.admission import Admit, InboundRequest, Refusal
 from ringfence.telephony._sip.legs import InboundLeg, LegCallbacks, OutboundLeg
 from ringfence.telephony._sip.media import Media, info_digit
 from ringfence.telephony._sip.stack import SipStack, port_allocator, resolve
 from ringfence.telephony._sip.transports import tls_contexts
 
 __all__ = [
+    "Admit",
+    "InboundRequest",
+    "Refusal",
     "InboundLeg",
     "LegCallbacks",
     "Media",

@@ -6,13 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import aiortp
-from aiosipua import (
-    IncomingCall,
-)
+from aiosipua import IncomingCall, SdpNegotiationError, negotiate_sdp
 from aiosipua.outgoing_call import OutgoingCall
-from aiosipua.rtp_bridge import CallSession
 
+from ringfence.telephony._sip.latch import LatchingSession
 from ringfence.telephony._sip.media import DTMF_PT, SUPPORTED_PAYLOADS, Media
 
 if TYPE_CHECKING:
@@ -28,10 +25,19 @@ class LegCallbacks:
 
 
 class OutboundLeg:
-    def __init__(self, stack: SipStack, call: OutgoingCall, rtp_port: int) -> None:
+    def __init__(
+        self,
+        stack: SipStack,
+        call: OutgoingCall,
+        rtp_port: int,
+        remote: tuple[str, int],
+        media_to_signalling_source: bool = False,
+    ) -> None:
         self._stack = stack
         self._call = call
         self.rtp_port = rtp_port
+        self._remote = remote
+        self._to_source = media_to_signalling_source
 
     @property
     def call_id(self) -> str:
@@ -60,7 +66,11 @@ class OutboundLeg:
         )
 
     async def open_media(self, *, early: bool = False) -> Media:
-        """RTP towards the address and codec of the callee's SDP (the 183's when ``early``)."""
+        """RTP towards the address and codec of the callee's SDP (the 183's when ``early``),
+        latched to where the callee's RTP comes from (or to the trunk's signalling address)."""
+        problem = self._stack.uac.bad_answers.get(self.call_id)
+        if problem is not None and not early:
+            raise ValueError(f"the answer's SDP is not acceptable: {problem}")
         answer = self._stack.uac.early_sdp.get(self.call_id) if early else self._call.sdp_answer
         if answer is None or answer.rtp_address is None or answer.audio is None:
             raise ValueError("the answer carries no audio description")
@@ -68,12 +78,16 @@ class OutboundLeg:
         pt = next((p for p in offered if p in SUPPORTED_PAYLOADS), None)
         if pt is None:
             raise ValueError(f"no common codec in the answer ({offered})")
+        remote = answer.rtp_address
+        if self._to_source:
+            remote = (self._remote[0], remote[1])
         self._stack.ports.claim(self.rtp_port)
-        session = await aiortp.RTPSession.create(
+        session = await LatchingSession.open(
             local_addr=(self._stack.host, self.rtp_port),
-            remote_addr=answer.rtp_address,
+            remote_addr=remote,
             payload_type=pt,
             dtmf_payload_type=DTMF_PT,
+            latch=not self._to_source,
         )
         return self._stack.register_media(self.call_id, session, self.rtp_port, pt)
 
@@ -86,10 +100,16 @@ class OutboundLeg:
 
 
 class InboundLeg:
-    def __init__(self, stack: SipStack, call: IncomingCall) -> None:
+    def __init__(self, stack: SipStack, call: IncomingCall, trunk: str) -> None:
         self._stack = stack
         self._call = call
         self._answered = False
+        self.trunk = trunk  # the trunk the admission gate took the INVITE for
+
+    @property
+    def source(self) -> tuple[str, int]:
+        """The address the INVITE came from."""
+        return self._call.source_addr
 
     @property
     def call_id(self) -> str:
@@ -113,39 +133,48 @@ class InboundLeg:
         if self._answered:
             self._call.hangup()
 
-    async def answer(self) -> Media:
+    async def answer(self, *, media_to_signalling_source: bool = False) -> Media:
+        """Accept with our SDP answer. RTP starts towards the offer's address and latches to
+        where the caller's RTP comes from, or goes to the INVITE's source address (with the
+        offer's port) for a trunk that asks for it."""
         offer = self._call.sdp_offer
-        if offer is None:
+        if offer is None or offer.rtp_address is None:
             self._call.reject(488, "Not Acceptable Here")
-            raise ValueError("INVITE without SDP offer")
+            raise ValueError("INVITE without an SDP offer")
         port, _ = await self._stack.ports.allocate()
         try:
-            session = CallSession(
-                local_ip=self._stack.host,
-                rtp_port=port,
+            answer, pt = negotiate_sdp(
                 offer=offer,
-                advertised_ip=self._stack.advertised,
+                local_ip=self._stack.advertised or self._stack.host,
+                rtp_port=port,
                 supported_codecs=SUPPORTED_PAYLOADS,
                 dtmf_payload_type=DTMF_PT,
             )
-        except Exception:
+        except SdpNegotiationError:
             await self._stack.ports.release(port)
             self._call.reject(488, "Not Acceptable Here")
-            raise
+            raise ValueError("no common codec in the offer") from None
+        remote = offer.rtp_address
+        if media_to_signalling_source:
+            remote = (self.source[0], remote[1])
         # Bind the RTP socket before the 200 OK goes out: the caller may send media (or a DTMF
         # digit) the moment it reads our answer, and packets to an unbound port are lost.
         try:
             self._stack.ports.claim(port)
-            await session.start()
+            session = await LatchingSession.open(
+                local_addr=(self._stack.host, port),
+                remote_addr=remote,
+                payload_type=pt,
+                dtmf_payload_type=DTMF_PT,
+                latch=not media_to_signalling_source,
+            )
         except OSError:
             await self._stack.ports.release(port)
             self._call.reject(500, "Server Internal Error")
             raise
-        self._call.accept(session.sdp_answer)
+        self._call.accept(answer)
         self._answered = True
-        return self._stack.register_media(
-            self.call_id, session.rtp_session, port, session.chosen_payload_type
-        )
+        return self._stack.register_media(self.call_id, session, port, pt)
 
 
 def _user(uri: str) -> str:

@@ -13,12 +13,13 @@ from aiosipua import (
     SdpNegotiationError,
     SipDigestAuth,
     SipRequest,
-    SipUAS,
     negotiate_sdp,
 )
 from aiosipua.outgoing_call import OutgoingCall
 from aiosipua.transport import TcpSipTransport, UdpSipTransport
 
+from ringfence.telephony._sip.admission import Admit
+from ringfence.telephony._sip.gated_uas import GatedUAS
 from ringfence.telephony._sip.legs import InboundLeg, LegCallbacks, OutboundLeg
 from ringfence.telephony._sip.media import DTMF_PT, Media, build_offer, info_digit
 from ringfence.telephony._sip.ports import RtpPorts
@@ -48,7 +49,10 @@ class SipStack:
         transport: str = "udp",
         tls: tuple[ssl.SSLContext | None, ssl.SSLContext | None] = (None, None),
         reuse_port: bool = False,
+        admit: Admit | None = None,
     ) -> None:
+        """``admit`` decides on every request from outside a dialog (``_sip/admission.py``);
+        without one every source is taken (a stack in a test of the stack alone)."""
         self.host = host
         self.advertised = advertised
         self.ports = ports  # shared by the UDP and TCP stacks: one RTP port, one call
@@ -69,7 +73,7 @@ class SipStack:
         self.uac = CarrierGradeUAC(self.transport, advertised_addr=advertised_addr)
         self._timers: set[asyncio.Task[None]] = set()
         self.session_expires = session_expires
-        self.uas = SipUAS(
+        self.uas = GatedUAS(
             self.transport,
             user_agent=user_agent,
             uac=self.uac,
@@ -81,7 +85,11 @@ class SipStack:
         self.uas.on_session_expired = lambda call: on_session_expired(call.call_id)
         self._on_session_expired = on_session_expired
         self.user_agent = user_agent
-        self.uas.on_invite = lambda call: on_inbound(InboundLeg(self, call))
+        if admit is not None:
+            self.uas.admit = admit
+        self.uas.on_invite = lambda call: on_inbound(
+            InboundLeg(self, call, self.uas.admitted.pop(call.call_id, ""))
+        )
         self.uas.on_bye = lambda call, _request: on_remote_bye(call.call_id)
         self.uas.on_cancel = lambda request, _addr: on_remote_cancel(request.call_id or "")
         # aiosipua answers INFO with 405; carriers send DTMF that way (application/dtmf-relay).
@@ -229,6 +237,7 @@ class SipStack:
         username: str | None = None,
         password: str | None = None,
         codecs: tuple[str, ...] = ("PCMU", "PCMA"),
+        media_to_signalling_source: bool = False,
     ) -> OutboundLeg:
         if (
             isinstance(self.transport, TcpSipTransport)
@@ -265,7 +274,7 @@ class SipStack:
             self.spawn_timer(
                 self._timer_a(call, remote, lambda: callbacks.rejected(408, "Request Timeout"))
             )
-        return OutboundLeg(self, call, port)
+        return OutboundLeg(self, call, port, remote, media_to_signalling_source)
 
 
 async def resolve(host: str, port: int) -> tuple[str, int]:

@@ -14,6 +14,8 @@ from aiosipua import (
 )
 from aiosipua.outgoing_call import OutgoingCall
 
+from ringfence.telephony._sip.gated_uas import checked_sdp_problem
+
 if TYPE_CHECKING:
     from ringfence.telephony._sip.stack import SipStack
 
@@ -77,6 +79,7 @@ class CarrierGradeUAC(SipUAC):
         self.early_sdp: dict[str, Any] = {}
         self.on_trying: dict[str, Callable[[], None]] = {}
         self.final_cseq: dict[str, int] = {}  # the CSeq of the last final response per call
+        self.bad_answers: dict[str, str] = {}  # Call-ID -> what is wrong with its 2xx's SDP
         self._ended: set[str] = set()
 
     def remember(self, call: OutgoingCall, remote: tuple[str, int]) -> None:
@@ -103,6 +106,7 @@ class CarrierGradeUAC(SipUAC):
         self.answered_cseq.pop(call_id, None)
         self.final_cseq.pop(call_id, None)
         self.early_sdp.pop(call_id, None)
+        self.bad_answers.pop(call_id, None)
         self.on_trying.pop(call_id, None)
         for key in [k for k in self.invites if k[0] == call_id]:
             del self.invites[key]
@@ -112,6 +116,7 @@ class CarrierGradeUAC(SipUAC):
         cseq = response.cseq
         seq = cseq.seq if cseq else 0
         if cseq is not None and cseq.method.upper() == "INVITE":
+            self._check_sdp(call_id, response)
             self.answered_cseq[call_id] = max(self.answered_cseq.get(call_id, 0), seq)
             if response.status_code >= 200:
                 self.final_cseq[call_id] = max(self.final_cseq.get(call_id, 0), seq)
@@ -119,7 +124,11 @@ class CarrierGradeUAC(SipUAC):
                 self._ack_failure(response, self.invites.get((call_id, seq)))
             elif response.status_code == 100 and call_id in self.on_trying:
                 self.on_trying.pop(call_id)()
-            elif response.status_code == 183 and response.content_type == "application/sdp":
+            elif (
+                response.status_code == 183
+                and response.body
+                and response.content_type == "application/sdp"
+            ):
                 # Early media (RFC 3960): the callee's network plays tones or announcements.
                 self.early_sdp[call_id] = parse_sdp(response.text)
         super().handle_response(response, addr)
@@ -131,6 +140,19 @@ class CarrierGradeUAC(SipUAC):
         if call is not None and sent is not None and call.invite is not sent[0]:
             # A digest retry went out: remember it, so Timer A follows it and its failure is ACKed.
             self.remember(call, sent[1])
+
+    def _check_sdp(self, call_id: str, response: Any) -> None:
+        """An answer (or early media) whose SDP we cannot act on loses its body before the
+        library parses it: a 2xx is still ACKed by the library, and the leg then refuses to
+        open media with the reason, so the engine sends BYE and ends the call as failed."""
+        if not response.body or response.content_type != "application/sdp":
+            return
+        problem = checked_sdp_problem(response.text)
+        if problem is None:
+            return
+        response.body = b""
+        if 200 <= response.status_code < 300:
+            self.bad_answers[call_id] = problem
 
     def _ack_failure(self, response: Any, sent: tuple[SipRequest, tuple[str, int]] | None) -> None:
         if sent is None:
