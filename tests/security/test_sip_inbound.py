@@ -268,7 +268,7 @@ async def test_an_answer_naming_a_host_is_acked_then_hung_up(
     engine = await make_engine()
     callee = await start_sipp("uas_bad_answer", fill={"connection": "c=IN IP4 rtp.example.net"})
     with capture_logs() as logs:
-        call = await engine.place_call("+14155550123", via=f"sip:127.0.0.1:{callee.port}")
+        call = await engine._place_call("+14155550123", via=f"sip:127.0.0.1:{callee.port}")
         async with asyncio.timeout(30):
             ended = [e async for e in call.events() if e.kind == "ended"]
         rc, out = await _finish(callee)  # it saw our ACK, then our BYE
