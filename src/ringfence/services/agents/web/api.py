@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
 from ringfence.errors import InvalidInput, NotFound
+from ringfence.http.bodies import upload
 from ringfence.http.deps import CsrfHeader, LoginDep, caller_ids, check_csrf_header
 from ringfence.http.instances import per_app
 from ringfence.services.agents.calls.browser import BrowserTalks
@@ -331,6 +332,7 @@ CSV_BODY: dict[str, Any] = {
 
 
 @router.post("/api/tenants/{tenant_id}/contact-lists", status_code=201, openapi_extra=CSV_BODY)
+@upload
 async def import_contacts(
     request: Request,
     login: LoginDep,

@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 from ringfence.accounts.service import Login
 from ringfence.errors import Forbidden, RingfenceError
 from ringfence.http.deps import LoginDep, check_csrf, current
+from ringfence.http.headers import MICROPHONE
 from ringfence.services.agents.calls.components import VOICES
 from ringfence.services.agents.calls.records import OUTCOMES
 from ringfence.services.agents.web.api import agents_of, records_of
@@ -145,7 +146,9 @@ async def _agent_page(
         "error": error,
         "voices": VOICES,
     }
-    return render(request, "agent", context, status)
+    response = render(request, "agent", context, status)
+    response.headers.update(MICROPHONE)  # "talk to this agent" uses the microphone
+    return response
 
 
 @router.get("/agents/b/{tenant_id}/a/{agent_id}", response_class=HTMLResponse)

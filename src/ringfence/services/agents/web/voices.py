@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from ringfence.errors import InvalidInput
+from ringfence.http.bodies import upload
 from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf, check_csrf_header
 from ringfence.http.instances import per_app
 from ringfence.services.agents.voices.service import MAX_SAMPLE, Voices
@@ -52,6 +53,7 @@ async def list_voices(request: Request, login: LoginDep, tenant_id: str) -> dict
 
 
 @router.put("/api/tenants/{tenant_id}/voices/{voice_id}/sample")
+@upload
 async def upload_sample(
     request: Request, login: LoginDep, tenant_id: str, voice_id: str, x_csrf_token: CsrfHeader = ""
 ) -> dict[str, Any]:
