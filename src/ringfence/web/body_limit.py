@@ -35,13 +35,7 @@ class BodyLimit:
 
     def kind_of(self, scope: Scope) -> Kind:
         """What the request's route takes: a form or JSON, an upload, or a mount's own body."""
-        for route in self.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                if isinstance(route, Mount):
-                    return "mount"  # static files take no body; Socket.IO caps its own
-                return "upload" if takes_upload(getattr(route, "endpoint", None)) else "form"
-        return "form"
+        return _kind_in(self.routes, scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,6 +75,22 @@ class BodyLimit:
             if started:
                 raise
             await _refuse(send, limit)
+
+
+def _kind_in(routes: list[BaseRoute], scope: Scope) -> Kind:
+    """The first route that matches, as the router picks it. FastAPI keeps an included router
+    as one route (``original_router``) whose own routes hold the endpoints: look inside."""
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is not Match.FULL:
+            continue
+        if isinstance(route, Mount):
+            return "mount"  # static files take no body; Socket.IO caps its own
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            return _kind_in(included.routes, scope)
+        return "upload" if takes_upload(getattr(route, "endpoint", None)) else "form"
+    return "form"
 
 
 def _content_length(scope: Scope) -> int | None:
