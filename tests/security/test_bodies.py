@@ -62,8 +62,10 @@ async def test_a_100_mb_content_length_is_refused_before_the_body_is_sent(server
     try:
         writer.write(_head(server, "/privacy/consent", f"Content-Length: {HUNDRED_MB}"))
         await writer.drain()
-        # Not a byte of the body is sent: the answer can only come from the length.
-        status, body = await _response(reader)
+        # Not a byte of the body is sent: the answer can only come from the length. (Without
+        # the cap the server would wait for the body forever: bounded, generously, to fail.)
+        async with asyncio.timeout(60):
+            status, body = await _response(reader)
     finally:
         writer.close()
     assert status == 413 and body["error"]["code"] == "too_large", body
