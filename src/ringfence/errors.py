@@ -5,10 +5,12 @@
     RingfenceError                 code, message, http_status
     +-- ConfigurationError         a setting is missing or wrong (start-up stops)
     +-- SchemaOutdated             the database is behind the code's migrations
+    +-- BadRequest                 400: the request is malformed (not a value's fault)
     +-- NotFound                   404
     +-- InvalidInput               422: the caller sent values we cannot use
     +-- Forbidden                  403
     +-- Conflict                   409: the request does not fit the resource's state now
+    +-- TooLarge                   413: the body is over its cap
     +-- RateLimited                429
     +-- ServiceUnavailable         503: a dependency (carrier, Redis) is not there
 
@@ -41,6 +43,11 @@ class SchemaOutdated(RingfenceError):
     http_status = 503
 
 
+class BadRequest(RingfenceError):
+    code = "bad_request"
+    http_status = 400
+
+
 class NotFound(RingfenceError):
     code = "not_found"
     http_status = 404
@@ -59,6 +66,11 @@ class Forbidden(RingfenceError):
 class Conflict(RingfenceError):
     code = "conflict"
     http_status = 409
+
+
+class TooLarge(RingfenceError):
+    code = "too_large"
+    http_status = 413
 
 
 class RateLimited(RingfenceError):

@@ -51,6 +51,17 @@ class WebSettings(BaseModel):
     public_url: str = Field(
         "http://127.0.0.1:8000", description="The address people reach, for links in e-mails."
     )
+    max_body_bytes: int = Field(
+        64 * 1024,
+        ge=1024,
+        description="Largest request body (JSON, forms) in bytes; a larger one gets 413.",
+    )
+    max_upload_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Largest body, in bytes, of the routes that take uploads (a contact list's "
+        "CSV, a voice sample, Stripe's webhook), counted as it streams in.",
+    )
     operator_token: SecretStr | None = Field(
         None,
         description="Bearer token for the operator's endpoints (/metrics, "

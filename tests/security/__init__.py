@@ -1,0 +1,1 @@
+"""Tests that attack a real running server, one file per boundary."""

@@ -11,7 +11,6 @@ whatever the order and number of events).
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import stripe
@@ -22,8 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringfence.accounts.models import Account
 from ringfence.billing.ledger import Ledger
 from ringfence.billing.models import Payment, StripeEvent
+from ringfence.billing.stripe_events import (
+    CheckoutSession,
+    Dispute,
+    Event,
+    Refund,
+    parse_event,
+    parse_object,
+)
 from ringfence.clock import Clock
-from ringfence.errors import Forbidden, InvalidInput, ServiceUnavailable
+from ringfence.errors import BadRequest, Forbidden, InvalidInput, ServiceUnavailable, TooLarge
 from ringfence.logging import get_logger
 from ringfence.privacy.subjects import account_ref
 from ringfence.settings import Settings
@@ -31,6 +38,20 @@ from ringfence.store.database import Database
 
 log = get_logger(__name__)
 MAX_PAYLOAD = 256_000
+TOLERANCE = 300  # seconds a signature stays valid (Stripe's default)
+FUTURE_TOLERANCE = 60  # seconds of clock skew allowed for a timestamp ahead of ours
+
+
+Effect = CheckoutSession | Refund | Dispute | None
+
+
+def _signed_at(signature: str) -> int:
+    """The ``t=`` of a ``Stripe-Signature`` header that ``verify_header`` accepted."""
+    for item in signature.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            return int(value)
+    raise Forbidden("the Stripe signature does not match")
 
 
 class Payments:
@@ -93,65 +114,82 @@ class Payments:
 
     # -- webhooks --------------------------------------------------------------------------
 
-    def verify(self, payload: bytes, signature: str) -> dict[str, Any]:
+    def verify(self, payload: bytes, signature: str) -> Event:
+        """The event, once its signature checks out (403) and its shape is an event's (400).
+
+        The signed timestamp must be within ``TOLERANCE`` of now on either side: Stripe's own
+        check refuses only old ones, and a future-dated signature would outlive the window.
+        """
         secret = self.options.stripe_webhook_secret
         if secret is None:
             raise ServiceUnavailable("Stripe webhooks are not set up on this server")
         if len(payload) > MAX_PAYLOAD:
-            raise InvalidInput("payload too large")
+            raise TooLarge("a Stripe event is at most 256 kB")
         try:
             stripe.WebhookSignature.verify_header(
-                payload.decode(), signature, secret.get_secret_value(), tolerance=300
+                payload.decode(), signature, secret.get_secret_value(), tolerance=TOLERANCE
             )
-            event: dict[str, Any] = json.loads(payload)
-        except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
+        except (stripe.SignatureVerificationError, UnicodeDecodeError):
             raise Forbidden("the Stripe signature does not match") from None
-        if not isinstance(event.get("id"), str) or not isinstance(event.get("data"), dict):
-            raise InvalidInput("not a Stripe event")
-        return event
+        signed_at = _signed_at(signature)
+        if signed_at > self.clock.now().timestamp() + FUTURE_TOLERANCE:
+            raise BadRequest("the Stripe signature's timestamp is in the future")
+        return parse_event(payload)
 
     async def handle(self, payload: bytes, signature: str) -> str:
         """Apply a signed event; returns what was done ("credited", "duplicate", ...)."""
         event = self.verify(payload, signature)
-        kind = str(event.get("type", ""))
-        obj: dict[str, Any] = event["data"].get("object") or {}
+        effect = self._effect(event)  # malformed: refused before anything is written
         try:
             async with self.db.session() as session:
-                session.add(StripeEvent(id=event["id"], kind=kind[:60], at=self.clock.now()))
+                session.add(StripeEvent(id=event.id, kind=event.type[:60], at=self.clock.now()))
                 await session.flush()
-                outcome = await self._apply(session, event["id"], kind, obj)
+                outcome = await self._apply(session, event.id, effect)
         except IntegrityError:
             return "duplicate"
-        log.info("stripe_event", kind=kind, outcome=outcome)
+        log.info("stripe_event", kind=event.type[:60], outcome=outcome)
         return outcome
 
+    @staticmethod
+    def _effect(event: Event) -> Effect:
+        if event.type == "checkout.session.completed":
+            return parse_object(CheckoutSession, event)
+        if event.type == "charge.refunded":
+            return parse_object(Refund, event)
+        if event.type == "charge.dispute.created":
+            return parse_object(Dispute, event)
+        return None
+
     async def _apply(
-        self, session: AsyncSession, event_id: str, kind: str, obj: dict[str, Any]
+        self,
+        session: AsyncSession,
+        event_id: str,
+        effect: CheckoutSession | Refund | Dispute | None,
     ) -> str:
-        if kind == "checkout.session.completed":
-            return await self._paid(session, obj)
-        if kind == "charge.refunded":
+        if isinstance(effect, CheckoutSession):
+            return await self._paid(session, effect)
+        if isinstance(effect, Refund):
             return await self._take_back(
-                session, event_id, obj, int(obj.get("amount_refunded") or 0), "refunded"
+                session, event_id, effect.payment_intent, effect.amount_refunded, "refunded"
             )
-        if kind == "charge.dispute.created":
+        if isinstance(effect, Dispute):
             return await self._take_back(
-                session, event_id, obj, int(obj.get("amount") or 0), "disputed", cumulative=False
-            )
+                session, event_id, effect.payment_intent, effect.amount, "disputed",
+                cumulative=False,
+            )  # fmt: skip
         return "ignored"
 
-    async def _paid(self, session: AsyncSession, obj: dict[str, Any]) -> str:
-        if obj.get("payment_status") != "paid":
+    async def _paid(self, session: AsyncSession, paid: CheckoutSession) -> str:
+        if paid.payment_status != "paid":
             return "not paid"
-        metadata = obj.get("metadata") or {}
-        account_id = str(metadata.get("account") or obj.get("client_reference_id"))
-        if await session.get(Account, account_id) is None:
+        account_id = paid.account
+        if account_id is None or await session.get(Account, account_id) is None:
             return "unknown account"
-        amount, currency = int(obj.get("amount_total") or 0), str(obj.get("currency", "")).upper()
-        payment = await session.get(Payment, str(obj["id"]))
+        amount, currency = paid.amount_total, paid.currency.upper()
+        payment = await session.get(Payment, paid.id)
         if payment is None:
             payment = Payment(
-                id=str(obj["id"]),
+                id=paid.id,
                 subject_ref=account_ref(account_id),
                 amount=amount,
                 currency=currency,
@@ -160,22 +198,21 @@ class Payments:
                 created_at=self.clock.now(),
             )
             session.add(payment)
-        payment.payment_intent = obj.get("payment_intent")
+        payment.payment_intent = paid.payment_intent
         payment.amount, payment.currency, payment.status = amount, currency, "paid"
-        await self.ledger.credit(session, account_id, amount, currency, f"stripe:{obj['id']}")
+        await self.ledger.credit(session, account_id, amount, currency, f"stripe:{paid.id}")
         return "credited"
 
     async def _take_back(
         self,
         session: AsyncSession,
         event_id: str,
-        obj: dict[str, Any],
+        intent: str,
         amount: int,
         status: str,
         *,
         cumulative: bool = True,
     ) -> str:
-        intent = obj.get("payment_intent")
         payment = await session.scalar(select(Payment).where(Payment.payment_intent == intent))
         if payment is None or payment.status == "open":
             return "unknown payment"

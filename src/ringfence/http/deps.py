@@ -16,6 +16,7 @@ from ringfence.accounts.models import Account
 from ringfence.accounts.service import Accounts, Login
 from ringfence.clock import Clock
 from ringfence.errors import Forbidden
+from ringfence.http import cookies
 from ringfence.http.instances import per_app
 from ringfence.privacy.core import Privacy
 from ringfence.settings import Settings
@@ -64,7 +65,7 @@ def caller_ids(request: Request) -> CallerIds:
 
 async def current(request: Request) -> Login | None:
     """The signed-in account and session of the request's cookie, if any."""
-    return await accounts(request).session(request.cookies.get(SESSION_COOKIE, ""))
+    return await accounts(request).session(cookies.read(request, SESSION_COOKIE))
 
 
 async def require_login(request: Request) -> Login:
@@ -129,6 +130,6 @@ def check_csrf_header(login: Login, sent: str) -> Account:
 
 def check_csrf(request: Request, sent: str, login: Login | None = None) -> None:
     """The form's token must match the session's (signed in) or the double-submit cookie."""
-    expected = login.session.csrf if login is not None else request.cookies.get(CSRF_COOKIE, "")
+    expected = login.session.csrf if login is not None else cookies.read(request, CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, sent):
         raise Forbidden("the form expired or came from another site: reload the page")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 
 from ringfence.errors import InvalidInput
+from ringfence.http import cookies
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref, new_anon_id
 
 YEAR = 365 * 24 * 3600
@@ -25,7 +26,7 @@ class AnonId:
 
 
 def anon_id(request: Request) -> AnonId:
-    existing = request.cookies.get(ANON_COOKIE, "")
+    existing = cookies.read(request, ANON_COOKIE)
     try:
         anon_ref(existing)
         return AnonId(existing, False)
@@ -34,14 +35,8 @@ def anon_id(request: Request) -> AnonId:
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=YEAR,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    """A year-long HttpOnly cookie, named for the request's scheme (``http.cookies``)."""
+    cookies.write(response, request, name, value, max_age=YEAR)
 
 
 def remember_anon_id(response: Response, request: Request, value: str) -> None:

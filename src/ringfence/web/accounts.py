@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ringfence.errors import RingfenceError
-from ringfence.http import deps
+from ringfence.http import cookies, deps
 from ringfence.http.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -27,22 +27,16 @@ router = APIRouter(include_in_schema=False)
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     templates = deps.templates(request)
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    token = cookies.read(request, CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = templates.TemplateResponse(
         request,
         f"accounts/{name}.html",
         {"title": "account", "csrf": context.pop("csrf", token), **context},
         status_code=status,
     )
-    if not request.cookies.get(CSRF_COOKIE):
-        response.set_cookie(
-            CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_https(request)
-        )
+    if not cookies.read(request, CSRF_COOKIE):
+        cookies.write(response, request, CSRF_COOKIE, token, samesite="strict")
     return response
-
-
-def _https(request: Request) -> bool:
-    return request.url.scheme == "https"
 
 
 def _error(request: Request, name: str, exc: RingfenceError, **context: Any) -> Response:
@@ -102,14 +96,7 @@ async def login(
         return _error(request, "login", exc, email=email, ask_code="code" in exc.message)
     response = RedirectResponse("/account", status_code=303)
     max_age = deps.settings(request).accounts.session_days * 86400
-    response.set_cookie(
-        SESSION_COOKIE,
-        done.token,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=_https(request),
-    )
+    cookies.write(response, request, SESSION_COOKIE, done.token, max_age=max_age)
     return response
 
 
@@ -131,9 +118,9 @@ async def logout(
     request: Request, login: LoginDep, csrf: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check_csrf(request, csrf, login)
-    await accounts(request).log_out(request.cookies.get(SESSION_COOKIE, ""))
+    await accounts(request).log_out(cookies.read(request, SESSION_COOKIE))
     response = RedirectResponse("/account/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    cookies.delete(response, request, SESSION_COOKIE)
     return response
 
 
@@ -144,7 +131,7 @@ async def logout_everywhere(
     check_csrf(request, csrf, login)
     await accounts(request).log_out_everywhere(login.account.id)
     response = RedirectResponse("/account/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    cookies.delete(response, request, SESSION_COOKIE)
     return response
 
 
@@ -246,5 +233,5 @@ async def delete_account(
         }
         return _error(request, "settings", exc, **context)
     response = _page(request, "deleted", {"actions": actions})
-    response.delete_cookie(SESSION_COOKIE)
+    cookies.delete(response, request, SESSION_COOKIE)
     return response

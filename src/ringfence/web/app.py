@@ -32,6 +32,9 @@ from ringfence.web import (
     privacy_requests,
     telephony_status,
 )
+from ringfence.web.body_limit import BodyLimit
+from ringfence.web.control_characters import ControlCharacters
+from ringfence.web.security_headers import SecurityHeaders
 
 log = get_logger(__name__)
 
@@ -100,6 +103,15 @@ def create_app(
 
     errors.install_error_handlers(app)
     openapi.install_openapi(app)
+    # Outermost last: the headers go on every answer, the body cap before anything reads it.
+    app.add_middleware(ControlCharacters)
+    app.add_middleware(
+        BodyLimit,
+        routes=app.router.routes,
+        default=settings.web.max_body_bytes,
+        upload=settings.web.max_upload_bytes,
+    )
+    app.add_middleware(SecurityHeaders)
     gpc.install_gpc(app)
     app.state.metrics = metrics.install_metrics(app, queue)
     app.include_router(health.router)

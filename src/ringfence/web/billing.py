@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from ringfence.billing.ledger import Ledger, wallet
 from ringfence.billing.payments import Payments
+from ringfence.http.bodies import upload
 from ringfence.http.deps import LoginDep, check_csrf
 from ringfence.http.instances import per_app
 
@@ -20,6 +21,7 @@ def payments_of(request: Request) -> Payments:
 
 
 @router.post("/api/billing/stripe/webhook")
+@upload  # its own cap (billing.payments.MAX_PAYLOAD) applies after the upload cap
 async def stripe_webhook(request: Request) -> dict[str, str]:
     """Stripe's events, verified by their ``Stripe-Signature`` header and applied once."""
     payload = await request.body()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +31,11 @@ _HTTP_CODES = {
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
+
+
+def error_json_bytes(code: str, message: str) -> bytes:
+    """The error body, encoded, for middleware that answers before the app."""
+    return json.dumps(error_body(code, message)).encode()
 
 
 def _validation_message(exc: RequestValidationError) -> str:

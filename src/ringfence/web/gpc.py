@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from ringfence.errors import InvalidInput
-from ringfence.http import deps
+from ringfence.http import cookies, deps
 from ringfence.http.visitors import set_cookie
 from ringfence.privacy import policy
 from ringfence.privacy.consent import PURPOSES
@@ -28,10 +28,10 @@ def install_gpc(app: FastAPI) -> None:
     ) -> Response:
         request.state.gpc = request.headers.get("sec-gpc") == "1"
         response = await call_next(request)
-        if not request.state.gpc or request.cookies.get(GPC_RECORDED_COOKIE) == "1":
+        if not request.state.gpc or cookies.read(request, GPC_RECORDED_COOKIE) == "1":
             return response
         try:
-            ref = anon_ref(request.cookies.get(ANON_COOKIE, ""))
+            ref = anon_ref(cookies.read(request, ANON_COOKIE))
         except InvalidInput:
             return response  # no anonymous id: nothing to attach a record to, nothing set
         privacy = deps.privacy(request)

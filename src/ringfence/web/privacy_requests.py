@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from ringfence.errors import Forbidden, NotFound
-from ringfence.http import deps
+from ringfence.http import cookies, deps
 from ringfence.http.visitors import YEAR, anon_id, set_cookie
 from ringfence.privacy import policy
 from ringfence.privacy.consent import PURPOSES
@@ -78,13 +78,14 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
     response = JSONResponse({"consent": state, "gpc": gpc, "policy_version": stamp.version})
     set_cookie(response, request, ANON_COOKIE, visitor)
     # Readable by the page's script (not HttpOnly) so it knows whether it may set its cookies.
-    response.set_cookie(
+    cookies.write(
+        response,
+        request,
         CONSENT_COOKIE,
         # "purpose:0|1" pairs joined by dots: characters a cookie value carries unquoted.
         ".".join(f"{p}:{int(v)}" for p, v in sorted(state.items())),
         max_age=YEAR,
-        samesite="lax",
-        secure=request.url.scheme == "https",
+        httponly=False,
     )
     return response
 
@@ -101,7 +102,7 @@ async def requests_page(request: Request) -> HTMLResponse:
 
 
 def _receipt_tokens(request: Request) -> list[str]:
-    raw = request.cookies.get(RECEIPTS_COOKIE, "")
+    raw = cookies.read(request, RECEIPTS_COOKIE)
     return [item for item in raw.split(".") if ":" in item][-MAX_RECEIPTS:]
 
 
@@ -139,8 +140,8 @@ async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
     set_cookie(response, request, RECEIPTS_COOKIE, ".".join(tokens[-MAX_RECEIPTS:]))
     if body.kind == "erase":
         # Nothing of this browser is left to prove: its anonymous id goes too.
-        response.delete_cookie(ANON_COOKIE)
-        response.delete_cookie(CONSENT_COOKIE)
+        cookies.delete(response, request, ANON_COOKIE)
+        cookies.delete(response, request, CONSENT_COOKIE)
     elif new:
         set_cookie(response, request, ANON_COOKIE, visitor)
     return response

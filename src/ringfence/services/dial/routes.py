@@ -23,6 +23,7 @@ from ringfence.http.deps import (
     TemplatesDep,
     check_csrf_header,
 )
+from ringfence.http.headers import MICROPHONE
 from ringfence.http.instances import per_app
 from ringfence.services.dial.service import DialService, quote_dict
 
@@ -85,6 +86,7 @@ async def page(
             "history": await dial.history(account, limit=50),
             "caller_ids": await dial.caller_ids(account),
         },
+        headers=MICROPHONE,  # the call is placed from the browser's microphone
     )
 
 

@@ -9,6 +9,7 @@ from prometheus_client import Gauge
 from ringfence.abuse.geo import country_for_ip
 from ringfence.http.countries import countries
 from ringfence.http.deps import ClientIpDep, SettingsDep, TemplatesDep
+from ringfence.http.headers import MICROPHONE
 from ringfence.logging import get_logger
 from ringfence.services.roulette.hub import RouletteHub
 
@@ -53,4 +54,5 @@ async def page(
             "max_message": settings.roulette.max_message,
             "max_image_kb": settings.roulette.max_image_bytes // 1000,
         },
+        headers=MICROPHONE,  # a stranger hears you: the page asks for the microphone
     )

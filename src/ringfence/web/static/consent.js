@@ -6,8 +6,14 @@
     return found ? decodeURIComponent(found.slice(name.length + 1)) : null;
   }
 
+  // Served over HTTPS the server names it "__Host-rf_consent" (ringfence/http/cookies.py).
+  function consentCookie() {
+    const secure = cookie("__Host-rf_consent");
+    return secure !== null ? secure : cookie("rf_consent");
+  }
+
   function granted(purpose) {
-    const value = cookie("rf_consent");
+    const value = consentCookie();
     if (!value) return false;
     return value.split(".").some((pair) => pair === purpose + ":1");
   }
@@ -23,7 +29,7 @@
       banner.hidden = false;
       return;
     }
-    if (cookie("rf_consent") !== null) return;
+    if (consentCookie() !== null) return;
     banner.hidden = false;
 
     async function choose(preferences, method) {

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from ringfence.errors import InvalidInput, NotFound
+from ringfence.http.bodies import upload
 from ringfence.http.deps import (
     ClockDep,
     CsrfHeader,
@@ -286,6 +287,7 @@ CSV_BODY: dict[str, Any] = {
 
 
 @router.post("/api/tenants/{tenant_id}/contact-lists", status_code=201, openapi_extra=CSV_BODY)
+@upload
 async def import_contacts(
     request: Request,
     contacts: ContactsDep,

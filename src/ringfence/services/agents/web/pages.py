@@ -14,6 +14,7 @@ from ringfence.accounts.service import Login
 from ringfence.errors import RingfenceError
 from ringfence.http.deps import LoginDep, MaybeLoginDep
 from ringfence.http.forms import see_other, submit
+from ringfence.http.headers import MICROPHONE
 from ringfence.services.agents.calls.components import VOICES
 from ringfence.services.agents.calls.records import OUTCOMES, CallRecords
 from ringfence.services.agents.service import Agents
@@ -188,7 +189,9 @@ async def _agent_page(
         "csrf": login.session.csrf,
         "voices": VOICES,
     }
-    return page.render("agent", context, refused)
+    response = page.render("agent", context, refused)
+    response.headers.update(MICROPHONE)  # "talk to this agent" uses the microphone
+    return response
 
 
 @router.get("/agents/b/{tenant_id}/a/{agent_id}", response_class=HTMLResponse)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from ringfence.accounts.service import Login
 from ringfence.errors import InvalidInput, RingfenceError
+from ringfence.http.bodies import upload
 from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf_header
 from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.voices.service import MAX_SAMPLE, Voices
@@ -45,6 +46,7 @@ async def list_voices(voices: VoicesDep, login: LoginDep, tenant_id: str) -> dic
 
 
 @router.put("/api/tenants/{tenant_id}/voices/{voice_id}/sample")
+@upload
 async def upload_sample(
     request: Request,
     voices: VoicesDep,
