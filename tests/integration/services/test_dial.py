@@ -185,6 +185,19 @@ async def test_a_browser_call_is_bridged_echoed_and_charged_exactly(
                 await browser.setRemoteDescription(
                     RTCSessionDescription(placed.json()["sdp"], "answer")
                 )
+                # Another account that learns the call's id can neither follow nor steer it.
+                async with httpx.AsyncClient(base_url=base, timeout=30) as eve:
+                    eve_token = {"X-CSRF-Token": await verified_login(eve, inbox, "eve@x.org")}
+                    probes = [
+                        await eve.get(f"/api/dial/calls/{call_id}/events"),
+                        await eve.post(f"/api/dial/calls/{call_id}/hangup", headers=eve_token),
+                        await eve.post(
+                            f"/api/dial/calls/{call_id}/dtmf",
+                            json={"digit": "1"},
+                            headers=eve_token,
+                        ),
+                    ]
+                    assert all(r.status_code in (403, 404) for r in probes), probes
                 seen: list[dict[str, Any]] = []
                 watcher = asyncio.create_task(_events(client, call_id, seen))
                 for _ in range(200):  # the tone, through the bridge, SIPp's echo and back
