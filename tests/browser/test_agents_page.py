@@ -4,10 +4,12 @@ talking to it with a (fake) microphone over WebRTC."""
 from __future__ import annotations
 
 import asyncio
+import re
 import wave
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from ringfence.media.speech import speak
 from tests.support.browser import agents_site
@@ -40,12 +42,13 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
 
         page.fill("#said", "when do you open on monday")
         page.click("#try button[type=submit]")
-        page.wait_for_function("document.getElementById('reply').dataset.kind")
-        assert page.get_attribute("#reply", "data-kind") == "answer"
+        reply = page.locator("#reply")
+        expect(reply).to_have_attribute("data-kind", re.compile(".+"))
+        assert reply.get_attribute("data-kind") == "answer"
         assert "9 am to 5 pm" in page.inner_text("#reply")
         page.fill("#said", "can I talk to a real person")
         page.click("#try button[type=submit]")
-        page.wait_for_function("document.getElementById('reply').dataset.kind === 'transfer'")
+        expect(reply).to_have_attribute("data-kind", "transfer")
 
 
 def _microphone(path: Path) -> Path:
@@ -79,13 +82,11 @@ def test_talking_to_the_agent_from_its_page(tmp_path: Path) -> None:
         page.wait_for_selector("#knowledge dt")
 
         page.click("#talk-start")
-        page.wait_for_function("document.getElementById('talk-state').dataset.state === 'talking'")
+        talk_state = page.locator("#talk-state")
+        expect(talk_state).to_have_attribute("data-state", "talking")
         # The agent opens (disclosure first), hears the question and answers it.
-        page.wait_for_function(
-            "[...document.querySelectorAll('#talk-transcript li[data-speaker=agent]')]"
-            ".some((li) => li.textContent.includes('Monday to Friday'))",
-            timeout=60_000,
-        )
+        agent_lines = page.locator("#talk-transcript li[data-speaker=agent]")
+        agent_lines.filter(has_text="Monday to Friday").first.wait_for(timeout=60_000)
         lines = page.eval_on_selector_all(
             "#talk-transcript li", "els => els.map(e => e.textContent)"
         )
@@ -101,4 +102,4 @@ def test_talking_to_the_agent_from_its_page(tmp_path: Path) -> None:
         )
         assert received > 10_000  # the agent's voice reached the browser
         page.click("#talk-stop")
-        page.wait_for_function("document.getElementById('talk-state').dataset.state === 'ended'")
+        expect(talk_state).to_have_attribute("data-state", "ended")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import chromium
 from tests.support.server import running_server
@@ -52,9 +53,7 @@ def test_policy_banner_and_rights_requests(tmp_path: Path) -> None:
 
         page.select_option("#kind", "erase")
         page.click("#rights button[type=submit]")
-        page.wait_for_function(
-            "document.getElementById('receipt').textContent.includes('\"erase\"')"
-        )
+        expect(page.locator("#receipt")).to_contain_text('"erase"')
         assert "rf_anon" not in {c["name"] for c in context.cookies()}
         page.goto(base + "/privacy/now")
         assert page.inner_text("tr[data-category=consent_record] .records") == "0"

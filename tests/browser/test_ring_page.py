@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import chromium
 from tests.support.server import free_port, running_server
@@ -49,12 +50,12 @@ def test_ring_my_phone(tmp_path: Path) -> None:
 
         page.locator("#number").press_sequentially("09098790000")
         hint = page.locator("#number-check")
-        page.wait_for_function("document.getElementById('number-check').dataset.ok === '0'")
+        expect(hint).to_have_attribute("data-ok", "0")
         assert "premium-rate numbers are never called" in hint.inner_text()
 
         page.fill("#number", "")
         page.locator("#number").press_sequentially("02079460958")
-        page.wait_for_function("document.getElementById('number-check').dataset.ok === '1'")
+        expect(hint).to_have_attribute("data-ok", "1")
         assert hint.inner_text() == "✓ +44 20 7946 0958 · a fixed line · GB"
         assert page.input_value("#number") == "020 7946 0958"  # formatted as typed
 
@@ -72,8 +73,7 @@ def test_ring_my_phone(tmp_path: Path) -> None:
         saved = [c for c in context.cookies() if c["name"] == "rf_ring_number"]
         assert saved and saved[0]["path"] == "/ring" and saved[0]["sameSite"] == "Strict"
         page.reload()
-        page.wait_for_function("document.getElementById('number').value !== ''")
-        assert page.input_value("#number") == "020 7946 0958"
+        expect(page.locator("#number")).to_have_value("020 7946 0958")  # refilled by the page
         assert page.is_checked("#remember")
         context.close()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import chromium
 from tests.support.server import running_server
@@ -104,11 +104,8 @@ def test_strangers_talk_through_the_relay_chat_next_and_report(tmp_path: Path) -
             first.click("#send")
             second.wait_for_selector("#messages li.stranger:has-text('hello stranger')")
             second.set_input_files("#image-input", str(_picture(tmp_path)))
-            picture = first.wait_for_selector("#messages li.stranger img")
-            assert picture is not None
-            first.wait_for_function(
-                "document.querySelector('#messages li.stranger img').naturalWidth === 64"
-            )
+            picture = first.locator("#messages li.stranger img")
+            expect(picture).to_have_js_property("naturalWidth", 64)
 
             first.click("#next")  # both look again; they are not matched straight back
             first.wait_for_selector("#state[data-state=waiting]")

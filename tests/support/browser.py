@@ -6,12 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.mail import Inbox, link_in, smtp_server
 from tests.support.server import free_port, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The pages send a CSP without 'unsafe-eval', so tests wait with locator assertions (which
+# compile nothing in the page) instead of wait_for_function. Those wait 5 s by default; on a
+# shared 2-core machine they wait as long as Playwright's other waits do.
+WAIT_MS = 30_000
+expect.set_options(timeout=WAIT_MS)
 PASSWORD = "a long enough password"
 FLAGS = [
     "--no-sandbox",
