@@ -1,5 +1,6 @@
 """agents on the web: the JSON API (``api``, ``campaigns_api``) and the pages (``pages``,
-``campaign_pages``, ``evaluations``, ``voices``) as one router, and what the app installs for it.
+``campaign_pages``, ``evaluations``, ``voices``), members and their invitations (``members``),
+as one router, and what the app installs for it.
 The manifest names this package as the service's ``web``; modules here only translate between HTTP
 and the services below them."""
 
@@ -13,6 +14,7 @@ from ringfence.services.agents.web import (
     campaigns_api,
     deps,
     evaluations,
+    members,
     pages,
     voices,
 )
@@ -24,6 +26,9 @@ router.include_router(pages.router)
 router.include_router(campaign_pages.router)
 router.include_router(voices.router)
 router.include_router(evaluations.router)
+# members and their invitations
+router.include_router(members.router)
+router.include_router(members.pages)
 install = deps.install
 
 __all__ = ["install", "router"]

@@ -17,7 +17,14 @@ from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.calls.components import VOICES
 from ringfence.services.agents.calls.records import OUTCOMES, CallRecords
 from ringfence.services.agents.service import Agents
-from ringfence.services.agents.web.deps import AgentsDep, Csrf, Page, PageDep, RecordsDep
+from ringfence.services.agents.web.deps import (
+    AgentsDep,
+    Csrf,
+    Page,
+    PageDep,
+    RecordsDep,
+    invitations_of,
+)
 from ringfence.tenants.roles import PERMISSIONS, ROLES
 
 router = APIRouter(include_in_schema=False)
@@ -79,10 +86,10 @@ async def _business_page(
     refused: RingfenceError | None = None,
 ) -> Response:
     role = await agents.tenants.role(login.account, tenant_id, "agents.read")
-    members = (
-        await agents.tenants.members(login.account, tenant_id)
-        if "members.manage" in PERMISSIONS[role]
-        else []
+    manages = "members.manage" in PERMISSIONS[role]
+    members = await agents.tenants.members(login.account, tenant_id) if manages else []
+    invited = (
+        await invitations_of(page.request).pending(login.account, tenant_id) if manages else []
     )
     context = {
         "tenant_id": tenant_id,
@@ -92,6 +99,7 @@ async def _business_page(
         "can": PERMISSIONS[role],
         "agents": await agents.list(login.account, tenant_id),
         "members": members,
+        "invitations": invited,
         "roles": ROLES,
         "csrf": login.session.csrf,
     }
@@ -119,30 +127,6 @@ async def new_agent(
         return see_other(f"/agents/b/{tenant_id}/a/{agent['id']}")
 
     return await submit(page.request, csrf, login, create, unshown)
-
-
-@router.post("/agents/b/{tenant_id}/members")
-async def new_member(
-    page: PageDep,
-    agents: AgentsDep,
-    records: RecordsDep,
-    login: LoginDep,
-    tenant_id: str,
-    csrf: Csrf,
-    email: Annotated[str, Form(max_length=254)],
-    role: Annotated[str, Form(max_length=16)],
-) -> Response:
-    async def add() -> Response:
-        await agents.tenants.add_member(login.account, tenant_id, email, role)
-        return see_other(f"/agents/b/{tenant_id}")
-
-    return await submit(
-        page.request,
-        csrf,
-        login,
-        add,
-        lambda refused: _business_page(page, agents, records, login, tenant_id, refused),
-    )
 
 
 async def _agent_page(
