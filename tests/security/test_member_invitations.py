@@ -1,11 +1,12 @@
 """Adding members to a business, tried against the app on a real server with a real SMTP server:
 "add member" must not tell whether an address has an account, nor add anyone without their
 consent; the mailed link works once, for the account of that address only, and not after the
-business cancels it."""
+business cancels it; neither the link nor an invited address is written to a log or a file."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from ringfence.web.app import create_app
 from tests.conftest import ENGINES, SettingsFactory
 from tests.support.accounts import invitation_token, verified_login
 from tests.support.mail import Inbox, link_in, smtp_server
+from tests.support.server import free_port, running_server
 from tests.support.web import serving
 
 pytestmark = pytest.mark.integration
@@ -185,3 +187,50 @@ async def _attack(
         assert listed.json() == {"invitations": []}
     finally:
         await hedy.aclose()
+
+
+async def test_no_invitation_link_or_invited_address_reaches_a_log_or_a_file(
+    tmp_path: Path,
+) -> None:
+    data, output = tmp_path / "data", tmp_path / "output.txt"
+    port = free_port()
+    with smtp_server() as (inbox, smtp_port):
+        env = {
+            "RINGFENCE_MAIL__SMTP_HOST": "127.0.0.1",
+            "RINGFENCE_MAIL__SMTP_PORT": str(smtp_port),
+            "RINGFENCE_MAIL__STARTTLS": "false",
+            "RINGFENCE_WEB__PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "RINGFENCE_LOG__FILE": str(data / "logs" / "ringfence.log"),
+            "RINGFENCE_LOG__LEVEL": "DEBUG",
+        }
+        with running_server(data, port=port, output=output, **env) as base:
+            async with (
+                httpx.AsyncClient(base_url=base, timeout=60) as owner,
+                httpx.AsyncClient(base_url=base, timeout=60) as hedy,
+            ):
+                owner_csrf = await verified_login(owner, inbox, "owner@example.org")
+                hedy_csrf = await verified_login(hedy, inbox, "hedy@example.org")
+                made = await owner.post(
+                    "/api/tenants", json={"name": "Corner Shop"}, headers=_h(owner_csrf)
+                )
+                tenant = made.json()["id"]
+                # An address without an account: only its hash and masked form are kept.
+                assert (await _invite(owner, owner_csrf, tenant, GRACE)).status_code == 202
+                grace_token = await _token_for(inbox, GRACE)
+                await _invite(owner, owner_csrf, tenant, "hedy@example.org")
+                hedy_link = link_in(await inbox.next())
+                hedy_token = invitation_token(hedy_link)
+                page = await hedy.get(hedy_link)  # the link as a person opens it
+                assert page.status_code == 200, page.text
+                form = dict(re.findall(r'name="(csrf|token)" value="([^"]+)"', page.text))
+                assert form["csrf"] == hedy_csrf
+                accepted = await hedy.post("/agents/invitation", data={**form, "choice": "accept"})
+                assert accepted.status_code == 303 and await _member(hedy, tenant)
+
+    logs = list((data / "logs").glob("ringfence.log*"))
+    assert logs and "/agents/invitation" in logs[0].read_text()  # the requests were logged
+    for path in [output, *logs, *data.rglob("*")]:
+        if path.is_file():
+            content = path.read_bytes()
+            found = [s for s in (grace_token, hedy_token, GRACE) if s.encode() in content]
+            assert found == [], f"{path.relative_to(tmp_path)} holds {found!r}"
