@@ -12,22 +12,40 @@ import pytest
 from playwright.sync_api import expect
 
 from ringfence.media.speech import speak
-from tests.support.browser import agents_site
+from tests.support.browser import agents_site, sign_up_and_log_in
+from tests.support.mail import link_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
 
 
 def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
-    with agents_site(tmp_path) as (page, base, _):
+    with agents_site(tmp_path) as (page, base, inbox):
         page.goto(base + "/")
         page.click("a[data-service=agents]")
         page.fill("#business-name", "Cutting Edge")
         page.click("#new-business button[type=submit]")
         page.wait_for_selector("#role")
         assert page.inner_text("#role") == "owner"
+        # A member is invited; whoever has that address signs up, opens the link and accepts.
         page.fill("#member-email", "nobody@example.org")
+        page.select_option("#member-role", "viewer")
         page.click("#new-member button[type=submit]")
-        assert "ask them to sign up first" in page.inner_text("#error")
+        page.wait_for_selector("#pending td:has-text('n…@example.org')")
+        link = link_in(inbox.received.get(timeout=15))
+        browser = page.context.browser
+        assert browser is not None
+        invitee = browser.new_page()  # a context of its own: another person's cookies
+        sign_up_and_log_in(invitee, base, inbox, "nobody@example.org")
+        invitee.goto(link)
+        assert invitee.inner_text("#business") == "Cutting Edge"
+        assert invitee.inner_text("#invited-role") == "viewer"
+        invitee.click("#accept")
+        invitee.wait_for_selector("#role")
+        assert invitee.inner_text("#role") == "viewer"
+        invitee.close()
+        page.reload()
+        assert "nobody@example.org" in page.inner_text("#members")
+        assert "None." in page.inner_text("#pending")
 
         page.fill("#agent-name", "Front desk")
         page.fill("#agent-greeting", "Hello, Cutting Edge, how can I help?")

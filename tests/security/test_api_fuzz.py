@@ -54,7 +54,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "RINGFENCE_WEB__PUBLIC_URL": f"http://127.0.0.1:{port}",
         }
         data_dir: Path = tmp_path_factory.mktemp("fuzz")
-        with running_server(data_dir, port, **env) as base, httpx.Client(base_url=base) as web:
+        # The server's output goes to a file: a pipe nobody reads would fill and stop it.
+        output = tmp_path_factory.mktemp("fuzz-output") / "serve.txt"
+        with (
+            running_server(data_dir, port, output=output, **env) as base,
+            httpx.Client(base_url=base) as web,
+        ):
             form = {"email": EMAIL, "password": PASSWORD, "adult": "true", "terms": "true"}
             web.post("/account/signup", data={"csrf": _csrf(web.get("/account/signup")), **form})
             link = httpx.URL(link_in(inbox.received.get(timeout=30)))

@@ -71,3 +71,34 @@ async def verified_login(client: httpx.AsyncClient, inbox: Inbox, email: str = E
 
 def path_of(link: str) -> str:
     return link.removeprefix("http://testserver")
+
+
+async def invite_and_accept(
+    business: tuple[httpx.AsyncClient, str],
+    member: tuple[httpx.AsyncClient, str],
+    inbox: Inbox,
+    tenant: str,
+    email: str,
+    role: str,
+) -> None:
+    """Invite ``email`` to ``tenant`` in ``role`` (as the signed-in ``business`` client and its
+    CSRF token) and accept the mailed link as ``member``, through the real routes."""
+    owner, owner_csrf = business
+    sent = await owner.post(
+        f"/api/tenants/{tenant}/members",
+        json={"email": email, "role": role},
+        headers={"X-CSRF-Token": owner_csrf},
+    )
+    assert sent.status_code == 202, sent.text
+    mail = await inbox.next()
+    assert mail["To"] == email.lower(), mail["To"]
+    token = invitation_token(link_in(mail))
+    client, csrf = member
+    accepted = await client.post(
+        "/api/invitations/accept", json={"token": token}, headers={"X-CSRF-Token": csrf}
+    )
+    assert accepted.status_code == 200, accepted.text
+
+
+def invitation_token(link: str) -> str:
+    return httpx.URL(link).params["token"]

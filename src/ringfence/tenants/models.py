@@ -64,3 +64,25 @@ class VerifiedNumber(TenantScoped, Base):
     number: Mapped[bytes] = mapped_column(LargeBinary, info=personal(BUSINESS_NUMBERS))
     number_tail: Mapped[str] = mapped_column(String(2), info=personal(BUSINESS_NUMBERS))
     verified_at: Mapped[dt.datetime] = mapped_column(info=personal(BUSINESS_NUMBERS))
+
+
+INVITATION = "tenant_invitation"
+INVITATION_DAYS = 7  # an invitation not answered by then is swept
+
+
+class MemberInvitation(TenantScoped, Base):
+    """An invitation to join a business, pending until the invitee accepts or declines it, the
+    business cancels it, or it expires. The address is kept only as a keyed hash (to check the
+    accepting account's and to refuse a second invitation) and masked (for the pending list),
+    so the row says nothing about whether the address has an account."""
+
+    __tablename__ = "tenant_invitations"
+    __table_args__ = (UniqueConstraint("tenant_id", "email_hash"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    email_hash: Mapped[str] = mapped_column(String(80), info=personal(INVITATION))
+    email_masked: Mapped[str] = mapped_column(String(80), info=personal(INVITATION))
+    role: Mapped[str] = mapped_column(String(16), info=personal(INVITATION))
+    invited_by: Mapped[str] = mapped_column(String(60), info=personal(INVITATION))
+    created_at: Mapped[dt.datetime] = mapped_column(info=personal(INVITATION))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True, info=personal(INVITATION))

@@ -1,10 +1,10 @@
-"""Tenancy's categories: who is a member of which business, in which role, and the numbers a
-business proved it controls."""
+"""Tenancy's categories: who is a member of which business, in which role; who was invited;
+and the numbers a business proved it controls."""
 
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.tenants.models import BUSINESS_NUMBERS, MEMBERSHIP
+from ringfence.tenants.models import BUSINESS_NUMBERS, INVITATION, INVITATION_DAYS, MEMBERSHIP
 
 CATEGORIES = (
     Category(
@@ -33,5 +33,20 @@ CATEGORIES = (
         encrypted=True,
         subject=SubjectKind.PHONE,
         subject_field="subject_ref",
+    ),
+    Category(
+        name=INVITATION,
+        service="platform",
+        title="Invitations to join a business",
+        store="tenant_invitations",
+        fields=("email_hash", "email_masked", "role", "invited_by", "created_at", "expires_at"),
+        purpose="Invite someone to a business by e-mail and add them only when they accept: "
+        "a keyed hash of the address (to check the account that accepts) and a masked form "
+        "of it (for the business's list of pending invitations), never the address itself.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.duration(INVITATION_DAYS),
+        timestamp="created_at",
+        expires_field="expires_at",
+        subject=SubjectKind.NONE,
     ),
 )

@@ -1,18 +1,18 @@
-"""Businesses and their members: create a business, add or change members, and find the role of
-the account asking, which every tenant route checks before it opens a scoped session."""
+"""Businesses and their members: create a business, list its members, and find the role of the
+account asking, which every tenant route checks before it opens a scoped session. Members join
+only by accepting an invitation (``tenants.invitations``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
-from ringfence.errors import Forbidden, InvalidInput, NotFound
+from ringfence.errors import InvalidInput, NotFound
 from ringfence.privacy.audit import Audit
 from ringfence.store.database import Database
 from ringfence.tenants.models import Membership, Tenant
-from ringfence.tenants.roles import check_role, require
+from ringfence.tenants.roles import require
 
 
 class Tenants:
@@ -75,40 +75,3 @@ class Tenants:
                 .order_by(Membership.created_at)
             )
             return [{"email": email, "role": role} for email, role in rows.all()]
-
-    async def add_member(
-        self, actor: Account, tenant_id: str, email: str, role: str
-    ) -> dict[str, str]:
-        actor_role = await self.role(actor, tenant_id, "members.manage")
-        check_role(role)
-        if role == "owner" and actor_role != "owner":
-            raise Forbidden("only an owner can make another owner")
-        async with self.db.session() as session:
-            member = await session.scalar(
-                select(Account).where(Account.email == email.strip().lower())
-            )
-            if member is None:
-                raise NotFound("no account has that e-mail: ask them to sign up first")
-            try:
-                async with session.begin_nested():
-                    session.add(
-                        Membership(
-                            tenant_id=tenant_id,
-                            account_id=member.id,
-                            subject_ref=member.subject_ref,
-                            role=role,
-                            created_at=self.clock.now(),
-                        )
-                    )
-            except IntegrityError:
-                raise InvalidInput("that account is already a member") from None
-            self.audit.record(
-                session,
-                actor_kind="subject",
-                actor_id=actor.subject_ref,
-                action="tenant.member.added",
-                subject_ref=member.subject_ref,
-                tenant=tenant_id,
-                role=role,
-            )
-        return {"account": member.id, "role": role}

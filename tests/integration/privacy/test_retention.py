@@ -19,6 +19,8 @@ from ringfence.privacy.models import AuditEntry, ConsentRecord
 from ringfence.privacy.retention import Sweeper
 from ringfence.store import Database
 from ringfence.store.models import JobFailure
+from ringfence.tenants.models import INVITATION, MemberInvitation
+from ringfence.tenants.scoping import tenant_session
 from ringfence.testing import FakeClock
 from ringfence.web.app import create_app
 from tests.conftest import ENGINES, SettingsFactory
@@ -209,3 +211,24 @@ async def test_the_periodic_job_runs_the_sweep(
         assert removed == 1
     finally:
         await db.dispose()
+
+
+@ENGINES
+async def test_unanswered_invitations_are_swept_when_they_end(db: Database, tmp_path: Path) -> None:
+    async with tenant_session(db, "t" * 32) as session:
+        for i, ends in enumerate((NOW - dt.timedelta(seconds=1), NOW + dt.timedelta(days=1))):
+            session.add(
+                MemberInvitation(
+                    email_hash=f"h:{i}",
+                    email_masked="a…@example.org",
+                    role="viewer",
+                    invited_by="account:x",
+                    created_at=ends - dt.timedelta(days=7),
+                    expires_at=ends,
+                )
+            )
+    report = await _sweeper(db, tmp_path).sweep()
+    assert report.counts[INVITATION] == 1
+    async with tenant_session(db, "t" * 32) as session:
+        left = (await session.scalars(select(MemberInvitation.email_hash))).all()
+    assert left == ["h:1"]

@@ -58,9 +58,14 @@ async def test_page_forms_go_on_or_show_their_page_again_with_the_refusal(
 
         # The business page's forms: members and retention.
         stranger = {"csrf": csrf, "email": "nobody@example.org", "role": "viewer"}
-        member = await client.post(f"/agents/b/{tenant}/members", data=stranger)
-        assert member.status_code == 404 and 'id="new-member"' in member.text
-        assert "ask them to sign up first" in _error(member)
+        invited = await client.post(f"/agents/b/{tenant}/members", data=stranger)
+        assert invited.status_code == 303
+        assert invited.headers["location"] == f"/agents/b/{tenant}#invitations"
+        listed = await client.get(f"/agents/b/{tenant}")
+        assert 'id="pending"' in listed.text and "n…@example.org" in listed.text
+        again = await client.post(f"/agents/b/{tenant}/members", data=stranger)
+        assert again.status_code == 409 and 'id="new-member"' in again.text
+        assert "already pending" in _error(again)
         keep = {"csrf": csrf, "days": "1", "reason": "our letter of 1 November"}
         retention = await client.post(f"/agents/b/{tenant}/retention", data=keep)
         assert retention.status_code == 422 and 'id="retention"' in retention.text

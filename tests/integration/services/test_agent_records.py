@@ -23,7 +23,7 @@ from ringfence.services.agents.testing import verify_number
 from ringfence.settings import Settings
 from ringfence.store import Database
 from tests.conftest import ENGINES, SettingsFactory
-from tests.support.accounts import site, verified_login
+from tests.support.accounts import invite_and_accept, site, verified_login
 
 pytestmark = pytest.mark.integration
 CALLER = "+447700900123"
@@ -155,17 +155,14 @@ async def test_calls_are_read_by_role_and_never_across_businesses(
             response = await bob.get(f"/api/tenants/{bob_tenant}/calls{path}")
             assert response.status_code == 404, response.text
         carol = httpx.AsyncClient(transport=alice._transport, base_url="http://testserver")
-        await verified_login(carol, inbox, "carol@example.org")
-        for who, email, role, code in (
-            (bob, "bob", "viewer", 403),
-            (carol, "carol", "analyst", 200),
+        carol_csrf = await verified_login(carol, inbox, "carol@example.org")
+        for who, who_csrf, email, role, code in (
+            (bob, bob_csrf, "bob", "viewer", 403),
+            (carol, carol_csrf, "carol", "analyst", 200),
         ):
-            added = await alice.post(
-                f"/api/tenants/{tenant}/members",
-                json={"email": f"{email}@example.org", "role": role},
-                headers={"X-CSRF-Token": alice_csrf},
+            await invite_and_accept(
+                (alice, alice_csrf), (who, who_csrf), inbox, tenant, f"{email}@example.org", role
             )
-            assert added.status_code == 201, added.text
             response = await who.get(f"/api/tenants/{tenant}/calls/{call_id}/recording")
             assert response.status_code == code, (role, response.text)
         await carol.aclose()

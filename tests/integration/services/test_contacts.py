@@ -18,7 +18,7 @@ from ringfence.services.agents.campaigns.csvstream import csv_records
 from ringfence.services.agents.models import Contact, DoNotCall
 from ringfence.store import Database
 from tests.conftest import ENGINES, SettingsFactory
-from tests.support.accounts import site, verified_login
+from tests.support.accounts import invite_and_accept, site, verified_login
 
 pytestmark = pytest.mark.integration
 
@@ -173,10 +173,8 @@ async def test_a_member_without_the_role_imports_nothing(
         tenant = (
             await client.post("/api/tenants", json={"name": "Shop"}, headers={"X-CSRF-Token": csrf})
         ).json()["id"]
-        await client.post(
-            f"/api/tenants/{tenant}/members",
-            json={"email": "viewer@example.org", "role": "viewer"},
-            headers={"X-CSRF-Token": csrf},
+        await invite_and_accept(
+            (client, csrf), (other, other_csrf), inbox, tenant, "viewer@example.org", "viewer"
         )
         refused = await other.post(
             f"/api/tenants/{tenant}/contact-lists",

@@ -17,7 +17,7 @@ from ringfence.services.agents.models import Agent
 from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
 from tests.conftest import ENGINES, SettingsFactory
-from tests.support.accounts import site, verified_login
+from tests.support.accounts import invite_and_accept, site, verified_login
 
 pytestmark = pytest.mark.integration
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -168,13 +168,10 @@ async def test_no_tenant_route_reads_or_changes_another_business(
         mine = (await alice.get("/api/tenants")).json()["tenants"]
         assert [t["id"] for t in mine] == [a_tenant]
 
-        # Roles: Bob adds Alice as a viewer; she may read, not edit.
-        added = await bob.post(
-            f"/api/tenants/{b_tenant}/members",
-            json={"email": "alice@example.org", "role": "viewer"},
-            headers=_csrf_header(bob_csrf),
+        # Roles: Bob invites Alice as a viewer and she accepts; she may read, not edit.
+        await invite_and_accept(
+            (bob, bob_csrf), (alice, alice_csrf), inbox, b_tenant, "alice@example.org", "viewer"
         )
-        assert added.status_code == 201, added.text
         listed = await alice.get(f"/api/tenants/{b_tenant}/agents")
         assert [a["id"] for a in listed.json()["agents"]] == [b_agent]
         edit = await alice.put(
@@ -185,7 +182,7 @@ async def test_no_tenant_route_reads_or_changes_another_business(
         assert edit.status_code == 403 and "viewer" in edit.text
         unknown_role = await bob.post(
             f"/api/tenants/{b_tenant}/members",
-            json={"email": "alice@example.org", "role": "emperor"},
+            json={"email": "carol@example.org", "role": "emperor"},
             headers=_csrf_header(bob_csrf),
         )
         assert unknown_role.status_code == 422 and re.search("unknown role", unknown_role.text)

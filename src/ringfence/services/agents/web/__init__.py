@@ -1,7 +1,8 @@
 """agents on the web: the JSON API (``api``, ``campaigns_api``) and the pages (``pages``,
-``campaign_pages``, ``evaluations``, ``voices``; ``numbers`` has both) as one router, and what
-the app installs for it. The manifest names this package as the service's ``web``; modules here
-only translate between HTTP and the services below them."""
+``campaign_pages``, ``evaluations``, ``voices``; ``numbers`` has both), members and their
+invitations (``members``), as one router, and what the app installs for it. The manifest names
+this package as the service's ``web``; modules here only translate between HTTP and the services
+below them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ringfence.services.agents.web import (
     campaigns_api,
     deps,
     evaluations,
+    members,
     numbers,
     pages,
     voices,
@@ -26,6 +28,9 @@ router.include_router(campaign_pages.router)
 router.include_router(voices.router)
 router.include_router(evaluations.router)
 router.include_router(numbers.router)
+# members and their invitations
+router.include_router(members.router)
+router.include_router(members.pages)
 install = deps.install
 
 __all__ = ["install", "router"]

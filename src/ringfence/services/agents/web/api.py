@@ -1,4 +1,5 @@
-"""HTTP edge of agents: the JSON API for businesses, members, agents and their knowledge base.
+"""HTTP edge of agents: the JSON API for businesses, agents and their knowledge base (members and
+their invitations: ``members``).
 
 Every ``/api/tenants/{tenant_id}/...`` route checks the caller's membership and role, then works
 in a session scoped to that tenant: an id of another business's agent is simply not found.
@@ -39,11 +40,6 @@ router = APIRouter(tags=["agents"])
 
 class TenantIn(BaseModel):
     name: str = Field(min_length=1, max_length=120)
-
-
-class MemberIn(BaseModel):
-    email: str = Field(max_length=254)
-    role: str = Field(max_length=16, description="owner, admin, agent-editor, analyst, viewer")
 
 
 class AgentIn(BaseModel):
@@ -91,18 +87,6 @@ async def create_tenant(
 @router.get("/api/tenants")
 async def my_tenants(agents: AgentsDep, login: LoginDep) -> dict[str, Any]:
     return {"tenants": await agents.tenants.mine(login.account)}
-
-
-@router.post("/api/tenants/{tenant_id}/members", status_code=201)
-async def add_member(
-    agents: AgentsDep,
-    login: LoginDep,
-    tenant_id: str,
-    body: MemberIn,
-    x_csrf_token: CsrfHeader = "",
-) -> dict[str, str]:
-    account = check_csrf_header(login, x_csrf_token)
-    return await agents.tenants.add_member(account, tenant_id, body.email, body.role)
 
 
 @router.get("/api/tenants/{tenant_id}/agents")

@@ -22,6 +22,7 @@ from ringfence.services.agents.campaigns.service import Campaigns
 from ringfence.services.agents.evaluations.service import Evaluations
 from ringfence.services.agents.service import Agents
 from ringfence.services.agents.voices.service import Voices
+from ringfence.tenants.invitations import Invitations
 from ringfence.tenants.numbers import TenantNumbers
 
 
@@ -117,6 +118,14 @@ def voices_of(request: Request) -> Voices:
     )
 
 
+def invitations_of(request: Request) -> Invitations:
+    return per_app(
+        request,
+        Invitations,
+        lambda s: Invitations(s.settings, s.db, s.privacy.clock, agents_of(request).tenants),
+    )
+
+
 @dataclass(frozen=True)
 class Page:
     """Renders agents' pages (``templates/agents/<name>.html``) for the request."""
@@ -148,6 +157,7 @@ CampaignsDep = Annotated[Campaigns, Depends(campaigns_of)]
 EvaluationsDep = Annotated[Evaluations, Depends(evaluations_of)]
 VoicesDep = Annotated[Voices, Depends(voices_of)]
 NumbersDep = Annotated[TenantNumbers, Depends(numbers_of)]
+InvitationsDep = Annotated[Invitations, Depends(invitations_of)]
 TalksDep = Annotated[BrowserTalks, Depends(talks_of)]
 PageDep = Annotated[Page, Depends(page_of)]
 # A page form's CSRF token, in its hidden ``csrf`` field.

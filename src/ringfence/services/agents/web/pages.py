@@ -25,6 +25,7 @@ from ringfence.services.agents.web.deps import (
     Page,
     PageDep,
     RecordsDep,
+    invitations_of,
 )
 from ringfence.tenants.numbers import NumberOffer, TenantNumbers
 from ringfence.tenants.roles import PERMISSIONS, ROLES
@@ -94,10 +95,10 @@ async def business_page(
     """The business's page; ``offer``: a code being proved (shown with the form that places
     its call), ``verifying``: the id of a proving call whose progress the page follows."""
     role = await agents.tenants.role(login.account, tenant_id, "agents.read")
-    members = (
-        await agents.tenants.members(login.account, tenant_id)
-        if "members.manage" in PERMISSIONS[role]
-        else []
+    manages = "members.manage" in PERMISSIONS[role]
+    members = await agents.tenants.members(login.account, tenant_id) if manages else []
+    invited = (
+        await invitations_of(page.request).pending(login.account, tenant_id) if manages else []
     )
     context = {
         "tenant_id": tenant_id,
@@ -107,6 +108,7 @@ async def business_page(
         "can": PERMISSIONS[role],
         "agents": await agents.list(login.account, tenant_id),
         "members": members,
+        "invitations": invited,
         "roles": ROLES,
         "csrf": login.session.csrf,
         "numbers": await numbers.list(login.account, tenant_id),
@@ -145,31 +147,6 @@ async def new_agent(
         return see_other(f"/agents/b/{tenant_id}/a/{agent['id']}")
 
     return await submit(page.request, csrf, login, create, unshown)
-
-
-@router.post("/agents/b/{tenant_id}/members")
-async def new_member(
-    page: PageDep,
-    agents: AgentsDep,
-    records: RecordsDep,
-    numbers: NumbersDep,
-    login: LoginDep,
-    tenant_id: str,
-    csrf: Csrf,
-    email: Annotated[str, Form(max_length=254)],
-    role: Annotated[str, Form(max_length=16)],
-) -> Response:
-    async def add() -> Response:
-        await agents.tenants.add_member(login.account, tenant_id, email, role)
-        return see_other(f"/agents/b/{tenant_id}")
-
-    return await submit(
-        page.request,
-        csrf,
-        login,
-        add,
-        lambda refused: business_page(page, agents, records, numbers, login, tenant_id, refused),
-    )
 
 
 async def _agent_page(
