@@ -125,7 +125,12 @@ class OutboundCaller:
                     max_duration=self.settings.agents.max_call_seconds,
                 ),
             )
-        except (CallFailed, InvalidInput, Forbidden, RateLimited) as exc:
+        except (InvalidInput, Forbidden) as exc:
+            # The gate's policy refuses this number: dialling it again would be refused too.
+            log.warning("campaign_dial_refused", error=type(exc).__name__)
+            return DialResult("refused")
+        except (CallFailed, RateLimited) as exc:
+            # A limit reached or the carrier out of reach: retried later, like any failed call.
             log.warning("campaign_dial_failed", error=type(exc).__name__)
             return DialResult("failed")
         if not await call.wait_answered():
