@@ -7,7 +7,6 @@ import os
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.table import Table
 
 from ringfence import __version__, composition
@@ -15,12 +14,8 @@ from ringfence.cli import privacy as privacy_cli
 from ringfence.cli import telephony as telephony_cli
 from ringfence.cli.common import console, fail, settings_or_exit
 from ringfence.errors import RingfenceError
-from ringfence.jobs import JobQueue
 from ringfence.manifest import ServiceSpec
 from ringfence.settings import load_settings
-from ringfence.store import Database, head_revision, require_current
-from ringfence.store import migrate as run_migrations
-from ringfence.store.schema import downgrade as run_downgrade
 
 app = typer.Typer(
     name="ringfence",
@@ -48,6 +43,10 @@ def migrate(
     ] = False,
 ) -> None:
     """Bring the database schema up to date (or down to a revision)."""
+    from ringfence.store.schema import downgrade as run_downgrade
+    from ringfence.store.schema import head_revision
+    from ringfence.store.schema import migrate as run_migrations
+
     settings = settings_or_exit()
     settings.ensure_data_dir()
     url = settings.resolved_database_url
@@ -63,6 +62,8 @@ def migrate(
 
 
 async def _schema_check(url: str) -> None:
+    from ringfence.store import Database, require_current
+
     db = Database(url)
     try:
         await require_current(db)
@@ -90,6 +91,8 @@ def serve(
     bind_port = port or settings.web.port
     console.print(f"ringfence {__version__} on http://{bind_host}:{bind_port}")
     proxies = settings.web.trusted_proxies
+    import uvicorn
+
     uvicorn.run(
         create_app(settings, check_schema=False),
         host=bind_host,
@@ -112,6 +115,8 @@ def worker(
     ] = None,
 ) -> None:
     """Run job workers in this process until interrupted (for a Redis-backed queue)."""
+    from ringfence.jobs import JobQueue
+
     settings = settings_or_exit()
     settings.ensure_data_dir()
     try:
@@ -128,6 +133,9 @@ def jobs_failed(
     limit: Annotated[int, typer.Option(help="How many to show, newest first.")] = 50,
 ) -> None:
     """List jobs whose retries ran out."""
+    from ringfence.jobs import JobQueue
+    from ringfence.store import Database
+
     settings = settings_or_exit()
 
     async def load() -> list[tuple[str, ...]]:
@@ -157,6 +165,9 @@ def jobs_failed(
 @jobs_app.command("retry")
 def jobs_retry(failure_id: Annotated[str, typer.Argument(help="Id from `jobs failed`.")]) -> None:
     """Enqueue a failed job again with its original arguments."""
+    from ringfence.jobs import JobQueue
+    from ringfence.store import Database
+
     settings = settings_or_exit()
 
     async def retry() -> str:

@@ -1,11 +1,14 @@
-"""Privacy commands: ``purge``, ``policy``, ``keys rotate``, ``rights list``."""
+"""Privacy commands: ``purge``, ``policy``, ``keys rotate``, ``rights list``.
+
+The privacy core and the store are imported when a command runs, not when the command line is
+built: ``ringfence --help`` and ``ringfence version`` stay quick."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
@@ -13,9 +16,9 @@ from rich.table import Table
 from ringfence import composition
 from ringfence.cli.common import console, fail, settings_or_exit
 from ringfence.errors import RingfenceError
-from ringfence.privacy import policy as policy_doc
-from ringfence.privacy.core import Privacy
-from ringfence.store import Database
+
+if TYPE_CHECKING:
+    from ringfence.privacy.core import Privacy
 
 T = TypeVar("T")
 keys_app = typer.Typer(help="Encryption keys at rest.", no_args_is_help=True)
@@ -23,6 +26,9 @@ rights_app = typer.Typer(help="Rights requests and their deadlines.", no_args_is
 
 
 def _with_privacy(work: Callable[[Privacy], Awaitable[T]]) -> T:
+    from ringfence.privacy.core import Privacy
+    from ringfence.store import Database
+
     settings = settings_or_exit()
 
     async def run() -> T:
@@ -65,6 +71,8 @@ def policy(
 ) -> None:
     """Print the privacy policy generated from the data inventory."""
 
+    from ringfence.privacy import policy as policy_doc
+
     async def work(privacy: Privacy) -> dict[str, object]:
         async with privacy.db.session() as session:
             stamp = await policy_doc.current_stamp(session, privacy.inventory, privacy.clock)
@@ -97,6 +105,8 @@ def rotate() -> None:
 def rights_list() -> None:
     """Open requests, with the dates by which they must be acknowledged and answered."""
 
+    from ringfence.privacy import policy as policy_doc
+
     async def work(privacy: Privacy) -> list[tuple[str, ...]]:
         async with privacy.db.session() as session:
             stamp = await policy_doc.current_stamp(session, privacy.inventory, privacy.clock)
@@ -125,6 +135,8 @@ def rights_extend(
     reason: Annotated[str, typer.Option(help="Why more time is needed (told to the subject).")],
 ) -> None:
     """Extend a request's deadline, once, with the reason the subject is given."""
+
+    from ringfence.privacy import policy as policy_doc
 
     async def work(privacy: Privacy) -> str:
         async with privacy.db.session() as session:

@@ -1,4 +1,5 @@
-"""``ringfence call`` and ``ringfence sip status``."""
+"""``ringfence call`` and ``ringfence sip status``. The SIP engine and the speech tools are
+imported when ``call`` runs, not when the command line is built."""
 
 from __future__ import annotations
 
@@ -7,20 +8,17 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from ringfence.cli.common import console, fail, settings_or_exit
-from ringfence.clock import SystemClock
 from ringfence.errors import RingfenceError
-from ringfence.media.files import load_audio
-from ringfence.media.speech import speak
-from ringfence.settings import Settings
-from ringfence.telephony import Call, TelephonyEngine
-from ringfence.telephony.dialing import parse
-from ringfence.telephony.gate import AnyNumber, Caller, OutboundGate, Placement
+
+if TYPE_CHECKING:
+    from ringfence.settings import Settings
+    from ringfence.telephony import Call
 
 sip_app = typer.Typer(help="The SIP engine and its trunks.", no_args_is_help=True)
 
@@ -57,6 +55,13 @@ async def _call(
     ring: float,
     port: int,
 ) -> bool:
+    from ringfence.clock import SystemClock
+    from ringfence.media.files import load_audio
+    from ringfence.media.speech import speak
+    from ringfence.telephony import TelephonyEngine
+    from ringfence.telephony.dialing import parse
+    from ringfence.telephony.gate import AnyNumber, Caller, OutboundGate, Placement
+
     prompt = (await speak(say) if say else b"") + (await load_audio(play) if play else b"")
     engine = TelephonyEngine(settings, port=port)
     await engine.start()
