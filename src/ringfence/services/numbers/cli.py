@@ -22,7 +22,6 @@ app = typer.Typer(
     no_args_is_help=False,
 )
 stderr = Console(stderr=True)
-CHUNK = 1 << 16
 
 
 def _fail(message: str) -> typer.Exit:
@@ -135,7 +134,7 @@ def _check_file(path: str, region: str | None, column: str | None, fmt: str) -> 
     source = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
     try:
         for chunk in validation.check_stream(
-            iter(lambda: source.read(CHUNK), b""), fmt, region, column
+            iter(lambda: source.read(validation.CHUNK), b""), fmt, region, column
         ):
             out.write(chunk)
         out.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from ringfence.services.numbers.kinds import KINDS
 router = APIRouter()
 # Set by the page's script, only after the visitor consents to "preferences" cookies.
 REGION_COOKIE = "rf_numbers_region"
+SPOOL_BYTES = 1 << 20  # an upload to validate is kept in memory up to this, then on disk
 
 RegionQ = Annotated[str, Query(description="ISO 3166 region code, e.g. GB.", max_length=3)]
 TypeQ = Annotated[
@@ -213,23 +215,33 @@ async def validate(
     national forms and fiction flag; a row that is no number says why."""
     validation.check_output(fmt)
     checker = validation.Checker(region, column)
-    chunks = request.stream().__aiter__()
+    # The upload is read in full before the answer starts (the server reads no more of a body
+    # once its response streams), spooled to disk past SPOOL_BYTES: memory stays one chunk.
+    # Its first line is judged as it arrives, so a CSV file without a number column is a 422.
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - body() closes it
     first: list[validation.Verdict] = []
-    # Read until the file's first line has decided its kind, so a CSV file without a number
-    # column is a 422 rather than a response cut short.
-    async for chunk in chunks:
-        first += await run_in_threadpool(checker.feed, chunk)
-        if checker.started:
-            break
-    else:
-        first += checker.finish()
+    try:
+        async for chunk in request.stream():
+            if checker.started:
+                await run_in_threadpool(spool.write, chunk)
+            else:
+                first += await run_in_threadpool(checker.feed, chunk)
+        if not checker.started:
+            first += checker.finish()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
 
     async def body() -> AsyncIterator[bytes]:
-        yield validation.header(fmt)
-        yield validation.rows(first, fmt)
-        async for chunk in chunks:
-            yield validation.rows(await run_in_threadpool(checker.feed, chunk), fmt)
-        yield validation.rows(checker.finish(), fmt)
+        try:
+            yield validation.header(fmt)
+            yield validation.rows(first, fmt)
+            while chunk := await run_in_threadpool(spool.read, validation.CHUNK):
+                yield validation.rows(await run_in_threadpool(checker.feed, chunk), fmt)
+            yield validation.rows(checker.finish(), fmt)
+        finally:
+            spool.close()
 
     return StreamingResponse(body(), media_type=validation.MEDIA_TYPES[fmt])
 

@@ -22,6 +22,7 @@ import phonenumbers
 from ringfence.errors import InvalidInput
 from ringfence.services.numbers.describe import describe
 
+CHUNK = 1 << 16  # bytes read at a time from a file being checked
 MAX_LINE = 1024  # characters; a longer line is one malformed row
 MAX_NUMBER = 64  # characters, as for a single check
 NUMBER_COLUMNS = ("number", "phone", "phone_number", "telephone", "tel", "mobile", "e164", "msisdn")
