@@ -94,6 +94,12 @@ async def page(request: Request, templates: TemplatesDep) -> HTMLResponse:
             "regions": service.regions(),
             "kinds": list(KINDS),
             "max_count": service.MAX_API_COUNT,
+            "number_formats": [
+                ("national", "national, e.g. 020 7946 0123"),
+                ("international", "international, e.g. +44 20 7946 0123"),
+                ("e164", "E.164, e.g. +442079460123"),
+                ("rfc3966", "RFC 3966, e.g. tel:+44-20-7946-0123"),
+            ],
         },
     )
 
