@@ -49,9 +49,42 @@ def test_numbers_page(tmp_path: Path) -> None:
         with page.expect_download() as info:
             page.click("#download")
         content = Path(info.value.path()).read_text()
-        assert content.startswith("e164,region,type,fictional\n+33")
+        assert content.startswith("national,region,type,fictional\n0")
+
+        # An area code: every number starts with it; one no number has is an error to fix.
+        page.select_option("#region", "GB")
+        page.fill("#prefix", "20")
+        page.select_option("#format", "rfc3966")
+        page.click("#generate button[type=submit]")
+        expect(rows.first.locator("td").nth(1)).to_contain_text("tel:+44-20-")
+        for i in range(rows.count()):
+            assert rows.nth(i).locator("td").first.inner_text().startswith("+4420")
+        page.fill("#prefix", "020")
+        page.click("#generate button[type=submit]")
+        expect(error).to_contain_text("without the trunk prefix 0: try 20")
+        page.fill("#prefix", "")
 
         page.fill("#check-number", "+44 20 7946 0123")
         page.click("#check button")
         expect(page.locator("#check-result")).to_contain_text('"fictional": true')
+
+        # A file of numbers: national ones read for the chosen country, a bad row judged too.
+        page.set_input_files(
+            "#check-file-input",
+            files=[
+                {
+                    "name": "numbers.csv",
+                    "mimeType": "text/csv",
+                    "buffer": b"name,phone\nann,020 7946 0123\nbob,hello\ncat,+1 800 555 0199\n",
+                }
+            ],
+        )
+        page.click("#check-file button[type=submit]")
+        expect(page.locator("#check-file-summary")).to_have_text("3 rows checked: 2 valid, 1 not.")
+        with page.expect_download() as verdicts:
+            page.click("#check-file-download")
+        lines = Path(verdicts.value.path()).read_text().splitlines()
+        assert lines[0].startswith("line,input,valid") and len(lines) == 4
+        assert lines[1].startswith("2,020 7946 0123,true,true,fixed_line,GB,+442079460123")
+        assert "not a phone number" in lines[2]
         context.close()

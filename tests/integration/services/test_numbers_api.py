@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import phonenumbers
 import pytest
 from faker import Faker
@@ -17,7 +18,7 @@ from faker import Faker
 import ringfence.services.numbers as numbers
 from ringfence.web.app import create_app
 from tests.conftest import SettingsFactory
-from tests.support.web import client_for
+from tests.support.web import client_for, serving
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -185,3 +186,170 @@ def test_faker_provider_is_a_one_line_switch() -> None:
         phonenumbers.number_type(phonenumbers.parse(mobile)) == phonenumbers.PhoneNumberType.MOBILE
     )
     assert fake.fictional_phone_number("US").startswith("+1")
+
+
+async def test_prefix_and_number_format(app) -> None:  # type: ignore[no-untyped-def]
+    async with serving(app) as base, httpx.AsyncClient(base_url=base) as client:
+        resp = await client.get(
+            "/api/numbers",
+            params={"region": "US", "prefix": "415", "count": 50, "format": "national"},
+        )
+        assert resp.status_code == 200
+        body = resp.json()
+        assert body["prefix"] == "415" and body["format"] == "national"
+        for n in body["numbers"]:
+            assert n["e164"].startswith("+1415") and n["valid"]
+            assert n["number"] == n["national"] and n["number"].startswith("(415) ")
+        london = await client.get(
+            "/api/numbers/download",
+            params=[
+                ("region", "GB"),
+                ("prefix", "20"),
+                ("count", "3000"),
+                ("seed", "4"),
+                ("format", "csv"),
+                ("format", "rfc3966"),
+            ],
+        )
+        assert london.status_code == 200
+        assert 'filename="numbers-GB-any-20.csv"' in london.headers["content-disposition"]
+        rows = list(csv.reader(io.StringIO(london.text)))
+        assert rows[0] == ["rfc3966", "region", "type", "fictional"] and len(rows) == 3001
+        for row in rows[1:]:
+            assert row[0].startswith("tel:+44-20-")
+            number = phonenumbers.parse(row[0][4:].replace("-", ""), None)
+            assert phonenumbers.is_valid_number(number)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "fragment"),
+    [
+        ("/api/numbers", {"region": "GB", "prefix": "020"}, "try 20"),
+        ("/api/numbers", {"region": "GB", "type": "mobile", "prefix": "20"}, "no mobile number"),
+        ("/api/numbers", {"region": "US", "prefix": "41x"}, "a prefix is digits only"),
+        ("/api/numbers/download", {"region": "US", "prefix": "0"}, "starts with 0"),
+        ("/api/numbers", {"format": "jsonl"}, "unknown format 'jsonl'"),
+        ("/api/numbers/download", {"format": "xlsx"}, "unknown format 'xlsx'"),
+    ],
+)
+async def test_impossible_prefix_or_format_is_422(app, path, params, fragment) -> None:  # type: ignore[no-untyped-def]
+    async with serving(app) as base, httpx.AsyncClient(base_url=base) as client:
+        resp = await client.get(path, params=params)
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["error"]["code"] == "invalid_input"
+        assert fragment in resp.json()["error"]["message"]
+
+
+async def test_validate_streams_a_large_file_with_good_and_bad_rows(app) -> None:  # type: ignore[no-untyped-def]
+    good = [f"+4420794601{i % 100:02d}" for i in range(12_000)]
+    lines = ["id,phone"] + [f"{i},{n}" for i, n in enumerate(good)]
+    lines[100] = '99,=HYPERLINK("http://evil.example")'
+    lines[200] = "199"
+    lines[300] = "299,not a number"
+    upload = ("\n".join(lines) + "\n").encode()
+    assert len(upload) > 64 * 1024  # beyond the cap of an ordinary body: the upload cap applies
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for i in range(0, len(upload), 5000):
+            yield upload[i : i + 5000]
+
+    async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as client:
+        resp = await client.post(
+            "/api/numbers/validate",
+            params={"region": "GB"},
+            content=chunks(),
+            headers={"Content-Type": "text/csv"},
+        )
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(resp.text)))
+        assert len(rows) == 12_000
+        by_line = {int(r["line"]): r for r in rows}
+        assert by_line[2]["valid"] == "true" and by_line[2]["fictional"] == "true"
+        assert by_line[2]["international"] == "+44 20 7946 0100"
+        assert by_line[101]["input"].startswith("'=HYPERLINK") and by_line[101]["error"]
+        assert by_line[201]["error"] == "no number column in this row"
+        assert by_line[301]["error"].startswith("not a phone number")
+        assert sum(r["valid"] == "true" for r in rows) == 11_997
+
+        jsonl = await client.post(
+            "/api/numbers/validate",
+            params={"format": "jsonl"},
+            content=b"+1 800 555 0199\n020 7946 0123\n",
+        )
+        first, second = (json.loads(x) for x in jsonl.text.splitlines())
+        assert first["type"] == "toll_free" and first["fictional"] is True
+        assert second["error"] and second["valid"] is False  # national without a region
+
+
+@pytest.mark.parametrize(
+    ("params", "content", "fragment"),
+    [
+        ({}, b"a,b\n1,2\n", "needs a header naming its number column"),
+        ({"column": "tel"}, b"a,b\n1,2\n", "no column 'tel'"),
+        ({"region": "ZZ"}, b"+44\n", "unknown region 'ZZ'"),
+        ({"format": "xml"}, b"+44\n", "unknown format 'xml'"),
+    ],
+)
+async def test_validate_refuses_what_it_cannot_read(app, params, content, fragment) -> None:  # type: ignore[no-untyped-def]
+    async with serving(app) as base, httpx.AsyncClient(base_url=base) as client:
+        resp = await client.post("/api/numbers/validate", params=params, content=content)
+        assert resp.status_code == 422, resp.text
+        assert fragment in resp.json()["error"]["message"]
+
+
+def test_cli_prefix_format_and_file_check(tmp_path: Path) -> None:
+    out = _cli("--prefix", "415", "--region", "US", "--count", "2000", "--format", "e164")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.decode().splitlines()[1:]
+    assert len(lines) == 2000 and all(x.startswith("+1415") for x in lines)
+    national = _cli(
+        "--prefix",
+        "20",
+        "--region",
+        "GB",
+        "--count",
+        "5",
+        "--format",
+        "national",
+        "--format",
+        "txt",
+    )
+    assert all(x.startswith("020 ") for x in national.stdout.decode().splitlines())
+    path = tmp_path / "numbers.txt"
+    path.write_text("+44 20 7946 0123\nhello\n+1 800 555 0199\n")
+    checked = _cli("check", str(path), "--format", "jsonl")
+    assert checked.returncode == 0, checked.stderr
+    verdicts = [json.loads(x) for x in checked.stdout.decode().splitlines()]
+    assert [v["valid"] for v in verdicts] == [True, False, True]
+    assert verdicts[1]["error"].startswith("not a phone number")
+    piped = subprocess.run(
+        [sys.executable, "-m", "ringfence", "numbers", "check", "-", "--region", "GB"],
+        input=b"phone\n020 7946 0123\n",
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert piped.stdout.decode().splitlines()[1].startswith("2,020 7946 0123,true")
+    for args, fragment in [
+        (("--prefix", "020", "--region", "GB"), "try 20"),
+        (("--prefix", "41x"), "a prefix is digits only"),
+        (("--format", "national", "--format", "rfc3966"), "two formats of the same kind"),
+    ]:
+        result = _cli(*args)
+        assert result.returncode == 2
+        err = result.stderr.decode().strip()
+        assert len(err.splitlines()) == 1 and fragment in err, err
+
+
+def test_faker_phone_number_is_the_locales_national_format_and_valid() -> None:
+    for locale, region in [("en_GB", "GB"), ("ja_JP", "JP"), ("pt_BR", "BR"), ("en_US", "US")]:
+        fake = Faker(locale)
+        fake.add_provider(numbers.FakerProvider)
+        for _ in range(30):
+            text = fake.phone_number()
+            number = phonenumbers.parse(text, region)
+            assert phonenumbers.is_valid_number(number), (locale, text)
+            assert phonenumbers.region_code_for_number(number) == region
+            national = phonenumbers.PhoneNumberFormat.NATIONAL
+            assert text == phonenumbers.format_number(number, national)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from ringfence.errors import InvalidInput
-from ringfence.services.numbers import export, service
+from ringfence.services.numbers import export, formats, service, validation
 from ringfence.services.numbers.describe import describe_e164
 
 app = typer.Typer(
@@ -34,7 +35,18 @@ def generate(
     region: Annotated[str, typer.Option(help="ISO 3166 region code, e.g. US, GB.")] = "US",
     kind: Annotated[str, typer.Option("--type", help="any, " + ", ".join(service.KINDS))] = "any",
     count: Annotated[int, typer.Option(help="How many numbers.", min=1)] = 10,
-    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or txt.")] = "csv",
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help="The file (csv, jsonl, txt) and/or each number's format (e164, national, "
+            "international, rfc3966); give it twice for both.",
+        ),
+    ] = None,
+    prefix: Annotated[
+        str,
+        typer.Option(help="Digits the national number starts with, e.g. 415 (US), 20 (London)."),
+    ] = "",
     safe: Annotated[
         bool, typer.Option("--safe", help="Only numbers reserved for fiction.")
     ] = False,
@@ -47,9 +59,8 @@ def generate(
     if ctx.invoked_subcommand is not None:
         return
     try:
-        request = service.parse_request(region, kind, safe)
-        if fmt not in export.FORMATS:
-            raise InvalidInput(f"unknown format {fmt!r}; accepted: {', '.join(export.FORMATS)}")
+        request = service.parse_request(region, kind, safe, prefix)
+        chosen = formats.parse_formats(fmt or ())
         batches = service.bulk_e164(request, count, seed)
     except InvalidInput as exc:
         raise _fail(exc.message) from None
@@ -73,9 +84,16 @@ def generate(
 
         if full:
             infos = ([describe_e164(n) for n in batch] for batch in counted())
-            chunks = export.full(infos, fmt)  # type: ignore[arg-type]
+            chunks = export.full(infos, chosen.file)  # type: ignore[arg-type]
         else:
-            chunks = export.brief(counted(), fmt, request.region, request.kind or "any", safe)  # type: ignore[arg-type]
+            chunks = export.brief(
+                formats.formatted(counted(), chosen.number),
+                chosen.file,  # type: ignore[arg-type]
+                request.region,
+                request.kind or "any",
+                safe,
+                chosen.number,
+            )
         try:
             for chunk in chunks:
                 out.write(chunk)
@@ -86,12 +104,44 @@ def generate(
 
 @app.command("check")
 def check(
-    number: Annotated[str, typer.Argument(help="The number, E.164 or national with --region.")],
-    region: Annotated[str | None, typer.Option(help="Region for a national number.")] = None,
+    number: Annotated[
+        str,
+        typer.Argument(
+            help="A number (E.164, or national with --region), or a file of numbers (CSV with "
+            "a header, or one per line), or - for standard input."
+        ),
+    ],
+    region: Annotated[str | None, typer.Option(help="Region for national numbers.")] = None,
+    column: Annotated[
+        str | None, typer.Option(help="A CSV file's number column (default: number, phone...).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="A file's verdicts: csv or jsonl.")] = "csv",
 ) -> None:
-    """Say whether a number is valid and possible, its type and region, and if it is fictional."""
+    """Say whether a number is valid and possible, its type and region, and if it is fictional;
+    for a file, one verdict per row, streamed."""
+    if number == "-" or Path(number).is_file():
+        _check_file(number, region, column, fmt)
+        return
     try:
         info = service.check(number, region)
     except InvalidInput as exc:
         raise _fail(exc.message) from None
     typer.echo(json.dumps(info.to_dict(), indent=2, ensure_ascii=False))
+
+
+def _check_file(path: str, region: str | None, column: str | None, fmt: str) -> None:
+    out = sys.stdout.buffer
+    source = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
+    try:
+        for chunk in validation.check_stream(
+            iter(lambda: source.read(validation.CHUNK), b""), fmt, region, column
+        ):
+            out.write(chunk)
+        out.flush()
+    except InvalidInput as exc:
+        raise _fail(exc.message) from None
+    except BrokenPipeError:
+        sys.stderr.close()
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()

@@ -23,19 +23,28 @@ MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "txt": "text/
 
 
 def brief(
-    batches: Iterable[list[str]], fmt: Format, region: str, kind: str, fictional: bool
+    batches: Iterable[list[str]],
+    fmt: Format,
+    region: str,
+    kind: str,
+    fictional: bool,
+    column: str = "e164",
 ) -> Iterator[bytes]:
-    """E.164 numbers with the request's region, type and fiction flag (the fast path)."""
+    """Numbers with the request's region, type and fiction flag (the fast path).
+
+    ``column`` names the numbers' format (``formats.NUMBER_FORMATS``); none of libphonenumber's
+    formats writes a comma, a quote or a backslash, so the numbers need no escaping.
+    """
     flag = "true" if fictional else "false"
     if fmt == "csv":
-        yield (",".join(BRIEF_COLUMNS) + "\n").encode()
+        yield (",".join((column, *BRIEF_COLUMNS[1:])) + "\n").encode()
         tail = f",{region},{kind},{flag}\n"
         for batch in batches:
             yield (tail.join(batch) + tail).encode()
     elif fmt == "jsonl":
         for batch in batches:
             yield "".join(
-                f'{{"e164":"{n}","region":"{region}","type":"{kind}","fictional":{flag}}}\n'
+                f'{{"{column}":"{n}","region":"{region}","type":"{kind}","fictional":{flag}}}\n'
                 for n in batch
             ).encode()
     else:

@@ -20,6 +20,7 @@ from ringfence.services.numbers.fiction import (
     fiction_regions,
     ranges_for,
 )
+from ringfence.services.numbers.prefixes import restrict_ranges, restrict_tables
 from ringfence.services.numbers.tables import NoSuchNumbers, NumberTable, kinds_for, table_for
 
 DEFAULT_KINDS = ("mobile", "fixed_line")
@@ -35,6 +36,7 @@ class Request:
     region: str
     kind: str | None = None  # None: mobile or fixed line, whichever the region has
     safe: bool = False
+    prefix: str = ""  # digits the national significant number starts with ("": any)
 
 
 def _kind_matches(rng_: FictionalRange, kind: str | None) -> bool:
@@ -65,6 +67,14 @@ class NumberGenerator:
     # -- one at a time -------------------------------------------------------------------------
 
     def _tables(self, request: Request) -> list[NumberTable]:
+        tables = self._kind_tables(request)
+        return restrict_tables(tables, request.region, request.kind, request.prefix)
+
+    def _ranges(self, request: Request) -> list[FictionalRange]:
+        ranges = fictional_ranges(request.region, request.kind)
+        return restrict_ranges(ranges, request.region, request.kind, request.prefix)
+
+    def _kind_tables(self, request: Request) -> list[NumberTable]:
         if request.kind is not None:
             return [table_for(request.region, request.kind)]
         kinds = [k for k in DEFAULT_KINDS if k in kinds_for(request.region)]
@@ -81,7 +91,7 @@ class NumberGenerator:
     def e164(self, request: Request) -> str:
         """One number in E.164."""
         if request.safe:
-            ranges = fictional_ranges(request.region, request.kind)
+            ranges = self._ranges(request)
             chosen = self.random.choices(ranges, weights=[r.size for r in ranges])[0]
             cc = phonenumbers.country_code_for_region(request.region)
             return f"+{cc}{chosen.draw(self.random)}"
@@ -149,7 +159,7 @@ class NumberGenerator:
         raise NoSuchNumbers(f"{table.region} {table.kind}: no valid number found")
 
     def _bulk_fiction(self, request: Request, count: int, batch: int) -> Iterator[np.ndarray]:
-        ranges = fictional_ranges(request.region, request.kind)
+        ranges = self._ranges(request)
         cc = phonenumbers.country_code_for_region(request.region)
         sizes = np.array([r.size for r in ranges], dtype=np.float64)
         cumulative = np.cumsum(sizes) / sizes.sum()

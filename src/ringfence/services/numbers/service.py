@@ -13,6 +13,7 @@ from ringfence.errors import InvalidInput
 from ringfence.services.numbers.describe import NumberInfo, describe, describe_e164
 from ringfence.services.numbers.generator import NumberGenerator, Request
 from ringfence.services.numbers.kinds import KINDS
+from ringfence.services.numbers.prefixes import check_prefix
 
 __all__ = ["KINDS", "InvalidInput"]
 from ringfence.services.numbers.tables import NoSuchNumbers, kinds_for
@@ -46,7 +47,7 @@ def regions() -> tuple[Region, ...]:
     return tuple(sorted(out, key=lambda r: r.name))
 
 
-def parse_request(region: str, kind: str | None, safe: bool) -> Request:
+def parse_request(region: str, kind: str | None, safe: bool, prefix: str = "") -> Request:
     code = region.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput(
@@ -63,7 +64,11 @@ def parse_request(region: str, kind: str | None, safe: bool) -> Request:
             raise InvalidInput(
                 f"{code} has no {kind} numbers; accepted for {code}: any, {', '.join(available)}"
             )
-    return Request(code, kind, safe)
+    try:
+        digits = check_prefix(prefix)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return Request(code, kind, safe, digits)
 
 
 def check_count(count: int, cap: int) -> int:

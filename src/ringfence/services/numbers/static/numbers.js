@@ -12,6 +12,8 @@
       safe: $("safe").checked ? "true" : "false",
     });
     if ($("seed").value !== "") p.set("seed", $("seed").value);
+    if ($("prefix").value.trim() !== "") p.set("prefix", $("prefix").value.trim());
+    p.set("format", $("format").value);
     return p;
   }
 
@@ -26,7 +28,7 @@
 
   function syncDownload() {
     const p = params();
-    p.set("format", "csv");
+    p.append("format", "csv");
     $("download").href = "/api/numbers/download?" + p.toString();
   }
 
@@ -53,7 +55,7 @@
     const data = await resp.json();
     for (const n of data.numbers) {
       const tr = document.createElement("tr");
-      for (const v of [n.e164, n.national, n.type, n.valid ? "yes" : "no", n.fictional ? "yes" : "no"]) {
+      for (const v of [n.e164, n.number, n.type, n.valid ? "yes" : "no", n.fictional ? "yes" : "no"]) {
         const td = document.createElement("td");
         td.textContent = v;
         tr.appendChild(td);
@@ -90,6 +92,42 @@
       : "Error: " + (await errorText(resp));
   });
 
+  let verdictsUrl = null;
+  $("check-file").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const file = $("check-file-input").files[0];
+    const fmt = $("check-file-format").value;
+    $("check-file-error").textContent = "";
+    $("check-file-summary").textContent = "Checking…";
+    $("check-file-download").hidden = true;
+    if (verdictsUrl) URL.revokeObjectURL(verdictsUrl);
+    const p = new URLSearchParams({ region: $("region").value, format: fmt });
+    const resp = await fetch("/api/numbers/validate?" + p.toString(), {
+      method: "POST",
+      headers: { "Content-Type": fmt === "csv" ? "text/csv" : "text/plain" },
+      body: file,
+    });
+    if (!resp.ok) {
+      $("check-file-summary").textContent = "";
+      $("check-file-error").textContent = await errorText(resp);
+      return;
+    }
+    const blob = await resp.blob();
+    const text = await blob.text();
+    const lines = text.split("\n").filter((l) => l !== "");
+    const rows = fmt === "csv" ? lines.slice(1) : lines;
+    const valid = fmt === "csv"
+      ? rows.filter((l) => /^\d+,(?:"[^"]*"|[^,]*),true,/.test(l)).length
+      : rows.filter((l) => JSON.parse(l).valid).length;
+    $("check-file-summary").textContent =
+      rows.length + " rows checked: " + valid + " valid, " + (rows.length - valid) + " not.";
+    verdictsUrl = URL.createObjectURL(blob);
+    const link = $("check-file-download");
+    link.href = verdictsUrl;
+    link.download = "verdicts." + fmt;
+    link.hidden = false;
+  });
+
   function rememberRegion() {
     // An optional preference cookie: only with consent (never under Global Privacy Control).
     if (window.ringfence && window.ringfence.consent("preferences")) {
@@ -103,6 +141,6 @@
     rememberRegion();
   });
   document.addEventListener("ringfence:consent", rememberRegion);
-  for (const id of ["type", "safe", "count", "seed"]) $(id).addEventListener("change", syncDownload);
+  for (const id of ["type", "safe", "count", "seed", "prefix", "format"]) $(id).addEventListener("change", syncDownload);
   syncTypes();
 })();
