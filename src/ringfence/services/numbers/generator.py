@@ -10,9 +10,11 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import phonenumbers
+from phonenumbers import PhoneNumberType
 
 from ringfence.services.numbers.fiction import (
     NANP_REGIONS,
@@ -20,7 +22,14 @@ from ringfence.services.numbers.fiction import (
     fiction_regions,
     ranges_for,
 )
-from ringfence.services.numbers.tables import NoSuchNumbers, NumberTable, kinds_for, table_for
+from ringfence.services.numbers.kinds import TYPE_CODES
+from ringfence.services.numbers.tables import (
+    LengthTable,
+    NoSuchNumbers,
+    NumberTable,
+    kinds_for,
+    table_for,
+)
 
 DEFAULT_KINDS = ("mobile", "fixed_line")
 BATCH = 65_536
@@ -97,6 +106,15 @@ class NumberGenerator:
 
     def bulk(self, request: Request, count: int, batch: int = BATCH) -> Iterator[np.ndarray]:
         """E.164 numbers in batches, each an array of ``bytes`` (dtype ``S``)."""
+        for numbers, _ in self.bulk_typed(request, count, batch):
+            yield numbers
+
+    def bulk_typed(
+        self, request: Request, count: int, batch: int = BATCH
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Batches of E.164 numbers (dtype ``S``) with each number's own type: the
+        ``phonenumbers.PhoneNumberType`` that ``number_type`` reports for it (dtype ``uint8``),
+        or for a fiction number libphonenumber does not know, the type of its reserved range."""
         if request.safe:
             yield from self._bulk_fiction(request, count, batch)
             return
@@ -107,48 +125,58 @@ class NumberGenerator:
             left -= n
             share = self.numpy.multinomial(n, [1 / len(tables)] * len(tables))
             parts = [self._bulk_table(t, int(k)) for t, k in zip(tables, share, strict=True) if k]
-            out = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            if len(parts) > 1:
-                self.numpy.shuffle(out)
-            yield out
+            if len(parts) == 1:
+                yield parts[0]
+                continue
+            numbers = np.concatenate([p[0] for p in parts])
+            types = np.concatenate([p[1] for p in parts])
+            order = self.numpy.permutation(len(numbers))
+            yield numbers[order], types[order]
 
-    def _bulk_table(self, table: NumberTable, n: int) -> np.ndarray:
+    def _bulk_table(self, table: NumberTable, n: int) -> tuple[np.ndarray, np.ndarray]:
         prefix = f"+{table.country_code}".encode()
-        per_length = self.numpy.multinomial(n, [1 / len(table.lengths)] * len(table.lengths))
+        per_length = self.numpy.multinomial(n, table.shares)
         width = len(prefix) + max(t.length for t in table.lengths)
         parts = []
+        types = []
         for length_table, k in zip(table.lengths, per_length, strict=True):
             if not k:
                 continue
-            digits = self._verified(table, length_table, int(k))
+            digits, kinds = self._verified(table, length_table, int(k))
             rows = np.zeros((int(k), width), dtype=np.uint8)
             rows[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
             rows[:, len(prefix) : len(prefix) + length_table.length] = digits
             parts.append(rows.view(f"S{width}").ravel())
-        out = np.concatenate(parts)
-        self.numpy.shuffle(out)
-        return out
+            types.append(kinds)
+        if len(parts) == 1:
+            return parts[0], types[0]  # one length and type: nothing to mix
+        order = self.numpy.permutation(n)
+        return np.concatenate(parts)[order], np.concatenate(types)[order]
 
-    def _verified(self, table: NumberTable, length_table: object, n: int) -> np.ndarray:
-        from ringfence.services.numbers.tables import LengthTable
-
-        assert isinstance(length_table, LengthTable)
+    def _verified(
+        self, table: NumberTable, length_table: LengthTable, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         digits = length_table.draw_many(self.numpy, n)
         if not table.checked:
-            return digits
+            return digits, np.full(n, length_table.number_type, dtype=np.uint8)
         # A table not trusted by construction: keep only what phonenumbers accepts, draw again.
         kept: list[np.ndarray] = []
+        kept_types: list[np.ndarray] = []
         have = 0
         for _ in range(10_000):
-            ok = np.array([table.accepts(row.tobytes().decode()) for row in digits], dtype=bool)
+            found = [table.type_of(row.tobytes().decode()) for row in digits]
+            ok = np.array([t is not None for t in found], dtype=bool)
             kept.append(digits[ok])
+            kept_types.append(np.array([t for t in found if t is not None], dtype=np.uint8))
             have += int(ok.sum())
             if have >= n:
-                return np.concatenate(kept)[:n]
+                return np.concatenate(kept)[:n], np.concatenate(kept_types)[:n]
             digits = length_table.draw_many(self.numpy, max(n - have, 16))
         raise NoSuchNumbers(f"{table.region} {table.kind}: no valid number found")
 
-    def _bulk_fiction(self, request: Request, count: int, batch: int) -> Iterator[np.ndarray]:
+    def _bulk_fiction(
+        self, request: Request, count: int, batch: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         ranges = fictional_ranges(request.region, request.kind)
         cc = phonenumbers.country_code_for_region(request.region)
         sizes = np.array([r.size for r in ranges], dtype=np.float64)
@@ -164,10 +192,20 @@ class NumberGenerator:
             )
             offsets = (self.numpy.random(n) * sizes[picks]).astype(np.int64)
             values = firsts[picks] + offsets
-            yield np.array(
-                [
-                    f"+{cc}{v:0{widths[p]}d}".encode()
-                    for v, p in zip(values.tolist(), picks.tolist(), strict=True)
-                ],
-                dtype="S",
-            )
+            numbers = [
+                f"+{cc}{v:0{widths[p]}d}"
+                for v, p in zip(values.tolist(), picks.tolist(), strict=True)
+            ]
+            types = [
+                fiction_type(e164, ranges[p])
+                for e164, p in zip(numbers, picks.tolist(), strict=True)
+            ]
+            yield np.array(numbers, dtype="S"), np.array(types, dtype=np.uint8)
+
+
+@lru_cache(maxsize=1 << 17)
+def fiction_type(e164: str, reserved: FictionalRange) -> int:
+    """What ``phonenumbers.number_type`` reports for a fiction number or, where it does not know
+    the number (its metadata follows live allocations), the type the regulator reserved it as."""
+    found = phonenumbers.number_type(phonenumbers.parse(e164, None))
+    return int(found) if found != PhoneNumberType.UNKNOWN else TYPE_CODES[reserved.kind]
