@@ -66,16 +66,16 @@ def generate(
     ) as progress:
         task = progress.add_task("numbers", total=count)
 
-        def counted() -> Iterator[list[str]]:
+        def counted() -> Iterator[service.NumberBatch]:
             for batch in batches:
                 yield batch
                 progress.advance(task, len(batch))
 
         if full:
-            infos = ([describe_e164(n) for n in batch] for batch in counted())
+            infos = ([describe_e164(n) for n in batch.numbers] for batch in counted())
             chunks = export.full(infos, fmt)  # type: ignore[arg-type]
         else:
-            chunks = export.brief(counted(), fmt, request.region, request.kind or "any", safe)  # type: ignore[arg-type]
+            chunks = export.brief(counted(), fmt, request.region, safe)  # type: ignore[arg-type]
         try:
             for chunk in chunks:
                 out.write(chunk)

@@ -39,6 +39,7 @@ class NumberOut(BaseModel):
     description: str
     fictional: bool
     fiction_source: str | None
+    fiction_note: str | None
 
 
 class NumbersOut(BaseModel):
@@ -125,7 +126,7 @@ async def download(
     if fmt not in export.FORMATS:
         raise service.InvalidInput(f"unknown format {fmt!r}; accepted: {', '.join(export.FORMATS)}")
     batches = service.bulk_e164(req, count, seed)
-    chunks = export.brief(batches, fmt, req.region, req.kind or "any", safe)  # type: ignore[arg-type]
+    chunks = export.brief(batches, fmt, req.region, safe)  # type: ignore[arg-type]
     name = f"numbers-{req.region}-{req.kind or 'any'}{'-fiction' if safe else ''}.{fmt}"
     return StreamingResponse(
         iterate_in_threadpool(chunks),
