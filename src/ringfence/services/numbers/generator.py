@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import phonenumbers
@@ -183,6 +183,7 @@ class NumberGenerator:
         cumulative = np.cumsum(sizes) / sizes.sum()
         firsts = np.array([int(r.first) for r in ranges], dtype=np.int64)
         widths = [len(r.first) for r in ranges]
+        types = np.array([range_type(r) for r in ranges], dtype=np.uint8)
         left = count
         while left > 0:
             n = min(batch, left)
@@ -196,16 +197,15 @@ class NumberGenerator:
                 f"+{cc}{v:0{widths[p]}d}"
                 for v, p in zip(values.tolist(), picks.tolist(), strict=True)
             ]
-            types = [
-                fiction_type(e164, ranges[p])
-                for e164, p in zip(numbers, picks.tolist(), strict=True)
-            ]
-            yield np.array(numbers, dtype="S"), np.array(types, dtype=np.uint8)
+            yield np.array(numbers, dtype="S"), types[picks]
 
 
-@lru_cache(maxsize=1 << 17)
-def fiction_type(e164: str, reserved: FictionalRange) -> int:
-    """What ``phonenumbers.number_type`` reports for a fiction number or, where it does not know
-    the number (its metadata follows live allocations), the type the regulator reserved it as."""
-    found = phonenumbers.number_type(phonenumbers.parse(e164, None))
+@cache
+def range_type(reserved: FictionalRange) -> int:
+    """The type of every number in a reserved range: what ``phonenumbers.number_type`` reports
+    for it or, where libphonenumber does not know the range (its metadata follows live
+    allocations), the type the regulator reserved it as. A range is one block of one type in its
+    regulator's plan; tests/unit/services/numbers/test_types.py checks its numbers agree."""
+    cc = phonenumbers.country_code_for_region(reserved.region)
+    found = phonenumbers.number_type(phonenumbers.parse(f"+{cc}{reserved.first}", None))
     return int(found) if found != PhoneNumberType.UNKNOWN else TYPE_CODES[reserved.kind]

@@ -84,14 +84,19 @@ def generate(request: Request, count: int, seed: int | None) -> list[NumberInfo]
 
 @dataclass(frozen=True)
 class NumberBatch:
-    """E.164 numbers and each one's own type (``phonenumbers.PhoneNumberType`` codes, as
-    ``NumberGenerator.bulk_typed`` reports them; ``kinds.type_name`` names them)."""
+    """E.164 numbers (``bytes``, dtype ``S``) and each one's own type
+    (``phonenumbers.PhoneNumberType`` codes, as ``NumberGenerator.bulk_typed`` reports them;
+    ``kinds.type_name`` names them)."""
 
-    numbers: list[str]
+    e164: np.ndarray
     types: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.numbers)
+        return len(self.e164)
+
+    @property
+    def numbers(self) -> list[str]:
+        return [b.decode() for b in self.e164.tolist()]
 
 
 def bulk_e164(request: Request, count: int, seed: int | None) -> Iterator[NumberBatch]:
@@ -106,10 +111,9 @@ def bulk_e164(request: Request, count: int, seed: int | None) -> Iterator[Number
         return iter(())
 
     def all_batches() -> Iterator[NumberBatch]:
-        numbers, types = first
-        yield NumberBatch(numbers.astype("U").tolist(), types)
+        yield NumberBatch(*first)
         for numbers, types in batches:
-            yield NumberBatch(numbers.astype("U").tolist(), types)
+            yield NumberBatch(numbers, types)
 
     return all_batches()
 

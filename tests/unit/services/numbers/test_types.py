@@ -13,8 +13,8 @@ import phonenumbers
 
 from ringfence.services.numbers import export, service
 from ringfence.services.numbers.describe import describe_e164
-from ringfence.services.numbers.fiction import fiction_regions
-from ringfence.services.numbers.generator import NumberGenerator, Request
+from ringfence.services.numbers.fiction import NANP_REGIONS, fiction_regions, ranges_for
+from ringfence.services.numbers.generator import NumberGenerator, Request, range_type
 from ringfence.services.numbers.kinds import type_name
 from ringfence.services.numbers.tables import all_pairs
 
@@ -58,6 +58,24 @@ def test_fiction_numbers_name_their_reserved_type_and_regulator() -> None:
     assert mobile.fiction_note.startswith("reserved for drama by Ofcom; libphonenumber does not")
     berlin = describe_e164("+493023125123")
     assert berlin.fiction_note is not None and "Bundesnetzagentur" in berlin.fiction_note
+
+
+def test_every_reserved_range_is_of_one_type() -> None:
+    """Fiction bulk mode types a number by its range: every number of a range (or a sample of
+    the large ones, and of each NANP area code's) is of the range's type."""
+    rng = random.Random(17)
+    for region in fiction_regions():
+        for reserved in ranges_for(region):
+            cc = phonenumbers.country_code_for_region(region)
+            width = len(reserved.first)
+            if reserved.size <= 1_000 and region not in NANP_REGIONS:
+                values = range(int(reserved.first), int(reserved.last) + 1)
+            else:
+                values = [int(reserved.first) + rng.randrange(reserved.size) for _ in range(5)]
+            expected = type_name(range_type(reserved))
+            for value in values:
+                e164 = f"+{cc}{value:0{width}d}"
+                assert describe_e164(e164).type == expected, (reserved, e164)
 
 
 def test_csv_and_jsonl_carry_each_numbers_type() -> None:
