@@ -124,21 +124,28 @@ class NumberGenerator:
             n = min(batch, left)
             left -= n
             share = self.numpy.multinomial(n, [1 / len(tables)] * len(tables))
-            parts = [self._bulk_table(t, int(k)) for t, k in zip(tables, share, strict=True) if k]
+            parts = [
+                part
+                for table, k in zip(tables, share, strict=True)
+                if k
+                for part in self._bulk_table(table, int(k))
+            ]
             if len(parts) == 1:
-                yield parts[0]
+                yield parts[0]  # one table, one length, one type: nothing to mix
                 continue
-            numbers = np.concatenate([p[0] for p in parts])
-            types = np.concatenate([p[1] for p in parts])
-            order = self.numpy.permutation(len(numbers))
-            yield numbers[order], types[order]
+            # One permutation mixes the lengths and tables, the numbers and their types alike.
+            order = self.numpy.permutation(n)
+            yield (
+                np.concatenate([p[0] for p in parts])[order],
+                np.concatenate([p[1] for p in parts])[order],
+            )
 
-    def _bulk_table(self, table: NumberTable, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _bulk_table(self, table: NumberTable, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``n`` numbers of one table and their types, in parts of one length each (unmixed)."""
         prefix = f"+{table.country_code}".encode()
         per_length = self.numpy.multinomial(n, table.shares)
         width = len(prefix) + max(t.length for t in table.lengths)
         parts = []
-        types = []
         for length_table, k in zip(table.lengths, per_length, strict=True):
             if not k:
                 continue
@@ -146,12 +153,8 @@ class NumberGenerator:
             rows = np.zeros((int(k), width), dtype=np.uint8)
             rows[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
             rows[:, len(prefix) : len(prefix) + length_table.length] = digits
-            parts.append(rows.view(f"S{width}").ravel())
-            types.append(kinds)
-        if len(parts) == 1:
-            return parts[0], types[0]  # one length and type: nothing to mix
-        order = self.numpy.permutation(n)
-        return np.concatenate(parts)[order], np.concatenate(types)[order]
+            parts.append((rows.view(f"S{width}").ravel(), kinds))
+        return parts
 
     def _verified(
         self, table: NumberTable, length_table: LengthTable, n: int
