@@ -65,8 +65,3 @@ def _general(available: list[int], example: int | None) -> dict[int, float]:
     # The example's length, or the allowed length nearest to it (shorter first).
     mode = min(available, key=lambda n: (abs(n - example), n))
     return {n: 1.0 if n == mode else DECAY ** (1 + abs(n - mode)) for n in available}
-
-
-def most_common(region: str, kind: str, lengths: Sequence[int], example: str | None) -> int:
-    found = weights(region, kind, lengths, example)
-    return max(found, key=lambda n: (found[n], -n))
