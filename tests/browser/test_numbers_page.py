@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import phonenumbers
 import pytest
 from playwright.sync_api import expect
 
+from ringfence.services.numbers.kinds import type_name
 from tests.support.browser import chromium
 from tests.support.server import running_server
 
@@ -50,6 +52,11 @@ def test_numbers_page(tmp_path: Path) -> None:
             page.click("#download")
         content = Path(info.value.path()).read_text()
         assert content.startswith("national,region,type,fictional\n0")
+        # Each row's own type, as libphonenumber reports it, not the "any" that was asked for.
+        for line in content.splitlines()[1:]:
+            national, _, own, _ = line.split(",")
+            number = phonenumbers.parse(national, "FR")
+            assert own == type_name(phonenumbers.number_type(number))
 
         # An area code: every number starts with it; one no number has is an error to fix.
         page.select_option("#region", "GB")
@@ -64,9 +71,22 @@ def test_numbers_page(tmp_path: Path) -> None:
         expect(error).to_contain_text("without the trunk prefix 0: try 20")
         page.fill("#prefix", "")
 
+        # The check reads as text: the number's own type, and who reserves a fiction number.
+        page.fill("#check-number", "+44 7700 900123")
+        page.click("#check button")
+        result = page.locator("#check-result")
+        expect(result.locator("dd[data-field=type]")).to_have_text("mobile")
+        expect(result.locator("dd[data-field=valid]")).to_have_text("no")
+        expect(result.locator("dd[data-field=fiction]")).to_contain_text(
+            "reserved for drama by Ofcom"
+        )
         page.fill("#check-number", "+44 20 7946 0123")
         page.click("#check button")
-        expect(page.locator("#check-result")).to_contain_text('"fictional": true')
+        expect(result.locator("dd[data-field=place]")).to_have_text("London")
+        expect(result.locator("dd[data-field=type]")).to_have_text("fixed line")
+        page.fill("#check-number", "hello")
+        page.click("#check button")
+        expect(page.locator("#check-error")).to_contain_text("not a phone number")
 
         # A file of numbers: national ones read for the chosen country, a bad row judged too.
         page.set_input_files(

@@ -16,6 +16,7 @@ import pytest
 from faker import Faker
 
 import ringfence.services.numbers as numbers
+from ringfence.services.numbers.kinds import type_name
 from ringfence.web.app import create_app
 from tests.conftest import SettingsFactory
 from tests.support.web import client_for, serving
@@ -91,6 +92,18 @@ async def test_download_streams_csv_with_e164_first(app) -> None:  # type: ignor
         assert len(rows) == 70001
         for row in rows[1:2000]:
             assert phonenumbers.is_valid_number(phonenumbers.parse(row[0], None))
+        # Lengths as real German numbers have them, none beyond E.164's 15 digits.
+        national = [len(row[0]) - 3 for row in rows[1:]]
+        assert max(national) <= 13
+        assert sum(n in (10, 11) for n in national) > 0.6 * len(national)
+        mixed = await client.get(
+            "/api/numbers/download", params={"region": "GB", "count": 2000, "seed": 2}
+        )
+        own = [row for row in csv.reader(io.StringIO(mixed.text))][1:]
+        assert {row[2] for row in own} == {"mobile", "fixed_line"}
+        for e164, _, kind, _ in own:
+            number = phonenumbers.parse(e164, None)
+            assert kind == type_name(phonenumbers.number_type(number))
         jsonl = await client.get(
             "/api/numbers/download", params={"region": "GB", "count": 5, "format": "jsonl"}
         )
@@ -109,6 +122,9 @@ async def test_check_endpoint(app) -> None:  # type: ignore[no-untyped-def]
         assert ok.json()["e164"] == "+442079460123"
         assert ok.json()["fictional"] is True
         assert ok.json()["description"] == "London"
+        drama = await client.post("/api/numbers/check", json={"number": "+447700900123"})
+        assert drama.json()["type"] == "mobile" and drama.json()["valid"] is False
+        assert drama.json()["fiction_note"].startswith("reserved for drama by Ofcom")
         bad = await client.post("/api/numbers/check", json={"number": "not a number"})
         assert bad.status_code == 422
         assert bad.json()["error"]["message"].startswith("not a phone number")
@@ -154,6 +170,10 @@ def test_cli_full_jsonl_and_check() -> None:
     assert len(rows) == 3 and all(r["fictional"] and r["national"] for r in rows)
     checked = _cli("check", "+1 800 555 0199")
     assert json.loads(checked.stdout)["fictional"] is True
+    typed = _cli("--region", "DE", "--count", "500", "--seed", "3", "--format", "jsonl")
+    for row in map(json.loads, typed.stdout.decode().splitlines()):
+        number = phonenumbers.parse(row["e164"], None)
+        assert row["type"] == type_name(phonenumbers.number_type(number)) != "any"
 
 
 def test_cli_errors_are_one_line() -> None:

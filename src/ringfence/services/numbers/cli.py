@@ -77,20 +77,19 @@ def generate(
     ) as progress:
         task = progress.add_task("numbers", total=count)
 
-        def counted() -> Iterator[list[str]]:
+        def counted() -> Iterator[service.NumberBatch]:
             for batch in batches:
                 yield batch
                 progress.advance(task, len(batch))
 
         if full:
-            infos = ([describe_e164(n) for n in batch] for batch in counted())
+            infos = ([describe_e164(n) for n in batch.numbers] for batch in counted())
             chunks = export.full(infos, chosen.file)  # type: ignore[arg-type]
         else:
             chunks = export.brief(
                 formats.formatted(counted(), chosen.number),
                 chosen.file,  # type: ignore[arg-type]
                 request.region,
-                request.kind or "any",
                 safe,
                 chosen.number,
             )

@@ -19,12 +19,15 @@ class NumberInfo:
     national: str
     rfc3966: str
     region: str | None  # the region libphonenumber attributes the number to
-    type: str  # the type libphonenumber reports
+    # The type phonenumbers.number_type reports; for a reserved number it does not know, the
+    # type the regulator reserved it as (fiction_note says so).
+    type: str
     valid: bool
     possible: bool
     description: str  # offline geocoder text: a place or a country, never a carrier
     fictional: bool  # inside a range reserved for fiction
     fiction_source: str | None
+    fiction_note: str | None  # who reserves it, for what, and why it may not validate
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,18 +42,23 @@ def describe(number: phonenumbers.PhoneNumber) -> NumberInfo:
         [region] if region else phonenumbers.region_codes_for_country_code(number.country_code or 0)
     )
     reserved = next((r for c in candidates if (r := find_range(c, nsn)) is not None), None)
+    valid = phonenumbers.is_valid_number(number)
+    own_type = type_name(phonenumbers.number_type(number))
+    if reserved is not None and own_type == "unknown":
+        own_type = reserved.kind
     return NumberInfo(
         e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
         international=phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL),
         national=phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
         rfc3966=phonenumbers.format_number(number, PhoneNumberFormat.RFC3966),
         region=region,
-        type=type_name(phonenumbers.number_type(number)),
-        valid=phonenumbers.is_valid_number(number),
+        type=own_type,
+        valid=valid,
         possible=phonenumbers.is_possible_number(number),
         description=geocoder.description_for_number(number, "en"),
         fictional=reserved is not None,
         fiction_source=reserved.source if reserved else None,
+        fiction_note=reserved.note(valid) if reserved else None,
     )
 
 

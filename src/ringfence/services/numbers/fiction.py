@@ -42,6 +42,17 @@ NANPA = (
 )
 NANPA_TOLL_FREE = "NANPA / SMS/800: 1-800-555-0199 is the toll-free number reserved for fiction"
 
+# Each source's regulator and what it reserves the numbers for, as a person would say it.
+RESERVED_FOR: dict[str, tuple[str, str]] = {
+    OFCOM: ("drama", "Ofcom"),
+    BNETZA: ("media productions", "the Bundesnetzagentur"),
+    ACMA: ("TV shows, films and creative works", "ACMA"),
+    PTS: ("fiction", "PTS"),
+    COMREG: ("drama", "ComReg"),
+    NANPA: ("fiction", "NANPA"),
+    NANPA_TOLL_FREE: ("fiction", "NANPA"),
+}
+
 
 @dataclass(frozen=True)
 class FictionalRange:
@@ -58,6 +69,17 @@ class FictionalRange:
 
     def contains(self, nsn: str) -> bool:
         return len(nsn) == len(self.first) and self.first <= nsn <= self.last
+
+    def note(self, valid: bool) -> str:
+        """Who reserves the number and for what; and, when libphonenumber calls it invalid, why."""
+        purpose, regulator = RESERVED_FOR[self.source]
+        text = f"reserved for {purpose} by {regulator}"
+        if not valid:
+            text += (
+                "; libphonenumber does not validate it: its metadata lists the ranges in "
+                "service, and a reserved range is never in service"
+            )
+        return text
 
     def draw(self, rng: random.Random) -> str:
         value = int(self.first) + rng.randrange(self.size)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
 from ringfence.errors import InvalidInput
+from ringfence.services.numbers.service import NumberBatch
 
 NUMBER_FORMATS: dict[str, int] = {
     "e164": PhoneNumberFormat.E164,
@@ -63,9 +65,12 @@ def formatter(number_format: str) -> Callable[[str], str]:
     return write
 
 
-def formatted(batches: Iterable[list[str]], number_format: str) -> Iterable[list[str]]:
-    """Batches of E.164 numbers, each rewritten in ``number_format``."""
+def formatted(batches: Iterable[NumberBatch], number_format: str) -> Iterable[NumberBatch]:
+    """Batches of E.164 numbers, each rewritten in ``number_format`` (types kept)."""
     if number_format == "e164":
         return batches
     write = formatter(number_format)
-    return ([write(n) for n in batch] for batch in batches)
+    return (
+        NumberBatch(np.array([write(n).encode() for n in batch.numbers], dtype="S"), batch.types)
+        for batch in batches
+    )

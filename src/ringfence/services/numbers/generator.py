@@ -10,9 +10,11 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import phonenumbers
+from phonenumbers import PhoneNumberType
 
 from ringfence.services.numbers.fiction import (
     NANP_REGIONS,
@@ -20,8 +22,15 @@ from ringfence.services.numbers.fiction import (
     fiction_regions,
     ranges_for,
 )
+from ringfence.services.numbers.kinds import TYPE_CODES
 from ringfence.services.numbers.prefixes import restrict_ranges, restrict_tables
-from ringfence.services.numbers.tables import NoSuchNumbers, NumberTable, kinds_for, table_for
+from ringfence.services.numbers.tables import (
+    LengthTable,
+    NoSuchNumbers,
+    NumberTable,
+    kinds_for,
+    table_for,
+)
 
 DEFAULT_KINDS = ("mobile", "fixed_line")
 BATCH = 65_536
@@ -107,6 +116,15 @@ class NumberGenerator:
 
     def bulk(self, request: Request, count: int, batch: int = BATCH) -> Iterator[np.ndarray]:
         """E.164 numbers in batches, each an array of ``bytes`` (dtype ``S``)."""
+        for numbers, _ in self.bulk_typed(request, count, batch):
+            yield numbers
+
+    def bulk_typed(
+        self, request: Request, count: int, batch: int = BATCH
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Batches of E.164 numbers (dtype ``S``) with each number's own type: the
+        ``phonenumbers.PhoneNumberType`` that ``number_type`` reports for it (dtype ``uint8``),
+        or for a fiction number libphonenumber does not know, the type of its reserved range."""
         if request.safe:
             yield from self._bulk_fiction(request, count, batch)
             return
@@ -116,55 +134,69 @@ class NumberGenerator:
             n = min(batch, left)
             left -= n
             share = self.numpy.multinomial(n, [1 / len(tables)] * len(tables))
-            parts = [self._bulk_table(t, int(k)) for t, k in zip(tables, share, strict=True) if k]
-            out = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            if len(parts) > 1:
-                self.numpy.shuffle(out)
-            yield out
+            parts = [
+                part
+                for table, k in zip(tables, share, strict=True)
+                if k
+                for part in self._bulk_table(table, int(k))
+            ]
+            if len(parts) == 1:
+                yield parts[0]  # one table, one length, one type: nothing to mix
+                continue
+            # One permutation mixes the lengths and tables, the numbers and their types alike.
+            order = self.numpy.permutation(n)
+            yield (
+                np.concatenate([p[0] for p in parts])[order],
+                np.concatenate([p[1] for p in parts])[order],
+            )
 
-    def _bulk_table(self, table: NumberTable, n: int) -> np.ndarray:
+    def _bulk_table(self, table: NumberTable, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``n`` numbers of one table and their types, in parts of one length each (unmixed)."""
         prefix = f"+{table.country_code}".encode()
-        per_length = self.numpy.multinomial(n, [1 / len(table.lengths)] * len(table.lengths))
+        per_length = self.numpy.multinomial(n, table.shares)
         width = len(prefix) + max(t.length for t in table.lengths)
         parts = []
         for length_table, k in zip(table.lengths, per_length, strict=True):
             if not k:
                 continue
-            digits = self._verified(table, length_table, int(k))
+            digits, kinds = self._verified(table, length_table, int(k))
             rows = np.zeros((int(k), width), dtype=np.uint8)
             rows[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
             rows[:, len(prefix) : len(prefix) + length_table.length] = digits
-            parts.append(rows.view(f"S{width}").ravel())
-        out = np.concatenate(parts)
-        self.numpy.shuffle(out)
-        return out
+            parts.append((rows.view(f"S{width}").ravel(), kinds))
+        return parts
 
-    def _verified(self, table: NumberTable, length_table: object, n: int) -> np.ndarray:
-        from ringfence.services.numbers.tables import LengthTable
-
-        assert isinstance(length_table, LengthTable)
+    def _verified(
+        self, table: NumberTable, length_table: LengthTable, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         digits = length_table.draw_many(self.numpy, n)
         if not table.checked:
-            return digits
+            return digits, np.full(n, length_table.number_type, dtype=np.uint8)
         # A table not trusted by construction: keep only what phonenumbers accepts, draw again.
         kept: list[np.ndarray] = []
+        kept_types: list[np.ndarray] = []
         have = 0
         for _ in range(10_000):
-            ok = np.array([table.accepts(row.tobytes().decode()) for row in digits], dtype=bool)
+            found = [table.type_of(row.tobytes().decode()) for row in digits]
+            ok = np.array([t is not None for t in found], dtype=bool)
             kept.append(digits[ok])
+            kept_types.append(np.array([t for t in found if t is not None], dtype=np.uint8))
             have += int(ok.sum())
             if have >= n:
-                return np.concatenate(kept)[:n]
+                return np.concatenate(kept)[:n], np.concatenate(kept_types)[:n]
             digits = length_table.draw_many(self.numpy, max(n - have, 16))
         raise NoSuchNumbers(f"{table.region} {table.kind}: no valid number found")
 
-    def _bulk_fiction(self, request: Request, count: int, batch: int) -> Iterator[np.ndarray]:
+    def _bulk_fiction(
+        self, request: Request, count: int, batch: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         ranges = self._ranges(request)
         cc = phonenumbers.country_code_for_region(request.region)
         sizes = np.array([r.size for r in ranges], dtype=np.float64)
         cumulative = np.cumsum(sizes) / sizes.sum()
         firsts = np.array([int(r.first) for r in ranges], dtype=np.int64)
         widths = [len(r.first) for r in ranges]
+        types = np.array([range_type(r) for r in ranges], dtype=np.uint8)
         left = count
         while left > 0:
             n = min(batch, left)
@@ -174,10 +206,19 @@ class NumberGenerator:
             )
             offsets = (self.numpy.random(n) * sizes[picks]).astype(np.int64)
             values = firsts[picks] + offsets
-            yield np.array(
-                [
-                    f"+{cc}{v:0{widths[p]}d}".encode()
-                    for v, p in zip(values.tolist(), picks.tolist(), strict=True)
-                ],
-                dtype="S",
-            )
+            numbers = [
+                f"+{cc}{v:0{widths[p]}d}"
+                for v, p in zip(values.tolist(), picks.tolist(), strict=True)
+            ]
+            yield np.array(numbers, dtype="S"), types[picks]
+
+
+@cache
+def range_type(reserved: FictionalRange) -> int:
+    """The type of every number in a reserved range: what ``phonenumbers.number_type`` reports
+    for it or, where libphonenumber does not know the range (its metadata follows live
+    allocations), the type the regulator reserved it as. A range is one block of one type in its
+    regulator's plan; tests/unit/services/numbers/test_types.py checks its numbers agree."""
+    cc = phonenumbers.country_code_for_region(reserved.region)
+    found = phonenumbers.number_type(phonenumbers.parse(f"+{cc}{reserved.first}", None))
+    return int(found) if found != PhoneNumberType.UNKNOWN else TYPE_CODES[reserved.kind]

@@ -56,3 +56,7 @@ TYPE_NAMES: dict[int, str] = {
 
 def type_name(number_type: int) -> str:
     return TYPE_NAMES.get(number_type, "unknown")
+
+
+# The type each kind stands for when a number is known only by its kind (a reserved fiction range).
+TYPE_CODES: dict[str, int] = {name: code for code, name in TYPE_NAMES.items()}

@@ -50,7 +50,7 @@ def _restricted_length(length: LengthTable, prefix: str) -> LengthTable | None:
         [m.nfa for m in base.include] + [compile_pattern(re.escape(prefix), prefix=True)],
         [m.nfa for m in base.exclude],
     )
-    return _length_table(language, length.length)
+    return _length_table(language, length.length, length.number_type)
 
 
 def restrict_table(table: NumberTable, prefix: str) -> NumberTable | None:
@@ -71,7 +71,7 @@ def _restricted(region: str, kind: str, prefix: str) -> NumberTable | None:
     ]
     if not lengths:
         return None
-    return replace(table, lengths=lengths)
+    return replace(table, lengths=lengths, shares=[])  # shares recomputed for these lengths
 
 
 def restrict_tables(

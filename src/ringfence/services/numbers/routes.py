@@ -52,6 +52,7 @@ class NumberOut(BaseModel):
     description: str
     fictional: bool
     fiction_source: str | None
+    fiction_note: str | None
 
 
 class FormattedNumberOut(NumberOut):
@@ -169,7 +170,6 @@ async def download(
         batches,
         chosen.file,  # type: ignore[arg-type]
         req.region,
-        req.kind or "any",
         safe,
         chosen.number,
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import phonenumbers
 from phonenumbers import geocoder
 
@@ -86,21 +87,38 @@ def generate(request: Request, count: int, seed: int | None) -> list[NumberInfo]
         raise InvalidInput(str(exc)) from None
 
 
-def bulk_e164(request: Request, count: int, seed: int | None) -> Iterator[list[str]]:
+@dataclass(frozen=True)
+class NumberBatch:
+    """E.164 numbers (``bytes``, dtype ``S``) and each one's own type
+    (``phonenumbers.PhoneNumberType`` codes, as ``NumberGenerator.bulk_typed`` reports them;
+    ``kinds.type_name`` names them)."""
+
+    e164: np.ndarray
+    types: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.e164)
+
+    @property
+    def numbers(self) -> list[str]:
+        return [b.decode() for b in self.e164.tolist()]
+
+
+def bulk_e164(request: Request, count: int, seed: int | None) -> Iterator[NumberBatch]:
     """E.164 numbers in batches, for streaming downloads of any size."""
     generator = NumberGenerator(seed)
     try:
-        batches = generator.bulk(request, count)
+        batches = generator.bulk_typed(request, count)
         first = next(batches, None)
     except NoSuchNumbers as exc:
         raise InvalidInput(str(exc)) from None
     if first is None:
         return iter(())
 
-    def all_batches() -> Iterator[list[str]]:
-        yield [b.decode() for b in first.tolist()]
-        for batch in batches:
-            yield [b.decode() for b in batch.tolist()]
+    def all_batches() -> Iterator[NumberBatch]:
+        yield NumberBatch(*first)
+        for numbers, types in batches:
+            yield NumberBatch(numbers, types)
 
     return all_batches()
 

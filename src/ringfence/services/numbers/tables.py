@@ -17,17 +17,19 @@ table that still produced a number phonenumbers rejects during its self-check is
 from __future__ import annotations
 
 import bisect
+import itertools
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 import numpy as np
 import phonenumbers
-from phonenumbers import PhoneMetadata
+from phonenumbers import PhoneMetadata, PhoneNumberType
 
 from ringfence.services.numbers.automaton import NFA, Language, compile_pattern, digits_of
 from ringfence.services.numbers.kinds import KINDS, PRIORITY
+from ringfence.services.numbers.lengths import E164_MAX_DIGITS, weights
 
 BLOCK_LIMIT = 20_000
 SELF_CHECK_SAMPLES = 48
@@ -81,10 +83,13 @@ def _general(metadata: PhoneMetadata) -> phonenumbers.PhoneNumberDesc:
 
 
 def _lengths(metadata: PhoneMetadata, attr: str) -> list[int]:
+    """The national lengths a type allows that stay within E.164's 15 digits."""
     general = set(_general(metadata).possible_length or ())
     desc = _desc(metadata, attr)
     own = set(desc.possible_length or ()) if desc else set()
-    return sorted((own or general) & general if general else own)
+    allowed = (own or general) & general if general else own
+    longest = E164_MAX_DIGITS - len(str(metadata.country_code or 0))
+    return sorted(n for n in allowed if n <= longest)
 
 
 def _type_exclusions(metadata: PhoneMetadata, kind: str, strict: bool) -> list[NFA]:
@@ -141,6 +146,7 @@ def _region_exclusions(region: str, metadata: PhoneMetadata) -> list[NFA]:
 class LengthTable:
     length: int
     total: int
+    number_type: int  # what phonenumbers.number_type reports for every number of this table
     language: Language
     masks: np.ndarray | None  # (blocks, length) uint16 digit masks; None: walk the automaton
     cumulative: list[int]  # running block weights, for exact integer sampling
@@ -201,30 +207,59 @@ class NumberTable:
     # True when construction alone is not trusted: every number drawn is verified.
     checked: bool = False
 
+    # Each length table's share of the draws (``lengths.weights``, split between the tables of
+    # one length by their sizes), and the same as running sums for single draws.
+    shares: list[float] = field(default_factory=list)
+    cumulative: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.shares:
+            self.shares = _shares(self.region, self.kind, self.lengths)
+        self.cumulative = list(itertools.accumulate(self.shares))
+
     def accepts(self, nsn: str) -> bool:
-        return is_exact(self.region, self.kind, nsn, own_region=self.own_region)
+        return self.type_of(nsn) is not None
+
+    def type_of(self, nsn: str) -> int | None:
+        """What phonenumbers.number_type says of ``nsn``, None when it is not a valid number of
+        the table's kind (and region, for an own-region table)."""
+        return exact_type(self.region, self.kind, nsn, own_region=self.own_region)
+
+    def pick(self, rng: random.Random) -> LengthTable:
+        index = bisect.bisect_right(self.cumulative, rng.random() * self.cumulative[-1])
+        return self.lengths[min(index, len(self.lengths) - 1)]
 
     def draw_nsn(self, rng: random.Random) -> str:
         for _ in range(MAX_REJECTIONS):
-            nsn = self.lengths[rng.randrange(len(self.lengths))].draw(rng)
+            nsn = self.pick(rng).draw(rng)
             if not self.checked or self.accepts(nsn):
                 return nsn
         raise NoSuchNumbers(f"{self.region} {self.kind}: no valid number found")
 
 
-def _length_table(language: Language, length: int) -> LengthTable | None:
+def _shares(region: str, kind: str, tables: Sequence[LengthTable]) -> list[float]:
+    desc = _desc(_metadata(region), KINDS[kind][0])
+    example = desc.example_number if desc is not None else None
+    by_length = weights(region, kind, [t.length for t in tables], example)
+    totals: dict[int, int] = {}
+    for t in tables:
+        totals[t.length] = totals.get(t.length, 0) + t.total
+    return [by_length[t.length] * t.total / totals[t.length] for t in tables]
+
+
+def _length_table(language: Language, length: int, number_type: int) -> LengthTable | None:
     total = language.total(length)
     if total == 0:
         return None
     blocks = language.blocks(length, BLOCK_LIMIT)
     if blocks is None:
-        return LengthTable(length, total, language, None, [], None)
+        return LengthTable(length, total, number_type, language, None, [], None)
     masks = np.array(blocks, dtype=np.uint16).reshape(len(blocks), length)
     weights = [int(np.prod([bin(m).count("1") for m in row], dtype=object)) for row in blocks]
     cumulative = list(np.cumsum(np.array(weights, dtype=object)))
     cumulative_ints = [int(c) for c in cumulative]
     cumulative_f = np.array([c / total for c in cumulative_ints], dtype=np.float64)
-    return LengthTable(length, total, language, masks, cumulative_ints, cumulative_f)
+    return LengthTable(length, total, number_type, language, masks, cumulative_ints, cumulative_f)
 
 
 @dataclass(frozen=True)
@@ -264,25 +299,67 @@ def _build(region: str, kind: str, strategy: Strategy) -> list[LengthTable]:
         exclude += _parsing_exclusions(metadata)
         if strategy.own_region:
             exclude += _region_exclusions(region, metadata)
-    language = Language(include, exclude)
-    tables = [_length_table(language, n) for n in _lengths(metadata, attr)]
+    languages = _by_type(metadata, kind, include, exclude)
+    tables = [
+        _length_table(language, n, number_type)
+        for n in _lengths(metadata, attr)
+        for language, number_type in languages(n)
+    ]
     return [t for t in tables if t is not None]
 
 
-def is_exact(region: str, kind: str, nsn: str, *, own_region: bool = True) -> bool:
-    """Whether phonenumbers agrees that ``nsn`` is a valid ``kind`` number of ``region`` (or,
-    without ``own_region``, of the region that shares its country code and claims it)."""
+def _by_type(
+    metadata: PhoneMetadata, kind: str, include: list[NFA], exclude: list[NFA]
+) -> Callable[[int], list[tuple[Language, int]]]:
+    """The language of each length split by the type phonenumbers reports for it
+    (``_number_type_helper``): a fixed line that the mobile pattern also matches, at a length the
+    mobile type allows, is FIXED_LINE_OR_MOBILE, and the other way round."""
+    whole = Language(include, exclude)
+    own = {"fixed_line": PhoneNumberType.FIXED_LINE, "mobile": PhoneNumberType.MOBILE}
+    both = PhoneNumberType.FIXED_LINE_OR_MOBILE
+    if kind not in own:
+        (only,) = KINDS[kind][1]
+        return lambda _: [(whole, only)]
+    if metadata.same_mobile_and_fixed_line_pattern:
+        return lambda _: [(whole, both)]
+    other = _desc(metadata, "mobile" if kind == "fixed_line" else "fixed_line")
+    if other is None:
+        return lambda _: [(whole, own[kind])]
+    other_nfa = _nfa(other.national_number_pattern)
+    apart = Language(include, [*exclude, other_nfa])
+    shared = Language([*include, other_nfa], exclude)
+    other_lengths = set(other.possible_length or ()) or set(_general(metadata).possible_length)
+
+    def split(length: int) -> list[tuple[Language, int]]:
+        if length not in other_lengths:
+            return [(whole, own[kind])]
+        return [(apart, own[kind]), (shared, both)]
+
+    return split
+
+
+def exact_type(region: str, kind: str, nsn: str, *, own_region: bool = True) -> int | None:
+    """The type phonenumbers reports for ``nsn`` if it agrees that it is a valid ``kind`` number
+    of ``region`` (or, without ``own_region``, of the region that shares its country code and
+    claims it); None otherwise."""
     metadata = _metadata(region)
     try:
         number = phonenumbers.parse(f"+{metadata.country_code}{nsn}", None)
     except phonenumbers.NumberParseException:
-        return False
-    return (
-        phonenumbers.national_significant_number(number) == nsn
-        and (not own_region or phonenumbers.region_code_for_number(number) == region)
-        and phonenumbers.is_valid_number(number)
-        and phonenumbers.number_type(number) in KINDS[kind][1]
-    )
+        return None
+    if (
+        phonenumbers.national_significant_number(number) != nsn
+        or (own_region and phonenumbers.region_code_for_number(number) != region)
+        or not phonenumbers.is_valid_number(number)
+    ):
+        return None
+    found = phonenumbers.number_type(number)
+    return found if found in KINDS[kind][1] else None
+
+
+def is_exact(region: str, kind: str, nsn: str, *, own_region: bool = True) -> bool:
+    """Whether phonenumbers agrees that ``nsn`` is a valid ``kind`` number of ``region``."""
+    return exact_type(region, kind, nsn, own_region=own_region) is not None
 
 
 @cache
@@ -308,9 +385,10 @@ def table_for(region: str, kind: str) -> NumberTable:
 
 
 def _self_check(table: NumberTable) -> bool:
+    """Every sample valid, of the table's kind and of the type its length table says."""
     rng = random.Random(f"{table.region}/{table.kind}")
     return all(
-        table.accepts(length.draw(rng))
+        table.type_of(length.draw(rng)) == length.number_type
         for length in table.lengths
         for _ in range(SELF_CHECK_SAMPLES // len(table.lengths) + 1)
     )

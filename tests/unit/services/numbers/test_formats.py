@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import phonenumbers
 import pytest
 
 from ringfence.errors import InvalidInput
 from ringfence.services.numbers.formats import Formats, formatted, formatter, parse_formats
+from ringfence.services.numbers.service import NumberBatch
 
 
 def test_one_option_carries_a_file_and_a_number_format() -> None:
@@ -28,7 +30,9 @@ def test_each_format_as_libphonenumber_writes_it() -> None:
     assert formatter("national")(e164) == "020 7946 0123"
     assert formatter("international")(e164) == "+44 20 7946 0123"
     assert formatter("rfc3966")(e164) == "tel:+44-20-7946-0123"
-    assert list(formatted([["+14155550123"]], "national")) == [["(415) 555-0123"]]
+    batch = NumberBatch(np.array([b"+14155550123"], dtype="S"), np.array([1]))
+    (out,) = formatted([batch], "national")
+    assert out.numbers == ["(415) 555-0123"] and out.types.tolist() == [1]  # types kept
 
 
 @pytest.mark.parametrize("style", ["national", "international", "rfc3966"])

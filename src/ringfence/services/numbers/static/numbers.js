@@ -80,16 +80,46 @@
     $("results").hidden = false;
   });
 
+  function yesNo(v) {
+    return v ? "yes" : "no";
+  }
+
+  // What the check says of a number, as a person reads it: its own type (what libphonenumber
+  // reports), and for a reserved number who reserves it and why it may not validate.
+  function showCheck(info) {
+    const rows = [
+      ["Number", info.international],
+      ["National", info.national],
+      ["Type", info.type.replaceAll("_", " ")],
+      ["Valid", yesNo(info.valid)],
+      ["Possible", yesNo(info.possible)],
+      ["Region", info.region || "none (not in service)"],
+    ];
+    if (info.description) rows.push(["Place", info.description]);
+    rows.push(["Fiction", info.fictional ? info.fiction_note : "no"]);
+    const dl = $("check-result");
+    dl.replaceChildren();
+    for (const [label, value] of rows) {
+      const dt = document.createElement("dt");
+      dt.textContent = label;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      dd.dataset.field = label.toLowerCase();
+      dl.append(dt, dd);
+    }
+  }
+
   $("check").addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    $("check-error").textContent = "";
+    $("check-result").replaceChildren();
     const resp = await fetch("/api/numbers/check", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ number: $("check-number").value, region: $("region").value }),
     });
-    $("check-result").textContent = resp.ok
-      ? JSON.stringify(await resp.json(), null, 2)
-      : "Error: " + (await errorText(resp));
+    if (resp.ok) showCheck(await resp.json());
+    else $("check-error").textContent = await errorText(resp);
   });
 
   let verdictsUrl = null;
