@@ -1,14 +1,13 @@
 """numbers: random phone numbers valid for every region, and numbers reserved for fiction.
 
-``FakerProvider`` (``fake.add_provider(ringfence.services.numbers.FakerProvider)``) needs the
-optional ``faker`` package and is imported on first use.
+``NumberGenerator``, ``Request`` and ``FakerProvider``
+(``fake.add_provider(ringfence.services.numbers.FakerProvider)``, which needs the optional
+``faker`` package) are imported on first use, so the command line starts without the generator.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from ringfence.services.numbers.generator import NumberGenerator, Request
 
 __all__ = ["FakerProvider", "NumberGenerator", "Request"]
 
@@ -18,4 +17,8 @@ def __getattr__(name: str) -> Any:
         from ringfence.services.numbers.faker_provider import FakerProvider
 
         return FakerProvider
+    if name in ("NumberGenerator", "Request"):
+        from ringfence.services.numbers import generator
+
+        return getattr(generator, name)
     raise AttributeError(name)

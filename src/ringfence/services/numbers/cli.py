@@ -1,4 +1,7 @@
-"""``ringfence numbers``: generate numbers to stdout, or check one."""
+"""``ringfence numbers``: generate numbers to stdout, or check one or a file of them.
+
+The generator, its tables and libphonenumber's geocoder are imported when a command runs, so
+the command line itself starts quickly."""
 
 from __future__ import annotations
 
@@ -6,15 +9,16 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from ringfence.errors import InvalidInput
-from ringfence.services.numbers import export, formats, service, validation
-from ringfence.services.numbers.describe import describe_e164
+from ringfence.services.numbers.kinds import KINDS
+
+if TYPE_CHECKING:
+    from ringfence.services.numbers.service import NumberBatch
 
 app = typer.Typer(
     help="Random phone numbers, valid for every country, or reserved for fiction (--safe).",
@@ -33,7 +37,7 @@ def _fail(message: str) -> typer.Exit:
 def generate(
     ctx: typer.Context,
     region: Annotated[str, typer.Option(help="ISO 3166 region code, e.g. US, GB.")] = "US",
-    kind: Annotated[str, typer.Option("--type", help="any, " + ", ".join(service.KINDS))] = "any",
+    kind: Annotated[str, typer.Option("--type", help="any, " + ", ".join(KINDS))] = "any",
     count: Annotated[int, typer.Option(help="How many numbers.", min=1)] = 10,
     fmt: Annotated[
         list[str] | None,
@@ -58,6 +62,11 @@ def generate(
     """Write numbers to stdout (E.164 first), with a progress bar on stderr."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from ringfence.services.numbers import export, formats, service
+    from ringfence.services.numbers.describe import describe_e164
+
     try:
         request = service.parse_request(region, kind, safe, prefix)
         chosen = formats.parse_formats(fmt or ())
@@ -77,7 +86,7 @@ def generate(
     ) as progress:
         task = progress.add_task("numbers", total=count)
 
-        def counted() -> Iterator[service.NumberBatch]:
+        def counted() -> Iterator[NumberBatch]:
             for batch in batches:
                 yield batch
                 progress.advance(task, len(batch))
@@ -121,6 +130,8 @@ def check(
     if number == "-" or Path(number).is_file():
         _check_file(number, region, column, fmt)
         return
+    from ringfence.services.numbers import service
+
     try:
         info = service.check(number, region)
     except InvalidInput as exc:
@@ -129,6 +140,8 @@ def check(
 
 
 def _check_file(path: str, region: str | None, column: str | None, fmt: str) -> None:
+    from ringfence.services.numbers import validation
+
     out = sys.stdout.buffer
     source = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
     try:
