@@ -5,23 +5,54 @@
     fake.fictional_phone_number("GB")      # reserved for drama: never rings anyone
     fake.phone_number()                    # Faker's own method, now valid: "020 7946 0321"
 
-Randomness comes from Faker's own generator, so ``Faker.seed()`` makes the output reproducible.
+Randomness comes from Faker's own generator, so ``Faker.seed()`` makes the output reproducible
+for the same sequence of calls. Numbers are drawn in bulk and handed out one by one
+(``faker_singles``): about ten times as fast as Faker's own ``phone_number()`` per call.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+from functools import cache
+
 import phonenumbers
 from faker.providers import BaseProvider
 
-from ringfence.services.numbers.generator import NumberGenerator, Request, fictional_ranges
+from ringfence.services.numbers.buffers import Writer, as_e164
+from ringfence.services.numbers.faker_singles import Lane
+from ringfence.services.numbers.generator import Request, fictional_ranges
+from ringfence.services.numbers.national import NationalWriter
 
 PHONE_PROVIDER = "faker.providers.phone_number"
+LANES = 16  # buffers kept per provider (oldest evicted): bounded memory
+
+
+@cache
+def national_writer(country_code: int) -> NationalWriter:
+    return NationalWriter(country_code)
+
+
+def batch_writer(write: Callable[[str], str]) -> Writer:
+    return lambda batch: [write(b.decode()) for b in batch.tolist()]
 
 
 class FakerProvider(BaseProvider):
+    _regions: dict[bool, str] | None = None
+    _lanes: dict[tuple[str | None, str | None, bool, str], Lane] | None = None
+    _lanes_rng: random.Random | None = None
+
     def _region(self, region: str | None, fiction: bool) -> str:
         if region:
             return region.upper()
+        if self._regions is None:
+            self._regions = {}  # the locale of a provider's generator never changes
+        found = self._regions.get(fiction)
+        if found is None:
+            found = self._regions[fiction] = self._locale_region(fiction)
+        return found
+
+    def _locale_region(self, fiction: bool) -> str:
         locale = self._locale()
         country = locale.split("_")[-1].upper() if "_" in locale else "US"
         if country not in phonenumbers.SUPPORTED_REGIONS:
@@ -44,21 +75,37 @@ class FakerProvider(BaseProvider):
                 return str(lang)
         return "en_US"
 
-    def _draw(self, request: Request) -> str:
-        return NumberGenerator(rng=self.generator.random).e164(request)
+    def _lane(self, region: str | None, kind: str | None, safe: bool, form: str = "e164") -> Lane:
+        rng = self.generator.random
+        lanes = self._lanes
+        if lanes is None or self._lanes_rng is not rng:
+            # seed_instance() gives the generator a random.Random of its own: follow it.
+            lanes = self._lanes = {}
+            self._lanes_rng = rng
+        key = (region, kind, safe, form)
+        lane = lanes.get(key)
+        if lane is None:
+            request = Request(self._region(region, safe), kind, safe)
+            if form == "national":
+                write = national_writer(phonenumbers.country_code_for_region(request.region))
+                lane = Lane(rng, request, batch_writer(write), write)
+            else:
+                lane = Lane(rng, request, as_e164, str)
+            if len(lanes) >= LANES:
+                del lanes[next(iter(lanes))]
+            lanes[key] = lane
+        return lane
 
     def valid_phone_number(self, region: str | None = None, type: str | None = None) -> str:  # noqa: A002
         """An E.164 number valid for ``region`` (default: the locale's country)."""
-        return self._draw(Request(self._region(region, False), type))
+        return self._lane(region, type, False).take()
 
     def fictional_phone_number(self, region: str | None = None, type: str | None = None) -> str:  # noqa: A002
         """An E.164 number from a range the regulator reserves for fiction."""
-        return self._draw(Request(self._region(region, True), type, safe=True))
+        return self._lane(region, type, True).take()
 
     def phone_number(self) -> str:
         """Faker's ``phone_number()``, valid: a number of the locale's country in its national
         format (as the locale writes it: ``020 7946 0321`` in en_GB, ``(415) 555-0132`` in
         en_US), mobile or fixed line."""
-        e164 = self._draw(Request(self._region(None, False), None))
-        national = phonenumbers.PhoneNumberFormat.NATIONAL
-        return phonenumbers.format_number(phonenumbers.parse(e164, None), national)
+        return self._lane(None, None, False, "national").take()

@@ -1,8 +1,10 @@
 """Random phone numbers: valid by construction, or reserved for fiction.
 
-``NumberGenerator`` draws single numbers from a seedable ``random.Random`` (what the Faker provider
-and small batches use) and bulk E.164 numbers from a seedable NumPy generator, whole blocks at a
-time, without holding more than one batch in memory.
+``NumberGenerator`` draws bulk E.164 numbers from a seedable NumPy generator, whole blocks at a
+time, without holding more than one batch in memory. Single numbers come from the same path: a
+buffer per request, filled in bulk and handed out one by one (``buffers``), so a seed gives the
+same numbers for the same sequence of requests. ``e164_unbuffered`` draws one number from the
+seedable ``random.Random`` (what the Faker provider uses when its calls are mixed with others).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from ringfence.services.numbers.buffers import LARGEST, Buffers, as_e164, draw
 from ringfence.services.numbers.fiction import (
     NANP_REGIONS,
     FictionalRange,
@@ -72,6 +75,7 @@ class NumberGenerator:
         """``rng`` lends an existing source of randomness (Faker's) to single draws."""
         self.random = rng or random.Random(seed)
         self.numpy = np.random.default_rng(seed)
+        self._singles = Buffers()
 
     # -- one at a time -------------------------------------------------------------------------
 
@@ -98,7 +102,21 @@ class NumberGenerator:
         return tables
 
     def e164(self, request: Request) -> str:
-        """One number in E.164."""
+        """One number in E.164, from the request's buffer (refilled in bulk, twice as large each
+        time up to ``buffers.LARGEST``)."""
+        return self._next(request, 0)
+
+    def _next(self, request: Request, wanted: int) -> str:
+        buffer = self._singles.get(request)
+        if buffer.next == len(buffer.numbers):
+            buffer.size = min(max(buffer.size * 2, wanted), LARGEST)
+            buffer.numbers = draw(self, request, buffer.size, as_e164)
+            buffer.next = 0
+        buffer.next += 1
+        return buffer.numbers[buffer.next - 1]
+
+    def e164_unbuffered(self, request: Request) -> str:
+        """One number in E.164 from ``self.random``, nothing drawn ahead."""
         if request.safe:
             ranges = self._ranges(request)
             chosen = self.random.choices(ranges, weights=[r.size for r in ranges])[0]
@@ -109,8 +127,10 @@ class NumberGenerator:
         return f"+{table.country_code}{table.draw_nsn(self.random)}"
 
     def numbers(self, request: Request, count: int) -> Iterator[str]:
-        for _ in range(count):
-            yield self.e164(request)
+        """``count`` single numbers; the first refill draws about as many as asked (no more
+        than ``buffers.LARGEST``), so a small batch does not pay for a large buffer."""
+        for left in range(count, 0, -1):
+            yield self._next(request, left)
 
     # -- in bulk -------------------------------------------------------------------------------
 
