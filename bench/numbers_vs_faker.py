@@ -9,7 +9,17 @@ that ``phonenumbers.is_valid_number`` accepts, parsing Faker's output with the l
 default (its numbers are national-format strings) and ringfence's as E.164. The ratio column is
 ringfence bulk / Faker. Tables are built before timing (once per process, as in a server).
 
-Run: ``.venv/bin/python bench/numbers_vs_faker.py``
+Per call (second table). Each method is called ``CALL_N`` times in a loop, one number per call, as
+a Faker user calls it: Faker's ``phone_number()`` on a plain ``Faker(locale)``; on a
+``Faker(locale)`` with ``FakerProvider`` added, its ``phone_number()`` (national format) and
+``valid_phone_number()`` (E.164); and ``NumberGenerator.e164`` (the single number the service
+and the JSON API use). Each figure is the best of ``REPEATS`` runs in microseconds per call,
+after a warm-up call; the ratios are Faker's time per call over ours. Single draws come from
+buffers filled by the bulk path, so the runs include the refills.
+
+The whole ``ringfence numbers`` command against a whole Faker command: ``bench/numbers_cli.py``.
+
+Run: ``.venv/bin/python bench/numbers_vs_faker.py`` (``--per-call``: only the second table)
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from collections.abc import Callable
 import phonenumbers
 from faker import Faker
 
+from ringfence.services.numbers import FakerProvider
 from ringfence.services.numbers.generator import NumberGenerator, Request
 from ringfence.services.numbers.tables import table_for
 
@@ -37,6 +48,7 @@ BULK_N = 1_000_000
 SINGLE_N = 50_000
 CHECK_N = 5_000
 REPEATS = 3
+CALL_N = 200_000
 
 
 def best_rate(n: int, run: Callable[[], object]) -> float:
@@ -94,7 +106,38 @@ def main() -> None:
             f"{bulk_rate:11,.0f} {single_rate:11,.0f} {rf_valid:9.1%} {ratio:9.1f}x"
         )
     print(f"\nbulk/faker ratio: min {min(ratios):.1f}x, max {max(ratios):.1f}x")
+    per_call()
+
+
+def micros_per_call(call: Callable[[], object]) -> float:
+    call()
+    return 1e6 / best_rate(CALL_N, lambda: [call() for _ in range(CALL_N)])
+
+
+def per_call() -> None:
+    header = (
+        f"{'locale':7} {'faker us':>9} {'phone us':>9} {'valid us':>9} {'e164 us':>8} "
+        f"{'phone/faker':>11} {'valid/faker':>11} {'e164/faker':>10}"
+    )
+    print(f"\nper call, microseconds (best of {REPEATS} x {CALL_N:,} calls)\n{header}")
+    print("-" * len(header))
+    for locale, region in PAIRS:
+        plain = Faker(locale)
+        ours = Faker(locale)
+        ours.add_provider(FakerProvider)
+        generator = NumberGenerator(3)
+        request = Request(region)
+        faker_us = micros_per_call(plain.phone_number)
+        phone_us = micros_per_call(ours.phone_number)
+        valid_us = micros_per_call(ours.valid_phone_number)
+        e164_us = micros_per_call(lambda g=generator, r=request: g.e164(r))
+        print(
+            f"{locale:7} {faker_us:9.2f} {phone_us:9.2f} {valid_us:9.2f} {e164_us:8.2f} "
+            f"{faker_us / phone_us:10.1f}x {faker_us / valid_us:10.1f}x {faker_us / e164_us:9.1f}x"
+        )
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    per_call() if sys.argv[1:] == ["--per-call"] else main()
