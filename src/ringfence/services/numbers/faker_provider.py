@@ -13,13 +13,12 @@ for the same sequence of calls. Numbers are drawn in bulk and handed out one by 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from functools import cache
 
 import phonenumbers
 from faker.providers import BaseProvider
 
-from ringfence.services.numbers.buffers import Writer, as_e164
+from ringfence.services.numbers.buffers import as_e164
 from ringfence.services.numbers.faker_singles import Lane
 from ringfence.services.numbers.generator import Request, fictional_ranges
 from ringfence.services.numbers.national import NationalWriter
@@ -31,10 +30,6 @@ LANES = 16  # buffers kept per provider (oldest evicted): bounded memory
 @cache
 def national_writer(country_code: int) -> NationalWriter:
     return NationalWriter(country_code)
-
-
-def batch_writer(write: Callable[[str], str]) -> Writer:
-    return lambda batch: [write(b.decode()) for b in batch.tolist()]
 
 
 class FakerProvider(BaseProvider):
@@ -88,7 +83,7 @@ class FakerProvider(BaseProvider):
             request = Request(self._region(region, safe), kind, safe)
             if form == "national":
                 write = national_writer(phonenumbers.country_code_for_region(request.region))
-                lane = Lane(rng, request, batch_writer(write), write)
+                lane = Lane(rng, request, write.batch, write)
             else:
                 lane = Lane(rng, request, as_e164, str)
             if len(lanes) >= LANES:

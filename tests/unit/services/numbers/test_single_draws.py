@@ -126,8 +126,10 @@ def test_national_templates_write_what_phonenumbers_writes(region: str) -> None:
     generator = NumberGenerator(12)
     for kind in ("mobile", "fixed_line"):
         for batch in generator.bulk(Request(region, kind), 2000):
-            for e164 in (b.decode() for b in batch.tolist()):
+            together = write.batch(batch)
+            for e164, written in zip((b.decode() for b in batch.tolist()), together, strict=True):
                 expected = phonenumbers.format_number(
                     phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.NATIONAL
                 )
+                assert written == expected, (region, e164)
                 assert write(e164) == expected, (region, e164)
