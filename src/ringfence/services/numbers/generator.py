@@ -104,6 +104,11 @@ class NumberGenerator:
     def e164(self, request: Request) -> str:
         """One number in E.164, from the request's buffer (refilled in bulk, twice as large each
         time up to ``buffers.LARGEST``)."""
+        buffer = self._singles.get(request)
+        index = buffer.next
+        if index < len(buffer.numbers):
+            buffer.next = index + 1
+            return buffer.numbers[index]
         return self._next(request, 0)
 
     def _next(self, request: Request, wanted: int) -> str:
