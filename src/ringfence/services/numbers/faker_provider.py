@@ -36,6 +36,8 @@ class FakerProvider(BaseProvider):
     _regions: dict[bool, str] | None = None
     _lanes: dict[tuple[str | None, str | None, bool, str], Lane] | None = None
     _lanes_rng: random.Random | None = None
+    _default_e164: Lane | None = None
+    _default_national: Lane | None = None
 
     def _region(self, region: str | None, fiction: bool) -> str:
         if region:
@@ -93,6 +95,11 @@ class FakerProvider(BaseProvider):
 
     def valid_phone_number(self, region: str | None = None, type: str | None = None) -> str:  # noqa: A002
         """An E.164 number valid for ``region`` (default: the locale's country)."""
+        if region is None and type is None:
+            lane = self._default_e164  # the usual call: no key to build and look up
+            if lane is None or lane.rng is not self.generator.random:
+                lane = self._default_e164 = self._lane(None, None, False)
+            return lane.take()
         return self._lane(region, type, False).take()
 
     def fictional_phone_number(self, region: str | None = None, type: str | None = None) -> str:  # noqa: A002
@@ -103,4 +110,7 @@ class FakerProvider(BaseProvider):
         """Faker's ``phone_number()``, valid: a number of the locale's country in its national
         format (as the locale writes it: ``020 7946 0321`` in en_GB, ``(415) 555-0132`` in
         en_US), mobile or fixed line."""
-        return self._lane(None, None, False, "national").take()
+        lane = self._default_national
+        if lane is None or lane.rng is not self.generator.random:
+            lane = self._default_national = self._lane(None, None, False, "national")
+        return lane.take()
