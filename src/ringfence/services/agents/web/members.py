@@ -17,14 +17,11 @@ from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.http.deps import CsrfHeader, LoginDep, MaybeLoginDep, check_csrf_header
 from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.web.deps import (
-    AgentsDep,
     Csrf,
     InvitationsDep,
-    NumbersDep,
     PageDep,
-    RecordsDep,
 )
-from ringfence.services.agents.web.pages import business_page
+from ringfence.services.agents.web.pages import BusinessPageDep
 from ringfence.tenants.models import INVITATION_DAYS
 
 router = APIRouter(tags=["agents"])
@@ -109,11 +106,7 @@ async def decline_invitation(
 
 @pages.post("/agents/b/{tenant_id}/members")
 async def new_member(
-    page: PageDep,
-    agents: AgentsDep,
-    records: RecordsDep,
-    numbers: NumbersDep,
-    invitations: InvitationsDep,
+    business: BusinessPageDep,
     login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
@@ -121,40 +114,36 @@ async def new_member(
     role: Annotated[str, Form(max_length=16)],
 ) -> Response:
     async def invite() -> Response:
-        await invitations.invite(login.account, tenant_id, email, role)
+        await business.invitations.invite(login.account, tenant_id, email, role)
         return see_other(f"/agents/b/{tenant_id}#invitations")
 
     return await submit(
-        page.request,
+        business.page.request,
         csrf,
         login,
         invite,
-        lambda refused: business_page(page, agents, records, numbers, login, tenant_id, refused),
+        lambda refused: business.render(login, tenant_id, refused),
     )
 
 
 @pages.post("/agents/b/{tenant_id}/invitations/{invitation_id}/cancel")
 async def cancel(
-    page: PageDep,
-    agents: AgentsDep,
-    records: RecordsDep,
-    numbers: NumbersDep,
-    invitations: InvitationsDep,
+    business: BusinessPageDep,
     login: LoginDep,
     tenant_id: str,
     invitation_id: str,
     csrf: Csrf,
 ) -> Response:
     async def drop() -> Response:
-        await invitations.cancel(login.account, tenant_id, invitation_id)
+        await business.invitations.cancel(login.account, tenant_id, invitation_id)
         return see_other(f"/agents/b/{tenant_id}#invitations")
 
     return await submit(
-        page.request,
+        business.page.request,
         csrf,
         login,
         drop,
-        lambda refused: business_page(page, agents, records, numbers, login, tenant_id, refused),
+        lambda refused: business.render(login, tenant_id, refused),
     )
 
 

@@ -17,9 +17,8 @@ from ringfence.services.agents.web.deps import (
     Csrf,
     NumbersDep,
     PageDep,
-    RecordsDep,
 )
-from ringfence.services.agents.web.pages import business_page, unshown
+from ringfence.services.agents.web.pages import BusinessPageDep, unshown
 from ringfence.tenants.numbers import BusinessNumber
 
 router = APIRouter(tags=["agents"])
@@ -108,10 +107,7 @@ async def remove_number(
 
 @router.post("/agents/b/{tenant_id}/numbers", include_in_schema=False)
 async def offer_number_form(
-    page: PageDep,
-    agents: AgentsDep,
-    records: RecordsDep,
-    numbers: NumbersDep,
+    business: BusinessPageDep,
     login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
@@ -119,39 +115,36 @@ async def offer_number_form(
     country: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
     async def offer() -> Response:
-        made = await numbers.offer(login.account, tenant_id, number, country or None)
-        return await business_page(page, agents, records, numbers, login, tenant_id, offer=made)
+        made = await business.numbers.offer(login.account, tenant_id, number, country or None)
+        return await business.render(login, tenant_id, offer=made)
 
     return await submit(
-        page.request,
+        business.page.request,
         csrf,
         login,
         offer,
-        lambda refused: business_page(page, agents, records, numbers, login, tenant_id, refused),
+        lambda refused: business.render(login, tenant_id, refused),
     )
 
 
 @router.post("/agents/b/{tenant_id}/numbers/call", include_in_schema=False)
 async def call_number_form(
-    page: PageDep,
-    agents: AgentsDep,
-    records: RecordsDep,
-    numbers: NumbersDep,
+    business: BusinessPageDep,
     login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
     token: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     async def call() -> Response:
-        call_id = await numbers.call(login.account, tenant_id, token)
+        call_id = await business.numbers.call(login.account, tenant_id, token)
         return see_other(f"/agents/b/{tenant_id}?verifying={call_id}")
 
     return await submit(
-        page.request,
+        business.page.request,
         csrf,
         login,
         call,
-        lambda refused: business_page(page, agents, records, numbers, login, tenant_id, refused),
+        lambda refused: business.render(login, tenant_id, refused),
     )
 
 

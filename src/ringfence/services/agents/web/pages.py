@@ -5,6 +5,7 @@ how long they are kept. Plain forms with the session's CSRF token, posted throug
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Form, Query, Response
@@ -21,12 +22,13 @@ from ringfence.services.agents.service import Agents
 from ringfence.services.agents.web.deps import (
     AgentsDep,
     Csrf,
+    InvitationsDep,
     NumbersDep,
     Page,
     PageDep,
     RecordsDep,
-    invitations_of,
 )
+from ringfence.tenants.invitations import Invitations
 from ringfence.tenants.numbers import NumberOffer, TenantNumbers
 from ringfence.tenants.roles import PERMISSIONS, ROLES
 
@@ -80,57 +82,70 @@ async def new_business(
     return await submit(page.request, csrf, login, create, unshown)
 
 
-async def business_page(
-    page: Page,
-    agents: Agents,
-    records: CallRecords,
-    numbers: TenantNumbers,
-    login: Login,
-    tenant_id: str,
-    refused: RingfenceError | None = None,
-    *,
-    offer: NumberOffer | None = None,
-    verifying: str | None = None,
-) -> Response:
-    """The business's page; ``offer``: a code being proved (shown with the form that places
-    its call), ``verifying``: the id of a proving call whose progress the page follows."""
-    role = await agents.tenants.role(login.account, tenant_id, "agents.read")
-    manages = "members.manage" in PERMISSIONS[role]
-    members = await agents.tenants.members(login.account, tenant_id) if manages else []
-    invited = (
-        await invitations_of(page.request).pending(login.account, tenant_id) if manages else []
-    )
-    context = {
-        "tenant_id": tenant_id,
-        "business": await agents.business_name(tenant_id),
-        "keep_days": await records.keep_days(tenant_id),
-        "role": role,
-        "can": PERMISSIONS[role],
-        "agents": await agents.list(login.account, tenant_id),
-        "members": members,
-        "invitations": invited,
-        "roles": ROLES,
-        "csrf": login.session.csrf,
-        "numbers": await numbers.list(login.account, tenant_id),
-        "offer": offer,
-        "verifying": verifying,
-    }
-    return page.render("business", context, refused)
+@dataclass(frozen=True)
+class BusinessPage:
+    """The business's page and what it shows, for the GET and for every form on it that shows
+    the page again (with the refusal, a code being proved, or a proving call to follow)."""
+
+    page: Page
+    agents: Agents
+    records: CallRecords
+    numbers: TenantNumbers
+    invitations: Invitations
+
+    async def render(
+        self,
+        login: Login,
+        tenant_id: str,
+        refused: RingfenceError | None = None,
+        *,
+        offer: NumberOffer | None = None,
+        verifying: str | None = None,
+    ) -> Response:
+        """``offer``: a code being proved (shown with the form that places its call),
+        ``verifying``: the id of a proving call whose progress the page follows."""
+        agents, account = self.agents, login.account
+        role = await agents.tenants.role(account, tenant_id, "agents.read")
+        manages = "members.manage" in PERMISSIONS[role]
+        context = {
+            "tenant_id": tenant_id,
+            "business": await agents.business_name(tenant_id),
+            "keep_days": await self.records.keep_days(tenant_id),
+            "role": role,
+            "can": PERMISSIONS[role],
+            "agents": await agents.list(account, tenant_id),
+            "members": await agents.tenants.members(account, tenant_id) if manages else [],
+            "invitations": await self.invitations.pending(account, tenant_id) if manages else [],
+            "roles": ROLES,
+            "csrf": login.session.csrf,
+            "numbers": await self.numbers.list(account, tenant_id),
+            "offer": offer,
+            "verifying": verifying,
+        }
+        return self.page.render("business", context, refused)
 
 
-@router.get("/agents/b/{tenant_id}", response_class=HTMLResponse)
-async def business(
+def business_page_of(
     page: PageDep,
     agents: AgentsDep,
     records: RecordsDep,
     numbers: NumbersDep,
+    invitations: InvitationsDep,
+) -> BusinessPage:
+    return BusinessPage(page, agents, records, numbers, invitations)
+
+
+BusinessPageDep = Annotated[BusinessPage, Depends(business_page_of)]
+
+
+@router.get("/agents/b/{tenant_id}", response_class=HTMLResponse)
+async def business(
+    business: BusinessPageDep,
     login: LoginDep,
     tenant_id: str,
     verifying: Annotated[str | None, Query(max_length=32, pattern="^[0-9a-zA-Z]+$")] = None,
 ) -> Response:
-    return await business_page(
-        page, agents, records, numbers, login, tenant_id, verifying=verifying
-    )
+    return await business.render(login, tenant_id, verifying=verifying)
 
 
 @router.post("/agents/b/{tenant_id}/agents")
@@ -267,10 +282,7 @@ async def call_page(
 
 @router.post("/agents/b/{tenant_id}/retention")
 async def set_retention(
-    page: PageDep,
-    agents: AgentsDep,
-    records: RecordsDep,
-    numbers: NumbersDep,
+    business: BusinessPageDep,
     login: LoginDep,
     tenant_id: str,
     csrf: Csrf,
@@ -278,13 +290,13 @@ async def set_retention(
     reason: Annotated[str, Form(max_length=300)],
 ) -> Response:
     async def keep() -> Response:
-        await records.set_retention(login.account, tenant_id, days, reason)
+        await business.records.set_retention(login.account, tenant_id, days, reason)
         return see_other(f"/agents/b/{tenant_id}")
 
     return await submit(
-        page.request,
+        business.page.request,
         csrf,
         login,
         keep,
-        lambda refused: business_page(page, agents, records, numbers, login, tenant_id, refused),
+        lambda refused: business.render(login, tenant_id, refused),
     )
