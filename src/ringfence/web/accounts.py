@@ -232,6 +232,7 @@ async def delete_account(
             "totp": login.account.totp_secret is not None,
         }
         return _error(request, "settings", exc, **context)
+    request.state.login = None  # the page that says so is no longer signed in
     response = _page(request, "deleted", {"actions": actions})
     cookies.delete(response, request, SESSION_COOKIE)
     return response
