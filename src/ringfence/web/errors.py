@@ -86,8 +86,9 @@ def error_response(
     if not wants_html(request):
         return JSONResponse(error_body(code, message), status_code=status, headers=headers)
     message = _PAGE_WORDS.get(message, message)
+    heading = _HEADINGS.get(status, "Something went wrong")
     context = {
-        "title": _HEADINGS.get(status, "Something went wrong"),
+        "title": heading,
         "status": status,
         "code": code,
         "message": message,
@@ -99,7 +100,7 @@ def error_response(
         )
     except Exception:  # the page itself failed (a broken template): still answer in words
         log.exception("error_page_failed", path=request.url.path, status=status)
-        page = f"<!doctype html><title>{status}</title><h1>{escape(context['title'])}</h1>"
+        page = f"<!doctype html><title>{status}</title><h1>{escape(heading)}</h1>"
         return HTMLResponse(page + f"<p>{escape(message)}</p>", status_code=status)
 
 
