@@ -27,7 +27,8 @@ BLOCKING = ("serious", "critical")
 RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 RUN_AXE = """async ([tags, only]) => {
-  const options = only ? {runOnly: {type: "rule", values: only}} : {runOnly: {type: "tag", values: tags}};
+  const runOnly = only ? {type: "rule", values: only} : {type: "tag", values: tags};
+  const options = {runOnly};
   options.resultTypes = ["violations"];
   const found = await axe.run(document, options);
   return found.violations.map((v) => ({
