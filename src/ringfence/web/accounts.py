@@ -233,6 +233,7 @@ async def delete_account(
         }
         return _error(request, "settings", exc, **context)
     request.state.login = None  # the page that says so is no longer signed in
-    response = _page(request, "deleted", {"actions": actions})
+    titles = {c.name: c.title for c in deps.privacy(request).inventory}
+    response = _page(request, "deleted", {"actions": actions, "titles": titles})
     cookies.delete(response, request, SESSION_COOKIE)
     return response
