@@ -3,16 +3,19 @@ page that links to each service."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.templating import Jinja2Templates
 
-from ringfence import __version__
+from ringfence import __version__, humanize
 from ringfence.http import deps
 from ringfence.manifest import ServiceSpec
 
@@ -36,7 +39,42 @@ def make_templates(services: Iterable[ServiceSpec]) -> Jinja2Templates:
         autoescape=select_autoescape(["html"]),
     )
     env.globals["version"] = __version__
+    env.filters["human_duration"] = human_duration
+    env.filters["human_date"] = human_date
     return Jinja2Templates(env=env)
+
+
+def page_locale(context: Context) -> humanize.Locale:
+    """The reader's locale: the ``Accept-Language`` of the request the page answers."""
+    request = context.get("request")
+    header = request.headers.get("accept-language") if isinstance(request, Request) else None
+    return humanize.locale_for(header)
+
+
+@pass_context
+def human_duration(
+    context: Context,
+    value: float | dt.timedelta,
+    unit: Literal["seconds", "days"] = "seconds",
+    style: humanize.Style = "long",
+) -> str:
+    """``{{ 2557 | human_duration("days") }}`` is "7 years" (in the reader's language)."""
+    seconds = (
+        value * humanize.DAY if unit == "days" and not isinstance(value, dt.timedelta) else value
+    )
+    return humanize.duration(seconds, page_locale(context), style)
+
+
+@pass_context
+def human_date(context: Context, value: dt.datetime | dt.date | str | None) -> str:
+    """``{{ receipt.issued_at | human_date }}``: a date or a moment (UTC) in the reader's locale.
+
+    An ISO 8601 string (as JSON documents carry them) is read first; ``None`` is an empty string.
+    """
+    if value is None:
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return humanize.date(moment, page_locale(context))
 
 
 def home_router(services: list[ServiceSpec]) -> APIRouter:
