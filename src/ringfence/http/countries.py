@@ -13,20 +13,23 @@ from functools import cache
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
+from fastapi import Request
 from phonenumbers import geocoder
+
+from ringfence import humanize
 
 DEFAULT_LANGUAGE = "en"
 
 
 def _territories(language: str) -> dict[str, str]:
     try:
-        return dict(Locale.parse(language, sep="-").territories)
+        return dict(Locale.parse(language.replace("-", "_")).territories)
     except (UnknownLocaleError, ValueError):
         return dict(Locale.parse(DEFAULT_LANGUAGE).territories)
 
 
 def _sort_key(name: str) -> str:
-    """"Åland Islands" sorts with the A's, "Türkiye" with the T's."""
+    """ "Åland Islands" sorts with the A's, "Türkiye" with the T's."""
     plain = unicodedata.normalize("NFKD", name)
     return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
 
@@ -61,3 +64,13 @@ def countries(language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str, int]]:
         for code, name in country_names(language).items()
     ]
     return sorted(out, key=lambda c: (_sort_key(c[1]), c[0]))
+
+
+def for_reader(request: Request) -> list[tuple[str, str, int]]:
+    """The choices named in the reader's language (their ``Accept-Language``), else English."""
+    return countries(reader_language(request))
+
+
+def reader_language(request: Request) -> str:
+    """The language a request's reader reads (``Accept-Language``), for ``country_name``."""
+    return str(humanize.locale_for(request.headers.get("accept-language")))

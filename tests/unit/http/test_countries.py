@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import phonenumbers
+from fastapi import Request
 
-from ringfence.http.countries import countries, country_name
+from ringfence.http.countries import countries, country_name, for_reader, reader_language
 
 
 def test_current_names_not_the_geocoders_old_ones() -> None:
@@ -35,3 +36,14 @@ def test_names_in_another_language_and_by_code() -> None:
     assert country_name("") == ""
     assert country_name("ZZ") == "ZZ"  # not a region: shown as it came
     assert dict((c, n) for c, n, _ in countries("xx-unknown"))["TR"] == "Türkiye"
+
+
+def _request(accept_language: str | None) -> Request:
+    headers = [] if accept_language is None else [(b"accept-language", accept_language.encode())]
+    return Request({"type": "http", "headers": headers})
+
+
+def test_named_in_the_readers_language() -> None:
+    assert dict((c, n) for c, n, _ in for_reader(_request("fr-CH, fr;q=0.9")))["DE"] == "Allemagne"
+    assert dict((c, n) for c, n, _ in for_reader(_request(None)))["DE"] == "Germany"
+    assert country_name("DE", reader_language(_request("de"))) == "Deutschland"

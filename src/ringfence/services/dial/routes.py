@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, Field
 
 from ringfence.errors import Forbidden
-from ringfence.http.countries import countries
+from ringfence.http.countries import for_reader
 from ringfence.http.deps import (
     CsrfHeader,
     LoginDep,
@@ -78,7 +78,7 @@ async def page(
             "service": "dial",
             "account": account,
             "csrf": session.csrf,
-            "countries": countries(),
+            "countries": for_reader(request),
             "balance": await dial.balance(account.id),
             "currency": dial.currency,
             "packs": settings.billing.packs,

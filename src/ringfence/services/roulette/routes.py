@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from prometheus_client import Gauge
 
 from ringfence.abuse.geo import country_for_ip
-from ringfence.http.countries import countries
+from ringfence.http.countries import for_reader
 from ringfence.http.deps import ClientIpDep, SettingsDep, TemplatesDep
 from ringfence.http.headers import MICROPHONE
 from ringfence.logging import get_logger
@@ -48,7 +48,7 @@ async def page(
         {
             "title": "roulette",
             "service": "roulette",
-            "countries": countries(),
+            "countries": for_reader(request),
             "own_country": country_for_ip(ip) or "",
             "relayed": settings.roulette.relayed,
             "max_message": settings.roulette.max_message,
