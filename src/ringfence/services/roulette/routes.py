@@ -8,9 +8,10 @@ from prometheus_client import Gauge
 
 from ringfence.abuse.geo import country_for_ip
 from ringfence.http.countries import for_reader
-from ringfence.http.deps import ClientIpDep, SettingsDep, TemplatesDep
+from ringfence.http.deps import ClientIpDep, PrivacyDep, SettingsDep, TemplatesDep
 from ringfence.http.headers import MICROPHONE
 from ringfence.logging import get_logger
+from ringfence.services.roulette.bans import REASONS, ban_length
 from ringfence.services.roulette.hub import RouletteHub
 
 router = APIRouter(tags=["roulette"])
@@ -40,7 +41,11 @@ def install(app: FastAPI) -> None:
 
 @router.get("/roulette", response_class=HTMLResponse, include_in_schema=False)
 async def page(
-    request: Request, templates: TemplatesDep, settings: SettingsDep, ip: ClientIpDep
+    request: Request,
+    templates: TemplatesDep,
+    settings: SettingsDep,
+    privacy: PrivacyDep,
+    ip: ClientIpDep,
 ) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
@@ -53,6 +58,8 @@ async def page(
             "relayed": settings.roulette.relayed,
             "max_message": settings.roulette.max_message,
             "max_image_kb": settings.roulette.max_image_bytes // 1000,
+            "reasons": REASONS,
+            "ban_days": ban_length(privacy.inventory).days,
         },
         headers=MICROPHONE,  # a stranger hears you: the page asks for the microphone
     )
