@@ -83,7 +83,7 @@ WORDS: dict[str, dict[str, str]] = {
         "transfer": "puts the caller through to a person",
         "opt_out": "takes the number off the list",
         "end_call": "ends the call",
-        "fallback": "does not know, and offers to take a message",
+        "fallback": "offers to take a message",
     },
     "speaker": {
         "agent": "Agent",
