@@ -10,7 +10,7 @@ A length is said in the largest unit that holds it whole: years and months are c
 so a retention of 2557 days (seven years with their leap days) is "7 years", 548 days "1 year, 6
 months" and 90 days "3 months"; weeks, days, hours, minutes and seconds must divide to the second. A
 length its largest unit does not hold whole (a measured call) is said in two units, the second
-rounded: "1 minute, 40 seconds", "3 months, 9 days". Under two months, days: "45 days".
+rounded: "1 minute, 40 seconds", "3 months, 9 days". Under two months, days: "30 days".
 """
 
 from __future__ import annotations
@@ -81,13 +81,14 @@ def duration(
     for unit, size in _UNITS:
         count = total / size
         calendar = size > 7 * DAY
-        if count < (1 - _CALENDAR_SLACK if calendar else 1):
+        # Under two months a length is said in days ("30 days", as a policy would say it).
+        least = 2 if unit == "duration-month" else 1
+        if count < (least * (1 - _CALENDAR_SLACK) if calendar else least):
             continue
         off = abs(count - round(count))
         if (off <= _CALENDAR_SLACK * count) if calendar else (off * size <= 0.5):
             return _say(round(count), unit, locale, style)
-        # Weeks are said only whole, and under two months a length is said in days.
-        if unit == "duration-week" or (unit == "duration-month" and count < 2):
+        if unit == "duration-week":  # said only whole
             continue
         return _two_units(total, unit, locale, style)
     raise AssertionError("a second holds any length of a second or more")

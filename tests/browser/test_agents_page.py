@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from ringfence.media.speech import speak
-from tests.support.browser import agents_site, sign_up_and_log_in
-from tests.support.mail import link_in
+from tests.support.browser import MODEL_WAIT_MS, agents_site, new_page, sign_up_and_log_in
+from tests.support.mail import MAIL_WAIT_S, link_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
 
@@ -31,10 +31,10 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
         page.select_option("#member-role", label="Viewer")
         page.click("#new-member button[type=submit]")
         page.wait_for_selector("#pending td:has-text('n…@example.org')")
-        link = link_in(inbox.received.get(timeout=15))
+        link = link_in(inbox.received.get(timeout=MAIL_WAIT_S))
         browser = page.context.browser
         assert browser is not None
-        invitee = browser.new_page()  # a context of its own: another person's cookies
+        invitee = new_page(browser)  # a context of its own: another person's cookies
         sign_up_and_log_in(invitee, base, inbox, "nobody@example.org")
         invitee.goto(link)
         assert invitee.inner_text("#business") == "Cutting Edge"
@@ -194,7 +194,7 @@ def test_talking_to_the_agent_from_its_page(tmp_path: Path) -> None:
         expect(talk_state).to_have_attribute("data-state", "talking")
         # The agent opens (disclosure first), hears the question and answers it.
         agent_lines = page.locator("#talk-transcript li[data-speaker=agent]")
-        agent_lines.filter(has_text="Monday to Friday").first.wait_for(timeout=60_000)
+        agent_lines.filter(has_text="Monday to Friday").first.wait_for(timeout=MODEL_WAIT_MS)
         lines = page.eval_on_selector_all(
             "#talk-transcript li", "els => els.map(e => e.textContent)"
         )

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from ringfence.billing.rates import RateTable
-from tests.support.browser import chromium, sign_up_and_log_in
-from tests.support.mail import Inbox, link_in, smtp_server
+from tests.support.browser import WAIT_MS, chromium, sign_up_and_log_in
+from tests.support.mail import MAIL_WAIT_S, Inbox, link_in, smtp_server
 from tests.support.server import free_port, running_server
 from tests.support.sipp import free_rtp_range, sipp_process
 from tests.support.stripe import SECRET, event, paid, sign
@@ -27,7 +27,7 @@ RATES = "prefix,price_per_minute,increment,connection_fee,currency,name\n44,60,1
 
 
 def _next_mail(inbox: Inbox) -> str:
-    return link_in(inbox.received.get(timeout=15))
+    return link_in(inbox.received.get(timeout=MAIL_WAIT_S))
 
 
 def test_sign_up_top_up_and_call_from_the_browser(tmp_path: Path) -> None:
@@ -94,12 +94,12 @@ def test_sign_up_top_up_and_call_from_the_browser(tmp_path: Path) -> None:
             expect(page.locator("#quote")).to_contain_text("/min")
             assert "0.60 EUR/min, billed by the second" in page.inner_text("#quote")
             page.click("#call")
-            page.wait_for_selector("#state[data-state=answered]", timeout=20_000)
+            page.wait_for_selector("#state[data-state=answered]", timeout=WAIT_MS)
             # The browser's (fake) microphone reaches SIPp, which sends it back: audio arrives.
             expect(page.locator("#quality")).to_have_attribute("data-bytes", MORE_THAN_2000_BYTES)
             expect(page.locator("#timer")).not_to_have_text("0:00")
             page.click("#hangup")
-            page.wait_for_selector("#state[data-state=ended]", timeout=15_000)
+            page.wait_for_selector("#state[data-state=ended]", timeout=WAIT_MS)
             cost = int(page.get_attribute("#state", "data-cost") or "0")
             page.wait_for_selector("#history tbody tr")
             row = page.inner_text("#history tbody tr")

@@ -49,12 +49,16 @@ def test_policy_banner_and_rights_requests(tmp_path: Path) -> None:
         export = json.loads(Path(info.value.path()).read_text())
         records = export["data"]["consent_record"]["records"]
         assert {r["purpose"] for r in records} == {"preferences", "sale_sharing"}
-        assert '"kind": "access"' in page.inner_text("#receipt")
+        access = page.inner_text("#request-id")
 
         page.select_option("#kind", "erase")
         page.click("#rights button[type=submit]")
-        expect(page.locator("#receipt")).to_contain_text('"erase"')
+        expect(page.locator("#request-id")).not_to_have_text(access)
         assert "rf_anon" not in {c["name"] for c in context.cookies()}
+        # The receipt reads as a page, in words, and the signed document is one click away.
+        page.click("#receipt-link")
+        expect(page.locator("#receipt-kind")).to_contain_text("Erase")
+        assert '"kind": "erase"' in page.locator("#receipt").text_content()
         page.goto(base + "/privacy/now")
         assert page.inner_text("tr[data-category=consent_record] .records") == "0"
         page.goto(base + "/privacy/requests")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import chromium
+from tests.support.browser import WAIT_MS, chromium
 from tests.support.server import free_port, running_server
 from tests.support.sipp import free_rtp_range, sipp_process
 
@@ -61,10 +61,10 @@ def test_ring_my_phone(tmp_path: Path) -> None:
 
         page.check("#remember")
         page.click("#captcha input[type=checkbox]")
-        page.wait_for_selector("#captcha .altcha[data-state=verified]", timeout=30_000)
+        page.wait_for_selector("#captcha .altcha[data-state=verified]", timeout=WAIT_MS)
         page.click("#ring button[type=submit]")
-        page.wait_for_selector("#progress li[data-state=answered]", timeout=20_000)
-        ended = page.wait_for_selector("#progress li[data-state=ended]", timeout=30_000)
+        page.wait_for_selector("#progress li[data-state=answered]", timeout=WAIT_MS)
+        ended = page.wait_for_selector("#progress li[data-state=ended]", timeout=WAIT_MS)
         assert ended is not None and ended.get_attribute("data-outcome") == "answered"
         states = page.eval_on_selector_all("#progress li", "els => els.map(e => e.dataset.state)")
         assert states == ["dialling", "ringing", "answered", "ended"]

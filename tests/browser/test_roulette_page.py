@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import chromium
+from tests.support.browser import WAIT_MS, chromium
 from tests.support.server import running_server
 from tests.support.turn import coturn
 
@@ -65,7 +65,7 @@ def _start(page: Page) -> None:
 
 def _connected(*pages: Page) -> None:
     for page in pages:
-        page.wait_for_selector("#state[data-state=connected]", timeout=20_000)
+        page.wait_for_selector("#state[data-state=connected]", timeout=WAIT_MS)
         assert page.evaluate(AUDIO_BYTES) > 0  # the other page's (fake) microphone is heard
 
 

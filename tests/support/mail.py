@@ -15,6 +15,10 @@ from aiosmtpd.controller import Controller
 
 from tests.support.server import free_port
 
+# How long a test waits for a mail: it leaves after the page answers, and a loaded machine may
+# take a while to get to it.
+MAIL_WAIT_S = 60
+
 
 class Inbox:
     def __init__(self) -> None:
@@ -25,8 +29,8 @@ class Inbox:
         return "250 OK"
 
     async def next(self) -> Message:
-        """The next message received (waiting at most 10 s for it)."""
-        return await asyncio.to_thread(self.received.get, True, 10)
+        """The next message received (waiting at most ``MAIL_WAIT_S`` for it)."""
+        return await asyncio.to_thread(self.received.get, True, MAIL_WAIT_S)
 
     def empty(self) -> bool:
         return self.received.empty()

@@ -47,7 +47,7 @@ def running_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # start-up imports every service; a loaded CPU
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(output.read_text())

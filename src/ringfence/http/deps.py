@@ -64,8 +64,14 @@ def caller_ids(request: Request) -> CallerIds:
 
 
 async def current(request: Request) -> Login | None:
-    """The signed-in account and session of the request's cookie, if any."""
-    return await accounts(request).session(cookies.read(request, SESSION_COOKIE))
+    """The signed-in account and session of the request's cookie, if any: looked up once per
+    request and kept on ``request.state.login``, where the page layout reads it."""
+    if hasattr(request.state, "login"):
+        known: Login | None = request.state.login
+        return known
+    found = await accounts(request).session(cookies.read(request, SESSION_COOKIE))
+    request.state.login = found
+    return found
 
 
 async def require_login(request: Request) -> Login:

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ringfence import humanize
+
 
 class LegalBasis(enum.Enum):
     """GDPR art. 6(1)."""
@@ -103,10 +105,8 @@ class Retention:
 
 
 def _plain_days(days: int) -> str:
-    if days % 365 == 0 and days >= 365:
-        years = days // 365
-        return f"{years} year{'s' if years > 1 else ''}"
-    return f"{days} day{'s' if days != 1 else ''}"
+    """In words people use: 2557 days (seven years with their leap days) are "7 years"."""
+    return humanize.duration(days * humanize.DAY)
 
 
 class Expiry:

@@ -232,6 +232,8 @@ async def delete_account(
             "totp": login.account.totp_secret is not None,
         }
         return _error(request, "settings", exc, **context)
-    response = _page(request, "deleted", {"actions": actions})
+    request.state.login = None  # the page that says so is no longer signed in
+    titles = {c.name: c.title for c in deps.privacy(request).inventory}
+    response = _page(request, "deleted", {"actions": actions, "titles": titles})
     cookies.delete(response, request, SESSION_COOKIE)
     return response

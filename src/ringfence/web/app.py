@@ -35,6 +35,7 @@ from ringfence.web import (
 from ringfence.web.body_limit import BodyLimit
 from ringfence.web.control_characters import ControlCharacters
 from ringfence.web.security_headers import SecurityHeaders
+from ringfence.web.signed_in import SignedIn
 
 log = get_logger(__name__)
 
@@ -96,14 +97,16 @@ def create_app(
     app.state.queue = queue
     app.state.redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     services = composition.enabled(settings)
-    app.state.templates = pages.make_templates(services)
+    app.state.templates = pages.make_templates(services, settings.web.title)
     app.state.instances = {}  # one per type, made on first use (ringfence.http.instances)
     app.state.closers = []
     app.state.starters = []  # services' steps once the store and telephony are up
 
     errors.install_error_handlers(app)
     openapi.install_openapi(app)
-    # Outermost last: the headers go on every answer, the body cap before anything reads it.
+    # Outermost last: the headers go on every answer, the body cap before anything reads it;
+    # who is signed in is looked up last, on a request the others let through.
+    app.add_middleware(SignedIn)
     app.add_middleware(ControlCharacters)
     app.add_middleware(
         BodyLimit,

@@ -1,16 +1,21 @@
-"""HTTP edge of billing: buying a credit pack, the balance, and Stripe's webhook."""
+"""HTTP edge of billing: the credit page (balance and packs), buying a pack through Stripe
+Checkout, the balance as JSON, and Stripe's webhook. Without Stripe the page says so, and why no
+pack can be bought, instead of failing."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
+from ringfence.accounts.service import Login
 from ringfence.billing.ledger import Ledger, wallet
 from ringfence.billing.payments import Payments
+from ringfence.errors import RingfenceError
+from ringfence.http import deps
 from ringfence.http.bodies import upload
-from ringfence.http.deps import LoginDep, check_csrf
+from ringfence.http.deps import LoginDep, MaybeLoginDep, check_csrf
 from ringfence.http.instances import per_app
 
 router = APIRouter(tags=["billing"])
@@ -29,13 +34,42 @@ async def stripe_webhook(request: Request) -> dict[str, str]:
     return {"result": await payments_of(request).handle(payload, signature)}
 
 
-@router.get("/api/billing/balance")
-async def balance(request: Request, login: LoginDep) -> dict[str, Any]:
+async def _balance(request: Request, login: Login) -> dict[str, Any]:
     payments = payments_of(request)
     currency = payments.options.currency.upper()
     async with payments.db.session() as session:
         amount = await Ledger(payments.clock).balance(session, wallet(login.account.id), currency)
     return {"currency": currency, "balance": amount}
+
+
+@router.get("/api/billing/balance")
+async def balance(request: Request, login: LoginDep) -> dict[str, Any]:
+    return await _balance(request, login)
+
+
+async def _credit_page(
+    request: Request, login: Login, error: str = "", status: int = 200
+) -> Response:
+    payments = payments_of(request)
+    context = {
+        "title": "Your credit",
+        **await _balance(request, login),
+        "packs": payments.options.packs,
+        "payments": payments.options.stripe_secret_key is not None,
+        "csrf": login.session.csrf,
+        "error": error,
+        "paid": request.query_params.get("paid"),
+    }
+    return deps.templates(request).TemplateResponse(
+        request, "billing/credit.html", context, status_code=status
+    )
+
+
+@router.get("/account/credit", response_class=HTMLResponse, include_in_schema=False)
+async def credit_page(request: Request, login: MaybeLoginDep) -> Response:
+    if login is None:
+        return RedirectResponse("/account/login", status_code=303)
+    return await _credit_page(request, login)
 
 
 @router.post("/account/credit", include_in_schema=False)
@@ -46,5 +80,8 @@ async def buy_credit(
     amount: Annotated[int, Form()],
 ) -> Response:
     check_csrf(request, csrf, login)
-    url = await payments_of(request).checkout(login.account, amount)
+    try:
+        url = await payments_of(request).checkout(login.account, amount)
+    except RingfenceError as exc:  # no Stripe, or not a pack on offer: said on the page
+        return await _credit_page(request, login, exc.message, exc.http_status)
     return RedirectResponse(url, status_code=303)

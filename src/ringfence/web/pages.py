@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -28,9 +28,13 @@ def package_dir(spec: ServiceSpec, name: str) -> Path | None:
     return found if found.is_dir() else None
 
 
-def make_templates(services: Iterable[ServiceSpec]) -> Jinja2Templates:
-    # Each service keeps its templates in <package>/templates/<name>/, so a page is named
-    # "<name>/<page>.html" and extends the core's "base.html".
+def make_templates(
+    services: Iterable[ServiceSpec], site_title: str = "ringfence"
+) -> Jinja2Templates:
+    """The one templates environment of every page. Each service keeps its templates in
+    <package>/templates/<name>/, so a page is named "<name>/<page>.html" and extends the core's
+    "base.html", whose navigation links the enabled ``services`` and says who is signed in."""
+    services = list(services)
     service_dirs = [d for d in (package_dir(s, "templates") for s in services) if d is not None]
     env = Environment(
         loader=ChoiceLoader(
@@ -39,9 +43,17 @@ def make_templates(services: Iterable[ServiceSpec]) -> Jinja2Templates:
         autoescape=select_autoescape(["html"]),
     )
     env.globals["version"] = __version__
+    env.globals["site_title"] = site_title
+    env.globals["nav_services"] = services
     env.filters["human_duration"] = human_duration
     env.filters["human_date"] = human_date
-    return Jinja2Templates(env=env)
+    return Jinja2Templates(env=env, context_processors=[signed_in])
+
+
+def signed_in(request: Request) -> dict[str, Any]:
+    """The layout's "Your account / Sign out" or "Sign in": the login the request resolved
+    (``ringfence.web.signed_in`` looks it up for every page a browser asks for)."""
+    return {"signed_in": getattr(request.state, "login", None)}
 
 
 def page_locale(context: Context) -> humanize.Locale:
@@ -73,7 +85,7 @@ def human_date(context: Context, value: dt.datetime | dt.date | str | None) -> s
     """
     if value is None:
         return ""
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    moment = _from_iso(value) if isinstance(value, str) else value
     return humanize.date(moment, page_locale(context))
 
 
@@ -90,3 +102,8 @@ def home_router(services: list[ServiceSpec]) -> APIRouter:
         )
 
     return router
+
+
+def _from_iso(text: str) -> dt.datetime | dt.date:
+    """A date ("2026-12-02") stays a date; anything longer is a moment."""
+    return dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)

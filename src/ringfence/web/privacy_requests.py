@@ -8,7 +8,7 @@ are fetched with tokens kept in the visitor's own ``rf_receipts`` cookie.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -22,6 +22,7 @@ from ringfence.privacy.consent import PURPOSES
 from ringfence.privacy.receipts import verify_receipt
 from ringfence.privacy.rights import KINDS
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref
+from ringfence.web.negotiation import wants_html
 
 router = APIRouter(tags=["privacy"])
 CONSENT_COOKIE = "rf_consent"
@@ -147,9 +148,12 @@ async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
     return response
 
 
-@router.get("/privacy/requests/{request_id}/receipt")
-async def get_receipt(request: Request, request_id: str) -> JSONResponse:
-    """The signed receipt of one of this browser's requests."""
+@router.get("/privacy/requests/{request_id}/receipt", response_model=None)
+async def get_receipt(
+    request: Request, request_id: str, format: Literal["json", "page"] | None = None
+) -> Response:
+    """The signed receipt of one of this browser's requests: the signed JSON document, or (for a
+    browser, or ``format=page``) a page that reads it out."""
     privacy = deps.privacy(request)
     tokens = dict(item.split(":", 1) for item in _receipt_tokens(request))
     token = tokens.get(request_id)
@@ -158,7 +162,18 @@ async def get_receipt(request: Request, request_id: str) -> JSONResponse:
     async with privacy.db.session() as session:
         stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
         document = await privacy.rights(stamp.version).receipt(session, request_id, token)
-    return JSONResponse(content=json.loads(document))
+    signed = json.loads(document)
+    if format == "json" or (format is None and not wants_html(request)):
+        return JSONResponse(content=signed)
+    titles = {c.name: c.title for c in privacy.inventory}
+    context = {
+        "title": "Receipt of your request",
+        "receipt": signed["receipt"],
+        "kinds": KINDS,
+        "titles": titles,
+        "document": json.dumps(signed, indent=2),
+    }
+    return deps.templates(request).TemplateResponse(request, "privacy/receipt.html", context)
 
 
 @router.get("/privacy/receipt-key", response_class=Response)

@@ -6,7 +6,7 @@ from ringfence.manifest import ServiceSpec
 
 SERVICE = ServiceSpec(
     name="agents",
-    title="agents",
+    title="Phone agents",
     path="/agents",
     summary="AI phone agents for businesses: a receptionist that answers your number, with "
     "transcripts, summaries and recordings of its calls.",

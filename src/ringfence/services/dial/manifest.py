@@ -6,7 +6,7 @@ from ringfence.manifest import ServiceSpec
 
 SERVICE = ServiceSpec(
     name="dial",
-    title="dial",
+    title="Call a phone",
     path="/dial",
     summary="Call any phone number from your browser with prepaid credit.",
     package="ringfence.services.dial",

@@ -6,7 +6,7 @@ from ringfence.manifest import ServiceSpec
 
 SERVICE = ServiceSpec(
     name="numbers",
-    title="numbers",
+    title="Phone numbers",
     path="/numbers",
     summary="Random phone numbers, valid for every country, or reserved for fiction so they "
     "never ring anyone.",

@@ -6,7 +6,7 @@ from ringfence.manifest import ServiceSpec
 
 SERVICE = ServiceSpec(
     name="ring",
-    title="ring",
+    title="Ring my phone",
     path="/ring",
     summary="Lost your phone in the house? Type its number and we ring it.",
     package="ringfence.services.ring",

@@ -6,7 +6,7 @@ from ringfence.manifest import ServiceSpec
 
 SERVICE = ServiceSpec(
     name="roulette",
-    title="roulette",
+    title="Talk to a stranger",
     path="/roulette",
     summary="Talk with a random stranger, by voice, anonymously. Nothing is recorded or kept.",
     package="ringfence.services.roulette",

@@ -16,8 +16,11 @@
       return;
     }
     $("request-id").textContent = body.request;
-    $("answer-by").textContent = body.answer_by;
-    $("receipt").textContent = JSON.stringify(JSON.parse(body.receipt), null, 2);
+    // The deadline in the reader's own language and time zone.
+    const by = new Date(body.answer_by);
+    $("answer-by").dateTime = body.answer_by;
+    $("answer-by").textContent = new Intl.DateTimeFormat(undefined, { dateStyle: "long" }).format(by);
+    $("receipt-link").href = "/privacy/requests/" + encodeURIComponent(body.request) + "/receipt";
     const link = $("export-link");
     if (body.export) {
       const blob = new Blob([JSON.stringify(body.export, null, 2)], { type: "application/json" });
