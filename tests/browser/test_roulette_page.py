@@ -127,7 +127,7 @@ def test_strangers_talk_through_the_relay_chat_next_and_report(tmp_path: Path) -
             third.click("#report-send")
             third.wait_for_selector("#state[data-state=reported]")
             assert "Report sent" in third.inner_text("#state")
-            assert "30 days" in third.inner_text("#state")
+            assert "cannot use roulette for 30 days" in third.inner_text("#state")
             expect(third.locator("#report-form")).to_be_hidden()
             first.wait_for_selector("#state[data-state=banned]")
             assert "cannot use roulette until" in first.inner_text("#state")

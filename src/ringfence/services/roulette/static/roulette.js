@@ -204,9 +204,8 @@
       closePeer();
       state.active = false;
       $("start").disabled = false;
-      const days = answer && answer.ban_days ? answer.ban_days + " days" : "a while";
-      setState("reported", "Report sent. That person cannot use roulette for " + days +
-        ". Press Start to talk to someone else.");
+      setState("reported", "Report sent. That person cannot use roulette for " +
+        $("report-form").dataset.ban + ". Press Start to talk to someone else.");
     });
   }
 
