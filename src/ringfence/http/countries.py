@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
-from fastapi import Request
-from phonenumbers import geocoder
 
 from ringfence import humanize
+
+if TYPE_CHECKING:  # the numbers CLI reads names too: no web framework imported for them
+    from starlette.requests import Request
 
 DEFAULT_LANGUAGE = "en"
 
@@ -41,7 +43,9 @@ def country_names(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     names = {}
     for code in phonenumbers.SUPPORTED_REGIONS:
         name = cldr.get(code)
-        if not name:
+        if not name:  # none today; the geocoder (seconds to import) only then
+            from phonenumbers import geocoder
+
             example = phonenumbers.example_number(code)
             name = geocoder.country_name_for_number(example, "en") if example else ""
         names[code] = name or code
