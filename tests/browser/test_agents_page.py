@@ -160,12 +160,16 @@ def test_a_voice_asked_for_consented_to_uploaded_and_deleted(tmp_path: Path) -> 
 
 
 def _microphone(path: Path) -> Path:
-    """What the fake microphone says, looped: quiet while the agent opens, then a question."""
+    """What the fake microphone says: quiet while the agent opens, then a question, then quiet
+    for as long as the test waits for the answer. Chromium loops the file; were the question
+    to come round again before a loaded machine has answered it, the caller would be barging in
+    on the answer, and the answer cut, every time."""
 
     async def question() -> bytes:
         return await speak("What are your opening hours?", voice="en-gb-x-rp", speed=150)
 
-    pcm = bytes(8000 * 2 * 12) + asyncio.run(question()) + bytes(8000 * 2 * 12)
+    quiet_after = MODEL_WAIT_MS // 1000 + 30
+    pcm = bytes(8000 * 2 * 12) + asyncio.run(question()) + bytes(8000 * 2 * quiet_after)
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
@@ -194,10 +198,13 @@ def test_talking_to_the_agent_from_its_page(tmp_path: Path) -> None:
         expect(talk_state).to_have_attribute("data-state", "talking")
         # The agent opens (disclosure first), hears the question and answers it.
         agent_lines = page.locator("#talk-transcript li[data-speaker=agent]")
-        agent_lines.filter(has_text="Monday to Friday").first.wait_for(timeout=MODEL_WAIT_MS)
-        lines = page.eval_on_selector_all(
-            "#talk-transcript li", "els => els.map(e => e.textContent)"
-        )
+        try:
+            agent_lines.filter(has_text="Monday to Friday").first.wait_for(timeout=MODEL_WAIT_MS)
+        finally:
+            lines = page.eval_on_selector_all(
+                "#talk-transcript li", "els => els.map(e => e.textContent)"
+            )
+            print("transcript:", lines)  # noqa: T201 (what was said, when the wait fails)
         assert lines[0].startswith("agent: You are speaking with an automated assistant")
         assert "recorded" not in lines[0]  # nothing of a talk is recorded, so it does not say so
         assert any(line.startswith("caller:") and "opening" in line.lower() for line in lines)

@@ -17,7 +17,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 # selector, a URL, a mail), never a fixed sleep, and generous: the suite must hold on a shared
 # 2-core machine with another process keeping a core busy (issue 18, item 8), where a page that
 # takes 1 s alone can take 20. Locator assertions wait 5 s by default, pages' actions 30 s; both
-# wait WAIT_MS here (``page()`` sets it on a page), and whatever runs a model waits MODEL_WAIT_MS.
+# wait WAIT_MS here (``new_page`` sets it on a page), and whatever runs a model MODEL_WAIT_MS.
 WAIT_MS = 60_000
 MODEL_WAIT_MS = 180_000
 expect.set_options(timeout=WAIT_MS)
