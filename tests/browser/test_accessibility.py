@@ -32,6 +32,7 @@ VISITOR_PAGES = (
     ("what we hold now", "/privacy/now", 200),
     ("privacy requests", "/privacy/requests", 200),
     ("page not found", "/no-such-page", 404),
+    ("callscore rubric", "/agents/callscore/rubric/1", 200),
 )
 SIGNED_IN_PAGES = (
     ("home signed in", "/", 200),
@@ -46,6 +47,7 @@ BUSINESS_PAGES = (
     ("calls", "{business}/calls", 200),
     ("campaigns", "{business}/campaigns", 200),
     ("callscore", "{business}/evaluations", 200),
+    ("voices", "{business}/voices", 200),
 )
 
 
@@ -80,7 +82,7 @@ def test_every_page_is_accessible_and_fits_a_phone(tmp_path: Path) -> None:
         page.goto(base + "/agents")
         page.fill("#business-name", "Cutting Edge")
         page.click("#new-business button[type=submit]")
-        expect(page.locator("#role")).to_have_text("owner")
+        expect(page.locator("#role")).to_have_text("Owner")
         business = page.url
         page.fill("#agent-name", "Front desk")
         page.fill("#agent-greeting", "Hello, how can I help?")

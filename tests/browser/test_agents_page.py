@@ -32,10 +32,10 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
         page.fill("#business-name", "Cutting Edge")
         page.click("#new-business button[type=submit]")
         page.wait_for_selector("#role")
-        assert page.inner_text("#role") == "owner"
+        assert page.inner_text("#role") == "Owner"  # a word, not the stored "owner"
         # A member is invited; whoever has that address signs up, opens the link and accepts.
         page.fill("#member-email", "nobody@example.org")
-        page.select_option("#member-role", "viewer")
+        page.select_option("#member-role", label="Viewer")
         page.click("#new-member button[type=submit]")
         page.wait_for_selector("#pending td:has-text('n…@example.org')")
         link = link_in(inbox.received.get(timeout=MAIL_WAIT_S))
@@ -45,10 +45,10 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
         sign_up_and_log_in(invitee, base, inbox, "nobody@example.org")
         invitee.goto(link)
         assert invitee.inner_text("#business") == "Cutting Edge"
-        assert invitee.inner_text("#invited-role") == "viewer"
+        assert invitee.inner_text("#invited-role") == "Viewer"
         invitee.click("#accept")
         invitee.wait_for_selector("#role")
-        assert invitee.inner_text("#role") == "viewer"
+        assert invitee.inner_text("#role") == "Viewer"
         invitee.close()
         page.reload()
         assert "nobody@example.org" in page.inner_text("#members")
@@ -71,9 +71,99 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
         expect(reply).to_have_attribute("data-kind", re.compile(".+"))
         assert reply.get_attribute("data-kind") == "answer"
         assert "9 am to 5 pm" in page.inner_text("#reply")
+        assert "(it answers from its knowledge)" in page.inner_text("#reply")
+        # Nobody to put a caller through to: no transfer is offered, a message is.
+        assert "offered to leave a message" in page.inner_text("#transfer-state")
+        page.fill("#said", "can I talk to a real person")
+        page.click("#try button[type=submit]")
+        expect(reply).to_have_attribute("data-kind", "fallback")
+        assert "take a message" in page.inner_text("#reply")
+        assert "put you through" not in page.inner_text("#reply")
+        # With a transfer number, the same question is put through.
+        page.fill("#agent-transfer", "+442079460999")
+        page.click("#edit-agent button[type=submit]")
+        page.wait_for_selector("#transfer-state .number")
+        assert "+442079460999" in page.inner_text("#transfer-state")
         page.fill("#said", "can I talk to a real person")
         page.click("#try button[type=submit]")
         expect(reply).to_have_attribute("data-kind", "transfer")
+        assert "puts the caller through to a person" in page.inner_text("#reply")
+        # The agent's voices are named for people, not by their engines' ids.
+        voices = page.eval_on_selector_all("#agent-voice option", "os => os.map(o => o.text)")
+        assert "eSpeak (robotic, offline)" in voices and "espeak" not in voices
+
+        # The CallScore rubric a report links to is a page, not a JSON document.
+        page.click("a:has-text('Cutting Edge')")
+        page.click("#callscore-link")
+        page.click("#rubric-link")
+        page.wait_for_selector("#rubric-signals")
+        assert "Answered within 15 seconds" in page.inner_text("#rubric-signals")
+        assert '"signals"' not in page.content()
+
+
+def _recording(path: Path, seconds: float) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(bytes(int(16000 * 2 * seconds)))
+    return path
+
+
+def test_a_voice_asked_for_consented_to_uploaded_and_deleted(tmp_path: Path) -> None:
+    sample = _recording(tmp_path / "sample.wav", 12)
+    with agents_site(tmp_path) as (page, base, inbox):
+        page.goto(base + "/agents")
+        page.fill("#business-name", "Cutting Edge")
+        page.click("#new-business button[type=submit]")
+        page.click("#voices-link")
+        page.wait_for_selector("#new-voice")
+        assert page.inner_text("#voices tbody") == "No voice yet."
+        page.fill("#voice-name", "Sam")
+        page.fill("#voice-speaker", "sam@example.org")
+        page.fill("#voice-scope", "Answering calls to the front desk")
+        page.click("#new-voice button[type=submit]")
+        link = page.input_value("#signing-url")
+        voices_url = page.url
+        row = page.locator("#voices tbody tr[data-state]")
+        expect(row.locator(".state")).to_have_text("Waiting for the speaker to sign")
+        expect(row.locator(".keep")).to_have_text("Not made yet")
+
+        # The speaker signs on their own account.
+        browser = page.context.browser
+        assert browser is not None
+        speaker = browser.new_page()
+        sign_up_and_log_in(speaker, base, inbox, "sam@example.org")
+        speaker.goto(link)
+        speaker.fill("#full-name", "Sam Jones")
+        speaker.fill("#signature", "Sam Jones")
+        speaker.check("input[name=agree]")
+        speaker.click("#sign button[type=submit]")
+        expect(speaker.locator("#voice-state")).to_have_text("Signed: waiting for the sample")
+        assert not re.search(r"\d{4}-\d\d-\d\dT", speaker.inner_text("#voice-dates"))  # not ISO
+        speaker.close()
+
+        page.goto(voices_url)  # not a reload: that would post the form again
+        expect(row.locator(".state")).to_contain_text("Signed: waiting for the sample")
+        expect(row.locator(".state time")).to_have_count(1)
+        assert row.get_attribute("data-state") == "consented"
+        # Too short a recording is refused with the reason; a long enough one is kept.
+        short = _recording(tmp_path / "short.wav", 2)
+        page.set_input_files(".sample-form input[type=file]", str(short))
+        page.click(".sample-form button[type=submit]")
+        status = page.locator(".voice-status[data-ok=no]")
+        expect(status).to_contain_text("at least 10 s")
+        page.set_input_files(".sample-form input[type=file]", str(sample))
+        page.click(".sample-form button[type=submit]")
+        expect(row.locator(".sample")).to_contain_text("Uploaded")
+        # This server has no voice provider: making it says so, on the page.
+        assert page.is_visible("#no-provider")
+        page.click(".sample-form .make")
+        expect(status).to_contain_text("voice provider")
+
+        page.check(".delete-voice input[name=sure]")
+        page.click(".delete-voice button[type=submit]")
+        expect(page.locator("#voices tbody")).to_have_text("No voice yet.")
 
 
 def _quiet_microphone(path: Path) -> Path:
@@ -150,6 +240,7 @@ def test_talking_to_the_agent_from_its_page(tmp_path: Path) -> None:
             )
             print("transcript:", lines)  # noqa: T201 (what was said, when the wait fails)
         assert lines[0].startswith("agent: You are speaking with an automated assistant")
+        assert "recorded" not in lines[0]  # nothing of a talk is recorded, so it does not say so
         assert any(line.startswith("caller:") and "opening" in line.lower() for line in lines)
         # The agent's voice reaches the browser: the transcript shows a reply once it is written,
         # its audio arrives as it is played out (slower than that on a loaded machine), so the

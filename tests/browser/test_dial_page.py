@@ -71,12 +71,28 @@ def test_sign_up_top_up_and_call_from_the_browser(tmp_path: Path) -> None:
             )
             assert credited.json() == {"result": "credited"}
 
-            page.goto(base + "/dial")
+            page.goto(base + "/dial?paid=1")  # back from the payment page
+            assert "being confirmed" in page.inner_text("#paid")
             assert page.inner_text("#balance") == "5.00"
+            # No Stripe key here: no buy buttons that could only fail, but who to ask.
+            assert page.is_visible("#no-payments") and page.locator("#wallet form").count() == 0
+            # Proving a number to show is there to see, step by step, before any call.
+            expect(page.locator("#verify")).to_be_visible()
+            assert "Get a code" in page.inner_text("#verify")
+            page.fill("#own-number", "+44 20 7946 0000")
+            page.click("#own button[type=submit]")
+            expect(page.locator("#own-code")).to_be_visible()
+            assert re.fullmatch(r"\d{4,8}", page.inner_text("#own-code-digits"))
+            assert "+44 20 7946 0000" in page.inner_text("#own-code")
+            # The price a minute shows as soon as a country is chosen, before any number.
+            assert "not offered" in page.inner_text("#country-price")  # the US: no rate
             page.select_option("#country", "GB")
+            expect(page.locator("#country-price")).to_contain_text(
+                "Calls to United Kingdom from 0.60 EUR a minute"
+            )
             page.fill("#number", "020 7946 0958")
             expect(page.locator("#quote")).to_contain_text("/min")
-            assert "0.60 EUR/min" in page.inner_text("#quote")
+            assert "0.60 EUR/min, billed by the second" in page.inner_text("#quote")
             page.click("#call")
             page.wait_for_selector("#state[data-state=answered]", timeout=WAIT_MS)
             # The browser's (fake) microphone reaches SIPp, which sends it back: audio arrives.
@@ -87,7 +103,13 @@ def test_sign_up_top_up_and_call_from_the_browser(tmp_path: Path) -> None:
             cost = int(page.get_attribute("#state", "data-cost") or "0")
             page.wait_for_selector("#history tbody tr")
             row = page.inner_text("#history tbody tr")
-            assert "+442079460958" in row and "answered" in row
+            assert "+442079460958" in row and "Answered" in row
+            assert not re.search(r"\d{4}-\d\d-\d\dT", row)  # a date people read
+            assert "Call ended: Answered" in page.inner_text("#state")
+            page.reload()  # as the server renders it
+            row = page.inner_text("#history tbody tr")
+            assert "Answered" in row and "answered" not in row
+            assert not re.search(r"\d{4}-\d\d-\d\dT", row)
             # With the page's own session cookie, as the page's fetches would send it.
             history = page.request.get(base + "/api/dial/history").json()["calls"]
             balance = page.request.get(base + "/api/billing/balance").json()

@@ -77,6 +77,8 @@ def test_numbers_page(tmp_path: Path) -> None:
         result = page.locator("#check-result")
         expect(result.locator("dd[data-field=type]")).to_have_text("mobile")
         expect(result.locator("dd[data-field=valid]")).to_have_text("no")
+        expect(page.locator("#check-verdict")).to_contain_text("Not a valid number")
+        expect(page.locator("#check-verdict")).to_contain_text("reserved for fiction")
         expect(result.locator("dd[data-field=fiction]")).to_contain_text(
             "reserved for drama by Ofcom"
         )
@@ -84,6 +86,19 @@ def test_numbers_page(tmp_path: Path) -> None:
         page.click("#check button")
         expect(result.locator("dd[data-field=place]")).to_have_text("London")
         expect(result.locator("dd[data-field=type]")).to_have_text("fixed line")
+        # A verdict in one sentence, the country by its name, never its code.
+        expect(page.locator("#check-verdict")).to_have_text(
+            "A valid fixed line number in United Kingdom (London)."
+            " It is reserved for fiction, so it never rings anyone."
+        )
+        expect(result.locator("dd[data-field=region]")).to_have_text("United Kingdom")
+        page.fill("#check-number", "+90 212 555 1234")
+        page.click("#check button")
+        expect(result.locator("dd[data-field=region]")).to_have_text("Türkiye")
+        assert "Türkiye" in page.inner_text("#check-verdict")
+        # Every country select says the names countries use now.
+        names = page.eval_on_selector_all("#region option", "os => os.map(o => o.text)")
+        assert "Czechia (+420)" in names and "Turkey (+90)" not in names
         page.fill("#check-number", "hello")
         page.click("#check button")
         expect(page.locator("#check-error")).to_contain_text("not a phone number")

@@ -56,7 +56,7 @@ def test_ring_my_phone(tmp_path: Path) -> None:
         page.fill("#number", "")
         page.locator("#number").press_sequentially("02079460958")
         expect(hint).to_have_attribute("data-ok", "1")
-        assert hint.inner_text() == "✓ +44 20 7946 0958 · a fixed line · GB"
+        assert hint.inner_text() == "✓ +44 20 7946 0958 · a fixed line · United Kingdom"
         assert page.input_value("#number") == "020 7946 0958"  # formatted as typed
 
         page.check("#remember")
@@ -92,4 +92,11 @@ def test_the_page_says_when_ringing_is_not_set_up(tmp_path: Path) -> None:
         page.goto(base + "/ring")
         assert "Ringing is not set up on this server" in page.inner_text("#unavailable")
         assert page.is_disabled("#ring-button")
+        # Countries by the names they use now, in the reader's language.
+        names = page.eval_on_selector_all("#country option", "os => os.map(o => o.text)")
+        assert "Türkiye (+90)" in names and "Eswatini (+268)" in names
+        assert "Turkey (+90)" not in names and "Swaziland (+268)" not in names
+        german = browser.new_page(extra_http_headers={"Accept-Language": "de-DE,de;q=0.9"})
+        german.goto(base + "/ring")
+        assert "Deutschland (+49)" in german.inner_text("#country")
         page.wait_for_selector("altcha-widget .altcha")  # the widget is served by the app

@@ -113,8 +113,22 @@ def test_strangers_talk_through_the_relay_chat_next_and_report(tmp_path: Path) -
             third = _open(browser, base, "198.51.100.3")
             _start(third)
             _connected(first, third)  # the longest waiting: first
+            # A report asks why and for a confirmation; nothing is sent before.
             third.click("#report")
+            expect(third.locator("#report-form")).to_be_visible()
+            third.click("#report-cancel")  # changed their mind: nothing sent, still talking
+            expect(third.locator("#report-form")).to_be_hidden()
+            assert third.get_attribute("#state", "data-state") == "connected"
+            assert first.get_attribute("#state", "data-state") == "connected"
+            third.click("#report")
+            third.click("#report-send")  # no reason chosen: the browser asks for one
+            assert third.get_attribute("#state", "data-state") == "connected"
+            third.check("#report-form input[value=harassment]")
+            third.click("#report-send")
             third.wait_for_selector("#state[data-state=reported]")
+            assert "Report sent" in third.inner_text("#state")
+            assert "cannot use roulette for 30 days" in third.inner_text("#state")
+            expect(third.locator("#report-form")).to_be_hidden()
             first.wait_for_selector("#state[data-state=banned]")
             assert "cannot use roulette until" in first.inner_text("#state")
             first.reload()  # and a new connection from that address is refused

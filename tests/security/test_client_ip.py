@@ -76,9 +76,10 @@ async def test_a_roulette_report_bans_only_the_reported_address(tmp_path: Path) 
             assert (await reporter.join())["state"] == "waiting"
             assert (await reported.join())["state"] == "matched"
             await reporter.next("matched")
-            assert await reporter.client.call("report", timeout=20) == {
+            assert await reporter.client.call("report", {"reason": "spam"}, timeout=20) == {
                 "ok": True,
                 "state": "reported",
+                "ban_days": 30,
             }
             assert "until" in await reported.next("banned")
 

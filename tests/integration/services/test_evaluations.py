@@ -148,8 +148,17 @@ async def test_evaluations_over_http_and_the_published_rubric(
         page = await client.get(f"/agents/b/{tenant}/evaluations")
         assert page.status_code == 200 and NUMBER in page.text and "published rubric" in page.text
         one = await client.get(f"/agents/b/{tenant}/evaluations/{made.json()['id']}")
-        assert one.status_code == 200 and "CallScore 1" in one.text
+        assert one.status_code == 200 and "CallScore rubric, version 1" in one.text
+        assert "Waiting to call" in one.text and ">queued<" not in one.text
         published = await client.get("/agents/callscore/rubric/1")
         assert published.status_code == 200 and published.json()["version"] == "1"
         assert len(published.json()["signals"]) == 14
         assert (await client.get("/agents/callscore/rubric/7")).status_code == 404
+        # A browser gets the rubric as a page; ?format=json gets the document from anywhere.
+        shown = await client.get("/agents/callscore/rubric/1", headers={"Accept": "text/html"})
+        assert shown.headers["content-type"].startswith("text/html")
+        assert "Answered within 15 seconds" in shown.text and '"signals"' not in shown.text
+        data = await client.get(
+            "/agents/callscore/rubric/1?format=json", headers={"Accept": "text/html"}
+        )
+        assert data.json()["version"] == "1"

@@ -17,6 +17,7 @@ from PIL import Image, PngImagePlugin
 from sqlalchemy import select
 
 from ringfence.privacy.core import Privacy
+from ringfence.services.roulette.models import Ban
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.store.schema import target_metadata
@@ -180,11 +181,17 @@ async def test_a_report_bans_the_address_until_the_sweeper_removes_the_ban(
         async with peers(base, "198.51.100.7", "198.51.100.8") as (a, b):
             await a.join()
             await b.join()
-            assert await a.call("report") == {"ok": True, "state": "reported"}
+            # A report says why: without a reason (or with one not on the list) it is refused.
+            assert (await a.call("report"))["error"] == "say why you report them"
+            assert (await a.call("report", {"reason": "boring"}))["error"].startswith("say why")
+            reported = await a.call("report", {"reason": "harassment"})
+            assert reported == {"ok": True, "state": "reported", "ban_days": 30}
             until = dt.datetime.fromisoformat((await b.next("banned"))["until"])
             days = (until - dt.datetime.now(dt.UTC)).days
             assert days in (29, 30)
-            assert (await a.call("report"))["error"] == "nobody is connected to you"
+            assert (await a.call("report", {"reason": "spam"}))["error"] == (
+                "nobody is connected to you"
+            )
         banned = Peer(base, "198.51.100.8")
         with pytest.raises(socketio.exceptions.ConnectionError):
             await banned.connect()
@@ -196,6 +203,8 @@ async def test_a_report_bans_the_address_until_the_sweeper_removes_the_ban(
 
     db = Database(database_url)
     try:
+        async with db.session() as session:  # the operator who reviews reports sees why
+            assert (await session.scalars(select(Ban.reason))).all() == ["harassment"]
         later = FakeClock(dt.datetime.now(dt.UTC) + dt.timedelta(days=31))
         report = await Privacy(settings, db, later).sweeper().sweep()
         assert report.counts["roulette_ban"] == 1
@@ -233,7 +242,7 @@ async def test_nothing_of_a_conversation_is_stored_or_logged(
         await b.next("message")
         await b.call("image", picture)
         relayed = (await a.next("image"))["data"]
-        await a.call("report")
+        await a.call("report", {"reason": "other"})
     logs = capfd.readouterr()
     pixels = relayed[40:120]  # a run of the re-encoded image's compressed data
     for path, content in _stored_files(settings, database_url):
@@ -287,5 +296,5 @@ async def test_two_processes_on_redis_match_and_relay_across(
         assert (await a.next("signal"))["sdp"] == "v=0"
         assert await a.call("message", "hello from the first server") == {"ok": True}
         assert (await b.next("message"))["text"] == "hello from the first server"
-        assert await a.call("report") == {"ok": True, "state": "reported"}
+        assert (await a.call("report", {"reason": "spam"}))["state"] == "reported"
         assert "until" in await b.next("banned")

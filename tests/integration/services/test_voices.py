@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from ringfence.accounts.models import Account
 from ringfence.errors import ServiceUnavailable
 from ringfence.privacy.core import Privacy
+from ringfence.privacy.models import AuditEntry
 from ringfence.services.agents.models import CustomVoice
 from ringfence.services.agents.voices.service import Voices
 from ringfence.store import Database
@@ -171,3 +172,54 @@ async def test_a_voice_is_made_only_with_its_speakers_signed_consent(
         finally:
             await db.dispose()
             await speaker.aclose()
+
+
+async def test_a_business_deletes_its_voice_at_the_provider_and_here(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    async with (
+        voice_provider() as (provider_url, provider),
+        site(make_settings, database_url, agents={"voice_clone_url": provider_url}) as (
+            owner, inbox, _,
+        ),
+    ):  # fmt: skip
+        csrf = {"X-CSRF-Token": await verified_login(owner, inbox, "owner@example.org")}
+        speaker = httpx.AsyncClient(transport=owner._transport, base_url="http://testserver")
+        await verified_login(speaker, inbox, SPEAKER)
+        tenant = (await owner.post("/api/tenants", json={"name": "Harbour Dental"},
+                                   headers=csrf)).json()["id"]  # fmt: skip
+        base = f"/api/tenants/{tenant}/voices"
+        asked = (await owner.post(base, headers=csrf, json={
+            "name": "Sam", "scope": SCOPE, "speaker_email": SPEAKER})).json()  # fmt: skip
+        assert (await _sign(speaker, asked["signing_url"], "Sam Speaker")).status_code == 303
+        await owner.put(f"{base}/{asked['id']}/sample", content=_wav(12), headers=csrf)
+        await owner.post(f"{base}/{asked['id']}/make", headers=csrf)
+        (provider_id,) = provider.voices
+
+        # The page lists it with its consent and how long each part is kept.
+        page = await owner.get(f"/agents/b/{tenant}/voices")
+        assert "Ready to use" in page.text and "While Harbour Dental uses the service" in page.text
+
+        # Someone of another business cannot delete it; its own business can, from the page.
+        other = httpx.AsyncClient(transport=owner._transport, base_url="http://testserver")
+        other_csrf = {"X-CSRF-Token": await verified_login(other, inbox, "other@example.org")}
+        stranger = await other.delete(f"{base}/{asked['id']}", headers=other_csrf)
+        assert stranger.status_code in (403, 404) and provider.voices
+        deleted = await owner.post(
+            f"/agents/b/{tenant}/voices/{asked['id']}/delete", data={"csrf": _csrf(page.text)}
+        )
+        assert deleted.status_code == 303
+        assert provider.deleted == [provider_id] and provider.voices == {}
+        assert (await owner.get(base)).json()["voices"] == []
+        gone = await owner.delete(f"{base}/{asked['id']}", headers=csrf)
+        assert gone.status_code == 404
+        await speaker.aclose()
+        await other.aclose()
+
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            actions = (await session.scalars(select(AuditEntry.action))).all()
+        assert "voice.deleted" in actions
+    finally:
+        await db.dispose()

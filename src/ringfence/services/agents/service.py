@@ -16,6 +16,7 @@ from ringfence.clock import Clock
 from ringfence.errors import Forbidden, InvalidInput, NotFound
 from ringfence.redact import mask_number
 from ringfence.services.agents.calls.components import VOICES
+from ringfence.services.agents.dialogue.conversation import NO_TRANSFER
 from ringfence.services.agents.dialogue.offline import Dialogue, Turn
 from ringfence.services.agents.models import Agent, AgentNumber, CustomVoice, KnowledgeEntry
 from ringfence.services.agents.voices.service import PREFIX as CUSTOM_PREFIX
@@ -231,4 +232,8 @@ class Agents:
         knowledge = [(e["question"], e["answer"]) for e in agent["knowledge"]]
         business = await self.business_name(tenant_id)
         dialogue = await asyncio.to_thread(Dialogue, default_embedder(), business, knowledge)
-        return await asyncio.to_thread(dialogue.respond, said)
+        turn = await asyncio.to_thread(dialogue.respond, said)
+        if turn.kind == "transfer" and not agent["transfer_number"]:
+            # As on a call: a transfer is offered only with someone to put the caller through to.
+            return Turn("fallback", NO_TRANSFER, turn.score)
+        return turn

@@ -7,14 +7,14 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from ringfence.errors import Forbidden
-from ringfence.http.countries import countries
+from ringfence.http.countries import for_reader
 from ringfence.http.deps import (
     CsrfHeader,
     LoginDep,
@@ -26,6 +26,7 @@ from ringfence.http.deps import (
 from ringfence.http.headers import MICROPHONE
 from ringfence.http.instances import per_app
 from ringfence.services.dial.service import DialService, quote_dict
+from ringfence.services.dial.words import STATUS, VERIFYING, status
 
 router = APIRouter(tags=["dial"])
 
@@ -66,10 +67,15 @@ async def page(
     login: MaybeLoginDep,
     templates: TemplatesDep,
     settings: SettingsDep,
+    paid: Annotated[
+        Literal["0", "1"] | None, Query(description="Back from the payment page")
+    ] = None,
 ) -> Response:
+    """The dial page; ``paid`` says how the payment page was left (1 paid, 0 cancelled)."""
     if login is None:
         return RedirectResponse("/account/login", status_code=303)
     account, session = login.account, login.session
+    choices = for_reader(request)
     return templates.TemplateResponse(
         request,
         "dial/index.html",
@@ -78,13 +84,18 @@ async def page(
             "service": "dial",
             "account": account,
             "csrf": session.csrf,
-            "countries": countries(),
+            "countries": choices,
+            "prices": dial.lowest_prices([(code, cc) for code, _, cc in choices]),
             "balance": await dial.balance(account.id),
             "currency": dial.currency,
             "packs": settings.billing.packs,
+            "payments": settings.billing.stripe_secret_key is not None,
+            "paid": paid,
             "unavailable": dial.unavailable(),
             "history": await dial.history(account, limit=50),
             "caller_ids": await dial.caller_ids(account),
+            "status": status,
+            "words": {"status": STATUS, "verifying": VERIFYING},
         },
         headers=MICROPHONE,  # the call is placed from the browser's microphone
     )

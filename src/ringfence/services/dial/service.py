@@ -34,6 +34,7 @@ from ringfence.privacy.sealed import seal, unseal
 from ringfence.privacy.subjects import keyed_ref
 from ringfence.redact import mask_number
 from ringfence.services.dial.models import DialCall
+from ringfence.services.dial.prices import lowest_prices
 from ringfence.settings import Settings
 from ringfence.store.base import new_sortable_id
 from ringfence.telephony import Call, TelephonyEngine
@@ -148,6 +149,15 @@ class DialService:
         if self.settings.billing.rates_file is None:
             return "Calling is not set up on this server: the operator has no rate table."
         return None
+
+    def lowest_prices(self, countries: list[tuple[str, int]]) -> dict[str, int]:
+        """The lowest price a minute to each country (ISO code, calling code) the operator's
+        rate table prices in this currency; none without a rate table."""
+        try:
+            rates = self.rates.rates
+        except ServiceUnavailable:
+            return {}
+        return lowest_prices(rates, countries, self.currency)
 
     async def balance(self, account_id: str) -> int:
         async with self.db.session() as session:

@@ -8,6 +8,7 @@ from typing import Any
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, geocoder
 
+from ringfence.http.countries import country_name
 from ringfence.services.numbers.fiction import find_range
 from ringfence.services.numbers.kinds import type_name
 
@@ -55,11 +56,19 @@ def describe(number: phonenumbers.PhoneNumber) -> NumberInfo:
         type=own_type,
         valid=valid,
         possible=phonenumbers.is_possible_number(number),
-        description=geocoder.description_for_number(number, "en"),
+        description=_place(number, region),
         fictional=reserved is not None,
         fiction_source=reserved.source if reserved else None,
         fiction_note=reserved.note(valid) if reserved else None,
     )
+
+
+def _place(number: phonenumbers.PhoneNumber, region: str | None) -> str:
+    """The geocoder's place, a country said by its current name ("Türkiye", not "Turkey")."""
+    place = geocoder.description_for_number(number, "en")
+    if region and place and place == geocoder.country_name_for_number(number, "en"):
+        return country_name(region)
+    return str(place)
 
 
 def describe_e164(e164: str) -> NumberInfo:

@@ -18,6 +18,13 @@ from ringfence.services.numbers.fiction import fiction_regions
 from ringfence.services.numbers.kinds import KINDS
 
 router = APIRouter()
+# The types as people name them, where their ids do not say it plainly.
+KIND_WORDS = {
+    "voip": "internet (VoIP)",
+    "uan": "company number (UAN)",
+    "personal_number": "personal number",
+    "premium_rate": "premium rate",
+}
 # Set by the page's script, only after the visitor consents to "preferences" cookies.
 REGION_COOKIE = "rf_numbers_region"
 SPOOL_BYTES = 1 << 20  # an upload to validate is kept in memory up to this, then on disk
@@ -93,7 +100,7 @@ async def page(request: Request, templates: TemplatesDep) -> HTMLResponse:
             "service": "numbers",
             "remembered_region": request.cookies.get(REGION_COOKIE, "US"),
             "regions": service.regions(),
-            "kinds": list(KINDS),
+            "kinds": [(k, KIND_WORDS.get(k, k.replace("_", " "))) for k in KINDS],
             "max_count": service.MAX_API_COUNT,
             "number_formats": [
                 ("national", "national, e.g. 020 7946 0123"),

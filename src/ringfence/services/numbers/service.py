@@ -8,9 +8,9 @@ from functools import lru_cache
 
 import numpy as np
 import phonenumbers
-from phonenumbers import geocoder
 
 from ringfence.errors import InvalidInput
+from ringfence.http.countries import countries
 from ringfence.services.numbers.describe import NumberInfo, describe, describe_e164
 from ringfence.services.numbers.generator import NumberGenerator, Request
 from ringfence.services.numbers.kinds import KINDS
@@ -33,19 +33,8 @@ class Region:
 
 @lru_cache(maxsize=1)
 def regions() -> tuple[Region, ...]:
-    out = []
-    for code in sorted(phonenumbers.SUPPORTED_REGIONS):
-        example = phonenumbers.example_number(code)
-        name = geocoder.country_name_for_number(example, "en") if example else ""
-        out.append(
-            Region(
-                code,
-                name or code,
-                phonenumbers.country_code_for_region(code),
-                tuple(kinds_for(code)),
-            )
-        )
-    return tuple(sorted(out, key=lambda r: r.name))
+    """Every region, by its current name (``http.countries``), with the types it has."""
+    return tuple(Region(code, name, cc, tuple(kinds_for(code))) for code, name, cc in countries())
 
 
 def parse_request(region: str, kind: str | None, safe: bool, prefix: str = "") -> Request:

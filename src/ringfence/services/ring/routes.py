@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from ringfence.abuse.geo import country_for_ip
 from ringfence.errors import RingfenceError
-from ringfence.http.countries import countries
+from ringfence.http.countries import country_name, for_reader, reader_language
 from ringfence.http.deps import TemplatesDep, client_ip
 from ringfence.http.instances import per_app
 from ringfence.http.visitors import anon_id, remember_anon_id
@@ -51,6 +51,7 @@ class CheckOut(BaseModel):
     international: str | None = None
     kind: str | None = None
     country: str | None = None
+    country_name: str | None = Field(None, description="The country's name, for people.")
     error: str | None = None
 
 
@@ -81,7 +82,7 @@ async def page(request: Request, service: RingDep, templates: TemplatesDep) -> H
         {
             "title": "ring",
             "service": "ring",
-            "countries": [c for c in countries() if dialing.permits_country(c[0])],
+            "countries": [c for c in for_reader(request) if dialing.permits_country(c[0])],
             "preset": preset,
             "unavailable": service.unavailable(),
             "ring_time": int(service.ring.ring_time),
@@ -98,7 +99,7 @@ class CheckIn(BaseModel):
 
 
 @router.post("/api/ring/check", response_model=CheckOut)
-async def check(rings: RingDep, body: CheckIn) -> CheckOut:
+async def check(request: Request, rings: RingDep, body: CheckIn) -> CheckOut:
     """Live validation: the number formatted as typed, and whether ring may call it (or why
     not). A POST, so numbers never appear in URLs (and so in access logs)."""
     number, country = body.number, body.country
@@ -114,6 +115,7 @@ async def check(rings: RingDep, body: CheckIn) -> CheckOut:
         international=parsed.international,
         kind=parsed.kind_name,
         country=parsed.region,
+        country_name=country_name(parsed.region, reader_language(request)),
     )
 
 

@@ -15,20 +15,33 @@ import time
 from sqlalchemy import select
 
 from ringfence.clock import Clock
+from ringfence.errors import InvalidInput
 from ringfence.privacy.inventory import Inventory
 from ringfence.services.roulette.models import BAN, Ban
 from ringfence.store.database import Database
 
 CACHE_SECONDS = 10.0
 CACHE_MAX = 100_000
+# Why a person may be reported: the report names one (the page asks before it sends).
+REASONS = {
+    "sexual": "Nudity or sexual content",
+    "harassment": "Harassment, threats or hate",
+    "minor": "They seem to be under 18",
+    "spam": "Spam, scams or advertising",
+    "other": "Something else against the rules",
+}
+
+
+def ban_length(inventory: Inventory) -> dt.timedelta:
+    """How long a reported address is kept out: as long as the inventory keeps a ban."""
+    return dt.timedelta(days=inventory[BAN].retention.days or 30)
 
 
 class Bans:
     def __init__(self, db: Database, inventory: Inventory, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        days = inventory[BAN].retention.days or 30
-        self.length = dt.timedelta(days=days)
+        self.length = ban_length(inventory)
         self._cache: dict[str, tuple[float, dt.datetime | None]] = {}
 
     async def until(self, ip_key: str) -> dt.datetime | None:
@@ -47,11 +60,14 @@ class Bans:
             self._remember(ip_key, found)
         return found if found is not None and found > self.clock.now() else None
 
-    async def ban(self, ip_key: str) -> dt.datetime:
+    async def ban(self, ip_key: str, reason: str) -> dt.datetime:
+        """Ban a reported address for the ban's length, keeping why it was reported."""
+        if reason not in REASONS:
+            raise InvalidInput("say why you report them: " + ", ".join(REASONS))
         now = self.clock.now()
         until = now + self.length
         async with self.db.session() as session:
-            session.add(Ban(ip_key=ip_key, created_at=now, until=until))
+            session.add(Ban(ip_key=ip_key, created_at=now, until=until, reason=reason))
         self._remember(ip_key, until)
         return until
 

@@ -7,9 +7,9 @@ python-socketio's Redis manager carries emits between server processes and the m
 state in Redis, so people connected to different processes are matched and talk.
 
 Events from the page: ``join`` {adult, country, wants}, ``signal`` {type, ...}, ``message`` text,
-``image`` bytes, ``typing`` bool, ``next``, ``stop``, ``report``. Events to the page: ``welcome``,
-``waiting``, ``matched`` {initiator, country, ice}, ``signal``, ``message``, ``image``,
-``typing``, ``partner_left``, ``banned`` {until}, ``reported``.
+``image`` bytes, ``typing`` bool, ``next``, ``stop``, ``report`` {reason}. Events to the page:
+``welcome``, ``waiting``, ``matched`` {initiator, country, ice}, ``signal``, ``message``,
+``image``, ``typing``, ``partner_left``, ``banned`` {until}, ``reported``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import ip_ref, keyed_ref
-from ringfence.services.roulette.bans import Bans
+from ringfence.services.roulette.bans import REASONS, Bans
 from ringfence.services.roulette.images import clean_image
 from ringfence.services.roulette.matching import Matcher, MemoryMatcher, RedisMatcher, Seeker
 from ringfence.services.roulette.turn import ice_config
@@ -264,14 +264,18 @@ class RouletteHub:
         await self._part(sid, "left")
         return {"ok": True}
 
-    async def on_report(self, sid: str, *_: Any) -> dict[str, Any]:
+    async def on_report(self, sid: str, report: Any = None, *_: Any) -> dict[str, Any]:
+        """``report`` {reason}: one of ``bans.REASONS``; a report without one is refused."""
+        reason = report.get("reason") if isinstance(report, dict) else None
+        if reason not in REASONS:
+            return {"error": "say why you report them"}
         partner = await self.matcher.partner(sid)
         member = await self.matcher.member(partner) if partner else None
         if partner is None or member is None:
             return {"error": "nobody is connected to you"}
         await self.matcher.leave(sid)
-        until = await self.bans.ban(member.ip_key)
+        until = await self.bans.ban(member.ip_key, str(reason))
         await self.sio.emit("banned", {"until": until.isoformat(timespec="minutes")}, to=partner)
         await self.sio.disconnect(partner)
-        log.info("roulette_reported", ban_days=self.bans.length.days)
-        return {"ok": True, "state": "reported"}
+        log.info("roulette_reported", ban_days=self.bans.length.days, reason=reason)
+        return {"ok": True, "state": "reported", "ban_days": self.bans.length.days}

@@ -25,3 +25,5 @@ class Ban(Base):
     ip_key: Mapped[str] = mapped_column(String(80), info=personal(BAN))
     created_at: Mapped[dt.datetime] = mapped_column(info=personal(BAN))
     until: Mapped[dt.datetime] = mapped_column(info=personal(BAN))
+    # Why the person was reported (one of bans.REASONS), for the operator who reviews reports.
+    reason: Mapped[str | None] = mapped_column(String(20), info=personal(BAN))

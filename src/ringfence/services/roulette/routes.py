@@ -7,10 +7,11 @@ from fastapi.responses import HTMLResponse
 from prometheus_client import Gauge
 
 from ringfence.abuse.geo import country_for_ip
-from ringfence.http.countries import countries
-from ringfence.http.deps import ClientIpDep, SettingsDep, TemplatesDep
+from ringfence.http.countries import for_reader
+from ringfence.http.deps import ClientIpDep, PrivacyDep, SettingsDep, TemplatesDep
 from ringfence.http.headers import MICROPHONE
 from ringfence.logging import get_logger
+from ringfence.services.roulette.bans import REASONS, ban_length
 from ringfence.services.roulette.hub import RouletteHub
 
 router = APIRouter(tags=["roulette"])
@@ -40,7 +41,11 @@ def install(app: FastAPI) -> None:
 
 @router.get("/roulette", response_class=HTMLResponse, include_in_schema=False)
 async def page(
-    request: Request, templates: TemplatesDep, settings: SettingsDep, ip: ClientIpDep
+    request: Request,
+    templates: TemplatesDep,
+    settings: SettingsDep,
+    privacy: PrivacyDep,
+    ip: ClientIpDep,
 ) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
@@ -48,11 +53,13 @@ async def page(
         {
             "title": "roulette",
             "service": "roulette",
-            "countries": countries(),
+            "countries": for_reader(request),
             "own_country": country_for_ip(ip) or "",
             "relayed": settings.roulette.relayed,
             "max_message": settings.roulette.max_message,
             "max_image_kb": settings.roulette.max_image_bytes // 1000,
+            "reasons": REASONS,
+            "ban_days": ban_length(privacy.inventory).days,
         },
         headers=MICROPHONE,  # a stranger hears you: the page asks for the microphone
     )

@@ -121,6 +121,9 @@ class BrowserTalks:
             await self.open.pop(talk_id).close()
         if len(self.open) >= MAX_SESSIONS:
             raise ServiceUnavailable("too many agent conversations at once; try again soon")
+        # Nothing of it is recorded, so the agent does not say it is; and nobody is put
+        # through from here, so asked for a person it offers to take a message.
+        conversation.recorded, conversation.transfer_to = False, None
         models = await load(self.settings.agents)
         call = Crossed(self.clock)
         bridge = Bridge(call.browser)

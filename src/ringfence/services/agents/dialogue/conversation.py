@@ -18,6 +18,8 @@ from ringfence.speech.embeddings import Embedder
 
 SLOT_MIN = 0.84  # cosine of what the caller said to a slot's label (e5 scores sit ~0.75-0.95)
 ANYTHING_ELSE = "Is there anything else I can help with?"
+# Asked for a person with nobody to put them through to (no transfer number).
+NO_TRANSFER = "I'm sorry, nobody can take the call just now. I can take a message for them."
 NO_MORE = re.compile(r"^(no|nope|no thanks?( you)?|that'?s (all|it)|nothing( else)?)\b", re.I)
 
 # What a caller says while listening, which must not interrupt the agent (barge-in ignores it).
@@ -70,6 +72,7 @@ class Conversation:
     slots: list[str] = field(default_factory=list)  # free slots, as the business wrote them
     transfer_to: str | None = None
     voice: str = "default"  # the agent's chosen voice (components.VOICES)
+    recorded: bool = True  # the call is recorded, and the opening says so
     # Outbound calls offer the opt-out within their first seconds (47 CFR 64.1200(b)(3)).
     opt_out_offer: str = ""
     state: str = "open"  # open | message | booking
@@ -80,9 +83,11 @@ class Conversation:
     _misses: int = 0
 
     def opening(self) -> str:
-        """Said first on every call: who is answering, that it is automated, and the greeting."""
+        """Said first on every call: who is answering, that it is automated, that the call is
+        recorded (only when it is), and the greeting."""
         offer = f" {self.opt_out_offer}" if self.opt_out_offer else ""
-        return f"{self.disclosure}{offer} This call is recorded. {self.greeting}".strip()
+        recorded = " This call is recorded." if self.recorded else ""
+        return f"{self.disclosure}{offer}{recorded} {self.greeting}".strip()
 
     def keypad_opt_out(self) -> Step:
         """The callee pressed the opt-out key: confirmed, then the call ends."""
@@ -116,8 +121,7 @@ class Conversation:
                         "Which would suit you?")  # fmt: skip
         if turn.kind == "transfer":
             if not self.transfer_to:
-                return Step("I'm sorry, nobody can take the call just now. "
-                            "I can take a message for them.")  # fmt: skip
+                return Step(NO_TRANSFER)
             self._note("transferred")
             return Step(turn.reply, then="transfer")
         if turn.kind == "opt_out":

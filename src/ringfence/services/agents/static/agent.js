@@ -12,7 +12,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const body = await resp.json();
     const out = document.getElementById("reply");
     out.dataset.kind = body.kind || "";
-    out.textContent = resp.ok ? body.reply + " (" + body.kind + ")" : body.error.message;
+    out.textContent = resp.ok ? "“" + body.reply + "” (it " + body.does + ")" : body.error.message;
   });
 });
 

@@ -65,7 +65,8 @@ def voice_dict(v: CustomVoice) -> dict[str, Any]:
             "withdrawn_at": v.withdrawn_at.isoformat() if v.withdrawn_at else None,
             "has_sample": v.sample is not None,
             "sample_delete_by": v.sample_delete_by.isoformat() if v.sample_delete_by else None,
-            "ready_at": v.ready_at.isoformat() if v.ready_at else None}  # fmt: skip
+            "ready_at": v.ready_at.isoformat() if v.ready_at else None,
+            "keep_until": v.keep_until.isoformat() if v.keep_until else None}  # fmt: skip
 
 
 def _sample_seconds(wav: bytes) -> float:
@@ -203,6 +204,22 @@ class Voices:
         async with tenant_session(self.db, tenant_id) as session:
             found = await session.scalars(select(CustomVoice).order_by(CustomVoice.created_at))
             return [voice_dict(v) for v in found.all()]
+
+    async def delete(self, who: Account, tenant_id: str, voice_id: str) -> None:
+        """The business stops using a voice: deleted at the provider, then here with its sample
+        and its consent (agents that spoke in it fall back to the default voice)."""
+        await self.tenants.role(who, tenant_id, "agents.edit")
+        async with tenant_session(self.db, tenant_id) as session:
+            provider_voice_id = (await self._voice(session, voice_id)).provider_voice_id
+        if provider_voice_id:  # no transaction is held across the provider's answer
+            await provider_for(self.settings).delete(provider_voice_id)
+        async with tenant_session(self.db, tenant_id) as session:
+            voice = await self._voice(session, voice_id)
+            await session.delete(voice)
+        async with self.db.session() as session:
+            self.privacy.audit.record(session, actor_kind="account", actor_id=who.id,
+                                      action="voice.deleted", tenant=tenant_id,
+                                      voice=voice.id)  # fmt: skip
 
     async def withdraw(self, speaker: Account, voice_id: str) -> dict[str, Any]:
         """The speaker withdraws: the voice is deleted at the provider, its sample and the

@@ -33,6 +33,7 @@ from ringfence.services.agents.web.deps import (
     RecordsDep,
     TalksDep,
 )
+from ringfence.services.agents.web.words import say
 from ringfence.tenants.models import Tenant
 
 router = APIRouter(tags=["agents"])
@@ -158,10 +159,11 @@ async def reply(
     agents: AgentsDep, login: LoginDep, tenant_id: str, agent_id: str, body: SaidIn
 ) -> dict[str, Any]:
     """Try the agent in text: what it would answer to what a caller says (the offline dialogue
-    step: its knowledge base and its actions, matched by sentence embeddings)."""
+    step: its knowledge base and its actions, matched by sentence embeddings); ``does`` says
+    ``kind`` in words. A transfer is offered only when the agent has a transfer number."""
     turn = await agents.reply(login.account, tenant_id, agent_id, body.text)
-    return {"kind": turn.kind, "reply": turn.reply, "score": round(turn.score, 3),
-            "matched": turn.matched}  # fmt: skip
+    return {"kind": turn.kind, "does": say("turn", turn.kind), "reply": turn.reply,
+            "score": round(turn.score, 3), "matched": turn.matched}  # fmt: skip
 
 
 @router.get("/api/tenants/{tenant_id}/calls")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from ringfence.accounts.service import Login
 from ringfence.errors import InvalidInput, RingfenceError
+from ringfence.http.countries import for_reader
 from ringfence.http.deps import LoginDep
 from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.campaigns.contacts import ContactLists
@@ -61,6 +62,7 @@ async def _list_page(
         "lists": await contacts.lists(login.account, tenant_id),
         "campaigns": await campaigns.all(login.account, tenant_id),
         "caller_ids": await numbers.of(tenant_id),
+        "countries": for_reader(page.request),
     }
     return page.render("campaigns", context, refused)
 

@@ -22,6 +22,7 @@ from ringfence.services.agents.campaigns.service import Campaigns
 from ringfence.services.agents.evaluations.service import Evaluations
 from ringfence.services.agents.service import Agents
 from ringfence.services.agents.voices.service import Voices
+from ringfence.services.agents.web.words import WORDS, say
 from ringfence.tenants.invitations import Invitations
 from ringfence.tenants.numbers import TenantNumbers
 
@@ -136,8 +137,9 @@ class Page:
     def render(
         self, name: str, context: dict[str, Any], refused: RingfenceError | None = None
     ) -> Response:
-        """The page; a refused form's shows the refusal's message (``error``) with its status."""
-        shown = {"title": "agents", "service": "agents", **context}
+        """The page; a refused form's shows the refusal's message (``error``) with its status.
+        Every page has ``say(kind, value)``: a stored value in words (``words``)."""
+        shown = {"title": "agents", "service": "agents", "say": say, "words": WORDS, **context}
         if refused is not None:
             shown["error"] = refused.message
         status = 200 if refused is None else refused.http_status

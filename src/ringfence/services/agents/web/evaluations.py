@@ -3,9 +3,10 @@ pages with each report and each number's scores over time."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
@@ -14,7 +15,7 @@ from ringfence.errors import NotFound, RingfenceError
 from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf_header
 from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.evaluations.scoring import rubric
-from ringfence.services.agents.evaluations.service import Evaluations
+from ringfence.services.agents.evaluations.service import KEEP_DAYS, Evaluations
 from ringfence.services.agents.evaluations.shopper import QUESTIONS
 from ringfence.services.agents.service import Agents
 from ringfence.services.agents.web.deps import AgentsDep, Csrf, EvaluationsDep, Page, PageDep
@@ -34,12 +35,29 @@ class EvaluationIn(BaseModel):
 
 
 @router.get("/agents/callscore/rubric/{version}")
-async def published_rubric(version: str) -> JSONResponse:
-    """The rubric a report was scored with, as published (every report names its version)."""
+async def published_rubric(
+    page: PageDep,
+    version: str,
+    fmt: Annotated[
+        Literal["json", "html"] | None,
+        Query(alias="format", description="json or html; by default what the Accept header asks"),
+    ] = None,
+) -> Response:
+    """The rubric a report was scored with, as published (every report names its version): a
+    page for a browser, the JSON document otherwise."""
     try:
-        return JSONResponse(rubric(version))
+        published = rubric(version)
     except KeyError:
         raise NotFound(f"no CallScore rubric version {version[:10]!r}") from None
+    accept = page.request.headers.get("accept", "")
+    if fmt == "json" or (fmt is None and "text/html" not in accept):
+        return JSONResponse(published)
+    context = {
+        "rubric": published,
+        "published": dt.date.fromisoformat(published["published"]),
+        "total": sum(s["weight"] for s in published["signals"]),
+    }
+    return page.render("rubric", context)
 
 
 @router.post("/api/tenants/{tenant_id}/evaluations", status_code=202)
@@ -104,7 +122,7 @@ async def _list_page(
         "tenant_id": tenant_id, "business": await agents.business_name(tenant_id),
         "can": PERMISSIONS[role], "csrf": login.session.csrf,
         "evaluations": done, "charts": charts(done), "questions": QUESTIONS,
-        "width": CHART_W, "height": CHART_H,
+        "width": CHART_W, "height": CHART_H, "keep_days": KEEP_DAYS,
     }  # fmt: skip
     return page.render("evaluations", context, refused)
 

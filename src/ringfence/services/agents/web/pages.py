@@ -13,12 +13,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ringfence.accounts.service import Login
 from ringfence.errors import RingfenceError
+from ringfence.http.countries import for_reader
 from ringfence.http.deps import LoginDep, MaybeLoginDep
 from ringfence.http.forms import see_other, submit
 from ringfence.http.headers import MICROPHONE
 from ringfence.services.agents.calls.components import VOICES
 from ringfence.services.agents.calls.records import OUTCOMES, CallRecords
 from ringfence.services.agents.service import Agents
+from ringfence.services.agents.voices.service import Voices
 from ringfence.services.agents.web.deps import (
     AgentsDep,
     Csrf,
@@ -27,6 +29,7 @@ from ringfence.services.agents.web.deps import (
     Page,
     PageDep,
     RecordsDep,
+    VoicesDep,
 )
 from ringfence.tenants.invitations import Invitations
 from ringfence.tenants.numbers import NumberOffer, TenantNumbers
@@ -119,6 +122,7 @@ class BusinessPage:
             "roles": ROLES,
             "csrf": login.session.csrf,
             "numbers": await self.numbers.list(account, tenant_id),
+            "countries": for_reader(self.page.request),
             "offer": offer,
             "verifying": verifying,
         }
@@ -167,12 +171,14 @@ async def new_agent(
 async def _agent_page(
     page: Page,
     agents: Agents,
+    voices: Voices,
     login: Login,
     tenant_id: str,
     agent_id: str,
     refused: RingfenceError | None = None,
 ) -> Response:
     role = await agents.tenants.role(login.account, tenant_id, "agents.read")
+    ready = [v for v in await voices.list(login.account, tenant_id) if v["state"] == "ready"]
     context = {
         "tenant_id": tenant_id,
         "business": await agents.business_name(tenant_id),
@@ -180,6 +186,7 @@ async def _agent_page(
         "can": PERMISSIONS[role],
         "csrf": login.session.csrf,
         "voices": VOICES,
+        "custom_voices": ready,
     }
     response = page.render("agent", context, refused)
     response.headers.update(MICROPHONE)  # "talk to this agent" uses the microphone
@@ -188,15 +195,21 @@ async def _agent_page(
 
 @router.get("/agents/b/{tenant_id}/a/{agent_id}", response_class=HTMLResponse)
 async def agent_page(
-    page: PageDep, agents: AgentsDep, login: LoginDep, tenant_id: str, agent_id: str
+    page: PageDep,
+    agents: AgentsDep,
+    voices: VoicesDep,
+    login: LoginDep,
+    tenant_id: str,
+    agent_id: str,
 ) -> Response:
-    return await _agent_page(page, agents, login, tenant_id, agent_id)
+    return await _agent_page(page, agents, voices, login, tenant_id, agent_id)
 
 
 @router.post("/agents/b/{tenant_id}/a/{agent_id}")
 async def save_agent(
     page: PageDep,
     agents: AgentsDep,
+    voices: VoicesDep,
     login: LoginDep,
     tenant_id: str,
     agent_id: str,
@@ -212,7 +225,7 @@ async def save_agent(
         csrf,
         login,
         save,
-        lambda refused: _agent_page(page, agents, login, tenant_id, agent_id, refused),
+        lambda refused: _agent_page(page, agents, voices, login, tenant_id, agent_id, refused),
     )
 
 

@@ -8,6 +8,18 @@
 
   const wallet = () => $("wallet").dataset;
   const money = (minor) => (minor / 100).toFixed(2);
+  const words = () => JSON.parse(wallet().words || "{}");
+  const said = (kind, value) => (words()[kind] || {})[value] || String(value).replaceAll("_", " ");
+  function minutes(seconds) {
+    const s = Math.round(seconds);
+    return s < 60 ? s + " s" : Math.floor(s / 60) + " min" + (s % 60 ? " " + (s % 60) + " s" : "");
+  }
+  function billing(increment) {
+    const [first, step] = increment.split("/").map(Number);
+    if (first === 1 && step === 1) return "billed by the second";
+    if (first === 60 && step === 60) return "billed by the started minute";
+    return "billed " + first + " s first, then every " + step + " s";
+  }
   function setState(name, text) { $("state").dataset.state = name; $("state").textContent = text; }
   function showError(text) { $("error").textContent = text || ""; }
 
@@ -33,9 +45,9 @@
     if (!number) { $("quote").textContent = ""; return; }
     try {
       const q = await api("/api/dial/quote", { number, country: $("country").value });
-      $("quote").textContent = q.international + " · " + q.destination + " · " + money(q.price_per_minute) +
-        " " + q.currency + "/min (" + q.increment + ")" + (q.connection_fee ? " + " + money(q.connection_fee) + " to connect" : "") +
-        " · your credit lasts " + Math.floor(q.max_seconds / 60) + " min " + (q.max_seconds % 60) + " s";
+      $("quote").textContent = q.international + " (" + q.kind + ", " + q.destination + "): " + money(q.price_per_minute) +
+        " " + q.currency + "/min, " + billing(q.increment) + (q.connection_fee ? ", + " + money(q.connection_fee) + " " + q.currency + " to connect" : "") +
+        ". Your credit pays for " + minutes(q.max_seconds) + ".";
       $("quote").classList.remove("bad");
     } catch (e) {
       $("quote").textContent = e.message;
@@ -131,7 +143,7 @@
     $("state").dataset.cost = step.cost || 0;
     wallet().balance = String(Number(wallet().balance) - (step.cost || 0));
     $("balance").textContent = money(Number(wallet().balance));
-    setState("ended", "Call ended (" + step.outcome + "): " + (step.seconds || 0) + " s, " + money(step.cost || 0) + " " + wallet().currency + ".");
+    setState("ended", "Call ended: " + said("status", step.outcome) + ", " + minutes(step.seconds || 0) + ", " + money(step.cost || 0) + " " + wallet().currency + ".");
     $("call").disabled = false;
     $("hangup").disabled = true;
     $("mute").disabled = true;
@@ -144,7 +156,9 @@
     const body = await resp.json();
     const rows = body.calls.map((c) => {
       const tr = document.createElement("tr");
-      [c.started_at, c.number, c.status, Math.round(c.duration), money(c.cost) + " " + c.currency].forEach((v, i) => {
+      tr.dataset.status = c.status;
+      const when = new Date(c.started_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      [when, c.number, said("status", c.status), minutes(c.duration), money(c.cost) + " " + c.currency].forEach((v, i) => {
         const td = document.createElement("td");
         if (i === 1) td.className = "number";
         td.textContent = v;
@@ -183,7 +197,9 @@
       const made = await api("/api/dial/caller-ids", { number: $("own-number").value, country: $("country").value });
       ownToken = made.token;
       $("own-code-digits").textContent = made.code;
+      $("own-code-number").textContent = made.number;
       $("own-code").hidden = false;
+      $("own-state").textContent = "";
     } catch (e) { showError(e.message); }
   }
   async function ownCall() {
@@ -192,13 +208,56 @@
       const source = new EventSource("/api/dial/calls/" + encodeURIComponent(placed.id) + "/events");
       source.onmessage = (msg) => {
         const step = JSON.parse(msg.data);
-        $("own-state").textContent = step.state === "ended" ? (step.outcome === "verified" ? "Verified: reload to use it." : "Not verified.") : step.state + "…";
-        if (step.state === "ended") source.close();
+        $("own-state").dataset.state = step.state;
+        if (step.state !== "ended") { $("own-state").textContent = said("verifying", step.state); return; }
+        source.close();
+        $("own-state").dataset.outcome = step.outcome;
+        if (step.outcome === "verified") {
+          $("own-state").textContent = "Verified: calls can now show " + $("own-code-number").textContent + ".";
+          refreshCallerIds();
+        } else {
+          $("own-state").textContent = "Not verified: the code was not typed. Get a new code to try again.";
+        }
+        $("own-code").hidden = true;
       };
     } catch (e) { showError(e.message); }
   }
 
+  // The price a minute to the chosen country, before a number is typed (when the operator's
+  // rate table prices it); the number's own price shows as it is typed.
+  function countryPrice() {
+    const option = $("country").selectedOptions[0];
+    const name = option.textContent.replace(/ \(\+\d+\)$/, "");
+    const priced = document.querySelector("#country option[data-price]");
+    if (option.dataset.price) {
+      $("country-price").textContent = "Calls to " + name + " from " + money(Number(option.dataset.price)) + " " +
+        wallet().currency + " a minute; the number's own price shows as you type it.";
+    } else {
+      $("country-price").textContent = priced ? "Calls to " + name + " are not offered." : "";
+    }
+  }
+
+  async function refreshCallerIds() {
+    const resp = await fetch("/api/dial/caller-ids");
+    if (!resp.ok) return;
+    const known = (await resp.json()).caller_ids;
+    const select = $("caller-id");
+    const chosen = select.value;
+    select.replaceChildren(new Option("this service's number", ""),
+      ...known.map((c) => new Option(c.number, c.id, false, c.id === chosen)));
+    if (known.length) select.value = known[known.length - 1].id;
+    $("verified-list").replaceChildren(...known.flatMap((c, i) => {
+      const span = document.createElement("span");
+      span.className = "number";
+      span.textContent = c.number;
+      return i ? [document.createTextNode(", "), span] : [span];
+    }));
+    $("caller-id-hint").textContent = "Your verified numbers can be shown.";
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    countryPrice();
+    $("country").addEventListener("change", countryPrice);
     $("own").addEventListener("submit", ownCode);
     $("own-call").addEventListener("click", ownCall);
     $("dial").addEventListener("submit", call);

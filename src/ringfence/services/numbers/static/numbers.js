@@ -55,7 +55,7 @@
     const data = await resp.json();
     for (const n of data.numbers) {
       const tr = document.createElement("tr");
-      for (const v of [n.e164, n.number, n.type, n.valid ? "yes" : "no", n.fictional ? "yes" : "no"]) {
+      for (const v of [n.e164, n.number, typeWords(n.type), n.valid ? "yes" : "no", n.fictional ? "yes" : "no"]) {
         const td = document.createElement("td");
         td.textContent = v;
         tr.appendChild(td);
@@ -84,19 +84,47 @@
     return v ? "yes" : "no";
   }
 
+  // A type as the type menu names it ("fixed line"), a region by its name ("Türkiye").
+  function typeWords(type) {
+    const option = $("type").querySelector(`option[value="${CSS.escape(type)}"]`);
+    return option ? option.textContent : type.replaceAll("_", " ");
+  }
+  function regionName(code) {
+    const option = code && $("region").querySelector(`option[value="${CSS.escape(code)}"]`);
+    return option ? option.textContent.replace(/ \(\+\d+\)$/, "") : code;
+  }
+
+  // The check's verdict in one sentence, before its details.
+  function verdict(info) {
+    const where = info.region ? regionName(info.region) : "no country";
+    let text;
+    if (info.valid) {
+      text = `A valid ${typeWords(info.type)} number in ${where}` +
+        (info.description && info.description !== where ? ` (${info.description})` : "") + ".";
+    } else if (info.possible) {
+      text = `Not a valid number: it has the length of a number in ${where}, but no number in use there starts like this.`;
+    } else {
+      text = "Not a valid number: it cannot be a phone number in " + where + " (wrong length or digits).";
+    }
+    if (info.fictional) text += " It is reserved for fiction, so it never rings anyone.";
+    return text;
+  }
+
   // What the check says of a number, as a person reads it: its own type (what libphonenumber
   // reports), and for a reserved number who reserves it and why it may not validate.
   function showCheck(info) {
     const rows = [
       ["Number", info.international],
       ["National", info.national],
-      ["Type", info.type.replaceAll("_", " ")],
+      ["Type", typeWords(info.type)],
       ["Valid", yesNo(info.valid)],
       ["Possible", yesNo(info.possible)],
-      ["Region", info.region || "none (not in service)"],
+      ["Region", info.region ? regionName(info.region) : "none (not in service)"],
     ];
     if (info.description) rows.push(["Place", info.description]);
     rows.push(["Fiction", info.fictional ? info.fiction_note : "no"]);
+    $("check-verdict").textContent = verdict(info);
+    $("check-verdict").dataset.valid = yesNo(info.valid);
     const dl = $("check-result");
     dl.replaceChildren();
     for (const [label, value] of rows) {
@@ -112,6 +140,7 @@
   $("check").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     $("check-error").textContent = "";
+    $("check-verdict").textContent = "";
     $("check-result").replaceChildren();
     const resp = await fetch("/api/numbers/check", {
       method: "POST",

@@ -62,7 +62,7 @@
       input.value = body.formatted; // formats as you type when typing at the end
     }
     if (body.ok) {
-      hint.textContent = "✓ " + body.international + " · " + body.kind + " · " + body.country;
+      hint.textContent = "✓ " + body.international + " · " + body.kind + " · " + (body.country_name || body.country);
       hint.classList.remove("bad");
     } else {
       hint.textContent = body.error;

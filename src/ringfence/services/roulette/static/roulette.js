@@ -34,6 +34,7 @@
   }
 
   function closePeer() {
+    if ($("report-form")) $("report-form").hidden = true;
     if (state.pc) {
       state.pc.onicecandidate = null;
       state.pc.ontrack = null;
@@ -124,7 +125,7 @@
     };
     pc.onconnectionstatechange = () => {
       const s = pc.connectionState;
-      if (s === "connected") setState("connected", "Connected" + (info.country ? " with someone in " + info.country : "") + ". Say hello!");
+      if (s === "connected") setState("connected", "Connected" + (info.country ? " with someone in " + countryName(info.country) : "") + ". Say hello!");
       else if (s === "failed") setState("failed", "The call could not connect. Press Next to try someone else.");
     };
     setState("matched", "Matched. Connecting…");
@@ -173,13 +174,38 @@
     join();
   }
 
+  // A country by its name, as the page's own menu says it ("Türkiye"), never its code.
+  function countryName(code) {
+    const option = $("wants").querySelector(`option[value="${CSS.escape(code)}"]`);
+    return option ? option.textContent : code;
+  }
+
+  // Report: first why, then a confirmation; only then is it sent, and the page says it was.
   function report() {
-    state.socket.emit("report", (answer) => {
+    showError("");
+    $("report-form").reset();
+    $("report-form").hidden = false;
+    $("report").disabled = true;
+    $("report-form").querySelector("input[name=reason]").focus();
+  }
+  function cancelReport() {
+    $("report-form").hidden = true;
+    $("report").disabled = !state.pc;
+  }
+  function sendReport(ev) {
+    ev.preventDefault();
+    const chosen = $("report-form").querySelector("input[name=reason]:checked");
+    if (!chosen) { showError("Choose why you report them."); return; }
+    $("report-send").disabled = true;
+    state.socket.emit("report", { reason: chosen.value }, (answer) => {
+      $("report-send").disabled = false;
       if (answer && answer.error) { showError(answer.error); return; }
+      $("report-form").hidden = true;
       closePeer();
       state.active = false;
       $("start").disabled = false;
-      setState("reported", "Reported: that person cannot use roulette for a while. Press Start to talk to someone else.");
+      setState("reported", "Report sent. That person cannot use roulette for " +
+        $("report-form").dataset.ban + ". Press Start to talk to someone else.");
     });
   }
 
@@ -229,6 +255,8 @@
     $("next").addEventListener("click", next);
     $("stop").addEventListener("click", stopAll);
     $("report").addEventListener("click", report);
+    $("report-form").addEventListener("submit", sendReport);
+    $("report-cancel").addEventListener("click", cancelReport);
     $("mute").addEventListener("click", mute);
     $("chat-form").addEventListener("submit", send);
     $("chat-input").addEventListener("input", typing);

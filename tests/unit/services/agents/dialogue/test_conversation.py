@@ -30,6 +30,14 @@ def test_the_opening_discloses_first_and_says_the_call_is_recorded() -> None:
     assert opening.index("recorded") < opening.index("How can I help?")
 
 
+def test_a_conversation_nothing_records_does_not_say_it_is_recorded() -> None:
+    opening = _conversation(recorded=False).opening()
+    assert "recorded" not in opening
+    assert opening == (
+        "You are speaking with an automated assistant for Cutting Edge. How can I help?"
+    )
+
+
 def test_a_message_is_taken_over_two_turns_and_summarised() -> None:
     talk = _conversation()
     assert "say your message" in talk.hear("Can you take a message for Sam?").say
