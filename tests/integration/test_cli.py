@@ -19,11 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def ringfence(
-    *args: str, data_dir: Path, python: tuple[str, ...] = (), **env: str
+    *args: str, data_dir: Path, python: tuple[str, ...] = ("-m", "ringfence"), **env: str
 ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RINGFENCE_")}
     return subprocess.run(
-        [sys.executable, *python, "-m", "ringfence", *args],
+        [sys.executable, *python, *args],
         env={**clean, "RINGFENCE_DATA_DIR": str(data_dir), "COLUMNS": "200", **env},
         cwd=REPO,
         capture_output=True,
@@ -76,12 +76,25 @@ def test_version(tmp_path: Path) -> None:
     assert ringfence("version", data_dir=tmp_path).stdout.startswith("ringfence ")
 
 
+# `python -m ringfence ARGS`, then the names of every module loaded, on the last line of stderr
+# (-X importtime would miss those loaded with importlib.import_module, as services are).
+RUN_AND_LIST = """
+import runpy, sys
+sys.argv[0] = "ringfence"
+try:
+    runpy.run_module("ringfence", run_name="__main__", alter_sys=True)
+finally:
+    sys.stderr.write("\\nloaded: " + " ".join(sorted(sys.modules)) + "\\n")
+"""
+
+
 def imported(*args: str, data_dir: Path) -> set[str]:
-    """The modules a command imports (from ``python -X importtime``)."""
-    result = ringfence(*args, data_dir=data_dir, python=("-X", "importtime"))
+    """The modules a command loads."""
+    result = ringfence(*args, data_dir=data_dir, python=("-c", RUN_AND_LIST))
     assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
-    return {line.rsplit("|", 1)[1].strip() for line in lines[1:]}
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("loaded: ")
+    return set(last.removeprefix("loaded: ").split())
 
 
 @pytest.mark.parametrize("command", [("version",), ("--help",)])
