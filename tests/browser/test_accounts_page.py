@@ -49,9 +49,9 @@ def log_in(page: Page, base: str) -> None:
 
 
 def test_sign_up_with_the_link_from_the_outbox(tmp_path: Path) -> None:
-    data_dir, port = tmp_path / "data", free_port()
+    data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "serve.log"
     public = {"RINGFENCE_WEB__PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    with running_server(data_dir, port=port, **public) as base, chromium() as browser:
+    with running_server(data_dir, port, log, **public) as base, chromium() as browser:
         page = browser.new_page()
         page.goto(base + "/account/signup")
         page.fill("#email", EMAIL)
@@ -79,3 +79,8 @@ def test_sign_up_with_the_link_from_the_outbox(tmp_path: Path) -> None:
         page.click("#login button[type=submit]")
         page.wait_for_url("**/account")
         expect(page.locator("main")).to_contain_text(EMAIL)
+    # The server said a mail was waiting, twice, and never to whom or with which link.
+    logged = log.read_text()
+    assert logged.count('"event": "mail_waiting"') == 2
+    token = again.split("token=")[1]
+    assert EMAIL not in logged and token not in logged and token[:16] not in logged
