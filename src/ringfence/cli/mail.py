@@ -10,8 +10,12 @@ from ringfence.cli.common import err_console, settings_or_exit
 
 
 def outbox(
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 10,
-    to: Annotated[str | None, typer.Option(help="Only the mails to this address.")] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1000, metavar="N", help="How many, newest first.")
+    ] = 10,
+    to: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Only the mails to this address.")
+    ] = None,
 ) -> None:
     """Print the e-mails waiting in the outbox, newest first, links included."""
     from ringfence.accounts.outbox import Outbox
