@@ -13,6 +13,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from ringfence.accounts.mail import Mailer
+from ringfence.errors import ServiceUnavailable
 from ringfence.privacy.core import Privacy
 from ringfence.store import Database
 from ringfence.testing import FakeClock
@@ -78,19 +79,22 @@ async def test_a_certificate_no_trusted_ca_signed_gets_no_mail(
     """Someone in the path with their own certificate (here: our test CA, which the system's
     store does not hold) gets neither the mail nor the password."""
     _, cert, key = make_certs(tmp_path)
-    with smtp_server(tls, (cert, key)) as (inbox, port):  # type: ignore[arg-type]
-        mail = {"smtp_host": "127.0.0.1", "smtp_port": port, tls: True}
+    login = Login("ringfence", "s3cret-pass")
+    with smtp_server(tls, (cert, key), login) as (inbox, port):  # type: ignore[arg-type]
+        mail: dict[str, object] = {"smtp_host": "127.0.0.1", "smtp_port": port, tls: True}
+        mail.update(username="ringfence", password="s3cret-pass")
         mailer = Mailer(make_settings(mail=mail), FakeClock())
-        with capture_logs() as logs, pytest.raises(Exception, match="could not be sent"):
+        with capture_logs() as logs, pytest.raises(ServiceUnavailable, match="could not be sent"):
             await mailer.send("ada@example.org", "Hi", BODY, subject_ref="a")
         assert inbox.empty()
+    assert login.logins == []
     assert (logs[-1]["event"], logs[-1]["error"]) == ("mail_failed", "SSLCertVerificationError")
 
 
 async def test_an_smtp_server_that_is_not_there(make_settings: SettingsFactory) -> None:
     mail = {"smtp_host": "127.0.0.1", "smtp_port": free_port()}
     mailer = Mailer(make_settings(mail=mail), FakeClock())
-    with pytest.raises(Exception, match="could not be sent; try again later"):
+    with pytest.raises(ServiceUnavailable, match="could not be sent; try again later"):
         await mailer.send("ada@example.org", "Hi", BODY, subject_ref="a")
 
 
