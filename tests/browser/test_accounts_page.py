@@ -54,6 +54,7 @@ def test_sign_up_with_the_link_from_the_outbox(tmp_path: Path) -> None:
     with running_server(data_dir, port, log, **public) as base, chromium() as browser:
         page = browser.new_page()
         page.goto(base + "/account/signup")
+        expect(page.locator("#outbox-note")).to_contain_text("outbox of the operator")
         page.fill("#email", EMAIL)
         page.fill("#password", PASSWORD)
         page.check("input[name=adult]")

@@ -269,6 +269,7 @@ async def test_an_smtp_server_that_refuses_leaves_no_stuck_account(
         web={"public_url": "http://testserver"},
     )
     async with client_for(create_app(settings, run_workers=False)) as client:
+        assert 'id="outbox-note"' not in (await client.get("/account/signup")).text
         form = {"email": EMAIL, "password": PASSWORD, "adult": "true", "terms": "true"}
         signed_up = await _post(client, "/account/signup", "/account/signup", **form)
         assert signed_up.status_code == 200 and "could not be sent" in signed_up.text

@@ -32,7 +32,12 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
     response = templates.TemplateResponse(
         request,
         f"accounts/{name}.html",
-        {"title": "account", "csrf": context.pop("csrf", token), **context},
+        {
+            "title": "account",
+            "csrf": context.pop("csrf", token),
+            "mail": accounts(request).mailer.backend,  # where account e-mails go: smtp | outbox
+            **context,
+        },
         status_code=status,
     )
     if not cookies.read(request, CSRF_COOKIE):
