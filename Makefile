@@ -7,6 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 .PHONY: run test check lint typecheck bench clean
 
 $(BIN)/python:
+	PYTHON=$(PYTHON) scripts/system-deps.sh run
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
@@ -18,9 +19,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
-# Debian packages are checked on every run (a no-op when present); Python ones when pyproject changes.
+# Debian packages are checked on every run (a no-op when present), first before the virtualenv
+# (python3-venv); Python ones when pyproject changes.
 run: $(VENV)/.installed-run
-	scripts/system-deps.sh run
+	PYTHON=$(PYTHON) scripts/system-deps.sh run
 	$(BIN)/ringfence migrate
 	$(BIN)/ringfence serve
 

@@ -373,12 +373,41 @@ class RouletteSettings(BaseModel):
 
 
 class MailSettings(BaseModel):
+    backend: Literal["outbox", "smtp"] | None = Field(
+        None,
+        description="outbox: keep account e-mails in the data dir for the operator "
+        "(`ringfence outbox`); smtp: send them. Default: smtp when smtp_host is set, else outbox.",
+    )
     smtp_host: str | None = Field(None, description="SMTP server for account e-mails.")
-    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_port: int = Field(25, ge=1, le=65535, description="25 (relay), 587 (submission), 465.")
     username: str | None = Field(None, description="SMTP login, when the server asks for one.")
     password: SecretStr | None = Field(None)
-    starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    starttls: bool = Field(
+        False, description="Upgrade the connection with STARTTLS (a submission port, 587)."
+    )
+    tls: bool = Field(False, description="Implicit TLS from the first byte (SMTPS, port 465).")
+    ca_file: Path | None = Field(
+        None,
+        description="CA bundle that signs the SMTP server's certificate (default: the system's).",
+    )
     sender: str = Field("ringfence <noreply@localhost>", description="From: of account e-mails.")
+
+    @model_validator(mode="after")
+    def _one_way_to_send(self) -> MailSettings:
+        if self.starttls and self.tls:
+            raise ValueError("mail: choose starttls (upgrade) or tls (implicit), not both")
+        if self.backend == "smtp" and not self.smtp_host:
+            raise ValueError("mail: backend smtp needs smtp_host")
+        if self.password is not None and not (self.starttls or self.tls):
+            if self.smtp_host not in ("localhost", "127.0.0.1", "::1"):
+                raise ValueError("mail: the SMTP password is sent only over starttls or tls")
+        return self
+
+    @property
+    def resolved_backend(self) -> Literal["outbox", "smtp"]:
+        if self.backend is not None:
+            return self.backend
+        return "smtp" if self.smtp_host else "outbox"
 
 
 class AccountSettings(BaseModel):

@@ -11,13 +11,26 @@ import pytest
 from sqlalchemy import select
 
 from ringfence.accounts.models import Account, AccountSession
+from ringfence.accounts.outbox import Outbox
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.models import ConsentRecord
 from ringfence.store import Database
 from ringfence.testing import FakeClock
+from ringfence.web.app import create_app
 from tests.conftest import SettingsFactory
-from tests.support.accounts import EMAIL, PASSWORD, _csrf, _log_in, _post, _sign_up, site
-from tests.support.mail import link_in
+from tests.support.accounts import (
+    EMAIL,
+    PASSWORD,
+    _csrf,
+    _log_in,
+    _post,
+    _sign_up,
+    path_of,
+    site,
+)
+from tests.support.mail import link_in, smtp_server
+from tests.support.server import free_port
+from tests.support.web import client_for
 
 pytestmark = pytest.mark.integration
 
@@ -192,3 +205,79 @@ async def test_deleting_the_account_erases_it_and_sessions_are_swept(
                 assert (await session.scalars(select(AccountSession))).all() == []
         finally:
             await db.dispose()
+
+
+def _resend_token(page: httpx.Response) -> str:
+    found = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert found and 'action="/account/verify/again"' in page.text, page.text
+    return found.group(1)
+
+
+async def _resend(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await _post(client, "/account/login", "/account/verify/again", token=token)
+
+
+async def test_a_default_server_keeps_the_link_in_the_operators_outbox(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    """No SMTP: the sign-up works, the page says where the link went, an unconfirmed sign-in
+    offers to send it again (a few times an hour), and the link from the outbox confirms."""
+    settings = make_settings(database_url=database_url, web={"public_url": "http://testserver"})
+    outbox = Outbox(settings.data_dir)
+    async with client_for(create_app(settings, run_workers=False)) as client:
+        form = {"email": EMAIL, "password": PASSWORD, "adult": "true", "terms": "true"}
+        signed_up = await _post(client, "/account/signup", "/account/signup", **form)
+        assert signed_up.status_code == 200
+        assert "outbox of the operator" in signed_up.text and "ringfence outbox" in signed_up.text
+        (first,) = outbox.newest(5)
+        assert first.to == "ada@example.org" and "/account/verify?token=" in first.body
+
+        refused = await _log_in(client)
+        assert refused.status_code == 403 and "confirm your e-mail" in refused.text
+        token = _resend_token(refused)
+        wrong = await _post(
+            client, "/account/login", "/account/login", email=EMAIL, password="wrong-one!"
+        )
+        assert 'action="/account/verify/again"' not in wrong.text  # the password first
+
+        again = await _resend(client, token)
+        assert again.status_code == 200 and "the link to confirm your address is" in again.text
+        assert len(outbox.newest(5)) == 2
+        for _ in range(2):
+            assert (await _resend(client, token)).status_code == 200
+        limited = await _resend(client, token)
+        assert limited.status_code == 429 and "wait an hour" in limited.text
+        assert len(outbox.newest(10)) == 4
+        forged = await _resend(client, token[:-4] + "AAAA")
+        assert forged.status_code in (403, 422) and len(outbox.newest(10)) == 4
+
+        link = re.search(r"https?://\S+", outbox.newest(1)[0].body)
+        assert link is not None
+        assert "Address confirmed" in (await client.get(path_of(link.group(0)))).text
+        assert (await _log_in(client)).status_code == 303
+        done = await _resend(client, token)
+        assert done.status_code == 422 and "already confirmed" in done.text
+
+
+async def test_an_smtp_server_that_refuses_leaves_no_stuck_account(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    port = free_port()
+    settings = make_settings(
+        database_url=database_url,
+        mail={"smtp_host": "127.0.0.1", "smtp_port": port},
+        web={"public_url": "http://testserver"},
+    )
+    async with client_for(create_app(settings, run_workers=False)) as client:
+        assert 'id="outbox-note"' not in (await client.get("/account/signup")).text
+        form = {"email": EMAIL, "password": PASSWORD, "adult": "true", "terms": "true"}
+        signed_up = await _post(client, "/account/signup", "/account/signup", **form)
+        assert signed_up.status_code == 200 and "could not be sent" in signed_up.text
+        token = _resend_token(await _log_in(client))
+        down = await _resend(client, token)
+        assert down.status_code == 503 and "try again later" in down.text
+        with smtp_server(port=port) as (inbox, _):
+            assert (await _resend(client, token)).status_code == 200
+            link = link_in(await inbox.next())
+        assert "Address confirmed" in (await client.get(path_of(link))).text
+        assert (await _log_in(client)).status_code == 303

@@ -111,3 +111,37 @@ def test_the_master_key_may_live_outside_the_data_dir(tmp_path: Path) -> None:
     elsewhere = tmp_path / "keys" / "master.key"
     settings = Settings(data_dir=tmp_path, privacy={"master_key_file": elsewhere})
     assert settings.master_key_path == elsewhere
+
+
+def test_mail_goes_to_the_outbox_unless_an_smtp_server_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().mail.resolved_backend == "outbox"
+    monkeypatch.setenv("RINGFENCE_MAIL__SMTP_HOST", "smtp.example.org")
+    mail = load_settings().mail
+    assert (mail.resolved_backend, mail.smtp_port, mail.starttls, mail.tls) == (
+        "smtp",
+        25,
+        False,
+        False,
+    )
+    monkeypatch.setenv("RINGFENCE_MAIL__BACKEND", "outbox")  # kept for the operator anyway
+    assert load_settings().mail.resolved_backend == "outbox"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BACKEND": "smtp"}, "backend smtp needs smtp_host"),
+        ({"SMTP_HOST": "mx.example.org", "STARTTLS": "true", "TLS": "true"}, "not both"),
+        ({"SMTP_HOST": "mx.example.org", "PASSWORD": "pw"}, "only over starttls or tls"),
+        ({"BACKEND": "pigeon"}, "RINGFENCE_MAIL__BACKEND"),
+    ],
+)
+def test_mail_settings_that_cannot_work_are_refused(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(f"RINGFENCE_MAIL__{name}", value)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings()

@@ -5,6 +5,21 @@ from __future__ import annotations
 from ringfence.accounts.models import ACCOUNT, CALLER_ID, SESSION
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
 
+OUTBOX_CATEGORY = Category(
+    name="mail_outbox",
+    service="platform",
+    title="E-mails kept for the operator to pass on",
+    store="file:outbox",
+    fields=("to", "subject", "body"),
+    purpose="On a server that sends no e-mail, the messages we would send you (a link to confirm "
+    "your address or reset your password, an invitation) are kept for the operator who runs it "
+    "to pass on to you, and nothing else is done with them.",
+    legal_basis=LegalBasis.CONTRACT,
+    retention=Retention.duration(7),
+    timestamp="mtime",
+    subject=SubjectKind.ACCOUNT,
+)
+
 CATEGORIES = (
     Category(
         name=ACCOUNT,
@@ -50,4 +65,5 @@ CATEGORIES = (
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
     ),
+    OUTBOX_CATEGORY,
 )

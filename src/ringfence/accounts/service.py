@@ -17,14 +17,14 @@ import re
 import secrets
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pyotp
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ringfence.abuse.limits import Limit, RateLimiter
-from ringfence.accounts.mail import Mailer
+from ringfence.accounts.mail import Backend, Mailer
 from ringfence.accounts.models import Account, AccountSession
 from ringfence.accounts.passwords import hash_password, needs_rehash, verify_password
 from ringfence.errors import Forbidden, InvalidInput, ServiceUnavailable
@@ -39,6 +39,8 @@ log = get_logger(__name__)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 RESET_HOURS = 1
 TOTP_ISSUER = "ringfence"
+RESENDS_PER_HOUR = 3  # confirmation links sent again to one account
+RESEND_MINUTES = 30  # how long the "send the link again" button works after a sign-in
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,28 @@ def _token_hash(token: str) -> str:
 
 def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SignedUp:
+    """Where the confirmation link went: the operator's ``outbox``, out over ``smtp``, or
+    ``unsent`` (the SMTP server refused; signing in offers to send it again)."""
+
+    email: str
+    where: Backend | Literal["unsent"]
+
+
+class Unverified(Forbidden):
+    """The password was right but the address is not confirmed yet. ``resend`` is a sealed
+    token that lets whoever signed in have the link sent again (``Accounts.resend``)."""
+
+    code = "unverified"
+
+    def __init__(self, resend: str) -> None:
+        super().__init__(
+            "confirm your e-mail address first: open the link we sent you, or have it sent again"
+        )
+        self.resend = resend
 
 
 @dataclass(frozen=True)
@@ -89,18 +113,18 @@ class Accounts:
         self.db = privacy.db
         self.clock = privacy.clock
         self.key = settings.signing_key()
-        self.mailer = Mailer(settings.mail)
+        self.mailer = Mailer(settings, self.clock)
         self.limiter = RateLimiter(self.clock)
         self._sending: set[asyncio.Task[None]] = set()
 
-    def _later(self, mail: Coroutine[Any, Any, None]) -> None:
+    def _later(self, mail: Coroutine[Any, Any, Backend]) -> None:
         """Send a mail after the answer has gone (its failure is logged by the mailer)."""
         task = asyncio.create_task(self._quietly(mail))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
     @staticmethod
-    async def _quietly(mail: Coroutine[Any, Any, None]) -> None:
+    async def _quietly(mail: Coroutine[Any, Any, Backend]) -> None:
         with contextlib.suppress(ServiceUnavailable):
             await mail
 
@@ -124,24 +148,17 @@ class Accounts:
 
     async def sign_up(
         self, raw_email: str, password: str, *, adult: bool, terms: bool, ip: str
-    ) -> str:
-        """Open an account and mail its confirmation link; the address it went to. An address
-        that already has an account gets a mail saying so, and the answer here is the same, so
-        the page never tells anyone whether an address has an account."""
+    ) -> SignedUp:
+        """Open an account and mail its confirmation link; the address and where the mail went.
+        An address that already has an account gets a mail saying so, and the answer here is
+        the same, so the page never tells anyone whether an address has an account. A mail the
+        SMTP server refuses leaves no stuck account: signing in offers to send it again."""
         email = normalise_email(raw_email)
-        if not self.mailer.configured:
-            raise ServiceUnavailable(
-                "e-mail is not set up on this server (RINGFENCE_MAIL__SMTP_HOST)"
-            )
         self._check_password(password)
         if not adult:
             raise InvalidInput("you must be 18 or over to open an account")
         if not terms:
             raise InvalidInput("accept the terms of service to open an account")
-        if not self.mailer.configured:  # before the account exists: none is left unconfirmable
-            raise ServiceUnavailable(
-                "e-mail is not set up on this server (RINGFENCE_MAIL__SMTP_HOST)"
-            )
         password_hash = await hash_password(password)
         limit = [
             Limit(
@@ -176,33 +193,80 @@ class Accounts:
                     policy_version=stamp.version,
                 )
         except IntegrityError:  # the address has an account: tell its owner, not the page
-            await self.mailer.send(
-                email,
-                "You already have a ringfence account",
-                "Someone asked to open a ringfence account with this address, which already "
-                "has one. If it was you, log in, or reset your password:\n\n"
-                f"{self.settings.web.public_url.rstrip('/')}/account/reset\n\n"
-                "If it was not you, ignore this: nothing changes.",
-            )
-            return email
-        await self.send_verification(account)
+            async with self.db.session() as session:
+                owner = await session.scalar(select(Account).where(Account.email == email))
+            return SignedUp(email, await self._unless_refused(self._already(email, owner)))
         log.info("account_created", account=account.id)
-        return account.email
+        return SignedUp(account.email, await self._unless_refused(self.send_verification(account)))
 
-    async def send_verification(self, account: Account) -> None:
+    @staticmethod
+    async def _unless_refused(mail: Coroutine[Any, Any, Backend]) -> Backend | Literal["unsent"]:
+        try:
+            return await mail
+        except ServiceUnavailable:  # logged by the mailer
+            return "unsent"
+
+    async def _already(self, email: str, owner: Account | None) -> Backend:
+        # The owner's subject files the outbox copy (None: deleted meanwhile, by the address).
+        ref = owner.subject_ref if owner is not None else keyed_ref(f"email:{email}", self.key)
+        return await self.mailer.send(
+            email,
+            "You already have a ringfence account",
+            "Someone asked to open a ringfence account with this address, which already "
+            "has one. If it was you, log in, or reset your password:\n\n"
+            f"{self.settings.web.public_url.rstrip('/')}/account/reset\n\n"
+            "If it was not you, ignore this: nothing changes.",
+            subject_ref=ref,
+        )
+
+    async def send_verification(self, account: Account) -> Backend:
         token = seal(
             {"account": account.id, "email": account.email},
             key=self.key,
             purpose="accounts.verify",
             expires=self.clock.now() + dt.timedelta(hours=self.options.link_hours),
         )
-        await self.mailer.send(
+        return await self.mailer.send(
             account.email,
             "Confirm your e-mail address",
             "Open this link to confirm the address of your ringfence account:\n\n"
             f"{self._link('/account/verify', token)}\n\n"
             f"It works for {self.options.link_hours} hours. If you did not sign up, ignore this.",
+            subject_ref=account.subject_ref,
         )
+
+    async def resend(self, token: str, ip: str) -> Backend:
+        """Send the confirmation link again, for the holder of an ``Unverified.resend`` token
+        (given only with the right password); a few times an hour per account."""
+        data = unseal(token, key=self.key, purpose="accounts.resend", now=self.clock.now())
+        async with self.db.session() as session:
+            account = await session.get(Account, str(data["account"]))
+        if account is None or account.email != data["email"]:
+            raise Forbidden("this account or address no longer exists")
+        if account.verified_at is not None:
+            raise InvalidInput("this address is already confirmed: log in")
+        limits = [
+            Limit(
+                "accounts.resend",
+                keyed_ref(account.subject_ref, self.key),
+                RESENDS_PER_HOUR,
+                3600,
+                "the link was sent again a few times already: wait an hour, or check the "
+                "spam folder",
+            ),
+            Limit(
+                "accounts.login_ip",
+                keyed_ref(ip_ref(ip), self.key),
+                self.options.logins_per_ip,
+                3600,
+                "too many sign-in attempts from your network",
+            ),
+        ]
+        async with self.db.session() as session:
+            await self.limiter.check(session, limits)
+            self.limiter.hit(session, limits)
+        log.info("account_link_resent", account=account.id)
+        return await self.send_verification(account)
 
     async def verify(self, token: str) -> Account:
         data = unseal(token, key=self.key, purpose="accounts.verify", now=self.clock.now())
@@ -249,7 +313,14 @@ class Accounts:
         if not ok or account is None:
             raise Forbidden("wrong e-mail, password or code")
         if account.verified_at is None:
-            raise Forbidden("confirm your e-mail address first: open the link we sent you")
+            raise Unverified(
+                seal(
+                    {"account": account.id, "email": account.email},
+                    key=self.key,
+                    purpose="accounts.resend",
+                    expires=self.clock.now() + dt.timedelta(minutes=RESEND_MINUTES),
+                )
+            )
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         now = self.clock.now()
         async with self.db.session() as session:
@@ -309,10 +380,6 @@ class Accounts:
         """Mail a reset link if the address has an account. The answer is the same either way,
         and as quick: the mail goes out after the answer (``close`` waits for it)."""
         email = normalise_email(raw_email)
-        if not self.mailer.configured:
-            raise ServiceUnavailable(
-                "e-mail is not set up on this server (RINGFENCE_MAIL__SMTP_HOST)"
-            )
         async with self.db.session() as session:
             account = await session.scalar(select(Account).where(Account.email == email))
         if account is None:
@@ -330,6 +397,7 @@ class Accounts:
                 "Open this link to choose a new password for your ringfence account:\n\n"
                 f"{self._link('/account/reset/new', token)}\n\n"
                 "It works once, for an hour. If you did not ask, ignore this: nothing changes.",
+                subject_ref=account.subject_ref,
             )
         )
 

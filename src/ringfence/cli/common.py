@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from ringfence.errors import RingfenceError
-from ringfence.logging import configure_logging
-from ringfence.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from ringfence.settings import Settings
+
+T = TypeVar("T")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -21,6 +24,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def settings_or_exit() -> Settings:
+    """The settings, or exit with one line naming what is wrong; logs go to standard error
+    (or the log file) from here on, never among a command's output."""
+    from ringfence.logging import configure_logging
+    from ringfence.settings import load_settings
+
     try:
         settings = load_settings()
         settings.jobs_backend  # noqa: B018 - validates the redis/backend pairing now
@@ -28,3 +36,10 @@ def settings_or_exit() -> Settings:
         fail(exc.message, 2)
     configure_logging(settings.log)
     return settings
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's async work (asyncio is imported when a command needs it)."""
+    import asyncio
+
+    return asyncio.run(work)

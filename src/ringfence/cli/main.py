@@ -1,37 +1,41 @@
-"""``ringfence``: serve, worker, migrate, jobs, version, and each enabled service's commands."""
+"""``ringfence``: serve, worker, migrate, jobs, version, and each enabled service's commands.
+
+Building the command line imports no service, no settings and no store: each command imports
+what it needs when it runs (``bench/cli_start.py`` measures the start-up)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from ringfence import __version__, composition
+from ringfence.cli import mail as mail_cli
 from ringfence.cli import privacy as privacy_cli
 from ringfence.cli import telephony as telephony_cli
-from ringfence.cli.common import console, fail, settings_or_exit
+from ringfence.cli.commands import Commands
+from ringfence.cli.common import console, fail, run, settings_or_exit
 from ringfence.errors import RingfenceError
-from ringfence.manifest import ServiceSpec
-from ringfence.settings import load_settings
 
 app = typer.Typer(
     name="ringfence",
     help="Self-hostable, privacy-first voice-calling platform.",
     no_args_is_help=True,
     add_completion=False,
+    cls=Commands,
 )
 jobs_app = typer.Typer(help="Inspect and re-run background jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 privacy_cli.install(app)
 telephony_cli.install(app)
+mail_cli.install(app)
 
 
 @app.command()
 def version() -> None:
     """Print the version."""
+    from ringfence import __version__
+
     console.print(f"ringfence {__version__}")
 
 
@@ -82,11 +86,13 @@ def serve(
     settings = settings_or_exit()
     settings.ensure_data_dir()
     try:
-        asyncio.run(_schema_check(settings.resolved_database_url))
+        run(_schema_check(settings.resolved_database_url))
     except RingfenceError as exc:
         fail(exc.message)
     except Exception as exc:
         fail(f"cannot reach the database: {type(exc).__name__}: {exc}")
+    from ringfence import __version__
+
     bind_host = host or settings.web.host
     bind_port = port or settings.web.port
     console.print(f"ringfence {__version__} on http://{bind_host}:{bind_port}")
@@ -120,7 +126,7 @@ def worker(
     settings = settings_or_exit()
     settings.ensure_data_dir()
     try:
-        asyncio.run(_schema_check(settings.resolved_database_url))
+        run(_schema_check(settings.resolved_database_url))
     except RingfenceError as exc:
         fail(exc.message)
     queue = JobQueue(settings, modules=imports or ())
@@ -133,6 +139,8 @@ def jobs_failed(
     limit: Annotated[int, typer.Option(help="How many to show, newest first.")] = 50,
 ) -> None:
     """List jobs whose retries ran out."""
+    from rich.table import Table
+
     from ringfence.jobs import JobQueue
     from ringfence.store import Database
 
@@ -157,7 +165,7 @@ def jobs_failed(
         ]
 
     table = Table("id", "job", "attempts", "error", "failed at", "retried")
-    for row in asyncio.run(load()):
+    for row in run(load()):
         table.add_row(*row)
     console.print(table)
 
@@ -178,19 +186,10 @@ def jobs_retry(failure_id: Annotated[str, typer.Argument(help="Id from `jobs fai
             await db.dispose()
 
     try:
-        task_id = asyncio.run(retry())
+        task_id = run(retry())
     except RingfenceError as exc:
         fail(exc.message)
     console.print(f"enqueued again as task {task_id}")
-
-
-def _command_services() -> tuple[ServiceSpec, ...]:
-    """The enabled services; every installed one when the settings do not load (each command
-    then says what is wrong with them)."""
-    try:
-        return composition.enabled(load_settings())
-    except RingfenceError:
-        return composition.installed()
 
 
 # Everything ringfence writes (database, job queue, keys, recordings, logs) is for its own user
@@ -200,7 +199,4 @@ PRIVATE_UMASK = 0o077
 
 def main() -> None:
     os.umask(PRIVATE_UMASK)
-    for spec in _command_services():
-        if spec.cli is not None:
-            app.add_typer(composition.load(spec.cli).app, name=spec.name)
     app()

@@ -5,16 +5,13 @@ built: ``ringfence --help`` and ``ringfence version`` stay quick."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.table import Table
 
-from ringfence import composition
-from ringfence.cli.common import console, fail, settings_or_exit
+from ringfence.cli.common import console, fail, run, settings_or_exit
 from ringfence.errors import RingfenceError
 
 if TYPE_CHECKING:
@@ -31,7 +28,7 @@ def _with_privacy(work: Callable[[Privacy], Awaitable[T]]) -> T:
 
     settings = settings_or_exit()
 
-    async def run() -> T:
+    async def work_on_db() -> T:
         db = Database(settings.resolved_database_url)
         try:
             return await work(Privacy(settings, db))
@@ -39,7 +36,7 @@ def _with_privacy(work: Callable[[Privacy], Awaitable[T]]) -> T:
             await db.dispose()
 
     try:
-        return asyncio.run(run())
+        return run(work_on_db())
     except (RingfenceError, KeyError) as exc:
         fail(exc.message if isinstance(exc, RingfenceError) else str(exc))
 
@@ -57,6 +54,8 @@ def purge(
         return report.counts
 
     counts = _with_privacy(work)
+    from rich.table import Table
+
     table = Table("category", "expired" if dry_run else "removed")
     for name, count in counts.items():
         table.add_row(name, str(count))
@@ -70,7 +69,7 @@ def policy(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
 ) -> None:
     """Print the privacy policy generated from the data inventory."""
-
+    from ringfence import composition
     from ringfence.privacy import policy as policy_doc
 
     async def work(privacy: Privacy) -> dict[str, object]:
@@ -122,6 +121,8 @@ def rights_list() -> None:
                 )
                 for r in rows
             ]
+
+    from rich.table import Table
 
     table = Table("id", "kind", "status", "acknowledge by", "answer by", "extended")
     for row in _with_privacy(work):

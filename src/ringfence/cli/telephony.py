@@ -3,7 +3,6 @@ imported when ``call`` runs, not when the command line is built."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -11,9 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from ringfence.cli.common import console, fail, settings_or_exit
+from ringfence.cli.common import console, fail, run, settings_or_exit
 from ringfence.errors import RingfenceError
 
 if TYPE_CHECKING:
@@ -39,7 +37,7 @@ def call(
     """Place a call, print its events, speak a message when answered, hang up."""
     settings = settings_or_exit()
     try:
-        answered = asyncio.run(_call(settings, number, say, play, via, from_, ring, port))
+        answered = run(_call(settings, number, say, play, via, from_, ring, port))
     except RingfenceError as exc:
         fail(exc.message)
     raise typer.Exit(0 if answered else 1)
@@ -55,6 +53,8 @@ async def _call(
     ring: float,
     port: int,
 ) -> bool:
+    import asyncio
+
     from ringfence.clock import SystemClock
     from ringfence.media.files import load_audio
     from ringfence.media.speech import speak
@@ -102,6 +102,8 @@ async def _finish(live: Call) -> None:
 def status() -> None:
     """Trunks from settings, and what the running server's engine reports."""
     settings = settings_or_exit()
+    from rich.table import Table
+
     table = Table("trunk", "host", "prefixes", "auth")
     for carrier in settings.telephony.carriers:
         table.add_row(

@@ -67,11 +67,18 @@ class Invitations:
         self.clock = clock
         self.tenants = tenants
         self.key = settings.signing_key()
-        self.mailer = Mailer(settings.mail)
+        self.mailer = Mailer(settings, clock)
         self.audit = Audit(clock)
 
     def _email_hash(self, email: str) -> str:
         return keyed_ref(f"email:{email}", self.key)
+
+    async def _recipient(self, email: str) -> str:
+        """Whom an invitation mail is about: the address's account if it has one (its rights
+        requests then reach the outbox copy), else the address's keyed hash."""
+        async with self.db.session() as session:
+            owner = await session.scalar(select(Account.subject_ref).where(Account.email == email))
+        return owner or self._email_hash(email)
 
     # -- the business's side -------------------------------------------------------------------
 
@@ -83,10 +90,6 @@ class Invitations:
         if role == "owner" and actor_role != "owner":
             raise Forbidden("only an owner can make another owner")
         email = normalise_email(raw_email)
-        if not self.mailer.configured:
-            raise ServiceUnavailable(
-                "e-mail is not set up on this server (RINGFENCE_MAIL__SMTP_HOST)"
-            )
         if email in {m["email"] for m in await self.tenants.members(actor, tenant_id)}:
             raise Conflict("that address is already a member of this business")
         now = self.clock.now()
@@ -125,6 +128,7 @@ class Invitations:
                 "No account yet? Sign up with this address and confirm it, then open the link "
                 f"again. It works for {INVITATION_DAYS} days. If you do not know this business, "
                 "ignore this: nothing happens unless you accept.",
+                subject_ref=await self._recipient(email),
             )
         except ServiceUnavailable:
             async with tenant_session(self.db, tenant_id) as session:

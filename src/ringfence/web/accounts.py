@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from ringfence.accounts.service import Unverified
 from ringfence.errors import RingfenceError
 from ringfence.http import cookies, deps
 from ringfence.http.deps import (
@@ -31,7 +32,12 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
     response = templates.TemplateResponse(
         request,
         f"accounts/{name}.html",
-        {"title": "account", "csrf": context.pop("csrf", token), **context},
+        {
+            "title": "account",
+            "csrf": context.pop("csrf", token),
+            "mail": accounts(request).mailer.backend,  # where account e-mails go: smtp | outbox
+            **context,
+        },
         status_code=status,
     )
     if not cookies.read(request, CSRF_COOKIE):
@@ -59,12 +65,14 @@ async def signup(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        address = await accounts(request).sign_up(
+        done = await accounts(request).sign_up(
             email, password, adult=adult, terms=terms, ip=client_ip(request)
         )
     except RingfenceError as exc:
         return _error(request, "signup", exc, email=email)
-    return _page(request, "sent", {"email": address, "why": "confirm your address"})
+    return _page(
+        request, "sent", {"email": done.email, "why": "confirm your address", "where": done.where}
+    )
 
 
 @router.get("/account/verify", response_class=HTMLResponse)
@@ -92,12 +100,29 @@ async def login(
     try:
         check_csrf(request, csrf)
         done = await accounts(request).log_in(email, password, code or None, client_ip(request))
+    except Unverified as exc:
+        return _error(request, "login", exc, email=email, resend=exc.resend)
     except RingfenceError as exc:
         return _error(request, "login", exc, email=email, ask_code="code" in exc.message)
     response = RedirectResponse("/account", status_code=303)
     max_age = deps.settings(request).accounts.session_days * 86400
     cookies.write(response, request, SESSION_COOKIE, done.token, max_age=max_age)
     return response
+
+
+@router.post("/account/verify/again")
+async def resend(
+    request: Request,
+    token: Annotated[str, Form(max_length=4096)],
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Response:
+    """Send the confirmation link again (the button a sign-in of an unconfirmed account shows)."""
+    try:
+        check_csrf(request, csrf)
+        where = await accounts(request).resend(token, client_ip(request))
+    except RingfenceError as exc:
+        return _error(request, "login", exc)
+    return _page(request, "sent", {"why": "confirm your address", "where": where, "again": True})
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -151,7 +176,8 @@ async def reset_request(
         await accounts(request).request_reset(email)
     except RingfenceError as exc:
         return _error(request, "reset", exc, email=email)
-    return _page(request, "sent", {"email": email, "why": "choose a new password"})
+    where = accounts(request).mailer.backend
+    return _page(request, "sent", {"email": email, "why": "choose a new password", "where": where})
 
 
 @router.get("/account/reset/new", response_class=HTMLResponse)

@@ -346,7 +346,6 @@ async def test_the_call_command_speaks_and_hangs_up(tmp_path: Path) -> None:
             env={
                 **os.environ,
                 "RINGFENCE_DATA_DIR": str(tmp_path),
-                "RINGFENCE_LOG__LEVEL": "ERROR",
             },
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -357,9 +356,10 @@ async def test_the_call_command_speaks_and_hangs_up(tmp_path: Path) -> None:
         assert rc == 0, screen
     finally:
         await sipp.kill()
-    lines = out.decode().splitlines()
+    lines = out.decode().splitlines()  # the person's output; the logs (JSON lines) on stderr
     assert [line.split()[1] for line in lines] == ["dialling", "ringing", "answered", "ended"]
     assert "completed by local" in lines[-1]
+    assert '"event": "call_ended"' in err.decode()
     assert "4155550123" not in err.decode()
 
 
