@@ -222,7 +222,9 @@ class TestPhone:
     async def _follow(self, phone_call: PhoneCall) -> None:
         """Tell the tab how the call goes until it ends."""
         async for event in phone_call.call.events():
-            if event.kind in ("ringing", "answered"):
+            if event.kind == "answered" or (
+                event.kind == "ringing" and phone_call.direction == "out"
+            ):
                 await self._tell(phone_call, {"state": event.kind})
             elif event.kind == "ended":
                 await self._tell(phone_call, _ended_message(event))

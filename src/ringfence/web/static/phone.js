@@ -63,7 +63,7 @@
 
   function stateOf(m) {
     if (m.call !== state.call && m.call !== state.incoming) return;
-    if (m.state === "ringing") setState("ringing-out", "Ringing…");
+    if (m.state === "ringing" && m.call === state.call) setState("ringing-out", "Ringing…");
     if (m.state === "answered") {
       setState("answered", "Connected.");
       state.answeredAt = Date.now();
