@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import chromium
+from tests.support.browser import agents_site, chromium
 from tests.support.server import running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
@@ -69,3 +69,44 @@ def test_ring_rings_the_test_phone_tab(tmp_path: Path) -> None:
         stranger = browser.new_context().new_page()
         assert open_phone(stranger, base) != number
         context.close()
+
+
+def test_the_test_phone_calls_an_agents_receptionist(tmp_path: Path) -> None:
+    with agents_site(tmp_path) as (owner, base, _):
+        browser = owner.context.browser
+        assert browser is not None
+        phone = browser.new_page()  # the test phone, in a browser context of its own
+        number = open_phone(phone, base)
+
+        owner.goto(base + "/agents")
+        owner.fill("#business-name", "Cutting Edge")
+        owner.click("#new-business button[type=submit]")
+        # The business proves the test phone's number: a call to it asks for the page's code.
+        owner.fill("#number-number", number)
+        owner.click("#new-number button[type=submit]")
+        code = owner.inner_text("#number-code")
+        owner.click("#number-call button[type=submit]")
+        expect(phone.locator("#state")).to_have_attribute("data-state", "ringing")
+        phone.click("#answer")
+        expect(phone.locator("#state")).to_have_attribute("data-state", "answered")
+        for digit in code:
+            phone.click(f"#pad button[data-digit='{digit}']")
+        expect(owner.locator("#verifying")).to_have_attribute("data-outcome", "verified")
+        expect(owner.locator("#numbers")).to_contain_text(number)
+
+        owner.fill("#agent-name", "Front desk")
+        owner.fill("#agent-greeting", "Hello, Cutting Edge, how can I help?")
+        owner.click("#new-agent button[type=submit]")
+        owner.wait_for_selector("#agent-title")
+        owner.fill("#agent-phone", number)
+        owner.click("#edit-agent button[type=submit]")
+        expect(owner.locator("#phone-number")).to_have_text(number)
+
+        expect(phone.locator("#state")).to_have_attribute("data-state", "ended")
+        phone.fill("#to", number)
+        phone.click("#call")
+        # The receptionist loads its speech models on the first call: answered within a minute.
+        expect(phone.locator("#state")).to_have_attribute("data-state", "answered", timeout=90_000)
+        hears(phone)  # the disclosure and the greeting
+        phone.click("#hangup")
+        expect(phone.locator("#state")).to_have_attribute("data-state", "ended")
