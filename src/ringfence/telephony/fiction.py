@@ -27,7 +27,7 @@ def is_test_phone_number(e164: str) -> bool:
     return len(digits) == len(PREFIX) + 3 and digits.startswith(PREFIX) and digits.isdigit()
 
 
-def test_phone_number(index: int) -> str:
+def number_at(index: int) -> str:
     """The ``index``-th number of the range (0 to 999), in E.164."""
     if not 0 <= index < SIZE:
         raise ValueError(f"the test phone range has {SIZE} numbers, not {index + 1}")

@@ -19,7 +19,7 @@ from typing import Any
 
 from ringfence.errors import RateLimited, ServiceUnavailable
 from ringfence.settings import TestPhoneSettings
-from ringfence.telephony.fiction import SIZE, test_phone_number
+from ringfence.telephony.fiction import SIZE, number_at
 
 Notify = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -90,7 +90,7 @@ class Lines:
         claimed = set(self._kept.values())
         free = [
             number
-            for number in (test_phone_number(i) for i in range(SIZE))
+            for number in (number_at(i) for i in range(SIZE))
             if number not in self._by_number
         ]
         unclaimed = [number for number in free if number not in claimed]

@@ -62,3 +62,13 @@ def test_over_the_limit_is_503_with_retry_after_even_for_a_trusted_source() -> N
     assert isinstance(refusal, Refusal) and refusal.status == 503
     assert refusal.headers == {"Retry-After": "60"}
     assert admit.refused == {"rate_limited": 1}
+
+
+def test_a_built_in_trunk_is_taken_only_from_its_own_port() -> None:
+    admit = InboundGate([], per_minute=20, key=b"k", clock=FakeClock())
+    admit.trust(TrustedTrunk("test-phone", networks(["127.0.0.1/32"]), port=41000))
+    own = InboundRequest("INVITE", ("127.0.0.1", 41000), "sip:+441134960001@127.0.0.1", "a", None)
+    other = InboundRequest("INVITE", ("127.0.0.1", 41001), "sip:+441134960001@127.0.0.1", "b", None)
+    assert admit(own) == "test-phone"
+    refusal = admit(other)  # another program on the same machine
+    assert isinstance(refusal, Refusal) and refusal.status == 403
