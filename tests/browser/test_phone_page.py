@@ -110,3 +110,26 @@ def test_the_test_phone_calls_an_agents_receptionist(tmp_path: Path) -> None:
         hears(phone)  # the disclosure and the greeting
         phone.click("#hangup")
         expect(phone.locator("#state")).to_have_attribute("data-state", "ended")
+
+
+def test_dial_calls_the_test_phone_for_nothing(tmp_path: Path) -> None:
+    with agents_site(tmp_path) as (caller, base, _):  # a default server, someone signed in
+        browser = caller.context.browser
+        assert browser is not None
+        phone = browser.new_page()
+        number = open_phone(phone, base)
+
+        caller.goto(base + "/dial")
+        assert caller.locator("#unavailable").count() == 0  # no carrier, no rate table: callable
+        caller.fill("#number", number)
+        expect(caller.locator("#quote")).to_contain_text("0.00 EUR/min")
+        caller.click("#call")
+        expect(phone.locator("#state")).to_have_attribute("data-state", "ringing")
+        phone.click("#answer")
+        expect(caller.locator("#state")).to_have_attribute("data-state", "answered")
+        hears(phone)  # the caller's (fake) microphone, through dial, SIP and the test phone
+        expect(caller.locator("#quality")).to_have_attribute("data-bytes", MORE_THAN_2000_BYTES)
+        caller.click("#hangup")
+        expect(caller.locator("#state")).to_have_attribute("data-state", "ended")
+        expect(phone.locator("#state")).to_have_attribute("data-state", "ended")
+        assert caller.get_attribute("#state", "data-cost") == "0"
