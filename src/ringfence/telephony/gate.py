@@ -111,8 +111,8 @@ class OutboundGate:
         if not builtin:
             if is_test_phone_number(number.e164):
                 raise Forbidden(
-                    "this is a test phone's number (reserved for drama): it is never sent to a "
-                    "phone carrier, and the test phone is off on this server"
+                    "this is a test phone's number (reserved for drama): only the test phone "
+                    "of ringfence serve answers it, and it is never sent to a phone carrier"
                 )
             return
         try:

@@ -2,7 +2,8 @@
 
 A trunk trusts the networks in ``inbound_sources`` (or, when it names none, the addresses its
 ``host`` resolves to at start-up); a built-in trunk (the test phone's, in this process) only the
-one port it sends from, so another program on the same machine is not taken for it. A source
+one port it sends from, so another program on the same machine is not taken for it (and its
+INVITEs are not limited per source: they were limited where they started). A source
 outside them is refused ``403``, unless a trunk has inbound digest credentials: then it is
 challenged (``407``) and admitted once it authenticates (``telephony/digest.py``). Before any of
 that, new INVITEs are limited per source address (``503`` with ``Retry-After`` beyond it), so a
@@ -107,6 +108,12 @@ class InboundGate:
     def __call__(self, request: InboundRequest) -> str | Refusal:
         source = request.source[0]
         ip = _address(source)
+        if ip is not None:
+            for trunk in self._trunks:
+                # A built-in trunk is another engine of this process, on its own port: not
+                # limited here (its calls were limited where they started).
+                if trunk.port is not None and trunk.matches(ip, request.source[1]):
+                    return trunk.name
         if request.method == "INVITE":
             wait = self._limiter.wait(source, request.call_id)
             if wait is not None:

@@ -19,11 +19,12 @@ call).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ringfence.errors import Forbidden, InvalidInput, NotFound, RingfenceError
+from ringfence.errors import Forbidden, InvalidInput, NotFound, RateLimited, RingfenceError
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.redact import mask_number
@@ -40,6 +41,7 @@ log = get_logger(__name__)
 CARRIER = "test-phone"  # the platform's name for the test phone's trunk
 PLATFORM = "platform"  # the test phone's name for the platform's engine
 LOOPBACK = "127.0.0.1"
+CALLS_PER_MINUTE = 10  # calls one tab may place in any minute (each may start an agent's work)
 WILDCARDS = ("", "0.0.0.0", "::")
 
 
@@ -52,7 +54,6 @@ class PhoneCall:
     direction: str  # in | out
     bridge: Bridge | None = None
     answering: bool = False
-    events: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str:
@@ -89,6 +90,7 @@ class TestPhone:
         self.engine = TelephonyEngine(settings, host=LOOPBACK, port=0, clock=platform.clock)
         self.lines = Lines(settings.telephony.test_phone)
         self.calls: dict[str, PhoneCall] = {}
+        self._placed: dict[str, collections.deque[float]] = {}  # browser -> when it dialled
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
@@ -159,6 +161,10 @@ class TestPhone:
         self.calls[call.id] = phone_call
         try:
             await line.notify({"type": "incoming", "call": call.id, "from": call.remote})
+        except Exception:  # the tab went away as the call came in: it is declined
+            await self._ended(phone_call)
+            return
+        try:
             await self._follow(phone_call)
         finally:
             await self._ended(phone_call)
@@ -188,6 +194,7 @@ class TestPhone:
         self._live(line)
         if self._calls_of(line):
             raise Forbidden("hang up the call you are on first")
+        self._count_call(line)
         number = parse(raw, "GB")  # the test phone's own country for a national number
         gate = OutboundGate(self.engine, None, self.platform.clock, self.settings)
         call = await gate.place(
@@ -239,6 +246,17 @@ class TestPhone:
         self.calls.pop(phone_call.id, None)
         if phone_call.bridge is not None:
             await phone_call.bridge.close()
+
+    def _count_call(self, line: Line) -> None:
+        now = self.engine.clock.monotonic()
+        for owner in [o for o, times in self._placed.items() if now - times[-1] >= 60]:
+            del self._placed[owner]  # a browser that placed nothing for a minute
+        placed = self._placed.setdefault(line.owner, collections.deque())
+        while placed and now - placed[0] >= 60:
+            placed.popleft()
+        if len(placed) >= CALLS_PER_MINUTE:
+            raise RateLimited(f"a test phone places at most {CALLS_PER_MINUTE} calls a minute")
+        placed.append(now)
 
     def _live(self, line: Line) -> None:
         if self.lines.get(line.number) is not line:
