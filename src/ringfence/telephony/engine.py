@@ -82,8 +82,7 @@ class TelephonyEngine:
         self.tel = settings.telephony
         self.host = host or self.tel.sip_host
         self.advertised = None if host else self.tel.advertised_host
-        # The configured trunks, then any built-in one (the test phone's, on loopback).
-        self.carriers: list[CarrierSettings] = list(self.tel.carriers)
+        self._builtins: list[CarrierSettings] = []
         self.builtin: set[str] = set()
         self._source_ports: dict[str, int] = {}  # built-in carrier -> the one port it sends from
         self.privacy = privacy
@@ -105,6 +104,11 @@ class TelephonyEngine:
         self._gate: InboundGate | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def carriers(self) -> list[CarrierSettings]:
+        """The configured trunks, then any built-in one (the test phone's, on loopback)."""
+        return [*self.tel.carriers, *self._builtins]
 
     @property
     def running(self) -> bool:
@@ -226,7 +230,7 @@ class TelephonyEngine:
         """A carrier inside this process (the test phone, or the platform as the test phone
         sees it): calls go to it by its prefixes like any trunk's, and its calls in are taken
         only from its ``inbound_sources`` and the one port it sends from."""
-        self.carriers.append(carrier)
+        self._builtins.append(carrier)
         self.builtin.add(carrier.name)
         self._source_ports[carrier.name] = source_port
         if self._gate is not None:
