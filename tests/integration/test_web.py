@@ -155,6 +155,7 @@ async def test_a_default_install_runs_the_engine_on_loopback_for_the_test_phone(
     (carrier,) = body["carriers"]
     assert carrier["name"] == "test-phone" and carrier["builtin"] is True
     assert carrier["host"] == "127.0.0.1" and carrier["prefixes"] == ["441134960"]
+    assert body["registrations"] == {"test-phone": "built in"}
 
 
 async def test_a_disabled_service_adds_no_route_page_link_or_policy(

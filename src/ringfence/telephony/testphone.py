@@ -108,6 +108,7 @@ class TestPhone:
             ),
             source_port=port,
         )
+        self.platform.registrations[CARRIER] = "built in"  # nothing to register with
 
     def connect(self) -> None:
         """Once the platform's engine runs: make it the test phone's one trunk."""
