@@ -87,7 +87,9 @@ class TestPhone:
     def __init__(self, settings: Settings, platform: TelephonyEngine) -> None:
         self.settings = settings
         self.platform = platform
-        self.engine = TelephonyEngine(settings, host=LOOPBACK, port=0, clock=platform.clock)
+        self.engine = TelephonyEngine(
+            _udp_only(settings), host=LOOPBACK, port=0, clock=platform.clock
+        )
         self.lines = Lines(settings.telephony.test_phone)
         self.calls: dict[str, PhoneCall] = {}
         self._placed: dict[str, collections.deque[float]] = {}  # browser -> when it dialled
@@ -280,6 +282,15 @@ class TestPhone:
             phone_call.call.send_dtmf(digit)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
+
+
+def _udp_only(settings: Settings) -> Settings:
+    """The platform's settings for the test phone's engine: UDP only, so it never takes the
+    TCP or TLS port the operator gave the platform, and no trunk but the platform."""
+    telephony = settings.telephony.model_copy(
+        update={"tcp": False, "tls_port": None, "reuse_port": False, "carriers": []}
+    )
+    return settings.model_copy(update={"telephony": telephony})
 
 
 def _ended_message(event: CallEvent) -> dict[str, Any]:
