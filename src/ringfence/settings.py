@@ -269,9 +269,27 @@ class OutboundSettings(BaseModel):
     )
 
 
+class TestPhoneSettings(BaseModel):
+    """The built-in test phone: a carrier on loopback whose phones are browser tabs (``/phone``)."""
+
+    enabled: bool = Field(
+        True,
+        description="Offer the test phone (/phone) and its built-in carrier while no carrier is "
+        "configured; false: no test phone.",
+    )
+    lines: int = Field(
+        50, ge=1, le=1000, description="Test phones registered at once, across every browser."
+    )
+    lines_per_ip: int = Field(
+        5, ge=1, le=1000, description="Test phones registered at once from one IP address."
+    )
+
+
 class TelephonySettings(BaseModel):
     enabled: bool = Field(
-        False, description="Start the SIP engine with `ringfence serve` (needed to take calls)."
+        False,
+        description="Start the SIP engine with `ringfence serve` on sip_host:sip_port (needed to "
+        "take calls from a carrier); without it, the test phone runs it on loopback only.",
     )
     sip_host: str = Field("127.0.0.1", description="Address the SIP transport binds to.")
     sip_port: int = Field(5060, ge=0, le=65535, description="SIP port (UDP); 0: any free port.")
@@ -315,6 +333,12 @@ class TelephonySettings(BaseModel):
     )
     dialing: DialingSettings = Field(default_factory=lambda: DialingSettings())
     outbound: OutboundSettings = Field(default_factory=lambda: OutboundSettings())
+    test_phone: TestPhoneSettings = Field(default_factory=lambda: TestPhoneSettings())
+
+    @property
+    def builtin_test_phone(self) -> bool:
+        """The test phone is the carrier: switched on and no carrier configured."""
+        return self.test_phone.enabled and not self.carriers
 
 
 class CaptchaSettings(BaseModel):

@@ -25,6 +25,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 VISITOR_PAGES = (
     "/",
     "/ring",
+    "/phone",
     "/numbers",
     "/roulette",
     "/account/signup",

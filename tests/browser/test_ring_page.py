@@ -87,7 +87,8 @@ def test_ring_my_phone(tmp_path: Path) -> None:
 
 
 def test_the_page_says_when_ringing_is_not_set_up(tmp_path: Path) -> None:
-    with running_server(tmp_path / "data") as base, chromium() as browser:
+    off = {"RINGFENCE_TELEPHONY__TEST_PHONE__ENABLED": "false"}  # no carrier, no test phone
+    with running_server(tmp_path / "data", **off) as base, chromium() as browser:
         page = browser.new_page()
         page.goto(base + "/ring")
         assert "Ringing is not set up on this server" in page.inner_text("#unavailable")

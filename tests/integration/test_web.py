@@ -110,7 +110,11 @@ async def test_serve_runs_the_sip_engine_when_enabled(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
     operator = {"operator_token": OPERATOR_TOKEN}
-    off = create_app(make_settings(database_url=database_url, web=operator), run_workers=False)
+    no_phone = {"test_phone": {"enabled": False}}
+    off = create_app(
+        make_settings(database_url=database_url, web=operator, telephony=no_phone),
+        run_workers=False,
+    )
     async with client_for(off) as client:
         status = (await client.get("/api/telephony/status", headers=OPERATOR)).json()
         assert status == {
@@ -134,10 +138,24 @@ async def test_serve_runs_the_sip_engine_when_enabled(
         body = (await client.get("/api/telephony/status", headers=OPERATOR)).json()
         assert body["running"] is True and body["sip"].startswith("127.0.0.1:")
         assert body["carriers"] == [
-            {"name": "t", "host": "127.0.0.1", "port": 5060, "prefixes": []}
+            {"name": "t", "host": "127.0.0.1", "port": 5060, "prefixes": [], "builtin": False}
         ]
         assert "never-shown" not in json.dumps(body)
     assert app.state.telephony.running is False
+
+
+async def test_a_default_install_runs_the_engine_on_loopback_for_the_test_phone(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    settings = make_settings(database_url=database_url, web={"operator_token": OPERATOR_TOKEN})
+    async with client_for(create_app(settings, run_workers=False)) as client:
+        body = (await client.get("/api/telephony/status", headers=OPERATOR)).json()
+    assert body["running"] is True and body["sip"].startswith("127.0.0.1:")
+    assert not body["sip"].endswith(":5060")  # any free port: nothing outside dials in
+    (carrier,) = body["carriers"]
+    assert carrier["name"] == "test-phone" and carrier["builtin"] is True
+    assert carrier["host"] == "127.0.0.1" and carrier["prefixes"] == ["441134960"]
+    assert body["registrations"] == {"test-phone": "built in"}
 
 
 async def test_a_disabled_service_adds_no_route_page_link_or_policy(

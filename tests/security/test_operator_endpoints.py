@@ -55,7 +55,9 @@ def test_with_a_token_only_a_request_bearing_it_is_answered(tmp_path: Path) -> N
                 _refused(remote.get(path, headers={"Authorization": f"Bearer {TOKEN[:-1]}x"}))
                 _refused(local.get(path))  # a token, once set, is asked of everyone
                 assert remote.get(path, headers=bearer).status_code == 200, path
-            assert remote.get("/api/telephony/status", headers=bearer).json()["running"] is False
+            status = remote.get("/api/telephony/status", headers=bearer).json()
+            assert status["running"] is True  # for the built-in test phone, on loopback
+            assert [c["name"] for c in status["carriers"]] == ["test-phone"]
         # The operator's own command sends the token.
         cli_env = {
             **os.environ,
@@ -71,4 +73,5 @@ def test_with_a_token_only_a_request_bearing_it_is_answered(tmp_path: Path) -> N
             text=True,
             timeout=60,
         )
-        assert "SIP engine not running" in shown.stdout, shown.stdout + shown.stderr
+        assert "the built-in test phone is the carrier" in shown.stdout, shown.stdout + shown.stderr
+        assert "SIP engine running on 127.0.0.1:" in shown.stdout

@@ -1,7 +1,9 @@
 """What a call costs an account, around the call: priced from the operator's rate table, the
 most the balance pays for reserved before the INVITE (which also caps the call's length), and
 the exact charge for the billed duration settled at the end, the rest released. dial's browser
-calls and agents' evaluation calls are charged the same way.
+calls and agents' evaluation calls are charged the same way. While the built-in test phone is
+the carrier, calls to its numbers cost nothing (they never leave this machine), with or
+without a rate table.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ringfence.billing.rates import Rate, RateTable
 from ringfence.clock import Clock
 from ringfence.errors import ServiceUnavailable
 from ringfence.settings import Settings
+from ringfence.telephony.fiction import PREFIX as TEST_PHONE_PREFIX
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,18 @@ class CallCharges:
 
     @property
     def rates(self) -> RateTable:
-        """The operator's rate table; ServiceUnavailable (503) when there is none."""
+        """The operator's rate table (and the test phone's free rate while it is the carrier);
+        ServiceUnavailable (503) when there is none."""
         if self._rates is None:
             path = self.settings.billing.rates_file
-            if path is None:
+            test_phone = self.settings.telephony.builtin_test_phone
+            if path is None and not test_phone:
                 raise ServiceUnavailable("calling is not set up: the operator has no rate table")
-            self._rates = RateTable.load(path)
+            table = RateTable.load(path) if path is not None else RateTable([])
+            if test_phone:
+                free = Rate(TEST_PHONE_PREFIX, 0, 1, 1, 0, self.currency, "test phone")
+                table = RateTable([free, *table.rates])
+            self._rates = table
         return self._rates
 
     def rate(self, e164: str) -> Rate:

@@ -112,7 +112,12 @@ def status() -> None:
             ",".join(carrier.prefixes) or "all",
             "digest" if carrier.username else "ip",
         )
-    console.print(table if settings.telephony.carriers else "no trunk configured")
+    if settings.telephony.carriers:
+        console.print(table)
+    elif settings.telephony.builtin_test_phone:
+        console.print("no trunk configured: the built-in test phone is the carrier (open /phone)")
+    else:
+        console.print("no trunk configured")
     url = f"http://{settings.web.host}:{settings.web.port}/api/telephony/status"
     request = urllib.request.Request(url)
     token = settings.web.operator_token

@@ -5,9 +5,10 @@ set once by ``ringfence.web.app.create_app``; this is the one module that reads 
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Header, Request
+from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
 from ringfence.abuse import geo
@@ -21,6 +22,9 @@ from ringfence.http.instances import per_app
 from ringfence.privacy.core import Privacy
 from ringfence.settings import Settings
 from ringfence.store.database import Database
+
+if TYPE_CHECKING:  # the test phone brings WebRTC; a route that has one loaded it already
+    from ringfence.telephony.testphone import TestPhone
 
 SESSION_COOKIE = "rf_session"
 CSRF_COOKIE = "rf_csrf"
@@ -139,3 +143,9 @@ def check_csrf(request: Request, sent: str, login: Login | None = None) -> None:
     expected = login.session.csrf if login is not None else cookies.read(request, CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, sent):
         raise Forbidden("the form expired or came from another site: reload the page")
+
+
+def test_phone(connection: HTTPConnection) -> TestPhone | None:
+    """The built-in test phone, while it is the carrier (None otherwise)."""
+    found: TestPhone | None = connection.app.state.test_phone
+    return found

@@ -68,15 +68,23 @@ class TelephonyEngine:
         privacy: Privacy | None = None,
         clock: Clock | None = None,
         port: int | None = None,
+        host: str | None = None,
         outbound_only: bool = False,
     ) -> None:
         """``privacy``: the app's privacy core, whose store keeps each call's record and
         recording (without it, calls leave nothing). ``outbound_only``: an engine that only
         places calls (a job worker's): it never registers with a trunk, which would move the
-        trunk's inbound calls to it. The clock is the privacy core's unless one is given."""
+        trunk's inbound calls to it. The clock is the privacy core's unless one is given.
+        ``host`` and ``port``: where SIP binds instead of the settings' (an engine on loopback
+        only, for the test phone, advertises nothing else)."""
         self.settings = settings
         self.outbound_only = outbound_only
         self.tel = settings.telephony
+        self.host = host or self.tel.sip_host
+        self.advertised = None if host else self.tel.advertised_host
+        self._builtins: list[CarrierSettings] = []
+        self.builtin: set[str] = set()
+        self._source_ports: dict[str, int] = {}  # built-in carrier -> the one port it sends from
         self.privacy = privacy
         self.db = privacy.db if privacy is not None else None
         self.clock = clock or (privacy.clock if privacy is not None else SystemClock())
@@ -98,6 +106,11 @@ class TelephonyEngine:
     # -- lifecycle -----------------------------------------------------------------------------
 
     @property
+    def carriers(self) -> list[CarrierSettings]:
+        """The configured trunks, then any built-in one (the test phone's, on loopback)."""
+        return [*self.tel.carriers, *self._builtins]
+
+    @property
     def running(self) -> bool:
         return bool(self._stacks)
 
@@ -116,10 +129,10 @@ class TelephonyEngine:
 
     def _new_stack(self, kind: str, port: int, ports: Any) -> SipStack:
         return SipStack(
-            self.tel.sip_host,
+            self.host,
             port,
             ports=ports,
-            advertised=self.tel.advertised_host,
+            advertised=self.advertised,
             user_agent=f"ringfence/{__version__}",
             on_inbound=self._on_inbound,
             on_remote_bye=self._on_remote_bye,
@@ -159,12 +172,12 @@ class TelephonyEngine:
         udp = self._new_stack("udp", self._port, ports)
         await udp.start()
         self._stacks["udp"] = udp
-        if self.tel.tcp or any(c.transport == "tcp" for c in self.tel.carriers):
+        if self.tel.tcp or any(c.transport == "tcp" for c in self.carriers):
             # Same port number as UDP when one was configured (RFC 3263 callers expect it).
             tcp = self._new_stack("tcp", self._port and udp.local_port, ports)
             await tcp.start()
             self._stacks["tcp"] = tcp
-        if self.tel.tls_port is not None or any(c.transport == "tls" for c in self.tel.carriers):
+        if self.tel.tls_port is not None or any(c.transport == "tls" for c in self.carriers):
             if self.tel.tls_port is not None and not (self.tel.tls_cert and self.tel.tls_key):
                 raise ConfigurationError(
                     "RINGFENCE_TELEPHONY__TLS_PORT needs RINGFENCE_TELEPHONY__TLS_CERT and _KEY"
@@ -172,18 +185,21 @@ class TelephonyEngine:
             tls = self._new_stack("tls", self.tel.tls_port or 0, ports)
             await tls.start()
             self._stacks["tls"] = tls
-        for carrier in self.tel.carriers:
+        for carrier in self.carriers:
             if carrier.registers and not self.outbound_only:
                 await self._register(self._stacks[carrier.transport], carrier)
         self.media_clock.start()
-        log.info("sip_started", host=self.tel.sip_host, transports=sorted(self._stacks))
+        log.info("sip_started", host=self.host, transports=sorted(self._stacks))
 
     async def _trusted_trunks(self) -> list[TrustedTrunk]:
         """Each trunk's inbound networks: its ``inbound_sources``, or the addresses its host
         resolves to now (a trunk configured before issue 17 keeps taking its calls)."""
         loop = asyncio.get_running_loop()
         trunks = []
-        for carrier in self.tel.carriers:
+        for carrier in self.carriers:
+            if carrier.name in self.builtin:
+                trunks.append(self._builtin_trunk(carrier))
+                continue
             sources = carrier.inbound_sources
             if not sources:
                 try:
@@ -203,6 +219,23 @@ class TelephonyEngine:
             )
         return trunks
 
+    def _builtin_trunk(self, carrier: CarrierSettings) -> TrustedTrunk:
+        return TrustedTrunk(
+            name=carrier.name,
+            networks=networks(carrier.inbound_sources),
+            port=self._source_ports[carrier.name],
+        )
+
+    def add_builtin(self, carrier: CarrierSettings, *, source_port: int) -> None:
+        """A carrier inside this process (the test phone, or the platform as the test phone
+        sees it): calls go to it by its prefixes like any trunk's, and its calls in are taken
+        only from its ``inbound_sources`` and the one port it sends from."""
+        self._builtins.append(carrier)
+        self.builtin.add(carrier.name)
+        self._source_ports[carrier.name] = source_port
+        if self._gate is not None:
+            self._gate.trust(self._builtin_trunk(carrier))
+
     def _admit(self, request: InboundRequest) -> str | Refusal:
         if self._gate is None:
             return Refusal(503, "Service Unavailable")
@@ -213,7 +246,7 @@ class TelephonyEngine:
         return dict(self._gate.refused) if self._gate is not None else {}
 
     def _carrier(self, name: str) -> CarrierSettings | None:
-        return next((c for c in self.tel.carriers if c.name == name), None)
+        return next((c for c in self.carriers if c.name == name), None)
 
     async def _register(self, stack: SipStack, carrier: CarrierSettings) -> None:
         def changed(state: str, status: int, reason: str) -> None:
@@ -246,7 +279,7 @@ class TelephonyEngine:
 
     async def stop(self) -> None:
         for name, reg in list(self._registrations.items()):
-            carrier = next(c for c in self.tel.carriers if c.name == name)
+            carrier = next(c for c in self.carriers if c.name == name)
             stack = self._stacks.get(carrier.transport)
             if stack is not None and self.registrations.get(name) == "registered":
                 ok = await stack.unregister(reg)
@@ -295,6 +328,14 @@ class TelephonyEngine:
         else:
             self._routes[number] = (service, handler)
 
+    def unroute(self, number: str) -> None:
+        """Calls to ``number`` go where unrouted numbers go again (``404`` without a default)."""
+        self._routes.pop(number, None)
+
+    def answers(self, number: str) -> bool:
+        """Whether a handler takes calls to ``number`` itself (not the default's)."""
+        return number in self._routes
+
     # -- outbound ------------------------------------------------------------------------------
 
     async def _place_call(
@@ -308,7 +349,7 @@ class TelephonyEngine:
         max_duration: float | None = None,
     ) -> Call:
         e164 = carriers.normalise(to)
-        route = carriers.parse_via(via) if via else carriers.choose(self.tel.carriers, e164)
+        route = carriers.parse_via(via) if via else carriers.choose(self.carriers, e164)
         stack = self._require(route.transport)
         caller = from_ or route.caller_id or "anonymous"
         if from_ is not None:
@@ -327,7 +368,7 @@ class TelephonyEngine:
             started_at=self.clock.now(),
         )
         call.control = self
-        local_host = self.tel.advertised_host or self.tel.sip_host
+        local_host = self.advertised or self.host
         callbacks = LegCallbacks(
             trying=lambda: call.emit(CallEvent("trying", self.clock.now(), status=100)),
             ringing=lambda: self._on_ringing(call),
@@ -621,12 +662,18 @@ class TelephonyEngine:
     def status(self) -> dict[str, Any]:
         return {
             "running": self.running,
-            "sip": f"{self.tel.sip_host}:{self.local_port}" if self.running else None,
-            "tcp": f"{self.tel.sip_host}:{self.tcp_port}" if "tcp" in self._stacks else None,
-            "tls": f"{self.tel.sip_host}:{self.tls_port}" if "tls" in self._stacks else None,
+            "sip": f"{self.host}:{self.local_port}" if self.running else None,
+            "tcp": f"{self.host}:{self.tcp_port}" if "tcp" in self._stacks else None,
+            "tls": f"{self.host}:{self.tls_port}" if "tls" in self._stacks else None,
             "carriers": [
-                {"name": c.name, "host": c.host, "port": c.port, "prefixes": c.prefixes}
-                for c in self.tel.carriers
+                {
+                    "name": c.name,
+                    "host": c.host,
+                    "port": c.port,
+                    "prefixes": c.prefixes,
+                    "builtin": c.name in self.builtin,
+                }
+                for c in self.carriers
             ],
             "registrations": dict(self.registrations),
             "calls": [

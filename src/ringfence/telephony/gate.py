@@ -6,7 +6,9 @@ not own). Every outbound call (ring, dial, campaigns, evaluations, transfers, nu
 operator's ``ringfence call``) is placed by ``OutboundGate.place``, which applies, in this order:
 
 1. the dialling policy (``dialing.DialingPolicy``): premium rate, blocked prefixes and countries,
-   the allowed list, and the kinds of number the service calls;
+   the allowed list, and the kinds of number the service calls; and the carrier rule: the test
+   phone's numbers (``fiction.py``, reserved for drama) go only to a built-in carrier, never to a
+   configured trunk, and while the test phone is the only carrier, nothing else is called;
 2. the caller's right to call this number, which the calling service supplies as a ``Right``
    (ring's limits, dial's balance, the numbers a business controls, ...);
 3. the limits per account and per business (``abuse.limits.RateLimiter``, counted atomically);
@@ -27,16 +29,17 @@ from typing import Protocol
 
 from ringfence.abuse.limits import Limit, RateLimiter
 from ringfence.clock import Clock
-from ringfence.errors import ConfigurationError, InvalidInput
+from ringfence.errors import ConfigurationError, Forbidden, InvalidInput, ServiceUnavailable
 from ringfence.logging import get_logger
 from ringfence.privacy.subjects import keyed_ref
 from ringfence.redact import mask_number
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.telephony.calls import Call
-from ringfence.telephony.carriers import normalise
+from ringfence.telephony.carriers import choose, normalise
 from ringfence.telephony.dialing import DialingPolicy, Number
 from ringfence.telephony.engine import TelephonyEngine
+from ringfence.telephony.fiction import RANGE_TEXT, is_test_phone_number
 
 log = get_logger(__name__)
 HOUR = 3600
@@ -102,8 +105,27 @@ class OutboundGate:
         self._key = self.settings.signing_key()
 
     def check(self, number: Number, *, kinds: Collection[int] | None = None) -> None:
-        """The dialling policy alone (a service checks a number before it asks for anything)."""
+        """The dialling policy and the carrier rule (before anything is asked or counted)."""
         self.policy.check(number, kinds=kinds)
+        builtin = self.engine.builtin
+        if not builtin:
+            if is_test_phone_number(number.e164):
+                raise Forbidden(
+                    "this is a test phone's number (reserved for drama): only the test phone "
+                    "of ringfence serve answers it, and it is never sent to a phone carrier"
+                )
+            return
+        try:
+            route = choose(self.engine.carriers, number.e164).name
+        except ServiceUnavailable:
+            route = None
+        if is_test_phone_number(number.e164) and route not in builtin:
+            raise Forbidden("a test phone's number is never sent to a phone carrier")
+        if route is None:
+            raise ServiceUnavailable(
+                "no phone carrier is set up on this server: only test phones can be called "
+                f"({RANGE_TEXT}; open /phone to get one)"
+            )
 
     async def allow(
         self,
@@ -172,7 +194,7 @@ class OutboundGate:
 
     def _platform_numbers(self) -> set[str]:
         owned = set()
-        for carrier in self.settings.telephony.carriers:
+        for carrier in self.engine.carriers:
             if carrier.caller_id:
                 try:
                     owned.add(normalise(carrier.caller_id))

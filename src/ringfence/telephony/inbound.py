@@ -1,12 +1,15 @@
 """Who may call in: one allow-list for inbound SIP, decided at the edge (issue 17).
 
 A trunk trusts the networks in ``inbound_sources`` (or, when it names none, the addresses its
-``host`` resolves to at start-up). A source outside them is refused ``403``, unless a trunk has
-inbound digest credentials: then it is challenged (``407``) and admitted once it authenticates
-(``telephony/digest.py``). Before any of that, new INVITEs are limited per source address
-(``503`` with ``Retry-After`` beyond it), so a flood costs us a dictionary lookup, not a digest.
-Every refusal is counted by reason (the ``ringfence_sip_inbound_refused_total`` metric) and
-logged with the source address only: never a number, a URI or a credential.
+``host`` resolves to at start-up); a built-in trunk (the test phone's, in this process) only the
+one port it sends from, so another program on the same machine is not taken for it (and its
+INVITEs are not limited per source: they were limited where they started). A source
+outside them is refused ``403``, unless a trunk has inbound digest credentials: then it is
+challenged (``407``) and admitted once it authenticates (``telephony/digest.py``). Before any of
+that, new INVITEs are limited per source address (``503`` with ``Retry-After`` beyond it), so a
+flood costs us a dictionary lookup, not a digest. Every refusal is counted by reason (the
+``ringfence_sip_inbound_refused_total`` metric) and logged with the source address only: never a
+number, a URI or a credential.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ class TrustedTrunk:
     networks: tuple[Network, ...]
     username: str | None = None
     password: str | None = None
+    port: int | None = None  # the only source port taken (a built-in trunk's); None: any
+
+    def matches(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int) -> bool:
+        in_network = any(ip in network for network in self.networks)
+        return in_network and (self.port is None or self.port == port)
 
 
 def networks(entries: Iterable[str]) -> tuple[Network, ...]:
@@ -100,6 +108,12 @@ class InboundGate:
     def __call__(self, request: InboundRequest) -> str | Refusal:
         source = request.source[0]
         ip = _address(source)
+        if ip is not None:
+            for trunk in self._trunks:
+                # A built-in trunk is another engine of this process, on its own port: not
+                # limited here (its calls were limited where they started).
+                if trunk.port is not None and trunk.matches(ip, request.source[1]):
+                    return trunk.name
         if request.method == "INVITE":
             wait = self._limiter.wait(source, request.call_id)
             if wait is not None:
@@ -112,7 +126,7 @@ class InboundGate:
             self._logged_limit.discard(source)
         if ip is not None:
             for trunk in self._trunks:
-                if any(ip in network for network in trunk.networks):
+                if trunk.matches(ip, request.source[1]):
                     return trunk.name
         if request.method != "INVITE" or not self._passwords:
             return self._refuse("untrusted_source", request)
@@ -131,6 +145,10 @@ class InboundGate:
         if verdict.outcome is Outcome.OK and verdict.username is not None:
             return self._trunk_of_user[verdict.username]
         return self._refuse("bad_credentials", request)
+
+    def trust(self, trunk: TrustedTrunk) -> None:
+        """Take calls from ``trunk`` too (a built-in one, known once its socket is bound)."""
+        self._trunks.append(trunk)
 
     def _refuse(self, reason: str, request: InboundRequest) -> Refusal:
         self.refused[reason] += 1

@@ -214,7 +214,7 @@ class TenantNumbers:
         The number is the business's once the code is typed."""
         await self.tenants.role(who, tenant_id, "numbers.manage")
         engine = self.engine()
-        if engine is None or not engine.running or not self.settings.telephony.carriers:
+        if engine is None or not engine.running or not engine.carriers:
             raise ServiceUnavailable("calling is not set up on this server: no phone carrier")
         now = self.clock.now()
         data = unseal(token, key=self.key, purpose=PURPOSE, now=now)

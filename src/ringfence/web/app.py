@@ -16,7 +16,7 @@ from ringfence.privacy import policy
 from ringfence.privacy.core import Privacy
 from ringfence.settings import Settings
 from ringfence.store import Database, require_current
-from ringfence.telephony import TelephonyEngine
+from ringfence.telephony.testphone import start_telephony
 from ringfence.web import (
     accounts,
     billing,
@@ -28,6 +28,7 @@ from ringfence.web import (
     metrics,
     openapi,
     pages,
+    phone,
     privacy_pages,
     privacy_requests,
     telephony_status,
@@ -62,9 +63,7 @@ def create_app(
                 async with db.session() as session:
                     # Dates the policy: a changed inventory gets a new "last updated".
                     await policy.current_stamp(session, privacy.inventory, privacy.clock)
-            if settings.telephony.enabled:
-                app.state.telephony = TelephonyEngine(settings, privacy=privacy)
-                await app.state.telephony.start()
+            app.state.telephony, app.state.test_phone = await start_telephony(settings, privacy)
             for start in app.state.starters:
                 await start()
             if workers:
@@ -72,6 +71,8 @@ def create_app(
             log.info("started", jobs=queue.backend, workers_in_process=workers)
             yield
         finally:
+            if app.state.test_phone is not None:
+                await app.state.test_phone.stop()
             if app.state.telephony is not None:
                 await app.state.telephony.stop()
             if workers:
@@ -94,6 +95,7 @@ def create_app(
     app.state.db = db
     app.state.privacy = privacy
     app.state.telephony = None
+    app.state.test_phone = None
     app.state.queue = queue
     app.state.redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     services = composition.enabled(settings)
@@ -125,6 +127,7 @@ def create_app(
     app.include_router(privacy_requests.router)
     app.include_router(accounts.router)
     app.include_router(billing.router)
+    app.include_router(phone.router)
     app.state.service_names = {s.name for s in services}
     for service in services:
         if service.web is not None:

@@ -1,4 +1,5 @@
-"""``/api/telephony/status``: whether the SIP engine runs, its trunks and how many calls are up.
+"""``/api/telephony/status``: whether the SIP engine runs, its trunks (the built-in test phone's
+marked ``builtin``) and how many calls are up.
 
 The operator's (``http.deps.require_operator``: the operator token, or a request from the server
 itself), and even so it shows no call details: counts only, and trunk names and hosts without
@@ -27,7 +28,9 @@ async def telephony_status(request: Request) -> dict[str, Any]:
     return {
         "running": status["running"],
         "sip": status.get("sip"),
-        "carriers": [
+        # The engine's trunks (the built-in test phone's included) once it runs.
+        "carriers": status.get("carriers")
+        or [
             {"name": c.name, "host": c.host, "port": c.port, "prefixes": c.prefixes}
             for c in settings.telephony.carriers
         ],

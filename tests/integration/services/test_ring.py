@@ -48,6 +48,8 @@ def _settings(
     }
     if carrier_port is not None:
         telephony["carriers"] = [{"name": "sipp", "host": "127.0.0.1", "port": carrier_port}]
+    else:  # no carrier at all: the built-in test phone switched off too
+        telephony["test_phone"] = {"enabled": False}
     return make_settings(
         database_url=database_url,
         telephony=telephony,
@@ -272,7 +274,9 @@ async def test_cooldown_replayed_captcha_and_refused_numbers(
 async def test_without_a_carrier_the_page_says_ringing_is_not_set_up(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
-    settings = make_settings(database_url=database_url)
+    settings = make_settings(
+        database_url=database_url, telephony={"test_phone": {"enabled": False}}
+    )
     async with client_for(create_app(settings, run_workers=False)) as client:
         page = await client.get("/ring")
         response = await client.post(

@@ -13,9 +13,11 @@ import pytest
 from phonenumbers import PhoneNumberType
 
 from ringfence.errors import Forbidden, RateLimited, ServiceUnavailable
+from ringfence.settings import CarrierSettings
 from ringfence.store import Database
 from ringfence.telephony import TelephonyEngine
 from ringfence.telephony.dialing import Number, parse
+from ringfence.telephony.fiction import PREFIX
 from ringfence.telephony.gate import AnyNumber, Caller, OutboundGate
 from ringfence.testing.clock import FakeClock
 from tests.conftest import SettingsFactory
@@ -127,3 +129,42 @@ def test_nothing_but_the_gate_reaches_the_engines_placing_method() -> None:
     engine = ast.parse((SRC / "telephony" / "engine.py").read_text())
     defined = [n.name for n in ast.walk(engine) if isinstance(n, ast.AsyncFunctionDef)]
     assert "_place_call" in defined and "place_call" not in defined
+
+
+def _test_phone_carrier() -> CarrierSettings:
+    return CarrierSettings(name="test-phone", host="127.0.0.1", port=5998, prefixes=[PREFIX])
+
+
+async def test_while_the_test_phone_is_the_carrier_only_its_numbers_are_called(
+    make_settings: SettingsFactory, db: Database
+) -> None:
+    settings = make_settings(secret_key="k" * 32)
+    engine = TelephonyEngine(settings)
+    engine.add_builtin(_test_phone_carrier(), source_port=5998)
+    gate = OutboundGate(engine, db, FakeClock(), settings)
+    with pytest.raises(ServiceUnavailable, match="not running"):  # allowed: reaches the engine
+        await gate.place(parse("+441134960123", None), Caller("test"), AnyNumber())
+    with pytest.raises(ServiceUnavailable, match="only test phones can be called"):
+        await gate.place(parse("+442079460123", None), Caller("test"), AnyNumber())
+
+
+async def test_a_test_phones_number_never_reaches_a_configured_carrier(
+    gate: OutboundGate, make_settings: SettingsFactory, db: Database
+) -> None:
+    right = Asked()
+    with pytest.raises(Forbidden, match="never sent to a phone carrier"):
+        await gate.place(parse("+441134960123", None), Caller("test"), right)
+    assert right.asked == []  # refused with the policy, before anything is asked
+    # Beside a configured trunk that carries everything, a built-in one does not change that
+    # for numbers it does not carry.
+    settings = make_settings(
+        secret_key="k" * 32, telephony={"carriers": [{"name": "t", "host": "127.0.0.1"}]}
+    )
+    engine = TelephonyEngine(settings)
+    engine.add_builtin(
+        CarrierSettings(name="elsewhere", host="127.0.0.1", port=5997, prefixes=["33"]),
+        source_port=5997,
+    )
+    both = OutboundGate(engine, db, FakeClock(), settings)
+    with pytest.raises(Forbidden, match="never sent to a phone carrier"):
+        await both.place(parse("+441134960123", None), Caller("test"), right)

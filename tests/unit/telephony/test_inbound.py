@@ -62,3 +62,15 @@ def test_over_the_limit_is_503_with_retry_after_even_for_a_trusted_source() -> N
     assert isinstance(refusal, Refusal) and refusal.status == 503
     assert refusal.headers == {"Retry-After": "60"}
     assert admit.refused == {"rate_limited": 1}
+
+
+def test_a_built_in_trunk_is_taken_only_from_its_own_port() -> None:
+    admit = InboundGate([], per_minute=2, key=b"k", clock=FakeClock())
+    admit.trust(TrustedTrunk("test-phone", networks(["127.0.0.1/32"]), port=41000))
+    uri = "sip:+441134960001@127.0.0.1"
+    for call_id in range(5):  # its calls were limited where they started: not counted here
+        own = InboundRequest("INVITE", ("127.0.0.1", 41000), uri, str(call_id), None)
+        assert admit(own) == "test-phone"
+    other = InboundRequest("INVITE", ("127.0.0.1", 41001), uri, "b", None)
+    refusal = admit(other)  # another program on the same machine
+    assert isinstance(refusal, Refusal) and refusal.status == 403

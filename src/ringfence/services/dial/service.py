@@ -144,9 +144,9 @@ class DialService:
 
     def unavailable(self) -> str | None:
         engine = self.engine()
-        if engine is None or not engine.running or not self.settings.telephony.carriers:
+        if engine is None or not engine.running or not engine.carriers:
             return "Calling is not set up on this server: no phone carrier is configured."
-        if self.settings.billing.rates_file is None:
+        if self.settings.billing.rates_file is None and not engine.builtin:
             return "Calling is not set up on this server: the operator has no rate table."
         return None
 
@@ -353,7 +353,7 @@ class DialService:
 
     async def call_caller_id(self, account: Account, token: str) -> str:
         engine = self.engine()
-        if engine is None or not engine.running or not self.settings.telephony.carriers:
+        if engine is None or not engine.running or not engine.carriers:
             raise ServiceUnavailable("calling is not set up on this server")
         now = self.clock.now()
         data = unseal(token, key=self.key, purpose="dial.caller_id", now=now)

@@ -96,7 +96,7 @@ class RingService:
         engine = self.engine()
         if engine is None or not engine.running:
             return "Ringing is not set up on this server: its operator has not enabled telephony."
-        if not self.settings.telephony.carriers:
+        if not engine.carriers:
             return "Ringing is not set up on this server: no phone carrier is configured."
         return None
 
