@@ -24,6 +24,7 @@ from ringfence.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.records import CallRecords
 from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.campaigns.decisions import ANSWERED
 from ringfence.services.agents.campaigns.rules import CallingRules, refusals
 from ringfence.services.agents.models import (
     Agent,
@@ -351,7 +352,7 @@ class Campaigns:
                 ).all()
             )
         dialled = sum(outcomes.values())
-        answered = sum(outcomes.get(k, 0) for k in ("answered", "opted_out", "message_left"))
+        answered = sum(outcomes.get(k, 0) for k in ANSWERED)
         return {
             "campaign": campaign_dict(campaign),
             "contacts": sum(states.values()),
