@@ -17,7 +17,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -87,14 +87,16 @@ def _utc(when: dt.datetime) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-async def _until(check: object, what: str, log: Path, tries: int = 480) -> None:
+async def _until(
+    check: Callable[[], Awaitable[bool]], what: str, log: Path, tries: int = 480
+) -> None:
     """Processes and a database between them: no event reaches this test, so it looks."""
-    assert callable(check)
     for _ in range(tries):
         if await check():
             return
         await asyncio.sleep(0.25)
-    raise AssertionError(f"{what}\n{log.read_text()[-3000:]}")
+    text = await asyncio.to_thread(log.read_text, errors="replace")
+    raise AssertionError(f"{what}\n{text[-3000:]}")
 
 
 async def test_dialling_resumes_within_seconds_of_the_death_of_its_only_worker(
@@ -124,7 +126,8 @@ async def test_dialling_resumes_within_seconds_of_the_death_of_its_only_worker(
             with worker(settings, carrier, survivor_log, threads=2) as survivor:
 
                 async def survivor_ready() -> bool:
-                    return STARTED in survivor_log.read_text(errors="replace")
+                    text = await asyncio.to_thread(survivor_log.read_text, errors="replace")
+                    return STARTED in text
 
                 await _until(survivor_ready, "the survivor never started", survivor_log)
 
