@@ -140,7 +140,8 @@ class OutboundCaller:
                 return DialResult(FAILED_AFTER_ANSWER, call.status)
             return DialResult(UNANSWERED.get(reason, "failed"), call.status)
         call.recorder, call.store_recording = Recorder(), False
-        answered_by, transcript = "", []
+        answered_by = ""
+        transcript: list[TranscriptLine] = []
         try:
             found = await detect(call.audio(), vad, models.transcriber)
             answered_by = found.answered.value
