@@ -17,11 +17,12 @@ from ringfence.services.agents.testing import CONSENTED, Enqueued, open_shop
 from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
 from ringfence.testing.clock import FakeClock
-from tests.conftest import SettingsFactory
+from tests.conftest import ENGINES, SettingsFactory
 
 pytestmark = pytest.mark.integration
 
 
+@ENGINES
 async def test_a_lapsed_lease_is_taken_over_once_and_wakes_are_not_piled_up(
     make_settings: SettingsFactory, database_url: str, db: Database
 ) -> None:
