@@ -92,8 +92,9 @@ def shared(low: int, high: int) -> RtpPorts:
 
 
 def _bind_pair(host: str, port: int) -> tuple[socket.socket, socket.socket] | None:
-    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    rtp = socket.socket(family, socket.SOCK_DGRAM)
+    rtcp = socket.socket(family, socket.SOCK_DGRAM)
     try:
         rtp.bind((host, port))
         rtcp.bind((host, port + 1))

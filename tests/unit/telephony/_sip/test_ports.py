@@ -126,3 +126,17 @@ def test_threads_sharing_the_allocator_never_get_one_port_twice() -> None:
     finally:
         for port in got:
             ports.release(port)
+
+
+def test_an_ipv6_host_gets_ipv6_sockets() -> None:
+    low = _free_pairs(1)
+    ports = RtpPorts(low, low + 2)
+    try:
+        port = ports.allocate("::1")
+    except NoRtpPort:
+        pytest.skip("no IPv6 loopback here")
+    rtp, rtcp = ports.sockets(port)
+    assert (rtp.family, rtp.getsockname()[:2]) == (socket.AF_INET6, ("::1", port))
+    rtp.close()
+    rtcp.close()
+    ports.release(port)
