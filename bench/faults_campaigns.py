@@ -26,14 +26,19 @@ Method.
    worker's calls in progress (kept, never repeated); ``lost``: contacts neither dialled nor
    kept as interrupted when the campaign ended.
 
-Measured here (2 cores shared with other work, 2026-12-02, lease 10 s, watch every 2 s):
+Measured here (2 cores shared with other work at a load of 15, 2026-12-02, lease 10 s, watch
+every 2 s; two runs):
 
     port_calls 200  port_conflicts 0  port_calls_failed 0  ports_left_held 0
     failed_after_answer 3  answered_redialled 0  busy_attempts 3
-    stall_seconds 13.1  called_twice 0  lost 0  interrupted 4  contacts 30
+    stall_seconds 15.0, 14.2  called_twice 0  lost 0  interrupted 4  contacts 30
 
-(Before issue 23's fixes: 9 of 60 port calls failed after the answer, each answered contact
-was dialled 3 times, and the campaign stalled about 105 s.)
+The stall is the lease (10 s) plus up to one watch interval (2 s) plus the survivor's first
+dial: its thread starts a telephony engine and loads the agent's models before dialling.
+
+(Before issue 23's fixes, in the same tests (tests/faults/test_campaign_*.py): 9 of 60 port
+calls failed after the answer, each answered contact was dialled 3 times; the campaign stalled
+about 105 s, as the issue measured.)
 
 Run: ``.venv/bin/python bench/faults_campaigns.py`` (``bench/faults.py`` runs it with the
 other fault experiments).
