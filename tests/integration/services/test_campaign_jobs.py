@@ -37,7 +37,9 @@ async def test_a_lapsed_lease_is_taken_over_once_and_wakes_are_not_piled_up(
     assert await jobs.campaign_leases.fn(ctx) == 0  # a draft: nothing to take over
     await shop.campaigns.start(shop.owner, shop.tenant_id, campaign)
     queued.jobs.clear()  # the start's own slices, lost with a worker
-    assert await jobs.campaign_leases.fn(ctx) == 1  # running, a call due, no lease held
+    assert await jobs.campaign_leases.fn(ctx) == 0  # the start took the lease for them
+    clock.advance(seconds=lease + 0.1)
+    assert await jobs.campaign_leases.fn(ctx) == 1  # running, a call due, the lease lapsed
     assert queued.jobs == slices
     assert await jobs.campaign_leases.fn(ctx) == 0  # taken over: the lease is held again
     clock.advance(seconds=lease / 2)

@@ -80,9 +80,13 @@ async def _schedule_wake(ctx: JobContext, tenant_id: str, campaign_id: str, seco
 @registry.job(name=WAKE_JOB, retries=3, retry_delay=5.0, backoff=2.0)
 async def campaign_wake(ctx: JobContext, tenant_id: str, campaign_id: str) -> None:
     async with tenant_session(ctx.db, tenant_id) as session:
-        campaign = await session.get(Campaign, campaign_id)
-        if campaign is None or campaign.state != "running":
-            return
+        running = await session.execute(  # the slices it starts hold the lease from now
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.state == "running")
+            .values(seen_at=ctx.clock.now())
+        )
+    if not running.rowcount:  # type: ignore[attr-defined]
+        return
     if ctx.enqueue is not None:
         for _ in range(ctx.settings.agents.campaign_slices):
             await ctx.enqueue(DIAL_JOB, tenant_id, campaign_id)
