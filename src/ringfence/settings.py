@@ -513,11 +513,12 @@ class AgentSettings(BaseModel):
         description='Stricter local hours by country or time zone: {"US": [9, 20]}.',
     )
     campaign_lease_seconds: float = Field(
-        30.0,
+        10.0,
         ge=1,
         le=600,
-        description="A worker dialling a campaign call renews its hold this often (a third of "
-        "it); a hold not renewed for this long is a dead worker's: its call is not repeated.",
+        description="A worker dialling a campaign renews its holds on its calls and on the "
+        "campaign every third of this; a hold not renewed for this long is a dead worker's: "
+        "its call is not repeated, and a live worker takes the campaign over.",
     )
     voice_clone_url: str | None = Field(
         None,

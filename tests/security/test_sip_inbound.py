@@ -273,7 +273,7 @@ async def test_an_answer_naming_a_host_is_acked_then_hung_up(
             ended = [e async for e in call.events() if e.kind == "ended"]
         rc, out = await _finish(callee)  # it saw our ACK, then our BYE
     assert rc == 0, out
-    assert call.end_reason is not None and call.end_reason.value == "failed"
+    assert call.end_reason is not None and call.end_reason.value == "media_failed"
     assert "IPv4 address" in ended[0].detail
     assert _tracebacks(caplog.records, logs) == []
 

@@ -25,6 +25,7 @@ from ringfence.clock import Clock, SystemClock
 from ringfence.errors import NotFound
 from ringfence.jobs.registry import JobRegistry, JobSpec, registry
 from ringfence.jobs.runtime import Runtimes
+from ringfence.jobs.watch import Watcher
 from ringfence.logging import get_logger
 from ringfence.redact import mask_phone_numbers
 from ringfence.settings import Settings
@@ -77,10 +78,16 @@ class JobQueue:
         self.runtimes = Runtimes(settings, self.clock, self.enqueue)
         self._tasks: dict[str, TaskWrapper] = {}
         self._specs: dict[str, JobSpec] = {}
+        watches: list[JobSpec] = []
         for spec in jobs:
             # A disabled service's jobs stay unbound even where another queue imported them.
-            if spec.fn.__module__ not in off:
+            if spec.fn.__module__ in off:
+                continue
+            if spec.every is not None:
+                watches.append(spec)
+            else:
                 self._bind(spec)
+        self.watcher = Watcher(watches, self.runtimes)
         self.huey.signal(signals.SIGNAL_ERROR)(self._on_error)
         self._consumer: Consumer | None = None
 
@@ -193,8 +200,10 @@ class JobQueue:
         """Start worker threads in this process (the embedded mode of ``ringfence serve``)."""
         self._consumer = self.consumer(workers=workers, in_process=True)
         self._consumer.start()
+        self.watcher.start()
 
     def stop(self) -> None:
+        self.watcher.stop()
         if self._consumer is not None:
             self._consumer.stop(graceful=True)
             self._consumer = None
@@ -202,7 +211,9 @@ class JobQueue:
 
     def run_forever(self, *, workers: int | None = None) -> None:
         """Run a blocking consumer with its own signal handling (``ringfence worker``)."""
+        self.watcher.start()
         try:
             self.consumer(workers=workers).run()
         finally:
+            self.watcher.stop()
             self.runtimes.close()

@@ -35,6 +35,8 @@ class JobSpec:
     backoff: float = 2.0
     # A huey crontab predicate for periodic jobs; None for jobs that are enqueued.
     schedule: Callable[..., bool] | None = None
+    # Seconds between runs of a watch (``jobs/watch.py``): run by every worker process.
+    every: float | None = None
 
     async def __call__(self, ctx: JobContext, *args: Any) -> Any:
         return await self.fn(ctx, *args)
@@ -85,6 +87,16 @@ class JobRegistry:
         def register(fn: JobFn) -> JobSpec:
             job_name = name or f"{fn.__module__}.{fn.__qualname__}"
             return self._add(JobSpec(job_name, fn, retries=0, schedule=schedule))
+
+        return register
+
+    def watch(self, every: float, *, name: str | None = None) -> Callable[[JobFn], JobSpec]:
+        """Declare a watch: every worker process runs it every ``every`` seconds on a thread of
+        its own, not through the queue (``jobs/watch.py``); it claims what it acts on."""
+
+        def register(fn: JobFn) -> JobSpec:
+            job_name = name or f"{fn.__module__}.{fn.__qualname__}"
+            return self._add(JobSpec(job_name, fn, retries=0, every=every))
 
         return register
 

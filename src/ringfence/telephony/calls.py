@@ -41,7 +41,8 @@ class EndReason(enum.Enum):
     CANCELLED = "cancelled"  # the caller gave up before an answer
     MAX_DURATION = "max_duration"
     SESSION_EXPIRED = "session_expired"  # the peer stopped refreshing the session (RFC 4028)
-    FAILED = "failed"  # a local error (no media, bad SDP)
+    FAILED = "failed"  # a local error before an answer (bad SDP)
+    MEDIA_FAILED = "media_failed"  # answered (200 OK), then no media on our side: hung up
 
 
 # RFC 3398 (SIP to ISUP) mapping of the common statuses to Q.850 cause values.

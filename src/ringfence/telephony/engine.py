@@ -27,6 +27,7 @@ from ringfence.telephony._sip import (
     InboundLeg,
     InboundRequest,
     LegCallbacks,
+    NoRtpPort,
     OutboundLeg,
     Refusal,
     SipStack,
@@ -388,6 +389,9 @@ class TelephonyEngine:
                 codecs=route.codecs,
                 media_to_signalling_source=route.media_to_signalling_source,
             )
+        except NoRtpPort as exc:
+            log.error("rtp_ports_exhausted", error=str(exc))
+            raise CallFailed("no RTP port is free for the call's media") from None
         except OSError as exc:
             raise CallFailed(f"cannot reach carrier {route.name}: {exc}") from None
         call.carrier = route.name
@@ -448,9 +452,11 @@ class TelephonyEngine:
                     await early.close()
                 call.media = await leg.open_media()
         except (ValueError, OSError) as exc:
+            # The callee has picked up and hears nothing: a failure of its own kind, which a
+            # service must not take for an unanswered call and ring again.
             log.warning("call_media_failed", call=call.id, error=str(exc))
             leg.hangup()
-            self._end(call, EndReason.FAILED, status=488, by="local", text=str(exc))
+            self._end(call, EndReason.MEDIA_FAILED, status=488, by="local", text=str(exc))
             return
         self._connected(call, max_duration)
 
@@ -612,8 +618,8 @@ class TelephonyEngine:
             leg.forget()
         if call.media is not None:
             await call.media.close()
-        elif isinstance(leg, OutboundLeg):
-            await leg.release()
+        if leg is not None:
+            leg.release()
         if self.db is not None:
             await self._record(call)
             if call.store_recording and call.recorder is not None and call.recorder.seconds > 0:

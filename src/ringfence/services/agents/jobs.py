@@ -3,8 +3,15 @@
 ``campaign_dial`` is one slice of a campaign's dialling (``dialler``); several run at once on
 any workers. A slice that stops because the next call is due later schedules one
 ``campaign_wake`` for then (only one per wake time: the campaign row records it), which starts
-the campaign's slices again. ``campaign_watch`` runs every minute and wakes a running campaign
-that has due calls no dialler has looked at for two leases: its workers died.
+the campaign's slices again.
+
+A running slice holds the campaign's dialling lease (``Campaign.seen_at``, renewed by its
+heartbeat every third of ``campaign_lease_seconds``). When the worker process holding every
+slice dies (``kill -9``: its jobs are gone with it), the lease lapses; ``campaign_leases``, a
+watch every live worker process runs every ``LEASE_WATCH`` seconds, takes the lapsed lease over
+(one process wins it) and starts the campaign's slices again, which reap the dead worker's
+calls (interrupted, never repeated) and dial the rest: dialling resumes about a lease after
+the death, not at the next minute's watch.
 
 Each worker thread keeps one outbound-only telephony engine (its own SIP port; it never
 registers with a trunk) for all the campaign calls it places.
@@ -17,8 +24,9 @@ import datetime as dt
 from sqlalchemy import or_, select, update
 
 from ringfence.errors import ConfigurationError
-from ringfence.jobs import JobContext, crontab, registry
+from ringfence.jobs import JobContext, registry
 from ringfence.jobs.context import Closer
+from ringfence.logging import get_logger
 from ringfence.privacy.core import job_privacy
 from ringfence.services.agents.calls.outbound import OutboundCaller
 from ringfence.services.agents.campaigns.dialler import OPEN, Dialler
@@ -28,7 +36,9 @@ from ringfence.services.agents.models import Campaign, CampaignCall
 from ringfence.telephony import TelephonyEngine
 from ringfence.tenants.scoping import tenant_session
 
+log = get_logger(__name__)
 WAKE_JOB = "agents.campaign_wake"
+LEASE_WATCH = 2.0  # seconds between two looks of a worker process for lapsed campaign leases
 
 
 async def _engine(ctx: JobContext) -> tuple[TelephonyEngine, Closer]:
@@ -70,19 +80,26 @@ async def _schedule_wake(ctx: JobContext, tenant_id: str, campaign_id: str, seco
 @registry.job(name=WAKE_JOB, retries=3, retry_delay=5.0, backoff=2.0)
 async def campaign_wake(ctx: JobContext, tenant_id: str, campaign_id: str) -> None:
     async with tenant_session(ctx.db, tenant_id) as session:
-        campaign = await session.get(Campaign, campaign_id)
-        if campaign is None or campaign.state != "running":
-            return
+        running = await session.execute(  # the slices it starts hold the lease from now
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.state == "running")
+            .values(seen_at=ctx.clock.now())
+        )
+    if not running.rowcount:  # type: ignore[attr-defined]
+        return
     if ctx.enqueue is not None:
         for _ in range(ctx.settings.agents.campaign_slices):
             await ctx.enqueue(DIAL_JOB, tenant_id, campaign_id)
 
 
-@registry.periodic(crontab(minute="*"), name="agents.campaign_watch")
-async def campaign_watch(ctx: JobContext) -> int:
-    """Wake running campaigns whose dialling stopped with calls due (dead workers)."""
+@registry.watch(LEASE_WATCH, name="agents.campaign_leases")
+async def campaign_leases(ctx: JobContext) -> int:
+    """Take over the lapsed dialling leases of running campaigns with calls due or held by a
+    dead worker, and start their slices; how many were taken over. A campaign waiting for a
+    wake it scheduled is left to it, unless the wake is a lease overdue (it was lost)."""
     now = ctx.clock.now()
-    stale = now - dt.timedelta(seconds=2 * ctx.settings.agents.campaign_lease_seconds)
+    stale = now - dt.timedelta(seconds=ctx.settings.agents.campaign_lease_seconds)
+    lapsed = or_(Campaign.seen_at.is_(None), Campaign.seen_at < stale)
     due = (
         select(CampaignCall.id)
         .where(
@@ -99,15 +116,27 @@ async def campaign_watch(ctx: JobContext) -> int:
             await session.execute(
                 select(Campaign.tenant_id, Campaign.id).where(
                     Campaign.state == "running",
-                    or_(Campaign.seen_at.is_(None), Campaign.seen_at < stale),
+                    lapsed,
+                    or_(Campaign.wake_at.is_(None), Campaign.wake_at < stale),
                     due,
                 )
             )
         ).all()
+    taken = 0
     for tenant_id, campaign_id in found:
-        if ctx.enqueue is not None:
-            await ctx.enqueue(WAKE_JOB, tenant_id, campaign_id)
-    return len(found)
+        async with tenant_session(ctx.db, tenant_id) as session:
+            won = await session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id, Campaign.state == "running", lapsed)
+                .values(seen_at=now)
+            )
+        if not won.rowcount or ctx.enqueue is None:  # type: ignore[attr-defined]
+            continue  # another worker took it over first
+        taken += 1
+        log.warning("campaign_lease_lapsed", campaign=campaign_id)
+        for _ in range(ctx.settings.agents.campaign_slices):
+            await ctx.enqueue(DIAL_JOB, tenant_id, campaign_id)
+    return taken
 
 
 @registry.job(name=EVALUATION_JOB, retries=0)

@@ -176,7 +176,9 @@ class Campaign(TenantScoped, Base):
     on_machine: Mapped[str] = mapped_column(String(10), info=NOT_PERSONAL)
     voicemail: Mapped[str] = mapped_column(String(500), default="", info=NOT_PERSONAL)
     next_dial_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
-    seen_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)  # a dialler's last look
+    # The dialling lease: renewed by every running slice's heartbeat (and claims); a running
+    # campaign with calls due whose lease lapsed lost its workers (``jobs.campaign_leases``).
+    seen_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
     wake_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)  # dialling resumes
     created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
     updated_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)

@@ -8,6 +8,7 @@ libraries means rewriting this package only.
 from ringfence.telephony._sip.admission import Admit, InboundRequest, Refusal
 from ringfence.telephony._sip.legs import InboundLeg, LegCallbacks, OutboundLeg
 from ringfence.telephony._sip.media import Media, info_digit
+from ringfence.telephony._sip.ports import NoRtpPort
 from ringfence.telephony._sip.stack import SipStack, port_allocator, resolve
 from ringfence.telephony._sip.transports import tls_contexts
 
@@ -18,6 +19,7 @@ __all__ = [
     "InboundLeg",
     "LegCallbacks",
     "Media",
+    "NoRtpPort",
     "OutboundLeg",
     "SipStack",
     "info_digit",

@@ -81,9 +81,8 @@ class OutboundLeg:
         remote = answer.rtp_address
         if self._to_source:
             remote = (self._remote[0], remote[1])
-        self._stack.ports.claim(self.rtp_port)
         session = await LatchingSession.open(
-            local_addr=(self._stack.host, self.rtp_port),
+            sockets=self._stack.ports.sockets(self.rtp_port),
             remote_addr=remote,
             payload_type=pt,
             dtmf_payload_type=DTMF_PT,
@@ -91,8 +90,9 @@ class OutboundLeg:
         )
         return self._stack.register_media(self.call_id, session, self.rtp_port, pt)
 
-    async def release(self) -> None:
-        await self._stack.ports.release(self.rtp_port)
+    def release(self) -> None:
+        """The call is over: its RTP port goes back to the range."""
+        self._stack.ports.release(self.rtp_port)
 
     def forget(self) -> None:
         """Drop the UAC's per-call state once the call has ended."""
@@ -105,6 +105,7 @@ class InboundLeg:
         self._call = call
         self._answered = False
         self.trunk = trunk  # the trunk the admission gate took the INVITE for
+        self.rtp_port: int | None = None  # held from our answer until ``release``
 
     @property
     def source(self) -> tuple[str, int]:
@@ -133,6 +134,12 @@ class InboundLeg:
         if self._answered:
             self._call.hangup()
 
+    def release(self) -> None:
+        """The call is over: its RTP port (if it was answered) goes back to the range."""
+        if self.rtp_port is not None:
+            self._stack.ports.release(self.rtp_port)
+            self.rtp_port = None
+
     async def answer(self, *, media_to_signalling_source: bool = False) -> Media:
         """Accept with our SDP answer. RTP starts towards the offer's address and latches to
         where the caller's RTP comes from, or goes to the INVITE's source address (with the
@@ -141,7 +148,7 @@ class InboundLeg:
         if offer is None or offer.rtp_address is None:
             self._call.reject(488, "Not Acceptable Here")
             raise ValueError("INVITE without an SDP offer")
-        port, _ = await self._stack.ports.allocate()
+        port = self._stack.ports.allocate(self._stack.host)
         try:
             answer, pt = negotiate_sdp(
                 offer=offer,
@@ -151,27 +158,27 @@ class InboundLeg:
                 dtmf_payload_type=DTMF_PT,
             )
         except SdpNegotiationError:
-            await self._stack.ports.release(port)
+            self._stack.ports.release(port)
             self._call.reject(488, "Not Acceptable Here")
             raise ValueError("no common codec in the offer") from None
         remote = offer.rtp_address
         if media_to_signalling_source:
             remote = (self.source[0], remote[1])
-        # Bind the RTP socket before the 200 OK goes out: the caller may send media (or a DTMF
-        # digit) the moment it reads our answer, and packets to an unbound port are lost.
+        # The stream reads the port before the 200 OK goes out: the caller may send media (or a
+        # DTMF digit) the moment it reads our answer.
         try:
-            self._stack.ports.claim(port)
             session = await LatchingSession.open(
-                local_addr=(self._stack.host, port),
+                sockets=self._stack.ports.sockets(port),
                 remote_addr=remote,
                 payload_type=pt,
                 dtmf_payload_type=DTMF_PT,
                 latch=not media_to_signalling_source,
             )
         except OSError:
-            await self._stack.ports.release(port)
+            self._stack.ports.release(port)
             self._call.reject(500, "Server Internal Error")
             raise
+        self.rtp_port = port
         self._call.accept(answer)
         self._answered = True
         return self._stack.register_media(self.call_id, session, port, pt)

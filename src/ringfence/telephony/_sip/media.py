@@ -10,28 +10,26 @@ from aiosipua import (
     build_sdp,
 )
 
-from ringfence.telephony._sip.ports import RtpPorts
-
 SUPPORTED_PAYLOADS = [0, 8]  # PCMU, PCMA
 CODEC_NAMES = {0: "PCMU", 8: "PCMA"}
 DTMF_PT = 101
 
 
 class Media:
-    """One call's RTP stream: ``send`` a 20 ms PCM frame; frames and digits arrive by callback."""
+    """One call's RTP stream: ``send`` a 20 ms PCM frame; frames and digits arrive by callback.
+
+    Closing it closes its sockets; the port stays the call's leg's until the leg releases it."""
 
     def __init__(
         self,
         session: Any,
         port: int,
-        allocator: RtpPorts,
         pt: int,
         on_close: Callable[[], None] = lambda: None,
     ) -> None:
         self._session = session
         self._port = port
         self._on_close = on_close
-        self._allocator = allocator
         self.payload_type = pt
         self.codec = CODEC_NAMES.get(pt, str(pt))
         self._closed = False
@@ -70,7 +68,6 @@ class Media:
         self._closed = True
         self._on_close()
         await self._session.close()
-        await self._allocator.release(self._port)
 
     @property
     def port(self) -> int:

@@ -22,7 +22,7 @@ from ringfence.telephony._sip.admission import Admit
 from ringfence.telephony._sip.gated_uas import GatedUAS
 from ringfence.telephony._sip.legs import InboundLeg, LegCallbacks, OutboundLeg
 from ringfence.telephony._sip.media import DTMF_PT, Media, build_offer, info_digit
-from ringfence.telephony._sip.ports import RtpPorts
+from ringfence.telephony._sip.ports import RtpPorts, shared
 from ringfence.telephony._sip.transports import StreamTransport, UdpTransport
 from ringfence.telephony._sip.uac import T1, TIMER_B, CarrierGradeUAC, RetransmittedRegistration
 
@@ -112,7 +112,7 @@ class SipStack:
         def forget() -> None:
             self.media_by_call.pop(call_id, None)
 
-        media = Media(session, port, self.ports, pt, on_close=forget)
+        media = Media(session, port, pt, on_close=forget)
         self.media_by_call[call_id] = media
         return media
 
@@ -244,26 +244,30 @@ class SipStack:
             and remote not in self.transport._connections
         ):
             await self.transport.connect(remote)
-        port, _ = await self.ports.allocate()
-        offer = build_offer(self.host, port, self.advertised, codecs)
-        auth = SipDigestAuth(username, password) if username and password else None
-        # aiosipua stamps the RFC 4028 headers on the INVITE after sending it, so the first
-        # transmission would go without them; set them up front (it sets the same values again).
-        timer_headers = (
-            {"Supported": "100rel, timer", "Session-Expires": str(self.session_expires)}
-            if self.session_expires
-            else None
-        )
-        call = self.uac.send_invite(
-            from_uri,
-            to_uri,
-            remote,
-            offer,
-            extra_headers=timer_headers,
-            auth=auth,
-            user_agent=self.user_agent,
-            session_expires=self.session_expires,
-        )
+        port = self.ports.allocate(self.host)
+        try:
+            offer = build_offer(self.host, port, self.advertised, codecs)
+            auth = SipDigestAuth(username, password) if username and password else None
+            # aiosipua stamps the RFC 4028 headers on the INVITE after sending it, so the first
+            # transmission would go without them; set them up front (it sets them again).
+            timer_headers = (
+                {"Supported": "100rel, timer", "Session-Expires": str(self.session_expires)}
+                if self.session_expires
+                else None
+            )
+            call = self.uac.send_invite(
+                from_uri,
+                to_uri,
+                remote,
+                offer,
+                extra_headers=timer_headers,
+                auth=auth,
+                user_agent=self.user_agent,
+                session_expires=self.session_expires,
+            )
+        except BaseException:
+            self.ports.release(port)
+            raise
         call.on_session_expired = lambda c: self._on_session_expired(c.call_id)
         self.uac.on_trying[call.call_id] = callbacks.trying
         call.on_ringing = lambda _c: callbacks.ringing()
@@ -284,4 +288,5 @@ async def resolve(host: str, port: int) -> tuple[str, int]:
 
 
 def port_allocator(low: int, high: int) -> RtpPorts:
-    return RtpPorts(low, high)
+    """The process's one allocator for the range, shared by every engine, thread and loop."""
+    return shared(low, high)

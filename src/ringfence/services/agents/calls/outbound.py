@@ -28,6 +28,7 @@ from ringfence.services.agents.calls.wiring import (
     load,
     voice_session,
 )
+from ringfence.services.agents.campaigns.decisions import FAILED_AFTER_ANSWER
 from ringfence.services.agents.dialogue.conversation import Conversation
 from ringfence.settings import Settings
 from ringfence.speech.tts import Speaker
@@ -67,7 +68,7 @@ class Dial:
 
 @dataclass(frozen=True)
 class DialResult:
-    outcome: str  # answered | opted_out | message_left | machine | busy | no_answer | ...
+    outcome: str  # answered | opted_out | message_left | machine | failed_after_answer | busy...
     sip_status: int | None = None
     agent_call_id: str | None = None
     answered_by: str = ""  # Answered's value, when the call was answered
@@ -135,10 +136,15 @@ class OutboundCaller:
             return DialResult("failed")
         if not await call.wait_answered():
             reason = call.end_reason or EndReason.FAILED
+            if reason is EndReason.MEDIA_FAILED:
+                return DialResult(FAILED_AFTER_ANSWER, call.status)
             return DialResult(UNANSWERED.get(reason, "failed"), call.status)
         call.recorder, call.store_recording = Recorder(), False
+        answered_by = ""
+        transcript: list[TranscriptLine] = []
         try:
             found = await detect(call.audio(), vad, models.transcriber)
+            answered_by = found.answered.value
             speaker = await self.parts.speaker(dial.tenant_id, conversation.voice)
             if found.answered is Answered.MACHINE:
                 outcome, transcript = await self._machine(call, dial, conversation, speaker)
@@ -154,18 +160,22 @@ class OutboundCaller:
                     vad=vad,
                     opt_out=lambda: self._opt_out(dial),
                 )
+                transcript = voice.transcript
                 keys = asyncio.ensure_future(self._keypad(call, voice))
                 try:
                     await voice.run()
                 finally:
                     keys.cancel()
                 outcome = "opted_out" if conversation.outcome == "opted_out" else "answered"
-                transcript = voice.transcript
+        except Exception:
+            # Answered, then our side failed: recorded as such, never taken for a busy line.
+            log.exception("campaign_call_failed_after_answer", call=call.id)
+            outcome = FAILED_AFTER_ANSWER
         finally:
             await call.hangup()
             await call.wait_ended()
         kept = await asyncio.shield(self._keep(call, dial, conversation, outcome, transcript))
-        return DialResult(outcome, call.status, call.id if kept else None, found.answered.value)
+        return DialResult(outcome, call.status, call.id if kept else None, answered_by)
 
     async def _machine(
         self, call: Call, dial: Dial, conversation: Conversation, speaker: Speaker
@@ -199,7 +209,13 @@ class OutboundCaller:
         outcome: str,
         transcript: list[TranscriptLine],
     ) -> bool:
-        summary = conversation.summary() if outcome != "message_left" else "A message was left."
+        summary = (
+            "A message was left."
+            if outcome == "message_left"
+            else "Answered, then the call failed on our side."
+            if outcome == FAILED_AFTER_ANSWER
+            else conversation.summary()
+        )
         try:
             finished = self.parts.finished(
                 call,

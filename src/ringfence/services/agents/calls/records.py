@@ -28,7 +28,7 @@ from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 
 OUTCOMES = ("answered", "message_taken", "booked", "transferred", "opted_out", "unresolved",
-            "message_left")  # fmt: skip
+            "message_left", "failed_after_answer")  # fmt: skip
 MAX_RETENTION_DAYS = 3650
 
 

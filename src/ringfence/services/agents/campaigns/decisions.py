@@ -12,9 +12,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 RETRIED = ("busy", "no_answer", "machine", "failed")
+# The callee picked up, then our side failed (no media, a crash in the agent): they may have
+# heard nothing, but they answered, and a campaign calls a contact once an attempt.
+FAILED_AFTER_ANSWER = "failed_after_answer"
+ANSWERED = ("answered", "opted_out", "message_left", FAILED_AFTER_ANSWER)  # someone picked up
 TEMPORARY = (408, 480, 500, 503, 504)  # rejections worth a retry
 LOOKAHEAD = 2.0  # seconds of dials (at the campaign's rate) a slice claims at a time
 INTERRUPTED = "the worker placing the call stopped; it is not dialled again"
+NOT_AGAIN = "answered, then the call failed on our side; it is not dialled again"
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,10 @@ def released(attempts: int, error: str, retry: RetryPolicy, now: dt.datetime) ->
 
 def retried(outcome: str, sip_status: int | None) -> bool:
     """Whether an attempt's end is worth another: busy, no answer, a machine (when no message
-    was left), a failure, or a temporary SIP rejection."""
+    was left), a failure before an answer, or a temporary SIP rejection; never a call someone
+    picked up."""
+    if outcome in ANSWERED:
+        return False
     return outcome in RETRIED or sip_status in TEMPORARY
 
 
@@ -134,6 +142,8 @@ def after_attempt(
     if retried(outcome, sip_status) and attempts < retry.max_attempts:
         later = now + dt.timedelta(seconds=retry.delay(attempts))
         return Next("retry", later, f"{outcome.replace('_', ' ')}: retried")
+    if outcome == FAILED_AFTER_ANSWER:
+        return Next("done", reason=NOT_AGAIN)
     return Next("done")
 
 

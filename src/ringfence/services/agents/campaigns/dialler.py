@@ -181,18 +181,33 @@ class Dialler:
             await asyncio.gather(beat, *dials, return_exceptions=True)
 
     async def _heartbeat(self, tenant_id: str, campaign_id: str) -> None:
+        """Renew, every third of a lease, the holds of this slice's calls and the campaign's
+        dialling lease (``seen_at``: while one slice renews it, no worker starts others). A
+        beat that fails (the database busy a moment) is logged; the next one tries again."""
         while True:
             await asyncio.sleep(self.lease / 3)
-            async with tenant_session(self.db, tenant_id) as session:
-                await session.execute(
-                    update(CampaignCall)
-                    .where(
-                        CampaignCall.campaign_id == campaign_id,
-                        CampaignCall.worker == self.worker,
-                        CampaignCall.state == "dialling",
-                    )
-                    .values(lease_until=lease_end(self.clock.now(), self.lease))
+            try:
+                await self._renew(tenant_id, campaign_id)
+            except Exception as exc:
+                log.warning("campaign_heartbeat_failed", error=type(exc).__name__)
+
+    async def _renew(self, tenant_id: str, campaign_id: str) -> None:
+        now = self.clock.now()
+        async with tenant_session(self.db, tenant_id) as session:
+            await session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id, Campaign.state == "running")
+                .values(seen_at=now)
+            )
+            await session.execute(
+                update(CampaignCall)
+                .where(
+                    CampaignCall.campaign_id == campaign_id,
+                    CampaignCall.worker == self.worker,
+                    CampaignCall.state == "dialling",
                 )
+                .values(lease_until=lease_end(now, self.lease))
+            )
 
     # -- claiming -------------------------------------------------------------------------------
 

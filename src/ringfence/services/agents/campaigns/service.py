@@ -24,6 +24,7 @@ from ringfence.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.records import CallRecords
 from ringfence.services.agents.campaigns.contacts import ContactLists
+from ringfence.services.agents.campaigns.decisions import ANSWERED
 from ringfence.services.agents.campaigns.rules import CallingRules, refusals
 from ringfence.services.agents.models import (
     Agent,
@@ -272,10 +273,13 @@ class Campaigns:
         self, tenant_id: str, campaign_id: str, states: tuple[str, ...]
     ) -> dict[str, Any]:
         async with tenant_session(self.db, tenant_id) as session:
+            # The slices enqueued next hold the campaign's dialling lease from now: if none of
+            # them renews it (lost with a worker), a live worker takes it over when it lapses.
+            now = self.clock.now()
             changed = await session.execute(
                 update(Campaign)
                 .where(Campaign.id == campaign_id, Campaign.state.in_(states))
-                .values(state="running", updated_at=self.clock.now())
+                .values(state="running", updated_at=now, seen_at=now)
             )
         if not changed.rowcount:  # type: ignore[attr-defined]
             raise Conflict("the campaign changed meanwhile; reload it")
@@ -351,7 +355,7 @@ class Campaigns:
                 ).all()
             )
         dialled = sum(outcomes.values())
-        answered = sum(outcomes.get(k, 0) for k in ("answered", "opted_out", "message_left"))
+        answered = sum(outcomes.get(k, 0) for k in ANSWERED)
         return {
             "campaign": campaign_dict(campaign),
             "contacts": sum(states.values()),

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ringfence.services.agents.campaigns.decisions import (
+    FAILED_AFTER_ANSWER,
     INTERRUPTED,
+    NOT_AGAIN,
     CampaignState,
     RetryPolicy,
     after_attempt,
@@ -98,6 +100,14 @@ def test_the_last_attempt_is_final() -> None:
     last = after_attempt("busy", 486, 3, RETRY, NOW)
     assert (last.state, last.next_at, last.reason) == ("done", None, None)
     assert after_attempt("answered", 200, 1, RETRY, NOW).state == "done"
+
+
+def test_a_call_that_failed_after_the_answer_is_never_retried() -> None:
+    """Someone picked up (and may have heard nothing): one answered call per contact."""
+    for status in (488, 200, 503, None):
+        assert not retried(FAILED_AFTER_ANSWER, status)
+        then = after_attempt(FAILED_AFTER_ANSWER, status, 1, RETRY, NOW)
+        assert (then.state, then.next_at, then.reason) == ("done", None, NOT_AGAIN)
 
 
 def test_a_hold_lapses_after_its_end() -> None:
