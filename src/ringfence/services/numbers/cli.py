@@ -98,9 +98,9 @@ def generate(
             chunks = export.brief(
                 formats.formatted(counted(), chosen.number),
                 chosen.file,  # type: ignore[arg-type]
-                request.region,
                 safe,
                 chosen.number,
+                service.reserved_by(request),
             )
         try:
             for chunk in chunks:
