@@ -168,8 +168,21 @@ def test_cli_full_jsonl_and_check() -> None:
     out = _cli("--region", "AU", "--safe", "--count", "3", "--format", "jsonl", "--full")
     rows = [json.loads(line) for line in out.stdout.decode().splitlines()]
     assert len(rows) == 3 and all(r["fictional"] and r["national"] for r in rows)
-    checked = _cli("check", "+1 800 555 0199")
+    checked = _cli("check", "+1 800 555 0199", "--json")
     assert json.loads(checked.stdout)["fictional"] is True
+    # By default the verdict reads as text: the answer first, then each detail on its line.
+    text = _cli("check", "+44 7700 900123").stdout.decode().splitlines()
+    assert text[0] == (
+        "+44 7700 900123: possible (its length fits) but not valid, reserved for fiction"
+    )
+    fields = dict(line.strip().split(None, 1) for line in text[1:] if "  " in line.strip())
+    assert fields["valid"] == "no" and fields["possible"] == "yes" and fields["type"] == "mobile"
+    assert fields["national"] == "07700 900123"
+    assert fields["fiction"].startswith("reserved for drama by Ofcom; libphonenumber does not")
+    assert fields["source"].startswith("Ofcom")
+    valid = _cli("check", "020 7946 0123", "--region", "GB").stdout.decode().splitlines()
+    assert valid[0] == "+44 20 7946 0123: a valid fixed line number, reserved for fiction"
+    assert "  region         GB" in valid
     typed = _cli("--region", "DE", "--count", "500", "--seed", "3", "--format", "jsonl")
     for row in map(json.loads, typed.stdout.decode().splitlines()):
         number = phonenumbers.parse(row["e164"], None)
@@ -182,6 +195,8 @@ def test_cli_errors_are_one_line() -> None:
         (("--region", "FR", "--safe"), "no range reserved for fiction"),
         (("--format", "xml"), "unknown format 'xml'"),
         (("check", "hello"), "not a phone number"),
+        (("check", "hello", "--json"), "not a phone number"),
+        (("check", "020 7946 0123", "--region", "XX"), "unknown region 'XX'"),
     ]:
         result = _cli(*args)
         assert result.returncode == 2
