@@ -166,6 +166,7 @@ FIXED_RANGES: tuple[FictionalRange, ...] = (
 )
 
 NANP_REGIONS = tuple(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]))
+NANP_LISTED = ("US", "CA", *(r for r in NANP_REGIONS if r not in ("US", "CA")))  # as listed
 
 
 @cache
@@ -218,6 +219,7 @@ class Reservation:
     kinds: tuple[str, ...]
     sources: tuple[str, ...]
     validates: str  # "yes", "some" or "no": whether libphonenumber calls its numbers valid
+    plan: str = ""  # the numbering plan the countries share, if they share one
 
 
 def _valid(region: str, nsn: str) -> bool:
@@ -244,10 +246,11 @@ def reservations() -> tuple[Reservation, ...]:
             Reservation(
                 regulator=regulator.removeprefix("the "),
                 purpose=RESERVED_FOR[ranges[0].source][0],
-                regions=NANP_REGIONS if nanp else tuple(dict.fromkeys(r.region for r in ranges)),
+                regions=NANP_LISTED if nanp else tuple(dict.fromkeys(r.region for r in ranges)),
                 kinds=tuple(dict.fromkeys(r.kind for r in ranges)),
                 sources=tuple(dict.fromkeys(r.source for r in ranges)),
                 validates="some" if len(valid) == 2 else ("yes" if True in valid else "no"),
+                plan="North American Numbering Plan" if nanp else "",
             )
         )
     return tuple(out)

@@ -112,6 +112,7 @@ def _reservation_rows() -> list[dict[str, Any]]:
     return [
         {
             "regulator": r.regulator,
+            "plan": r.plan,
             "purpose": r.purpose,
             "countries": [names.get(code, code) for code in r.regions],
             "codes": r.regions,

@@ -35,6 +35,7 @@ BLOCK_LIMIT = 20_000
 SELF_CHECK_SAMPLES = 48
 
 # Every digit mask's digits as a row, and its size: class ids in the tables are the masks.
+ALL_DIGIT_MASK = 1023
 CLASS_DIGITS = np.zeros((1024, 10), dtype=np.uint8)
 CLASS_SIZES = np.zeros(1024, dtype=np.int64)
 for _mask in range(1, 1024):
@@ -142,6 +143,69 @@ def _region_exclusions(region: str, metadata: PhoneMetadata) -> list[NFA]:
     return out
 
 
+FLAT_DIGITS = (CLASS_DIGITS + 48).ravel()  # mask * 10 + index: the index-th digit of the mask
+
+
+@dataclass(frozen=True)
+class Radix:
+    """A length table's blocks as mixed-radix numbers, for drawing many numbers at once.
+
+    Block ``b`` holds ``weights[b]`` numbers (the product of its classes' sizes); its ``r``-th
+    number has, at position ``j``, the ``(r // places[j, b]) % sizes[j, b]``-th digit of the
+    position's class. Drawing ``r`` uniformly below the weight draws the block's numbers
+    uniformly with one random value per number instead of one per digit. A position whose class
+    is one digit in every block (a fixed prefix) or ``\\d`` in every block is written directly.
+    """
+
+    weights: np.ndarray  # (blocks,) float64
+    places: np.ndarray  # (length, blocks) int64
+    sizes: np.ndarray  # (length, blocks) int64
+    offsets: np.ndarray  # (length, blocks) int64: mask * 10, into FLAT_DIGITS
+    fixed: np.ndarray  # (length,) bool: the position's class is one digit in every block
+    free: np.ndarray  # (length,) bool: the position's class is \\d in every block
+
+    @classmethod
+    def of(cls, masks: np.ndarray) -> Radix:
+        sizes = CLASS_SIZES[masks].T.astype(np.int64)  # (length, blocks)
+        places = np.ones_like(sizes)
+        for j in range(sizes.shape[0] - 2, -1, -1):
+            places[j] = places[j + 1] * sizes[j + 1]
+        weights = (places[0] * sizes[0]).astype(np.float64)
+        if float(weights.max()) >= 2.0**52:
+            raise ValueError("a block too large to draw exactly with one float")
+        return cls(
+            weights,
+            places,
+            sizes,
+            masks.T.astype(np.int64) * 10,
+            (sizes == 1).all(axis=1),
+            (masks.T == ALL_DIGIT_MASK).all(axis=1),
+        )
+
+    def digits(self, blocks: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """An (n, length) array of ASCII digits: the ``uniform``-th share of each block."""
+        one_block = len(self.weights) == 1
+        picks = (uniform * (self.weights[0] if one_block else self.weights[blocks])).astype(
+            np.int64
+        )
+        out = np.empty((len(blocks), self.sizes.shape[0]), dtype=np.uint8)
+        for j in range(self.sizes.shape[0]):
+            if self.fixed[j]:
+                out[:, j] = FLAT_DIGITS[
+                    self.offsets[j, 0] if one_block else self.offsets[j][blocks]
+                ]
+            elif self.free[j]:
+                place = self.places[j, 0] if one_block else self.places[j][blocks]
+                out[:, j] = picks // place % 10 + 48
+            elif one_block:
+                index = picks // self.places[j, 0] % self.sizes[j, 0]
+                out[:, j] = FLAT_DIGITS[self.offsets[j, 0] + index]
+            else:
+                index = picks // self.places[j][blocks] % self.sizes[j][blocks]
+                out[:, j] = FLAT_DIGITS[self.offsets[j][blocks] + index]
+        return out
+
+
 @dataclass
 class LengthTable:
     length: int
@@ -152,6 +216,7 @@ class LengthTable:
     masks: np.ndarray | None  # (blocks, length) uint16 digit masks; None: walk the automaton
     cumulative: list[int]  # running block weights, for exact integer sampling
     cumulative_f: np.ndarray | None  # the same as probabilities, for vectorised sampling
+    _radix: Radix | None = field(default=None, repr=False)  # made on the first bulk draw
 
     def draw(self, rng: random.Random) -> str:
         if self.masks is None:
@@ -187,12 +252,15 @@ class LengthTable:
             local = random.Random(seed)
             text = "".join(self._walk(local) for _ in range(n)).encode()
             return np.frombuffer(text, dtype=np.uint8).reshape(n, self.length)
-        blocks = np.searchsorted(self.cumulative_f, rng.random(n), side="right")
-        blocks = np.minimum(blocks, len(self.masks) - 1)
-        masks = self.masks[blocks]
-        picks = (rng.random(masks.shape) * CLASS_SIZES[masks]).astype(np.int64)
-        digits: np.ndarray = CLASS_DIGITS[masks, picks] + 48
-        return digits
+        radix = self._radix
+        if radix is None:
+            radix = self._radix = Radix.of(self.masks)
+        if len(self.masks) == 1:
+            blocks = np.zeros(n, dtype=np.intp)
+        else:
+            blocks = np.searchsorted(self.cumulative_f, rng.random(n), side="right")
+            np.minimum(blocks, len(self.masks) - 1, out=blocks)
+        return radix.digits(blocks, rng.random(n))
 
 
 MAX_REJECTIONS = 10_000
