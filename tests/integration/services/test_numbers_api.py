@@ -89,7 +89,7 @@ async def test_download_streams_csv_with_e164_first(app) -> None:  # type: ignor
         assert resp.headers["content-type"].startswith("text/csv")
         assert 'filename="numbers-DE-fixed_line.csv"' in resp.headers["content-disposition"]
         rows = list(csv.reader(io.StringIO(resp.text)))
-        assert rows[0] == ["e164", "region", "type", "fictional"]
+        assert rows[0] == ["e164", "region", "type", "fictional", "reserved_by"]
         assert len(rows) == 70001
         for row in rows[1:2000]:
             assert phonenumbers.is_valid_number(phonenumbers.parse(row[0], None))
@@ -102,7 +102,7 @@ async def test_download_streams_csv_with_e164_first(app) -> None:  # type: ignor
         )
         own = [row for row in csv.reader(io.StringIO(mixed.text))][1:]
         assert {row[2] for row in own} == {"mobile", "fixed_line"}
-        for e164, _, kind, _ in own:
+        for e164, _, kind, _, _ in own:
             number = phonenumbers.parse(e164, None)
             assert kind == type_name(phonenumbers.number_type(number))
         jsonl = await client.get(
@@ -110,6 +110,21 @@ async def test_download_streams_csv_with_e164_first(app) -> None:  # type: ignor
         )
         lines = [json.loads(line) for line in jsonl.text.splitlines()]
         assert len(lines) == 5 and lines[0]["region"] == "GB"
+        # Canadian toll-free numbers are US numbers to libphonenumber: the region column says so.
+        toll_free = await client.get(
+            "/api/numbers/download",
+            params={"region": "CA", "type": "toll_free", "count": 200, "format": "jsonl"},
+        )
+        rows_ca = [json.loads(line) for line in toll_free.text.splitlines()]
+        assert {r["region"] for r in rows_ca} == {"US"} and len(rows_ca) == 200
+        for row in rows_ca:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(row["e164"]))
+            assert region == row["region"]
+        fiction = await client.get(
+            "/api/numbers/download", params={"region": "AU", "safe": "true", "count": 50}
+        )
+        fiction_rows = list(csv.DictReader(io.StringIO(fiction.text)))
+        assert {(r["fictional"], r["reserved_by"]) for r in fiction_rows} == {("true", "ACMA")}
         bad = await client.get("/api/numbers/download", params={"format": "xlsx"})
         assert bad.status_code == 422 and "csv, jsonl, txt" in bad.json()["error"]["message"]
 
@@ -250,7 +265,8 @@ async def test_prefix_and_number_format(app) -> None:  # type: ignore[no-untyped
         assert london.status_code == 200
         assert 'filename="numbers-GB-any-20.csv"' in london.headers["content-disposition"]
         rows = list(csv.reader(io.StringIO(london.text)))
-        assert rows[0] == ["rfc3966", "region", "type", "fictional"] and len(rows) == 3001
+        assert rows[0] == ["rfc3966", "region", "type", "fictional", "reserved_by"]
+        assert len(rows) == 3001
         for row in rows[1:]:
             assert row[0].startswith("tel:+44-20-")
             number = phonenumbers.parse(row[0][4:].replace("-", ""), None)
