@@ -35,7 +35,6 @@ BLOCK_LIMIT = 20_000
 SELF_CHECK_SAMPLES = 48
 
 # Every digit mask's digits as a row, and its size: class ids in the tables are the masks.
-ALL_DIGIT_MASK = 1023
 CLASS_DIGITS = np.zeros((1024, 10), dtype=np.uint8)
 CLASS_SIZES = np.zeros(1024, dtype=np.int64)
 for _mask in range(1, 1024):
@@ -151,57 +150,43 @@ class Radix:
     """A length table's blocks as mixed-radix numbers, for drawing many numbers at once.
 
     Block ``b`` holds ``weights[b]`` numbers (the product of its classes' sizes); its ``r``-th
-    number has, at position ``j``, the ``(r // places[j, b]) % sizes[j, b]``-th digit of the
-    position's class. Drawing ``r`` uniformly below the weight draws the block's numbers
-    uniformly with one random value per number instead of one per digit. A position whose class
-    is one digit in every block (a fixed prefix) or ``\\d`` in every block is written directly.
+    number is ``r`` written in the block's mixed radix, the last position least significant:
+    each position's digit is the ``(r % size)``-th of its class, then ``r //= size``. Drawing
+    ``r`` uniformly below the weight draws the block's numbers uniformly with one random value
+    per number instead of one per digit. A position whose class is the same in every block (a
+    fixed prefix digit, a ``\\d``) is written without looking up each number's block.
     """
 
     weights: np.ndarray  # (blocks,) float64
-    places: np.ndarray  # (length, blocks) int64
     sizes: np.ndarray  # (length, blocks) int64
     offsets: np.ndarray  # (length, blocks) int64: mask * 10, into FLAT_DIGITS
-    fixed: np.ndarray  # (length,) bool: the position's class is one digit in every block
-    free: np.ndarray  # (length,) bool: the position's class is \\d in every block
+    same: np.ndarray  # (length,) bool: the position's class is the same in every block
 
     @classmethod
     def of(cls, masks: np.ndarray) -> Radix:
         sizes = CLASS_SIZES[masks].T.astype(np.int64)  # (length, blocks)
-        places = np.ones_like(sizes)
-        for j in range(sizes.shape[0] - 2, -1, -1):
-            places[j] = places[j + 1] * sizes[j + 1]
-        weights = (places[0] * sizes[0]).astype(np.float64)
+        weights = sizes.prod(axis=0).astype(np.float64)
         if float(weights.max()) >= 2.0**52:
             raise ValueError("a block too large to draw exactly with one float")
-        return cls(
-            weights,
-            places,
-            sizes,
-            masks.T.astype(np.int64) * 10,
-            (sizes == 1).all(axis=1),
-            (masks.T == ALL_DIGIT_MASK).all(axis=1),
-        )
+        by_position = masks.T.astype(np.int64)
+        same = (by_position == by_position[:, :1]).all(axis=1)
+        return cls(weights, sizes, by_position * 10, same)
 
     def digits(self, blocks: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """An (n, length) array of ASCII digits: the ``uniform``-th share of each block."""
-        one_block = len(self.weights) == 1
-        picks = (uniform * (self.weights[0] if one_block else self.weights[blocks])).astype(
-            np.int64
-        )
+        weight = self.weights[0] if len(self.weights) == 1 else self.weights[blocks]
+        rest = (uniform * weight).astype(np.int64)
         out = np.empty((len(blocks), self.sizes.shape[0]), dtype=np.uint8)
-        for j in range(self.sizes.shape[0]):
-            if self.fixed[j]:
-                out[:, j] = FLAT_DIGITS[
-                    self.offsets[j, 0] if one_block else self.offsets[j][blocks]
-                ]
-            elif self.free[j]:
-                place = self.places[j, 0] if one_block else self.places[j][blocks]
-                out[:, j] = picks // place % 10 + 48
-            elif one_block:
-                index = picks // self.places[j, 0] % self.sizes[j, 0]
-                out[:, j] = FLAT_DIGITS[self.offsets[j, 0] + index]
+        for j in range(self.sizes.shape[0] - 1, -1, -1):
+            if self.same[j]:
+                size, offset = int(self.sizes[j, 0]), int(self.offsets[j, 0])
+                if size == 1:
+                    out[:, j] = FLAT_DIGITS[offset]
+                    continue
+                rest, index = np.divmod(rest, size)
+                out[:, j] = index + 48 if size == 10 else FLAT_DIGITS[offset + index]
             else:
-                index = picks // self.places[j][blocks] % self.sizes[j][blocks]
+                rest, index = np.divmod(rest, self.sizes[j][blocks])
                 out[:, j] = FLAT_DIGITS[self.offsets[j][blocks] + index]
         return out
 
