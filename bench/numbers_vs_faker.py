@@ -13,8 +13,9 @@ Per call (second table). Each method is called ``CALL_N`` times in a loop, one n
 a Faker user calls it: Faker's ``phone_number()`` on a plain ``Faker(locale)``; on a
 ``Faker(locale)`` with ``FakerProvider`` added, its ``phone_number()`` (national format) and
 ``valid_phone_number()`` (E.164); and ``NumberGenerator.e164`` (the single number the service
-and the JSON API use). Each figure is the best of ``REPEATS`` runs in microseconds per call,
-after a warm-up call; the ratios are Faker's time per call over ours. Single draws come from
+and the JSON API use). Each figure is the best of ``CALL_REPEATS`` runs in microseconds per call,
+after a warm-up call, the runs of the four interleaved (the machine's load changes touch them
+alike); the ratios are Faker's time per call over ours. Single draws come from
 buffers filled by the bulk path, so the runs include the refills.
 
 The whole ``ringfence numbers`` command against a whole Faker command: ``bench/numbers_cli.py``.
@@ -49,6 +50,7 @@ SINGLE_N = 50_000
 CHECK_N = 5_000
 REPEATS = 3
 CALL_N = 200_000
+CALL_REPEATS = 5
 
 
 def best_rate(n: int, run: Callable[[], object]) -> float:
@@ -109,9 +111,19 @@ def main() -> None:
     per_call()
 
 
-def micros_per_call(call: Callable[[], object]) -> float:
-    call()
-    return 1e6 / best_rate(CALL_N, lambda: [call() for _ in range(CALL_N)])
+def micros_per_call(calls: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Best microseconds per call of each callable, their runs interleaved (Faker's, then ours,
+    then Faker's again...) so that a change in the machine's load touches all of them alike."""
+    for call in calls.values():
+        call()  # warm-up: tables built, first buffers filled
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(CALL_REPEATS):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            for _ in range(CALL_N):
+                call()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: 1e6 * seconds / CALL_N for name, seconds in best.items()}
 
 
 def per_call() -> None:
@@ -119,7 +131,7 @@ def per_call() -> None:
         f"{'locale':7} {'faker us':>9} {'phone us':>9} {'valid us':>9} {'e164 us':>8} "
         f"{'phone/faker':>11} {'valid/faker':>11} {'e164/faker':>10}"
     )
-    print(f"\nper call, microseconds (best of {REPEATS} x {CALL_N:,} calls)\n{header}")
+    print(f"\nper call, microseconds (best of {CALL_REPEATS} x {CALL_N:,} calls)\n{header}")
     print("-" * len(header))
     for locale, region in PAIRS:
         plain = Faker(locale)
@@ -127,13 +139,19 @@ def per_call() -> None:
         ours.add_provider(FakerProvider)
         generator = NumberGenerator(3)
         request = Request(region)
-        faker_us = micros_per_call(plain.phone_number)
-        phone_us = micros_per_call(ours.phone_number)
-        valid_us = micros_per_call(ours.valid_phone_number)
-        e164_us = micros_per_call(lambda g=generator, r=request: g.e164(r))
+        us = micros_per_call(
+            {
+                "faker": plain.phone_number,
+                "phone": ours.phone_number,
+                "valid": ours.valid_phone_number,
+                "e164": lambda g=generator, r=request: g.e164(r),
+            }
+        )
+        faker_us = us["faker"]
         print(
-            f"{locale:7} {faker_us:9.2f} {phone_us:9.2f} {valid_us:9.2f} {e164_us:8.2f} "
-            f"{faker_us / phone_us:10.1f}x {faker_us / valid_us:10.1f}x {faker_us / e164_us:9.1f}x"
+            f"{locale:7} {faker_us:9.2f} {us['phone']:9.2f} {us['valid']:9.2f} {us['e164']:8.2f} "
+            f"{faker_us / us['phone']:10.1f}x {faker_us / us['valid']:10.1f}x "
+            f"{faker_us / us['e164']:9.1f}x"
         )
 
 

@@ -8,6 +8,7 @@ import phonenumbers
 import pytest
 from playwright.sync_api import expect
 
+from ringfence.services.numbers.fiction import reservations
 from ringfence.services.numbers.kinds import type_name
 from tests.support.browser import chromium
 from tests.support.server import running_server
@@ -23,6 +24,30 @@ def test_numbers_page(tmp_path: Path) -> None:
         page.click("a[data-service=numbers]")
         page.wait_for_url("**/numbers")
         assert page.locator("#safe").is_checked()
+
+        # Every country with numbers reserved for fiction is listed, with its regulator and the
+        # regulator's document.
+        listed = page.locator("#fiction-list tbody tr")
+        expected = reservations()
+        expect(listed).to_have_count(len(expected))
+        for i, reservation in enumerate(expected):
+            row = listed.nth(i)
+            expect(row).to_have_attribute("data-regions", ",".join(reservation.regions))
+            cells = row.locator("td")
+            expect(cells.nth(1)).to_have_text(reservation.regulator)
+            for source in reservation.sources:
+                expect(cells.nth(5)).to_contain_text(source)
+        for regulator, country in [
+            ("Ofcom", "United Kingdom"),
+            ("ACMA", "Australia"),
+            ("PTS", "Sweden"),
+            ("ComReg", "Ireland"),
+            ("Bundesnetzagentur", "Germany"),
+            ("NANPA", "United States"),
+        ]:
+            row = listed.filter(has_text=regulator)
+            expect(row).to_have_count(1)
+            expect(row.locator("td").first).to_contain_text(country)
 
         page.select_option("#region", "GB")
         page.select_option("#type", "mobile")
@@ -51,10 +76,10 @@ def test_numbers_page(tmp_path: Path) -> None:
         with page.expect_download() as info:
             page.click("#download")
         content = Path(info.value.path()).read_text()
-        assert content.startswith("national,region,type,fictional\n0")
+        assert content.startswith("national,region,type,fictional,reserved_by\n0")
         # Each row's own type, as libphonenumber reports it, not the "any" that was asked for.
         for line in content.splitlines()[1:]:
-            national, _, own, _ = line.split(",")
+            national, _, own, _, _ = line.split(",")
             number = phonenumbers.parse(national, "FR")
             assert own == type_name(phonenumbers.number_type(number))
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -88,7 +89,7 @@ async def test_download_streams_csv_with_e164_first(app) -> None:  # type: ignor
         assert resp.headers["content-type"].startswith("text/csv")
         assert 'filename="numbers-DE-fixed_line.csv"' in resp.headers["content-disposition"]
         rows = list(csv.reader(io.StringIO(resp.text)))
-        assert rows[0] == ["e164", "region", "type", "fictional"]
+        assert rows[0] == ["e164", "region", "type", "fictional", "reserved_by"]
         assert len(rows) == 70001
         for row in rows[1:2000]:
             assert phonenumbers.is_valid_number(phonenumbers.parse(row[0], None))
@@ -101,7 +102,7 @@ async def test_download_streams_csv_with_e164_first(app) -> None:  # type: ignor
         )
         own = [row for row in csv.reader(io.StringIO(mixed.text))][1:]
         assert {row[2] for row in own} == {"mobile", "fixed_line"}
-        for e164, _, kind, _ in own:
+        for e164, _, kind, _, _ in own:
             number = phonenumbers.parse(e164, None)
             assert kind == type_name(phonenumbers.number_type(number))
         jsonl = await client.get(
@@ -109,6 +110,21 @@ async def test_download_streams_csv_with_e164_first(app) -> None:  # type: ignor
         )
         lines = [json.loads(line) for line in jsonl.text.splitlines()]
         assert len(lines) == 5 and lines[0]["region"] == "GB"
+        # Canadian toll-free numbers are US numbers to libphonenumber: the region column says so.
+        toll_free = await client.get(
+            "/api/numbers/download",
+            params={"region": "CA", "type": "toll_free", "count": 200, "format": "jsonl"},
+        )
+        rows_ca = [json.loads(line) for line in toll_free.text.splitlines()]
+        assert {r["region"] for r in rows_ca} == {"US"} and len(rows_ca) == 200
+        for row in rows_ca:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(row["e164"]))
+            assert region == row["region"]
+        fiction = await client.get(
+            "/api/numbers/download", params={"region": "AU", "safe": "true", "count": 50}
+        )
+        fiction_rows = list(csv.DictReader(io.StringIO(fiction.text)))
+        assert {(r["fictional"], r["reserved_by"]) for r in fiction_rows} == {("true", "ACMA")}
         bad = await client.get("/api/numbers/download", params={"format": "xlsx"})
         assert bad.status_code == 422 and "csv, jsonl, txt" in bad.json()["error"]["message"]
 
@@ -168,8 +184,21 @@ def test_cli_full_jsonl_and_check() -> None:
     out = _cli("--region", "AU", "--safe", "--count", "3", "--format", "jsonl", "--full")
     rows = [json.loads(line) for line in out.stdout.decode().splitlines()]
     assert len(rows) == 3 and all(r["fictional"] and r["national"] for r in rows)
-    checked = _cli("check", "+1 800 555 0199")
+    checked = _cli("check", "+1 800 555 0199", "--json")
     assert json.loads(checked.stdout)["fictional"] is True
+    # By default the verdict reads as text: the answer first, then each detail on its line.
+    text = _cli("check", "+44 7700 900123").stdout.decode().splitlines()
+    assert text[0] == (
+        "+44 7700 900123: possible (its length fits) but not valid, reserved for fiction"
+    )
+    fields = dict(line.strip().split(None, 1) for line in text[1:] if "  " in line.strip())
+    assert fields["valid"] == "no" and fields["possible"] == "yes" and fields["type"] == "mobile"
+    assert fields["national"] == "07700 900123"
+    assert fields["fiction"].startswith("reserved for drama by Ofcom; libphonenumber does not")
+    assert fields["source"].startswith("Ofcom")
+    valid = _cli("check", "020 7946 0123", "--region", "GB").stdout.decode().splitlines()
+    assert valid[0] == "+44 20 7946 0123: a valid fixed line number, reserved for fiction"
+    assert "  region         GB" in valid
     typed = _cli("--region", "DE", "--count", "500", "--seed", "3", "--format", "jsonl")
     for row in map(json.loads, typed.stdout.decode().splitlines()):
         number = phonenumbers.parse(row["e164"], None)
@@ -182,6 +211,8 @@ def test_cli_errors_are_one_line() -> None:
         (("--region", "FR", "--safe"), "no range reserved for fiction"),
         (("--format", "xml"), "unknown format 'xml'"),
         (("check", "hello"), "not a phone number"),
+        (("check", "hello", "--json"), "not a phone number"),
+        (("check", "020 7946 0123", "--region", "XX"), "unknown region 'XX'"),
     ]:
         result = _cli(*args)
         assert result.returncode == 2
@@ -234,7 +265,8 @@ async def test_prefix_and_number_format(app) -> None:  # type: ignore[no-untyped
         assert london.status_code == 200
         assert 'filename="numbers-GB-any-20.csv"' in london.headers["content-disposition"]
         rows = list(csv.reader(io.StringIO(london.text)))
-        assert rows[0] == ["rfc3966", "region", "type", "fictional"] and len(rows) == 3001
+        assert rows[0] == ["rfc3966", "region", "type", "fictional", "reserved_by"]
+        assert len(rows) == 3001
         for row in rows[1:]:
             assert row[0].startswith("tel:+44-20-")
             number = phonenumbers.parse(row[0][4:].replace("-", ""), None)
@@ -373,3 +405,72 @@ def test_faker_phone_number_is_the_locales_national_format_and_valid() -> None:
             assert phonenumbers.region_code_for_number(number) == region
             national = phonenumbers.PhoneNumberFormat.NATIONAL
             assert text == phonenumbers.format_number(number, national)
+
+
+def _server_pid(port: int) -> int:
+    """The ``ringfence serve`` child of this process listening on ``port``."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"serve" in cmdline:
+            return int(stat.parent.name)
+    raise LookupError(f"no server child on port {port}")
+
+
+def _peak_rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise LookupError("VmHWM")
+
+
+def test_validate_a_50_mb_upload_with_bounded_memory(tmp_path: Path) -> None:
+    """A 50 MB file, generated as it is sent, is judged row by row: the server's peak memory
+    grows by far less than the upload (3 MB here; 59 MB with the spool kept in memory), and
+    every row, the malformed ones too, gets its verdict in order."""
+    from tests.support.server import free_port, running_server
+
+    rows = 60_000
+    notes = "x" * 820  # wide rows: 50 MB of file for a number of rows checked in seconds
+
+    def body() -> Iterator[bytes]:
+        yield b"id,phone,notes\n"
+        for start in range(0, rows, 2_000):
+            yield "".join(
+                f"{i},{'not a number' if i % 1000 == 7 else f'+4420794601{i % 100:02d}'},{notes}\n"
+                for i in range(start, start + 2_000)
+            ).encode()
+
+    size = sum(len(chunk) for chunk in body())
+    assert size > 50_000_000
+    port = free_port()
+    with running_server(tmp_path / "data", port=port) as base:
+        pid = _server_pid(port)
+        with httpx.Client(base_url=base, timeout=600) as client:
+            warm = client.post("/api/numbers/validate", content=b"phone\n+442079460123\n")
+            assert warm.status_code == 200, warm.text
+            before = _peak_rss_bytes(pid)
+            with client.stream(
+                "POST",
+                "/api/numbers/validate",
+                params={"format": "jsonl"},
+                content=body(),
+                headers={"Content-Type": "text/csv"},
+            ) as resp:
+                assert resp.status_code == 200
+                count = bad = 0
+                for line in resp.iter_lines():
+                    verdict = json.loads(line)
+                    count += 1
+                    assert verdict["line"] == count + 1  # the header is line 1
+                    if verdict["error"]:
+                        bad += 1
+                        assert verdict["input"] == "not a number" and not verdict["valid"]
+                    else:
+                        assert verdict["valid"] and verdict["fictional"]
+            grown = _peak_rss_bytes(pid) - before
+    assert count == rows and bad == rows // 1000
+    assert grown < 20_000_000, f"peak memory grew by {grown / 1e6:.0f} MB for {size / 1e6:.0f} MB"

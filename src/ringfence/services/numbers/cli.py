@@ -15,10 +15,18 @@ import typer
 from rich.console import Console
 
 from ringfence.errors import InvalidInput
-from ringfence.services.numbers.kinds import KINDS
 
 if TYPE_CHECKING:
+    from ringfence.services.numbers.describe import NumberInfo
     from ringfence.services.numbers.service import NumberBatch
+
+# The number types (``kinds.KINDS``, which imports libphonenumber: written out here so that the
+# command line starts without it; tests/unit/services/numbers/test_cli_imports.py keeps the two
+# the same).
+TYPE_HELP = (
+    "any, fixed_line, mobile, toll_free, premium_rate, shared_cost, voip, personal_number, "
+    "pager, uan, voicemail"
+)
 
 app = typer.Typer(
     help="Random phone numbers, valid for every country, or reserved for fiction (--safe).",
@@ -37,7 +45,7 @@ def _fail(message: str) -> typer.Exit:
 def generate(
     ctx: typer.Context,
     region: Annotated[str, typer.Option(help="ISO 3166 region code, e.g. US, GB.")] = "US",
-    kind: Annotated[str, typer.Option("--type", help="any, " + ", ".join(KINDS))] = "any",
+    kind: Annotated[str, typer.Option("--type", help=TYPE_HELP)] = "any",
     count: Annotated[int, typer.Option(help="How many numbers.", min=1)] = 10,
     fmt: Annotated[
         list[str] | None,
@@ -98,9 +106,9 @@ def generate(
             chunks = export.brief(
                 formats.formatted(counted(), chosen.number),
                 chosen.file,  # type: ignore[arg-type]
-                request.region,
                 safe,
                 chosen.number,
+                service.reserved_by(request),
             )
         try:
             for chunk in chunks:
@@ -124,6 +132,9 @@ def check(
         str | None, typer.Option(help="A CSV file's number column (default: number, phone...).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="A file's verdicts: csv or jsonl.")] = "csv",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One number's verdict as JSON instead of text.")
+    ] = False,
 ) -> None:
     """Say whether a number is valid and possible, its type and region, and if it is fictional;
     for a file, one verdict per row, streamed."""
@@ -136,7 +147,38 @@ def check(
         info = service.check(number, region)
     except InvalidInput as exc:
         raise _fail(exc.message) from None
-    typer.echo(json.dumps(info.to_dict(), indent=2, ensure_ascii=False))
+    if as_json:
+        typer.echo(json.dumps(info.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(readable(info))
+
+
+def readable(info: NumberInfo) -> str:
+    """One number's verdict as a person reads it: the answer first, then the details."""
+    if info.valid:
+        headline = f"{info.international}: a valid {info.type.replace('_', ' ')} number"
+    elif info.possible:
+        headline = f"{info.international}: possible (its length fits) but not valid"
+    else:
+        headline = f"{info.international}: not a possible number (wrong length)"
+    if info.fictional:
+        headline += ", reserved for fiction"
+    rows = [
+        ("valid", "yes" if info.valid else "no"),
+        ("possible", "yes" if info.possible else "no"),
+        ("type", info.type.replace("_", " ")),
+        ("region", info.region or "unknown (libphonenumber cannot place it)"),
+        ("place", info.description or "-"),
+        ("E.164", info.e164),
+        ("national", info.national),
+        ("international", info.international),
+        ("RFC 3966", info.rfc3966),
+        ("fiction", info.fiction_note or "no: not in a range reserved for fiction"),
+    ]
+    if info.fiction_source:
+        rows.append(("source", info.fiction_source))
+    width = max(len(name) for name, _ in rows)
+    return "\n".join([headline, *(f"  {name:<{width}}  {value}" for name, value in rows)])
 
 
 def _check_file(path: str, region: str | None, column: str | None, fmt: str) -> None:

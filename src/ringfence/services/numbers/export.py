@@ -20,32 +20,34 @@ from ringfence.services.numbers.service import NumberBatch
 
 Format = Literal["csv", "jsonl", "txt"]
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "txt")
-BRIEF_COLUMNS = ("e164", "region", "type", "fictional")
+BRIEF_COLUMNS = ("e164", "region", "type", "fictional", "reserved_by")
 FULL_COLUMNS = tuple(NumberInfo.__dataclass_fields__)
 
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "txt": "text/plain"}
 
 
-def _row_parts(fmt: Format, region: str, flag: str, column: str) -> tuple[bytes, np.ndarray]:
-    """What a row holds before its number, and after it, per type code (``S`` array index)."""
-    tails = [b""] * (max(TYPE_NAMES) + 1)
-    for code, name in TYPE_NAMES.items():
-        if fmt == "csv":
-            tails[code] = f",{region},{name},{flag}\n".encode()
-        else:
-            tails[code] = f'","region":"{region}","type":"{name}","fictional":{flag}}}\n'.encode()
-    return (b"" if fmt == "csv" else f'{{"{column}":"'.encode()), np.array(tails, dtype="S")
+def _tail(fmt: Format, region: bytes, number_type: int, flag: str, reserved_by: str) -> bytes:
+    """What a row holds after its number."""
+    name = TYPE_NAMES.get(number_type, "unknown")
+    place = region.decode()
+    if fmt == "csv":
+        return f",{place},{name},{flag},{reserved_by}\n".encode()
+    by = json.dumps(reserved_by or None)
+    return (
+        f'","region":"{place}","type":"{name}","fictional":{flag},"reserved_by":{by}}}\n'
+    ).encode()
 
 
 def brief(
     batches: Iterable[NumberBatch],
     fmt: Format,
-    region: str,
     fictional: bool,
     column: str = "e164",
+    reserved_by: str = "",
 ) -> Iterator[bytes]:
-    """Numbers with the request's region, each number's own type and the fiction flag (the fast
-    path: rows are joined as bytes, a batch of one type with one constant separator).
+    """Numbers with each number's own region and type, the fiction flag and the regulator that
+    reserves them (the fast path: rows are joined as bytes, a batch of one region and type with
+    one constant separator).
 
     ``column`` names the numbers' format (``formats.NUMBER_FORMATS``); none of libphonenumber's
     formats writes a comma, a quote or a backslash, so the numbers need no escaping.
@@ -56,16 +58,35 @@ def brief(
         return
     if fmt == "csv":
         yield (",".join((column, *BRIEF_COLUMNS[1:])) + "\n").encode()
-    head, tails = _row_parts(fmt, region, "true" if fictional else "false", column)
+    head = b"" if fmt == "csv" else f'{{"{column}":"'.encode()
+    flag = "true" if fictional else "false"
+    tails: dict[tuple[bytes, int], bytes] = {}
+
+    def tail(region: bytes, number_type: int) -> bytes:
+        found = tails.get((region, number_type))
+        if found is None:
+            found = tails[(region, number_type)] = _tail(
+                fmt, region, number_type, flag, reserved_by
+            )
+        return found
+
     for batch in batches:
-        types = batch.types
+        types, regions = batch.types, batch.regions
         if not len(types):
             continue
-        if types.min() == types.max():
-            tail = bytes(tails[types[0]])
-            yield head + (tail + head).join(batch.e164.tolist()) + tail
-        else:
-            yield head + head.join(np.char.add(batch.e164, tails[types]).tolist())
+        if types.min() == types.max() and bool((regions == regions[0]).all()):
+            end = tail(bytes(regions[0]), int(types[0]))
+            yield head + (end + head).join(batch.e164.tolist()) + end
+            continue
+        places, place_index = np.unique(regions, return_inverse=True)
+        labels, label_index = np.unique(
+            place_index.astype(np.int64) * 256 + types, return_inverse=True
+        )
+        ends = np.array(
+            [tail(bytes(places[label // 256]), int(label % 256)) for label in labels.tolist()],
+            dtype="S",
+        )
+        yield head + head.join(np.char.add(batch.e164, ends[label_index]).tolist())
 
 
 def full(infos: Iterable[list[NumberInfo]], fmt: Format) -> Iterator[bytes]:

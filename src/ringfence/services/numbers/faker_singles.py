@@ -15,8 +15,9 @@ numbers are drawn one at a time, as before buffering, for a growing number of ca
 
 from __future__ import annotations
 
+import operator
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -32,8 +33,7 @@ class Lane:
         "_backoff",
         "_expected",
         "_filled",
-        "_next",
-        "_numbers",
+        "_pairs",
         "_request",
         "_size",
         "_skip",
@@ -50,33 +50,37 @@ class Lane:
         self._request = request
         self._write = write
         self._write_one = write_one
-        self._numbers: list[str] = []
-        self._expected: list[int] = []
-        self._next = self._filled = 0
+        # The buffer: (the draw Faker's generator is expected to give, the number it stands
+        # for), handed out in order (zip reuses its tuple: nothing is allocated per call); the
+        # iterator over the expected draws knows how many are left.
+        self._expected: Iterator[int] = iter(())
+        self._pairs: Iterator[tuple[int, str]] = iter(())
+        self._filled = 0
         self._size = SMALLEST // 2
         self._backoff = self._skip = 0
 
     def take(self) -> str:
         """The next number: the buffer's, if Faker's generator is where the buffer expects."""
-        index = self._next
-        if index < self._filled and not self._skip:
-            seen = self.rng.getrandbits(32)
-            if self._expected[index] == seen:
-                self._next = index + 1
-                return self._numbers[index]
-            return self._missed(seen)
+        seen = self.rng.getrandbits(32)
+        for expected, number in self._pairs:
+            if expected == seen:
+                return number
+            return self._missed(seen, self._filled - self._left() - 1)
+        return self._missed(seen, self._filled)
+
+    def _left(self) -> int:
+        return operator.length_hint(self._expected)
+
+    def _missed(self, seen: int, index: int) -> str:
+        """``seen`` is not the draw the buffer expects at ``index`` (or the buffer is spent)."""
         if self._skip:
             self._skip -= 1
             return self._write_one(self._alone.e164_unbuffered(self._request))
-        return self._missed(self.rng.getrandbits(32))
-
-    def _missed(self, seen: int) -> str:
-        index = self._next
         if index == 1 and self._filled > 1:
             # Abandoned after one number: another Faker method draws between our calls.
             self._backoff = min(max(8, self._backoff * 2), BACKOFF_LONGEST)
             self._skip = self._backoff
-            self._numbers, self._expected, self._next, self._filled = [], [], 0, 0
+            self._expected, self._pairs, self._filled = iter(()), iter(()), 0
             self._size = SMALLEST // 2
             return self._write_one(self._alone.e164_unbuffered(self._request))
         if index > 1:
@@ -85,17 +89,21 @@ class Lane:
             self._size = min(self._size * 2, LARGEST)
         else:
             self._size = SMALLEST  # reseeded: start again small
-        self._fill(seen)
-        return self._numbers[0]
+        return self._fill(seen)
 
-    def _fill(self, seen: int) -> None:
+    def _fill(self, seen: int) -> str:
+        """Fills the buffer from the draws Faker's generator will give from here (``seen`` is
+        the first) and returns its first number."""
+        size = self._size
         state = self.rng.getstate()
         # getrandbits(32 * n) is n successive 32-bit draws, the first in the lowest word.
-        rest = self.rng.getrandbits(32 * (self._size - 1)).to_bytes(4 * (self._size - 1), "little")
-        expected = [seen, *np.frombuffer(rest, dtype="<u4").tolist()]
+        draws = self.rng.getrandbits(32 * (size - 1)) << 32 | seen
         self.rng.setstate(state)
-        seed = expected[0] | (expected[1] << 32) if len(expected) > 1 else expected[0]
-        self._numbers = draw(NumberGenerator(seed), self._request, self._size, self._write)
-        self._expected = expected
-        self._filled = len(self._numbers)
-        self._next = 1
+        expected = np.frombuffer(draws.to_bytes(4 * size, "little"), dtype="<u4").tolist()
+        seed = expected[0] | (expected[1] << 32) if size > 1 else expected[0]
+        numbers = draw(NumberGenerator(seed), self._request, size, self._write)
+        self._expected = iter(expected)
+        self._pairs = zip(self._expected, numbers, strict=True)
+        self._filled = size
+        next(self._pairs)
+        return numbers[0]

@@ -33,9 +33,14 @@ ACMA = (
     "(https://www.acma.gov.au/phone-numbers-use-tv-shows-films-and-creative-works)"
 )
 PTS = (
-    "PTS (Post- och telestyrelsen), numbers for fictional use, 2020: 070-174 06 05 to 070-174 06 99"
+    "PTS (Post- och telestyrelsen), 'Telefonnummer för fiktiva ändamål' (numbers for fictional "
+    "use, 2020, https://www.pts.se): mobile 070-174 06 05 to 070-174 06 99; fixed lines in "
+    "Stockholm, Göteborg, Malmö and Kiruna"
 )
-COMREG = "ComReg, numbers reserved for drama: 020 91x xxxx"
+COMREG = (
+    "ComReg, National Numbering Conventions: the 020 91 range (020 91x xxxx) is reserved for "
+    "use in drama and is never assigned (https://www.comreg.ie)"
+)
 NANPA = (
     "NANPA, 555 NXX line numbers: 555-0100 through 555-0199 are reserved for fictitious use "
     "in every NANP area code (https://nationalnanpa.com/number_resource_info/555_numbers.html)"
@@ -110,6 +115,13 @@ _UK_CITIES = {
     "161": "Manchester",
 }
 
+# ACMA's thirty mobile numbers, 0491 57x xxx, by their last five digits.
+_AU_MOBILES = tuple(
+    "70006 70156 70157 70158 70159 70110 70313 70737 71266 71491 71804 72549 72665 72983 "
+    "73770 73087 74118 74632 75254 75789 76398 76801 77426 77644 78957 78148 78888 "
+    "79212 79760 79455".split()
+)
+
 FIXED_RANGES: tuple[FictionalRange, ...] = (
     # United Kingdom (Ofcom).
     *(
@@ -138,20 +150,23 @@ FIXED_RANGES: tuple[FictionalRange, ...] = (
         for area, place in (("2", "NSW/ACT"), ("3", "VIC/TAS"), ("7", "QLD"), ("8", "SA/WA/NT"))
         for prefix in ("5550", "7010")
     ),
-    *(
-        _single("AU", "491570" + tail, "mobile", ACMA)
-        for tail in ("156", "157", "158", "159", "110")
-    ),
+    *(_single("AU", "4915" + tail, "mobile", ACMA) for tail in _AU_MOBILES),
     _single("AU", "1800160401", "toll_free", ACMA),
-    _single("AU", "1800975707", "toll_free", ACMA),
+    FictionalRange("AU", "1800975707", "1800975711", "toll_free", ACMA),
+    FictionalRange("AU", "1300975707", "1300975711", "shared_cost", ACMA),
     _single("AU", "1900654321", "premium_rate", ACMA),
     # Sweden (PTS).
     FictionalRange("SE", "701740605", "701740699", "mobile", PTS),
+    FictionalRange("SE", "846500400", "846500499", "fixed_line", PTS, "Stockholm"),
+    FictionalRange("SE", "313900600", "313900699", "fixed_line", PTS, "Göteborg"),
+    FictionalRange("SE", "406280400", "406280499", "fixed_line", PTS, "Malmö"),
+    FictionalRange("SE", "980319200", "980319299", "fixed_line", PTS, "Kiruna"),
     # Ireland (ComReg).
     _block("IE", "2091", 5, "mobile", COMREG),
 )
 
 NANP_REGIONS = tuple(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]))
+NANP_LISTED = ("US", "CA", *(r for r in NANP_REGIONS if r not in ("US", "CA")))  # as listed
 
 
 @cache
@@ -192,6 +207,61 @@ def ranges_for(region: str) -> tuple[FictionalRange, ...]:
 
 def fiction_regions() -> list[str]:
     return sorted({r.region for r in FIXED_RANGES} | set(NANP_REGIONS))
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One regulator's reservation, as the page lists it."""
+
+    regulator: str
+    purpose: str
+    regions: tuple[str, ...]
+    kinds: tuple[str, ...]
+    sources: tuple[str, ...]
+    validates: str  # "yes", "some" or "no": whether libphonenumber calls its numbers valid
+    plan: str = ""  # the numbering plan the countries share, if they share one
+
+
+def _valid(region: str, nsn: str) -> bool:
+    cc = phonenumbers.country_code_for_region(region)
+    return phonenumbers.is_valid_number(phonenumbers.parse(f"+{cc}{nsn}", None))
+
+
+@cache
+def reservations() -> tuple[Reservation, ...]:
+    """Every regulator's reservation: the countries, the types of number and the documents.
+
+    The NANP's ranges are listed without building each region's area codes: 555-0100 to
+    555-0199 in every geographic area code (shown by one in 201) and 800-555-0199."""
+    samples = [*FIXED_RANGES, FictionalRange("US", "2015550100", "2015550199", "fixed_line", NANPA)]
+    samples.append(_single("US", "8005550199", "toll_free", NANPA_TOLL_FREE))
+    grouped: dict[str, list[FictionalRange]] = {}
+    for reserved in samples:
+        grouped.setdefault(RESERVED_FOR[reserved.source][1], []).append(reserved)
+    out = []
+    for regulator, ranges in grouped.items():
+        valid = {_valid(r.region, r.first) for r in ranges}
+        nanp = ranges[0].source in (NANPA, NANPA_TOLL_FREE)
+        out.append(
+            Reservation(
+                regulator=regulator.removeprefix("the "),
+                purpose=RESERVED_FOR[ranges[0].source][0],
+                regions=NANP_LISTED if nanp else tuple(dict.fromkeys(r.region for r in ranges)),
+                kinds=tuple(dict.fromkeys(r.kind for r in ranges)),
+                sources=tuple(dict.fromkeys(r.source for r in ranges)),
+                validates="some" if len(valid) == 2 else ("yes" if True in valid else "no"),
+                plan="North American Numbering Plan" if nanp else "",
+            )
+        )
+    return tuple(out)
+
+
+def regulator_for(region: str) -> str:
+    """The regulator (or regulators) reserving ``region``'s fiction ranges, by name."""
+    names = dict.fromkeys(
+        RESERVED_FOR[r.source][1].removeprefix("the ") for r in ranges_for(region)
+    )
+    return "; ".join(names)
 
 
 def find_range(region: str, nsn: str) -> FictionalRange | None:

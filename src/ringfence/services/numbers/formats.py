@@ -66,11 +66,15 @@ def formatter(number_format: str) -> Callable[[str], str]:
 
 
 def formatted(batches: Iterable[NumberBatch], number_format: str) -> Iterable[NumberBatch]:
-    """Batches of E.164 numbers, each rewritten in ``number_format`` (types kept)."""
+    """Batches of E.164 numbers, each rewritten in ``number_format`` (types and regions kept)."""
     if number_format == "e164":
         return batches
     write = formatter(number_format)
     return (
-        NumberBatch(np.array([write(n).encode() for n in batch.numbers], dtype="S"), batch.types)
+        NumberBatch(
+            np.array([write(n).encode() for n in batch.numbers], dtype="S"),
+            batch.types,
+            batch.regions,
+        )
         for batch in batches
     )

@@ -32,6 +32,7 @@ from ringfence.services.numbers.tables import (
     NoSuchNumbers,
     NumberTable,
     kinds_for,
+    region_of,
     table_for,
 )
 
@@ -141,15 +142,17 @@ class NumberGenerator:
 
     def bulk(self, request: Request, count: int, batch: int = BATCH) -> Iterator[np.ndarray]:
         """E.164 numbers in batches, each an array of ``bytes`` (dtype ``S``)."""
-        for numbers, _ in self.bulk_typed(request, count, batch):
+        for numbers, _, _ in self.bulk_typed(request, count, batch):
             yield numbers
 
     def bulk_typed(
         self, request: Request, count: int, batch: int = BATCH
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Batches of E.164 numbers (dtype ``S``) with each number's own type: the
-        ``phonenumbers.PhoneNumberType`` that ``number_type`` reports for it (dtype ``uint8``),
-        or for a fiction number libphonenumber does not know, the type of its reserved range."""
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Batches of E.164 numbers (dtype ``S``) with each number's own type and region: the
+        ``phonenumbers.PhoneNumberType`` that ``number_type`` reports for it (dtype ``uint8``)
+        and the region ``region_code_for_number`` names (dtype ``S3``; the requested region for
+        a fiction number libphonenumber cannot place); for a fiction number libphonenumber does
+        not know, the type of its reserved range."""
         if request.safe:
             yield from self._bulk_fiction(request, count, batch)
             return
@@ -168,15 +171,19 @@ class NumberGenerator:
             if len(parts) == 1:
                 yield parts[0]  # one table, one length, one type: nothing to mix
                 continue
-            # One permutation mixes the lengths and tables, the numbers and their types alike.
+            # One permutation mixes the lengths and tables, the numbers and their labels alike.
             order = self.numpy.permutation(n)
             yield (
                 np.concatenate([p[0] for p in parts])[order],
                 np.concatenate([p[1] for p in parts])[order],
+                np.concatenate([p[2] for p in parts])[order],
             )
 
-    def _bulk_table(self, table: NumberTable, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``n`` numbers of one table and their types, in parts of one length each (unmixed)."""
+    def _bulk_table(
+        self, table: NumberTable, n: int
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``n`` numbers of one table, their types and regions, in parts of one length table
+        each (unmixed)."""
         prefix = f"+{table.country_code}".encode()
         per_length = self.numpy.multinomial(n, table.shares)
         width = len(prefix) + max(t.length for t in table.lengths)
@@ -184,37 +191,52 @@ class NumberGenerator:
         for length_table, k in zip(table.lengths, per_length, strict=True):
             if not k:
                 continue
-            digits, kinds = self._verified(table, length_table, int(k))
+            digits, kinds, regions = self._verified(table, length_table, int(k))
             rows = np.zeros((int(k), width), dtype=np.uint8)
             rows[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
             rows[:, len(prefix) : len(prefix) + length_table.length] = digits
-            parts.append((rows.view(f"S{width}").ravel(), kinds))
+            parts.append((rows.view(f"S{width}").ravel(), kinds, regions))
         return parts
 
     def _verified(
         self, table: NumberTable, length_table: LengthTable, n: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         digits = length_table.draw_many(self.numpy, n)
         if not table.checked:
-            return digits, np.full(n, length_table.number_type, dtype=np.uint8)
+            return (
+                digits,
+                np.full(n, length_table.number_type, dtype=np.uint8),
+                np.full(n, length_table.region, dtype="S3"),
+            )
         # A table not trusted by construction: keep only what phonenumbers accepts, draw again.
+        shared = len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[table.country_code]) > 1
         kept: list[np.ndarray] = []
-        kept_types: list[np.ndarray] = []
+        kept_types: list[int] = []
+        kept_regions: list[str] = []
         have = 0
         for _ in range(10_000):
-            found = [table.type_of(row.tobytes().decode()) for row in digits]
+            nsns = [row.tobytes().decode() for row in digits]
+            found = [table.type_of(nsn) for nsn in nsns]
             ok = np.array([t is not None for t in found], dtype=bool)
             kept.append(digits[ok])
-            kept_types.append(np.array([t for t in found if t is not None], dtype=np.uint8))
+            for nsn, own in zip(nsns, found, strict=True):
+                if own is not None:
+                    kept_types.append(own)
+                    place = region_of(table.country_code, nsn) if shared else None
+                    kept_regions.append(place or table.region)
             have += int(ok.sum())
             if have >= n:
-                return np.concatenate(kept)[:n], np.concatenate(kept_types)[:n]
+                return (
+                    np.concatenate(kept)[:n],
+                    np.array(kept_types[:n], dtype=np.uint8),
+                    np.array(kept_regions[:n], dtype="S3"),
+                )
             digits = length_table.draw_many(self.numpy, max(n - have, 16))
         raise NoSuchNumbers(f"{table.region} {table.kind}: no valid number found")
 
     def _bulk_fiction(
         self, request: Request, count: int, batch: int
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         ranges = self._ranges(request)
         cc = phonenumbers.country_code_for_region(request.region)
         sizes = np.array([r.size for r in ranges], dtype=np.float64)
@@ -222,6 +244,7 @@ class NumberGenerator:
         firsts = np.array([int(r.first) for r in ranges], dtype=np.int64)
         widths = [len(r.first) for r in ranges]
         types = np.array([range_type(r) for r in ranges], dtype=np.uint8)
+        regions = np.array([range_region(r) for r in ranges], dtype="S3")
         left = count
         while left > 0:
             n = min(batch, left)
@@ -235,7 +258,7 @@ class NumberGenerator:
                 f"+{cc}{v:0{widths[p]}d}"
                 for v, p in zip(values.tolist(), picks.tolist(), strict=True)
             ]
-            yield np.array(numbers, dtype="S"), types[picks]
+            yield np.array(numbers, dtype="S"), types[picks], regions[picks]
 
 
 @cache
@@ -247,3 +270,13 @@ def range_type(reserved: FictionalRange) -> int:
     cc = phonenumbers.country_code_for_region(reserved.region)
     found = phonenumbers.number_type(phonenumbers.parse(f"+{cc}{reserved.first}", None))
     return int(found) if found != PhoneNumberType.UNKNOWN else TYPE_CODES[reserved.kind]
+
+
+@cache
+def range_region(reserved: FictionalRange) -> str:
+    """The region of every number in a reserved range: what ``region_code_for_number`` names
+    for it (CA's 800-555-0199 is a US number to libphonenumber, as every NANP toll-free number
+    is) or, where libphonenumber cannot place a number it calls invalid, the region that
+    reserves the range."""
+    cc = phonenumbers.country_code_for_region(reserved.region)
+    return region_of(cc, reserved.first) or reserved.region

@@ -50,7 +50,7 @@ def _restricted_length(length: LengthTable, prefix: str) -> LengthTable | None:
         [m.nfa for m in base.include] + [compile_pattern(re.escape(prefix), prefix=True)],
         [m.nfa for m in base.exclude],
     )
-    return _length_table(language, length.length, length.number_type)
+    return _length_table(language, length.length, length.number_type, length.region)
 
 
 def restrict_table(table: NumberTable, prefix: str) -> NumberTable | None:

@@ -14,7 +14,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from ringfence.http.bodies import upload
 from ringfence.http.deps import TemplatesDep
 from ringfence.services.numbers import export, formats, service, validation
-from ringfence.services.numbers.fiction import fiction_regions
+from ringfence.services.numbers.fiction import fiction_regions, reservations
 from ringfence.services.numbers.kinds import KINDS
 
 router = APIRouter()
@@ -102,6 +102,7 @@ async def page(request: Request, templates: TemplatesDep) -> HTMLResponse:
             "regions": service.regions(),
             "kinds": [(k, KIND_WORDS.get(k, k.replace("_", " "))) for k in KINDS],
             "max_count": service.MAX_API_COUNT,
+            "reservations": _reservation_rows(),
             "number_formats": [
                 ("national", "national, e.g. 020 7946 0123"),
                 ("international", "international, e.g. +44 20 7946 0123"),
@@ -110,6 +111,24 @@ async def page(request: Request, templates: TemplatesDep) -> HTMLResponse:
             ],
         },
     )
+
+
+def _reservation_rows() -> list[dict[str, Any]]:
+    """The page's list of countries with numbers reserved for fiction, by regulator."""
+    names = {r.code: r.name for r in service.regions()}
+    return [
+        {
+            "regulator": r.regulator,
+            "plan": r.plan,
+            "purpose": r.purpose,
+            "countries": [names.get(code, code) for code in r.regions],
+            "codes": r.regions,
+            "kinds": [k.replace("_", " ") for k in r.kinds],
+            "sources": r.sources,
+            "validates": r.validates,
+        }
+        for r in reservations()
+    ]
 
 
 @router.get("/api/numbers", response_model=NumbersOut, tags=["numbers"])
@@ -176,9 +195,9 @@ async def download(
     chunks = export.brief(
         batches,
         chosen.file,  # type: ignore[arg-type]
-        req.region,
         safe,
         chosen.number,
+        service.reserved_by(req),
     )
     name = (
         f"numbers-{req.region}-{req.kind or 'any'}{f'-{req.prefix}' if req.prefix else ''}"

@@ -12,6 +12,7 @@ import phonenumbers
 from ringfence.errors import InvalidInput
 from ringfence.http.countries import countries
 from ringfence.services.numbers.describe import NumberInfo, describe, describe_e164
+from ringfence.services.numbers.fiction import regulator_for
 from ringfence.services.numbers.generator import NumberGenerator, Request
 from ringfence.services.numbers.kinds import KINDS
 from ringfence.services.numbers.prefixes import check_prefix
@@ -61,6 +62,11 @@ def parse_request(region: str, kind: str | None, safe: bool, prefix: str = "") -
     return Request(code, kind, safe, digits)
 
 
+def reserved_by(request: Request) -> str:
+    """The regulator reserving the numbers of a fiction request ("" for real numbers)."""
+    return regulator_for(request.region) if request.safe else ""
+
+
 def check_count(count: int, cap: int) -> int:
     if not 1 <= count <= cap:
         raise InvalidInput(f"count must be between 1 and {cap}")
@@ -78,12 +84,14 @@ def generate(request: Request, count: int, seed: int | None) -> list[NumberInfo]
 
 @dataclass(frozen=True)
 class NumberBatch:
-    """E.164 numbers (``bytes``, dtype ``S``) and each one's own type
+    """E.164 numbers (``bytes``, dtype ``S``), each one's own type
     (``phonenumbers.PhoneNumberType`` codes, as ``NumberGenerator.bulk_typed`` reports them;
-    ``kinds.type_name`` names them)."""
+    ``kinds.type_name`` names them) and region (dtype ``S3``: what libphonenumber names for
+    the number, which for a shared country code may differ from the region asked for)."""
 
     e164: np.ndarray
     types: np.ndarray
+    regions: np.ndarray
 
     def __len__(self) -> int:
         return len(self.e164)
@@ -106,8 +114,8 @@ def bulk_e164(request: Request, count: int, seed: int | None) -> Iterator[Number
 
     def all_batches() -> Iterator[NumberBatch]:
         yield NumberBatch(*first)
-        for numbers, types in batches:
-            yield NumberBatch(numbers, types)
+        for numbers, types, places in batches:
+            yield NumberBatch(numbers, types, places)
 
     return all_batches()
 

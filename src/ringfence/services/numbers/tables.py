@@ -142,15 +142,66 @@ def _region_exclusions(region: str, metadata: PhoneMetadata) -> list[NFA]:
     return out
 
 
+FLAT_DIGITS = (CLASS_DIGITS + 48).ravel()  # mask * 10 + index: the index-th digit of the mask
+
+
+@dataclass(frozen=True)
+class Radix:
+    """A length table's blocks as mixed-radix numbers, for drawing many numbers at once.
+
+    Block ``b`` holds ``weights[b]`` numbers (the product of its classes' sizes); its ``r``-th
+    number is ``r`` written in the block's mixed radix, the last position least significant:
+    each position's digit is the ``(r % size)``-th of its class, then ``r //= size``. Drawing
+    ``r`` uniformly below the weight draws the block's numbers uniformly with one random value
+    per number instead of one per digit. A position whose class is the same in every block (a
+    fixed prefix digit, a ``\\d``) is written without looking up each number's block.
+    """
+
+    weights: np.ndarray  # (blocks,) float64
+    sizes: np.ndarray  # (length, blocks) int64
+    offsets: np.ndarray  # (length, blocks) int64: mask * 10, into FLAT_DIGITS
+    same: np.ndarray  # (length,) bool: the position's class is the same in every block
+
+    @classmethod
+    def of(cls, masks: np.ndarray) -> Radix:
+        sizes = CLASS_SIZES[masks].T.astype(np.int64)  # (length, blocks)
+        weights = sizes.prod(axis=0).astype(np.float64)
+        if float(weights.max()) >= 2.0**52:
+            raise ValueError("a block too large to draw exactly with one float")
+        by_position = masks.T.astype(np.int64)
+        same = (by_position == by_position[:, :1]).all(axis=1)
+        return cls(weights, sizes, by_position * 10, same)
+
+    def digits(self, blocks: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """An (n, length) array of ASCII digits: the ``uniform``-th share of each block."""
+        weight = self.weights[0] if len(self.weights) == 1 else self.weights[blocks]
+        rest = (uniform * weight).astype(np.int64)
+        out = np.empty((len(blocks), self.sizes.shape[0]), dtype=np.uint8)
+        for j in range(self.sizes.shape[0] - 1, -1, -1):
+            if self.same[j]:
+                size, offset = int(self.sizes[j, 0]), int(self.offsets[j, 0])
+                if size == 1:
+                    out[:, j] = FLAT_DIGITS[offset]
+                    continue
+                rest, index = np.divmod(rest, size)
+                out[:, j] = index + 48 if size == 10 else FLAT_DIGITS[offset + index]
+            else:
+                rest, index = np.divmod(rest, self.sizes[j][blocks])
+                out[:, j] = FLAT_DIGITS[self.offsets[j][blocks] + index]
+        return out
+
+
 @dataclass
 class LengthTable:
     length: int
     total: int
     number_type: int  # what phonenumbers.number_type reports for every number of this table
+    region: str  # what phonenumbers.region_code_for_number reports for every number of it
     language: Language
     masks: np.ndarray | None  # (blocks, length) uint16 digit masks; None: walk the automaton
     cumulative: list[int]  # running block weights, for exact integer sampling
     cumulative_f: np.ndarray | None  # the same as probabilities, for vectorised sampling
+    _radix: Radix | None = field(default=None, repr=False)  # made on the first bulk draw
 
     def draw(self, rng: random.Random) -> str:
         if self.masks is None:
@@ -186,12 +237,15 @@ class LengthTable:
             local = random.Random(seed)
             text = "".join(self._walk(local) for _ in range(n)).encode()
             return np.frombuffer(text, dtype=np.uint8).reshape(n, self.length)
-        blocks = np.searchsorted(self.cumulative_f, rng.random(n), side="right")
-        blocks = np.minimum(blocks, len(self.masks) - 1)
-        masks = self.masks[blocks]
-        picks = (rng.random(masks.shape) * CLASS_SIZES[masks]).astype(np.int64)
-        digits: np.ndarray = CLASS_DIGITS[masks, picks] + 48
-        return digits
+        radix = self._radix
+        if radix is None:
+            radix = self._radix = Radix.of(self.masks)
+        if len(self.masks) == 1:
+            blocks = np.zeros(n, dtype=np.intp)
+        else:
+            blocks = np.searchsorted(self.cumulative_f, rng.random(n), side="right")
+            np.minimum(blocks, len(self.masks) - 1, out=blocks)
+        return radix.digits(blocks, rng.random(n))
 
 
 MAX_REJECTIONS = 10_000
@@ -247,19 +301,23 @@ def _shares(region: str, kind: str, tables: Sequence[LengthTable]) -> list[float
     return [by_length[t.length] * t.total / totals[t.length] for t in tables]
 
 
-def _length_table(language: Language, length: int, number_type: int) -> LengthTable | None:
+def _length_table(
+    language: Language, length: int, number_type: int, region: str
+) -> LengthTable | None:
     total = language.total(length)
     if total == 0:
         return None
     blocks = language.blocks(length, BLOCK_LIMIT)
     if blocks is None:
-        return LengthTable(length, total, number_type, language, None, [], None)
+        return LengthTable(length, total, number_type, region, language, None, [], None)
     masks = np.array(blocks, dtype=np.uint16).reshape(len(blocks), length)
     weights = [int(np.prod([bin(m).count("1") for m in row], dtype=object)) for row in blocks]
     cumulative = list(np.cumsum(np.array(weights, dtype=object)))
     cumulative_ints = [int(c) for c in cumulative]
     cumulative_f = np.array([c / total for c in cumulative_ints], dtype=np.float64)
-    return LengthTable(length, total, number_type, language, masks, cumulative_ints, cumulative_f)
+    return LengthTable(
+        length, total, number_type, region, language, masks, cumulative_ints, cumulative_f
+    )
 
 
 @dataclass(frozen=True)
@@ -301,11 +359,63 @@ def _build(region: str, kind: str, strategy: Strategy) -> list[LengthTable]:
             exclude += _region_exclusions(region, metadata)
     languages = _by_type(metadata, kind, include, exclude)
     tables = [
-        _length_table(language, n, number_type)
+        _length_table(piece, n, number_type, piece_region)
         for n in _lengths(metadata, attr)
         for language, number_type in languages(n)
+        for piece, piece_region in (
+            [(language, region)]
+            if strategy.own_region or not strategy.exact
+            else _by_region(region, metadata, language, n)
+        )
     ]
     return [t for t in tables if t is not None]
+
+
+def _claims(region: str, metadata: PhoneMetadata, length: int) -> list[tuple[str, NFA]]:
+    """For each region listed before ``region`` under its country code, the numbers of
+    ``length`` digits it claims (``_region_code_for_number_from_list``): its leading digits,
+    or any of its types' patterns that allow the length (the general pattern is their union)."""
+    out: list[tuple[str, NFA]] = []
+    for other_region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(
+        metadata.country_code or 0, ()
+    ):
+        if other_region == region:
+            break
+        other = PhoneMetadata.metadata_for_region(other_region)
+        if other is None:
+            continue
+        if other.leading_digits:
+            out.append((other_region, _nfa(other.leading_digits, prefix=True)))
+            continue
+        if length not in (_general(other).possible_length or (length,)):
+            continue
+        patterns = [
+            desc.national_number_pattern
+            for attr, _ in KINDS.values()
+            if (desc := _desc(other, attr)) is not None
+            and length in (desc.possible_length or (length,))
+        ]
+        if patterns:
+            out.append((other_region, _nfa("|".join(f"(?:{p})" for p in patterns))))
+    return out
+
+
+def _by_region(
+    region: str, metadata: PhoneMetadata, language: Language, length: int
+) -> list[tuple[Language, str]]:
+    """A language of numbers valid for ``region``'s type that another region sharing its
+    country code may claim, split by the region ``phonenumbers.region_code_for_number`` names:
+    the first earlier region that claims a number, else ``region`` itself."""
+    include = [m.nfa for m in language.include]
+    exclude = [m.nfa for m in language.exclude]
+    claims = _claims(region, metadata, length)
+    pieces = [
+        (Language([*include, claim], [*exclude, *(c for _, c in claims[:i])]), other)
+        for i, (other, claim) in enumerate(claims)
+    ]
+    own = [_nfa(metadata.leading_digits, prefix=True)] if metadata.leading_digits else []
+    pieces.append((Language([*include, *own], [*exclude, *(c for _, c in claims)]), region))
+    return pieces
 
 
 def _by_type(
@@ -336,6 +446,16 @@ def _by_type(
         return [(apart, own[kind]), (shared, both)]
 
     return split
+
+
+def region_of(country_code: int, nsn: str) -> str | None:
+    """The region ``phonenumbers.region_code_for_number`` names for a number."""
+    try:
+        number = phonenumbers.parse(f"+{country_code}{nsn}", None)
+    except phonenumbers.NumberParseException:
+        return None
+    found: str | None = phonenumbers.region_code_for_number(number)
+    return found
 
 
 def exact_type(region: str, kind: str, nsn: str, *, own_region: bool = True) -> int | None:
@@ -385,13 +505,17 @@ def table_for(region: str, kind: str) -> NumberTable:
 
 
 def _self_check(table: NumberTable) -> bool:
-    """Every sample valid, of the table's kind and of the type its length table says."""
+    """Every sample valid, of the table's kind and of the type and region its length table
+    says."""
     rng = random.Random(f"{table.region}/{table.kind}")
-    return all(
-        table.type_of(length.draw(rng)) == length.number_type
-        for length in table.lengths
-        for _ in range(SELF_CHECK_SAMPLES // len(table.lengths) + 1)
-    )
+    for length in table.lengths:
+        for _ in range(SELF_CHECK_SAMPLES // len(table.lengths) + 1):
+            nsn = length.draw(rng)
+            if table.type_of(nsn) != length.number_type:
+                return False
+            if region_of(table.country_code, nsn) != length.region:
+                return False
+    return True
 
 
 def all_pairs() -> Sequence[tuple[str, str]]:

@@ -6,7 +6,7 @@ import phonenumbers
 import pytest
 
 from ringfence.services.numbers.describe import describe_e164
-from ringfence.services.numbers.fiction import NANP_REGIONS, ranges_for
+from ringfence.services.numbers.fiction import NANP_REGIONS, RESERVED_FOR, find_range, ranges_for
 from ringfence.services.numbers.generator import NoFictionalRange, NumberGenerator, Request
 
 # The published bounds, as dialled nationally (trunk prefix included), one line per range.
@@ -43,12 +43,54 @@ PUBLISHED = {
     ],
     "AU": [
         *((f"0{a} {p} 0000", f"0{a} {p} 9999") for a in "2378" for p in ("5550", "7010")),
-        *((f"0491 570 {t}", f"0491 570 {t}") for t in ("156", "157", "158", "159", "110")),
+        # ACMA's thirty mobile numbers, in the order of its list.
+        *(
+            (f"0491 {n}", f"0491 {n}")
+            for n in (
+                "570 006",
+                "570 156",
+                "570 157",
+                "570 158",
+                "570 159",
+                "570 110",
+                "570 313",
+                "570 737",
+                "571 266",
+                "571 491",
+                "571 804",
+                "572 549",
+                "572 665",
+                "572 983",
+                "573 770",
+                "573 087",
+                "574 118",
+                "574 632",
+                "575 254",
+                "575 789",
+                "576 398",
+                "576 801",
+                "577 426",
+                "577 644",
+                "578 957",
+                "578 148",
+                "578 888",
+                "579 212",
+                "579 760",
+                "579 455",
+            )
+        ),
         ("1800 160 401", "1800 160 401"),
-        ("1800 975 707", "1800 975 707"),
+        ("1800 975 707", "1800 975 711"),
+        ("1300 975 707", "1300 975 711"),
         ("1900 654 321", "1900 654 321"),
     ],
-    "SE": [("070-174 06 05", "070-174 06 99")],
+    "SE": [
+        ("070-174 06 05", "070-174 06 99"),
+        ("08-465 004 00", "08-465 004 99"),
+        ("031-390 06 00", "031-390 06 99"),
+        ("040-628 04 00", "040-628 04 99"),
+        ("0980-319 200", "0980-319 299"),
+    ],
     "IE": [("020 910 0000", "020 919 9999")],
 }
 
@@ -97,6 +139,42 @@ def test_fiction_numbers_are_inside_a_reserved_range(region: str) -> None:
         for e164 in batch.tolist():
             nsn = phonenumbers.national_significant_number(phonenumbers.parse(e164.decode(), None))
             assert any(r.contains(nsn) for r in ranges), e164
+
+
+def _common_prefix(first: str, last: str) -> str:
+    for i, (a, b) in enumerate(zip(first, last, strict=True)):
+        if a != b:
+            return first[:i]
+    return first
+
+
+@pytest.mark.parametrize("region", sorted(PUBLISHED))
+def test_every_range_draws_inside_itself_and_names_its_regulator(region: str) -> None:
+    """Each published range, asked for by its type and its leading digits, gives numbers inside
+    that range only (single and bulk draws), each saying which regulator reserves it."""
+    generator = NumberGenerator(23)
+    for reserved in ranges_for(region):
+        prefix = _common_prefix(reserved.first, reserved.last)
+        request = Request(region, reserved.kind, safe=True, prefix=prefix)
+        singles = list(generator.numbers(request, 20))
+        bulk = [n.decode() for batch in generator.bulk(request, 200) for n in batch.tolist()]
+        regulator = RESERVED_FOR[reserved.source][1]
+        for e164 in [*singles, *bulk[:20]]:
+            info = describe_e164(e164)
+            nsn = phonenumbers.national_significant_number(phonenumbers.parse(e164, None))
+            assert info.fiction_source == reserved.source
+            assert info.fiction_note is not None and regulator in info.fiction_note
+        for e164 in [*singles, *bulk]:
+            nsn = phonenumbers.national_significant_number(phonenumbers.parse(e164, None))
+            # Inside this range, or another of the same regulator sharing its leading digits.
+            found = find_range(region, nsn)
+            assert found is not None and found.source == reserved.source, e164
+        inside = [
+            e
+            for e in bulk
+            if reserved.contains(phonenumbers.national_significant_number(phonenumbers.parse(e)))
+        ]
+        assert inside, reserved
 
 
 def test_type_filter_in_fiction_mode() -> None:

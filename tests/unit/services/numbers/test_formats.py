@@ -30,9 +30,12 @@ def test_each_format_as_libphonenumber_writes_it() -> None:
     assert formatter("national")(e164) == "020 7946 0123"
     assert formatter("international")(e164) == "+44 20 7946 0123"
     assert formatter("rfc3966")(e164) == "tel:+44-20-7946-0123"
-    batch = NumberBatch(np.array([b"+14155550123"], dtype="S"), np.array([1]))
+    batch = NumberBatch(
+        np.array([b"+14155550123"], dtype="S"), np.array([1]), np.array([b"US"], dtype="S3")
+    )
     (out,) = formatted([batch], "national")
     assert out.numbers == ["(415) 555-0123"] and out.types.tolist() == [1]  # types kept
+    assert out.regions.tolist() == [b"US"]  # and regions
 
 
 @pytest.mark.parametrize("style", ["national", "international", "rfc3966"])
