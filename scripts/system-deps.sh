@@ -5,7 +5,7 @@
 set -eu
 
 RUN_PACKAGES="ca-certificates"
-TEST_PACKAGES="chromium chromium-driver sip-tester espeak-ng sox coturn fonts-dejavu-core"
+TEST_PACKAGES="chromium chromium-driver sip-tester espeak-ng sox coturn fonts-dejavu-core redis-server"
 
 case "${1:-run}" in
   run) wanted="$RUN_PACKAGES" ;;
