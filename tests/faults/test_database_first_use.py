@@ -30,9 +30,7 @@ async def test_twenty_concurrent_first_requests_all_answer(
     # As ``ringfence serve`` builds it: the schema is checked before, nothing written at start.
     app = create_app(settings, check_schema=False, run_workers=False)
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as client:
-        answers = await asyncio.gather(
-            *(client.get(PAGES[i % len(PAGES)]) for i in range(FIRST))
-        )
+        answers = await asyncio.gather(*(client.get(PAGES[i % len(PAGES)]) for i in range(FIRST)))
     assert [a.status_code for a in answers] == [200] * FIRST, [
         a.text[:200] for a in answers if a.status_code != 200
     ]

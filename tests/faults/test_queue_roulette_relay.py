@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
-from structlog.testing import capture_logs
 
 from ringfence.services.roulette.relay import RECONNECT_MOST
 from ringfence.testing.redis_server import RedisServer
 from tests.conftest import SettingsFactory
 from tests.integration.services.test_roulette import peers, server
+from tests.support.logs import watched_logs
 
 pytestmark = pytest.mark.integration
 
@@ -38,29 +37,20 @@ async def test_the_relay_reconnects_within_its_bound_after_a_redis_restart(
         jobs={"queue_name": "rf-relay", "backend": "embedded"},
         web={"trusted_proxies": ["127.0.0.1"]},
     )
-    channel = "rf-relay:roulette"
     async with (
         server(settings) as first,
         server(settings) as second,
         peers(first, "198.51.100.50") as (a,),
         peers(second, "198.51.100.51") as (b,),
     ):
-        with capture_logs() as logs:
+        with watched_logs() as logs:
             await asyncio.to_thread(redis_server.kill)
-            async with asyncio.timeout(60):
-                while sum(e["event"] == "roulette_relay_reconnecting" for e in logs) < ATTEMPTS:
-                    await asyncio.sleep(0.05)  # the listeners' own tasks log; nothing to await
+            await logs.until("roulette_relay_reconnecting", ATTEMPTS, seconds=60)
             await asyncio.to_thread(redis_server.start)
-        waits = [e["wait"] for e in logs if e["event"] == "roulette_relay_reconnecting"]
+            # Both listeners subscribed again: at most one bounded wait after Redis came back.
+            await logs.until("roulette_relay_subscribed", 2, seconds=RECONNECT_MOST + 10)
+        waits = [e["wait"] for e in logs.named("roulette_relay_reconnecting")]
         assert max(waits) == RECONNECT_MOST, waits
-        # Both listeners subscribed again: at most one bounded wait after Redis came back.
-        client = aioredis.from_url(redis_server.url)
-        try:
-            async with asyncio.timeout(RECONNECT_MOST + 10):
-                while dict(await client.pubsub_numsub(channel)).get(channel.encode()) != 2:
-                    await asyncio.sleep(0.05)
-        finally:
-            await client.aclose()
         assert (await a.join())["state"] == "waiting"
         assert (await b.join())["state"] == "matched"
         assert await a.call("message", "after the restart") == {"ok": True}

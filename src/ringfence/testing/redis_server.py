@@ -1,8 +1,9 @@
 """A scratch ``redis-server`` of its own, for tests and benchmarks that stop and restart Redis.
 
 It listens on a free loopback port with its files (the append-only log, its own log) in a
-folder; ``kill`` stops it as a crash would (SIGKILL: nothing flushed on the way out) and
-``start`` brings it back on the same port and files. Needs Debian's ``redis-server``
+folder; ``stop`` stops it as ``systemctl restart`` does (SIGTERM: the log flushed first), ``kill``
+as a crash would (SIGKILL: nothing flushed on the way out), and ``start`` brings it back on the
+same port and files. Needs Debian's ``redis-server``
 (``scripts/system-deps.sh test`` installs it).
 """
 
@@ -27,13 +28,16 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, folder: Path, *, appendonly: bool = True) -> None:
+    def __init__(
+        self, folder: Path, *, appendonly: bool = True, appendfsync: str = "everysec"
+    ) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server is not installed (scripts/system-deps.sh test)")
         self.binary = binary
         self.folder = folder
         self.appendonly = appendonly
+        self.appendfsync = appendfsync
         self.port = _free_port()
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -49,6 +53,7 @@ class RedisServer:
                 self.binary,
                 "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
                 "--appendonly", "yes" if self.appendonly else "no",
+                "--appendfsync", self.appendfsync,
                 "--save", "",  # no snapshots: what survives a restart is the append-only log's
                 "--logfile", str(self.folder / "redis.log"),
             ],
@@ -71,6 +76,13 @@ class RedisServer:
                 time.sleep(0.02)  # a subprocess's port: there is no event to await
         finally:
             client.close()
+
+    def stop(self) -> None:
+        """Stop it as a service manager does (it flushes its log first)."""
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait()
+            self._proc = None
 
     def kill(self) -> None:
         """Stop it as a crash would."""

@@ -35,18 +35,20 @@ class RedisRelay(socketio.AsyncRedisManager):  # type: ignore[misc]
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
         wait = RECONNECT_FIRST
-        subscribed = False
+        subscribed = lost = False
         while True:
             try:
                 if not subscribed:
                     self._redis_connect()
                     await self.pubsub.subscribe(self.channel)
-                    subscribed, wait = True, RECONNECT_FIRST
+                    if lost:
+                        log.info("roulette_relay_subscribed")
+                    subscribed, lost, wait = True, False, RECONNECT_FIRST
                 async for message in self.pubsub.listen():
                     yield message
             except Exception as exc:  # whatever Redis's client raised: connect again
                 log.warning("roulette_relay_reconnecting", wait=wait, error=type(exc).__name__)
-                subscribed = False
+                subscribed, lost = False, True
                 await self._drop_connection()
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, RECONNECT_MOST)
