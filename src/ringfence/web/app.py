@@ -34,6 +34,7 @@ from ringfence.web import (
 )
 from ringfence.web.body_limit import BodyLimit
 from ringfence.web.control_characters import ControlCharacters
+from ringfence.web.dropped_connections import RetryDroppedReads
 from ringfence.web.security_headers import SecurityHeaders
 
 log = get_logger(__name__)
@@ -104,6 +105,7 @@ def create_app(
     errors.install_error_handlers(app)
     openapi.install_openapi(app)
     # Outermost last: the headers go on every answer, the body cap before anything reads it.
+    app.add_middleware(RetryDroppedReads)
     app.add_middleware(ControlCharacters)
     app.add_middleware(
         BodyLimit,
