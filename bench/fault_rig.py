@@ -10,13 +10,13 @@ import asyncio
 import os
 import re
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from subprocess import PIPE, STDOUT
 from typing import Any
 
 import httpx
@@ -57,7 +57,7 @@ async def serving(data_dir: Path, **env: str) -> AsyncIterator[tuple[str, Path]]
     """``ringfence migrate`` then ``ringfence serve`` in a subprocess; its base URL (once
     ``/readyz`` answers) and the file its output goes to."""
     port = free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     output = data_dir.parent / f"serve-{port}.log"
     full = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RINGFENCE_")},
@@ -66,22 +66,23 @@ async def serving(data_dir: Path, **env: str) -> AsyncIterator[tuple[str, Path]]
         **env,
     }
     cli = [sys.executable, "-m", "ringfence"]
-    migrated = await asyncio.to_thread(
-        subprocess.run, [*cli, "migrate"], env=full, capture_output=True, cwd=REPO
+    migrate = await asyncio.create_subprocess_exec(
+        *cli, "migrate", env=full, cwd=REPO, stdout=PIPE, stderr=STDOUT
     )
-    if migrated.returncode:
-        raise RuntimeError(migrated.stdout + migrated.stderr)
-    with output.open("ab") as sink:
-        proc = subprocess.Popen(
-            [*cli, "serve"], env=full, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT
-        )
+    printed, _ = await migrate.communicate()
+    if migrate.returncode:
+        raise RuntimeError(printed.decode())
+    sink = await asyncio.to_thread(output.open, "ab")
+    proc = await asyncio.create_subprocess_exec(
+        *cli, "serve", env=full, cwd=REPO, stdout=sink, stderr=STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=2) as client:
             deadline = time.monotonic() + 60
             while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(output.read_text())
+                if proc.returncode is not None:
+                    raise RuntimeError(f"the server stopped; its output is in {output}")
                 try:
                     if (await client.get("/readyz")).status_code == 200:
                         break
@@ -92,8 +93,10 @@ async def serving(data_dir: Path, **env: str) -> AsyncIterator[tuple[str, Path]]
                 await asyncio.sleep(0.1)  # a subprocess's port: there is no event to await
         yield base, output
     finally:
-        proc.terminate()
-        await asyncio.to_thread(proc.wait, 30)
+        if proc.returncode is None:
+            proc.terminate()
+        await asyncio.wait_for(proc.wait(), 30)
+        sink.close()
 
 
 @dataclass

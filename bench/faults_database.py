@@ -77,7 +77,7 @@ async def pg_terminate_5xx(folder: Path) -> dict[str, int | str]:
             )  # fmt: skip
             answered = [0] * READERS
             statuses: list[int] = []
-            done = asyncio.Event()
+            progress, done = asyncio.Event(), asyncio.Event()
 
             async def read(index: int) -> None:
                 async with httpx.AsyncClient(base_url=base, timeout=60) as client:
@@ -85,11 +85,13 @@ async def pg_terminate_5xx(folder: Path) -> dict[str, int | str]:
                         page = PAGES[(index + answered[index]) % len(PAGES)]
                         statuses.append((await client.get(page)).status_code)
                         answered[index] += 1
+                        progress.set()
 
             async def each_read_twice_more() -> None:
                 marks = list(answered)
                 while any(n < m + 2 for n, m in zip(answered, marks, strict=True)):
-                    await asyncio.sleep(0.01)  # the readers count on this loop
+                    progress.clear()
+                    await progress.wait()
 
             readers = [asyncio.ensure_future(read(i)) for i in range(READERS)]
             killed = 0

@@ -1,19 +1,20 @@
 """argon2id password hashes (argon2-cffi's defaults: RFC 9106's second recommendation), computed
 in threads of their own: each takes tens of milliseconds of CPU, on purpose.
 
-The hashes run on a pool of ``HASHING_THREADS`` (as many hashes at once as the cores but one can
-run, each on its four lanes; at least one), not on asyncio's default executor: there, 20 sign-ups at once ran six hashes of four lanes
-each (24 busy threads) beside the event loop, which on 2 cores got so little of the CPU that
-every transaction it had open (and with it SQLite's one write lock) lasted seconds. Queued here,
-hashes wait their turn and the loop keeps a core.
+The hashes run on a pool of ``HASHING_THREADS`` (as many hashes at once as the cores but one
+can run, each on its four lanes; at least one), not on asyncio's default executor: there, 20
+sign-ups at once ran six hashes of four lanes each (24 busy threads) beside the event loop,
+which on 2 cores got so little of the CPU that every transaction it had open (and with it
+SQLite's one write lock) lasted seconds. Queued here, hashes wait their turn and the loop keeps
+a core.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from argon2 import PasswordHasher
