@@ -60,7 +60,7 @@ def _build_huey(settings: Settings) -> Huey:
     name = settings.jobs.queue_name
     # A job's result (or its error) is stored only once it is final, never between retries.
     options = {"results": True, "utc": True, "store_intermediate_errors": False}
-    if settings.jobs_backend == "redis":
+    if settings.jobs_backend == "redis" and settings.redis_url:
         # Bounded waits: a Redis host that stopped answering fails an enqueue within seconds
         # instead of hanging it (the consumer's blocking pop waits 1 s at a time).
         pool = redis.ConnectionPool.from_url(

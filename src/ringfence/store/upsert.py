@@ -26,5 +26,5 @@ async def insert_missing(session: AsyncSession, model: type[M], values: dict[str
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    key = tuple(values[column.key] for column in model.__mapper__.primary_key)
+    key = tuple(values[str(column.key)] for column in model.__mapper__.primary_key)
     return await session.get_one(model, key if len(key) > 1 else key[0], populate_existing=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -75,7 +76,9 @@ def create_app(
             if app.state.telephony is not None:
                 await app.state.telephony.stop()
             if workers:
-                queue.stop()
+                # Off the loop: the workers finish their jobs, then each thread's own loop is
+                # closed, which cannot happen on a thread whose loop is running.
+                await asyncio.to_thread(queue.stop)
             for close in app.state.closers:
                 await close()
             if app.state.redis is not None:
