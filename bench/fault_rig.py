@@ -163,3 +163,16 @@ def csrf_of(page: httpx.Response) -> str:
 def locked_in(log: Path) -> int:
     """How many times the server's output says ``database is locked``."""
     return log.read_text(errors="replace").count("database is locked")
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float = 60.0) -> None:
+    """Ask ``check`` every 50 ms until it holds: for state outside this loop (another process's,
+    a queue's threads'), which sends no event to await."""
+    deadline = time.monotonic() + seconds
+    for _ in range(int(seconds / 0.05) + 1):
+        if await check():
+            return
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"{check.__name__} did not hold within {seconds} s")
