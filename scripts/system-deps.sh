@@ -11,7 +11,7 @@
 set -eu
 
 RUN_PACKAGES="ca-certificates espeak-ng sox"
-TEST_PACKAGES="chromium chromium-driver sip-tester coturn fonts-dejavu-core"
+TEST_PACKAGES="chromium chromium-driver sip-tester coturn fonts-dejavu-core redis-server"
 
 # `python3 -m venv` needs ensurepip, which Debian ships apart; another Python may have its own.
 if ! "${PYTHON:-python3}" -c 'import ensurepip, venv' 2>/dev/null; then

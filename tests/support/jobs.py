@@ -44,3 +44,31 @@ async def fails_until_file(ctx: JobContext, flag_file: str) -> str:
     if not await asyncio.to_thread(Path(flag_file).exists):
         raise RuntimeError("not yet")
     return "ran"
+
+
+_left_behind: set[asyncio.Task[None]] = set()
+
+
+@registry.job(name="test.writes_after_returning", retries=0)
+async def writes_after_returning(ctx: JobContext) -> str:
+    """Returns while a task it started is inside a write transaction, as a call's record is
+    still being written by the engine when a call's job is done."""
+    inside = asyncio.Event()
+
+    async def write() -> None:
+        async with ctx.db.session() as session:
+            session.add(
+                JobFailure(
+                    job_name="test.left_behind", task_id="left", args=[], attempts=1,
+                    error_type="", error_message="", failed_at=dt.datetime.now(dt.UTC),
+                )
+            )  # fmt: skip
+            await session.flush()  # SQLite's write lock is this transaction's now
+            inside.set()
+            await asyncio.sleep(0.2)  # the rest of its work (closing a call's media)
+
+    task = asyncio.ensure_future(write())
+    _left_behind.add(task)
+    task.add_done_callback(_left_behind.discard)
+    await inside.wait()
+    return "returned"  # huey keeps no result of None

@@ -1,9 +1,21 @@
 """argon2id password hashes (argon2-cffi's defaults: RFC 9106's second recommendation), computed
-in a thread: each takes tens of milliseconds, on purpose."""
+in threads of their own: each takes tens of milliseconds of CPU, on purpose.
+
+The hashes run on a pool of ``HASHING_THREADS`` (as many hashes at once as the cores but one
+can run, each on its four lanes; at least one), not on asyncio's default executor: there, 20
+sign-ups at once ran six hashes of four lanes each (24 busy threads) beside the event loop,
+which on 2 cores got so little of the CPU that every transaction it had open (and with it
+SQLite's one write lock) lasted seconds. Queued here, hashes wait their turn and the loop keeps
+a core.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,10 +24,17 @@ _hasher = PasswordHasher()
 # Compared against when an e-mail is unknown, so a wrong address costs the same time as a
 # wrong password and does not reveal which addresses have accounts.
 _DUMMY = _hasher.hash("not a password anyone has")
+HASHING_THREADS = max(1, ((os.cpu_count() or 2) - 1) // _hasher.parallelism)
+_hashing = ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="password-hashing")
+T = TypeVar("T")
+
+
+async def _on_hashing_threads(work: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_hashing, work)
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await _on_hashing_threads(lambda: _hasher.hash(password))
 
 
 async def verify_password(stored: str | None, password: str) -> bool:
@@ -25,7 +44,7 @@ async def verify_password(stored: str | None, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(check)
+    return await _on_hashing_threads(check)
 
 
 def needs_rehash(stored: str) -> bool:

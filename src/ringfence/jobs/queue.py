@@ -5,6 +5,13 @@ them and executed by a consumer (``ringfence worker``, or threads inside ``ringf
 that raises is re-queued by huey after ``retry_delay`` seconds, the delay multiplied by ``backoff``
 on each attempt; when its retries are spent, the failure is written to ``job_failures`` with its
 arguments so ``ringfence jobs retry`` can run it again.
+
+On Redis the queue is only as durable as Redis: a job accepted here is kept across a Redis
+restart only with append-only persistence (``appendonly yes``; ``durability`` says whether it is
+on, ``/readyz`` shows it). While the queue's storage cannot be reached, enqueueing tries again for
+``ENQUEUE_PATIENCE`` seconds (a restart, a failover), then fails with ``ServiceUnavailable`` (503
+at the edge): the caller learns that nothing was queued. A reply lost after Redis took the job
+may queue it twice: jobs are written to run twice harmlessly (they check the state they act on).
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import importlib
+import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import redis
 from huey import Huey, RedisHuey, SqliteHuey, signals
 from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
@@ -22,7 +32,7 @@ from sqlalchemy import select
 
 from ringfence import composition
 from ringfence.clock import Clock, SystemClock
-from ringfence.errors import NotFound
+from ringfence.errors import NotFound, ServiceUnavailable
 from ringfence.jobs.registry import JobRegistry, JobSpec, registry
 from ringfence.jobs.runtime import Runtimes
 from ringfence.jobs.watch import Watcher
@@ -40,14 +50,24 @@ CORE_JOB_MODULES: tuple[str, ...] = (
     "ringfence.privacy.jobs",
     "ringfence.abuse.jobs",
 )
+# How long an enqueue waits for the queue's storage to come back before it gives up.
+ENQUEUE_PATIENCE = 3.0
+# What the storage raises while it cannot be reached (Redis down or restarting, loading its
+# append-only log; the embedded file's lock held past its timeout).
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, sqlite3.OperationalError)
 
 
 def _build_huey(settings: Settings) -> Huey:
     name = settings.jobs.queue_name
     # A job's result (or its error) is stored only once it is final, never between retries.
     options = {"results": True, "utc": True, "store_intermediate_errors": False}
-    if settings.jobs_backend == "redis":
-        return RedisHuey(name, url=settings.redis_url, **options)
+    if settings.jobs_backend == "redis" and settings.redis_url:
+        # Bounded waits: a Redis host that stopped answering fails an enqueue within seconds
+        # instead of hanging it (the consumer's blocking pop waits 1 s at a time).
+        pool = redis.ConnectionPool.from_url(
+            settings.redis_url, socket_connect_timeout=2.0, socket_timeout=5.0
+        )
+        return RedisHuey(name, connection_pool=pool, **options)
     path = settings.ensure_data_dir() / "jobs.sqlite3"
     return SqliteHuey(name, filename=str(path), **options)
 
@@ -146,8 +166,22 @@ class JobQueue:
             wrapper = self._tasks[name]
         except KeyError:
             raise NotFound(f"no job named {name!r}") from None
-        result = wrapper.schedule(args, delay=delay) if delay else wrapper(*args)
-        return str(result.id)
+        pause, deadline = 0.1, time.monotonic() + ENQUEUE_PATIENCE
+        while True:
+            try:
+                result = wrapper.schedule(args, delay=delay) if delay else wrapper(*args)
+                return str(result.id)
+            except UNREACHABLE as exc:
+                error = type(exc).__name__
+                if time.monotonic() + pause > deadline:
+                    log.error("job_queue_unreachable", job=name, backend=self.backend, error=error)
+                    raise ServiceUnavailable(
+                        "the job queue cannot be reached just now, so nothing was started: "
+                        "try again in a minute"
+                    ) from exc
+                log.warning("job_queue_retrying", job=name, backend=self.backend, error=error)
+                time.sleep(pause)  # on the enqueuer's thread (``enqueue`` runs it in one)
+                pause = min(pause * 2, 1.0)
 
     async def enqueue(self, job: JobSpec | str, *args: Any, delay: float | None = None) -> str:
         """Enqueue from async code without blocking the loop on the queue's I/O."""

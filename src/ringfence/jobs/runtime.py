@@ -3,6 +3,13 @@
 huey runs each job on a worker thread. Our jobs are coroutines on the async store, whose connections
 belong to the loop that opened them, so every worker thread keeps its own loop and ``Database`` for
 its whole life instead of paying a new engine per job.
+
+The loop runs only while a job does. Work a job leaves behind on it (a call's record, written
+by a task after the call ends) would stop wherever it was when the job returned, and a
+transaction it had open would stay open until the thread's next job: on SQLite that held the
+one write lock (issue 18: an evaluation locked SQLite for about a minute, until the periodic
+campaign watch ran on that thread). So after each job the loop keeps running until every
+connection the thread's database lent is given back (``SETTLE_SECONDS`` at most).
 """
 
 from __future__ import annotations
@@ -12,13 +19,18 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+from sqlalchemy import event
+
 from ringfence.clock import Clock
 from ringfence.jobs.context import JobContext
+from ringfence.logging import get_logger
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 
+log = get_logger(__name__)
 T = TypeVar("T")
 Enqueue = Callable[..., Awaitable[str]]
+SETTLE_SECONDS = 30.0
 
 
 class ThreadRuntime:
@@ -26,9 +38,25 @@ class ThreadRuntime:
         self.loop = asyncio.new_event_loop()
         db = Database(settings.resolved_database_url)
         self.context = JobContext(settings, db, clock, enqueue)
+        self._given_back = asyncio.Event()
+        event.listen(db.engine.sync_engine.pool, "checkin", lambda *_: self._given_back.set())
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coro)
+        try:
+            return self.loop.run_until_complete(coro)
+        finally:
+            self.loop.run_until_complete(self._settle())
+
+    async def _settle(self) -> None:
+        """Run what the job left on this loop until it gives its connections back."""
+        lent: Callable[[], int] = self.context.db.engine.pool.checkedout  # type: ignore[attr-defined]
+        try:
+            async with asyncio.timeout(SETTLE_SECONDS):
+                while lent():
+                    self._given_back.clear()
+                    await self._given_back.wait()
+        except TimeoutError:
+            log.error("job_left_connections", connections=lent())
 
     def close(self) -> None:
         if self.loop.is_running():  # its thread is still in a job the consumer gave up on

@@ -28,6 +28,7 @@ from ringfence.clock import Clock
 from ringfence.errors import ConfigurationError, RingfenceError
 from ringfence.privacy.models import DataKey
 from ringfence.store.database import own_role_session
+from ringfence.store.upsert import insert_missing
 
 MAGIC = b"RF1"
 NONCE = 12
@@ -119,18 +120,20 @@ class Vault:
             return self.master.unwrap(row.master_key_id, row.wrapped_key, subject_ref)
 
     async def _new_key(self, session: AsyncSession, subject_ref: str) -> bytes:
+        """A new data key for the subject, or the one a concurrent first write stored."""
         key = AESGCM.generate_key(bit_length=256)
         key_id, wrapped = self.master.wrap(key, subject_ref)
-        session.add(
-            DataKey(
-                subject_ref=subject_ref,
-                wrapped_key=wrapped,
-                master_key_id=key_id,
-                created_at=self.clock.now(),
-            )
+        row = await insert_missing(
+            session,
+            DataKey,
+            {
+                "subject_ref": subject_ref,
+                "wrapped_key": wrapped,
+                "master_key_id": key_id,
+                "created_at": self.clock.now(),
+            },
         )
-        await session.flush()
-        return key
+        return self.master.unwrap(row.master_key_id, row.wrapped_key, subject_ref)
 
     async def encrypt(self, session: AsyncSession, subject_ref: str, plaintext: bytes) -> bytes:
         key = await self._data_key(session, subject_ref, create=True)

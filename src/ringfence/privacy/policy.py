@@ -22,6 +22,7 @@ from ringfence.privacy.rights import DEADLINES, KINDS
 from ringfence.settings import PrivacySettings
 from ringfence.store.base import Base
 from ringfence.store.schema import target_metadata
+from ringfence.store.upsert import insert_missing
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,14 @@ class PolicyStamp:
 
 
 async def current_stamp(session: AsyncSession, inventory: Inventory, clock: Clock) -> PolicyStamp:
-    """The policy version now in force, recording its first appearance."""
+    """The policy version now in force, recording its first appearance (once, however many
+    requests and processes see it first at the same time)."""
     fingerprint = inventory.fingerprint()
     row = await session.get(PolicyVersion, fingerprint)
     if row is None:
-        row = PolicyVersion(fingerprint=fingerprint, first_seen=clock.now())
-        session.add(row)
-        await session.flush()
+        row = await insert_missing(
+            session, PolicyVersion, {"fingerprint": fingerprint, "first_seen": clock.now()}
+        )
     return PolicyStamp(fingerprint, row.first_seen)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,7 +35,16 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # A pooled connection the server closed meanwhile (a restart, a failover, an idle timeout,
+    # a terminated backend) is found by a ping when it is taken from the pool, and replaced.
     return create_async_engine(url, pool_pre_ping=True)
+
+
+def dropped_connection(exc: BaseException) -> TypeGuard[DBAPIError]:
+    """The database closed the connection under a statement (a restart, a failover, a
+    terminated backend): the transaction is gone and the pool has discarded the connection, so
+    the same work may succeed at once on a new one."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 # ``session.info`` key: the session's transaction runs under a restricted role (a tenant's, on
@@ -74,6 +84,16 @@ class Database:
             yield session
 
     async def ping(self) -> None:
+        """Raises when the database does not answer; a connection it dropped under the ping
+        (a blip, which the pool heals) is tried once more on a new one."""
+        try:
+            await self._ping()
+        except DBAPIError as exc:
+            if not dropped_connection(exc):
+                raise
+            await self._ping()
+
+    async def _ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("select 1"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -35,6 +36,7 @@ from ringfence.web import (
 )
 from ringfence.web.body_limit import BodyLimit
 from ringfence.web.control_characters import ControlCharacters
+from ringfence.web.dropped_connections import RetryDroppedReads
 from ringfence.web.security_headers import SecurityHeaders
 from ringfence.web.signed_in import SignedIn
 
@@ -76,7 +78,9 @@ def create_app(
             if app.state.telephony is not None:
                 await app.state.telephony.stop()
             if workers:
-                queue.stop()
+                # Off the loop: the workers finish their jobs, then each thread's own loop is
+                # closed, which cannot happen on a thread whose loop is running.
+                await asyncio.to_thread(queue.stop)
             for close in app.state.closers:
                 await close()
             if app.state.redis is not None:
@@ -107,8 +111,10 @@ def create_app(
     errors.install_error_handlers(app)
     openapi.install_openapi(app)
     # Outermost last: the headers go on every answer, the body cap before anything reads it;
-    # who is signed in is looked up last, on a request the others let through.
+    # who is signed in is looked up on a request the others let through, and a read that meets a
+    # dropped database connection (that lookup included) is run once more.
     app.add_middleware(SignedIn)
+    app.add_middleware(RetryDroppedReads)
     app.add_middleware(ControlCharacters)
     app.add_middleware(
         BodyLimit,

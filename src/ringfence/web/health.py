@@ -1,4 +1,7 @@
-"""Liveness (the process answers) and readiness (its database and Redis answer)."""
+"""Liveness (the process answers) and readiness (its database and Redis answer).
+
+Readiness also warns, without failing, about what works but is not safe: a job queue on a Redis
+that would lose its queued jobs on a restart (no append-only persistence)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+
+from ringfence.jobs.durability import redis_persistence
 
 router = APIRouter(tags=["health"])
 
@@ -21,6 +26,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     checks: dict[str, str] = {}
+    warnings: dict[str, str] = {}
     try:
         await asyncio.wait_for(state.db.ping(), CHECK_TIMEOUT)
         checks["database"] = "ok"
@@ -30,10 +36,14 @@ async def readyz(request: Request) -> JSONResponse:
         try:
             await asyncio.wait_for(state.redis.ping(), CHECK_TIMEOUT)
             checks["redis"] = "ok"
+            if state.queue.backend == "redis":
+                warning = await asyncio.wait_for(redis_persistence(state.redis), CHECK_TIMEOUT)
+                if warning is not None:
+                    warnings["job_queue"] = warning
         except Exception as exc:
             checks["redis"] = f"unreachable: {type(exc).__name__}"
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        {"status": "ready" if ready else "not ready", "checks": checks, "warnings": warnings},
         status_code=200 if ready else 503,
     )

@@ -32,6 +32,7 @@ from ringfence.privacy.subjects import ip_ref, keyed_ref
 from ringfence.services.roulette.bans import REASONS, Bans
 from ringfence.services.roulette.images import clean_image
 from ringfence.services.roulette.matching import Matcher, MemoryMatcher, RedisMatcher, Seeker
+from ringfence.services.roulette.relay import RedisRelay
 from ringfence.services.roulette.turn import ice_config
 from ringfence.settings import Settings
 
@@ -102,7 +103,7 @@ class RouletteHub:
         self.matcher: Matcher
         if settings.redis_url:
             channel = f"{settings.jobs.queue_name}:roulette"
-            manager = socketio.AsyncRedisManager(settings.redis_url, channel=channel)
+            manager = RedisRelay(settings.redis_url, channel=channel)
             self.matcher = RedisMatcher(settings.redis_url, channel, clock)
         else:
             self.matcher = MemoryMatcher()
