@@ -68,7 +68,8 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
         page.fill("#said", "when do you open on monday")
         page.click("#try button[type=submit]")
         reply = page.locator("#reply")
-        expect(reply).to_have_attribute("data-kind", re.compile(".+"))
+        # The first reply loads the embedding model: on a loaded machine, over a minute.
+        expect(reply).to_have_attribute("data-kind", re.compile(".+"), timeout=MODEL_WAIT_MS)
         assert reply.get_attribute("data-kind") == "answer"
         assert "9 am to 5 pm" in page.inner_text("#reply")
         assert "(it answers from its knowledge)" in page.inner_text("#reply")
