@@ -73,10 +73,9 @@ def sign_up_and_log_in(page: Page, base: str, inbox: Inbox, email: str) -> None:
 
 @contextmanager
 def agents_site(
-    tmp_path: Path, flags: list[str] | None = None, **settings: str
+    tmp_path: Path, flags: list[str] | None = None
 ) -> Iterator[tuple[Page, str, Inbox]]:
-    """A server, Chromium, and an owner signed up and logged in on the agents page;
-    ``settings``: more of the server's environment (``RINGFENCE_...``)."""
+    """A server, Chromium, and an owner signed up and logged in on the agents page."""
     web_port = free_port()
     with smtp_server() as (inbox, mail_port):
         env = {
@@ -84,7 +83,6 @@ def agents_site(
             "RINGFENCE_MAIL__SMTP_HOST": "127.0.0.1",
             "RINGFENCE_MAIL__SMTP_PORT": str(mail_port),
             "RINGFENCE_MAIL__STARTTLS": "false",
-            **settings,
         }
         with (
             running_server(tmp_path / "data", port=web_port, **env) as base,

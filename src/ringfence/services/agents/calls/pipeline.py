@@ -122,6 +122,7 @@ class VoiceSession:
     _preroll: deque[bytes] = field(default_factory=lambda: deque(maxlen=PREROLL_FRAMES))
     _utterance: _Utterance | None = None
     _paused: bytearray | None = None  # agent audio taken back by a barge-in
+    _thinking: int = 0  # the caller's turns being transcribed and answered now
     _reply: asyncio.Task[None] | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _idle_since: float | None = None
@@ -241,7 +242,13 @@ class VoiceSession:
         early = said.early
         if early is not None and said.voiced != said.early_voiced:
             early = None  # speech came after the early transcription: transcribe it all
-        self._spawn(self._understand(said, early))
+        # Until the agent has its answer the caller is waiting, not silent (no "are you still
+        # there?"): on a loaded machine the answer can take longer than ``no_input_seconds``.
+        self._thinking += 1
+        self._spawn(self._understand(said, early)).add_done_callback(self._thought)
+
+    def _thought(self, _: asyncio.Task[None]) -> None:
+        self._thinking -= 1
 
     async def _understand(self, said: _Utterance, early: asyncio.Task[str] | None) -> None:
         text = (
@@ -318,7 +325,8 @@ class VoiceSession:
         await self.line.hangup()
 
     def _check_no_input(self) -> None:
-        if self._utterance is not None or self._speaking() or self.line.queued_frames:
+        busy = self._thinking or self._speaking() or self.line.queued_frames
+        if self._utterance is not None or busy:
             self._idle_since = None
             return
         if self._idle_since is None:
