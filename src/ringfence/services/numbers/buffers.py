@@ -64,10 +64,10 @@ class Buffers:
 
     def __init__(self) -> None:
         self._buffers: dict[Hashable, Buffer] = {}
-        self._last: tuple[Hashable, Buffer] | None = None
+        self.last: tuple[Hashable, Buffer] | None = None  # the key last asked for, its buffer
 
     def get(self, key: Hashable) -> Buffer:
-        last = self._last
+        last = self.last
         if last is not None and last[0] is key:
             return last[1]  # the same request object again: no hashing
         buffer = self._buffers.get(key)
@@ -75,5 +75,5 @@ class Buffers:
             if len(self._buffers) >= KEYS:
                 del self._buffers[next(iter(self._buffers))]
             buffer = self._buffers[key] = Buffer()
-        self._last = (key, buffer)
+        self.last = (key, buffer)
         return buffer
