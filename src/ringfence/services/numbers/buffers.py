@@ -29,7 +29,16 @@ Writer = Callable[[np.ndarray], list[str]]
 
 
 def as_e164(batch: np.ndarray) -> list[str]:
-    return [b.decode() for b in batch.tolist()]
+    """The batch's numbers as ``str``: one line per number written into one buffer and decoded
+    at once (a third cheaper than decoding each ``bytes``); the NUL bytes that pad the shorter
+    numbers of a mixed batch are dropped."""
+    width = batch.dtype.itemsize
+    rows = np.empty((len(batch), width + 1), dtype=np.uint8)
+    rows[:, :width] = np.ascontiguousarray(batch).view(np.uint8).reshape(len(batch), width)
+    rows[:, width] = ord("\n")
+    numbers = rows.tobytes().decode("ascii").replace("\0", "").split("\n")
+    numbers.pop()  # after the last newline
+    return numbers
 
 
 def draw(generator: NumberGenerator, request: Request, count: int, write: Writer) -> list[str]:
@@ -55,10 +64,10 @@ class Buffers:
 
     def __init__(self) -> None:
         self._buffers: dict[Hashable, Buffer] = {}
-        self._last: tuple[Hashable, Buffer] | None = None
+        self.last: tuple[Hashable, Buffer] | None = None  # the key last asked for, its buffer
 
     def get(self, key: Hashable) -> Buffer:
-        last = self._last
+        last = self.last
         if last is not None and last[0] is key:
             return last[1]  # the same request object again: no hashing
         buffer = self._buffers.get(key)
@@ -66,5 +75,5 @@ class Buffers:
             if len(self._buffers) >= KEYS:
                 del self._buffers[next(iter(self._buffers))]
             buffer = self._buffers[key] = Buffer()
-        self._last = (key, buffer)
+        self.last = (key, buffer)
         return buffer

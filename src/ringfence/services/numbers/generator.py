@@ -105,7 +105,9 @@ class NumberGenerator:
     def e164(self, request: Request) -> str:
         """One number in E.164, from the request's buffer (refilled in bulk, twice as large each
         time up to ``buffers.LARGEST``)."""
-        buffer = self._singles.get(request)
+        last = self._singles.last
+        # The same request object as the last call's: its buffer without a call or a hash.
+        buffer = last[1] if last is not None and last[0] is request else self._singles.get(request)
         index = buffer.next
         if index < len(buffer.numbers):
             buffer.next = index + 1
