@@ -1,4 +1,4 @@
-"""20 concurrent clients each sign up and make a rights request on the default install
+"""20 concurrent clients each sign up and make a rights request, twice, on the default install
 (``ringfence serve`` on SQLite, jobs in process): every one is answered without a 5xx and the
 server never says ``database is locked``. (The 60-s run with its percentiles is
 ``bench/faults_database.py``.)"""
@@ -18,7 +18,7 @@ from tests.support.server import running_server
 pytestmark = pytest.mark.integration
 
 CLIENTS = 20
-ROUNDS = 1
+ROUNDS = 2
 
 
 async def _writer(base: str, index: int, statuses: list[int]) -> None:
