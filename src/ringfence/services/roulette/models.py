@@ -25,3 +25,8 @@ class Ban(Base):
     ip_key: Mapped[str] = mapped_column(String(80), info=personal(BAN))
     created_at: Mapped[dt.datetime] = mapped_column(info=personal(BAN))
     until: Mapped[dt.datetime] = mapped_column(info=personal(BAN))
+    # A keyed hash of the reporting address: the operator sees how many different people
+    # reported an address, never who. Empty for bans from before reporters were counted.
+    reporter_key: Mapped[str | None] = mapped_column(String(80), info=personal(BAN))
+    # When the operator lifted the ban (its end is then moved to that moment).
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(info=personal(BAN))
