@@ -39,6 +39,7 @@ log = get_logger(__name__)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 RESET_HOURS = 1
 TOTP_ISSUER = "ringfence"
+SUSPENDED = "this account is suspended: write to the operator of this site"
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,8 @@ class Accounts:
             raise Forbidden("wrong e-mail, password or code")
         if account.verified_at is None:
             raise Forbidden("confirm your e-mail address first: open the link we sent you")
+        if account.suspended_at is not None:
+            raise Forbidden(SUSPENDED)
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         now = self.clock.now()
         async with self.db.session() as session:
@@ -284,7 +287,7 @@ class Accounts:
                 await session.delete(found)
                 return None
             account = await session.get(Account, found.account_id)
-            if account is None:
+            if account is None or account.suspended_at is not None:
                 return None
             if now - found.last_seen > dt.timedelta(minutes=5):  # not a write per request
                 found.last_seen = now
@@ -401,6 +404,11 @@ class Accounts:
         records, are kept and named in the answer)."""
         if not await verify_password(account.password_hash, password):
             raise Forbidden("wrong password")
+        return await self.erase(account)
+
+    async def erase(self, account: Account) -> list[dict[str, object]]:
+        """The erasure itself, once whoever asked is known to be allowed (the account's owner
+        with its password, or the operator)."""
         async with self.db.session() as session:
             stamp = await policy.current_stamp(session, self.privacy.inventory, self.clock)
             actions, holds = await self.privacy.rights(stamp.version).erase(

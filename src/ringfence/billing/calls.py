@@ -1,4 +1,5 @@
-"""What a call costs an account, around the call: priced from the operator's rate table, the
+"""What a call costs an account, around the call: priced from the operator's rate table (with
+the prices set in the console, ``billing.prices``), the
 most the balance pays for reserved before the INVITE (which also caps the call's length), and
 the exact charge for the billed duration settled at the end, the rest released. dial's browser
 calls and agents' evaluation calls are charged the same way.
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.billing.ledger import InsufficientCredit, Ledger, Reservation, wallet
+from ringfence.billing.prices import Prices
 from ringfence.billing.rates import Rate, RateTable
 from ringfence.clock import Clock
 from ringfence.errors import ServiceUnavailable
@@ -30,22 +32,27 @@ class CallCharges:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
         self.ledger = Ledger(clock)
+        self.prices = Prices(clock)
         self.currency = settings.billing.currency.upper()
-        self._rates: RateTable | None = None
+        self._file: RateTable | None = None
 
-    @property
-    def rates(self) -> RateTable:
-        """The operator's rate table; ServiceUnavailable (503) when there is none."""
-        if self._rates is None:
-            path = self.settings.billing.rates_file
-            if path is None:
-                raise ServiceUnavailable("calling is not set up: the operator has no rate table")
-            self._rates = RateTable.load(path)
-        return self._rates
+    def file_rates(self) -> RateTable | None:
+        """The operator's CSV rate table, read once, if there is one."""
+        path = self.settings.billing.rates_file
+        if self._file is None and path is not None:
+            self._file = RateTable.load(path)
+        return self._file
 
-    def rate(self, e164: str) -> Rate:
+    async def rates(self, session: AsyncSession) -> RateTable:
+        """The rate table in force; ServiceUnavailable (503) when there is no rate at all."""
+        table = await self.prices.table(session, self.file_rates())
+        if not len(table):
+            raise ServiceUnavailable("calling is not set up: the operator has no rate table")
+        return table
+
+    async def rate(self, session: AsyncSession, e164: str) -> Rate:
         """The rate for a number (Forbidden when the destination is not offered)."""
-        rate = self.rates.lookup(e164)
+        rate = (await self.rates(session)).lookup(e164)
         if rate.currency != self.currency:
             raise ServiceUnavailable("this destination is priced in another currency")
         return rate

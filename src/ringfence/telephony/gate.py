@@ -9,7 +9,8 @@ operator's ``ringfence call``) is placed by ``OutboundGate.place``, which applie
    the allowed list, and the kinds of number the service calls;
 2. the caller's right to call this number, which the calling service supplies as a ``Right``
    (ring's limits, dial's balance, the numbers a business controls, ...);
-3. the limits per account and per business (``abuse.limits.RateLimiter``, counted atomically);
+3. the standing of the account and the business placing it (one the operator suspended places
+   no call) and their limits (``abuse.limits.RateLimiter``, counted atomically);
 4. the caller-ID rule: the presented number is one the platform owns (a trunk's ``caller_id``)
    or one the caller has verified (``Right.verified``); anything else, an inbound caller's From
    above all, is replaced by the trunk's own caller id (or anonymous).
@@ -25,9 +26,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ringfence.abuse.limits import Limit, RateLimiter
+from ringfence.accounts.models import Account
 from ringfence.clock import Clock
-from ringfence.errors import ConfigurationError, InvalidInput
+from ringfence.errors import ConfigurationError, Forbidden, InvalidInput
 from ringfence.logging import get_logger
 from ringfence.privacy.subjects import keyed_ref
 from ringfence.redact import mask_number
@@ -37,6 +42,7 @@ from ringfence.telephony.calls import Call
 from ringfence.telephony.carriers import normalise
 from ringfence.telephony.dialing import DialingPolicy, Number
 from ringfence.telephony.engine import TelephonyEngine
+from ringfence.tenants.service import suspended
 
 log = get_logger(__name__)
 HOUR = 3600
@@ -84,6 +90,18 @@ class Placement:
     max_duration: float | None = None
 
 
+async def _in_good_standing(session: AsyncSession, caller: Caller) -> None:
+    """Forbidden when the operator suspended the calling account or business."""
+    if caller.account is not None:
+        since = await session.scalar(
+            select(Account.suspended_at).where(Account.subject_ref == caller.account)
+        )
+        if since is not None:
+            raise Forbidden("this account is suspended: it cannot place calls")
+    if caller.tenant is not None and await suspended(session, caller.tenant):
+        raise Forbidden("this business is suspended: its agents cannot place calls")
+
+
 class OutboundGate:
     def __init__(
         self,
@@ -121,6 +139,7 @@ class OutboundGate:
             if self.db is None:
                 raise ConfigurationError("the outbound gate counts calls in the database")
             async with self.db.session() as session:
+                await _in_good_standing(session, caller)
                 await self.limiter.check(session, limits)
                 self.limiter.hit(session, limits)
 

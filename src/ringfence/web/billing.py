@@ -1,4 +1,5 @@
-"""HTTP edge of billing: buying a credit pack, the balance, and Stripe's webhook."""
+"""HTTP edge of billing: buying a credit pack, the balance and its history, and Stripe's
+webhook."""
 
 from __future__ import annotations
 
@@ -36,6 +37,28 @@ async def balance(request: Request, login: LoginDep) -> dict[str, Any]:
     async with payments.db.session() as session:
         amount = await Ledger(payments.clock).balance(session, wallet(login.account.id), currency)
     return {"currency": currency, "balance": amount}
+
+
+@router.get("/api/billing/history")
+async def history(request: Request, login: LoginDep) -> dict[str, Any]:
+    """The wallet's movements, newest first: purchases, call charges, and the credit the
+    operator granted or refunded, with the reason they gave."""
+    payments = payments_of(request)
+    currency = payments.options.currency.upper()
+    async with payments.db.session() as session:
+        moves = await Ledger(payments.clock).history(session, login.account.id, currency)
+    return {
+        "currency": currency,
+        "movements": [
+            {
+                "kind": m.kind,
+                "amount": m.amount,
+                "at": m.at.isoformat(timespec="seconds"),
+                "reason": m.reason,
+            }
+            for m in moves
+        ],
+    }
 
 
 @router.post("/account/credit", include_in_schema=False)
