@@ -21,6 +21,7 @@ from ringfence.accounts.passwords import hash_password
 from ringfence.accounts.service import normalise_email
 from ringfence.clock import Clock
 from ringfence.errors import Conflict, InvalidInput, NotFound
+from ringfence.privacy.audit import Audit
 from ringfence.privacy.subjects import account_ref
 from ringfence.store.database import Database
 
@@ -48,6 +49,19 @@ class Operators:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self.audit = Audit(clock)
+
+    def _audit(
+        self, session: AsyncSession, actor: str, action: str, account: Account, **detail: object
+    ) -> None:
+        self.audit.record(
+            session,
+            actor_kind="operator",
+            actor_id=actor,
+            action=action,
+            subject_ref=account.subject_ref,
+            **detail,
+        )
 
     async def exist(self) -> bool:
         async with self.db.session() as session:
@@ -60,11 +74,14 @@ class Operators:
         )
         return int(found or 0)
 
-    async def create(self, raw_email: str, password: str, *, only_first: bool = False) -> Made:
+    async def create(
+        self, raw_email: str, password: str, *, via: str, only_first: bool = False
+    ) -> Made:
         """An operator account for ``raw_email``: a new one (verified: whoever runs the server
         vouches for the address), or the existing account of that address, promoted, its
-        password set to ``password``. ``only_first``: refused (Conflict) once an operator
-        exists, in the same transaction that checks it (the setup page)."""
+        password set to ``password``. ``via`` names the way in the audit log (``cli``,
+        ``setup``). ``only_first``: refused (Conflict) once an operator exists, checked in the
+        same transaction that makes this one (the setup page)."""
         email = normalise_email(raw_email)
         check_password(password)
         password_hash = await hash_password(password)
@@ -88,18 +105,23 @@ class Operators:
                 await session.execute(
                     delete(AccountSession).where(AccountSession.account_id == account.id)
                 )
+            await session.flush()
+            self._audit(session, via, "admin.operator.created", account, new_account=created)
         return Made(account, created)
 
-    async def grant(self, raw_email: str) -> Account:
+    async def grant(self, raw_email: str, *, via: str) -> Account:
         """Make an existing, verified account an operator."""
         async with self.db.session() as session:
             account = await self._by_email(session, raw_email)
             if account.verified_at is None:
                 raise InvalidInput("that account has not confirmed its e-mail address yet")
+            if account.suspended_at is not None:
+                raise InvalidInput("that account is suspended: reinstate it first")
             account.role = OPERATOR
+            self._audit(session, via, "admin.operator.granted", account)
             return account
 
-    async def revoke(self, raw_email: str) -> Account:
+    async def revoke(self, raw_email: str, *, via: str) -> Account:
         """Make an operator an ordinary account again (never the last operator)."""
         async with self.db.session() as session:
             account = await self._by_email(session, raw_email)
@@ -108,6 +130,7 @@ class Operators:
             if await self._count(session) <= 1:
                 raise Conflict("that is the last operator: grant another account first")
             account.role = USER
+            self._audit(session, via, "admin.operator.revoked", account)
             return account
 
     @staticmethod
@@ -148,15 +171,23 @@ class Operators:
             if account.role == OPERATOR:
                 raise InvalidInput("revoke the operator role before suspending the account")
             account.suspended_at = account.suspended_at or self.clock.now()
-            await session.execute(
+            ended = await session.execute(
                 delete(AccountSession).where(AccountSession.account_id == account.id)
+            )
+            self._audit(
+                session,
+                actor.id,
+                "admin.account.suspended",
+                account,
+                sessions_ended=int(ended.rowcount or 0),  # type: ignore[attr-defined]
             )
             return account
 
-    async def reinstate(self, account_id: str) -> Account:
+    async def reinstate(self, account_id: str, actor: Account) -> Account:
         async with self.db.session() as session:
             account = await session.get(Account, account_id)
             if account is None:
                 raise NotFound("no such account")
             account.suspended_at = None
+            self._audit(session, actor.id, "admin.account.reinstated", account)
             return account

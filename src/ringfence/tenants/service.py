@@ -120,7 +120,8 @@ class Tenants:
             rows = await session.execute(statement)
             return [Listed(tenant, int(count or 0)) for tenant, count in rows.all()]
 
-    async def set_suspended(self, tenant_id: str, suspend: bool) -> Tenant:
+    async def set_suspended(self, tenant_id: str, suspend: bool, actor: Account) -> Tenant:
+        """Suspend the business (its agents neither answer nor dial) or lift that."""
         async with self.db.session() as session:
             tenant = await session.get(Tenant, tenant_id)
             if tenant is None:
@@ -129,4 +130,11 @@ class Tenants:
                 tenant.suspended_at = tenant.suspended_at or self.clock.now()
             else:
                 tenant.suspended_at = None
+            self.audit.record(
+                session,
+                actor_kind="operator",
+                actor_id=actor.id,
+                action="admin.tenant." + ("suspended" if suspend else "reinstated"),
+                tenant=tenant.id,
+            )
             return tenant
