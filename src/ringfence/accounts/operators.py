@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +53,7 @@ class Operators:
         self.audit = Audit(clock)
 
     def _audit(
-        self, session: AsyncSession, actor: str, action: str, account: Account, **detail: object
+        self, session: AsyncSession, actor: str, action: str, account: Account, **detail: Any
     ) -> None:
         self.audit.record(
             session,

@@ -6,8 +6,9 @@ Books: ``wallet:<account>`` (credit the person may spend), ``hold:<account>`` (r
 call in progress), ``revenue`` (charged calls), ``stripe`` (money received through Stripe; it
 goes negative as credit is sold), ``grants`` (credit the operator gave away; it goes negative
 as credit is granted). An operator's refund gives back what calls were charged (revenue ->
-wallet); both carry the operator's reason, which the account sees in its history. A call reserves the most it may cost (wallet -> hold), and its
-end settles the exact charge (hold -> revenue) and releases the rest (hold -> wallet).
+wallet); both carry the operator's reason, which the account sees in its history. A call
+reserves the most it may cost (wallet -> hold), and its end settles the exact charge
+(hold -> revenue) and releases the rest (hold -> wallet).
 Reservations take a per-wallet lock (a PostgreSQL advisory lock, SQLite's write lock), so
 parallel calls of one account can never spend more than the wallet holds.
 """

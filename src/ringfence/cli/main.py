@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from ringfence import __version__, composition
+from ringfence.cli import admin as admin_cli
 from ringfence.cli import privacy as privacy_cli
 from ringfence.cli import telephony as telephony_cli
 from ringfence.cli.common import console, fail, settings_or_exit
@@ -26,6 +27,7 @@ app = typer.Typer(
 jobs_app = typer.Typer(help="Inspect and re-run background jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 privacy_cli.install(app)
+admin_cli.install(app)
 telephony_cli.install(app)
 
 

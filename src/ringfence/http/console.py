@@ -70,22 +70,24 @@ def sections(request: Request) -> list[tuple[str, str]]:
     """Every section's path and title: the core's, then each enabled service's."""
     services = composition.enabled(deps.settings(request))
     core = [(f"/admin/{path}".rstrip("/"), title) for path, title in SECTIONS]
-    return core + [(f"/admin/{name}", title) for name, title in composition.admin_sections(services)]
+    return core + [
+        (f"/admin/{name}", title) for name, title in composition.admin_sections(services)
+    ]
 
 
 def render(
     request: Request,
     login: Login,
-    name: str,
+    template: str,
     context: dict[str, Any],
     *,
     status: int = 200,
 ) -> Response:
-    """A console page, ``admin/<name>.html``."""
+    """A console page: ``template`` extends ``admin/layout.html``."""
     done = request.query_params.get("done", "")
     return deps.templates(request).TemplateResponse(
         request,
-        f"admin/{name}.html",
+        template,
         {
             "title": "operator console",
             "csrf": login.session.csrf,

@@ -20,7 +20,6 @@ from ringfence.store.database import Database
 from ringfence.tenants.models import Membership, Tenant
 from ringfence.tenants.roles import require
 
-
 PAGE = 50
 
 

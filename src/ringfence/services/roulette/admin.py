@@ -36,7 +36,7 @@ async def _page(
         "ban_days": _bans(request).length.days,
         "error": error,
     }
-    return render(request, login, "roulette/admin", context, status=status)
+    return render(request, login, "roulette/admin.html", context, status=status)
 
 
 @router.get("", response_class=HTMLResponse)

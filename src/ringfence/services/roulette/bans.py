@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +78,9 @@ class Bans:
         """End the address's bans now (in the caller's transaction); how many were in force."""
         now = self.clock.now()
         lifted = await session.execute(
-            update(Ban).where(Ban.ip_key == ip_key, Ban.until > now).values(until=now, lifted_at=now)
+            update(Ban)
+            .where(Ban.ip_key == ip_key, Ban.until > now)
+            .values(until=now, lifted_at=now)
         )
         self._cache.pop(ip_key, None)
         return int(lifted.rowcount or 0)  # type: ignore[attr-defined]

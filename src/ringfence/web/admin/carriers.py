@@ -62,7 +62,7 @@ def _page(
         "error": error,
         "number": number,
     }
-    return render(request, login, "carriers", context, status=status)
+    return render(request, login, "admin/carriers.html", context, status=status)
 
 
 @router.get("/admin/carriers", response_class=HTMLResponse)

@@ -34,7 +34,7 @@ async def _page(
         "failures": await queue.failures(privacy.db),
         "error": error,
     }
-    return render(request, login, "jobs", context, status=status)
+    return render(request, login, "admin/jobs.html", context, status=status)
 
 
 @router.get("/admin/jobs", response_class=HTMLResponse)

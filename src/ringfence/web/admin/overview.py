@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from ringfence.accounts.models import OPERATOR, Account
 from ringfence.http.console import render
 from ringfence.http.deps import DatabaseDep, OperatorLoginDep, PrivacyDep, TelephonyDep
-from ringfence.privacy.models import AuditEntry, RightsRequest
+from ringfence.privacy.models import RightsRequest
 from ringfence.store.models import JobFailure
 from ringfence.tenants.models import Tenant
 
@@ -27,7 +27,7 @@ async def overview(
 ) -> Response:
     now = privacy.clock.now()
 
-    async def count(statement: Select[tuple[int]]) -> int:
+    async def count(statement: Select[int]) -> int:
         return int(await session.scalar(statement) or 0)
 
     async with db.session() as session:
@@ -51,16 +51,14 @@ async def overview(
                 .where(RightsRequest.completed_at.is_(None), RightsRequest.answer_by < now)
             ),
             "failed_jobs": await count(
-                select(func.count())
-                .select_from(JobFailure)
-                .where(JobFailure.retried_at.is_(None))
+                select(func.count()).select_from(JobFailure).where(JobFailure.retried_at.is_(None))
             ),
         }
         recent = await privacy.audit.entries(session, limit=RECENT)
     return render(
         request,
         login,
-        "overview",
+        "admin/overview.html",
         {
             "figures": figures,
             "telephony": engine is not None and engine.running,

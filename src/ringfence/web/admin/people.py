@@ -34,7 +34,7 @@ async def users(
     request: Request, login: OperatorLoginDep, operators: OperatorsDep, q: str = ""
 ) -> Response:
     found = await operators.search(q[:254])
-    return render(request, login, "users", {"accounts": found, "q": q[:254]})
+    return render(request, login, "admin/users.html", {"accounts": found, "q": q[:254]})
 
 
 async def _user_page(
@@ -62,7 +62,7 @@ async def _user_page(
         "is_operator": account.role == OPERATOR,
         "form_key": secrets.token_urlsafe(18),  # the credit form's: posted twice, applied once
     }
-    return render(request, login, "user", context, status=status)
+    return render(request, login, "admin/user.html", context, status=status)
 
 
 @router.get("/admin/users/{account_id}", response_class=HTMLResponse)
@@ -210,7 +210,7 @@ async def tenants(
     request: Request, login: OperatorLoginDep, privacy: PrivacyDep, q: str = ""
 ) -> Response:
     found = await _tenants(privacy).search(q[:120])
-    return render(request, login, "tenants", {"tenants": found, "q": q[:120]})
+    return render(request, login, "admin/tenants.html", {"tenants": found, "q": q[:120]})
 
 
 @router.post("/admin/tenants/{tenant_id}/suspend")
@@ -230,6 +230,6 @@ async def suspend_tenant(
     async def again(exc: RingfenceError) -> Response:
         found = await _tenants(privacy).search()
         context = {"tenants": found, "q": "", "error": exc.message}
-        return render(request, login, "tenants", context, status=exc.http_status)
+        return render(request, login, "admin/tenants.html", context, status=exc.http_status)
 
     return await submit(request, csrf, login, act, again)

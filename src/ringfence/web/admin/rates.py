@@ -52,7 +52,7 @@ async def _page(
         "error": error,
         "form": form or {},
     }
-    return render(request, login, "rates", context, status=status)
+    return render(request, login, "admin/rates.html", context, status=status)
 
 
 @router.get("/admin/rates", response_class=HTMLResponse)

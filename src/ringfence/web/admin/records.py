@@ -53,7 +53,7 @@ async def rights(request: Request, login: OperatorLoginDep, privacy: PrivacyDep)
         "extension_days": extension,
         "ack_days": ACK_BUSINESS_DAYS,
     }
-    return render(request, login, "rights", context)
+    return render(request, login, "admin/rights.html", context)
 
 
 @router.get("/admin/retention", response_class=HTMLResponse)
@@ -88,7 +88,7 @@ async def _retention(
         "last": last[0] if last else None,
         "error": error,
     }
-    return render(request, login, "retention", context, status=status)
+    return render(request, login, "admin/retention.html", context, status=status)
 
 
 @router.post("/admin/retention/sweep")

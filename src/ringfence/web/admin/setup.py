@@ -86,9 +86,7 @@ async def set_up(
         return _page(request, {"error": wrong, "email": email}, status=403)
     try:
         await operators.create(email, password, via="setup", only_first=True)
-        done = await deps.accounts(request).log_in(
-            email, password, None, deps.client_ip(request)
-        )
+        done = await deps.accounts(request).log_in(email, password, None, deps.client_ip(request))
     except RingfenceError as exc:
         return _page(request, {"error": exc.message, "email": email}, status=exc.http_status)
     response = see_other("/admin")
