@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
-from ringfence.errors import RingfenceError, ServiceUnavailable
+from ringfence.errors import Forbidden, RingfenceError, ServiceUnavailable
 from ringfence.http.console import audit, render
 from ringfence.http.deps import OperatorLoginDep, PrivacyDep, SettingsDep, TelephonyDep
 from ringfence.http.forms import submit
@@ -87,7 +87,10 @@ async def place_test_call(
             raise ServiceUnavailable("no carrier to call through: telephony is off or no trunk")
         parsed = parse(number, None)
         gate = OutboundGate(engine, privacy.db, privacy.clock, settings)
-        result = await test_call(gate, parsed)
+        try:
+            result = await test_call(gate, parsed)
+        except Forbidden as exc:  # the dialling policy's refusal: the operator's to read here
+            return again(exc)
         async with privacy.db.session() as session:
             audit(
                 session,
