@@ -199,9 +199,10 @@ class Dialler:
 
     async def claim(self, tenant_id: str, campaign_id: str) -> Claim:
         now = self.clock.now()
-        async with tenant_session(self.db, tenant_id) as session:
+        async with self.db.session() as session:  # the tenants table is outside its scope
             if await suspended(session, tenant_id):  # by the operator: nothing more is dialled
                 return Claim(running=False)
+        async with tenant_session(self.db, tenant_id) as session:
             campaign = await _lock_running(session, campaign_id, now)
             if campaign is None:
                 return Claim(running=False)
