@@ -20,7 +20,7 @@ from ringfence.store import Database
 from ringfence.telephony import TelephonyEngine
 from ringfence.telephony.dialing import parse
 from ringfence.telephony.gate import AnyNumber, Caller, OutboundGate
-from tests.conftest import SettingsFactory
+from tests.conftest import ENGINES, SettingsFactory
 from tests.support.accounts import EMAIL, PASSWORD, verified_login
 from tests.support.admin import client, console_site, csrf_of, operator_login
 
@@ -52,6 +52,7 @@ def _form_key(page: httpx.Response) -> str:
     return found.group(1)
 
 
+@ENGINES
 async def test_credit_with_a_reason_suspension_and_erasure(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
@@ -184,6 +185,7 @@ async def test_credit_with_a_reason_suspension_and_erasure(
     assert actions.count("admin.credit.grant") == 1
 
 
+@ENGINES
 async def test_a_suspended_business_is_listed_and_its_calls_refused(
     make_settings: SettingsFactory, database_url: str
 ) -> None:

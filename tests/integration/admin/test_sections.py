@@ -16,7 +16,7 @@ from ringfence.privacy.core import Privacy
 from ringfence.privacy.models import AuditEntry, ConsentRecord
 from ringfence.store import Database
 from ringfence.store.models import JobFailure
-from tests.conftest import SettingsFactory
+from tests.conftest import ENGINES, SettingsFactory
 from tests.support.accounts import verified_login
 from tests.support.admin import client, console_site, operator_login
 
@@ -111,6 +111,7 @@ async def test_a_price_set_in_the_console_is_what_calls_are_quoted_at(
     assert "admin.price.set" in actions and "admin.price.removed" in actions
 
 
+@ENGINES
 async def test_rights_requests_retention_and_jobs(
     make_settings: SettingsFactory, database_url: str
 ) -> None:

@@ -13,7 +13,7 @@ from ringfence.privacy.models import AuditEntry
 from ringfence.privacy.subjects import ip_ref, keyed_ref
 from ringfence.store import Database
 from ringfence.web.app import create_app
-from tests.conftest import SettingsFactory
+from tests.conftest import ENGINES, SettingsFactory
 from tests.integration.services.test_roulette import Peer, peers
 from tests.support.admin import client, make_operator, operator_login
 from tests.support.web import serving
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 REPORTED, FIRST, SECOND = "198.51.100.20", "198.51.100.21", "198.51.100.22"
 
 
+@ENGINES
 async def test_reports_and_bans_are_reviewed_and_a_ban_lifted(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
