@@ -60,8 +60,9 @@ def create(
         typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
     ] = False,
 ) -> None:
-    """Make an operator: a new account, or the existing one of that address (its password is
-    then replaced and its sessions end)."""
+    """Make an operator: a new account, or promote the address's existing one.
+
+    An existing account's password is replaced and its sessions end."""
     from ringfence.accounts.operators import check_password
 
     password = _password(password_stdin)
