@@ -73,3 +73,8 @@ def privacy_modules(specs: Iterable[ServiceSpec]) -> list[str]:
 
 def job_modules(specs: Iterable[ServiceSpec]) -> list[str]:
     return [module for spec in specs for module in spec.jobs]
+
+
+def admin_sections(specs: Iterable[ServiceSpec]) -> list[tuple[str, str]]:
+    """The services' sections of the operator console: (name, title), mounted at /admin/<name>."""
+    return [(spec.name, load(spec.admin).TITLE) for spec in specs if spec.admin is not None]

@@ -22,6 +22,9 @@ class ServiceSpec:
     - ``web``: the module that exports ``router`` and optionally ``install(app)`` (what is not a
       router, such as a Socket.IO endpoint or start-up steps).
     - ``cli``: the module that exports a typer ``app``, added as ``ringfence <name> ...``.
+    - ``admin``: the module that exports the service's section of the operator console: a
+      ``router`` (mounted under ``/admin/<name>``, every route behind the console's operator
+      check) and its ``TITLE``.
     - ``settings_section``: the attribute of ``Settings`` that holds the service's settings.
     - ``title``, ``path`` and ``summary``: how the home page links to it.
     """
@@ -36,4 +39,5 @@ class ServiceSpec:
     jobs: tuple[str, ...] = ()
     web: str | None = None
     cli: str | None = None
+    admin: str | None = None
     settings_section: str | None = None

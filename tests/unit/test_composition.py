@@ -27,7 +27,7 @@ def test_every_service_is_installed_from_its_own_manifest() -> None:
     assert [s.name for s in specs] == list(SERVICES)
     for spec in specs:
         assert spec.package == f"ringfence.services.{spec.name}"
-        parts = [*spec.models, *spec.jobs, spec.privacy, spec.web, spec.cli]
+        parts = [*spec.models, *spec.jobs, spec.privacy, spec.web, spec.cli, spec.admin]
         for module in filter(None, parts):
             assert module.startswith(spec.package + "."), module
             composition.load(module)
@@ -95,6 +95,8 @@ def test_importing_one_service_loads_only_it_and_the_core(service: str) -> None:
     spec = next(s for s in composition.installed() if s.name == service)
     assert spec.web is not None
     assert _loaded_by(spec.web) == {service}
+    if spec.admin is not None:  # its console section, too
+        assert _loaded_by(spec.admin) == {service}
 
 
 def test_the_command_line_leaves_out_a_disabled_service(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from ringfence.store.columns import NOT_PERSONAL, personal
 ACCOUNT = "account"
 SESSION = "account_session"
 CALLER_ID = "caller_id"
+USER = "user"
+OPERATOR = "operator"
 
 
 class Account(Base):
@@ -26,6 +28,12 @@ class Account(Base):
     # The TOTP secret, encrypted with the account's own data key (erasure shreds it).
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal(ACCOUNT))
     subject_ref: Mapped[str] = mapped_column(String(60), unique=True, info=personal(ACCOUNT))
+    # "user", or "operator": may open the console (/admin) that runs the installation.
+    role: Mapped[str] = mapped_column(
+        String(16), default=USER, server_default=USER, info=personal(ACCOUNT)
+    )
+    # Set by an operator: the account cannot sign in, and its sessions stop working.
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(info=personal(ACCOUNT))
 
 
 class AccountSession(Base):

@@ -26,7 +26,15 @@ CATEGORIES = (
         service="platform",
         title="Your account",
         store="accounts",
-        fields=("email", "password_hash", "created_at", "verified_at", "totp_secret"),
+        fields=(
+            "email",
+            "password_hash",
+            "created_at",
+            "verified_at",
+            "totp_secret",
+            "role",
+            "suspended_at",
+        ),
         purpose="Let you sign in and reach your account: your e-mail address (verified by a "
         "link), an argon2id hash of your password (never the password), and, if you turn on "
         "two-step sign-in, its secret, encrypted with a key of your own.",

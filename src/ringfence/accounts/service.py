@@ -41,6 +41,7 @@ RESET_HOURS = 1
 TOTP_ISSUER = "ringfence"
 RESENDS_PER_HOUR = 3  # confirmation links sent again to one account
 RESEND_MINUTES = 30  # how long the "send the link again" button works after a sign-in
+SUSPENDED = "this account is suspended: write to the operator of this site"
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,8 @@ class Accounts:
                     expires=self.clock.now() + dt.timedelta(minutes=RESEND_MINUTES),
                 )
             )
+        if account.suspended_at is not None:
+            raise Forbidden(SUSPENDED)
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         now = self.clock.now()
         async with self.db.session() as session:
@@ -355,7 +358,7 @@ class Accounts:
                 await session.delete(found)
                 return None
             account = await session.get(Account, found.account_id)
-            if account is None:
+            if account is None or account.suspended_at is not None:
                 return None
             if now - found.last_seen > dt.timedelta(minutes=5):  # not a write per request
                 found.last_seen = now
@@ -469,6 +472,11 @@ class Accounts:
         records, are kept and named in the answer)."""
         if not await verify_password(account.password_hash, password):
             raise Forbidden("wrong password")
+        return await self.erase(account)
+
+    async def erase(self, account: Account) -> list[dict[str, object]]:
+        """The erasure itself, once whoever asked is known to be allowed (the account's owner
+        with its password, or the operator)."""
         async with self.db.session() as session:
             stamp = await policy.current_stamp(session, self.privacy.inventory, self.clock)
             actions, holds = await self.privacy.rights(stamp.version).erase(

@@ -1,4 +1,5 @@
-"""What a call costs an account, around the call: priced from the operator's rate table, the
+"""What a call costs an account, around the call: priced from the operator's rate table (with
+the prices set in the console, ``billing.prices``), the
 most the balance pays for reserved before the INVITE (which also caps the call's length), and
 the exact charge for the billed duration settled at the end, the rest released. dial's browser
 calls and agents' evaluation calls are charged the same way. While the built-in test phone is
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.billing.ledger import InsufficientCredit, Ledger, Reservation, wallet
+from ringfence.billing.prices import Prices
 from ringfence.billing.rates import Rate, RateTable
 from ringfence.clock import Clock
 from ringfence.errors import ServiceUnavailable
@@ -33,28 +35,30 @@ class CallCharges:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
         self.ledger = Ledger(clock)
+        self.prices = Prices(clock)
         self.currency = settings.billing.currency.upper()
-        self._rates: RateTable | None = None
+        self._file: RateTable | None = None
 
-    @property
-    def rates(self) -> RateTable:
-        """The operator's rate table (and the test phone's free rate while it is the carrier);
-        ServiceUnavailable (503) when there is none."""
-        if self._rates is None:
-            path = self.settings.billing.rates_file
-            test_phone = self.settings.telephony.builtin_test_phone
-            if path is None and not test_phone:
-                raise ServiceUnavailable("calling is not set up: the operator has no rate table")
-            table = RateTable.load(path) if path is not None else RateTable([])
-            if test_phone:
-                free = Rate(TEST_PHONE_PREFIX, 0, 1, 1, 0, self.currency, "test phone")
-                table = RateTable([free, *table.rates])
-            self._rates = table
-        return self._rates
+    def file_rates(self) -> RateTable | None:
+        """The operator's CSV rate table, read once, if there is one."""
+        path = self.settings.billing.rates_file
+        if self._file is None and path is not None:
+            self._file = RateTable.load(path)
+        return self._file
 
-    def rate(self, e164: str) -> Rate:
+    async def rates(self, session: AsyncSession) -> RateTable:
+        """The rate table in force; ServiceUnavailable (503) when there is no rate at all."""
+        table = await self.prices.table(session, self.file_rates())
+        if self.settings.telephony.builtin_test_phone:
+            free = Rate(TEST_PHONE_PREFIX, 0, 1, 1, 0, self.currency, "test phone")
+            table = RateTable([free, *table.rates])
+        if not len(table):
+            raise ServiceUnavailable("calling is not set up: the operator has no rate table")
+        return table
+
+    async def rate(self, session: AsyncSession, e164: str) -> Rate:
         """The rate for a number (Forbidden when the destination is not offered)."""
-        rate = self.rates.lookup(e164)
+        rate = (await self.rates(session)).lookup(e164)
         if rate.currency != self.currency:
             raise ServiceUnavailable("this destination is priced in another currency")
         return rate

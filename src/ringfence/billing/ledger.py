@@ -4,14 +4,18 @@ number, so it cannot drift from the history that explains it.
 
 Books: ``wallet:<account>`` (credit the person may spend), ``hold:<account>`` (reserved for a
 call in progress), ``revenue`` (charged calls), ``stripe`` (money received through Stripe; it
-goes negative as credit is sold). A call reserves the most it may cost (wallet -> hold), and its
-end settles the exact charge (hold -> revenue) and releases the rest (hold -> wallet).
+goes negative as credit is sold), ``grants`` (credit the operator gave away; it goes negative
+as credit is granted). An operator's refund gives back what calls were charged (revenue ->
+wallet); both carry the operator's reason, which the account sees in its history. A call
+reserves the most it may cost (wallet -> hold), and its end settles the exact charge
+(hold -> revenue) and releases the rest (hold -> wallet).
 Reservations take a per-wallet lock (a PostgreSQL advisory lock, SQLite's write lock), so
 parallel calls of one account can never spend more than the wallet holds.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -42,6 +46,23 @@ def hold(account_id: str) -> str:
     return f"hold:{account_id}"
 
 
+# The operator's adjustments, and the book each one draws from.
+ADJUSTMENTS = {"grant": "grants", "refund": "revenue"}
+MAX_REASON = 200
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One movement of a wallet, as its owner sees it."""
+
+    id: str
+    kind: str
+    amount: int  # into the wallet (negative: out of it)
+    currency: str
+    at: dt.datetime
+    reason: str | None
+
+
 @dataclass(frozen=True)
 class Reservation:
     id: str  # the hold transaction
@@ -63,6 +84,7 @@ class Ledger:
         account_id: str,
         currency: str,
         lines: dict[str, int],
+        reason: str | None = None,
     ) -> str:
         """One transaction; ``lines`` (book -> amount) must sum to zero. AlreadyPosted when the
         reference was used before (the caller's transaction is left usable)."""
@@ -75,6 +97,7 @@ class Ledger:
             reference=reference,
             subject_ref=account_ref(account_id),
             at=self.clock.now(),
+            reason=reason,
         )
         try:
             async with session.begin_nested():
@@ -131,6 +154,56 @@ class Ledger:
             currency=currency,
             lines={wallet(account_id): -amount, "stripe": amount},
         )
+
+    async def adjust(
+        self,
+        session: AsyncSession,
+        kind: str,
+        account_id: str,
+        amount: int,
+        currency: str,
+        *,
+        reason: str,
+        reference: str,
+    ) -> str:
+        """The operator's movement into a wallet: a ``grant`` (free credit) or a ``refund`` (of
+        what calls were charged), with the reason the account is shown."""
+        if kind not in ADJUSTMENTS:
+            raise InvalidInput(f"unknown adjustment {kind!r}: {', '.join(ADJUSTMENTS)}")
+        if amount <= 0:
+            raise InvalidInput("the amount is a positive number of minor units (cents)")
+        reason = " ".join(reason.split())
+        if not reason or len(reason) > MAX_REASON:
+            raise InvalidInput(f"give a reason of at most {MAX_REASON} characters")
+        await self.lock(session, account_id)
+        return await self.post(
+            session,
+            kind=kind,
+            reference=reference,
+            account_id=account_id,
+            currency=currency,
+            lines={wallet(account_id): amount, ADJUSTMENTS[kind]: -amount},
+            reason=reason,
+        )
+
+    async def history(
+        self, session: AsyncSession, account_id: str, currency: str, *, limit: int = 50
+    ) -> list[Movement]:
+        """The wallet's movements, newest first."""
+        rows = await session.execute(
+            select(LedgerTransaction, LedgerEntry.amount)
+            .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+            .where(
+                LedgerEntry.book == wallet(account_id),
+                LedgerEntry.currency == currency.upper(),
+            )
+            .order_by(LedgerTransaction.id.desc())
+            .limit(limit)
+        )
+        return [
+            Movement(tx.id, tx.kind, amount, currency.upper(), tx.at, tx.reason)
+            for tx, amount in rows.all()
+        ]
 
     async def reserve(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.store.base import Base, new_sortable_id
@@ -27,6 +27,8 @@ class LedgerTransaction(Base):
     reference: Mapped[str] = mapped_column(String(120), unique=True, info=NOT_PERSONAL)
     subject_ref: Mapped[str] = mapped_column(String(60), info=personal(LEDGER))
     at: Mapped[dt.datetime] = mapped_column(info=personal(LEDGER))
+    # Why the operator granted or refunded credit, shown to the account in its history.
+    reason: Mapped[str | None] = mapped_column(String(200), info=personal(LEDGER))
 
 
 class LedgerEntry(Base):
@@ -71,3 +73,19 @@ class StripeEvent(Base):
     id: Mapped[str] = mapped_column(String(120), primary_key=True, info=NOT_PERSONAL)
     kind: Mapped[str] = mapped_column(String(60), info=NOT_PERSONAL)
     at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+
+
+class RateOverride(Base):
+    """A destination's price set by the operator in the console: it replaces the rate table's
+    line for the same prefix, or adds one (the longest matching prefix still wins)."""
+
+    __tablename__ = "rate_overrides"
+
+    prefix: Mapped[str] = mapped_column(String(15), primary_key=True, info=NOT_PERSONAL)
+    price_per_minute: Mapped[int] = mapped_column(Integer, info=NOT_PERSONAL)  # minor units
+    first: Mapped[int] = mapped_column(Integer, info=NOT_PERSONAL)  # seconds
+    step: Mapped[int] = mapped_column(Integer, info=NOT_PERSONAL)  # seconds
+    connection_fee: Mapped[int] = mapped_column(Integer, info=NOT_PERSONAL)
+    currency: Mapped[str] = mapped_column(String(3), info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(String(80), info=NOT_PERSONAL)
+    updated_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)

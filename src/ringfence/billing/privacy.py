@@ -14,8 +14,9 @@ CATEGORIES = (
         service="platform",
         title="Credit movements",
         store="ledger_transactions",
-        fields=("subject_ref", "at"),
-        purpose="Keep your balance exact: every purchase, call charge, refund and reversal.",
+        fields=("subject_ref", "at", "reason"),
+        purpose="Keep your balance exact: every purchase, call charge, refund and reversal, "
+        "and the reason the operator gave for credit granted or refunded to you.",
         legal_basis=LegalBasis.LEGAL_OBLIGATION,
         retention=Retention.duration(SEVEN_YEARS),
         timestamp="at",

@@ -13,15 +13,18 @@ from starlette.templating import Jinja2Templates
 
 from ringfence.abuse import geo
 from ringfence.accounts.callerids import CallerIds
-from ringfence.accounts.models import Account
+from ringfence.accounts.models import OPERATOR, Account
+from ringfence.accounts.operators import Operators
 from ringfence.accounts.service import Accounts, Login
 from ringfence.clock import Clock
-from ringfence.errors import Forbidden
+from ringfence.errors import Forbidden, NotFound
 from ringfence.http import cookies
 from ringfence.http.instances import per_app
+from ringfence.jobs import JobQueue
 from ringfence.privacy.core import Privacy
 from ringfence.settings import Settings
 from ringfence.store.database import Database
+from ringfence.telephony import TelephonyEngine
 
 if TYPE_CHECKING:  # the test phone brings WebRTC; a route that has one loaded it already
     from ringfence.telephony.testphone import TestPhone
@@ -63,6 +66,21 @@ def accounts(request: Request) -> Accounts:
     return per_app(request, Accounts, make)
 
 
+def operators(request: Request) -> Operators:
+    return per_app(request, Operators, lambda s: Operators(s.db, s.privacy.clock))
+
+
+def telephony(request: Request) -> TelephonyEngine | None:
+    """The app's SIP engine, when telephony is enabled and started."""
+    found: TelephonyEngine | None = request.app.state.telephony
+    return found
+
+
+def queue(request: Request) -> JobQueue:
+    found: JobQueue = request.app.state.queue
+    return found
+
+
 def caller_ids(request: Request) -> CallerIds:
     return per_app(request, CallerIds, lambda s: CallerIds(s.privacy))
 
@@ -85,6 +103,18 @@ async def require_login(request: Request) -> Login:
     return found
 
 
+async def require_operator_login(request: Request) -> Login:
+    """The console's (``/admin`` and every service's ``/admin/<name>``): a signed-in operator
+    account. Someone signed out is asked to log in; a signed-in account that is not an
+    operator gets 404, as if there were no console."""
+    found = await current(request)
+    if found is None:
+        raise Forbidden("the console is for the operator: log in with an operator account")
+    if found.account.role != OPERATOR:
+        raise NotFound("Not Found")
+    return found
+
+
 def client_ip(request: Request) -> str:
     """The client's address: the peer, or what a trusted proxy says it forwarded for."""
     return geo.client_ip(request.scope, settings(request).web.trusted_proxies)
@@ -92,6 +122,16 @@ def client_ip(request: Request) -> str:
 
 # The operator's own machine: exactly these, not all of 127.0.0.0/8.
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def is_local(request: Request) -> bool:
+    """Whether the request comes from this machine itself, and was not relayed here by a
+    proxy on it: a loopback peer that forwards for someone (an ``X-Forwarded-For`` or
+    ``Forwarded`` header from a proxy not in ``trusted_proxies``) speaks for another machine."""
+    if client_ip(request) not in LOOPBACK:
+        return False
+    relayed = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+    return not relayed or bool(settings(request).web.trusted_proxies)
 
 
 def require_operator(request: Request) -> None:
@@ -123,6 +163,10 @@ TemplatesDep = Annotated[Jinja2Templates, Depends(templates)]
 AccountsDep = Annotated[Accounts, Depends(accounts)]
 CallerIdsDep = Annotated[CallerIds, Depends(caller_ids)]
 LoginDep = Annotated[Login, Depends(require_login)]
+OperatorLoginDep = Annotated[Login, Depends(require_operator_login)]
+OperatorsDep = Annotated[Operators, Depends(operators)]
+TelephonyDep = Annotated[TelephonyEngine | None, Depends(telephony)]
+QueueDep = Annotated[JobQueue, Depends(queue)]
 MaybeLoginDep = Annotated[Login | None, Depends(current)]
 ClientIpDep = Annotated[str, Depends(client_ip)]
 # The JSON API's CSRF token travels in a header (the page reads it from its markup).

@@ -191,6 +191,10 @@ class JobQueue:
         """Block until the job's return value is stored; raises huey's TaskException on failure."""
         return self.huey.result(task_id, blocking=True, timeout=timeout)
 
+    def specs(self) -> list[JobSpec]:
+        """The jobs bound to this queue (the core's and the enabled services'), by name."""
+        return sorted(self._specs.values(), key=lambda spec: spec.name)
+
     def pending(self) -> int:
         return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
 

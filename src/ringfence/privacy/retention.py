@@ -4,7 +4,9 @@ Expired rows are deleted or anonymised in batches, each batch its own short tran
 sweep never holds a long lock and can stop at any point without losing work. Two sweepers can run
 at once: on PostgreSQL each batch claims its rows with ``FOR UPDATE SKIP LOCKED``; on SQLite
 writers are serialised by the database. Counts come from the rows each statement changed, so
-nothing is counted twice. What was removed is written to the audit log, per category.
+nothing is counted twice. What was removed is written to the audit log, per category, and
+every sweep leaves one ``retention.sweep`` entry, so the operator's console can say when the
+last one ran even when nothing had expired.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ringfence.store.schema import target_metadata
 
 log = get_logger(__name__)
 ACTOR = "retention-sweeper"
+SWEEP = "retention.sweep"
 
 
 @dataclass
@@ -102,6 +105,15 @@ class Sweeper:
                         older_than=cutoff.isoformat(timespec="seconds"),
                     )
                 log.info("retention_swept", category=category.name, rows=count)
+        if not dry_run:
+            async with self.db.session() as session:
+                self.audit.record(
+                    session,
+                    actor_kind="system",
+                    actor_id=ACTOR,
+                    action=SWEEP,
+                    rows=report.total,
+                )
         return report
 
     async def _count(self, category: Category, cutoff: dt.datetime) -> int:

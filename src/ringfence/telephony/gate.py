@@ -11,7 +11,8 @@ operator's ``ringfence call``) is placed by ``OutboundGate.place``, which applie
    configured trunk, and while the test phone is the only carrier, nothing else is called;
 2. the caller's right to call this number, which the calling service supplies as a ``Right``
    (ring's limits, dial's balance, the numbers a business controls, ...);
-3. the limits per account and per business (``abuse.limits.RateLimiter``, counted atomically);
+3. the standing of the account and the business placing it (one the operator suspended places
+   no call) and their limits (``abuse.limits.RateLimiter``, counted atomically);
 4. the caller-ID rule: the presented number is one the platform owns (a trunk's ``caller_id``)
    or one the caller has verified (``Right.verified``); anything else, an inbound caller's From
    above all, is replaced by the trunk's own caller id (or anonymous).
@@ -27,7 +28,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ringfence.abuse.limits import Limit, RateLimiter
+from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import ConfigurationError, Forbidden, InvalidInput, ServiceUnavailable
 from ringfence.logging import get_logger
@@ -40,6 +45,7 @@ from ringfence.telephony.carriers import choose, normalise
 from ringfence.telephony.dialing import DialingPolicy, Number
 from ringfence.telephony.engine import TelephonyEngine
 from ringfence.telephony.fiction import RANGE_TEXT, is_test_phone_number
+from ringfence.tenants.service import suspended
 
 log = get_logger(__name__)
 HOUR = 3600
@@ -85,6 +91,18 @@ class Placement:
 
     ring_timeout: float | None = None
     max_duration: float | None = None
+
+
+async def _in_good_standing(session: AsyncSession, caller: Caller) -> None:
+    """Forbidden when the operator suspended the calling account or business."""
+    if caller.account is not None:
+        since = await session.scalar(
+            select(Account.suspended_at).where(Account.subject_ref == caller.account)
+        )
+        if since is not None:
+            raise Forbidden("this account is suspended: it cannot place calls")
+    if caller.tenant is not None and await suspended(session, caller.tenant):
+        raise Forbidden("this business is suspended: its agents cannot place calls")
 
 
 class OutboundGate:
@@ -143,6 +161,7 @@ class OutboundGate:
             if self.db is None:
                 raise ConfigurationError("the outbound gate counts calls in the database")
             async with self.db.session() as session:
+                await _in_good_standing(session, caller)
                 await self.limiter.check(session, limits)
                 self.limiter.hit(session, limits)
 

@@ -31,6 +31,8 @@ class Tenant(Base):
     created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
     # Days its call records are kept, when the business asked in writing for longer (audited).
     record_retention_days: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
+    # Set by the operator: the business's agents neither answer nor dial until it is lifted.
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
 
 
 class Membership(Base):

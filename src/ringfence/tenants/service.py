@@ -1,10 +1,16 @@
 """Businesses and their members: create a business, list its members, and find the role of the
 account asking, which every tenant route checks before it opens a scoped session. Members join
-only by accepting an invitation (``tenants.invitations``)."""
+only by accepting an invitation (``tenants.invitations``). The operator finds businesses and
+suspends them: a suspended business's agents neither answer nor dial (``suspended``), and the
+outbound gate refuses its calls."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
@@ -13,6 +19,22 @@ from ringfence.privacy.audit import Audit
 from ringfence.store.database import Database
 from ringfence.tenants.models import Membership, Tenant
 from ringfence.tenants.roles import require
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A business as the operator's list shows it."""
+
+    tenant: Tenant
+    members: int
+
+
+async def suspended(session: AsyncSession, tenant_id: str) -> bool:
+    """Whether the operator suspended the business."""
+    since = await session.scalar(select(Tenant.suspended_at).where(Tenant.id == tenant_id))
+    return since is not None
 
 
 class Tenants:
@@ -75,3 +97,43 @@ class Tenants:
                 .order_by(Membership.created_at)
             )
             return [{"email": email, "role": role} for email, role in rows.all()]
+
+    # -- the operator's ------------------------------------------------------------------------
+
+    async def search(self, query: str = "", *, limit: int = PAGE) -> Sequence[Listed]:
+        """Businesses whose name contains ``query`` (all when empty), newest first."""
+        members = (
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.tenant_id == Tenant.id)
+            .scalar_subquery()
+        )
+        statement = select(Tenant, members).order_by(Tenant.created_at.desc()).limit(limit)
+        text = query.strip()[:120]
+        if text:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            statement = statement.where(
+                func.lower(Tenant.name).like(f"%{escaped.lower()}%", escape="\\")
+            )
+        async with self.db.session() as session:
+            rows = await session.execute(statement)
+            return [Listed(tenant, int(count or 0)) for tenant, count in rows.all()]
+
+    async def set_suspended(self, tenant_id: str, suspend: bool, actor: Account) -> Tenant:
+        """Suspend the business (its agents neither answer nor dial) or lift that."""
+        async with self.db.session() as session:
+            tenant = await session.get(Tenant, tenant_id)
+            if tenant is None:
+                raise NotFound("no such business")
+            if suspend:
+                tenant.suspended_at = tenant.suspended_at or self.clock.now()
+            else:
+                tenant.suspended_at = None
+            self.audit.record(
+                session,
+                actor_kind="operator",
+                actor_id=actor.id,
+                action="admin.tenant." + ("suspended" if suspend else "reinstated"),
+                tenant=tenant.id,
+            )
+            return tenant

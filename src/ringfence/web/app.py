@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ringfence import __version__, composition
+from ringfence.http.deps import require_operator_login
 from ringfence.jobs import JobQueue
 from ringfence.logging import get_logger
 from ringfence.privacy import policy
@@ -20,6 +21,7 @@ from ringfence.store import Database, require_current
 from ringfence.telephony.testphone import start_telephony
 from ringfence.web import (
     accounts,
+    admin,
     billing,
     captcha,
     docs,
@@ -134,6 +136,7 @@ def create_app(
     app.include_router(accounts.router)
     app.include_router(billing.router)
     app.include_router(phone.router)
+    app.include_router(admin.router)
     app.state.service_names = {s.name for s in services}
     for service in services:
         if service.web is not None:
@@ -142,6 +145,12 @@ def create_app(
             if install is not None:
                 install(app)
             app.include_router(web.router)
+        if service.admin is not None:  # the service's console section, for operators only
+            app.include_router(
+                composition.load(service.admin).router,
+                prefix=f"/admin/{service.name}",
+                dependencies=[Depends(require_operator_login)],
+            )
         app.include_router(privacy_pages.service_policy_router(service.name))
     app.include_router(pages.home_router(list(services)))
     for service in services:

@@ -1,6 +1,6 @@
-"""HTTP edge of billing: the credit page (balance and packs), buying a pack through Stripe
-Checkout, the balance as JSON, and Stripe's webhook. Without Stripe the page says so, and why no
-pack can be bought, instead of failing."""
+"""HTTP edge of billing: the credit page (balance, history and packs), buying a pack through
+Stripe Checkout, the balance and its history as JSON, and Stripe's webhook. Without Stripe the page
+says so, and why no pack can be bought, instead of failing."""
 
 from __future__ import annotations
 
@@ -70,6 +70,28 @@ async def credit_page(request: Request, login: MaybeLoginDep) -> Response:
     if login is None:
         return RedirectResponse("/account/login", status_code=303)
     return await _credit_page(request, login)
+
+
+@router.get("/api/billing/history")
+async def history(request: Request, login: LoginDep) -> dict[str, Any]:
+    """The wallet's movements, newest first: purchases, call charges, and the credit the
+    operator granted or refunded, with the reason they gave."""
+    payments = payments_of(request)
+    currency = payments.options.currency.upper()
+    async with payments.db.session() as session:
+        moves = await Ledger(payments.clock).history(session, login.account.id, currency)
+    return {
+        "currency": currency,
+        "movements": [
+            {
+                "kind": m.kind,
+                "amount": m.amount,
+                "at": m.at.isoformat(timespec="seconds"),
+                "reason": m.reason,
+            }
+            for m in moves
+        ],
+    }
 
 
 @router.post("/account/credit", include_in_schema=False)

@@ -85,7 +85,7 @@ async def page(
             "account": account,
             "csrf": session.csrf,
             "countries": choices,
-            "prices": dial.lowest_prices([(code, cc) for code, _, cc in choices]),
+            "prices": await dial.lowest_prices([(code, cc) for code, _, cc in choices]),
             "balance": await dial.balance(account.id),
             "currency": dial.currency,
             "packs": settings.billing.packs,

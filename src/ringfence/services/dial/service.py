@@ -25,7 +25,7 @@ from ringfence.accounts.callerids import CallerIds
 from ringfence.accounts.models import Account
 from ringfence.billing.calls import CallCharges
 from ringfence.billing.ledger import Ledger, Reservation, wallet
-from ringfence.billing.rates import Rate, RateTable
+from ringfence.billing.rates import Rate
 from ringfence.errors import Forbidden, NotFound, RingfenceError, ServiceUnavailable
 from ringfence.logging import get_logger
 from ringfence.media.speech import spoken_prompt
@@ -138,26 +138,21 @@ class DialService:
     def _gate(self, engine: TelephonyEngine) -> OutboundGate:
         return OutboundGate(engine, self.db, self.clock, self.settings)
 
-    @property
-    def rates(self) -> RateTable:
-        return self.charges.rates
-
     def unavailable(self) -> str | None:
         engine = self.engine()
         if engine is None or not engine.running or not engine.carriers:
             return "Calling is not set up on this server: no phone carrier is configured."
-        if self.settings.billing.rates_file is None and not engine.builtin:
-            return "Calling is not set up on this server: the operator has no rate table."
-        return None
+        return None  # a destination without a rate is refused when it is quoted
 
-    def lowest_prices(self, countries: list[tuple[str, int]]) -> dict[str, int]:
-        """The lowest price a minute to each country (ISO code, calling code) the operator's
-        rate table prices in this currency; none without a rate table."""
-        try:
-            rates = self.rates.rates
-        except ServiceUnavailable:
-            return {}
-        return lowest_prices(rates, countries, self.currency)
+    async def lowest_prices(self, countries: list[tuple[str, int]]) -> dict[str, int]:
+        """The lowest price a minute to each country (ISO code, calling code) the rate table in
+        force prices in this currency; none without a rate table."""
+        async with self.db.session() as session:
+            try:
+                table = await self.charges.rates(session)
+            except ServiceUnavailable:
+                return {}
+        return lowest_prices(table.rates, countries, self.currency)
 
     async def balance(self, account_id: str) -> int:
         async with self.db.session() as session:
@@ -165,13 +160,14 @@ class DialService:
 
     # -- before the call ---------------------------------------------------------------------
 
-    def _number(self, raw: str, country: str | None) -> tuple[Number, Rate]:
+    async def _number(self, raw: str, country: str | None) -> tuple[Number, Rate]:
         number = parse(raw, country)
         self.dialing.check(number)  # premium-rate, blocked countries and prefixes
-        return number, self.charges.rate(number.e164)
+        async with self.db.session() as session:
+            return number, await self.charges.rate(session, number.e164)
 
     async def quote(self, account_id: str, raw: str, country: str | None) -> Quote:
-        number, rate = self._number(raw, country)
+        number, rate = await self._number(raw, country)
         balance = await self.balance(account_id)
         return Quote(
             e164=number.e164,
@@ -200,7 +196,7 @@ class DialService:
         engine = self.engine()
         if reason is not None or engine is None:
             raise ServiceUnavailable(reason or "calling is not set up")
-        number, rate = self._number(raw, country)
+        number, rate = await self._number(raw, country)
         shown = await self.callers.number(account, caller_id) if caller_id else None
         call_id = new_sortable_id()
         async with self.db.session() as session:

@@ -4,15 +4,22 @@ Every connection and every join asks whether its address is banned; the answers 
 the process for ``CACHE_SECONDS`` (the store is asked again after that), which took the store
 off the hot path of matching. A ban applies at once in the process that issued it, and the
 reported connection is closed at once wherever it is; another process refuses new connections
-from that address within ``CACHE_SECONDS``.
+from that address within ``CACHE_SECONDS``. The same holds for the operator lifting a ban.
+
+Each report is one row, with a keyed hash of the reporting address, so the operator's console
+(``admin``) can say how many reports an address drew and from how many different addresses:
+a ban that many people asked for is not the same as one person reporting everyone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput
@@ -35,6 +42,18 @@ REASONS = {
 def ban_length(inventory: Inventory) -> dt.timedelta:
     """How long a reported address is kept out: as long as the inventory keeps a ban."""
     return dt.timedelta(days=inventory[BAN].retention.days or 30)
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A reported address, as the operator sees it: never who, nor what was said."""
+
+    ip_key: str
+    reports: int
+    reporters: int  # different reporting addresses
+    last: dt.datetime
+    banned_until: dt.datetime | None
+    lifted: bool
 
 
 class Bans:
@@ -60,16 +79,69 @@ class Bans:
             self._remember(ip_key, found)
         return found if found is not None and found > self.clock.now() else None
 
-    async def ban(self, ip_key: str, reason: str) -> dt.datetime:
-        """Ban a reported address for the ban's length, keeping why it was reported."""
+    async def ban(self, ip_key: str, reason: str, reporter_key: str | None = None) -> dt.datetime:
+        """Ban a reported address for the ban's length, keeping why it was reported and a keyed
+        hash of who reported it (to count different reporters, never to name them)."""
         if reason not in REASONS:
             raise InvalidInput("say why you report them: " + ", ".join(REASONS))
         now = self.clock.now()
         until = now + self.length
         async with self.db.session() as session:
-            session.add(Ban(ip_key=ip_key, created_at=now, until=until, reason=reason))
+            session.add(
+                Ban(
+                    ip_key=ip_key,
+                    created_at=now,
+                    until=until,
+                    reason=reason,
+                    reporter_key=reporter_key,
+                )
+            )
         self._remember(ip_key, until)
         return until
+
+    async def lift(self, session: AsyncSession, ip_key: str) -> int:
+        """End the address's bans now (in the caller's transaction); how many were in force."""
+        now = self.clock.now()
+        lifted = await session.execute(
+            update(Ban)
+            .where(Ban.ip_key == ip_key, Ban.until > now)
+            .values(until=now, lifted_at=now)
+        )
+        self._cache.pop(ip_key, None)
+        return int(lifted.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def reported(self, limit: int = 200) -> list[Reported]:
+        """Every reported address the store still holds, latest report first."""
+        now = self.clock.now()
+        rows = await self._grouped(limit)
+        return [
+            Reported(
+                ip_key=key,
+                reports=int(reports),
+                reporters=int(reporters),
+                last=last,
+                banned_until=until if until > now else None,
+                lifted=lifted is not None,
+            )
+            for key, reports, reporters, last, until, lifted in rows
+        ]
+
+    async def _grouped(self, limit: int) -> list[tuple[Any, ...]]:
+        async with self.db.session() as session:
+            result = await session.execute(
+                select(
+                    Ban.ip_key,
+                    func.count(),
+                    func.count(distinct(Ban.reporter_key)),
+                    func.max(Ban.created_at),
+                    func.max(Ban.until),
+                    func.max(Ban.lifted_at),
+                )
+                .group_by(Ban.ip_key)
+                .order_by(func.max(Ban.created_at).desc())
+                .limit(limit)
+            )
+            return [tuple(row) for row in result.all()]
 
     def _remember(self, ip_key: str, until: dt.datetime | None) -> None:
         if len(self._cache) >= CACHE_MAX:

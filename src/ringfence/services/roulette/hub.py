@@ -275,7 +275,8 @@ class RouletteHub:
         if partner is None or member is None:
             return {"error": "nobody is connected to you"}
         await self.matcher.leave(sid)
-        until = await self.bans.ban(member.ip_key, str(reason))
+        reporter = (await self.sio.get_session(sid))["ip_key"]
+        until = await self.bans.ban(member.ip_key, str(reason), reporter)
         await self.sio.emit("banned", {"until": until.isoformat(timespec="minutes")}, to=partner)
         await self.sio.disconnect(partner)
         log.info("roulette_reported", ban_days=self.bans.length.days, reason=reason)

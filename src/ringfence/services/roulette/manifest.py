@@ -13,5 +13,6 @@ SERVICE = ServiceSpec(
     models=("ringfence.services.roulette.models",),
     privacy="ringfence.services.roulette.privacy",
     web="ringfence.services.roulette.routes",
+    admin="ringfence.services.roulette.admin",
     settings_section="roulette",
 )

@@ -27,3 +27,8 @@ class Ban(Base):
     until: Mapped[dt.datetime] = mapped_column(info=personal(BAN))
     # Why the person was reported (one of bans.REASONS), for the operator who reviews reports.
     reason: Mapped[str | None] = mapped_column(String(20), info=personal(BAN))
+    # A keyed hash of the reporting address: the operator sees how many different people
+    # reported an address, never who. Empty for bans from before reporters were counted.
+    reporter_key: Mapped[str | None] = mapped_column(String(80), info=personal(BAN))
+    # When the operator lifted the ban (its end is then moved to that moment).
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(info=personal(BAN))

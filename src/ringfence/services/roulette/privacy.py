@@ -14,9 +14,11 @@ CATEGORIES = (
         service="roulette",
         title="Bans after a report",
         store="roulette_bans",
-        fields=("ip_key", "created_at", "until"),
-        purpose="Keep a reported person out of roulette for a while. Only a keyed hash of the "
-        "reported IP address is kept, never what was said; the ban lasts as long as this record.",
+        fields=("ip_key", "created_at", "until", "reporter_key", "lifted_at"),
+        purpose="Keep a reported person out of roulette for a while, and let the operator see "
+        "how many different people reported an address. Only keyed hashes of the reported and "
+        "the reporting IP addresses are kept, never what was said; the ban lasts as long as "
+        "this record, unless the operator lifts it.",
         legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
         retention=Retention.duration(30),
         timestamp="created_at",

@@ -57,6 +57,7 @@ from ringfence.services.agents.models import Campaign, CampaignAttempt, Campaign
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.tenants.scoping import tenant_session
+from ringfence.tenants.service import suspended
 
 log = get_logger(__name__)
 
@@ -213,6 +214,9 @@ class Dialler:
 
     async def claim(self, tenant_id: str, campaign_id: str) -> Claim:
         now = self.clock.now()
+        async with self.db.session() as session:  # the tenants table is outside its scope
+            if await suspended(session, tenant_id):  # by the operator: nothing more is dialled
+                return Claim(running=False)
         async with tenant_session(self.db, tenant_id) as session:
             campaign = await _lock_running(session, campaign_id, now)
             if campaign is None:

@@ -112,8 +112,8 @@ class Evaluations:
         number = parse(raw, None)
         DialingPolicy(self.settings.telephony.dialing).check(number)
         await BusinessNumbers(self.db, self.key, tenant_id, only_own=True).permit(number)
-        rate = self.charges.rate(number.e164)
         async with self.db.session() as session:
+            rate = await self.charges.rate(session, number.e164)
             await self.charges.affordable(session, who.id, rate)
         per_hour = self.settings.agents.evaluations_per_hour
         limit = [
@@ -194,8 +194,8 @@ class Evaluations:
             return placed
 
         try:
-            rate = self.charges.rate(number)
             async with self.db.session() as session:
+                rate = await self.charges.rate(session, number)
                 hold = await self.charges.reserve(
                     session, payer, rate, f"evaluation:{evaluation_id}"
                 )

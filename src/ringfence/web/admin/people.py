@@ -1,0 +1,235 @@
+"""``/admin/users`` and ``/admin/tenants``: find accounts and businesses; suspend, reinstate or
+erase an account; grant or refund credit with a reason; suspend or reinstate a business.
+
+An account is erased through the same path as its owner's own deletion (``Accounts.erase``:
+the privacy core's erasure, legal holds kept); the operator confirms by typing its address.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse
+
+from ringfence.accounts.models import OPERATOR
+from ringfence.billing.ledger import AlreadyPosted, Ledger, wallet
+from ringfence.errors import InvalidInput, RingfenceError
+from ringfence.http.console import audit, done, minor_units, render
+from ringfence.http.deps import AccountsDep, OperatorLoginDep, OperatorsDep, PrivacyDep
+from ringfence.http.forms import submit
+from ringfence.tenants.service import Tenants
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=100)]
+Query = Annotated[str, Form(max_length=254)]
+
+
+# -- users ---------------------------------------------------------------------------------------
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+async def users(
+    request: Request, login: OperatorLoginDep, operators: OperatorsDep, q: str = ""
+) -> Response:
+    found = await operators.search(q[:254])
+    return render(request, login, "admin/users.html", {"accounts": found, "q": q[:254]})
+
+
+async def _user_page(
+    request: Request,
+    login: OperatorLoginDep,
+    operators: OperatorsDep,
+    privacy: PrivacyDep,
+    account_id: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    account = await operators.get(account_id)
+    currency = privacy.settings.billing.currency.upper()
+    ledger = Ledger(privacy.clock)
+    async with privacy.db.session() as session:
+        balance = await ledger.balance(session, wallet(account.id), currency)
+        history = await ledger.history(session, account.id, currency)
+    context = {
+        "account": account,
+        "balance": balance,
+        "currency": currency,
+        "history": history,
+        "error": error,
+        "is_operator": account.role == OPERATOR,
+        "form_key": secrets.token_urlsafe(18),  # the credit form's: posted twice, applied once
+    }
+    return render(request, login, "admin/user.html", context, status=status)
+
+
+@router.get("/admin/users/{account_id}", response_class=HTMLResponse)
+async def user(
+    request: Request,
+    login: OperatorLoginDep,
+    operators: OperatorsDep,
+    privacy: PrivacyDep,
+    account_id: str,
+) -> Response:
+    return await _user_page(request, login, operators, privacy, account_id)
+
+
+@router.post("/admin/users/{account_id}/credit")
+async def credit(
+    request: Request,
+    login: OperatorLoginDep,
+    operators: OperatorsDep,
+    privacy: PrivacyDep,
+    account_id: str,
+    csrf: Csrf,
+    kind: Annotated[str, Form(max_length=16)],
+    amount: Annotated[str, Form(max_length=20)],
+    reason: Annotated[str, Form(max_length=400)],
+    key: Annotated[str, Form(min_length=16, max_length=64)],
+) -> Response:
+    """A grant or a refund. ``key`` is the form's own random id: a form posted twice (a
+    reload, a double click) posts the movement once."""
+
+    async def act() -> Response:
+        account = await operators.get(account_id)
+        cents = minor_units(amount)
+        currency = privacy.settings.billing.currency.upper()
+        notice = "granted" if kind == "grant" else "refunded"
+        async with privacy.db.session() as session:
+            try:
+                tx = await Ledger(privacy.clock).adjust(
+                    session,
+                    kind,
+                    account.id,
+                    cents,
+                    currency,
+                    reason=reason,
+                    reference=f"operator:{key}",
+                )
+            except AlreadyPosted:  # the same form posted again: it was done the first time
+                return done(f"/admin/users/{account.id}", notice)
+            audit(
+                session,
+                request,
+                login,
+                f"admin.credit.{kind}",
+                subject_ref=account.subject_ref,
+                amount=cents,
+                currency=currency,
+                transaction=tx,
+            )
+        return done(f"/admin/users/{account.id}", notice)
+
+    async def again(exc: RingfenceError) -> Response:
+        return await _user_page(
+            request,
+            login,
+            operators,
+            privacy,
+            account_id,
+            error=exc.message,
+            status=exc.http_status,
+        )
+
+    return await submit(request, csrf, login, act, again)
+
+
+@router.post("/admin/users/{account_id}/suspend")
+async def suspend(
+    request: Request,
+    login: OperatorLoginDep,
+    operators: OperatorsDep,
+    privacy: PrivacyDep,
+    account_id: str,
+    csrf: Csrf,
+    action: Annotated[str, Form(pattern="^(suspend|reinstate)$")],
+) -> Response:
+    async def act() -> Response:
+        if action == "suspend":
+            await operators.suspend(account_id, login.account)
+            return done(f"/admin/users/{account_id}", "suspended")
+        await operators.reinstate(account_id, login.account)
+        return done(f"/admin/users/{account_id}", "reinstated")
+
+    async def again(exc: RingfenceError) -> Response:
+        return await _user_page(
+            request, login, operators, privacy, account_id, error=exc.message, status=400
+        )
+
+    return await submit(request, csrf, login, act, again)
+
+
+@router.post("/admin/users/{account_id}/delete")
+async def delete(
+    request: Request,
+    login: OperatorLoginDep,
+    operators: OperatorsDep,
+    accounts: AccountsDep,
+    privacy: PrivacyDep,
+    account_id: str,
+    csrf: Csrf,
+    confirm: Query,
+) -> Response:
+    async def act() -> Response:
+        account = await operators.get(account_id)
+        if confirm.strip().lower() != account.email:
+            raise InvalidInput("type the account's e-mail address to confirm")
+        if account.role == OPERATOR:
+            raise InvalidInput("revoke the operator role before erasing the account")
+        actions = await accounts.erase(account)
+        async with privacy.db.session() as session:
+            audit(
+                session,
+                request,
+                login,
+                "admin.account.erased",
+                subject_ref=account.subject_ref,
+                steps=len(actions),
+            )
+        return done("/admin/users", "deleted")
+
+    async def again(exc: RingfenceError) -> Response:
+        return await _user_page(
+            request, login, operators, privacy, account_id, error=exc.message, status=400
+        )
+
+    return await submit(request, csrf, login, act, again)
+
+
+# -- businesses ----------------------------------------------------------------------------------
+
+
+def _tenants(privacy: PrivacyDep) -> Tenants:
+    return Tenants(privacy.db, privacy.clock)
+
+
+@router.get("/admin/tenants", response_class=HTMLResponse)
+async def tenants(
+    request: Request, login: OperatorLoginDep, privacy: PrivacyDep, q: str = ""
+) -> Response:
+    found = await _tenants(privacy).search(q[:120])
+    return render(request, login, "admin/tenants.html", {"tenants": found, "q": q[:120]})
+
+
+@router.post("/admin/tenants/{tenant_id}/suspend")
+async def suspend_tenant(
+    request: Request,
+    login: OperatorLoginDep,
+    privacy: PrivacyDep,
+    tenant_id: str,
+    csrf: Csrf,
+    action: Annotated[str, Form(pattern="^(suspend|reinstate)$")],
+) -> Response:
+    async def act() -> Response:
+        suspend = action == "suspend"
+        await _tenants(privacy).set_suspended(tenant_id, suspend, login.account)
+        return done("/admin/tenants", "suspended" if suspend else "reinstated")
+
+    async def again(exc: RingfenceError) -> Response:
+        found = await _tenants(privacy).search()
+        context = {"tenants": found, "q": "", "error": exc.message}
+        return render(request, login, "admin/tenants.html", context, status=exc.http_status)
+
+    return await submit(request, csrf, login, act, again)

@@ -1,0 +1,131 @@
+"""The operator console in Chromium, as a new operator meets it on a fresh install: the setup
+page makes the first operator (from the server itself), who grants credit to a user with a
+reason, lifts a roulette ban, and reads both actions in the audit log; the user sees the
+credit and its reason in their history. Every console page works under the real
+Content-Security-Policy, with no violation and no script error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from ringfence.clock import SystemClock
+from ringfence.privacy.categories import build_inventory
+from ringfence.privacy.inventory import Inventory
+from ringfence.privacy.subjects import ip_ref, keyed_ref
+from ringfence.services.roulette.bans import Bans
+from ringfence.settings import Settings
+from ringfence.store import Database
+from tests.browser.test_csp import Violations, _visit
+from tests.support.browser import chromium, sign_up_and_log_in
+from tests.support.mail import Inbox, smtp_server
+from tests.support.server import free_port, running_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
+OPERATOR, PASSWORD = "operator@example.org", "operator password 42"
+SECTIONS = (
+    "/admin",
+    "/admin/carriers",
+    "/admin/rates",
+    "/admin/users",
+    "/admin/tenants",
+    "/admin/rights",
+    "/admin/retention",
+    "/admin/jobs",
+    "/admin/roulette",
+)
+
+
+def _ban(data_dir: Path, ip: str, reporter: str) -> str:
+    """A report's ban, as roulette's hub stores it; the banned address's keyed hash."""
+    settings = Settings(data_dir=data_dir)
+    key = settings.signing_key()
+    inventory: Inventory = build_inventory()
+
+    async def ban() -> str:
+        db = Database(settings.resolved_database_url)
+        try:
+            banned = keyed_ref(ip_ref(ip), key)
+            await Bans(db, inventory, SystemClock()).ban(banned, "harassment", keyed_ref(ip_ref(reporter), key))
+            return banned
+        finally:
+            await db.dispose()
+
+    return asyncio.run(ban())
+
+
+def test_set_up_grant_credit_lift_a_ban_and_read_the_audit_log(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    web_port = free_port()
+    with smtp_server() as (inbox, mail_port):
+        env = {
+            "RINGFENCE_WEB__PUBLIC_URL": f"http://127.0.0.1:{web_port}",
+            "RINGFENCE_MAIL__SMTP_HOST": "127.0.0.1",
+            "RINGFENCE_MAIL__SMTP_PORT": str(mail_port),
+            "RINGFENCE_MAIL__STARTTLS": "false",
+        }
+        with running_server(data, port=web_port, **env) as base:
+            banned = _ban(data, "198.51.100.40", "198.51.100.41")  # before Playwright's loop
+            with chromium() as browser:
+                _console(browser, base, inbox, banned)
+
+
+def _console(browser: Browser, base: str, inbox: Inbox, banned: str) -> None:
+    violations = Violations()
+    console = browser.new_context().new_page()
+    violations.watch(console)
+    console.goto(base + "/admin/setup")
+    console.fill("#email", OPERATOR)
+    console.fill("#password", PASSWORD)
+    console.click("#setup button[type=submit]")
+    console.wait_for_url(base + "/admin")
+    expect(console.locator("#console-nav")).to_contain_text(OPERATOR)
+    console.goto(base + "/admin/setup")
+    assert "Not Found" in console.content()  # the page is gone for good
+
+    user = browser.new_context().new_page()
+    sign_up_and_log_in(user, base, inbox, "caller@example.org")
+
+    console.goto(base + "/admin/users")
+    console.fill("#q", "caller")
+    console.click("#user-search button[type=submit]")
+    console.click("#users a:text('caller@example.org')")
+    expect(console.locator("#balance")).to_have_text("0.00 EUR")
+    console.fill("#amount", "abc")
+    console.fill("#reason", "Welcome to the pilot")
+    console.click("#credit button[type=submit]")
+    expect(console.locator("#error")).to_contain_text("write the amount as a number")
+    console.fill("#amount", "7.50")
+    console.fill("#reason", "Welcome to the pilot")
+    console.click("#credit button[type=submit]")
+    expect(console.locator("#notice")).to_have_text("Credit granted.")
+    expect(console.locator("#balance")).to_have_text("7.50 EUR")
+    expect(console.locator("#history")).to_contain_text("Welcome to the pilot")
+
+    user.goto(base + "/api/billing/history")
+    history = json.loads(user.inner_text("body"))
+    assert history["movements"][0]["reason"] == "Welcome to the pilot"
+    assert history["movements"][0]["amount"] == 750
+
+    console.click("#console-nav a:text('Roulette: bans and reports')")
+    expect(console.locator("#bans")).to_contain_text(banned[2:14])
+    expect(console.locator("#reports")).to_contain_text(banned[2:14])
+    console.click(f"#bans button:text('Lift the ban on {banned[2:14]}')")
+    expect(console.locator("#notice")).to_have_text("Ban lifted.")
+    expect(console.locator("#bans")).to_contain_text("No ban in force.")
+    expect(console.locator("#reports")).to_contain_text("ban lifted")
+
+    console.click("#console-nav a:text('Overview')")
+    log = console.locator("#audit-log")
+    expect(log).to_contain_text("admin.roulette.ban_lifted")
+    expect(log).to_contain_text("admin.credit.grant")
+    expect(log).to_contain_text("admin.operator.created")
+    expect(log).to_contain_text("amount: 750")
+
+    for path in SECTIONS:
+        _visit(console, base + path)
+    assert violations.seen == []

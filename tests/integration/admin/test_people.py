@@ -1,0 +1,223 @@
+"""The console's users and businesses against the app on a real server: the operator finds an
+account, grants and refunds credit with a reason (ledger entries the account sees in its
+history), suspends it (no sign-in, no session, no call), reinstates and erases it; a business
+is suspended and its calls refused by the outbound gate. Every action is in the audit log."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from ringfence.accounts.models import Account
+from ringfence.clock import SystemClock
+from ringfence.errors import Forbidden
+from ringfence.privacy.models import AuditEntry
+from ringfence.settings import Settings
+from ringfence.store import Database
+from ringfence.telephony import TelephonyEngine
+from ringfence.telephony.dialing import parse
+from ringfence.telephony.gate import AnyNumber, Caller, OutboundGate
+from tests.conftest import ENGINES, SettingsFactory
+from tests.support.accounts import EMAIL, PASSWORD, verified_login
+from tests.support.admin import client, console_site, csrf_of, operator_login
+
+pytestmark = pytest.mark.integration
+USER = EMAIL.lower()
+
+
+async def _actions(database_url: str) -> list[str]:
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            rows = await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))
+            return list(rows.all())
+    finally:
+        await db.dispose()
+
+
+async def _account_id(operator: httpx.AsyncClient) -> str:
+    listing = await operator.get("/admin/users", params={"q": "ada@"})
+    assert listing.status_code == 200 and USER in listing.text
+    found = re.search(r'href="/admin/users/([0-9a-f]{32})">' + re.escape(USER), listing.text)
+    assert found, listing.text
+    return found.group(1)
+
+
+def _form_key(page: httpx.Response) -> str:
+    found = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+@ENGINES
+async def test_credit_with_a_reason_suspension_and_erasure(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    async with console_site(make_settings, database_url) as (base, inbox):
+        async with client(base) as user, client(base) as operator:
+            user_csrf = await verified_login(user, inbox)
+            csrf = await operator_login(operator)
+            account = await _account_id(operator)
+            page = await operator.get(f"/admin/users/{account}")
+            assert "0.00 EUR" in page.text
+
+            granted = await operator.post(
+                f"/admin/users/{account}/credit",
+                data={
+                    "csrf": csrf,
+                    "kind": "grant",
+                    "amount": "5.20",
+                    "reason": "Welcome credit for testing",
+                    "key": _form_key(page),
+                },
+            )
+            assert granted.status_code == 303
+            again = await operator.post(  # the same form posted twice is applied once
+                f"/admin/users/{account}/credit",
+                data={
+                    "csrf": csrf,
+                    "kind": "grant",
+                    "amount": "5.20",
+                    "reason": "Welcome credit for testing",
+                    "key": _form_key(page),
+                },
+            )
+            assert again.status_code == 303
+            shown = await operator.get(granted.headers["location"])
+            assert "Credit granted." in shown.text and "5.20 EUR" in shown.text
+
+            refund_page = await operator.get(f"/admin/users/{account}")
+            refunded = await operator.post(
+                f"/admin/users/{account}/credit",
+                data={
+                    "csrf": csrf,
+                    "kind": "refund",
+                    "amount": "1",
+                    "reason": "A dropped call",
+                    "key": _form_key(refund_page),
+                },
+            )
+            assert refunded.status_code == 303
+            bad = await operator.post(
+                f"/admin/users/{account}/credit",
+                data={
+                    "csrf": csrf,
+                    "kind": "grant",
+                    "amount": "1.234",
+                    "reason": "x",
+                    "key": _form_key(refund_page) + "x",
+                },
+            )
+            assert bad.status_code == 422 and "at most two decimals" in bad.text
+            no_reason = await operator.post(
+                f"/admin/users/{account}/credit",
+                data={
+                    "csrf": csrf,
+                    "kind": "grant",
+                    "amount": "1",
+                    "reason": "   ",
+                    "key": _form_key(refund_page) + "y",
+                },
+            )
+            assert no_reason.status_code == 422 and "give a reason" in no_reason.text
+
+            balance = (await user.get("/api/billing/balance")).json()
+            assert balance == {"currency": "EUR", "balance": 620}
+            history = (await user.get("/api/billing/history")).json()["movements"]
+            assert [(m["kind"], m["amount"], m["reason"]) for m in history] == [
+                ("refund", 100, "A dropped call"),
+                ("grant", 520, "Welcome credit for testing"),
+            ]
+
+            suspended = await operator.post(
+                f"/admin/users/{account}/suspend", data={"csrf": csrf, "action": "suspend"}
+            )
+            assert suspended.status_code == 303
+            assert (await user.get("/api/billing/balance")).status_code == 403  # session ended
+            login_form = csrf_of(await user.get("/account/login"))
+            refused = await user.post(
+                "/account/login",
+                data={"csrf": login_form, "email": USER, "password": PASSWORD},
+            )
+            assert refused.status_code == 403 and "suspended" in refused.text
+            assert user_csrf  # the session it had was ended, not merely refused
+
+            reinstated = await operator.post(
+                f"/admin/users/{account}/suspend", data={"csrf": csrf, "action": "reinstate"}
+            )
+            assert reinstated.status_code == 303
+            login_form = csrf_of(await user.get("/account/login"))
+            back = await user.post(
+                "/account/login",
+                data={"csrf": login_form, "email": USER, "password": PASSWORD},
+            )
+            assert back.status_code == 303
+
+            wrong = await operator.post(
+                f"/admin/users/{account}/delete", data={"csrf": csrf, "confirm": "someone@else"}
+            )
+            assert wrong.status_code == 400 and "type the account" in wrong.text
+            erased = await operator.post(
+                f"/admin/users/{account}/delete", data={"csrf": csrf, "confirm": USER}
+            )
+            assert erased.status_code == 303
+            assert (await operator.get(f"/admin/users/{account}")).status_code == 404
+            assert (await user.get("/api/billing/balance")).status_code == 403
+
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            assert await session.scalar(select(Account).where(Account.email == USER)) is None
+    finally:
+        await db.dispose()
+    actions = await _actions(database_url)
+    for action in (
+        "admin.credit.grant",
+        "admin.credit.refund",
+        "admin.account.suspended",
+        "admin.account.reinstated",
+        "admin.account.erased",
+    ):
+        assert action in actions, actions
+    assert actions.count("admin.credit.grant") == 1
+
+
+@ENGINES
+async def test_a_suspended_business_is_listed_and_its_calls_refused(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    async with console_site(make_settings, database_url) as (base, inbox):
+        async with client(base) as owner, client(base) as operator:
+            owner_csrf = await verified_login(owner, inbox)
+            made = await owner.post(
+                "/api/tenants", json={"name": "Acme Plumbing"}, headers={"X-CSRF-Token": owner_csrf}
+            )
+            tenant = made.json()["id"]
+            csrf = await operator_login(operator)
+            listing = await operator.get("/admin/tenants", params={"q": "acme"})
+            assert "Acme Plumbing" in listing.text and "active" in listing.text
+            assert (
+                "Acme" not in (await operator.get("/admin/tenants?q=zzz")).text.split("<tbody>")[1]
+            )
+            suspended = await operator.post(
+                f"/admin/tenants/{tenant}/suspend", data={"csrf": csrf, "action": "suspend"}
+            )
+            assert suspended.status_code == 303
+            listing = await operator.get("/admin/tenants")
+            assert "suspended" in listing.text and "Reinstate Acme Plumbing" in listing.text
+
+    settings = Settings(database_url=database_url)
+    db = Database(database_url)
+    engine = TelephonyEngine(settings)
+    try:
+        gate = OutboundGate(engine, db, SystemClock(), settings)
+        with pytest.raises(Forbidden, match="business is suspended"):
+            await gate.allow(
+                parse("+442079460958", None), Caller("agents", tenant=tenant), AnyNumber()
+            )
+    finally:
+        await db.dispose()
+    assert "admin.tenant.suspended" in await _actions(database_url)
