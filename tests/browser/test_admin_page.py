@@ -50,7 +50,9 @@ def _ban(data_dir: Path, ip: str, reporter: str) -> str:
         db = Database(settings.resolved_database_url)
         try:
             banned = keyed_ref(ip_ref(ip), key)
-            await Bans(db, inventory, SystemClock()).ban(banned, "harassment", keyed_ref(ip_ref(reporter), key))
+            await Bans(db, inventory, SystemClock()).ban(
+                banned, "harassment", keyed_ref(ip_ref(reporter), key)
+            )
             return banned
         finally:
             await db.dispose()
