@@ -1,17 +1,19 @@
 """The operator console in Chromium, as a new operator meets it on a fresh install: the setup
-page makes the first operator (from the server itself), who grants credit to a user with a
-reason, lifts a roulette ban, and reads both actions in the audit log; the user sees the
-credit and its reason in their history. Every console page works under the real
+page makes the first operator (from the server itself), who passes a new user their confirmation
+link from the console's outbox (no SMTP server is set), grants them credit with a reason, lifts a
+roulette ban, and reads these actions in the audit log; the user sees the credit and its reason
+in their history. Every console page works under the real
 Content-Security-Policy, with no violation and no script error."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from ringfence.clock import SystemClock
 from ringfence.privacy.categories import build_inventory
@@ -21,8 +23,8 @@ from ringfence.services.roulette.bans import Bans
 from ringfence.settings import Settings
 from ringfence.store import Database
 from tests.browser.test_csp import Violations, _visit
-from tests.support.browser import chromium, sign_up_and_log_in
-from tests.support.mail import Inbox, smtp_server
+from tests.support.browser import PASSWORD as USER_PASSWORD
+from tests.support.browser import chromium
 from tests.support.server import free_port, running_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
@@ -36,6 +38,7 @@ SECTIONS = (
     "/admin/rights",
     "/admin/retention",
     "/admin/jobs",
+    "/admin/outbox",
     "/admin/roulette",
 )
 
@@ -60,23 +63,42 @@ def _ban(data_dir: Path, ip: str, reporter: str) -> str:
     return asyncio.run(ban())
 
 
-def test_set_up_grant_credit_lift_a_ban_and_read_the_audit_log(tmp_path: Path) -> None:
+def test_set_up_pass_a_link_on_grant_credit_lift_a_ban_and_read_the_audit_log(
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "data"
     web_port = free_port()
-    with smtp_server() as (inbox, mail_port):
-        env = {
-            "RINGFENCE_WEB__PUBLIC_URL": f"http://127.0.0.1:{web_port}",
-            "RINGFENCE_MAIL__SMTP_HOST": "127.0.0.1",
-            "RINGFENCE_MAIL__SMTP_PORT": str(mail_port),
-            "RINGFENCE_MAIL__STARTTLS": "false",
-        }
-        with running_server(data, port=web_port, **env) as base:
-            banned = _ban(data, "198.51.100.40", "198.51.100.41")  # before Playwright's loop
-            with chromium() as browser:
-                _console(browser, base, inbox, banned)
+    env = {"RINGFENCE_WEB__PUBLIC_URL": f"http://127.0.0.1:{web_port}"}
+    with running_server(data, port=web_port, **env) as base:
+        banned = _ban(data, "198.51.100.40", "198.51.100.41")  # before Playwright's loop
+        with chromium() as browser:
+            _console(browser, base, banned)
 
 
-def _console(browser: Browser, base: str, inbox: Inbox, banned: str) -> None:
+def _sign_up_through_the_outbox(user: Page, console: Page, base: str, email: str) -> None:
+    """The user signs up; the operator finds the link in the console's outbox and passes it on."""
+    user.goto(base + "/account/signup")
+    user.fill("#email", email)
+    user.fill("#password", USER_PASSWORD)
+    user.check("input[name=adult]")
+    user.check("input[name=terms]")
+    user.click("#signup button[type=submit]")
+    user.wait_for_selector("#sent")
+    console.goto(base + "/admin")
+    console.click("#console-nav a:text('Outbox')")
+    console.fill("#outbox-to", email)
+    console.click("form[role=search] button[type=submit]")
+    mail = console.locator("#mails article").first
+    expect(mail).to_contain_text(email)
+    found = re.search(r"https?://\S+/account/verify\?token=\S+", mail.inner_text())
+    assert found, mail.inner_text()
+    user.goto(found.group(0))
+    user.fill("#password", USER_PASSWORD)
+    user.click("#login button[type=submit]")
+    user.wait_for_url("**/account")
+
+
+def _console(browser: Browser, base: str, banned: str) -> None:
     violations = Violations()
     console = browser.new_context().new_page()
     violations.watch(console)
@@ -86,11 +108,11 @@ def _console(browser: Browser, base: str, inbox: Inbox, banned: str) -> None:
     console.click("#setup button[type=submit]")
     console.wait_for_url(base + "/admin")
     expect(console.locator("#console-nav")).to_contain_text(OPERATOR)
-    console.goto(base + "/admin/setup")
-    assert "Not Found" in console.content()  # the page is gone for good
+    gone = console.goto(base + "/admin/setup")
+    assert gone is not None and gone.status == 404  # the page is gone for good
 
     user = browser.new_context().new_page()
-    sign_up_and_log_in(user, base, inbox, "caller@example.org")
+    _sign_up_through_the_outbox(user, console, base, "caller@example.org")
 
     console.goto(base + "/admin/users")
     console.fill("#q", "caller")
@@ -126,6 +148,7 @@ def _console(browser: Browser, base: str, inbox: Inbox, banned: str) -> None:
     expect(log).to_contain_text("admin.roulette.ban_lifted")
     expect(log).to_contain_text("admin.credit.grant")
     expect(log).to_contain_text("admin.operator.created")
+    expect(log).to_contain_text("admin.outbox.read")
     expect(log).to_contain_text("amount: 750")
 
     for path in SECTIONS:

@@ -27,6 +27,7 @@ SECTIONS = (
     ("rights", "Rights requests"),
     ("retention", "Retention"),
     ("jobs", "Jobs"),
+    ("outbox", "Outbox"),
 )
 # What a form's redirect may announce (``?done=<key>``): fixed texts, never echoed input.
 NOTICES = {
