@@ -326,12 +326,14 @@ class Accounts:
             raise Forbidden(SUSPENDED)
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         now = self.clock.now()
+        # Hashed before the write transaction: never hold SQLite's write lock across a hash.
+        rehashed = await hash_password(password) if needs_rehash(account.password_hash) else None
         async with self.db.session() as session:
             await self.limiter.forget(session, [email_limit])
-            if needs_rehash(account.password_hash):
+            if rehashed is not None:
                 stored = await session.get(Account, account.id)
                 if stored is not None:
-                    stored.password_hash = await hash_password(password)
+                    stored.password_hash = rehashed
             session.add(
                 AccountSession(
                     token_hash=_token_hash(token),
