@@ -157,13 +157,17 @@ class Dialler:
         beat = asyncio.ensure_future(self._heartbeat(tenant_id, campaign_id))
         try:
             while True:
+                # Times are judged from before the claim: a call that was not yet due when the
+                # claim looked, but is by the time it answers (a slow machine), means "look
+                # again now", not "nothing will ever be due".
+                claimed_at = self.clock.now()
                 claim = await self.claim(tenant_id, campaign_id)
                 for claimed in claim.calls:
                     dials.add(asyncio.ensure_future(self._dial(tenant_id, campaign_id, claimed)))
                 if not dials:
                     if not claim.running or claim.open_calls == 0:
                         return None
-                    return look_again(self.clock.now(), claim.next_due, claim.next_lapse)
+                    return look_again(claimed_at, claim.next_due, claim.next_lapse)
                 wait = (
                     LOOKAHEAD / 2
                     if claim.limited
