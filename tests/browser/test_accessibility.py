@@ -23,6 +23,7 @@ VISITOR_PAGES = (
     ("home", "/", 200),
     ("ring", "/ring", 200),
     ("numbers", "/numbers", 200),
+    ("test phone", "/phone", 200),
     ("roulette", "/roulette", 200),
     ("sign up", "/account/signup", 200),
     ("log in", "/account/login", 200),

@@ -3,7 +3,8 @@ page makes the first operator (from the server itself), who passes a new user th
 link from the console's outbox (no SMTP server is set), grants them credit with a reason, lifts a
 roulette ban, and reads these actions in the audit log; the user sees the credit and its reason
 in their history. Every console page works under the real
-Content-Security-Policy, with no violation and no script error."""
+Content-Security-Policy, with no violation and no script error, and passes the accessibility
+checks every page passes (``tests/support/accessibility``; screenshots kept with the others)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ringfence.services.roulette.bans import Bans
 from ringfence.settings import Settings
 from ringfence.store import Database
 from tests.browser.test_csp import Violations, _visit
+from tests.support.accessibility import Findings
 from tests.support.browser import PASSWORD as USER_PASSWORD
 from tests.support.browser import chromium
 from tests.support.server import free_port, running_server
@@ -151,6 +153,9 @@ def _console(browser: Browser, base: str, banned: str) -> None:
     expect(log).to_contain_text("admin.outbox.read")
     expect(log).to_contain_text("amount: 750")
 
+    findings = Findings()
     for path in SECTIONS:
         _visit(console, base + path)
+        findings.check(console, "console " + (path.removeprefix("/admin/") or "overview"))
     assert violations.seen == []
+    assert findings.problems == [], "\n".join(findings.problems)

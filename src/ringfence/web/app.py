@@ -105,7 +105,9 @@ def create_app(
     app.state.queue = queue
     app.state.redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
     services = composition.enabled(settings)
-    app.state.templates = pages.make_templates(services, settings.web.title)
+    app.state.templates = pages.make_templates(
+        services, settings.web.title, test_phone=settings.telephony.builtin_test_phone
+    )
     app.state.instances = {}  # one per type, made on first use (ringfence.http.instances)
     app.state.closers = []
     app.state.starters = []  # services' steps once the store and telephony are up

@@ -29,11 +29,12 @@ def package_dir(spec: ServiceSpec, name: str) -> Path | None:
 
 
 def make_templates(
-    services: Iterable[ServiceSpec], site_title: str = "ringfence"
+    services: Iterable[ServiceSpec], site_title: str = "ringfence", *, test_phone: bool = False
 ) -> Jinja2Templates:
     """The one templates environment of every page. Each service keeps its templates in
     <package>/templates/<name>/, so a page is named "<name>/<page>.html" and extends the core's
-    "base.html", whose navigation links the enabled ``services`` and says who is signed in."""
+    "base.html", whose navigation links the enabled ``services`` (and the test phone while it is
+    the carrier) and says who is signed in (with the console for an operator)."""
     services = list(services)
     service_dirs = [d for d in (package_dir(s, "templates") for s in services) if d is not None]
     env = Environment(
@@ -45,6 +46,7 @@ def make_templates(
     env.globals["version"] = __version__
     env.globals["site_title"] = site_title
     env.globals["nav_services"] = services
+    env.globals["test_phone"] = test_phone
     env.filters["human_duration"] = human_duration
     env.filters["human_date"] = human_date
     return Jinja2Templates(env=env, context_processors=[signed_in])
