@@ -101,7 +101,7 @@ async def _attack(
     assert _shape(pending[0]) == _shape(pending[1]) == {"role": "viewer"}
     page = (await owner.get(f"/agents/b/{tenant}")).text
     rows = re.findall(r"<tr><td>(.…@example\.org)</td><td>(\w+)</td>", page)
-    assert rows == [("a…@example.org", "viewer"), ("g…@example.org", "viewer")]
+    assert rows == [("a…@example.org", "Viewer"), ("g…@example.org", "Viewer")]
     assert ADA not in page and GRACE not in page
 
     # A second invitation to the same address while one is pending is refused.
@@ -131,7 +131,7 @@ async def _attack(
     # Ada sees who invites her and in which role, accepts: now, and only now, a member.
     shown = await ada.get("/agents/invitation", params={"token": ada_token})
     assert shown.status_code == 200 and 'id="business">Corner Shop<' in shown.text
-    assert 'id="invited-role">viewer<' in shown.text
+    assert 'id="invited-role" data-role="viewer">Viewer<' in shown.text
     accepted = await ada.post(
         "/api/invitations/accept", json={"token": ada_token}, headers=_h(ada_csrf)
     )

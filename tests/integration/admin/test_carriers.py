@@ -106,7 +106,8 @@ async def test_carriers_their_registration_and_test_calls(
 async def test_a_test_call_without_telephony_says_so(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
-    async with console_site(make_settings, database_url) as (base, _):
+    no_test_phone = {"test_phone": {"enabled": False}}
+    async with console_site(make_settings, database_url, telephony=no_test_phone) as (base, _):
         async with client(base) as operator:
             csrf = await operator_login(operator)
             page = await operator.get("/admin/carriers")

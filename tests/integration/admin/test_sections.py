@@ -57,7 +57,10 @@ async def test_a_price_set_in_the_console_is_what_calls_are_quoted_at(
         rates = tmp_path / "rates.csv"
         rates.write_text(RATES)
         billing = {"rates_file": str(rates)}
-    async with console_site(make_settings, database_url, billing=billing) as (base, inbox):
+    no_test_phone = {"test_phone": {"enabled": False}}  # its free rate would be a rate table
+    async with console_site(
+        make_settings, database_url, billing=billing, telephony=no_test_phone
+    ) as (base, inbox):
         async with client(base) as user, client(base) as operator:
             await verified_login(user, inbox)
             csrf = await operator_login(operator)

@@ -40,7 +40,8 @@ async def test_reports_and_bans_are_reviewed_and_a_ban_lifted(
                 async with peers(base, reporter, REPORTED) as (a, b):
                     await a.join()
                     await b.join()
-                    assert await a.call("report") == {"ok": True, "state": "reported"}
+                    reported = await a.call("report", {"reason": "harassment"})
+                    assert (reported["ok"], reported["state"]) == (True, "reported")
                     await b.next("banned")
 
             page = await operator.get("/admin/roulette")
