@@ -54,9 +54,9 @@ async def test_fiction_mode(app) -> None:  # type: ignore[no-untyped-def]
     async with client_for(app) as client:
         resp = await client.get("/api/numbers", params={"region": "US", "safe": "true"})
         assert all(n["fictional"] for n in resp.json()["numbers"])
-        refused = await client.get("/api/numbers", params={"region": "FR", "safe": "true"})
+        refused = await client.get("/api/numbers", params={"region": "NL", "safe": "true"})
         assert refused.status_code == 422
-        assert "no range reserved for fiction is known for FR" in refused.json()["error"]["message"]
+        assert "no range reserved for fiction is known for NL" in refused.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ async def test_check_endpoint(app) -> None:  # type: ignore[no-untyped-def]
         regions = await client.get("/api/numbers/regions")
         by_code = {r["code"]: r for r in regions.json()}
         assert len(by_code) >= 240
-        assert by_code["GB"]["fiction"] and not by_code["FR"]["fiction"]
+        assert by_code["GB"]["fiction"] and not by_code["NL"]["fiction"]
         assert "mobile" in by_code["GB"]["types"]
 
 
@@ -208,7 +208,7 @@ def test_cli_full_jsonl_and_check() -> None:
 def test_cli_errors_are_one_line() -> None:
     for args, fragment in [
         (("--region", "ZZ"), "unknown region 'ZZ'"),
-        (("--region", "FR", "--safe"), "no range reserved for fiction"),
+        (("--region", "NL", "--safe"), "no range reserved for fiction"),
         (("--format", "xml"), "unknown format 'xml'"),
         (("check", "hello"), "not a phone number"),
         (("check", "hello", "--json"), "not a phone number"),

@@ -41,6 +41,14 @@ COMREG = (
     "ComReg, National Numbering Conventions: the 020 91 range (020 91x xxxx) is reserved for "
     "use in drama and is never assigned (https://www.comreg.ie)"
 )
+ARCEP = (
+    "Arcep, decision no. 2018-0881 establishing the national numbering plan, annex 1, "
+    "article 2.5.12: numbers allocated to audiovisual works, 01 99 00, 02 61 91, 03 53 01, "
+    "04 65 71, 05 36 49 and 06 39 98 followed by four digits "
+    "(https://www.legifrance.gouv.fr/jorf/article_jo/JORFARTI000037263033; cited by the State's "
+    "design system, https://www.systeme-de-design.gouv.fr/version-courante/fr/modeles/"
+    "blocs-fonctionnels/numero-de-telephone)"
+)
 NANPA = (
     "NANPA, 555 NXX line numbers: 555-0100 through 555-0199 are reserved for fictitious use "
     "in every NANP area code (https://nationalnanpa.com/number_resource_info/555_numbers.html)"
@@ -54,6 +62,7 @@ RESERVED_FOR: dict[str, tuple[str, str]] = {
     ACMA: ("TV shows, films and creative works", "ACMA"),
     PTS: ("fiction", "PTS"),
     COMREG: ("drama", "ComReg"),
+    ARCEP: ("audiovisual works", "Arcep"),
     NANPA: ("fiction", "NANPA"),
     NANPA_TOLL_FREE: ("fiction", "NANPA"),
 }
@@ -163,6 +172,18 @@ FIXED_RANGES: tuple[FictionalRange, ...] = (
     FictionalRange("SE", "980319200", "980319299", "fixed_line", PTS, "Kiruna"),
     # Ireland (ComReg).
     _block("IE", "2091", 5, "mobile", COMREG),
+    # France (Arcep): one block of 10,000 per geographic zone (01 to 05) and one mobile.
+    *(
+        _block("FR", prefix, 4, "fixed_line", ARCEP, zone)
+        for prefix, zone in (
+            ("19900", "Île-de-France"),
+            ("26191", "North-West"),
+            ("35301", "North-East"),
+            ("46571", "South-East"),
+            ("53649", "South-West"),
+        )
+    ),
+    _block("FR", "63998", 4, "mobile", ARCEP),
 )
 
 NANP_REGIONS = tuple(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]))

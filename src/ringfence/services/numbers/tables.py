@@ -191,6 +191,39 @@ class Radix:
         return out
 
 
+GUIDE_PER_BLOCK = 8  # guide entries per block: most lookups land on their block or the next
+
+
+@dataclass(frozen=True)
+class BlockGuide:
+    """Finds each uniform value's block (``searchsorted(cumulative, u, side="right")``, the
+    same answer) faster for many values: a guide table says, for each of ``size`` equal slices
+    of [0, 1), how many blocks end at or before the slice before it, so each value starts at
+    most a step or two below its block and steps up, all values at once."""
+
+    cumulative: np.ndarray  # (blocks,) float64, the last 1.0
+    starts: np.ndarray  # (size,) intp: blocks ending at or before (k - 1) / size; 0 for k = 0
+
+    @classmethod
+    def of(cls, cumulative: np.ndarray) -> BlockGuide:
+        size = GUIDE_PER_BLOCK * len(cumulative)
+        below = np.searchsorted(cumulative, np.arange(size - 1) / size, side="right")
+        # Slice k starts from slice k - 1's count: u * size may round up to k when u is just
+        # below k / size, and a start must never pass the block u belongs to.
+        return cls(cumulative, np.concatenate(([0], below)).astype(np.intp))
+
+    def blocks(self, uniform: np.ndarray) -> np.ndarray:
+        last = len(self.cumulative) - 1
+        found = self.starts[(uniform * len(self.starts)).astype(np.intp)]
+        np.minimum(found, last, out=found)
+        while True:
+            behind = self.cumulative[found] <= uniform
+            behind &= found < last
+            if not behind.any():
+                return found
+            found += behind
+
+
 @dataclass
 class LengthTable:
     length: int
@@ -202,6 +235,7 @@ class LengthTable:
     cumulative: list[int]  # running block weights, for exact integer sampling
     cumulative_f: np.ndarray | None  # the same as probabilities, for vectorised sampling
     _radix: Radix | None = field(default=None, repr=False)  # made on the first bulk draw
+    _guide: BlockGuide | None = field(default=None, repr=False)  # likewise
 
     def draw(self, rng: random.Random) -> str:
         if self.masks is None:
@@ -243,8 +277,10 @@ class LengthTable:
         if len(self.masks) == 1:
             blocks = np.zeros(n, dtype=np.intp)
         else:
-            blocks = np.searchsorted(self.cumulative_f, rng.random(n), side="right")
-            np.minimum(blocks, len(self.masks) - 1, out=blocks)
+            guide = self._guide
+            if guide is None:
+                guide = self._guide = BlockGuide.of(self.cumulative_f)
+            blocks = guide.blocks(rng.random(n))
         return radix.digits(blocks, rng.random(n))
 
 

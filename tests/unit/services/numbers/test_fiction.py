@@ -92,6 +92,15 @@ PUBLISHED = {
         ("0980-319 200", "0980-319 299"),
     ],
     "IE": [("020 910 0000", "020 919 9999")],
+    # Arcep, decision 2018-0881, annex 1, article 2.5.12: six roots of 10,000 numbers each.
+    "FR": [
+        ("01 99 00 00 00", "01 99 00 99 99"),
+        ("02 61 91 00 00", "02 61 91 99 99"),
+        ("03 53 01 00 00", "03 53 01 99 99"),
+        ("04 65 71 00 00", "04 65 71 99 99"),
+        ("05 36 49 00 00", "05 36 49 99 99"),
+        ("06 39 98 00 00", "06 39 98 99 99"),
+    ],
 }
 
 
@@ -126,7 +135,7 @@ def test_every_nanp_region_has_ranges() -> None:
         assert ranges_for(region), region
 
 
-@pytest.mark.parametrize("region", ["US", "GB", "DE", "AU", "SE", "IE", "CA"])
+@pytest.mark.parametrize("region", ["US", "GB", "DE", "AU", "SE", "IE", "FR", "CA"])
 def test_fiction_numbers_are_inside_a_reserved_range(region: str) -> None:
     generator = NumberGenerator(11)
     ranges = ranges_for(region)
@@ -190,11 +199,15 @@ def test_both_flags_are_reported_honestly() -> None:
     assert nanp.fictional and nanp.valid
     uk_mobile = describe_e164("+447700900123")
     assert uk_mobile.fictional and not uk_mobile.valid
+    paris = describe_e164("+33199001234")  # Arcep's Île-de-France root: valid and fictional
+    assert paris.fictional and paris.valid
+    french_mobile = describe_e164("+33639981234")  # its mobile root: not valid
+    assert french_mobile.fictional and not french_mobile.valid
     real_looking = describe_e164("+447911123456")
     assert real_looking.valid and not real_looking.fictional
 
 
-@pytest.mark.parametrize(("region", "kind"), [("FR", None), ("JP", None), ("DE", "toll_free")])
+@pytest.mark.parametrize(("region", "kind"), [("NL", None), ("JP", None), ("DE", "toll_free")])
 def test_no_reserved_range_is_an_error_not_a_real_number(region: str, kind: str | None) -> None:
     with pytest.raises(NoFictionalRange, match="no .*range reserved for fiction"):
         NumberGenerator(1).e164(Request(region, kind, safe=True))
