@@ -155,3 +155,22 @@ async def test_control_characters_are_refused_naming_the_field_and_nothing_is_st
         fine = await client.post("/privacy/consent", json=choices)
         assert fine.status_code == 200, fine.text
     assert await _count(empty_database_url, ConsentRecord) > 0
+
+
+async def test_a_browser_is_refused_with_a_page_and_a_program_with_json(server: str) -> None:
+    """The edge's refusals answer before the app, but in the app's words: a page for a browser's
+    navigation, JSON for a program; the connection of a too-large body is closed."""
+    page = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    async with httpx.AsyncClient(base_url=server) as client:
+        token = await client.get("/account/verify", params={"token": "a\u0000b"}, headers=page)
+        assert token.status_code == 422
+        assert token.headers["content-type"].startswith("text/html")
+        assert "control character" in token.text and "<h1" in token.text
+        assert "default-src" in token.headers["content-security-policy"]
+        big = {**page, "Content-Type": "application/x-www-form-urlencoded"}
+        large = await client.post("/account/signup", content=b"x" * (2 * 1024 * 1024), headers=big)
+        assert large.status_code == 413 and large.headers["connection"] == "close"
+        assert large.headers["content-type"].startswith("text/html")
+        assert "That is too large" in large.text
+        api = await client.get("/account/verify", params={"token": "a\u0000b"})
+        assert api.status_code == 422 and "control character" in api.json()["error"]["message"]

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ringfence.errors import TooLarge
 from ringfence.http.bodies import takes_upload
-from ringfence.web.errors import error_json_bytes
+from ringfence.web.errors import refuse
 
 Kind = Literal["form", "upload", "mount"]
 # Set on the scope for the middleware inside (``web/control_characters``).
@@ -49,7 +49,7 @@ class BodyLimit:
         limit = self.upload if kind == "upload" else self.default
         length = _content_length(scope)
         if length is not None and length > limit:
-            await _refuse(send, limit)
+            await refuse(scope, receive, send, 413, "too_large", _message(limit), close=True)
             return
         received = 0
         started = False
@@ -74,7 +74,7 @@ class BodyLimit:
         except TooLarge:
             if started:
                 raise
-            await _refuse(send, limit)
+            await refuse(scope, receive, send, 413, "too_large", _message(limit), close=True)
 
 
 def _kind_in(routes: list[BaseRoute], scope: Scope) -> Kind:
@@ -113,19 +113,3 @@ def _size(limit: int) -> str:
     if limit % 1024 == 0:
         return f"{limit // 1024} KiB"
     return f"{limit} bytes"
-
-
-async def _refuse(send: Send, limit: int) -> None:
-    body = error_json_bytes("too_large", _message(limit))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ringfence.web.body_limit import KIND_SCOPE_KEY
-from ringfence.web.errors import error_json_bytes
+from ringfence.web.errors import refuse
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 MAX_DEPTH = 64
@@ -92,7 +92,7 @@ class ControlCharacters:
                 check_text("a query parameter's name", name)
                 check_text(name, value)
         except Refused as exc:
-            await _refuse(send, exc.message)
+            await refuse(scope, receive, send, 422, "invalid_input", exc.message)
             return
         media_type = _media_type(scope)
         reads_body = _is_json(media_type) or media_type in FORMS
@@ -107,7 +107,7 @@ class ControlCharacters:
             else:
                 await _check_form(scope, body)
         except Refused as exc:
-            await _refuse(send, exc.message)
+            await refuse(scope, receive, send, 422, "invalid_input", exc.message)
             return
         await self.app(scope, replay, send)
 
@@ -162,18 +162,3 @@ def _replay(body: bytes, receive: Receive | None) -> Receive:
         return await receive()
 
     return replay
-
-
-async def _refuse(send: Send, message: str) -> None:
-    body = error_json_bytes("invalid_input", message)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

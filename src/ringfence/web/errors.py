@@ -4,13 +4,13 @@ went wrong in words, and where to go from there."""
 
 from __future__ import annotations
 
-import json
 from html import escape
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from ringfence.errors import RingfenceError
 from ringfence.http import deps
@@ -62,9 +62,22 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
-def error_json_bytes(code: str, message: str) -> bytes:
-    """The error body, encoded, for middleware that answers before the app."""
-    return json.dumps(error_body(code, message)).encode()
+async def refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    close: bool = False,
+) -> None:
+    """Answer for middleware that refuses a request before the app sees it (a body too large,
+    control characters): the same page for a browser, or JSON for a program, as the app's own
+    errors. ``close``: the connection is closed after it (the rest of the body is not read)."""
+    headers = {"connection": "close"} if close else None
+    response = error_response(Request(scope), status, code, message, headers)
+    await response(scope, receive, send)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
