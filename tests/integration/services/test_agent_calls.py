@@ -292,3 +292,19 @@ async def test_asking_not_to_be_called_puts_the_number_on_the_do_not_call_list(d
     lists = ContactLists(desk.db, desk.privacy, desk.privacy.clock,
                          desk.engine.settings.signing_key())  # fmt: skip
     assert await lists.blocked(desk.tenant_id, CALLER) == "business"
+
+
+async def test_the_agent_of_a_suspended_business_does_not_answer(desk: Desk) -> None:
+    """The operator suspended the business (``/admin/tenants``): a call to its number is
+    declined before it is answered (603), and nothing of it is kept."""
+    async with desk.db.session() as session:
+        tenant = await session.get(Tenant, desk.tenant_id)
+        assert tenant is not None
+        tenant.suspended_at = desk.privacy.clock.now()
+    async with sipp_peer(
+        "uac_declined", remote=f"127.0.0.1:{desk.engine.local_port}", extra=["-s", NUMBER]
+    ):
+        pass
+    await desk.engine.idle()
+    async with tenant_session(desk.db, desk.tenant_id) as session:
+        assert (await session.scalars(select(AgentCall))).all() == []
