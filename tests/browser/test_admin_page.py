@@ -153,6 +153,9 @@ def _console(browser: Browser, base: str, banned: str) -> None:
     expect(log).to_contain_text("admin.outbox.read")
     expect(log).to_contain_text("amount: 750")
 
+    console.goto(base + "/admin/carriers")  # a fresh install's carrier: the test phone
+    expect(console.locator("main")).to_contain_text("built in: the test phone (/phone)")
+
     findings = Findings()
     for path in SECTIONS:
         _visit(console, base + path)

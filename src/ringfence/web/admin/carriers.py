@@ -1,5 +1,6 @@
-"""``/admin/carriers``: each configured carrier with its registration status, and a test call
-through the outbound gate to a number the operator types, with what the carrier answered."""
+"""``/admin/carriers``: each carrier (the configured trunks, and the built-in test phone while it
+is the carrier) with its registration status, and a test call through the outbound gate to a
+number the operator types, with what the carrier answered."""
 
 from __future__ import annotations
 
@@ -24,9 +25,12 @@ router = APIRouter(include_in_schema=False)
 
 def _carriers(settings: Settings, engine: TelephonyEngine | None) -> list[dict[str, Any]]:
     shown = []
-    for carrier in settings.telephony.carriers:
+    carriers = settings.telephony.carriers if engine is None else engine.carriers
+    for carrier in carriers:
         if engine is None or not engine.running:
             registration = "telephony is not running"
+        elif carrier.name in engine.builtin:
+            registration = "built in: the test phone (/phone), on this machine"
         elif not carrier.registers:
             registration = "does not register (authenticated by address)"
         else:
@@ -83,7 +87,7 @@ async def place_test_call(
     number: Annotated[str, Form(max_length=32)],
 ) -> Response:
     async def act() -> Response:
-        if engine is None or not engine.running or not settings.telephony.carriers:
+        if engine is None or not engine.running or not engine.carriers:
             raise ServiceUnavailable("no carrier to call through: telephony is off or no trunk")
         parsed = parse(number, None)
         gate = OutboundGate(engine, privacy.db, privacy.clock, settings)
