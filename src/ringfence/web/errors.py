@@ -1,6 +1,6 @@
 """Every error leaves with its HTTP status: as ``{"error": {"code", "message"}}`` for programs,
-and as a page in the site's layout for a browser's navigation (``negotiation.wants_html``): what
-went wrong in words, and where to go from there."""
+and as a page in the site's layout for a browser's navigation
+(``http.negotiation.wants_html``): what went wrong in words, and where to go from there."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from starlette.types import Receive, Scope, Send
 
 from ringfence.errors import RingfenceError
 from ringfence.http import deps
+from ringfence.http.negotiation import wants_html
 from ringfence.logging import get_logger
-from ringfence.web.negotiation import wants_html
 
 log = get_logger(__name__)
 

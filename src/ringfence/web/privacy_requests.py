@@ -16,13 +16,13 @@ from pydantic import BaseModel, Field
 
 from ringfence.errors import Forbidden, NotFound
 from ringfence.http import cookies, deps
+from ringfence.http.negotiation import wants_html
 from ringfence.http.visitors import YEAR, anon_id, set_cookie
 from ringfence.privacy import policy
 from ringfence.privacy.consent import PURPOSES
 from ringfence.privacy.receipts import verify_receipt
 from ringfence.privacy.rights import KINDS
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref
-from ringfence.web.negotiation import wants_html
 
 router = APIRouter(tags=["privacy"])
 CONSENT_COOKIE = "rf_consent"

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ringfence.http import cookies, deps
-from ringfence.web.negotiation import wants_html
+from ringfence.http.negotiation import wants_html
 
 
 class SignedIn:

@@ -14,6 +14,7 @@ from ringfence.accounts.service import Login
 from ringfence.errors import NotFound, RingfenceError
 from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf_header
 from ringfence.http.forms import see_other, submit
+from ringfence.http.negotiation import wants_html
 from ringfence.services.agents.evaluations.scoring import rubric
 from ringfence.services.agents.evaluations.service import KEEP_DAYS, Evaluations
 from ringfence.services.agents.evaluations.shopper import QUESTIONS
@@ -49,8 +50,7 @@ async def published_rubric(
         published = rubric(version)
     except KeyError:
         raise NotFound(f"no CallScore rubric version {version[:10]!r}") from None
-    accept = page.request.headers.get("accept", "")
-    if fmt == "json" or (fmt is None and "text/html" not in accept):
+    if fmt == "json" or (fmt is None and not wants_html(page.request)):
         return JSONResponse(published)
     context = {
         "rubric": published,

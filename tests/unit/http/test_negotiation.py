@@ -1,7 +1,7 @@
 import pytest
 from starlette.requests import Request
 
-from ringfence.web.negotiation import wants_html
+from ringfence.http.negotiation import wants_html
 
 CHROMIUM = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
