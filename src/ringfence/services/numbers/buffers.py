@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 SMALLEST = 16
 LARGEST = 8192
 KEYS = 16
-BACKOFF_LONGEST = 1024
 
 # Writes a batch of E.164 numbers (bytes) as the strings handed out.
 Writer = Callable[[np.ndarray], list[str]]
@@ -55,8 +54,6 @@ class Buffer:
     expected: list[int] = field(default_factory=list)  # Faker's draws each number stands for
     next: int = 0
     size: int = SMALLEST // 2
-    backoff: int = 0  # calls served one at a time before buffering is tried again
-    skip: int = 0
 
 
 class Buffers:

@@ -119,6 +119,35 @@ def test_faker_seed_reproduces_numbers_across_refills_reseeds_and_mixed_calls() 
         assert phonenumbers.is_valid_number(phonenumbers.parse(text, "GB")), line
 
 
+def test_faker_seed_gives_the_same_numbers_whatever_the_provider_did_before() -> None:
+    """After ``Faker.seed()``, a provider that already handed out numbers (in a long run, or
+    between other methods' draws) agrees with a fresh one, for runs and mixed calls alike."""
+
+    def after_seed(fake: Faker) -> list[str]:
+        Faker.seed(11)
+        out = [fake.valid_phone_number() for _ in range(SMALLEST * 3)]
+        for i in range(SMALLEST * 4):  # mixed: another method draws between some calls
+            out.append(fake.valid_phone_number())
+            if i % 3 == 0:
+                fake.name()
+        out.extend(fake.valid_phone_number() for _ in range(SMALLEST * 5))
+        return out
+
+    fresh = after_seed(_faker("en_GB"))
+    histories = {
+        "a long run": lambda f: [f.valid_phone_number() for _ in range(SMALLEST * 7 + 3)],
+        "mixed calls": lambda f: [(f.valid_phone_number(), f.name()) for _ in range(50)],
+        "a run ended by another method": lambda f: [
+            *(f.valid_phone_number() for _ in range(SMALLEST * 2)),
+            f.name(),
+        ],
+    }
+    for name, history in histories.items():
+        used = _faker("en_GB")
+        history(used)
+        assert after_seed(used) == fresh, name
+
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_national_templates_write_what_phonenumbers_writes(region: str) -> None:
     country_code = phonenumbers.country_code_for_region(region)
