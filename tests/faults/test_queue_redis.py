@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from ringfence.accounts.models import Account
@@ -18,6 +18,7 @@ from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
 from ringfence.jobs.durability import OFF
 from ringfence.jobs.queue import ENQUEUE_PATIENCE
+from ringfence.services.agents.models import EvaluationCall
 from ringfence.services.agents.testing import RATES, fund, verify_number
 from ringfence.store import Database
 from ringfence.testing.redis_server import RedisServer
@@ -114,6 +115,9 @@ async def test_enqueueing_during_an_outage_waits_briefly_then_answers_503(
         retried = [e for e in logs if e["event"] == "job_queue_retrying"]
         assert len(retried) >= 3 and "Traceback" not in down.text
         assert any(e["event"] == "job_queue_unreachable" for e in logs)
+        # Nothing is left queued that no job will ever run.
+        async with db.session() as session:
+            assert await session.scalar(select(func.count()).select_from(EvaluationCall)) == 0
 
         # Redis back while an enqueue is waiting for it: the request goes through.
         with watched_logs() as logs:

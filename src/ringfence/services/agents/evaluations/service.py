@@ -17,13 +17,13 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ringfence.abuse.limits import Limit, RateLimiter
 from ringfence.accounts.models import Account
 from ringfence.billing.calls import CallCharges, Hold
 from ringfence.clock import Clock
-from ringfence.errors import InvalidInput, NotFound
+from ringfence.errors import InvalidInput, NotFound, ServiceUnavailable
 from ringfence.logging import get_logger
 from ringfence.privacy.subjects import account_ref, keyed_ref
 from ringfence.services.agents.calls.components import speaker_for
@@ -101,7 +101,15 @@ class Evaluations:
         )
         async with tenant_session(self.db, tenant_id) as session:
             session.add(evaluation)
-        await self.enqueue(EVALUATION_JOB, tenant_id, evaluation.id, who.id)
+        try:
+            await self.enqueue(EVALUATION_JOB, tenant_id, evaluation.id, who.id)
+        except ServiceUnavailable:
+            # Nothing will run it: no row may say "queued" for ever. The 503 says try again.
+            async with tenant_session(self.db, tenant_id) as session:
+                await session.execute(
+                    delete(EvaluationCall).where(EvaluationCall.id == evaluation.id)
+                )
+            raise
         return evaluation_dict(evaluation)
 
     async def _admit(self, who: Account, tenant_id: str, raw: str) -> str:
