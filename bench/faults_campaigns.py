@@ -56,7 +56,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -76,6 +75,7 @@ from ringfence.store import Database, migrate
 from ringfence.telephony import TelephonyEngine
 from ringfence.telephony._sip.ports import shared
 from ringfence.tenants.scoping import tenant_session
+from ringfence.testing.port_contention import free_range, outsiders, probing
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "tests" / "data" / "sipp"
@@ -90,23 +90,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _free_range(pairs: int, start: int) -> int:
-    for low in range(start, 60000, 2 * pairs):
-        socks = []
-        try:
-            for port in range(low, low + 2 * pairs):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return low
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free port range")
 
 
 async def _sipp(folder: Path, scenario: str, port: int, calls: int, **fill: str) -> Any:
@@ -150,41 +133,6 @@ def _dials(folder: Path, port: int) -> Counter[str]:
 # -- 1. ports -----------------------------------------------------------------------------------
 
 
-class _Prober(threading.Thread):
-    """Takes any port of the range the moment it sees one it found bound go free; holds it."""
-
-    def __init__(self, low: int, high: int) -> None:
-        super().__init__(daemon=True)
-        self.ports, self.done = range(low, high), threading.Event()
-
-    def run(self) -> None:
-        busy: set[int] = set()
-        held: dict[int, tuple[float, socket.socket]] = {}
-        while not self.done.is_set():
-            now = time.monotonic()
-            for port, (until, sock) in list(held.items()):
-                if until < now:
-                    sock.close()
-                    del held[port]
-            for port in self.ports:
-                if port in held:
-                    continue
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                try:
-                    sock.bind(("127.0.0.1", port))
-                except OSError:
-                    sock.close()
-                    busy.add(port)
-                    continue
-                if port in busy:
-                    busy.discard(port)
-                    held[port] = (now + 0.05, sock)
-                else:
-                    sock.close()
-        for _, sock in held.values():
-            sock.close()
-
-
 def _engine_calls(settings: Settings) -> Counter[str]:
     async def run() -> Counter[str]:
         engine = TelephonyEngine(settings, port=0, outbound_only=True)
@@ -216,30 +164,20 @@ async def ports(folder: Path) -> Figures:
     calls = 2 * PORT_ROUNDS * PORT_AT_ONCE
     port = _free_port()
     callee = await _sipp(folder, "uas", port, calls)
-    low = _free_range(PORT_PAIRS, 40000)
+    low = free_range(PORT_PAIRS)
     high = low + 2 * PORT_PAIRS
     settings = Settings(
         data_dir=folder,
         telephony={"sip_host": "127.0.0.1", "rtp_port_min": low, "rtp_port_max": high,
                    "carriers": [{"name": "sipp", "host": "127.0.0.1", "port": port}]},
     )  # type: ignore[arg-type]  # fmt: skip
-    outsiders = []
-    for i in range(PORT_PAIRS // 4):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind(("127.0.0.1", low + 8 * i + i % 2))
-        outsiders.append(sock)
-    prober = _Prober(low, high)
-    prober.start()
     try:
-        ends = sum(
-            await asyncio.gather(*(asyncio.to_thread(_engine_calls, settings) for _ in "ab")),
-            Counter(),
-        )
+        with outsiders(low, PORT_PAIRS), probing(low, high):
+            ends = sum(
+                await asyncio.gather(*(asyncio.to_thread(_engine_calls, settings) for _ in "ab")),
+                Counter(),
+            )
     finally:
-        prober.done.set()
-        await asyncio.to_thread(prober.join)
-        for sock in outsiders:
-            sock.close()
         await _stop(callee)
     return {
         "port_calls": calls,

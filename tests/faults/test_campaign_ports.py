@@ -12,18 +12,14 @@ prober fails several calls of every run here."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from ringfence.settings import Settings
 from ringfence.telephony import TelephonyEngine
 from ringfence.telephony._sip.ports import shared
+from ringfence.testing.port_contention import free_range, outsiders, probing
 from tests.conftest import SettingsFactory
 from tests.support.sipp import start_sipp
 
@@ -33,81 +29,6 @@ ENGINES = 2
 ROUNDS = 3
 AT_ONCE = 10  # calls each engine has up at once
 PAIRS = 64  # 2 engines x 10 calls need 20 pairs; outsiders hold 16, the prober what we free
-
-
-def _free_range(pairs: int) -> int:
-    """The low end of ``pairs`` RTP pairs nobody on the machine holds right now."""
-    for low in range(40000, 60000, 2 * pairs):
-        socks = []
-        try:
-            for port in range(low, low + 2 * pairs):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return low
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free RTP range")
-
-
-@contextmanager
-def outsiders(low: int, pairs: int) -> Iterator[list[int]]:
-    """Ports of the range held by someone else: the RTP or the RTCP half of every 4th pair."""
-    held = [low + 8 * i + (i % 2) for i in range(pairs // 4)]
-    socks = []
-    try:
-        for port in held:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            socks.append(sock)
-            sock.bind(("127.0.0.1", port))
-        yield held
-    finally:
-        for sock in socks:
-            sock.close()
-
-
-class Prober(threading.Thread):
-    """Another program on the host: it takes any port of the range the moment it sees one it
-    found bound go free, and holds it ``HOLD`` seconds."""
-
-    HOLD = 0.05
-
-    def __init__(self, low: int, high: int) -> None:
-        super().__init__(name="prober", daemon=True)
-        self.ports = range(low, high)
-        self.done = threading.Event()
-        self.taken = 0
-
-    def run(self) -> None:
-        busy: set[int] = set()  # bound by someone else when last seen
-        held: dict[int, tuple[float, socket.socket]] = {}
-        while not self.done.is_set():
-            now = time.monotonic()
-            for port, (until, sock) in list(held.items()):
-                if until < now:
-                    sock.close()
-                    del held[port]
-            for port in self.ports:
-                if port in held:
-                    continue
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                try:
-                    sock.bind(("127.0.0.1", port))
-                except OSError:
-                    sock.close()
-                    busy.add(port)
-                    continue
-                if port in busy:
-                    busy.discard(port)
-                    held[port] = (now + self.HOLD, sock)
-                    self.taken += 1
-                else:
-                    sock.close()
-        for _, sock in held.values():
-            sock.close()
 
 
 def _place(settings: Settings) -> tuple[Counter[str], set[int]]:
@@ -144,23 +65,17 @@ async def test_two_engines_in_one_process_never_fail_a_call_on_a_port(
 ) -> None:
     calls = ENGINES * ROUNDS * AT_ONCE
     callee = await start_sipp("uas", calls=calls, limit="120s")
-    low = _free_range(PAIRS)
+    low = free_range(PAIRS)
     high = low + 2 * PAIRS
     settings = make_settings(
         telephony={"sip_host": "127.0.0.1", "rtp_port_min": low, "rtp_port_max": high,
                    "carriers": [{"name": "sipp", "host": "127.0.0.1", "port": callee.port}]},
     )  # fmt: skip
     try:
-        prober = Prober(low, high)
-        with outsiders(low, PAIRS) as held:
-            prober.start()
-            try:
-                engines = await asyncio.gather(
-                    *(asyncio.to_thread(_place, settings) for _ in range(ENGINES))
-                )
-            finally:
-                prober.done.set()
-                await asyncio.to_thread(prober.join)
+        with outsiders(low, PAIRS) as held, probing(low, high) as prober:
+            engines = await asyncio.gather(
+                *(asyncio.to_thread(_place, settings) for _ in range(ENGINES))
+            )
         rc, screen = await callee.finish()
     finally:
         await callee.kill()
