@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ringfence import humanize
 from ringfence.privacy import policy
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.models import AuditEntry, ConsentRecord
@@ -155,7 +156,7 @@ async def test_rights_requests_retention_and_jobs(
 
             await _open_request(make_settings, database_url)
             listed = await operator.get("/admin/rights")
-            due = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).strftime("%-d %b %Y")
+            due = humanize.date((dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).date())
             assert "rectify" in listed.text and due in listed.text
             assert "29 days" in listed.text or "30 days" in listed.text
 
