@@ -27,12 +27,6 @@ document.addEventListener("DOMContentLoaded", () => {
   const headers = { "Content-Type": "application/json", "X-CSRF-Token": box.dataset.csrf };
   function setState(name, text) { $("talk-state").dataset.state = name; $("talk-state").textContent = text; }
 
-  function gathered(pc) {
-    if (pc.iceGatheringState === "complete") return Promise.resolve();
-    return new Promise((done) => {
-      pc.addEventListener("icegatheringstatechange", () => { if (pc.iceGatheringState === "complete") done(); });
-    });
-  }
 
   function show(lines) {
     const list = $("talk-transcript");
@@ -63,7 +57,7 @@ document.addEventListener("DOMContentLoaded", () => {
     stream.getAudioTracks().forEach((t) => pc.addTrack(t, stream));
     pc.ontrack = (e) => { $("talk-audio").srcObject = e.streams[0] || new MediaStream([e.track]); };
     await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc);
+    await ringfenceWebrtc.gathered(pc);
     setState("connecting", "Connecting…");
     $("talk-start").disabled = true;
     const resp = await fetch(box.dataset.url, { method: "POST", headers, body: JSON.stringify({ sdp: pc.localDescription.sdp }) });

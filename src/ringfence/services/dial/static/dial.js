@@ -69,23 +69,12 @@
 
   async function quality() {
     if (!state.pc) return;
-    const stats = await state.pc.getStats();
-    stats.forEach((r) => {
-      if (r.type === "inbound-rtp" && r.kind === "audio") {
-        const total = (r.packetsReceived || 0) + (r.packetsLost || 0);
-        const loss = total ? (100 * (r.packetsLost || 0) / total).toFixed(1) : "0.0";
-        $("quality").textContent = "loss " + loss + " % · jitter " + Math.round((r.jitter || 0) * 1000) + " ms";
-        $("quality").dataset.bytes = r.bytesReceived || 0;
-      }
-    });
+    const q = await ringfenceWebrtc.inboundAudio(state.pc);
+    if (!q) return;
+    $("quality").textContent = ringfenceWebrtc.describe(q);
+    $("quality").dataset.bytes = q.bytes;
   }
 
-  function gathered(pc) {
-    if (pc.iceGatheringState === "complete") return Promise.resolve();
-    return new Promise((done) => {
-      pc.addEventListener("icegatheringstatechange", () => { if (pc.iceGatheringState === "complete") done(); });
-    });
-  }
 
   async function call(ev) {
     ev.preventDefault();
@@ -100,7 +89,7 @@
     state.stream.getAudioTracks().forEach((t) => pc.addTrack(t, state.stream));
     pc.ontrack = (e) => { $("remote-audio").srcObject = e.streams[0] || new MediaStream([e.track]); };
     await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc);
+    await ringfenceWebrtc.gathered(pc);
     setState("dialling", "Dialling…");
     $("call").disabled = true;
     let placed;
