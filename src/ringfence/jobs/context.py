@@ -23,6 +23,9 @@ class JobContext:
     clock: Clock
     # Enqueue another job (a job that continues later enqueues itself with a delay).
     enqueue: Callable[..., Awaitable[str]] | None = None
+    # What the process that runs the workers lends them by name (the app's test phone, say):
+    # shared by every worker thread, owned and closed by the lender.
+    lent: dict[str, Any] = field(default_factory=dict)
     _resources: dict[str, Any] = field(default_factory=dict)
     _closers: list[Closer] = field(default_factory=list)
 

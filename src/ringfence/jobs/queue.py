@@ -111,6 +111,14 @@ class JobQueue:
         self.huey.signal(signals.SIGNAL_ERROR)(self._on_error)
         self._consumer: Consumer | None = None
 
+    def lend(self, name: str, thing: Any) -> None:
+        """Let this process's workers use ``thing`` (``JobContext.lent[name]``); ``None`` takes
+        it back. Workers in another process never see it."""
+        if thing is None:
+            self.runtimes.lent.pop(name, None)
+        else:
+            self.runtimes.lent[name] = thing
+
     @property
     def backend(self) -> str:
         return self.settings.jobs_backend

@@ -34,10 +34,16 @@ SETTLE_SECONDS = 30.0
 
 
 class ThreadRuntime:
-    def __init__(self, settings: Settings, clock: Clock, enqueue: Enqueue | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        enqueue: Enqueue | None = None,
+        lent: dict[str, Any] | None = None,
+    ) -> None:
         self.loop = asyncio.new_event_loop()
         db = Database(settings.resolved_database_url)
-        self.context = JobContext(settings, db, clock, enqueue)
+        self.context = JobContext(settings, db, clock, enqueue, lent if lent is not None else {})
         self._given_back = asyncio.Event()
         event.listen(db.engine.sync_engine.pool, "checkin", lambda *_: self._given_back.set())
 
@@ -73,6 +79,7 @@ class Runtimes:
         self._settings = settings
         self._clock = clock
         self._enqueue = enqueue
+        self.lent: dict[str, Any] = {}  # one dict, seen by every thread's context
         self._local = threading.local()
         self._all: list[ThreadRuntime] = []
         self._lock = threading.Lock()
@@ -80,7 +87,7 @@ class Runtimes:
     def current(self) -> ThreadRuntime:
         runtime: ThreadRuntime | None = getattr(self._local, "runtime", None)
         if runtime is None:
-            runtime = ThreadRuntime(self._settings, self._clock, self._enqueue)
+            runtime = ThreadRuntime(self._settings, self._clock, self._enqueue, self.lent)
             self._local.runtime = runtime
             with self._lock:
                 self._all.append(runtime)

@@ -237,6 +237,18 @@ class TelephonyEngine:
         if self._gate is not None:
             self._gate.trust(self._builtin_trunk(carrier))
 
+    def trust_sender(self, name: str, port: int) -> None:
+        """Take calls from another engine of this process that sends from port ``port`` of
+        127.0.0.1 (a job worker's, calling the test phone), under ``name``, without routing any
+        call to it; ``distrust(name)`` ends it."""
+        if self._gate is None:
+            raise ServiceUnavailable("this telephony engine is not running")
+        self._gate.trust(TrustedTrunk(name=name, networks=networks(["127.0.0.1/32"]), port=port))
+
+    def distrust(self, name: str) -> None:
+        if self._gate is not None:
+            self._gate.distrust(name)
+
     def _admit(self, request: InboundRequest) -> str | Refusal:
         if self._gate is None:
             return Refusal(503, "Service Unavailable")

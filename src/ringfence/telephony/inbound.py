@@ -150,6 +150,10 @@ class InboundGate:
         """Take calls from ``trunk`` too (a built-in one, known once its socket is bound)."""
         self._trunks.append(trunk)
 
+    def distrust(self, name: str) -> None:
+        """Take no more calls from the trunk named ``name`` (a built-in one that stopped)."""
+        self._trunks = [t for t in self._trunks if t.name != name]
+
     def _refuse(self, reason: str, request: InboundRequest) -> Refusal:
         self.refused[reason] += 1
         source, now = request.source[0], self._clock.monotonic()

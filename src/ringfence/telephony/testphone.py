@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,8 @@ PLATFORM = "platform"  # the test phone's name for the platform's engine
 LOOPBACK = "127.0.0.1"
 CALLS_PER_MINUTE = 10  # calls one tab may place in any minute (each may start an agent's work)
 WILDCARDS = ("", "0.0.0.0", "::")
+LENT_AS = "telephony.test_phone"  # the name job workers of this process find it by
+HANDOVER_SECONDS = 10.0  # the longest a worker waits for the app's loop to trust its engine
 
 
 @dataclass(eq=False)
@@ -94,10 +98,12 @@ class TestPhone:
         self.calls: dict[str, PhoneCall] = {}
         self._placed: dict[str, collections.deque[float]] = {}  # browser -> when it dialled
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         """Bind the test phone and make it the platform's trunk for its numbers; call before the
         platform's engine starts (it trusts the trunk from then on)."""
+        self._loop = asyncio.get_running_loop()
         await self.engine.start()
         port = self.engine.local_port
         self.platform.add_builtin(
@@ -120,6 +126,54 @@ class TestPhone:
             CarrierSettings(name=PLATFORM, host=host, port=port, inbound_sources=[f"{host}/32"]),
             source_port=port,
         )
+
+    async def serve(self, engine: TelephonyEngine) -> Callable[[], Awaitable[None]]:
+        """Make the test phone a trunk of ``engine``, another engine of this process (a job
+        worker's, on a thread and loop of its own, placing a campaign's or an evaluation's
+        calls), and take its calls to the test phone's lines as the platform's; returns what
+        ends that, for when the engine stops."""
+        own = self.engine.local_port
+        engine.add_builtin(
+            CarrierSettings(
+                name=CARRIER,
+                host=LOOPBACK,
+                port=own,
+                prefixes=[PREFIX],
+                inbound_sources=[f"{LOOPBACK}/32"],
+            ),
+            source_port=own,
+        )
+        engine.registrations[CARRIER] = "built in"
+        port = engine.local_port
+        name = f"{PLATFORM}:{port}"
+        await self._on_own_loop(lambda: self.engine.trust_sender(name, port))
+
+        async def end() -> None:
+            await self._on_own_loop(lambda: self.engine.distrust(name))
+
+        return end
+
+    async def _on_own_loop(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the loop the test phone runs on (the app's) from any thread's loop:
+        its engine is not safe to change from another thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        if loop is asyncio.get_running_loop():
+            work()
+            return
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:
+                done.set_exception(exc)
+            else:
+                done.set_result(None)
+
+        loop.call_soon_threadsafe(run)
+        await asyncio.wait_for(asyncio.wrap_future(done), HANDOVER_SECONDS)
 
     async def stop(self) -> None:
         for phone_call in list(self.calls.values()):

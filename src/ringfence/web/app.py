@@ -18,6 +18,7 @@ from ringfence.privacy import policy
 from ringfence.privacy.core import Privacy
 from ringfence.settings import Settings
 from ringfence.store import Database, require_current
+from ringfence.telephony.testphone import LENT_AS as TEST_PHONE
 from ringfence.telephony.testphone import start_telephony
 from ringfence.web import (
     accounts,
@@ -68,6 +69,7 @@ def create_app(
                     # Dates the policy: a changed inventory gets a new "last updated".
                     await policy.current_stamp(session, privacy.inventory, privacy.clock)
             app.state.telephony, app.state.test_phone = await start_telephony(settings, privacy)
+            queue.lend(TEST_PHONE, app.state.test_phone)  # campaigns and evaluations call it too
             for start in app.state.starters:
                 await start()
             if workers:
@@ -76,6 +78,7 @@ def create_app(
             yield
         finally:
             if app.state.test_phone is not None:
+                queue.lend(TEST_PHONE, None)
                 await app.state.test_phone.stop()
             if app.state.telephony is not None:
                 await app.state.telephony.stop()

@@ -34,6 +34,8 @@ from ringfence.services.agents.campaigns.service import DIAL_JOB
 from ringfence.services.agents.evaluations.service import EVALUATION_JOB, Evaluations
 from ringfence.services.agents.models import Campaign, CampaignCall
 from ringfence.telephony import TelephonyEngine
+from ringfence.telephony.testphone import LENT_AS as TEST_PHONE
+from ringfence.telephony.testphone import TestPhone
 from ringfence.tenants.scoping import tenant_session
 
 log = get_logger(__name__)
@@ -42,12 +44,30 @@ LEASE_WATCH = 2.0  # seconds between two looks of a worker process for lapsed ca
 
 
 async def _engine(ctx: JobContext) -> tuple[TelephonyEngine, Closer]:
-    if not ctx.settings.telephony.carriers:
-        raise ConfigurationError("campaigns need a carrier: RINGFENCE_TELEPHONY__CARRIERS")
+    """The worker thread's engine: the operator's carriers and, where this process runs the
+    app's test phone (the default install), the test phone too."""
+    phone: TestPhone | None = ctx.lent.get(TEST_PHONE)
+    if not ctx.settings.telephony.carriers and phone is None:
+        raise ConfigurationError(
+            "campaigns and evaluations need a carrier (RINGFENCE_TELEPHONY__CARRIERS), or the "
+            "test phone in the process that runs them"
+        )
     privacy = await job_privacy(ctx)
     engine = TelephonyEngine(ctx.settings, privacy=privacy, port=0, outbound_only=True)
     await engine.start()
-    return engine, engine.stop
+    if phone is None:
+        return engine, engine.stop
+    try:
+        given_back = await phone.serve(engine)
+    except BaseException:
+        await engine.stop()
+        raise
+
+    async def close() -> None:
+        await engine.stop()
+        await given_back()
+
+    return engine, close
 
 
 @registry.job(name=DIAL_JOB, retries=3, retry_delay=5.0, backoff=2.0)
