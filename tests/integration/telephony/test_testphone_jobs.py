@@ -9,8 +9,9 @@ import asyncio
 import json
 from typing import Any
 
+import numpy as np
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from websockets.asyncio.client import ClientConnection, connect
 
 from ringfence.clock import SystemClock
@@ -23,6 +24,7 @@ from tests.support.web import serving
 
 pytestmark = pytest.mark.integration
 WAIT = 120.0  # seconds for a message on a loaded machine
+LOUD = 1000  # a 16-bit sample louder than the line's silence: speech
 
 
 async def _next(ws: ClientConnection, kind: str, **fields: Any) -> dict[str, Any]:
@@ -32,6 +34,14 @@ async def _next(ws: ClientConnection, kind: str, **fields: Any) -> dict[str, Any
             assert message.get("type") != "error", message
             if message.get("type") == kind and all(message.get(k) == v for k, v in fields.items()):
                 return dict(message)
+
+
+async def _hear(track: MediaStreamTrack, heard: asyncio.Future[None]) -> None:
+    """Resolves ``heard`` at the first audio frame that is not silence."""
+    while not heard.done():
+        frame = await track.recv()
+        if np.abs(frame.to_ndarray()).max() > LOUD:
+            heard.set_result(None)
 
 
 async def _progress(shop: Any, campaign: str, done: str) -> dict[str, Any]:
@@ -66,6 +76,11 @@ async def test_a_campaign_calls_a_test_phone_from_a_job_worker(
             ringing = await _next(ws, "incoming")
             assert ringing["from"] == CALLER_ID  # the business's own number, as shown
             pc = RTCPeerConnection()
+            heard: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            pc.on(
+                "track", lambda track: listeners.append(asyncio.ensure_future(_hear(track, heard)))
+            )
+            listeners: list[asyncio.Future[None]] = []
             try:
                 pc.addTransceiver("audio", direction="sendrecv")
                 await pc.setLocalDescription(await pc.createOffer())
@@ -74,9 +89,13 @@ async def test_a_campaign_calls_a_test_phone_from_a_job_worker(
                 answer = await _next(ws, "sdp", call=ringing["call"])
                 await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
                 await _next(ws, "state", call=ringing["call"], state="answered")
+                # The agent's opening, spoken by the worker's engine, reaches the tab's audio.
+                await asyncio.wait_for(heard, WAIT)
                 await ws.send(json.dumps({"type": "hangup", "call": ringing["call"]}))
                 await _next(ws, "state", call=ringing["call"], state="ended")
             finally:
                 await pc.close()
+                for listener in listeners:
+                    listener.cancel()
             progress = await _progress(shop, campaign, "done")
     assert progress["dialled"] == 1 and progress["answered"] == 1, progress
