@@ -86,6 +86,8 @@ class TelephonyEngine:
         self._builtins: list[CarrierSettings] = []
         self.builtin: set[str] = set()
         self._source_ports: dict[str, int] = {}  # built-in carrier -> the one port it sends from
+        self._answering: set[str] = set()  # outbound calls answered, their media opening
+        self._hung_up_answering: set[str] = set()  # of those, the ones the callee hung up
         self.privacy = privacy
         self.db = privacy.db if privacy is not None else None
         self.clock = clock or (privacy.clock if privacy is not None else SystemClock())
@@ -385,7 +387,7 @@ class TelephonyEngine:
         callbacks = LegCallbacks(
             trying=lambda: call.emit(CallEvent("trying", self.clock.now(), status=100)),
             ringing=lambda: self._on_ringing(call),
-            answered=lambda: self._spawn(self._on_answered(call, max_duration)),
+            answered=lambda: self._answer_arrived(call, max_duration),
             rejected=lambda status, reason: self._end(
                 call, _reason_for(status), status=status, by="remote", text=reason
             ),
@@ -448,11 +450,27 @@ class TelephonyEngine:
         try:
             await asyncio.wait_for(call.wait_answered(), ring_for)
         except TimeoutError:
-            if not call.ended:
+            if not call.ended and call.id not in self._answering:  # not while the 2xx connects
                 leg.cancel()
                 self._end(call, EndReason.NO_ANSWER, status=487, by="local")
 
+    def _answer_arrived(self, call: Call, max_duration: float | None) -> None:
+        """The 2xx to our INVITE: the call is answered once its media is open. A BYE that
+        comes meanwhile (the callee picked up and hung up at once, or our loop was slow to open
+        the media) ends it after that, so the call still counts as answered."""
+        self._answering.add(call.id)
+        self._spawn(self._on_answered(call, max_duration))
+
     async def _on_answered(self, call: Call, max_duration: float | None) -> None:
+        try:
+            await self._connect_answered(call, max_duration)
+        finally:
+            self._answering.discard(call.id)
+        if call.id in self._hung_up_answering:
+            self._hung_up_answering.discard(call.id)
+            self._end(call, EndReason.COMPLETED, status=200, by="remote")
+
+    async def _connect_answered(self, call: Call, max_duration: float | None) -> None:
         leg = self._legs.get(call.sip_call_id)
         if call.ended or not isinstance(leg, OutboundLeg):
             return
@@ -462,7 +480,11 @@ class TelephonyEngine:
             if early is None or not leg.media_matches_answer(early):
                 if early is not None:
                     await early.close()
-                call.media = await leg.open_media()
+                media = await leg.open_media()
+                if call.ended:  # ended from our side while the media opened: nothing to carry
+                    await media.close()
+                    return
+                call.media = media
         except (ValueError, OSError) as exc:
             # The callee has picked up and hears nothing: a failure of its own kind, which a
             # service must not take for an unanswered call and ring again.
@@ -546,8 +568,12 @@ class TelephonyEngine:
 
     def _on_remote_bye(self, sip_call_id: str) -> None:
         call = self._calls.get(sip_call_id)
-        if call is not None:
-            self._end(call, EndReason.COMPLETED, status=200, by="remote")
+        if call is None:
+            return
+        if call.id in self._answering:
+            self._hung_up_answering.add(call.id)  # ended once its answer is connected
+            return
+        self._end(call, EndReason.COMPLETED, status=200, by="remote")
 
     def _on_info_digit(self, sip_call_id: str, digit: str) -> None:
         call = self._calls.get(sip_call_id)

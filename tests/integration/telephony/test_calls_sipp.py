@@ -24,6 +24,7 @@ from ringfence.privacy.subjects import phone_ref
 from ringfence.settings import CarrierSettings, Settings
 from ringfence.store import Database
 from ringfence.telephony import Call, CallFailed, TelephonyEngine
+from ringfence.telephony._sip import Media, OutboundLeg
 from ringfence.telephony.models import CallRecord
 from tests.conftest import SettingsFactory
 from tests.support.certs import make_certs
@@ -127,6 +128,43 @@ async def test_outbound_call_answered_with_audio_both_ways(engine: TelephonyEngi
     (record,) = await _records(engine)
     assert record.remote_masked.endswith("23") and "4155550123" not in record.remote_masked
     assert record.subject_ref.startswith("phone:") and record.status == 200
+
+
+async def test_a_callee_who_answers_and_hangs_up_at_once_was_answered(
+    engine: TelephonyEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The BYE comes while our media is still opening (a loaded machine: the 2xx's handling
+    waits for the loop): the call was answered, then ended by the callee, in that order, and
+    the media opened for it is closed. Before, it ended unanswered (a campaign rang the person
+    again) and its RTP socket was left open."""
+    opening = OutboundLeg.open_media
+    bye_came = asyncio.Event()
+
+    class HungUp(set[str]):  # the engine's note of a BYE during the answer, observed
+        def add(self, call_id: str) -> None:
+            super().add(call_id)
+            bye_came.set()
+
+    async def slow_to_open(leg: OutboundLeg, *, early: bool = False) -> Media:
+        await asyncio.wait_for(bye_came.wait(), 60)  # the media opens after the callee's BYE
+        return await opening(leg, early=early)
+
+    monkeypatch.setattr(engine, "_hung_up_answering", HungUp())
+    monkeypatch.setattr(OutboundLeg, "open_media", slow_to_open)
+    sipp = await start_sipp("uas_echo_hangup", fill={"talk_ms": "0"})
+    try:
+        call = await engine._place_call("+14155550166", via=f"sip:127.0.0.1:{sipp.port}")
+        events = await _events(call)
+        rc, out = await sipp.finish()
+        assert rc == 0, out
+    finally:
+        await sipp.kill()
+    assert events == ["dialling", "ringing", "answered", "ended"]
+    assert call.answered_at is not None and call.ended_by == "remote"
+    assert call.end_reason is not None and call.end_reason.value == "completed"
+    await engine.idle()
+    (record,) = await _records(engine)
+    assert record.status == 200 and record.answered_at is not None
 
 
 @pytest.mark.parametrize(
