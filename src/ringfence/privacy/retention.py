@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Delete,
@@ -149,7 +150,7 @@ class Sweeper:
         changed meanwhile is skipped (PostgreSQL re-evaluates the condition on the row's latest
         version), and each sweeper counts only the rows its own statement changed."""
         postgres = self.db.dialect == "postgresql"
-        row_id = literal_column("ctid" if postgres else "rowid")
+        row_id: ColumnElement[Any] = literal_column("ctid" if postgres else "rowid")
         expired = self._expired(table, category, cutoff)
         claim = select(row_id).select_from(table).where(expired).limit(self.batch)
         if postgres:
