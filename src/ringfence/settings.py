@@ -127,7 +127,7 @@ class PrivacySettings(BaseModel):
         description="Where the master key file lives (created 0600); default "
         "<data_dir>/master.key. Keep it off the data dir's disk or backups for defence in depth.",
     )
-    sweep_batch: int = Field(5000, ge=100, le=100_000, description="Rows per sweeper batch.")
+    sweep_batch: int = Field(20_000, ge=100, le=100_000, description="Rows per sweeper batch.")
 
     @field_validator("retention")
     @classmethod

@@ -36,6 +36,7 @@ from ringfence.privacy.models import ProcessingRestriction, RightsRequest
 from ringfence.privacy.receipts import ReceiptSigner
 from ringfence.privacy.subjects import keyed_ref
 from ringfence.store.base import Base
+from ringfence.store.database import SCRUB
 from ringfence.store.schema import target_metadata
 
 # A service's first step of an erasure: deletes what a processor holds; returns its actions.
@@ -318,6 +319,7 @@ class Rights:
     async def erase(
         self, session: AsyncSession, subject_ref: str, *, exclude_request: str | None = None
     ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        session.info[SCRUB] = True  # nothing erased stays readable in the files once committed
         actions: list[dict[str, Any]] = []
         holds: list[dict[str, str]] = []
         for eraser in self.erasers:  # what processors hold, while our rows still say where

@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from ringfence.logging import get_logger
+
+log = get_logger(__name__)
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -24,6 +28,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted rows are overwritten with zeros, not left readable in free space of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -46,6 +52,10 @@ def dropped_connection(exc: BaseException) -> TypeGuard[DBAPIError]:
     the same work may succeed at once on a new one."""
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
+
+# ``session.info`` key: the transaction erases someone's data; once it commits, no copy of what it
+# deleted may stay readable on disk (``Database.scrub``).
+SCRUB = "scrub_after_commit"
 
 # ``session.info`` key: the session's transaction runs under a restricted role (a tenant's, on
 # PostgreSQL) that may not touch the platform's own tables; work on those (data keys) must take
@@ -80,8 +90,25 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction that commits on success and rolls back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+            if session.info.get(SCRUB):
+                await self.scrub()
+
+    async def scrub(self) -> bool:
+        """After an erasure: on SQLite, copy the write-ahead log into the main file (where
+        ``secure_delete`` has zeroed the deleted rows) and truncate it to nothing, so the old
+        pages it held are no longer in any file; False when a reader kept it from finishing
+        (the next erasure or checkpoint finishes it). On PostgreSQL a deleted row stays in its
+        page until VACUUM (autovacuum, within minutes) reclaims it; nothing to do here."""
+        if self.dialect != "sqlite":
+            return True
+        async with self.engine.connect() as conn:
+            busy = (await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).scalar()
+        if busy:
+            log.warning("sqlite_checkpoint_busy")
+        return not busy
 
     async def ping(self) -> None:
         """Raises when the database does not answer; a connection it dropped under the ping
