@@ -79,7 +79,9 @@ def test_declaring_a_name_twice_differently_is_an_error() -> None:
 def test_plain_language() -> None:
     assert Retention.duration(730).plain == "2 years"
     assert Retention.duration(30).plain == "30 days"
-    assert Retention.subscription_plus(30).plain == "for the subscription plus 30 days"
+    assert Retention.subscription_plus(30).plain == (
+        "while the business uses the service, and 30 days after it stops"
+    )
     assert Retention.never_stored().plain.startswith("never stored")
     assert LegalBasis.LEGAL_OBLIGATION.article == "GDPR art. 6(1)(c)"
     assert Base.metadata is target_metadata()
