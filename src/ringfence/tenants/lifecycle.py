@@ -20,6 +20,7 @@ import datetime as dt
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
@@ -39,10 +40,11 @@ LAST_OWNER = (
 
 async def sole_owned(session: AsyncSession, account_id: str) -> list[str]:
     """The names of the open businesses whose only owner is the account."""
+    each = aliased(Membership)
     owners = (
         select(func.count())
-        .select_from(Membership)
-        .where(Membership.tenant_id == Tenant.id, Membership.role == OWNER)
+        .select_from(each)
+        .where(each.tenant_id == Tenant.id, each.role == OWNER)
         .scalar_subquery()
     )
     rows = await session.scalars(

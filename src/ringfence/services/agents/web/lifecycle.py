@@ -3,7 +3,7 @@ business page's forms (``tenants.lifecycle`` decides; these only translate)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Response
 from pydantic import BaseModel, Field
@@ -22,6 +22,12 @@ class CloseIn(BaseModel):
 
 
 # -- the JSON API ------------------------------------------------------------------------------
+
+
+@router.get("/api/tenants/{tenant_id}/members")
+async def members(lifecycle: LifecycleDep, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+    """The members (id, e-mail, role), for a member who may manage members."""
+    return {"members": await lifecycle.tenants.members(login.account, tenant_id)}
 
 
 @router.delete("/api/tenants/{tenant_id}/members/{member_id}")
