@@ -112,6 +112,12 @@ async def test_members_leave_or_are_removed_and_a_business_always_keeps_an_owner
         )
         assert edit.status_code == 409 and "this business is closed" in edit.text
         assert (await carol.get(f"/api/tenants/{tenant}/agents")).status_code == 200
+        talk = await carol.post(
+            f"/api/tenants/{tenant}/agents/{agent}/talk",
+            json={"sdp": "v=0\r\n"},
+            headers=_h(carol_csrf),
+        )
+        assert talk.status_code == 409 and "do not talk" in talk.text
         (mine,) = (await carol.get("/api/tenants")).json()["tenants"]
         assert mine["purge_at"] == closed.json()["purge_at"]
         business = await carol.get(f"/agents/b/{tenant}")
