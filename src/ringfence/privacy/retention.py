@@ -163,7 +163,7 @@ class Sweeper:
                 return update(table).where(key.in_(claimed)).values(cleared)
 
             return await self._in_batches(table, expired, clear)
-        return await self._delete(table, expired)
+        return await self._delete(table, expired, self.releasers.get(table.name))
 
     def _key(self, table: Table) -> Column[str]:
         pk = list(table.primary_key.columns)
@@ -171,9 +171,10 @@ class Sweeper:
             raise KeyError(f"table {table.name}: sweeping needs a single-column key")
         return pk[0]
 
-    async def _delete(self, table: Table, condition: ColumnElement[bool]) -> int:
-        """Every row matching ``condition``, released first where the table has a releaser."""
-        release = self.releasers.get(table.name)
+    async def _delete(
+        self, table: Table, condition: ColumnElement[bool], release: Releaser | None
+    ) -> int:
+        """Every row matching ``condition``, each batch ``release``d first when given."""
         if len(table.primary_key.columns) != 1:  # a composite key: one statement
             async with self.db.session() as session:
                 if release is not None:
@@ -231,11 +232,18 @@ class Sweeper:
                 total += int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def _purge_owned(self, tables: list[Table], column: str, value: str) -> None:
-        """Delete the rows naming ``value`` (children first), then the keys only they used."""
+        """Delete the rows naming ``value`` (children first), then the keys only they used.
+        Every release comes first: a processor that refuses leaves everything for the next
+        sweep, the subjects whose keys are to go included."""
+        for table in tables:
+            release = self.releasers.get(table.name)
+            if release is not None:
+                async with self.db.session() as session:
+                    await release(session, table.c[column] == value)
         refs = await self._encrypted_refs({t.name for t in tables}, column, value)
         counts: dict[str, int] = {}
         for table in reversed(tables):
-            counts[table.name] = await self._delete(table, table.c[column] == value)
+            counts[table.name] = await self._delete(table, table.c[column] == value, None)
         shredded = await self._shred(refs)
         async with self.db.session() as session:
             self.audit.record(
