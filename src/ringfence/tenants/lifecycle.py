@@ -3,8 +3,8 @@
 - A member who may manage members removes another (an admin never removes an owner); a member
   leaves on their own. Their membership goes at once (its category: "removed with you"); what
   they did in the business (agents, calls) is the business's and stays.
-- A business always keeps an owner: the last owner can neither leave nor be removed, nor
-  delete their account, until another member is made owner (invited as one) or the business
+- An open business always keeps an owner: the last owner can neither leave nor be removed,
+  nor delete their account, until another member is made owner (invited as one) or the business
   is closed (``sole_owned`` is what account deletion asks).
 - Closing, by an owner or the operator, confirmed by typing the business's name: from that
   moment its agents answer no number and dial no campaign (``Tenant.halted``), its pending
@@ -119,7 +119,8 @@ class Lifecycle:
                     Membership.tenant_id == member.tenant_id, Membership.role == OWNER
                 )
             )
-            if tenant is not None and int(owners or 0) <= 1:
+            # (A closed business needs no owner any more: its last one may go too.)
+            if tenant is not None and tenant.closed_at is None and int(owners or 0) <= 1:
                 raise Conflict(LAST_OWNER.format(name=tenant.name))
         await session.delete(member)
         self.audit.record(
