@@ -34,6 +34,7 @@ from ringfence.privacy.core import Privacy
 from ringfence.privacy.sealed import seal, unseal
 from ringfence.privacy.subjects import account_ref, ip_ref, keyed_ref
 from ringfence.settings import Settings
+from ringfence.tenants.lifecycle import refuse_sole_owner, sole_owned
 
 log = get_logger(__name__)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -478,8 +479,10 @@ class Accounts:
 
     async def erase(self, account: Account) -> list[dict[str, object]]:
         """The erasure itself, once whoever asked is known to be allowed (the account's owner
-        with its password, or the operator)."""
+        with its password, or the operator). Refused while the account alone owns an open
+        business: it is handed over or closed first (``tenants.lifecycle``)."""
         async with self.db.session() as session:
+            refuse_sole_owner(await sole_owned(session, account.id))
             stamp = await policy.current_stamp(session, self.privacy.inventory, self.clock)
             actions, holds = await self.privacy.rights(stamp.version).erase(
                 session, account.subject_ref

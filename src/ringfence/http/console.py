@@ -35,6 +35,8 @@ NOTICES = {
     "refunded": "Credit refunded.",
     "suspended": "Suspended.",
     "reinstated": "Reinstated.",
+    "closed": "The business is closed: its agents stopped; its data is deleted when its "
+    "retention ends.",
     "deleted": "The account and its data were erased (legal holds kept).",
     "price-set": "Price saved: calls are charged at it from now on.",
     "price-removed": "Price removed: the rate table's applies again.",

@@ -152,3 +152,17 @@ def build_erasers() -> list[Any]:
     for module_name in privacy_modules():
         out.extend(getattr(importlib.import_module(module_name), "ERASERS", ()))
     return out
+
+
+def build_releasers() -> dict[str, Any]:
+    """What must be released at a processor before the sweeper deletes rows of a table
+    (``RELEASERS`` of the privacy modules: table name → ``async (settings, session,
+    condition) -> released``), for data deleting our rows alone would leave behind."""
+    import importlib
+
+    from ringfence.privacy.registry import privacy_modules
+
+    out: dict[str, Any] = {}
+    for module_name in privacy_modules():
+        out.update(getattr(importlib.import_module(module_name), "RELEASERS", {}))
+    return out

@@ -7,7 +7,7 @@ from functools import cached_property, partial
 from ringfence.clock import Clock, SystemClock
 from ringfence.jobs.context import Closer, JobContext
 from ringfence.privacy.audit import Audit
-from ringfence.privacy.categories import build_erasers, build_inventory
+from ringfence.privacy.categories import build_erasers, build_inventory, build_releasers
 from ringfence.privacy.consent import Consents
 from ringfence.privacy.crypto import MasterKeys, Vault
 from ringfence.privacy.inventory import Inventory
@@ -51,6 +51,7 @@ class Privacy:
             self.clock,
             data_dir=self.settings.ensure_data_dir(),
             batch=self.settings.privacy.sweep_batch,
+            releasers={t: partial(r, self.settings) for t, r in build_releasers().items()},
         )
 
     def rights(self, policy_version: str) -> Rights:

@@ -100,7 +100,7 @@ class Retention:
             return self.condition
         span = _plain_days(self.days or 0)
         if self.rule == "subscription_plus":
-            return f"for the subscription plus {span}"
+            return f"while the business uses the service, and {span} after it stops"
         return span
 
 
@@ -118,6 +118,15 @@ class Expiry:
 @dataclass(frozen=True)
 class Delete(Expiry):
     name = "delete"
+
+
+@dataclass(frozen=True)
+class Cascade(Delete):
+    """Delete the record and, first, every row of every table whose ``column`` holds the
+    record's key (a closed business's rows under its ``tenant_id``), the data keys only those
+    rows used, and what processors hold for them (the releasers)."""
+
+    column: str = "tenant_id"
 
 
 @dataclass(frozen=True)
@@ -202,6 +211,9 @@ class Inventory:
     def declare(self, category: Category) -> Category:
         if category.name in self._by_name and self._by_name[category.name] != category:
             raise ValueError(f"category {category.name!r} declared twice")
+        if category.retention.rule == "subscription_plus" and not category.expires_field:
+            # The end is only known when the business stops: the event writes it on each row.
+            raise ValueError(f"category {category.name!r}: subscription_plus needs expires_field")
         self._by_name[category.name] = category
         return category
 
@@ -238,7 +250,15 @@ class Inventory:
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def expires_before(self, category: Category, now: dt.datetime) -> dt.datetime | None:
-        if category.retention.rule != "duration" or category.retention.days is None:
+        """Records older than this are due; None when the sweeper does not expire the
+        category. A ``subscription_plus`` category counts from an event (a business closing)
+        that writes each row's end (``expires_field``): rows past it are due, rows without
+        one are kept."""
+        if category.retention.days is None:
+            return None
+        if category.retention.rule == "subscription_plus":
+            return now
+        if category.retention.rule != "duration":
             return None
         return now - dt.timedelta(days=category.retention.days)
 

@@ -1,6 +1,6 @@
 """Where the categories of the inventory are declared: the core's capabilities each in their
 ``privacy`` module, the installed services in the module their manifest names. Each exports
-``CATEGORIES`` and may export ``ERASERS``."""
+``CATEGORIES`` and may export ``ERASERS`` and ``RELEASERS``."""
 
 from __future__ import annotations
 

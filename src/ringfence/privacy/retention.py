@@ -8,17 +8,26 @@ counted, once (counts come from the rows each statement changed); on SQLite writ
 serialised by the database. What was removed is written to the audit log, per category, and
 every sweep leaves one ``retention.sweep`` entry, so the operator's console can say when the
 last one ran even when nothing had expired.
+
+
+Rows some processor also holds (a custom voice at the hosted provider) are released there first
+by their table's releaser, declared by a privacy module (``RELEASERS``). A ``Cascade`` category
+(a closed business) takes every row that names its key with it, then crypto-shreds the data
+keys that only those rows used: a key still named by any other record (the same caller's call
+at another business, an account) is kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Delete,
     Table,
     Update,
@@ -30,12 +39,17 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from ringfence.clock import Clock
+from ringfence.errors import RingfenceError
 from ringfence.logging import get_logger
 from ringfence.privacy.audit import Audit
-from ringfence.privacy.inventory import Anonymise, Category, Inventory
+from ringfence.privacy.files import subject_folder
+from ringfence.privacy.inventory import Anonymise, Cascade, Category, Inventory
+from ringfence.privacy.models import DataKey
+from ringfence.privacy.subjects import account_ref
 from ringfence.store.base import Base
 from ringfence.store.database import Database
 from ringfence.store.schema import target_metadata
@@ -43,6 +57,12 @@ from ringfence.store.schema import target_metadata
 log = get_logger(__name__)
 ACTOR = "retention-sweeper"
 SWEEP = "retention.sweep"
+CASCADE = "retention.cascade"
+ACCOUNT = account_ref("")
+REFS_PER_QUERY = 500
+# Before rows of a table are deleted: release what a processor holds for the rows matching the
+# condition (in the deleting transaction); returns how many it released.
+Releaser = Callable[[AsyncSession, ColumnElement[bool]], Awaitable[int]]
 
 
 @dataclass
@@ -64,12 +84,14 @@ class Sweeper:
         *,
         data_dir: Path,
         batch: int = 5000,
+        releasers: Mapping[str, Releaser] | None = None,
     ) -> None:
         self.db = db
         self.inventory = inventory
         self.clock = clock
         self.data_dir = data_dir
         self.batch = batch
+        self.releasers = dict(releasers or {})
         self.audit = Audit(clock)
         target_metadata()
 
@@ -99,12 +121,18 @@ class Sweeper:
                 continue  # never stored, or log lines (the log's rotation removes them)
             if category.expires_field:
                 cutoff = now  # each row carries its own end
-            if category.is_file_store:
-                count = await self._sweep_files(category, cutoff, dry_run)
-            elif dry_run:
-                count = await self._count(category, cutoff)
-            else:
-                count = await self._sweep_table(category, cutoff)
+            try:
+                if category.is_file_store:
+                    count = await self._sweep_files(category, cutoff, dry_run)
+                elif dry_run:
+                    count = await self._count(category, cutoff)
+                elif isinstance(category.at_expiry, Cascade):
+                    count = await self._cascade(category, category.at_expiry, cutoff)
+                else:
+                    count = await self._sweep_table(category, cutoff)
+            except RingfenceError as exc:  # a processor refused a release: the next sweep retries
+                log.warning("retention_release_failed", category=category.name, error=exc.code)
+                continue
             report.counts[category.name] = count
             if count and not dry_run:
                 async with self.db.session() as session:
@@ -139,31 +167,50 @@ class Sweeper:
             )
             return int(found or 0)
 
-    def _batch(self, table: Table, category: Category, cutoff: dt.datetime) -> Update | Delete:
-        """One set-based statement that deletes or clears up to ``batch`` expired rows, found
-        through the timestamp's index and addressed by their physical row id: ``ctid`` on
-        PostgreSQL (a TID scan: ``key IN (subquery)`` was planned as a hash join over a scan of
-        the whole table for every batch), ``rowid`` on SQLite (the table's own b-tree key).
+    async def _sweep_table(self, category: Category, cutoff: dt.datetime) -> int:
+        table = self._table(category)
+        expired = self._expired(table, category, cutoff)
+        if isinstance(category.at_expiry, Anonymise):
+            cleared = {f: None for f in category.at_expiry.fields}
+            return await self._in_place(self._batch(table, expired, cleared))
+        return await self._delete(table, expired, self.releasers.get(table.name))
+
+    def _key(self, table: Table) -> Column[str]:
+        pk = list(table.primary_key.columns)
+        if len(pk) != 1:
+            raise KeyError(f"table {table.name}: sweeping needs a single-column key")
+        return pk[0]
+
+    def _batch(
+        self,
+        table: Table,
+        condition: ColumnElement[bool],
+        cleared: dict[str, None] | None = None,
+    ) -> Update | Delete:
+        """One set-based statement that deletes (or clears the ``cleared`` fields of) up to
+        ``batch`` rows matching ``condition``, found through its index and addressed by their
+        physical row id: ``ctid`` on PostgreSQL (a TID scan: ``key IN (subquery)`` was planned
+        as a hash join over a scan of the whole table for every batch), ``rowid`` on SQLite
+        (the table's own b-tree key).
 
         The rows are not locked first (``FOR UPDATE`` wrote every row twice): the outer
-        statement checks the expiry again, so a row another sweeper deleted or anything else
+        statement checks the condition again, so a row another sweeper deleted or anything else
         changed meanwhile is skipped (PostgreSQL re-evaluates the condition on the row's latest
         version), and each sweeper counts only the rows its own statement changed."""
         postgres = self.db.dialect == "postgresql"
         row_id: ColumnElement[Any] = literal_column("ctid" if postgres else "rowid")
-        expired = self._expired(table, category, cutoff)
-        claim = select(row_id).select_from(table).where(expired).limit(self.batch)
+        claim = select(row_id).select_from(table).where(condition).limit(self.batch)
         if postgres:
             target = row_id == func.any(func.array(claim.scalar_subquery()))
         else:
             target = row_id.in_(claim.scalar_subquery())
-        if isinstance(category.at_expiry, Anonymise):
-            fields = {f: None for f in category.at_expiry.fields}
-            return update(table).where(target & expired).values(fields)
-        return delete(table).where(target & expired)
+        if cleared is not None:
+            return update(table).where(target & condition).values(cleared)
+        return delete(table).where(target & condition)
 
-    async def _sweep_table(self, category: Category, cutoff: dt.datetime) -> int:
-        statement = self._batch(self._table(category), category, cutoff)
+    async def _in_place(self, statement: Update | Delete) -> int:
+        """``statement`` (a ``_batch``) again, a short transaction each, until it changes
+        nothing; returns how many rows it changed."""
         total = 0
         while True:
             async with self.db.session() as session:
@@ -177,6 +224,143 @@ class Sweeper:
             total += changed
             if changed == 0:
                 return total
+
+    async def _delete(
+        self, table: Table, condition: ColumnElement[bool], release: Releaser | None
+    ) -> int:
+        """Every row matching ``condition``, each batch ``release``d first when given."""
+        if release is None:
+            return await self._in_place(self._batch(table, condition))
+        if len(table.primary_key.columns) != 1:  # a composite key: one statement
+            async with self.db.session() as session:
+                await release(session, condition)
+                result = await session.execute(delete(table).where(condition))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return await self._in_batches(
+            table, condition, lambda key, claimed: delete(table).where(key.in_(claimed)), release
+        )
+
+    async def _in_batches(
+        self,
+        table: Table,
+        condition: ColumnElement[bool],
+        statement: Callable[[Column[str], Any], Any],
+        release: Releaser,
+    ) -> int:
+        """``statement`` over the rows matching ``condition``, a claimed batch per short
+        transaction, each released first, until none is left; returns how many rows it
+        changed."""
+        key = self._key(table)
+        total = 0
+        while True:
+            claim = select(key).where(condition).limit(self.batch)
+            if self.db.dialect == "postgresql":
+                claim = claim.with_for_update(skip_locked=True)
+            async with self.db.session() as session:
+                # the very rows released are the ones changed
+                claimed = list((await session.scalars(claim)).all())
+                await release(session, key.in_(claimed))
+                result = await session.execute(statement(key, claimed))
+            changed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            total += changed
+            if changed == 0:
+                return total
+
+    async def _cascade(self, category: Category, rule: Cascade, cutoff: dt.datetime) -> int:
+        """Each expired record with every row that names it in ``rule.column``."""
+        table = self._table(category)
+        key = self._key(table)
+        owned = [t for t in Base.metadata.sorted_tables if rule.column in t.c and t is not table]
+        total = 0
+        while True:
+            async with self.db.session() as session:
+                found = await session.scalars(
+                    select(key).where(self._expired(table, category, cutoff)).limit(self.batch)
+                )
+                due = list(found.all())
+            if not due:
+                return total
+            for value in due:
+                await self._purge_owned(owned, rule.column, value)
+                async with self.db.session() as session:
+                    result = await session.execute(delete(table).where(key == value))
+                total += int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def _purge_owned(self, tables: list[Table], column: str, value: str) -> None:
+        """Delete the rows naming ``value`` (children first), then the keys only they used.
+        Every release comes first: a processor that refuses leaves everything for the next
+        sweep, the subjects whose keys are to go included."""
+        for table in tables:
+            release = self.releasers.get(table.name)
+            if release is not None:
+                async with self.db.session() as session:
+                    await release(session, table.c[column] == value)
+        refs = await self._encrypted_refs({t.name for t in tables}, column, value)
+        counts: dict[str, int] = {}
+        for table in reversed(tables):
+            counts[table.name] = await self._delete(table, table.c[column] == value, None)
+        shredded = await self._shred(refs)
+        async with self.db.session() as session:
+            self.audit.record(
+                session,
+                actor_kind="system",
+                actor_id=ACTOR,
+                action=CASCADE,
+                owner=value,
+                rows={name: n for name, n in counts.items() if n},
+                keys_destroyed=shredded,
+            )
+        log.info("retention_cascaded", owner=value, rows=sum(counts.values()), keys=shredded)
+
+    def _encrypted_columns(self, tables: Collection[str] | None = None) -> set[tuple[str, str]]:
+        """(table, column) naming the subject whose key encrypts the rows, of every encrypted
+        category (or of those in ``tables``)."""
+        return {
+            (c.table, c.subject_field)
+            for c in self.inventory
+            if c.encrypted and c.table and c.subject_field and not c.subject_hashed
+            if tables is None or c.table in tables
+        }
+
+    async def _encrypted_refs(self, tables: Collection[str], column: str, value: str) -> set[str]:
+        """The subjects whose keys encrypt rows naming ``value``; an account's key stays with
+        the account (its erasure destroys it)."""
+        refs: set[str] = set()
+        async with self.db.session() as session:
+            for name, field_name in self._encrypted_columns(tables):
+                table = Base.metadata.tables[name]
+                subject = table.c[field_name]
+                rows = await session.scalars(
+                    select(subject).where(table.c[column] == value, subject.is_not(None)).distinct()
+                )
+                refs.update(r for r in rows.all() if not r.startswith(ACCOUNT))
+        return refs
+
+    async def _shred(self, refs: Iterable[str]) -> int:
+        """Destroy the data keys of ``refs`` that no encrypted record left names (in a table,
+        or as a folder of an encrypted file store); returns how many."""
+        pending = sorted(refs)
+        destroyed = 0
+        stores = [c for c in self.inventory if c.is_file_store and c.encrypted]
+        for start in range(0, len(pending), REFS_PER_QUERY):
+            chunk = set(pending[start : start + REFS_PER_QUERY])
+            with_files = await asyncio.to_thread(self._with_files, stores, chunk)
+            async with self.db.session() as session:
+                for name, field_name in self._encrypted_columns():
+                    subject = Base.metadata.tables[name].c[field_name]
+                    used = await session.scalars(select(subject).where(subject.in_(chunk)))
+                    chunk -= set(used.all())
+                chunk -= with_files
+                if chunk:
+                    result = await session.execute(
+                        delete(DataKey).where(DataKey.subject_ref.in_(chunk))
+                    )
+                    destroyed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return destroyed
+
+    def _with_files(self, stores: list[Category], refs: set[str]) -> set[str]:
+        folder = subject_folder
+        return {r for r in refs if any(folder(self.data_dir, c, r).is_dir() for c in stores)}
 
     async def _sweep_files(self, category: Category, cutoff: dt.datetime, dry_run: bool) -> int:
         folder = self.data_dir / category.store.removeprefix("file:")

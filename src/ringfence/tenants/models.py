@@ -12,6 +12,8 @@ from ringfence.store.base import Base, new_id
 from ringfence.store.columns import NOT_PERSONAL, personal
 
 MEMBERSHIP = "tenant_membership"
+CLOSED_BUSINESS = "closed_business"
+CLOSED_KEEP_DAYS = 30  # a closed business's data is kept this long, then purged
 BUSINESS_NUMBERS = "business_numbers"
 
 
@@ -33,6 +35,15 @@ class Tenant(Base):
     record_retention_days: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
     # Set by the operator: the business's agents neither answer nor dial until it is lifted.
     suspended_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    # Closed by an owner or the operator: nothing answers or dials from then on, and at
+    # ``purge_at`` the sweeper deletes every row of the business and the keys only it used.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    purge_at: Mapped[dt.datetime | None] = mapped_column(index=True, info=NOT_PERSONAL)
+
+    @property
+    def halted(self) -> bool:
+        """Its agents neither answer nor dial: suspended by the operator, or closed."""
+        return self.suspended_at is not None or self.closed_at is not None
 
 
 class Membership(Base):

@@ -1,10 +1,17 @@
 """Tenancy's categories: who is a member of which business, in which role; who was invited;
-and the numbers a business proved it controls."""
+the numbers a business proved it controls; and what a closed business kept, until its purge."""
 
 from __future__ import annotations
 
-from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.tenants.models import BUSINESS_NUMBERS, INVITATION, INVITATION_DAYS, MEMBERSHIP
+from ringfence.privacy.inventory import Cascade, Category, LegalBasis, Retention, SubjectKind
+from ringfence.tenants.models import (
+    BUSINESS_NUMBERS,
+    CLOSED_BUSINESS,
+    CLOSED_KEEP_DAYS,
+    INVITATION,
+    INVITATION_DAYS,
+    MEMBERSHIP,
+)
 
 CATEGORIES = (
     Category(
@@ -47,6 +54,23 @@ CATEGORIES = (
         retention=Retention.duration(INVITATION_DAYS),
         timestamp="created_at",
         expires_field="expires_at",
+        subject=SubjectKind.NONE,
+    ),
+    Category(
+        name=CLOSED_BUSINESS,
+        service="platform",
+        title="What a closed business kept",
+        store="tenants",
+        fields=("closed_at", "purge_at"),
+        purpose="When a business closes its account (or the operator closes it), its agents "
+        "stop answering and calling at once. What it kept about you (calls, recordings, "
+        "contact lists, campaigns, voices, numbers, memberships) stays readable to its members "
+        "for a while, then all of it is deleted, with the encryption keys only it used.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.duration(CLOSED_KEEP_DAYS),
+        timestamp="closed_at",
+        expires_field="purge_at",
+        at_expiry=Cascade(column="tenant_id"),
         subject=SubjectKind.NONE,
     ),
 )

@@ -1,11 +1,13 @@
 """Businesses and their members: create a business, list its members, and find the role of the
 account asking, which every tenant route checks before it opens a scoped session. Members join
-only by accepting an invitation (``tenants.invitations``). The operator finds businesses and
-suspends them: a suspended business's agents neither answer nor dial (``suspended``), and the
-outbound gate refuses its calls."""
+only by accepting an invitation (``tenants.invitations``), and leave or are removed, and a
+business is closed, through ``tenants.lifecycle``. The operator finds businesses and suspends
+them: a suspended (or closed) business's agents neither answer nor dial (``suspended``), and
+the outbound gate refuses its calls. A closed business is read-only until its data is purged."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,13 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
-from ringfence.errors import InvalidInput, NotFound
+from ringfence.errors import Conflict, InvalidInput, NotFound
 from ringfence.privacy.audit import Audit
 from ringfence.store.database import Database
 from ringfence.tenants.models import Membership, Tenant
 from ringfence.tenants.roles import require
 
 PAGE = 50
+# What a member may still do in a closed business, until its data is purged.
+READ_ONLY = frozenset({"agents.read", "calls.read", "recordings.read"})
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,19 @@ class Listed:
 
 
 async def suspended(session: AsyncSession, tenant_id: str) -> bool:
-    """Whether the operator suspended the business."""
-    since = await session.scalar(select(Tenant.suspended_at).where(Tenant.id == tenant_id))
-    return since is not None
+    """Whether the operator suspended the business, or it was closed."""
+    tenant = await session.get(Tenant, tenant_id)
+    return tenant is not None and tenant.halted
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def closed_notice(tenant: Tenant) -> str:
+    """What a refused change in a closed business says."""
+    until = tenant.purge_at.date().isoformat() if tenant.purge_at else "soon"
+    return f"this business is closed: nothing can be changed, and its data is deleted on {until}"
 
 
 class Tenants:
@@ -63,7 +77,7 @@ class Tenants:
             )
         return tenant
 
-    async def mine(self, account: Account) -> list[dict[str, str]]:
+    async def mine(self, account: Account) -> list[dict[str, str | None]]:
         async with self.db.session() as session:
             rows = await session.execute(
                 select(Tenant, Membership.role)
@@ -71,32 +85,46 @@ class Tenants:
                 .where(Membership.account_id == account.id)
                 .order_by(Tenant.created_at)
             )
-            return [{"id": t.id, "name": t.name, "role": role} for t, role in rows.all()]
+            return [
+                {"id": t.id, "name": t.name, "role": role, "purge_at": _iso(t.purge_at)}
+                for t, role in rows.all()
+            ]
 
     async def role(self, account: Account, tenant_id: str, permission: str) -> str:
         """The account's role in the tenant, if it grants ``permission``; NotFound when the
         account is not a member (the tenant's existence is not revealed)."""
         async with self.db.session() as session:
-            role = await session.scalar(
-                select(Membership.role).where(
-                    Membership.tenant_id == tenant_id, Membership.account_id == account.id
+            found = (
+                await session.execute(
+                    select(Membership.role, Tenant)
+                    .join(Tenant, Tenant.id == Membership.tenant_id)
+                    .where(Membership.tenant_id == tenant_id, Membership.account_id == account.id)
                 )
-            )
-        if role is None:
+            ).first()
+        if found is None:
             raise NotFound("no business of yours has this id")
+        role, tenant = found
         require(role, permission)
-        return role
+        if tenant.closed_at is not None and permission not in READ_ONLY:
+            raise Conflict(closed_notice(tenant))
+        return str(role)
+
+    async def closed(self, tenant_id: str) -> Tenant | None:
+        """The business, when it is closed (members are told when its data goes)."""
+        async with self.db.session() as session:
+            tenant = await session.get(Tenant, tenant_id)
+        return tenant if tenant is not None and tenant.closed_at is not None else None
 
     async def members(self, actor: Account, tenant_id: str) -> list[dict[str, str]]:
         await self.role(actor, tenant_id, "members.manage")
         async with self.db.session() as session:
             rows = await session.execute(
-                select(Account.email, Membership.role)
+                select(Membership.id, Account.email, Membership.role)
                 .join(Membership, Membership.account_id == Account.id)
                 .where(Membership.tenant_id == tenant_id)
                 .order_by(Membership.created_at)
             )
-            return [{"email": email, "role": role} for email, role in rows.all()]
+            return [{"id": i, "email": email, "role": role} for i, email, role in rows.all()]
 
     # -- the operator's ------------------------------------------------------------------------
 
@@ -125,6 +153,8 @@ class Tenants:
             tenant = await session.get(Tenant, tenant_id)
             if tenant is None:
                 raise NotFound("no such business")
+            if tenant.closed_at is not None:
+                raise Conflict(closed_notice(tenant))
             if suspend:
                 tenant.suspended_at = tenant.suspended_at or self.clock.now()
             else:

@@ -134,6 +134,7 @@ async def test_no_tenant_route_reads_or_changes_another_business(
             "evaluations": {"number": "+442079460123", "business": "Bob Garage"},
             "/numbers": {"number": "+442079460123"},
             "/numbers/call": {"token": "x" * 40},
+            "close": {"confirm": "Bob Garage"},
         }
         # Ids of other kinds, and a campaign action: nothing of Alice's is behind them.
         others = {"{action}": "start"}

@@ -3,6 +3,8 @@ declared with a real store; the inventory and the policy agree."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import Table
 
@@ -79,7 +81,29 @@ def test_declaring_a_name_twice_differently_is_an_error() -> None:
 def test_plain_language() -> None:
     assert Retention.duration(730).plain == "2 years"
     assert Retention.duration(30).plain == "30 days"
-    assert Retention.subscription_plus(30).plain == "for the subscription plus 30 days"
+    assert Retention.subscription_plus(30).plain == (
+        "while the business uses the service, and 30 days after it stops"
+    )
     assert Retention.never_stored().plain.startswith("never stored")
     assert LegalBasis.LEGAL_OBLIGATION.article == "GDPR art. 6(1)(c)"
     assert Base.metadata is target_metadata()
+
+
+def test_an_event_anchored_retention_expires_rows_by_the_end_the_event_wrote() -> None:
+    voices = build_inventory()["custom_voice"]
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    # Each row's end (``keep_until``) is written when the business closes: due once past it.
+    assert Inventory().expires_before(voices, now) == now
+    assert voices.retention.plain.endswith("and 30 days after it stops")
+    unanchored = Category(
+        name="x",
+        service="platform",
+        title="x",
+        store="x",
+        fields=(),
+        purpose="x",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.subscription_plus(30),
+    )
+    with pytest.raises(ValueError, match="subscription_plus needs expires_field"):
+        Inventory([unanchored])

@@ -21,7 +21,7 @@ from ringfence.services.agents.models import (
     VOICE_CONSENTS,
     VOICE_SAMPLES,
 )
-from ringfence.services.agents.voices.service import erase_voices
+from ringfence.services.agents.voices.service import erase_voices, release_voices
 
 EXTENDED = " Kept 90 days unless the business asked in writing for longer."
 
@@ -199,7 +199,8 @@ CATEGORIES = (
         store="custom_voices",
         fields=("provider_voice_id", "ready_at", "keep_until"),
         purpose="Let the business's agents speak in the voice you consented to, within its "
-        "scope. Deleted at the provider and here when you withdraw your consent, at once.",
+        "scope. Deleted at the provider and here when you withdraw your consent, at once; "
+        "otherwise 30 days after the business closes its account.",
         legal_basis=LegalBasis.CONSENT,
         retention=Retention.subscription_plus(30),
         timestamp="keep_until",
@@ -227,3 +228,5 @@ CATEGORIES = (
 
 # Run first by an erasure request: what a processor holds is deleted there too.
 ERASERS = (erase_voices,)
+# Run by the sweeper before it deletes voice rows: the voice is deleted at the provider too.
+RELEASERS = {"custom_voices": release_voices}

@@ -1,5 +1,6 @@
 """``/admin/users`` and ``/admin/tenants``: find accounts and businesses; suspend, reinstate or
-erase an account; grant or refund credit with a reason; suspend or reinstate a business.
+erase an account; grant or refund credit with a reason; suspend, reinstate or close a business
+(closing, confirmed by typing its name, is ``tenants.lifecycle``'s, as an owner's is).
 
 An account is erased through the same path as its owner's own deletion (``Accounts.erase``:
 the privacy core's erasure, legal holds kept); the operator confirms by typing its address.
@@ -19,6 +20,7 @@ from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.http.console import audit, done, minor_units, render
 from ringfence.http.deps import AccountsDep, OperatorLoginDep, OperatorsDep, PrivacyDep
 from ringfence.http.forms import submit
+from ringfence.tenants.lifecycle import Lifecycle
 from ringfence.tenants.service import Tenants
 
 router = APIRouter(include_in_schema=False)
@@ -213,6 +215,14 @@ async def tenants(
     return render(request, login, "admin/tenants.html", {"tenants": found, "q": q[:120]})
 
 
+async def _tenants_page(
+    request: Request, login: OperatorLoginDep, privacy: PrivacyDep, exc: RingfenceError
+) -> Response:
+    found = await _tenants(privacy).search()
+    context = {"tenants": found, "q": "", "error": exc.message}
+    return render(request, login, "admin/tenants.html", context, status=exc.http_status)
+
+
 @router.post("/admin/tenants/{tenant_id}/suspend")
 async def suspend_tenant(
     request: Request,
@@ -228,8 +238,29 @@ async def suspend_tenant(
         return done("/admin/tenants", "suspended" if suspend else "reinstated")
 
     async def again(exc: RingfenceError) -> Response:
-        found = await _tenants(privacy).search()
-        context = {"tenants": found, "q": "", "error": exc.message}
-        return render(request, login, "admin/tenants.html", context, status=exc.http_status)
+        return await _tenants_page(request, login, privacy, exc)
+
+    return await submit(request, csrf, login, act, again)
+
+
+@router.post("/admin/tenants/{tenant_id}/close")
+async def close_tenant(
+    request: Request,
+    login: OperatorLoginDep,
+    privacy: PrivacyDep,
+    tenant_id: str,
+    csrf: Csrf,
+    confirm: Annotated[str, Form(max_length=120)],
+) -> Response:
+    """Close the business: its agents stop at once; its data is purged when the
+    ``closed_business`` retention ends."""
+
+    async def act() -> Response:
+        lifecycle = Lifecycle(privacy.db, privacy.inventory, privacy.clock)
+        await lifecycle.close(login.account, tenant_id, confirm, operator=True)
+        return done("/admin/tenants", "closed")
+
+    async def again(exc: RingfenceError) -> Response:
+        return await _tenants_page(request, login, privacy, exc)
 
     return await submit(request, csrf, login, act, again)

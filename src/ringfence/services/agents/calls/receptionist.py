@@ -66,9 +66,9 @@ class Receptionist:
         async with self.db.session() as session:
             target = await session.get(AgentNumber, call.local)
             tenant = await session.get(Tenant, target.tenant_id) if target else None
-        if target is None or tenant is None or tenant.suspended_at is not None:
+        if target is None or tenant is None or tenant.halted:
             # The number was released since it was routed, or the operator suspended the
-            # business: its agent does not answer.
+            # business, or it was closed: its agent does not answer.
             await call.hangup()
             return
         conversation = await conversation_for(self.db, self.settings, tenant, target.agent_id)

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
@@ -281,3 +282,17 @@ async def erase_voices(
         return []
     return [{"action": "deleted at the voice provider", "category": CUSTOM_VOICES,
              "records": len(voices)}]  # fmt: skip
+
+
+async def release_voices(
+    settings: Settings, session: AsyncSession, condition: ColumnElement[bool]
+) -> int:
+    """Before the sweeper deletes voice rows (kept past the business's use of the service, or
+    with a closed business): each made voice deleted at the provider first."""
+    made = await session.scalars(
+        select(CustomVoice).where(condition, CustomVoice.provider_voice_id.is_not(None))
+    )
+    voices = made.all()
+    for voice in voices:
+        await delete_voice(voice, settings)
+    return len(voices)

@@ -1,6 +1,7 @@
 """agents on the web: the JSON API (``api``, ``campaigns_api``) and the pages (``pages``,
 ``campaign_pages``, ``evaluations``, ``voices``; ``numbers`` has both), members and their
-invitations (``members``), as one router, and what the app installs for it. The manifest names
+invitations (``members``), members leaving and the business's closure (``lifecycle``), as one
+router, and what the app installs for it. The manifest names
 this package as the service's ``web``; modules here only translate between HTTP and the services
 below them."""
 
@@ -14,6 +15,7 @@ from ringfence.services.agents.web import (
     campaigns_api,
     deps,
     evaluations,
+    lifecycle,
     members,
     numbers,
     pages,
@@ -31,6 +33,8 @@ router.include_router(numbers.router)
 # members and their invitations
 router.include_router(members.router)
 router.include_router(members.pages)
+router.include_router(lifecycle.router)
+router.include_router(lifecycle.pages)
 install = deps.install
 
 __all__ = ["install", "router"]

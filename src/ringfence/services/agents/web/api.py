@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from ringfence.errors import InvalidInput, NotFound
+from ringfence.errors import Conflict, InvalidInput, NotFound
 from ringfence.http.bodies import upload
 from ringfence.http.deps import (
     ClockDep,
@@ -226,6 +226,8 @@ async def talk(
     agent = await agents.get(account, tenant_id, agent_id)  # role and business checked
     async with db.session() as session:
         tenant = await session.get(Tenant, tenant_id)
+    if tenant is not None and tenant.halted:
+        raise Conflict("this business is closed or suspended: its agents do not talk")
     conversation = (
         None if tenant is None else await conversation_for(db, settings, tenant, agent["id"])
     )

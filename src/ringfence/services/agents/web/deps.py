@@ -24,6 +24,7 @@ from ringfence.services.agents.service import Agents
 from ringfence.services.agents.voices.service import Voices
 from ringfence.services.agents.web.words import WORDS, say
 from ringfence.tenants.invitations import Invitations
+from ringfence.tenants.lifecycle import Lifecycle
 from ringfence.tenants.numbers import TenantNumbers
 
 
@@ -127,6 +128,14 @@ def invitations_of(request: Request) -> Invitations:
     )
 
 
+def lifecycle_of(request: Request) -> Lifecycle:
+    return per_app(
+        request,
+        Lifecycle,
+        lambda s: Lifecycle(s.db, s.privacy.inventory, s.privacy.clock),
+    )
+
+
 @dataclass(frozen=True)
 class Page:
     """Renders agents' pages (``templates/agents/<name>.html``) for the request."""
@@ -160,6 +169,7 @@ EvaluationsDep = Annotated[Evaluations, Depends(evaluations_of)]
 VoicesDep = Annotated[Voices, Depends(voices_of)]
 NumbersDep = Annotated[TenantNumbers, Depends(numbers_of)]
 InvitationsDep = Annotated[Invitations, Depends(invitations_of)]
+LifecycleDep = Annotated[Lifecycle, Depends(lifecycle_of)]
 TalksDep = Annotated[BrowserTalks, Depends(talks_of)]
 PageDep = Annotated[Page, Depends(page_of)]
 # A page form's CSRF token, in its hidden ``csrf`` field.

@@ -25,6 +25,7 @@ from ringfence.services.agents.web.deps import (
     AgentsDep,
     Csrf,
     InvitationsDep,
+    LifecycleDep,
     NumbersDep,
     Page,
     PageDep,
@@ -32,8 +33,10 @@ from ringfence.services.agents.web.deps import (
     VoicesDep,
 )
 from ringfence.tenants.invitations import Invitations
+from ringfence.tenants.lifecycle import Lifecycle
 from ringfence.tenants.numbers import NumberOffer, TenantNumbers
 from ringfence.tenants.roles import PERMISSIONS, ROLES
+from ringfence.tenants.service import READ_ONLY
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,6 +98,7 @@ class BusinessPage:
     records: CallRecords
     numbers: TenantNumbers
     invitations: Invitations
+    lifecycle: Lifecycle
 
     async def render(
         self,
@@ -109,13 +113,19 @@ class BusinessPage:
         ``verifying``: the id of a proving call whose progress the page follows."""
         agents, account = self.agents, login.account
         role = await agents.tenants.role(account, tenant_id, "agents.read")
-        manages = "members.manage" in PERMISSIONS[role]
+        closed = await agents.tenants.closed(tenant_id)
+        # A closed business is read-only until its data is purged.
+        can = PERMISSIONS[role] & READ_ONLY if closed else PERMISSIONS[role]
+        manages = "members.manage" in can
         context = {
             "tenant_id": tenant_id,
             "business": await agents.business_name(tenant_id),
             "keep_days": await self.records.keep_days(tenant_id),
             "role": role,
-            "can": PERMISSIONS[role],
+            "can": can,
+            "closed": closed,
+            "close_days": self.lifecycle.keep_days,
+            "me": account.email,
             "agents": await agents.list(account, tenant_id),
             "members": await agents.tenants.members(account, tenant_id) if manages else [],
             "invitations": await self.invitations.pending(account, tenant_id) if manages else [],
@@ -135,8 +145,9 @@ def business_page_of(
     records: RecordsDep,
     numbers: NumbersDep,
     invitations: InvitationsDep,
+    lifecycle: LifecycleDep,
 ) -> BusinessPage:
-    return BusinessPage(page, agents, records, numbers, invitations)
+    return BusinessPage(page, agents, records, numbers, invitations, lifecycle)
 
 
 BusinessPageDep = Annotated[BusinessPage, Depends(business_page_of)]
