@@ -1,10 +1,16 @@
 """Tenancy's categories: who is a member of which business, in which role; who was invited;
-and the numbers a business proved it controls."""
+the numbers a business proved it controls; and the privacy requests that reached its records."""
 
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.tenants.models import BUSINESS_NUMBERS, INVITATION, INVITATION_DAYS, MEMBERSHIP
+from ringfence.tenants.models import (
+    BUSINESS_NUMBERS,
+    INVITATION,
+    INVITATION_DAYS,
+    MEMBERSHIP,
+    RIGHTS_NOTICES,
+)
 
 CATEGORIES = (
     Category(
@@ -48,5 +54,19 @@ CATEGORIES = (
         timestamp="created_at",
         expires_field="expires_at",
         subject=SubjectKind.NONE,
+    ),
+    Category(
+        name=RIGHTS_NOTICES,
+        service="platform",
+        title="Privacy requests passed on to a business",
+        store="tenant_rights_notices",
+        fields=("kind", "affected", "received_at"),
+        purpose="Tell each business whose records a privacy request about your phone number "
+        "touched what was asked, which of its records were affected (counts only, never your "
+        "number) and by when it must answer for any copy it keeps elsewhere.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(1095),
+        timestamp="received_at",
+        legal_hold="kept to prove the request was passed on (GDPR art. 19 and 5(2))",
     ),
 )
