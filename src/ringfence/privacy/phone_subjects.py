@@ -81,7 +81,7 @@ class PhoneSubjects:
             return int(count or 0), {}
         tenant = table.c[TENANT_COLUMN]
         rows = await session.execute(select(tenant, func.count()).where(where).group_by(tenant))
-        by_tenant = {str(t): int(n) for t, n in rows.tuples()}
+        by_tenant = {str(t): int(n) for t, n in rows}
         return sum(by_tenant.values()), by_tenant
 
     def _files(self, category: Category, subject_ref: str) -> int:

@@ -101,7 +101,7 @@ class NumberProof:
         """The code to show and the token that brings it back; nothing is stored yet."""
         number = parse(raw, region)
         self.dialing.check(number, kinds=PHONES)
-        code = new_code(6)
+        code = new_code()
         token = seal(
             {"e164": number.e164, "code": code, "visitor": visitor, "n": secrets.token_hex(12)},
             key=self.key,

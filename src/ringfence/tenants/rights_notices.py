@@ -131,7 +131,7 @@ async def passed_on(db: Database, since: dt.datetime) -> list[PassedOn]:
                     .where(RightsNotice.request_id.in_([r.id for r in requests]))
                     .group_by(RightsNotice.request_id)
                 )
-            ).tuples()
+            )
         }
     return [
         PassedOn(r.id, r.kind, r.received_at, r.answer_by, *counts.get(r.id, (0, 0)))
