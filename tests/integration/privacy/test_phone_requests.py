@@ -20,7 +20,7 @@ from ringfence.services.agents.models import Contact
 from ringfence.store import Database
 from ringfence.telephony.models import CallRecord, PhoneProof
 from ringfence.tenants.models import RightsNotice
-from tests.conftest import SettingsFactory
+from tests.conftest import ENGINES, SettingsFactory
 from tests.support.accounts import verified_login
 from tests.support.admin import client, console_site, operator_login
 from tests.support.captcha import solved
@@ -100,6 +100,7 @@ async def _rows(database_url: str, model: Any, *where: Any) -> int:
         await db.dispose()
 
 
+@ENGINES
 async def test_a_number_proved_by_a_call_sees_exports_and_erases_what_every_business_holds(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
@@ -164,7 +165,10 @@ async def test_a_number_proved_by_a_call_sees_exports_and_erases_what_every_busi
 
             summary = (await person.get("/api/privacy/phone/summary")).json()
             held = {h["category"]: h for h in summary["holdings"]}
-            assert held["campaign_contact"]["records"] == 2 and held["campaign_contact"]["businesses"] == 2
+            assert (
+                held["campaign_contact"]["records"] == 2
+                and held["campaign_contact"]["businesses"] == 2
+            )
             assert held["call_record"]["records"] == 3  # ring's call and the two proving calls
 
             access = await person.post("/api/privacy/phone/requests", json={"kind": "access"})
@@ -179,7 +183,9 @@ async def test_a_number_proved_by_a_call_sees_exports_and_erases_what_every_busi
             listed = (await owner.get(f"/api/tenants/{shop}/rights-notices")).json()["notices"]
             (notice,) = listed
             assert notice["kind"] == "access" and notice["acknowledged_at"] is None
-            assert [(a["category"], a["records"]) for a in notice["affected"]] == [("campaign_contact", 1)]
+            assert [(a["category"], a["records"]) for a in notice["affected"]] == [
+                ("campaign_contact", 1)
+            ]
             received = dt.datetime.fromisoformat(notice["received_at"])
             answer_by = dt.datetime.fromisoformat(notice["answer_by"])
             assert (answer_by - received).days == 30  # the GDPR's month
@@ -216,3 +222,70 @@ async def test_a_number_proved_by_a_call_sees_exports_and_erases_what_every_busi
             assert "1 of 2" in console.text and "0 of 2" in console.text
     leaked = [e for e in logs.entries if "7400123456" in repr(e) or "7400654321" in repr(e)]
     assert leaked == []
+
+
+async def test_proving_calls_are_limited_per_number_and_per_network(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    """Three calls an hour to one number, ten a day from one network: the next is refused
+    before anything is dialled, with the reason."""
+    phone_port = free_port()
+    numbers = [f"+44 7400 1000{i:02d}" for i in range(8)]
+    async with (
+        _site(make_settings, database_url, phone_port) as (base, _),
+        client(base) as person,
+    ):
+
+        async def call(number: str) -> httpx.Response:
+            offer = await person.post("/api/privacy/phone", json={"number": number})
+            assert offer.status_code == 200, offer.text
+            return await person.post(
+                "/api/privacy/phone/call", json={"token": offer.json()["token"]}
+            )
+
+        async with sipp_peer("uas_reject", fill={"status": "486"}, calls=10, port=phone_port):
+            for _ in range(3):
+                placed = await call(NUMBER)
+                assert placed.status_code == 202, placed.text
+                assert (await _steps(person, placed.json()["id"]))[-1]["outcome"] == "not proved"
+            refused = await call(NUMBER)
+            assert refused.status_code == 429 and "this number has been called 3" in refused.text
+            for number in numbers[:7]:
+                placed = await call(number)
+                assert placed.status_code == 202, placed.text
+                await _steps(person, placed.json()["id"])
+        refused = await call(numbers[7])
+        assert refused.status_code == 429 and "from your network today" in refused.text
+
+
+async def test_an_anonymous_erase_removes_the_call_records_of_the_rings_asked_for(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    """ring's privacy page lists its call records; the visitor who asked for a ring erases
+    their data and the ring's call record goes with the ring log (another's stays)."""
+    phone_port = free_port()
+    async with (
+        _site(make_settings, database_url, phone_port) as (base, _),
+        client(base) as ringer,
+        client(base) as other,
+    ):
+        policy = await ringer.get("/ring/privacy")
+        assert "Records of ring calls" in policy.text
+        (declared,) = [
+            c
+            for c in (await ringer.get("/privacy.json")).json()["categories"]
+            if c["name"] == "ring_call_record"
+        ]
+        assert declared["retention_days"] == 90 and declared["service"] == "ring"
+        async with sipp_peer("uas", port=phone_port, calls=2):
+            for visitor, number in ((ringer, NUMBER), (other, OTHER)):
+                body = {"number": number, "captcha": await solved(visitor)}
+                rung = await visitor.post("/api/ring", json=body)
+                assert rung.status_code == 202, rung.text
+                await visitor.get(f"/api/ring/{rung.json()['id']}/events")
+        assert await _rows(database_url, CallRecord, CallRecord.service == "ring") == 2
+        erased = await ringer.post("/privacy/requests", json={"kind": "erase"})
+        assert erased.status_code == 200, erased.text
+        receipt = erased.json()["receipt"]
+        assert "ring_call_record" in receipt
+        assert await _rows(database_url, CallRecord, CallRecord.service == "ring") == 1
