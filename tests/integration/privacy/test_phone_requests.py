@@ -203,6 +203,16 @@ async def test_a_number_proved_by_a_call_sees_exports_and_erases_what_every_busi
             page = await owner.get(f"/agents/b/{shop}/privacy-requests")
             assert page.status_code == 200 and 'data-acknowledged="1"' in page.text
 
+            # A restriction: the businesses' campaigns may no longer call the number.
+            restricted = await person.post("/api/privacy/phone/requests", json={"kind": "restrict"})
+            assert restricted.status_code == 200, restricted.text
+            (listed_list,) = (await owner.get(f"/api/tenants/{shop}/contact-lists")).json()["lists"]
+            check = f"/api/tenants/{shop}/contact-lists/{listed_list['id']}/check"
+            checked = (await owner.get(check)).json()
+            by_tail = {c["number"]: c["refusals"] for c in checked["contacts"]}
+            restriction = "the number's owner restricted the processing of their data"
+            assert restriction in by_tail["…56"] and restriction not in by_tail["…21"]
+
             # Erasure: every business's records and ring's call record go; the session ends.
             erased = await person.post("/api/privacy/phone/requests", json={"kind": "erase"})
             assert erased.status_code == 200, erased.text
@@ -211,15 +221,15 @@ async def test_a_number_proved_by_a_call_sees_exports_and_erases_what_every_busi
             assert await _rows(database_url, Contact) == 2  # the other number's, one per list
             assert await _rows(database_url, CallRecord) == 0
             assert await _rows(database_url, PhoneProof) == 0
-            assert await _rows(database_url, RightsNotice) == 4  # access and erase, two each
+            assert await _rows(database_url, RightsNotice) == 6  # access, restrict, erase: 2 each
             listed = (await owner.get(f"/api/tenants/{clinic}/rights-notices")).json()["notices"]
-            assert sorted(n["kind"] for n in listed) == ["access", "erase"]
+            assert sorted(n["kind"] for n in listed) == ["access", "erase", "restrict"]
 
             # The operator's console lists both requests and what the businesses did.
             await operator_login(operator)
             console = await operator.get("/admin/rights")
             assert console.status_code == 200 and 'id="rights-by-phone"' in console.text
-            assert "1 of 2" in console.text and "0 of 2" in console.text
+            assert "1 of 2" in console.text and console.text.count("0 of 2") == 2
     leaked = [e for e in logs.entries if "7400123456" in repr(e) or "7400654321" in repr(e)]
     assert leaked == []
 
