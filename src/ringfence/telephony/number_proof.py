@@ -1,7 +1,8 @@
 """Proof that a person answers a phone number, for privacy requests by people without an account
 (a business's callers, a campaign's contacts, numbers ring rang).
 
-The page shows a short code and keeps a sealed token (``offer``); ``call`` places a call through
+The page shows a short code and keeps a sealed token (``offer``, once a proof-of-work captcha is
+solved, as for ring); ``call`` places a call through
 the outbound gate that asks, by speech, for the code on the keypad (``keypad.code_call``: RFC 4733
 events or SIP INFO). A correct entry writes a ``PhoneProof`` (the number only as its subject
 reference, a keyed hash). The browser that asked, and only it, turns the proof once into a
@@ -21,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from ringfence.abuse.captcha import spend_once
+from ringfence.abuse.captcha import Captcha, spend_once
 from ringfence.abuse.limits import Limit, RateLimiter
 from ringfence.clock import Clock
 from ringfence.errors import Forbidden, NotFound, ServiceUnavailable
@@ -88,6 +89,7 @@ class NumberProof:
         self.key = settings.signing_key()
         self.dialing = DialingPolicy(settings.telephony.dialing)
         self.limiter = RateLimiter(clock)
+        self.captcha = Captcha(settings.captcha, self.key, clock)
         self.tracker = Tracker()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -97,10 +99,13 @@ class NumberProof:
             return "Calls cannot be placed from this server yet: its operator has no phone carrier."
         return None
 
-    def offer(self, raw: str, region: str | None, visitor: str) -> ProofOffer:
-        """The code to show and the token that brings it back; nothing is stored yet."""
+    async def offer(self, raw: str, region: str | None, visitor: str, captcha: str) -> ProofOffer:
+        """The code to show and the token that brings it back, for a solved captcha (each
+        places at most one call); nothing else is stored."""
         number = parse(raw, region)
         self.dialing.check(number, kinds=PHONES)
+        async with self.db.session() as session:
+            await self.captcha.redeem(session, captcha)
         code = new_code()
         token = seal(
             {"e164": number.e164, "code": code, "visitor": visitor, "n": secrets.token_hex(12)},

@@ -85,6 +85,7 @@ async def page(request: Request, proof: ProofDep, templates: TemplatesDep) -> HT
 class NumberIn(BaseModel):
     number: str = Field(max_length=40, description="The number as typed: national or +E.164.")
     country: str | None = Field(None, max_length=2, description="ISO code for national numbers.")
+    captcha: str = Field(max_length=2048, description="The ALTCHA solution (base64 JSON).")
 
 
 class TokenIn(BaseModel):
@@ -97,7 +98,7 @@ async def offer(request: Request, proof: ProofDep, body: NumberIn) -> JSONRespon
     code on its keypad."""
     _same_origin(request)
     anon, visitor, new = _visitor(request, proof)
-    made = proof.offer(body.number, body.country, visitor)
+    made = await proof.offer(body.number, body.country, visitor, body.captcha)
     return _answer(
         request, {"token": made.token, "code": made.code, "number": made.number}, anon, new
     )

@@ -76,7 +76,8 @@ async def _prove(
 ) -> tuple[str, str]:
     """Ask for a code, answer the call with SIPp typing ``typed`` (the code by default); the
     offer's token and the call's last state."""
-    offer = await person.post("/api/privacy/phone", json={"number": NUMBER})
+    body = {"number": NUMBER, "captcha": await solved(person)}
+    offer = await person.post("/api/privacy/phone", json=body)
     assert offer.status_code == 200, offer.text
     token, code = offer.json()["token"], offer.json()["code"]
     assert offer.json()["number"] == NUMBER
@@ -140,8 +141,12 @@ async def test_a_number_proved_by_a_call_sees_exports_and_erases_what_every_busi
             assert (await person.get("/api/privacy/phone/summary")).status_code == 403
             page = await person.get("/privacy/phone")
             assert page.status_code == 200 and 'id="phone-offer"' in page.text
-            bad = await person.post("/api/privacy/phone", json={"number": "12"})
+            bad = await person.post(
+                "/api/privacy/phone", json={"number": "12", "captcha": await solved(person)}
+            )
             assert bad.status_code == 422 and "error" in bad.json()
+            unsolved = await person.post("/api/privacy/phone", json={"number": NUMBER})
+            assert unsolved.status_code == 422
             token, outcome = await _prove(person, phone_port, typed="0000")
             if outcome == "proved":  # the code drawn was 0000 itself: 1 in 10,000
                 pytest.skip("the random code was the wrong one typed")
@@ -247,7 +252,8 @@ async def test_proving_calls_are_limited_per_number_and_per_network(
     ):
 
         async def call(number: str) -> httpx.Response:
-            offer = await person.post("/api/privacy/phone", json={"number": number})
+            body = {"number": number, "captcha": await solved(person)}
+            offer = await person.post("/api/privacy/phone", json=body)
             assert offer.status_code == 200, offer.text
             return await person.post(
                 "/api/privacy/phone/call", json={"token": offer.json()["token"]}

@@ -9,6 +9,15 @@
     "not proved": "The code was not typed: ask for a new one and try again.",
     failed: "The call could not be placed." };
   let token = "";
+  let solution = "";  // the captcha's, once solved; each code needs a new one
+
+  $("captcha").addEventListener("statechange", (ev) => {
+    solution = ev.detail.state === "verified" ? ev.detail.payload : "";
+  });
+  function resetCaptcha() {
+    solution = "";
+    if (typeof $("captcha").reset === "function") $("captcha").reset();
+  }
 
   async function post(url, body) {
     const resp = await fetch(url, {
@@ -24,8 +33,11 @@
   $("phone-offer").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     $("number-error").textContent = "";
+    if (!solution) { $("number-error").textContent = "Tick “I'm not a robot” first."; return; }
+    const captcha = solution;
+    resetCaptcha();
     try {
-      const made = await post("/api/privacy/phone", { number: $("number").value });
+      const made = await post("/api/privacy/phone", { number: $("number").value, captcha: captcha });
       token = made.token;
       $("code").textContent = made.code;
       $("offered-number").textContent = made.number;
