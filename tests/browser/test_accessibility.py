@@ -32,6 +32,7 @@ VISITOR_PAGES = (
     ("privacy policy of ring", "/ring/privacy", 200),
     ("what we hold now", "/privacy/now", 200),
     ("privacy requests", "/privacy/requests", 200),
+    ("privacy requests by phone", "/privacy/phone", 200),
     ("page not found", "/no-such-page", 404),
     ("callscore rubric", "/agents/callscore/rubric/1", 200),
 )
@@ -49,6 +50,7 @@ BUSINESS_PAGES = (
     ("campaigns", "{business}/campaigns", 200),
     ("callscore", "{business}/evaluations", 200),
     ("voices", "{business}/voices", 200),
+    ("privacy requests of a business", "{business}/privacy-requests", 200),
 )
 
 

@@ -22,7 +22,7 @@ pytestmark = [
 TENANT_TABLES = {
     "agent_calls", "agent_knowledge", "agent_recordings", "agents", "campaign_attempts",
     "campaign_calls", "campaigns", "contact_lists", "contacts", "custom_voices",
-    "evaluation_calls", "tenant_numbers", "tenant_invitations",
+    "evaluation_calls", "tenant_numbers", "tenant_invitations", "tenant_rights_notices",
 }  # fmt: skip
 
 

@@ -161,6 +161,10 @@ class Category:
     subject_hashed: bool = False  # that column holds subjects.keyed_ref(ref), not the ref
     legal_hold: str = ""  # why erasure must keep it (said so in the answer), if it must
     rectifiable: tuple[str, ...] = ()  # fields a subject may correct by a rights request
+    # (column, value): the category is only the rows of its table holding that value, for a
+    # service's share of a core table (ring's call records among telephony's); the sweeper and
+    # the counts keep to them. Rights requests find those rows through the core's category.
+    rows: tuple[str, str] | None = None
 
     @property
     def stored(self) -> bool:

@@ -95,10 +95,14 @@ async def holdings(session: AsyncSession, inventory: Inventory, now: dt.datetime
         if not category.table:
             continue
         table = Base.metadata.tables[category.table]
-        count = int(await session.scalar(select(func.count()).select_from(table)) or 0)
+        scope = [] if category.rows is None else [table.c[category.rows[0]] == category.rows[1]]
+        found = await session.scalar(select(func.count()).select_from(table).where(*scope))
+        count = int(found or 0)
         expires = None
         if category.timestamp and category.retention.days and count:
-            oldest = await session.scalar(select(func.min(table.c[category.timestamp])))
+            oldest = await session.scalar(
+                select(func.min(table.c[category.timestamp])).where(*scope)
+            )
             if oldest is not None:
                 if oldest.tzinfo is None:
                     oldest = oldest.replace(tzinfo=dt.UTC)

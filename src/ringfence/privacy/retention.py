@@ -106,6 +106,8 @@ class Sweeper:
     ) -> ColumnElement[bool]:
         column = category.expires_field or category.timestamp
         condition: ColumnElement[bool] = table.c[column] < cutoff
+        if category.rows is not None:
+            condition = condition & (table.c[category.rows[0]] == category.rows[1])
         if isinstance(category.at_expiry, Anonymise):
             # Rows already anonymised are done: only those with something left to clear.
             pending = or_(*(table.c[f].is_not(None) for f in category.at_expiry.fields))

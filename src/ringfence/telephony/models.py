@@ -34,3 +34,21 @@ class CallRecord(Base):
     end_reason: Mapped[str | None] = mapped_column(String(16), info=NOT_PERSONAL)
     ended_by: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     duration: Mapped[float] = mapped_column(Float, default=0.0, info=personal(CATEGORY))
+
+
+PROOFS = "phone_proof"
+
+
+class PhoneProof(Base):
+    """A call in which someone typed the code a page showed: proof that they answer the number,
+    which their browser may turn once (``claimed_at``) into a short session for privacy requests
+    about it. The number only as its subject reference (a keyed hash)."""
+
+    __tablename__ = "phone_proofs"
+    __table_args__ = (Index("ix_phone_proofs_subject_ref", "subject_ref"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(String(120), info=personal(PROOFS))
+    proved_at: Mapped[dt.datetime] = mapped_column(info=personal(PROOFS))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(info=personal(PROOFS))
+    expires_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)

@@ -1,9 +1,10 @@
-"""Telephony's category of personal data: the call log every call leaves."""
+"""Telephony's categories of personal data: the call log every call leaves, recordings, and the
+proofs that someone answers a number (for privacy requests by people without an account)."""
 
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.telephony.models import CATEGORY
+from ringfence.telephony.models import CATEGORY, PROOFS
 
 RECORDING = "call_recording"
 
@@ -43,5 +44,19 @@ CATEGORIES = (
         timestamp="mtime",
         encrypted=True,
         subject=SubjectKind.PHONE,
+    ),
+    Category(
+        name=PROOFS,
+        service="platform",
+        title="Proof that you answer a phone number",
+        store="phone_proofs",
+        fields=("subject_ref", "proved_at", "claimed_at"),
+        purpose="Let you make privacy requests about a phone number once you typed the code we "
+        "showed you during our call to it: the number only as a keyed hash, kept a day.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(1),
+        timestamp="proved_at",
+        subject=SubjectKind.PHONE,
+        subject_field="subject_ref",
     ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from ringfence.store.base import Base, new_id
@@ -15,6 +15,7 @@ MEMBERSHIP = "tenant_membership"
 CLOSED_BUSINESS = "closed_business"
 CLOSED_KEEP_DAYS = 30  # a closed business's data is kept this long, then purged
 BUSINESS_NUMBERS = "business_numbers"
+RIGHTS_NOTICES = "rights_notice"
 
 
 class TenantScoped:
@@ -99,3 +100,23 @@ class MemberInvitation(TenantScoped, Base):
     invited_by: Mapped[str] = mapped_column(String(60), info=personal(INVITATION))
     created_at: Mapped[dt.datetime] = mapped_column(info=personal(INVITATION))
     expires_at: Mapped[dt.datetime] = mapped_column(index=True, info=personal(INVITATION))
+
+
+class RightsNotice(TenantScoped, Base):
+    """A privacy request that reached this business's records: someone who proved they answer a
+    number asked for a copy of, a restriction of or the erasure of what the platform holds about
+    it. The platform carried it out; the business sees what was affected and the legal deadline
+    by which it must also answer for any copy it keeps elsewhere, and acknowledges it. The
+    number is never here: only the request's id, what it asked and which records it touched."""
+
+    __tablename__ = "tenant_rights_notices"
+    __table_args__ = (UniqueConstraint("tenant_id", "request_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    request_id: Mapped[str] = mapped_column(String(32), info=NOT_PERSONAL)
+    kind: Mapped[str] = mapped_column(String(32), info=personal(RIGHTS_NOTICES))
+    # [{"category", "title", "records"}]: counts, never the records themselves
+    affected: Mapped[list[dict[str, object]]] = mapped_column(JSON, info=personal(RIGHTS_NOTICES))
+    received_at: Mapped[dt.datetime] = mapped_column(info=personal(RIGHTS_NOTICES))
+    answer_by: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)

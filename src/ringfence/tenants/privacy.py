@@ -1,5 +1,6 @@
 """Tenancy's categories: who is a member of which business, in which role; who was invited;
-the numbers a business proved it controls; and what a closed business kept, until its purge."""
+the numbers a business proved it controls; the privacy requests that reached its records; and
+what a closed business kept, until its purge."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ringfence.tenants.models import (
     INVITATION,
     INVITATION_DAYS,
     MEMBERSHIP,
+    RIGHTS_NOTICES,
 )
 
 CATEGORIES = (
@@ -72,5 +74,19 @@ CATEGORIES = (
         expires_field="purge_at",
         at_expiry=Cascade(column="tenant_id"),
         subject=SubjectKind.NONE,
+    ),
+    Category(
+        name=RIGHTS_NOTICES,
+        service="platform",
+        title="Privacy requests passed on to a business",
+        store="tenant_rights_notices",
+        fields=("kind", "affected", "received_at"),
+        purpose="Tell each business whose records a privacy request about your phone number "
+        "touched what was asked, which of its records were affected (counts only, never your "
+        "number) and by when it must answer for any copy it keeps elsewhere.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(1095),
+        timestamp="received_at",
+        legal_hold="kept to prove the request was passed on (GDPR art. 19 and 5(2))",
     ),
 )

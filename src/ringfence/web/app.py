@@ -34,6 +34,7 @@ from ringfence.web import (
     pages,
     phone,
     privacy_pages,
+    privacy_phone,
     privacy_requests,
     telephony_status,
 )
@@ -138,6 +139,7 @@ def create_app(
     docs.install_docs(app)
     app.include_router(privacy_pages.router)
     app.include_router(privacy_requests.router)
+    app.include_router(privacy_phone.router)
     app.include_router(accounts.router)
     app.include_router(billing.router)
     app.include_router(phone.router)

@@ -12,6 +12,7 @@ from ringfence.store.base import Base, new_id
 from ringfence.store.columns import NOT_PERSONAL, personal
 
 LOG = "ring_log"
+CALL_RECORDS = "ring_call_record"
 DENYLIST = "ring_denylist"
 
 
@@ -32,6 +33,8 @@ class RingLog(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(info=personal(LOG))
     outcome: Mapped[str] = mapped_column(String(16), info=personal(LOG))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, info=personal(LOG))
+    # The call placed for it: its row in ``call_records``, erased with the ringer's data.
+    call_id: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
 
 
 class DenylistEntry(Base):

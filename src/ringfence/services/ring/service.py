@@ -247,6 +247,10 @@ class RingService:
             await self._finish(progress, "failed", opted_out=False)
             log.warning("ring_failed", ring=entry.id, to=entry.number_tail, error=exc.message)
             raise
+        async with self.db.session() as session:
+            await session.execute(
+                update(RingLog).where(RingLog.id == entry.id).values(call_id=call.id)
+            )
         log.info("ring_placed", ring=entry.id, kind=entry.kind, to=entry.number_tail)
         task = asyncio.create_task(self._follow(call, progress, script))
         self._tasks.add(task)

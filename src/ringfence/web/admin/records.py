@@ -8,6 +8,7 @@ Retention shows when the sweeper last ran and, per category, how many records ar
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -20,6 +21,9 @@ from ringfence.http.forms import submit
 from ringfence.privacy import policy
 from ringfence.privacy.retention import SWEEP
 from ringfence.privacy.rights import ACK_BUSINESS_DAYS, DEADLINES, KINDS
+from ringfence.tenants.rights_notices import passed_on
+
+BY_PHONE_DAYS = 90  # how far back the console lists requests proved by phone
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +56,9 @@ async def rights(request: Request, login: OperatorLoginDep, privacy: PrivacyDep)
         "answer_days": answer_days,
         "extension_days": extension,
         "ack_days": ACK_BUSINESS_DAYS,
+        "by_phone": await passed_on(privacy.db, now - dt.timedelta(days=BY_PHONE_DAYS)),
+        "by_phone_days": BY_PHONE_DAYS,
+        "now": now,
     }
     return render(request, login, "admin/rights.html", context)
 

@@ -22,11 +22,12 @@ from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.privacy.core import Privacy
+from ringfence.privacy.models import ProcessingRestriction
 from ringfence.privacy.subjects import keyed_ref, phone_ref
 from ringfence.services.agents.campaigns.csvstream import csv_records
 from ringfence.services.agents.campaigns.rules import CallingRules, Contactee, refusals
 from ringfence.services.agents.models import Contact, ContactList, DoNotCall
-from ringfence.store.database import Database
+from ringfence.store.database import Database, own_role_session
 from ringfence.telephony.carriers import normalise
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
@@ -242,8 +243,15 @@ class ContactLists:
                 await self.privacy.vault.decrypt(session, contact.subject_ref, contact.number)
             ).decode()
         )
+        async with own_role_session(session) as own:  # the tenant's role reads no restriction
+            restricted = await own.scalar(
+                select(ProcessingRestriction.kind).where(
+                    ProcessingRestriction.subject_ref == contact.subject_ref
+                )
+            )
         return Contactee(number, contact.consent_at, contact.opted_out_at,
-                         await self.blocked(tenant_id, number, session))  # fmt: skip
+                         await self.blocked(tenant_id, number, session),
+                         restricted=restricted is not None)  # fmt: skip
 
     async def blocked(
         self, tenant_id: str, e164: str, session: AsyncSession | None = None

@@ -39,6 +39,8 @@ class Contactee:
     consent_at: dt.datetime | None
     opted_out_at: dt.datetime | None
     do_not_call: str | None  # "business" | "national" | None
+    # its owner restricted or objected to processing (a rights request proved by phone)
+    restricted: bool = False
 
 
 def local_zones(e164: str) -> list[str]:
@@ -58,6 +60,8 @@ def refusals(
         reasons.append("opted out")
     if who.do_not_call is not None:
         reasons.append(f"on the {who.do_not_call} do-not-call list")
+    if who.restricted:
+        reasons.append("the number's owner restricted the processing of their data")
     if who.consent_at is None:
         reasons.append("no prior express written consent to AI-voice calls")
     outside = _outside_window(who.e164, now, rules)

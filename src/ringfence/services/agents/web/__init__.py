@@ -19,6 +19,7 @@ from ringfence.services.agents.web import (
     members,
     numbers,
     pages,
+    rights_notices,
     voices,
 )
 
@@ -30,6 +31,7 @@ router.include_router(campaign_pages.router)
 router.include_router(voices.router)
 router.include_router(evaluations.router)
 router.include_router(numbers.router)
+router.include_router(rights_notices.router)
 # members and their invitations
 router.include_router(members.router)
 router.include_router(members.pages)

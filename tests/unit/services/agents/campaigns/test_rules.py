@@ -46,11 +46,14 @@ def test_stricter_hours_by_country_or_zone() -> None:
 
 def test_every_refusal_is_given() -> None:
     at = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 12:00 in London
-    who = _who("+442079460011", consent_at=None, opted_out_at=at, do_not_call="national")
+    who = _who(
+        "+442079460011", consent_at=None, opted_out_at=at, do_not_call="national", restricted=True
+    )
     assert refusals(who, at, CallingRules(), False) == [
         "the business has no verified caller id",
         "opted out",
         "on the national do-not-call list",
+        "the number's owner restricted the processing of their data",
         "no prior express written consent to AI-voice calls",
     ]
 
