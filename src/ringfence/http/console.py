@@ -41,6 +41,7 @@ NOTICES = {
     "swept": "Retention sweep done.",
     "retried": "The job was queued again.",
     "lifted": "Ban lifted.",
+    "upheld": "Appeal answered: the ban stands.",
 }
 
 

@@ -197,7 +197,12 @@ async def test_a_report_bans_the_address_until_the_sweeper_removes_the_ban(
             await banned.connect()
         refusal = await banned.next("connect_error")
         assert "cannot use roulette until" in refusal["message"]
-        assert refusal["data"] == {"banned": True, "until": until.isoformat(timespec="minutes")}
+        assert refusal["data"] == {
+            "banned": True,
+            "until": until.isoformat(timespec="minutes"),
+            "why": "Harassment, threats or hate",  # the banned person is told why...
+            "appeal": "/roulette/appeal",  # ...and where to appeal
+        }
         async with peers(base, "198.51.100.7") as (reporter,):
             assert (await reporter.join())["state"] == "waiting"
 
