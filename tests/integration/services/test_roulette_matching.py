@@ -5,12 +5,11 @@ concurrent joins."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-
-import datetime as dt
 
 from ringfence.clock import SystemClock
 from ringfence.services.roulette.matching import (

@@ -1,10 +1,10 @@
 """Appeals: a banned person says why the ban is wrong; the operator upholds or lifts it.
 
 Only an address banned now may appeal, one appeal waiting at a time, and every well-formed
-attempt counts against ``appeals_per_day`` per address (in the store, so every process sees it)
-before the ban is looked at: a flood of forms meets a 429, whoever sends it. The appeal is kept with a
-keyed hash of the address, like the ban, for the inventory's retention; the person sees its
-answer on the appeal page.
+attempt counts against ``appeals_per_day`` per address (in the store, so every process sees
+it) before the ban is looked at: a flood of forms meets a 429, whoever sends it. The appeal is
+kept with a keyed hash of the address, like the ban, for the inventory's retention; the person
+sees its answer on the appeal page.
 """
 
 from __future__ import annotations
