@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import unicodedata
-from collections import defaultdict, deque
+from collections import deque
 from typing import Any
 
 import phonenumbers
@@ -67,14 +67,24 @@ EVENTS = (
 
 
 class Windows:
-    """Sliding one-minute counts per key (a connection or an IP hash), in this process."""
+    """Sliding one-minute counts per key (a connection or an IP hash), in this process.
+
+    A connection's keys are dropped when it goes; an address's stay until its last hit is a
+    window old, and are swept every ``SWEEP_EVERY`` hits (before, every address that ever
+    joined kept its key and deque for the life of the process)."""
+
+    SWEEP_EVERY = 1024
 
     def __init__(self) -> None:
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._hits: dict[str, deque[float]] = {}
+        self._until_sweep = self.SWEEP_EVERY
 
     def allow(self, key: str, limit: int) -> bool:
         now = time.monotonic()
-        hits = self._hits[key]
+        self._until_sweep -= 1
+        if self._until_sweep <= 0:
+            self._sweep(now)
+        hits = self._hits.setdefault(key, deque())
         while hits and hits[0] <= now - WINDOW:
             hits.popleft()
         if len(hits) >= limit:
@@ -82,8 +92,16 @@ class Windows:
         hits.append(now)
         return True
 
+    def _sweep(self, now: float) -> None:
+        self._until_sweep = self.SWEEP_EVERY
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - WINDOW]:
+            del self._hits[key]
+
     def drop(self, key: str) -> None:
         self._hits.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._hits)
 
 
 def _country(value: Any) -> str:
