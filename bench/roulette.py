@@ -121,7 +121,7 @@ def _server(
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 180  # start-up imports every service; a loaded machine
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("the server exited")
