@@ -34,7 +34,7 @@ CATEGORIES = (
         fields=("ip_key", "created_at", "text", "decision", "decided_at"),
         purpose="Let a banned person say why the ban is wrong, and the operator uphold or lift "
         "it. The appeal is kept with a keyed hash of the address it came from (never the "
-        "address), and deleted with the ban it contests.",
+        "address), as long as a ban lasts, then deleted.",
         legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
         retention=Retention.duration(30),
         timestamp="created_at",
