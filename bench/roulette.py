@@ -150,7 +150,7 @@ async def _settled(urls: list[str]) -> None:
     """Wait until every server has processed the closed connections (its connection gauge is
     back to zero), so the next measurement does not pay for the last one's clean-up."""
     bases = sorted({u.split("/socket.io")[0].replace("ws://", "http://") for u in urls})
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=60) as client:
         for base in bases:
             for _ in range(600):
                 text = (await client.get(base + "/metrics")).text
@@ -289,7 +289,7 @@ def _soak_main(args: argparse.Namespace) -> None:
             samples = asyncio.run(soak(url, server.pid, args))
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            server.wait(timeout=120)
     after_first = samples[1:]
     per_hour = _slope([(t / 3600, rss) for t, _, rss in after_first])
     per_cycle = _slope([(float(c), rss) for _, c, rss in after_first])
