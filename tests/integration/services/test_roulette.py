@@ -48,8 +48,11 @@ class Peer:
         return handler
 
     async def connect(self) -> None:
-        await self.client.connect(
-            self.base, transports=["websocket"], headers={"X-Forwarded-For": self.ip}
+        await self.client.connect(  # the namespace's answer, not 1 s: a loaded machine
+            self.base,
+            transports=["websocket"],
+            headers={"X-Forwarded-For": self.ip},
+            wait_timeout=30,
         )
 
     async def next(self, name: str) -> Any:
