@@ -33,7 +33,7 @@ from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import ip_ref, keyed_ref
-from ringfence.services.roulette import heap, preferences
+from ringfence.services.roulette import preferences
 from ringfence.services.roulette.appeals import Appeals
 from ringfence.services.roulette.bans import REASONS, BanInForce, Bans
 from ringfence.services.roulette.images import clean_image
@@ -154,8 +154,6 @@ class RouletteHub:
         self.turn: Turn | None = configured(self.options)
         self._managed: ManagedTurn | None = None
         self._fallbacks: dict[str, asyncio.Task[None]] = {}  # sid -> its interests' timer
-        self._trim: asyncio.TimerHandle | None = None
-        self._trimming: asyncio.Task[bool] | None = None
         self._register()
 
     def asgi(self) -> socketio.ASGIApp:
@@ -177,10 +175,6 @@ class RouletteHub:
     async def close(self) -> None:
         for sid in list(self._fallbacks):
             self._cancel_fallback(sid)
-        if self._trim is not None:
-            self._trim.cancel()
-        if self._trimming is not None:
-            await self._trimming
         await self.matcher.close()
         if self._managed is not None:
             await self._managed.stop()
@@ -264,25 +258,9 @@ class RouletteHub:
         ip_hidden = self.turn is not None
         await self.sio.emit("welcome", {"country": country, "ipHidden": ip_hidden}, to=sid)
 
-    def _trim_later(self) -> None:
-        """Trim the heap once engine.io has let go of the sockets closed until now (each is kept
-        until its ping timer fires): one timer at a time, so a steady stream of disconnects
-        trims about once per ping interval and timeout."""
-        if self._trim is not None:
-            return
-        delay = self.sio.eio.ping_interval + self.sio.eio.ping_timeout
-
-        def start() -> None:
-            self._trim = None
-            if self._trimming is None or self._trimming.done():
-                self._trimming = asyncio.create_task(asyncio.to_thread(heap.trim))
-
-        self._trim = asyncio.get_running_loop().call_later(delay, start)
-
     async def on_disconnect(self, sid: str, *_: Any) -> None:
         self.connected -= 1
         self._cancel_fallback(sid)
-        self._trim_later()
         await self._part(sid, "left")
         await self.matcher.forget(sid)
         for kind in ("join", "message", "image"):
