@@ -18,6 +18,14 @@ server is what is measured. Three figures:
 
 With two processes, clients alternate between them, so half of all pairs span processes.
 Run: ``.venv/bin/python bench/roulette.py [--connections 5000 --rate 200 --seconds 10]``.
+
+Soak (``--soak``): one server process; for ``--duration`` seconds (default 600), cycles of
+``--connections`` clients that connect, join (and are matched in pairs), then leave; after each
+cycle, once the server's connection gauge is back to zero, the server process's resident memory
+(VmRSS from /proc) is printed with the time. The slope is the least-squares fit of RSS over
+time after the first cycle (which pays for one-off allocations: imports, pools, caches), in MB
+per hour and per cycle; a server that returns what connections took shows a slope near zero.
+Run: ``.venv/bin/python bench/roulette.py --soak [--duration 120 --connections 5000]``.
 """
 
 from __future__ import annotations
@@ -113,7 +121,7 @@ def _server(
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 180  # start-up imports every service; a loaded machine
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("the server exited")
@@ -142,7 +150,7 @@ async def _settled(urls: list[str]) -> None:
     """Wait until every server has processed the closed connections (its connection gauge is
     back to zero), so the next measurement does not pay for the last one's clean-up."""
     bases = sorted({u.split("/socket.io")[0].replace("ws://", "http://") for u in urls})
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=60) as client:
         for base in bases:
             for _ in range(600):
                 text = (await client.get(base + "/metrics")).text
@@ -212,6 +220,97 @@ async def run(urls: list[str], args: argparse.Namespace) -> dict[str, float]:
     return figures
 
 
+def _rss_mb(pid: int) -> float:
+    """The process's resident set (VmRSS), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (x, y) points."""
+    if len(points) < 2:
+        return float("nan")
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread if spread else 0.0
+
+
+async def soak(url: str, pid: int, args: argparse.Namespace) -> list[tuple[float, int, float]]:
+    """Cycles of connect, join, leave for ``args.duration`` s: (seconds, cycle, RSS MB) each."""
+    samples = [(0.0, 0, _rss_mb(pid))]
+    print(f"  t={0:6.0f} s  cycle {0:3d}  rss {samples[0][2]:7.1f} MB (before any connection)")
+    began = time.perf_counter()
+    cycle = 0
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        while time.perf_counter() - began < args.duration:
+            cycle += 1
+            clients = [Client(url) for _ in range(args.connections)]
+            await _connect_all(clients, session)
+            joined = [c for c in clients if c.alive]
+            await asyncio.gather(*(c.join() for c in joined))
+            await asyncio.gather(
+                *(asyncio.wait_for(c.matched.wait(), 60) for c in joined),
+                return_exceptions=True,
+            )
+            matched = sum(c.matched.is_set() for c in joined)
+            await asyncio.gather(*(c.close() for c in clients))
+            del clients, joined
+            await _settled([url])
+            at = time.perf_counter() - began
+            rss = _rss_mb(pid)
+            samples.append((at, cycle, rss))
+            print(f"  t={at:6.0f} s  cycle {cycle:3d}  rss {rss:7.1f} MB  ({matched} matched)")
+    return samples
+
+
+def _soak_main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        subprocess.run(
+            [sys.executable, "-m", "ringfence", "migrate"],
+            env={**os.environ, "RINGFENCE_DATA_DIR": str(data)},
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        port = _free_port()
+        server = _server(port, data, None, f"rf-soak-{uuid.uuid4().hex[:8]}")
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}", server)
+            print(
+                f"soak: {args.connections} connections per cycle, joining and leaving, "
+                f"for {args.duration:.0f} s"
+            )
+            url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
+            samples = asyncio.run(soak(url, server.pid, args))
+        finally:
+            server.terminate()
+            server.wait(timeout=120)
+    after_first = samples[1:]
+    per_hour = _slope([(t / 3600, rss) for t, _, rss in after_first])
+    per_cycle = _slope([(float(c), rss) for _, c, rss in after_first])
+    grew = after_first[-1][2] - after_first[0][2] if after_first else float("nan")
+    print(
+        f"  slope after the first cycle: {per_hour:+.1f} MB/hour, {per_cycle:+.2f} MB per "
+        f"cycle of {args.connections}; {grew:+.1f} MB from cycle 1 to {after_first[-1][1]}"
+    )
+    print(
+        json.dumps(
+            {
+                "setup": "soak",
+                "cycles": after_first[-1][1],
+                "rss_mb": [round(r, 1) for _, _, r in samples],
+                "mb_per_hour": round(per_hour, 2),
+                "mb_per_cycle": round(per_cycle, 3),
+            }
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--connections", type=int, default=5000)
@@ -219,9 +318,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--redis", default=os.environ.get("RINGFENCE_TEST_REDIS_URL"))
+    parser.add_argument("--soak", action="store_true", help="connections joining and leaving")
+    parser.add_argument("--duration", type=float, default=600.0, help="soak seconds")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # servers inherit it
+    if args.soak:
+        _soak_main(args)
+        return
 
     setups = [("one process", 1)]
     if args.redis:

@@ -6,12 +6,14 @@
 # What the code runs outside Python (grep shutil.which / create_subprocess_exec in src/):
 #   espeak-ng, sox     spoken prompts (ring, `ringfence call --say`, agents' espeak voice), and
 #                      audio files (WAV, FLAC) to call audio (`ringfence call --play`)
-# Every other native library comes inside the Python wheels. coturn is optional (roulette relays
-# media through TURN only when RINGFENCE_ROULETTE__TURN_URLS is set), so only the tests install it.
+#   coturn             roulette's TURN relay: `ringfence serve` runs `turnserver` as its own child
+#                      (its own port, a secret made per run), so strangers never see each
+#                      other's IP address
+# Every other native library comes inside the Python wheels.
 set -eu
 
-RUN_PACKAGES="ca-certificates espeak-ng sox"
-TEST_PACKAGES="chromium chromium-driver sip-tester coturn fonts-dejavu-core redis-server"
+RUN_PACKAGES="ca-certificates espeak-ng sox coturn"
+TEST_PACKAGES="chromium chromium-driver sip-tester fonts-dejavu-core redis-server"
 
 # `python3 -m venv` needs ensurepip, which Debian ships apart; another Python may have its own.
 if ! "${PYTHON:-python3}" -c 'import ensurepip, venv' 2>/dev/null; then
@@ -34,3 +36,13 @@ if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 echo "installing Debian packages:$missing"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+# Debian starts the coturn package's own service (port 3478, /etc/turnserver.conf); ringfence runs
+# its own relay and does not use it, so when this script installed coturn, it stops that service.
+case " $missing " in
+  *" coturn "*)
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet coturn 2>/dev/null; then
+      $SUDO systemctl disable --now coturn >/dev/null 2>&1 || true
+    fi
+    ;;
+esac

@@ -37,6 +37,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("RINGFENCE_") and not name.startswith("RINGFENCE_TEST_"):
             monkeypatch.delenv(name)
+    # roulette's own coturn is started by the tests that are about it, not by every server.
+    monkeypatch.setenv("RINGFENCE_ROULETTE__MANAGED_TURN", "false")
 
 
 @pytest.fixture

@@ -382,6 +382,23 @@ class RouletteSettings(BaseModel):
         None, description="coturn's static-auth-secret (use-auth-secret): short-lived passwords."
     )
     turn_ttl: int = Field(3600, ge=60, le=86400, description="Seconds a TURN password is valid.")
+    managed_turn: bool = Field(
+        True,
+        description="Without turn_urls, run coturn (`turnserver`, when installed) as a child of "
+        "the server, with a fresh secret, so audio is relayed and IP addresses hidden out of the "
+        "box; it stops with the server.",
+    )
+    managed_turn_ip: str = Field(
+        "127.0.0.1",
+        description="Address the managed coturn listens and relays on: browsers must reach it "
+        "(loopback serves browsers on this machine; a public address serves everyone).",
+    )
+    managed_turn_port: int = Field(
+        0, ge=0, le=65535, description="Its listening port (UDP and TCP); 0: a free one at start."
+    )
+    managed_turn_relay_ports: tuple[int, int] = Field(
+        (49152, 65535), description="The UDP ports it relays media on (first, last)."
+    )
     max_message: int = Field(500, ge=1, le=5000, description="Longest chat message, characters.")
     max_image_bytes: int = Field(
         1_000_000, ge=10_000, le=10_000_000, description="Largest image a user may send."
@@ -389,11 +406,14 @@ class RouletteSettings(BaseModel):
     joins_per_minute: int = Field(20, ge=1, description="Start/Next presses per connection or IP.")
     messages_per_minute: int = Field(40, ge=1, description="Chat messages per connection or IP.")
     images_per_minute: int = Field(6, ge=1, description="Images per connection or IP.")
-
-    @property
-    def relayed(self) -> bool:
-        """Media goes through TURN (IP addresses hidden) rather than peer to peer."""
-        return bool(self.turn_urls and self.turn_secret)
+    interests_wait: float = Field(
+        10.0,
+        ge=0,
+        le=600,
+        description="Seconds someone who named interests waits for a person sharing one before "
+        "anyone will do.",
+    )
+    appeals_per_day: int = Field(5, ge=1, description="Appeals one IP address may send a day.")
 
 
 class MailSettings(BaseModel):

@@ -25,6 +25,7 @@ VISITOR_PAGES = (
     ("numbers", "/numbers", 200),
     ("test phone", "/phone", 200),
     ("roulette", "/roulette", 200),
+    ("roulette appeal", "/roulette/appeal", 200),
     ("sign up", "/account/signup", 200),
     ("log in", "/account/login", 200),
     ("reset password", "/account/reset", 200),

@@ -1,5 +1,6 @@
 """roulette in Chromium: two (and three) pages matched through the real signalling, WebRTC audio
-relayed by coturn (or direct), chat and a picture, Next, Report and the ban it brings."""
+relayed by the server's own coturn (or direct), chat and a picture, interests and the waiting
+time, Next, Report, the ban it brings (until when and why) and the way to appeal it."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import WAIT_MS, chromium
 from tests.support.server import running_server
-from tests.support.turn import coturn
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]
 
 TRUST_LOOPBACK = {"RINGFENCE_WEB__TRUSTED_PROXIES": '["127.0.0.1"]'}
+MANAGED_RELAY = {"RINGFENCE_ROULETTE__MANAGED_TURN": "true"}  # the default, off in tests
 
 AUDIO_BYTES = """async () => {
   for (let i = 0; i < 150; i++) {  // getStats has no event: look every 100 ms, 15 s at most
@@ -46,9 +47,43 @@ CANDIDATE_TYPES = """async () => {
       const local = byId[r.localCandidateId], remote = byId[r.remoteCandidateId];
       types.pairs.push([local.candidateType, remote.candidateType]);
     }
+    if (r.type === "transport" && r.selectedCandidatePairId) {
+      const pair = byId[r.selectedCandidatePairId];
+      const local = byId[pair.localCandidateId], remote = byId[pair.remoteCandidateId];
+      types.selected = [local.candidateType, remote.candidateType, local.url || ""];
+    }
   });
   return types;
 }"""
+
+
+def _signals(page: Page) -> list[dict[str, Any]]:
+    """Every ``signal`` event the server relays to ``page``, as its websocket receives it."""
+    seen: list[dict[str, Any]] = []
+
+    def frames(ws: Any) -> None:
+        def received(payload: str | bytes) -> None:
+            if isinstance(payload, str) and payload.startswith('42["signal",'):
+                seen.append(json.loads(payload[2:])[1])
+
+        ws.on("framereceived", received)
+
+    page.on("websocket", frames)
+    return seen
+
+
+def _only_relay(signals: list[dict[str, Any]]) -> None:
+    """What reached a page names no address but the relay's: relay candidates only, and an SDP
+    whose candidates (if any) are relay ones."""
+    candidates = [s["candidate"]["candidate"] for s in signals if s["type"] == "candidate"]
+    sdps = [s["sdp"] for s in signals if s["type"] in ("offer", "answer")]
+    assert sdps and candidates
+    for line in candidates + [
+        line for sdp in sdps for line in sdp.splitlines() if line.startswith("a=candidate")
+    ]:
+        if line:  # the end-of-candidates marker is empty
+            assert " typ relay " in line + " ", line
+            assert "typ host" not in line and "typ srflx" not in line
 
 
 def _open(browser: Browser, base: str, ip: str) -> Page:
@@ -78,64 +113,77 @@ def _picture(tmp_path: Path) -> Path:
 
 
 def test_strangers_talk_through_the_relay_chat_next_and_report(tmp_path: Path) -> None:
-    with coturn() as turn:
-        env = {
-            **TRUST_LOOPBACK,
-            "RINGFENCE_ROULETTE__TURN_URLS": json.dumps([turn.url]),
-            "RINGFENCE_ROULETTE__TURN_SECRET": turn.secret,
-        }
-        with running_server(tmp_path / "data", **env) as base, chromium() as browser:
-            first = _open(browser, base, "198.51.100.1")
-            second = _open(browser, base, "198.51.100.2")
-            assert first.get_attribute("#ip-status", "data-hidden") == "1"
-            assert "Your IP address is hidden" in first.inner_text("#ip-status")
-            _start(first)
-            first.wait_for_selector("#state[data-state=waiting]")
-            _start(second)
-            _connected(first, second)
+    # No TURN configured: the server runs its own coturn (installed here, as `make run` does).
+    env = {**TRUST_LOOPBACK, **MANAGED_RELAY, "RINGFENCE_ROULETTE__INTERESTS_WAIT": "2"}
+    with running_server(tmp_path / "data", **env) as base, chromium() as browser:
+        first = _open(browser, base, "198.51.100.1")
+        second = _open(browser, base, "198.51.100.2")
+        to_first, to_second = _signals(first), _signals(second)
+        assert first.get_attribute("#ip-status", "data-hidden") == "1"
+        assert "Your IP address is hidden" in first.inner_text("#ip-status")
+        first.fill("#interests", "chess")  # nobody shares it: anyone after 2 s
+        _start(first)
+        first.wait_for_selector("#state[data-state=waiting]")
+        expect(first.locator("#waited")).to_be_visible()
+        expect(first.locator("#waited-time")).to_have_text("0:02", timeout=WAIT_MS)
+        expect(first.locator("#shared")).to_contain_text("anyone will do now")
+        _start(second)
+        _connected(first, second)
 
-            # Relayed: only relay candidates exist, so no pair can use either page's host address.
-            types: dict[str, Any] = first.evaluate(CANDIDATE_TYPES)
-            assert types["local"] and set(types["local"]) == {"relay"}
-            assert set(types["remote"]) == {"relay"}
-            assert types["pairs"] and all(pair == ["relay", "relay"] for pair in types["pairs"])
+        # Relayed: only relay candidates exist, so no pair can use either page's host address.
+        types: dict[str, Any] = first.evaluate(CANDIDATE_TYPES)
+        assert types["local"] and set(types["local"]) == {"relay"}
+        assert set(types["remote"]) == {"relay"}
+        assert types["pairs"] and all(pair == ["relay", "relay"] for pair in types["pairs"])
+        assert types["selected"][:2] == ["relay", "relay"]
+        assert types["selected"][2].startswith("turn:127.0.0.1:")  # the managed relay
+        # And what the signalling carried to each page named only relay candidates.
+        _only_relay(to_first)
+        _only_relay(to_second)
 
-            first.fill("#chat-input", "hello stranger")
-            first.click("#send")
-            second.wait_for_selector("#messages li.stranger:has-text('hello stranger')")
-            second.set_input_files("#image-input", str(_picture(tmp_path)))
-            picture = first.locator("#messages li.stranger img")
-            expect(picture).to_have_js_property("naturalWidth", 64)
+        first.fill("#chat-input", "hello stranger")
+        first.click("#send")
+        second.wait_for_selector("#messages li.stranger:has-text('hello stranger')")
+        second.set_input_files("#image-input", str(_picture(tmp_path)))
+        picture = first.locator("#messages li.stranger img")
+        expect(picture).to_have_js_property("naturalWidth", 64)
 
-            first.click("#next")  # both look again; they are not matched straight back
-            first.wait_for_selector("#state[data-state=waiting]")
-            second.wait_for_selector("#state[data-state=waiting]")
-            third = _open(browser, base, "198.51.100.3")
-            _start(third)
-            _connected(first, third)  # the longest waiting: first
-            # A report asks why and for a confirmation; nothing is sent before.
-            third.click("#report")
-            expect(third.locator("#report-form")).to_be_visible()
-            third.click("#report-cancel")  # changed their mind: nothing sent, still talking
-            expect(third.locator("#report-form")).to_be_hidden()
-            assert third.get_attribute("#state", "data-state") == "connected"
-            assert first.get_attribute("#state", "data-state") == "connected"
-            third.click("#report")
-            third.click("#report-send")  # no reason chosen: the browser asks for one
-            assert third.get_attribute("#state", "data-state") == "connected"
-            third.check("#report-form input[value=harassment]")
-            third.click("#report-send")
-            third.wait_for_selector("#state[data-state=reported]")
-            assert "Report sent" in third.inner_text("#state")
-            assert "cannot use roulette for 30 days" in third.inner_text("#state")
-            expect(third.locator("#report-form")).to_be_hidden()
-            first.wait_for_selector("#state[data-state=banned]")
-            assert "cannot use roulette until" in first.inner_text("#state")
-            first.reload()  # and a new connection from that address is refused
-            first.check("#adult")
-            _start(first)
-            first.wait_for_selector("#state[data-state=banned]")
-            assert second.get_attribute("#state", "data-state") == "waiting"
+        first.click("#next")  # both look again; they are not matched straight back
+        first.wait_for_selector("#state[data-state=waiting]")
+        second.wait_for_selector("#state[data-state=waiting]")
+        third = _open(browser, base, "198.51.100.3")
+        _start(third)
+        _connected(first, third)  # the longest waiting: first
+        # A report asks why and for a confirmation; nothing is sent before.
+        third.click("#report")
+        expect(third.locator("#report-form")).to_be_visible()
+        third.click("#report-cancel")  # changed their mind: nothing sent, still talking
+        expect(third.locator("#report-form")).to_be_hidden()
+        assert third.get_attribute("#state", "data-state") == "connected"
+        assert first.get_attribute("#state", "data-state") == "connected"
+        third.click("#report")
+        third.click("#report-send")  # no reason chosen: the browser asks for one
+        assert third.get_attribute("#state", "data-state") == "connected"
+        third.check("#report-form input[value=harassment]")
+        third.click("#report-send")
+        third.wait_for_selector("#state[data-state=reported]")
+        assert "Report sent" in third.inner_text("#state")
+        assert "cannot use roulette for 30 days" in third.inner_text("#state")
+        expect(third.locator("#report-form")).to_be_hidden()
+        first.wait_for_selector("#state[data-state=banned]")
+        assert "cannot use roulette until" in first.inner_text("#state")
+        assert "Harassment, threats or hate" in first.inner_text("#state")  # and why
+        first.reload()  # the page says so at once, and a new connection is refused
+        expect(first.locator("#banned-notice")).to_contain_text("Harassment")
+        first.check("#adult")
+        _start(first)
+        first.wait_for_selector("#state[data-state=banned]")
+        assert second.get_attribute("#state", "data-state") == "waiting"
+        first.click("#appeal-link")  # the way to appeal
+        first.fill("#text", "I was talking about chess, nothing else. Please lift it.")
+        first.click("#appeal-form button[type=submit]")
+        expect(first.locator("#sent")).to_be_visible()
+        expect(first.locator("#appeal-status")).to_have_attribute("data-decision", "waiting")
 
 
 def test_direct_mode_says_ips_are_visible_and_still_connects(tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ ACTIONS = (
     "/admin/retention/sweep",
     "/admin/jobs/x/retry",
     "/admin/roulette/lift",
+    "/admin/roulette/appeals/0123456789abcdef0123456789abcdef",
 )
 
 

@@ -43,6 +43,7 @@ NOTICES = {
     "swept": "Retention sweep done.",
     "retried": "The job was queued again.",
     "lifted": "Ban lifted.",
+    "upheld": "Appeal answered: the ban stands.",
 }
 
 

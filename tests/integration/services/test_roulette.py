@@ -48,8 +48,11 @@ class Peer:
         return handler
 
     async def connect(self) -> None:
-        await self.client.connect(
-            self.base, transports=["websocket"], headers={"X-Forwarded-For": self.ip}
+        await self.client.connect(  # the namespace's answer, not 1 s: a loaded machine
+            self.base,
+            transports=["websocket"],
+            headers={"X-Forwarded-For": self.ip},
+            wait_timeout=30,
         )
 
     async def next(self, name: str) -> Any:
@@ -197,7 +200,12 @@ async def test_a_report_bans_the_address_until_the_sweeper_removes_the_ban(
             await banned.connect()
         refusal = await banned.next("connect_error")
         assert "cannot use roulette until" in refusal["message"]
-        assert refusal["data"] == {"banned": True, "until": until.isoformat(timespec="minutes")}
+        assert refusal["data"] == {
+            "banned": True,
+            "until": until.isoformat(timespec="minutes"),
+            "why": "Harassment, threats or hate",  # the banned person is told why...
+            "appeal": "/roulette/appeal",  # ...and where to appeal
+        }
         async with peers(base, "198.51.100.7") as (reporter,):
             assert (await reporter.join())["state"] == "waiting"
 

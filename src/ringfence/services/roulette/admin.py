@@ -1,7 +1,9 @@
 """roulette's section of the operator console (``/admin/roulette``, mounted by the composition
-behind the console's operator check): the addresses people reported, with how many reports and
-from how many different addresses, their bans, and a button that lifts one. Only keyed hashes
-of addresses are shown; what was said is never stored, so it cannot be shown."""
+behind the console's operator check): the appeals of banned people, each with the reports
+behind its ban, to uphold or lift; the addresses people reported, with how many reports, for
+which reasons and from how many different addresses; their bans, and a button that lifts one.
+Only keyed hashes of addresses are shown; what was said is never stored, so it cannot be
+shown."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from ringfence.errors import NotFound, RingfenceError
 from ringfence.http.console import audit, done, render
 from ringfence.http.deps import OperatorLoginDep, PrivacyDep
 from ringfence.http.forms import submit
+from ringfence.services.roulette.appeals import Appeals
 from ringfence.services.roulette.bans import Bans
 
 TITLE = "Roulette: bans and reports"
@@ -26,6 +29,11 @@ def _bans(request: Request) -> Bans:
     return bans
 
 
+def _appeals(request: Request) -> Appeals:
+    appeals: Appeals = request.app.state.roulette.appeals
+    return appeals
+
+
 async def _page(
     request: Request, login: OperatorLoginDep, *, error: str | None = None, status: int = 200
 ) -> Response:
@@ -34,6 +42,7 @@ async def _page(
         "banned": [r for r in reported if r.banned_until is not None],
         "reported": reported,
         "ban_days": _bans(request).length.days,
+        "appeals": await _appeals(request).to_review(),
         "error": error,
     }
     return render(request, login, "roulette/admin.html", context, status=status)
@@ -67,6 +76,37 @@ async def lift(
                 bans=lifted,
             )
         return done("/admin/roulette", "lifted")
+
+    async def again(exc: RingfenceError) -> Response:
+        return await _page(request, login, error=exc.message, status=exc.http_status)
+
+    return await submit(request, csrf, login, act, again)
+
+
+@router.post("/appeals/{appeal_id}")
+async def decide(
+    request: Request,
+    login: OperatorLoginDep,
+    privacy: PrivacyDep,
+    appeal_id: str,
+    csrf: Annotated[str, Form(max_length=100)],
+    decision: Annotated[str, Form(max_length=10)],
+) -> Response:
+    """Answer an appeal: ``upheld`` (the ban stands) or ``lifted`` (the ban ends now)."""
+
+    async def act() -> Response:
+        async with privacy.db.session() as session:
+            appeal = await _appeals(request).decide(session, appeal_id, decision)
+            audit(
+                session,
+                request,
+                login,
+                f"admin.roulette.appeal_{decision}",
+                category="roulette_appeal",
+                subject_ref=appeal.ip_key,
+                appeal=appeal.id,
+            )
+        return done("/admin/roulette", decision)
 
     async def again(exc: RingfenceError) -> Response:
         return await _page(request, login, error=exc.message, status=exc.http_status)

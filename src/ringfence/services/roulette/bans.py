@@ -45,6 +45,26 @@ def ban_length(inventory: Inventory) -> dt.timedelta:
 
 
 @dataclass(frozen=True)
+class BanInForce:
+    """What a banned person is told: until when, and why (the reasons they were reported for)."""
+
+    until: dt.datetime
+    reasons: tuple[str, ...]  # codes of REASONS, most reported first
+
+    @property
+    def why(self) -> str:
+        return "; ".join(REASONS.get(r, r) for r in self.reasons)
+
+
+def _by_count(reasons: list[str | None]) -> tuple[str, ...]:
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        if reason:
+            counts[reason] = counts.get(reason, 0) + 1
+    return tuple(sorted(counts, key=lambda r: (-counts[r], r)))
+
+
+@dataclass(frozen=True)
 class Reported:
     """A reported address, as the operator sees it: never who, nor what was said."""
 
@@ -54,6 +74,7 @@ class Reported:
     last: dt.datetime
     banned_until: dt.datetime | None
     lifted: bool
+    reasons: tuple[tuple[str, int], ...] = ()  # (words of the reason, how many reports) each
 
 
 class Bans:
@@ -61,25 +82,32 @@ class Bans:
         self.db = db
         self.clock = clock
         self.length = ban_length(inventory)
-        self._cache: dict[str, tuple[float, dt.datetime | None]] = {}
+        self._cache: dict[str, tuple[float, BanInForce | None]] = {}
 
-    async def until(self, ip_key: str) -> dt.datetime | None:
-        """When the address's ban ends, if it is banned."""
+    async def in_force(self, ip_key: str) -> BanInForce | None:
+        """The address's ban, if it is banned: its end and the reasons of the reports."""
         cached = self._cache.get(ip_key)
         if cached is not None and cached[0] > time.monotonic():
             found = cached[1]
         else:
             async with self.db.session() as session:
-                found = await session.scalar(
-                    select(Ban.until)
-                    .where(Ban.ip_key == ip_key, Ban.until > self.clock.now())
-                    .order_by(Ban.until.desc())
-                    .limit(1)
-                )
+                found = await self._in_force(session, ip_key)
             self._remember(ip_key, found)
-        return found if found is not None and found > self.clock.now() else None
+        return found if found is not None and found.until > self.clock.now() else None
 
-    async def ban(self, ip_key: str, reason: str, reporter_key: str | None = None) -> dt.datetime:
+    async def _in_force(self, session: AsyncSession, ip_key: str) -> BanInForce | None:
+        rows = (
+            await session.execute(
+                select(Ban.until, Ban.reason).where(
+                    Ban.ip_key == ip_key, Ban.until > self.clock.now()
+                )
+            )
+        ).all()
+        if not rows:
+            return None
+        return BanInForce(max(r.until for r in rows), _by_count([r.reason for r in rows]))
+
+    async def ban(self, ip_key: str, reason: str, reporter_key: str | None = None) -> BanInForce:
         """Ban a reported address for the ban's length, keeping why it was reported and a keyed
         hash of who reported it (to count different reporters, never to name them)."""
         if reason not in REASONS:
@@ -96,8 +124,11 @@ class Bans:
                     reporter_key=reporter_key,
                 )
             )
-        self._remember(ip_key, until)
-        return until
+            await session.flush()
+            ban = await self._in_force(session, ip_key)
+        assert ban is not None  # just written
+        self._remember(ip_key, ban)
+        return ban
 
     async def lift(self, session: AsyncSession, ip_key: str) -> int:
         """End the address's bans now (in the caller's transaction); how many were in force."""
@@ -114,6 +145,7 @@ class Bans:
         """Every reported address the store still holds, latest report first."""
         now = self.clock.now()
         rows = await self._grouped(limit)
+        reasons = await self._reasons([row[0] for row in rows])
         return [
             Reported(
                 ip_key=key,
@@ -122,9 +154,28 @@ class Bans:
                 last=last,
                 banned_until=until if until > now else None,
                 lifted=lifted is not None,
+                reasons=reasons.get(key, ()),
             )
             for key, reports, reporters, last, until, lifted in rows
         ]
+
+    async def _reasons(self, keys: list[str]) -> dict[str, tuple[tuple[str, int], ...]]:
+        """Per address, each reason in words with how many reports gave it, most first."""
+        if not keys:
+            return {}
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(Ban.ip_key, Ban.reason, func.count())
+                    .where(Ban.ip_key.in_(keys))
+                    .group_by(Ban.ip_key, Ban.reason)
+                )
+            ).all()
+        found: dict[str, list[tuple[str, int]]] = {}
+        for key, reason, count in rows:
+            words = REASONS.get(reason, reason) if reason else "(no reason given)"
+            found.setdefault(key, []).append((words, int(count)))
+        return {k: tuple(sorted(v, key=lambda r: (-r[1], r[0]))) for k, v in found.items()}
 
     async def _grouped(self, limit: int) -> list[tuple[Any, ...]]:
         async with self.db.session() as session:
@@ -143,10 +194,10 @@ class Bans:
             )
             return [tuple(row) for row in result.all()]
 
-    def _remember(self, ip_key: str, until: dt.datetime | None) -> None:
+    def _remember(self, ip_key: str, ban: BanInForce | None) -> None:
         if len(self._cache) >= CACHE_MAX:
             now = time.monotonic()
             self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
             if len(self._cache) >= CACHE_MAX:
                 self._cache.clear()
-        self._cache[ip_key] = (time.monotonic() + CACHE_SECONDS, until)
+        self._cache[ip_key] = (time.monotonic() + CACHE_SECONDS, ban)

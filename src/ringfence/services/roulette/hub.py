@@ -6,10 +6,14 @@ connection, then gone. Logs name events, never their content. With ``RINGFENCE_R
 python-socketio's Redis manager carries emits between server processes and the matcher keeps its
 state in Redis, so people connected to different processes are matched and talk.
 
-Events from the page: ``join`` {adult, country, wants}, ``signal`` {type, ...}, ``message`` text,
-``image`` bytes, ``typing`` bool, ``next``, ``stop``, ``report`` {reason}. Events to the page:
-``welcome``, ``waiting``, ``matched`` {initiator, country, ice}, ``signal``, ``message``,
-``image``, ``typing``, ``partner_left``, ``banned`` {until}, ``reported``.
+Events from the page: ``join`` {adult, country, wants, language, interests}, ``signal`` {type,
+...}, ``message`` text, ``image`` bytes, ``typing`` bool, ``next``, ``stop``, ``report``
+{reason}. Events to the page: ``welcome``, ``waiting`` {since, interestsWait}, ``matched``
+{initiator, country, shared, ice}, ``signal``, ``message``, ``image``, ``typing``,
+``partner_left``, ``banned`` {until, why, appeal}, ``reported``.
+
+Whoever named interests is matched only with someone sharing one until ``interests_wait``
+seconds have passed; a timer per waiting connection then asks the matcher to look again.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import unicodedata
-from collections import defaultdict, deque
+from collections import deque
 from typing import Any
 
 import phonenumbers
@@ -29,11 +33,20 @@ from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import ip_ref, keyed_ref
-from ringfence.services.roulette.bans import REASONS, Bans
+from ringfence.services.roulette import preferences
+from ringfence.services.roulette.appeals import Appeals
+from ringfence.services.roulette.bans import REASONS, BanInForce, Bans
 from ringfence.services.roulette.images import clean_image
-from ringfence.services.roulette.matching import Matcher, MemoryMatcher, RedisMatcher, Seeker
+from ringfence.services.roulette.matching import (
+    Match,
+    Matcher,
+    MemoryMatcher,
+    RedisMatcher,
+    Seeker,
+)
 from ringfence.services.roulette.relay import RedisRelay
 from ringfence.services.roulette.turn import ice_config
+from ringfence.services.roulette.turnserver import ManagedTurn, Turn, configured
 from ringfence.settings import Settings
 
 log = get_logger(__name__)
@@ -54,14 +67,24 @@ EVENTS = (
 
 
 class Windows:
-    """Sliding one-minute counts per key (a connection or an IP hash), in this process."""
+    """Sliding one-minute counts per key (a connection or an IP hash), in this process.
+
+    A connection's keys are dropped when it goes; an address's stay until its last hit is a
+    window old, and are swept every ``SWEEP_EVERY`` hits (before, every address that ever
+    joined kept its key and deque for the life of the process)."""
+
+    SWEEP_EVERY = 1024
 
     def __init__(self) -> None:
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._hits: dict[str, deque[float]] = {}
+        self._until_sweep = self.SWEEP_EVERY
 
     def allow(self, key: str, limit: int) -> bool:
         now = time.monotonic()
-        hits = self._hits[key]
+        self._until_sweep -= 1
+        if self._until_sweep <= 0:
+            self._sweep(now)
+        hits = self._hits.setdefault(key, deque())
         while hits and hits[0] <= now - WINDOW:
             hits.popleft()
         if len(hits) >= limit:
@@ -69,8 +92,16 @@ class Windows:
         hits.append(now)
         return True
 
+    def _sweep(self, now: float) -> None:
+        self._until_sweep = self.SWEEP_EVERY
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - WINDOW]:
+            del self._hits[key]
+
     def drop(self, key: str) -> None:
         self._hits.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._hits)
 
 
 def _country(value: Any) -> str:
@@ -104,9 +135,11 @@ class RouletteHub:
         if settings.redis_url:
             channel = f"{settings.jobs.queue_name}:roulette"
             manager = RedisRelay(settings.redis_url, channel=channel)
-            self.matcher = RedisMatcher(settings.redis_url, channel, clock)
+            self.matcher = RedisMatcher(
+                settings.redis_url, channel, clock, self.options.interests_wait
+            )
         else:
-            self.matcher = MemoryMatcher()
+            self.matcher = MemoryMatcher(clock, self.options.interests_wait)
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=manager,
@@ -115,15 +148,36 @@ class RouletteHub:
             engineio_logger=False,
         )
         self.bans = Bans(privacy.db, privacy.inventory, clock)
+        self.appeals = Appeals(privacy.db, self.bans, clock, self.options.appeals_per_day)
         self.windows = Windows()
         self.connected = 0
+        self.turn: Turn | None = configured(self.options)
+        self._managed: ManagedTurn | None = None
+        self._fallbacks: dict[str, asyncio.Task[None]] = {}  # sid -> its interests' timer
         self._register()
 
     def asgi(self) -> socketio.ASGIApp:
         return socketio.ASGIApp(self.sio, socketio_path="socket.io")
 
+    async def start(self) -> None:
+        """Run coturn as the relay when none is configured (``turnserver``)."""
+        if self.turn is None and self.options.managed_turn:
+            self._managed = ManagedTurn(self.options)
+            self.turn = await self._managed.start()
+        if self.turn is None:
+            log.warning(
+                "roulette_direct_mode",
+                detail="no TURN relay (RINGFENCE_ROULETTE__TURN_URLS and _TURN_SECRET, or coturn "
+                "installed for the managed one): strangers' browsers see each other's IP "
+                "addresses",
+            )
+
     async def close(self) -> None:
+        for sid in list(self._fallbacks):
+            self._cancel_fallback(sid)
         await self.matcher.close()
+        if self._managed is not None:
+            await self._managed.stop()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -133,7 +187,50 @@ class RouletteHub:
             and self.windows.allow(f"{kind}:{ip_key}", limit * 3)  # a shared address: more room
         )
 
+    def _cancel_fallback(self, sid: str) -> None:
+        timer = self._fallbacks.pop(sid, None)
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+
+    def _wait_for_anyone(self, sid: str) -> None:
+        """After ``interests_wait`` s, look again for ``sid``: anyone compatible will do then."""
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(self.options.interests_wait)
+                match = await self.matcher.retry(sid)
+                if match is not None:
+                    await self._matched(sid, match)
+            finally:
+                if self._fallbacks.get(sid) is asyncio.current_task():
+                    del self._fallbacks[sid]
+
+        self._cancel_fallback(sid)
+        self._fallbacks[sid] = asyncio.create_task(later())
+
+    async def _matched(self, sid: str, match: Match) -> None:
+        """Tell both: ``sid`` starts the call (its offer first), each learns the other's
+        country and the interests they share."""
+        partner = match.partner
+        self._cancel_fallback(partner)
+        me, other = await self.matcher.member(sid), await self.matcher.member(partner)
+        shared = list(match.shared)
+        for to, initiator, them in ((partner, False, me), (sid, True, other)):
+            ice = ice_config(self.options, self.turn, self.clock.now())
+            country = them.country if them else ""
+            info = {"initiator": initiator, "country": country, "shared": shared, "ice": ice}
+            await self.sio.emit("matched", info, to=to)
+        log.info("roulette_matched", waiting=await self.matcher.waiting(), shared=bool(shared))
+
+    def _banned_info(self, ban: BanInForce) -> dict[str, Any]:
+        return {
+            "until": ban.until.isoformat(timespec="minutes"),
+            "why": ban.why,
+            "appeal": "/roulette/appeal",
+        }
+
     async def _part(self, sid: str, reason: str) -> None:
+        self._cancel_fallback(sid)
         partner = await self.matcher.leave(sid)
         if partner is not None:
             await self.sio.emit("partner_left", {"reason": reason}, to=partner)
@@ -148,22 +245,22 @@ class RouletteHub:
         # python-engineio's ASGI mode puts a placeholder in REMOTE_ADDR; the peer is the scope's.
         ip = client_ip(environ.get("asgi.scope") or {}, self.settings.web.trusted_proxies)
         ip_key = keyed_ref(ip_ref(ip), self.key)
-        until = await self.bans.until(ip_key)
-        if until is not None:
-            ends = until.isoformat(timespec="minutes")
+        ban = await self.bans.in_force(ip_key)
+        if ban is not None:
+            info = self._banned_info(ban)
             raise socketio.exceptions.ConnectionRefusedError(
-                f"you were reported and cannot use roulette until {ends}",
-                {"banned": True, "until": ends},
+                f"you were reported ({ban.why}) and cannot use roulette until {info['until']}",
+                {"banned": True, **info},
             )
         country = country_for_ip(ip) or ""
         await self.sio.save_session(sid, {"ip_key": ip_key, "country": country, "adult": False})
         self.connected += 1
-        await self.sio.emit(
-            "welcome", {"country": country, "ipHidden": self.options.relayed}, to=sid
-        )
+        ip_hidden = self.turn is not None
+        await self.sio.emit("welcome", {"country": country, "ipHidden": ip_hidden}, to=sid)
 
     async def on_disconnect(self, sid: str, *_: Any) -> None:
         self.connected -= 1
+        self._cancel_fallback(sid)
         await self._part(sid, "left")
         await self.matcher.forget(sid)
         for kind in ("join", "message", "image"):
@@ -177,42 +274,32 @@ class RouletteHub:
         try:
             country = _country(data.get("country", session["country"]))
             wants = _country(data.get("wants", ""))
+            language = preferences.language(data.get("language"))
+            interests = preferences.interests(data.get("interests"))
         except InvalidInput as exc:
             return {"error": exc.message}
         if self._limited(sid, session["ip_key"], "join", self.options.joins_per_minute):
             return {"error": "too many new chats in a minute: wait a little"}
-        until = await self.bans.until(session["ip_key"])
-        if until is not None:
-            await self.sio.emit("banned", {"until": until.isoformat(timespec="minutes")}, to=sid)
+        ban = await self.bans.in_force(session["ip_key"])
+        if ban is not None:
+            await self.sio.emit("banned", self._banned_info(ban), to=sid)
             await self.sio.disconnect(sid)
             return {"error": "banned"}
         session.update(adult=True, country=country)
         await self.sio.save_session(sid, session)
         await self._part(sid, "next")
-        partner = await self.matcher.join(Seeker(sid, country, wants, session["ip_key"]))
-        if partner is None:
-            await self.sio.emit("waiting", {"wants": wants}, to=sid)
+        seeker = Seeker(sid, country, wants, session["ip_key"], language, interests)
+        match = await self.matcher.join(seeker)
+        if match is None:
+            waits = self.options.interests_wait if interests else None
+            since = self.clock.now().isoformat(timespec="seconds")
+            await self.sio.emit(
+                "waiting", {"wants": wants, "since": since, "interestsWait": waits}, to=sid
+            )
+            if interests and self.options.interests_wait > 0:
+                self._wait_for_anyone(sid)
             return {"ok": True, "state": "waiting"}
-        other = await self.matcher.member(partner)
-        await self.sio.emit(
-            "matched",
-            {
-                "initiator": False,
-                "country": country,
-                "ice": ice_config(self.options, self.clock.now()),
-            },
-            to=partner,
-        )
-        await self.sio.emit(
-            "matched",
-            {
-                "initiator": True,
-                "country": other.country if other else "",
-                "ice": ice_config(self.options, self.clock.now()),
-            },
-            to=sid,
-        )
-        log.info("roulette_matched", waiting=await self.matcher.waiting())
+        await self._matched(sid, match)
         return {"ok": True, "state": "matched"}
 
     async def on_signal(self, sid: str, data: Any = None) -> None:
@@ -276,8 +363,8 @@ class RouletteHub:
             return {"error": "nobody is connected to you"}
         await self.matcher.leave(sid)
         reporter = (await self.sio.get_session(sid))["ip_key"]
-        until = await self.bans.ban(member.ip_key, str(reason), reporter)
-        await self.sio.emit("banned", {"until": until.isoformat(timespec="minutes")}, to=partner)
+        ban = await self.bans.ban(member.ip_key, str(reason), reporter)
+        await self.sio.emit("banned", self._banned_info(ban), to=partner)
         await self.sio.disconnect(partner)
         log.info("roulette_reported", ban_days=self.bans.length.days, reason=reason)
         return {"ok": True, "state": "reported", "ban_days": self.bans.length.days}

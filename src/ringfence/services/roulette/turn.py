@@ -14,6 +14,7 @@ import hmac
 import secrets
 from typing import Any
 
+from ringfence.services.roulette.turnserver import Turn
 from ringfence.settings import RouletteSettings
 
 
@@ -25,20 +26,18 @@ def turn_credentials(secret: str, ttl: int, now: float) -> tuple[str, str]:
     return username, base64.b64encode(digest).decode()
 
 
-def ice_config(settings: RouletteSettings, now: dt.datetime) -> dict[str, Any]:
-    """What RTCPeerConnection needs: its ICE servers and whether to use the relay only."""
+def ice_config(settings: RouletteSettings, turn: Turn | None, now: dt.datetime) -> dict[str, Any]:
+    """What RTCPeerConnection needs: its ICE servers and, with a TURN relay, the relay only
+    (``iceTransportPolicy: "relay"``: no host or server-reflexive candidate is ever gathered,
+    so neither browser learns the other's address)."""
     servers: list[dict[str, Any]] = []
     if settings.stun_urls:
         servers.append({"urls": list(settings.stun_urls)})
-    if settings.relayed and settings.turn_secret is not None:
-        username, credential = turn_credentials(
-            settings.turn_secret.get_secret_value(), settings.turn_ttl, now.timestamp()
-        )
-        servers.append(
-            {"urls": list(settings.turn_urls), "username": username, "credential": credential}
-        )
+    if turn is not None:
+        username, credential = turn_credentials(turn.secret, settings.turn_ttl, now.timestamp())
+        servers.append({"urls": list(turn.urls), "username": username, "credential": credential})
     return {
         "iceServers": servers,
-        "iceTransportPolicy": "relay" if settings.relayed else "all",
-        "ipHidden": settings.relayed,
+        "iceTransportPolicy": "relay" if turn is not None else "all",
+        "ipHidden": turn is not None,
     }

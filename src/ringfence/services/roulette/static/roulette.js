@@ -3,7 +3,9 @@
 // WebRTC audio with the ICE servers the server hands out, chat and pictures relayed live.
 (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { socket: null, pc: null, stream: null, active: false, pending: [], typingTimer: null };
+  const state = {
+    socket: null, pc: null, stream: null, active: false, pending: [], typingTimer: null, waitTimer: null,
+  };
   window.roulette = state; // for tests and the curious: the live peer connection
 
   function setState(name, text) {
@@ -11,6 +13,32 @@
     $("state").textContent = text;
   }
   function showError(text) { $("error").textContent = text || ""; }
+
+  // How long this person has waited for a match, counted from the server's "waiting".
+  function waitingShown(info) {
+    stopWaiting();
+    const began = Date.now();
+    const anyoneAfter = info && info.interestsWait ? info.interestsWait * 1000 : null;
+    const tick = () => {
+      const seconds = Math.floor((Date.now() - began) / 1000);
+      $("waited-time").textContent = Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+      if (anyoneAfter !== null && Date.now() - began >= anyoneAfter) {
+        $("waited").dataset.anyone = "1";
+        $("shared").hidden = false;
+        $("shared").textContent = "Nobody shares your interests yet: anyone will do now.";
+      }
+    };
+    $("waited").hidden = false;
+    $("waited").dataset.anyone = "0";
+    tick();
+    state.waitTimer = setInterval(tick, 1000);
+  }
+  function stopWaiting() {
+    clearInterval(state.waitTimer);
+    state.waitTimer = null;
+    $("waited").hidden = true;
+    $("shared").hidden = true;
+  }
 
   function inCall(on) {
     $("next").disabled = !state.active;
@@ -57,10 +85,13 @@
     });
     socket.on("connect_error", (err) => {
       const data = err && err.data;
-      if (data && data.banned) return banned(data.until);
+      if (data && data.banned) return banned(data);
       showError("Cannot reach the server: " + (err && err.message ? err.message : "offline"));
     });
-    socket.on("waiting", () => setState("waiting", "Looking for someone to talk to…"));
+    socket.on("waiting", (info) => {
+      setState("waiting", "Looking for someone to talk to…");
+      waitingShown(info);
+    });
     socket.on("matched", matched);
     socket.on("signal", onSignal);
     socket.on("message", (msg) => addLine("stranger", document.createTextNode(msg.text)));
@@ -76,22 +107,31 @@
       addLine("stranger", document.createTextNode("(left)"));
       if (state.active) { setState("waiting", "The stranger left. Looking for someone new…"); join(); }
     });
-    socket.on("banned", (info) => banned(info.until));
+    socket.on("banned", banned);
     return socket;
   }
 
-  function banned(until) {
+  function banned(info) {
     closePeer();
+    stopWaiting();
     state.active = false;
     inCall(false);
     $("start").disabled = true;
-    setState("banned", "You were reported and cannot use roulette until " +
-      new Date(until).toLocaleString() + ".");
+    setState("banned", "You were reported" + (info.why ? " for: " + info.why + "," : "") +
+      " and cannot use roulette until " + new Date(info.until).toLocaleString() + ".");
+    if (info.appeal) {
+      const link = document.createElement("a");
+      link.href = info.appeal;
+      link.id = "appeal-link";
+      link.textContent = "Appeal the ban";
+      $("state").append(" ", link);
+    }
   }
 
   function join() {
     state.socket.emit("join", {
       adult: $("adult").checked, country: $("country").value, wants: $("wants").value,
+      language: $("language").value, interests: $("interests").value,
     }, (answer) => { if (answer && answer.error) { showError(answer.error); stopAll(); } });
   }
 
@@ -114,6 +154,11 @@
 
   function matched(info) {
     closePeer();
+    stopWaiting();
+    if (info.shared && info.shared.length) {
+      $("shared").hidden = false;
+      $("shared").textContent = "You both like: " + info.shared.join(", ") + ".";
+    }
     const pc = new RTCPeerConnection({
       iceServers: info.ice.iceServers, iceTransportPolicy: info.ice.iceTransportPolicy,
     });
@@ -163,6 +208,7 @@
   function stopAll() {
     state.active = false;
     closePeer();
+    stopWaiting();
     if (state.socket) state.socket.emit("stop");
     $("start").disabled = false;
     setState("idle", "Stopped. Press Start to talk to someone.");
