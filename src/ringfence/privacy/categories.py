@@ -102,13 +102,19 @@ PLATFORM = (
         service="platform",
         title="Server logs of web requests",
         store="log:access",
-        fields=("client IP address", "time", "method and path (never the query)", "status"),
+        fields=(
+            "client network (your IP address cut short: its last part removed)",
+            "time",
+            "method and path (never the query)",
+            "status",
+        ),
         purpose="Keep the service running and secure: find faults and trace attacks and abuse "
-        "back to their source. Logs never hold what you typed, phone numbers, tokens or codes; "
-        "they are files on the server, readable only by its operator, rotated daily.",
+        "back to the network they come from. Logs never hold what you typed, phone numbers, "
+        "tokens or codes; they are files on the server, readable only by its operator, rotated "
+        "daily and removed when they expire.",
         legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-        # The log files' rotation (RINGFENCE_LOG__KEEP_DAYS) enforces it, not the sweeper:
-        # Privacy.inventory sets it from that setting.
+        # RINGFENCE_LOG__KEEP_DAYS (Privacy.inventory sets it from that setting): the log's
+        # rotation and the sweeper both enforce it.
         retention=Retention.duration(7),
     ),
     Category(
@@ -124,6 +130,10 @@ PLATFORM = (
         subject_field="subject_ref",
     ),
 )
+
+
+# The access log's fields when the operator keeps whole addresses (RINGFENCE_LOG__CLIENT_IP=raw).
+RAW_ACCESS_FIELDS = ("client IP address", "time", "method and path (never the query)", "status")
 
 
 def build_inventory() -> Inventory:

@@ -232,6 +232,10 @@ class Inventory:
                 out.declare(_replace(c, retention=retention))
         return out
 
+    def replacing(self, name: str, **changes: Any) -> Inventory:
+        """A copy with one category's declaration changed (by a setting that changes it)."""
+        return Inventory(_replace(c, **changes) if c.name == name else c for c in self)
+
     def fingerprint(self) -> str:
         """Changes whenever anything a policy reader would see changes."""
         blob = json.dumps([c.to_dict() for c in self], sort_keys=True).encode()
