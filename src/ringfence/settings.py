@@ -112,6 +112,14 @@ class PrivacySettings(BaseModel):
     operator_contact: str = Field(
         "", description="Where people send privacy questions (an email or postal address)."
     )
+    supervisory_authority: str = Field(
+        "",
+        description="The data protection authority people may complain to, as the policy names "
+        "it (e.g. 'the ICO, ico.org.uk'); default: the one where they live or work.",
+    )
+    data_location: str = Field(
+        "", description="Where this installation's server is (a country), as the policy says."
+    )
     jurisdiction: Literal["gdpr", "ccpa"] = Field(
         "gdpr", description="Deadlines for rights requests: gdpr (30 days) or ccpa (45 days)."
     )

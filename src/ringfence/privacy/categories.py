@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ringfence.privacy.inventory import (
     Category,
     Delete,
     Inventory,
     LegalBasis,
+    Processor,
     Retention,
     SubjectKind,
 )
+
+if TYPE_CHECKING:
+    from ringfence.settings import Settings
 
 PLATFORM = (
     Category(
@@ -148,6 +152,21 @@ def build_inventory() -> Inventory:
         for category in module.CATEGORIES:
             inventory.declare(category)
     return inventory
+
+
+def build_processors(settings: Settings) -> list[Processor]:
+    """The processors this installation's settings configure (``processors(settings)`` of the
+    privacy modules): the carriers, Stripe, the SMTP relay, hosted speech and language models."""
+    import importlib
+
+    from ringfence.privacy.registry import privacy_modules
+
+    out: list[Processor] = []
+    for module_name in privacy_modules():
+        declare = getattr(importlib.import_module(module_name), "processors", None)
+        if declare is not None:
+            out.extend(declare(settings))
+    return out
 
 
 def build_erasers() -> list[Any]:

@@ -7,7 +7,12 @@ from functools import cached_property, partial
 from ringfence.clock import Clock, SystemClock
 from ringfence.jobs.context import Closer, JobContext
 from ringfence.privacy.audit import Audit
-from ringfence.privacy.categories import RAW_ACCESS_FIELDS, build_erasers, build_inventory
+from ringfence.privacy.categories import (
+    RAW_ACCESS_FIELDS,
+    build_erasers,
+    build_inventory,
+    build_processors,
+)
 from ringfence.privacy.consent import Consents
 from ringfence.privacy.crypto import MasterKeys, Vault
 from ringfence.privacy.inventory import Inventory
@@ -32,6 +37,7 @@ class Privacy:
         # the operator chose (its network by default).
         retention = {**self.settings.privacy.retention, "access_log": self.settings.log.keep_days}
         inventory = build_inventory().with_retention(retention)
+        inventory = inventory.with_processors(build_processors(self.settings))
         if self.settings.log.client_ip == "raw":
             inventory = inventory.replacing("access_log", fields=RAW_ACCESS_FIELDS)
         return inventory

@@ -32,6 +32,7 @@ from ringfence.web import (
     openapi,
     pages,
     phone,
+    privacy_choices,
     privacy_pages,
     privacy_requests,
     telephony_status,
@@ -135,6 +136,7 @@ def create_app(
     docs.install_docs(app)
     app.include_router(privacy_pages.router)
     app.include_router(privacy_requests.router)
+    app.include_router(privacy_choices.router)
     app.include_router(accounts.router)
     app.include_router(billing.router)
     app.include_router(phone.router)
