@@ -133,6 +133,18 @@ PLATFORM = (
         subject=SubjectKind.ANON,
         subject_field="subject_ref",
     ),
+    Category(
+        name="breach_record",
+        service="platform",
+        title="Register of personal-data breaches",
+        store="breaches",
+        fields=("what happened", "who recorded it"),
+        purpose="Document every breach of personal data, its effects and what was done about it, "
+        "and whether the supervisory authority and the people affected were told.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(5 * 365 + 1),
+        timestamp="recorded_at",
+    ),
 )
 
 

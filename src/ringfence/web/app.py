@@ -11,6 +11,8 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ringfence import __version__, composition
+from ringfence.accounts.jobs import ANNOUNCE_JOB
+from ringfence.errors import RingfenceError
 from ringfence.http.deps import require_operator_login
 from ringfence.jobs import JobQueue
 from ringfence.logging import get_logger
@@ -73,6 +75,11 @@ def create_app(
                 await start()
             if workers:
                 queue.start()
+            try:
+                # Account holders hear of a changed policy once (whichever process claims it).
+                await queue.enqueue(ANNOUNCE_JOB)
+            except RingfenceError as exc:  # the queue is out of reach: the hourly run tells them
+                log.warning("policy_announcement_not_queued", error=exc.message)
             log.info("started", jobs=queue.backend, workers_in_process=workers)
             yield
         finally:
