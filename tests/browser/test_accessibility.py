@@ -32,6 +32,7 @@ VISITOR_PAGES = (
     ("privacy policy of ring", "/ring/privacy", 200),
     ("what we hold now", "/privacy/now", 200),
     ("privacy requests", "/privacy/requests", 200),
+    ("privacy choices", "/privacy/choices", 200),
     ("page not found", "/no-such-page", 404),
     ("callscore rubric", "/agents/callscore/rubric/1", 200),
 )

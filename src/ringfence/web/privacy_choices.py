@@ -72,8 +72,10 @@ async def _page(
     saved: bool = False,
     error: str = "",
     phone: str = "",
+    typed: dict[str, bool] | None = None,
     status: int = 200,
 ) -> Response:
+    """The page; on a refusal, the choices as ``typed`` instead of those on record."""
     privacy = deps.privacy(request)
     refs = _refs(request, login)
     async with privacy.db.session() as session:
@@ -82,6 +84,8 @@ async def _page(
             found = await privacy.consents.current(session, ref)
             current |= {purpose: record.granted for purpose, record in found.items()}
         limited = await privacy.consents.limited(session, refs)
+    if typed is not None:
+        current, limited = {"preferences": typed["preferences"]}, typed["limited"]
     token = cookies.read(request, CSRF_COOKIE) or secrets.token_urlsafe(24)
     context = {
         "title": "Privacy choices",
@@ -131,9 +135,9 @@ async def save_choices(
         try:
             number = parse(phone, None)
         except RingfenceError as exc:
-            return await _page(
-                request, login, error=exc.message, phone=phone, status=exc.http_status
-            )
+            typed = {"preferences": bool(preferences), "limited": bool(limit_sensitive)}
+            return await _page(request, login, error=exc.message, phone=phone, typed=typed,
+                               status=exc.http_status)  # fmt: skip
         phone_subject = phone_ref(number.e164, deps.settings(request).signing_key())
     gpc = bool(request.state.gpc)
     state = {p: False for p in PURPOSES}
