@@ -49,14 +49,14 @@ def delete_covered(
     response: Response, request: Request, inventory: Inventory, state: dict[str, bool]
 ) -> list[str]:
     """Expire, on the visitor's device, the cookies of every category whose consent is off in
-    ``state``; the names of the cookies deleted."""
+    ``state``; the names of the cookies deleted. Each is expired whether this request carried
+    it or not: a cookie set for another path (``/ring``) never reaches this one."""
     deleted = []
     for category in inventory:
         if category.consent_purpose and not state.get(category.consent_purpose, False):
             for name, path in category.cookies:
-                if name in request.cookies:
-                    response.delete_cookie(name, path=path, secure=cookies.is_https(request))
-                    deleted.append(name)
+                response.delete_cookie(name, path=path, secure=cookies.is_https(request))
+                deleted.append(name)
     return deleted
 
 
