@@ -138,7 +138,7 @@ PLATFORM = (
         service="platform",
         title="Register of personal-data breaches",
         store="breaches",
-        fields=("what happened", "who recorded it"),
+        fields=("what", "recorded_by"),
         purpose="Document every breach of personal data, its effects and what was done about it, "
         "and whether the supervisory authority and the people affected were told.",
         legal_basis=LegalBasis.LEGAL_OBLIGATION,
