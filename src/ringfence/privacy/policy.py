@@ -140,16 +140,16 @@ def sections(
         "18 or over, and we do not knowingly keep a child's data: if you think we hold data "
         "about a child, make an erasure request and we delete it.",
         "security": "Recordings, transcripts and voice samples are encrypted at rest with a key "
-        "of their subject's own (AES-256-GCM); phone numbers are kept as keyed hashes; every "
-        "action on personal data is audited; logs hold no content and only your network, not "
-        "your address. If a breach puts your data at risk, we record it, tell the supervisory "
+        "of their subject's own (AES-256-GCM); records are found by keyed hashes of numbers; every "
+        "action on personal data is audited; logs hold nothing of what you say or type. If a "
+        "breach puts your data at risk, we record it, tell the supervisory "
         "authority within 72 hours of finding it (GDPR art. 33), and tell you without undue "
         "delay when it is likely to harm you (art. 34): what happened, what it means for you "
         "and what we are doing about it.",
         "changes": "This policy is generated from the software's own data inventory, so it "
         "changes only when what we keep, why, for how long or who receives it changes. Each "
         "change gives it a new version and date below; if you have an account we e-mail you "
-        "once about each change, before it affects data we already hold about you.",
+        "once about each change.",
     }
 
 
