@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence import humanize
 from ringfence.accounts.mail import Mailer
@@ -39,16 +40,26 @@ async def announce_policy_change(
     return told
 
 
+async def unannounced(session: AsyncSession, inventory: Inventory, clock: Clock) -> bool:
+    """Whether the policy in force is a change nobody has announced yet (so a start-up queues
+    the announcement only then)."""
+    stamp = await current_stamp(session, inventory, clock)
+    row = await session.get(PolicyVersion, stamp.version)
+    if row is None or row.announced_at is not None:
+        return False
+    older = await session.scalar(
+        select(func.count())
+        .select_from(PolicyVersion)
+        .where(PolicyVersion.first_seen < stamp.last_updated)
+    )
+    return bool(older)
+
+
 async def _announce(settings: Settings, db: Database, inventory: Inventory, clock: Clock) -> int:
     async with db.session() as session:
-        stamp = await current_stamp(session, inventory, clock)
-        older = await session.scalar(
-            select(func.count())
-            .select_from(PolicyVersion)
-            .where(PolicyVersion.first_seen < stamp.last_updated)
-        )
-        if not older:
+        if not await unannounced(session, inventory, clock):
             return 0
+        stamp = await current_stamp(session, inventory, clock)
         claimed = await session.execute(
             update(PolicyVersion)
             .where(PolicyVersion.fingerprint == stamp.version, PolicyVersion.announced_at.is_(None))

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ringfence import __version__, composition
 from ringfence.accounts.jobs import ANNOUNCE_JOB
+from ringfence.accounts.policy_notice import unannounced
 from ringfence.errors import RingfenceError
 from ringfence.http.deps import require_operator_login
 from ringfence.jobs import JobQueue
@@ -75,11 +76,15 @@ def create_app(
                 await start()
             if workers:
                 queue.start()
-            try:
-                # Account holders hear of a changed policy once (whichever process claims it).
-                await queue.enqueue(ANNOUNCE_JOB)
-            except RingfenceError as exc:  # the queue is out of reach: the hourly run tells them
-                log.warning("policy_announcement_not_queued", error=exc.message)
+            async with db.session() as session:
+                changed = await unannounced(session, privacy.inventory, privacy.clock)
+            if changed:
+                try:
+                    # Account holders hear of a changed policy once (whichever process claims
+                    # it first, in the job).
+                    await queue.enqueue(ANNOUNCE_JOB)
+                except RingfenceError as exc:  # the queue is out of reach: the hourly run will
+                    log.warning("policy_announcement_not_queued", error=exc.message)
             log.info("started", jobs=queue.backend, workers_in_process=workers)
             yield
         finally:

@@ -14,6 +14,10 @@ import httpx
 import pytest
 
 from ringfence.accounts.outbox import Outbox, OutboxMail
+from ringfence.accounts.policy_notice import announce_policy_change
+from ringfence.privacy.core import Privacy
+from ringfence.settings import PrivacySettings, Settings
+from ringfence.store import Database
 from tests.support.server import running_server
 
 pytestmark = pytest.mark.integration
@@ -60,22 +64,30 @@ def _sign_up(base: str, data: Path) -> None:
         assert verified.status_code in (200, 303), verified.text
 
 
-def test_a_changed_policy_is_mailed_to_account_holders_once(tmp_path: Path) -> None:
+async def test_a_changed_policy_is_mailed_to_account_holders_once(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = tmp_path / "first.log"
-    with running_server(data, output=first) as base:
+    with running_server(data) as base:
         _sign_up(base, data)
-        _checked(first)
+    # The first version of a policy changed nothing anyone had read: nobody is told.
     assert not [m for m in Outbox(data).newest(to=EMAIL) if m.subject == SUBJECT]
     # The operator keeps the audit log longer: the policy says something new.
-    changed = {"RINGFENCE_PRIVACY__RETENTION": json.dumps({"audit_log": 800})}
+    retention = {"audit_log": 800}
+    changed = {"RINGFENCE_PRIVACY__RETENTION": json.dumps(retention)}
     second = tmp_path / "second.log"
     with running_server(data, output=second, **changed) as base:
         mail = _mail(data, SUBJECT)
-        version = httpx.get(base + "/privacy.json", timeout=60).json()["version"]
+        _checked(second)
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            version = (await client.get("/privacy.json")).json()["version"]
     assert version in mail.body and "/privacy" in mail.body
-    # The same policy again (another process, a restart): nobody is told twice.
-    third = tmp_path / "third.log"
-    with running_server(data, output=third, **changed):
-        _checked(third)
+    # The same policy again, from another process: it finds the change announced already.
+    settings = Settings(data_dir=data, privacy=PrivacySettings(retention=retention))
+    db = Database(settings.resolved_database_url)
+    try:
+        privacy = Privacy(settings, db)
+        assert await announce_policy_change(settings, db, privacy.inventory, privacy.clock) == 0
+    finally:
+        await db.dispose()
+    with running_server(data, **changed):  # and a restart queues nothing
+        pass
     assert len([m for m in Outbox(data).newest(to=EMAIL) if m.subject == SUBJECT]) == 1
