@@ -25,6 +25,8 @@ class ServiceSpec:
     - ``admin``: the module that exports the service's section of the operator console: a
       ``router`` (mounted under ``/admin/<name>``, every route behind the console's operator
       check) and its ``TITLE``.
+    - ``uses``: the core capabilities whose own categories the service's work writes (its
+      calls leave ``telephony``'s call records); their categories are in the service's policy.
     - ``settings_section``: the attribute of ``Settings`` that holds the service's settings.
     - ``title``, ``path`` and ``summary``: how the home page links to it.
     """
@@ -40,4 +42,5 @@ class ServiceSpec:
     web: str | None = None
     cli: str | None = None
     admin: str | None = None
+    uses: tuple[str, ...] = ()
     settings_section: str | None = None

@@ -112,6 +112,14 @@ class PrivacySettings(BaseModel):
     operator_contact: str = Field(
         "", description="Where people send privacy questions (an email or postal address)."
     )
+    supervisory_authority: str = Field(
+        "",
+        description="The data protection authority people may complain to, as the policy names "
+        "it (e.g. 'the ICO, ico.org.uk'); default: the one where they live or work.",
+    )
+    data_location: str = Field(
+        "", description="Where this installation's server is (a country), as the policy says."
+    )
     jurisdiction: Literal["gdpr", "ccpa"] = Field(
         "gdpr", description="Deadlines for rights requests: gdpr (30 days) or ccpa (45 days)."
     )
@@ -557,7 +565,28 @@ class LogSettings(BaseModel):
     file: Path | None = Field(
         None, description="Write logs to this file, rotated daily, instead of standard error."
     )
-    keep_days: int = Field(7, ge=1, le=90, description="Rotated log files kept (one per day).")
+    keep_days: int = Field(
+        7,
+        ge=1,
+        le=90,
+        description="Days rotated log files are kept: the retention of the access_log category "
+        "(rotation removes older files; the retention sweeper removes any rotation missed).",
+    )
+    access_file: Path | None = Field(
+        None,
+        description="The web access log (a line per request); default <data_dir>/logs/access.log, "
+        "rotated daily and at max_bytes.",
+    )
+    max_bytes: int = Field(
+        50 * 1024 * 1024,
+        ge=64 * 1024,
+        description="A log file is rotated when it reaches this size, as well as daily.",
+    )
+    client_ip: Literal["truncated", "raw"] = Field(
+        "truncated",
+        description="How access lines name the client: truncated (IPv4 to its /24, IPv6 to its "
+        "/48, no port) or raw (the full address: opt in, and say so in your policy).",
+    )
 
 
 class ServiceSwitches(BaseModel):
@@ -662,6 +691,10 @@ class Settings(BaseSettings):
             make_private(self.data_dir)
         _PRIVATE_DIRS.add(self.data_dir)
         return self.data_dir
+
+    @property
+    def access_log_path(self) -> Path:
+        return self.log.access_file or self.data_dir / "logs" / "access.log"
 
     @property
     def master_key_path(self) -> Path:

@@ -34,6 +34,7 @@ VISITOR_PAGES = (
     ("what we hold now", "/privacy/now", 200),
     ("privacy requests", "/privacy/requests", 200),
     ("privacy requests by phone", "/privacy/phone", 200),
+    ("privacy choices", "/privacy/choices", 200),
     ("page not found", "/no-such-page", 404),
     ("callscore rubric", "/agents/callscore/rubric/1", 200),
 )

@@ -39,6 +39,7 @@ SECTIONS = (
     "/admin/tenants",
     "/admin/rights",
     "/admin/retention",
+    "/admin/breaches",
     "/admin/jobs",
     "/admin/outbox",
     "/admin/roulette",

@@ -74,3 +74,50 @@ def test_policy_banner_and_rights_requests(tmp_path: Path) -> None:
         gpc_page.select_option("#region", "GB")
         assert not [c for c in gpc.cookies() if c["name"] == "rf_numbers_region"]
         gpc.close()
+
+
+def test_privacy_choices_from_any_page_withdraw_and_delete_the_cookies(tmp_path: Path) -> None:
+    """The footer's "Privacy choices" is on every page; withdrawing the consent that let a page
+    remember the country deletes that cookie at once, and the page forgets it."""
+    with running_server(tmp_path / "data") as base, chromium() as browser:
+        context = browser.new_context()
+        page = context.new_page()
+        for path in ("/", "/ring", "/roulette", "/account/login", "/privacy", "/no-such-page"):
+            page.goto(base + path)
+            expect(page.locator("footer #privacy-choices-link")).to_have_attribute(
+                "href", "/privacy/choices"
+            )
+
+        page.goto(base + "/numbers")
+        page.click("[data-consent=accept]")
+        page.wait_for_selector("#consent-banner", state="hidden")
+        page.select_option("#region", "SE")
+        assert {c["name"]: c["value"] for c in context.cookies()}["rf_numbers_region"] == "SE"
+
+        page.click("footer #privacy-choices-link")
+        page.wait_for_url("**/privacy/choices")
+        box = page.locator("input[name=preferences]")
+        expect(box).to_be_checked()
+        box.uncheck()
+        page.click("#privacy-choices button[type=submit]")
+        expect(page.locator("#choices-saved")).to_be_visible()
+        names = {c["name"]: c["value"] for c in context.cookies()}
+        assert "rf_numbers_region" not in names, names
+        assert names["rf_consent"] == "preferences:0.sale_sharing:0"
+        expect(page.locator("input[name=preferences]")).not_to_be_checked()
+        page.goto(base + "/numbers")
+        assert page.locator("#region").input_value() != "SE"
+        page.select_option("#region", "DE")  # nothing optional is set again without consent
+        assert "rf_numbers_region" not in {c["name"] for c in context.cookies()}
+
+        # The CPRA limit, for a number: a wrong one is said next to the field, kept as typed.
+        page.goto(base + "/privacy/choices")
+        page.check("input[name=limit_sensitive]")
+        page.fill("#phone", "12")
+        page.click("#privacy-choices button[type=submit]")
+        expect(page.locator("#phone-error")).to_be_visible()
+        expect(page.locator("#phone")).to_have_value("12")
+        page.fill("#phone", "+44 20 7946 0018")
+        page.click("#privacy-choices button[type=submit]")
+        expect(page.locator("#choices-saved")).to_be_visible()
+        expect(page.locator("input[name=limit_sensitive]")).to_be_checked()

@@ -105,9 +105,9 @@ async def _ring(
 async def test_a_forwarded_header_does_not_escape_the_per_address_limit(tmp_path: Path) -> None:
     """ring allows one ring per address a day here; a second ask, as a new visitor claiming to
     forward for another address, is counted against the real one (and the access log names the
-    real one too)."""
+    real one too: whole, as the operator opted into raw addresses)."""
     low, high = free_rtp_range()
-    log_file = tmp_path / "logs" / "ringfence.log"
+    log_file = tmp_path / "logs" / "access.log"
     async with sipp_peer("uas_reject", fill={"status": "486"}, calls=1) as busy:
         carriers = [{"name": "sipp", "host": "127.0.0.1", "port": busy.port}]
         env = {
@@ -119,7 +119,8 @@ async def test_a_forwarded_header_does_not_escape_the_per_address_limit(tmp_path
             "RINGFENCE_CAPTCHA__MAX_NUMBER": "1000",
             "RINGFENCE_RING__PER_IP_PER_DAY": "1",
             "RINGFENCE_RING__RING_TIME": "5",
-            "RINGFENCE_LOG__FILE": str(log_file),
+            "RINGFENCE_LOG__ACCESS_FILE": str(log_file),
+            "RINGFENCE_LOG__CLIENT_IP": "raw",
         }
         with running_server(tmp_path / "data", **env) as base:
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:

@@ -9,7 +9,7 @@ import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ringfence.logging import configure_logging, get_logger
+from ringfence.logging import PrivateFileHandler, configure_logging, get_logger, truncate_ip
 from ringfence.redact import Redacted, mask_phone_numbers, mask_secrets, redact_sensitive
 from ringfence.settings import LogSettings
 
@@ -103,8 +103,41 @@ def test_secret_fields_and_query_strings_never_reach_a_log_line(
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert SECRET not in json.dumps(lines)
     assert lines[0]["code"] == "forbidden"  # an error code is not a secret
-    assert lines[1]["event"] == '127.0.0.1:5 - "GET /v HTTP/1.1" 200'
+    assert lines[1]["event"] == '127.0.0.0 - "GET /v HTTP/1.1" 200'  # the /24, no port
+    configure_logging(LogSettings(level="INFO", format="json", client_ip="raw"))
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/v", "1.1", 200)
+    raw = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert raw[0]["event"] == '127.0.0.1:5 - "GET /v HTTP/1.1" 200'  # the operator opted in
+    configure_logging(LogSettings())
     structlog.reset_defaults()
+
+
+@pytest.mark.parametrize(
+    ("client", "kept"),
+    [
+        ("203.0.113.77:51234", "203.0.113.0"),
+        ("203.0.113.77", "203.0.113.0"),
+        ("[2001:db8:abcd:12:1:2:3:4]:443", "2001:db8:abcd::"),
+        ("2001:db8:abcd:12::9", "2001:db8:abcd::"),
+        ("unix:/run/ringfence.sock", "-"),
+    ],
+)
+def test_a_client_address_is_cut_to_its_network(client: str, kept: str) -> None:
+    assert truncate_ip(client) == kept
+
+
+def test_a_log_file_also_rotates_at_its_size(tmp_path: Path) -> None:
+    path = tmp_path / "logs" / "access.log"
+    handler = PrivateFileHandler(path, keep=7, max_bytes=64 * 1024)
+    line = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, "x" * 1000, None, None)
+    try:
+        for _ in range(200):
+            handler.emit(line)
+    finally:
+        handler.close()
+    rotated = sorted(p.name for p in path.parent.iterdir() if p != path)
+    assert len(rotated) >= 2 and len(set(rotated)) == len(rotated)  # same day, none overwritten
+    assert all(p.stat().st_size <= 66 * 1024 for p in path.parent.iterdir())
 
 
 def test_redacted_never_shows_its_value() -> None:

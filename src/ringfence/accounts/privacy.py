@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ringfence.accounts.models import ACCOUNT, CALLER_ID, SESSION
-from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.privacy.inventory import Category, LegalBasis, Processor, Retention, SubjectKind
+from ringfence.settings import Settings
 
 OUTBOX_CATEGORY = Category(
     name="mail_outbox",
@@ -75,3 +76,17 @@ CATEGORIES = (
     ),
     OUTBOX_CATEGORY,
 )
+
+
+def processors(settings: Settings) -> list[Processor]:
+    """An SMTP relay delivers account e-mails when one is set (the outbox keeps them otherwise)."""
+    if settings.mail.resolved_backend != "smtp":
+        return []
+    return [
+        Processor(
+            name=f"SMTP relay {settings.mail.smtp_host}",
+            does="delivers the e-mails we send you (sign-in links, notices); it sees your "
+            "address and the message",
+            categories=(ACCOUNT,),
+        )
+    ]

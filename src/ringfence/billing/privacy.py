@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ringfence.billing.models import ENTRY, LEDGER, PAYMENT
-from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.privacy.inventory import Category, LegalBasis, Processor, Retention, SubjectKind
+from ringfence.settings import Settings
 
 SEVEN_YEARS = 7 * 365 + 2
 HOLD = "accounting law requires payment and ledger records to be kept for seven years"
@@ -51,3 +52,17 @@ CATEGORIES = (
         legal_hold=HOLD,
     ),
 )
+
+
+def processors(settings: Settings) -> list[Processor]:
+    """Stripe takes card payments when it is configured (credit is the operator's otherwise)."""
+    if settings.billing.stripe_secret_key is None:
+        return []
+    return [
+        Processor(
+            name="Stripe",
+            does="takes your card payment; it receives your payment details directly and tells "
+            "us the amount and whether it succeeded",
+            categories=(PAYMENT,),
+        )
+    ]

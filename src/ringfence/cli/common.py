@@ -34,7 +34,7 @@ def settings_or_exit() -> Settings:
         settings.jobs_backend  # noqa: B018 - validates the redis/backend pairing now
     except RingfenceError as exc:
         fail(exc.message, 2)
-    configure_logging(settings.log)
+    configure_logging(settings.log, access_file=settings.access_log_path)
     return settings
 
 

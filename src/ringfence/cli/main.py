@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from ringfence.cli import admin as admin_cli
+from ringfence.cli import breach as breach_cli
 from ringfence.cli import mail as mail_cli
 from ringfence.cli import privacy as privacy_cli
 from ringfence.cli import telephony as telephony_cli
@@ -28,6 +29,7 @@ app = typer.Typer(
 jobs_app = typer.Typer(help="Inspect and re-run background jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 privacy_cli.install(app)
+breach_cli.install(app)
 admin_cli.install(app)
 telephony_cli.install(app)
 mail_cli.install(app)

@@ -22,7 +22,7 @@ keys_app = typer.Typer(help="Encryption keys at rest.", no_args_is_help=True)
 rights_app = typer.Typer(help="Rights requests and their deadlines.", no_args_is_help=True)
 
 
-def _with_privacy(work: Callable[[Privacy], Awaitable[T]]) -> T:
+def with_privacy(work: Callable[[Privacy], Awaitable[T]]) -> T:
     from ringfence.privacy.core import Privacy
     from ringfence.store import Database
 
@@ -53,7 +53,7 @@ def purge(
             report = await privacy.sweeper().sweep(dry_run=dry_run)
         return report.counts
 
-    counts = _with_privacy(work)
+    counts = with_privacy(work)
     from rich.table import Table
 
     table = Table("category", "expired" if dry_run else "removed")
@@ -80,7 +80,7 @@ def policy(
             privacy.inventory, privacy.settings.privacy, stamp, service=service, hidden=hidden
         )
 
-    doc = _with_privacy(work)
+    doc = with_privacy(work)
     typer.echo(json.dumps(doc, indent=2) if as_json else policy_doc.render_text(doc))
 
 
@@ -96,7 +96,7 @@ def rotate() -> None:
             )
             return count
 
-    count = _with_privacy(work)
+    count = with_privacy(work)
     console.print(f"re-wrapped {count} data keys with a new master key")
 
 
@@ -125,7 +125,7 @@ def rights_list() -> None:
     from rich.table import Table
 
     table = Table("id", "kind", "status", "acknowledge by", "answer by", "extended")
-    for row in _with_privacy(work):
+    for row in with_privacy(work):
         table.add_row(*row)
     console.print(table)
 
@@ -145,7 +145,7 @@ def rights_extend(
             request = await privacy.rights(stamp.version).extend(session, request_id, reason)
             return request.answer_by.date().isoformat()
 
-    console.print(f"request {request_id} now due by {_with_privacy(work)}")
+    console.print(f"request {request_id} now due by {with_privacy(work)}")
 
 
 def install(app: typer.Typer) -> None:

@@ -26,6 +26,7 @@ SECTIONS = (
     ("tenants", "Businesses"),
     ("rights", "Rights requests"),
     ("retention", "Retention"),
+    ("breaches", "Breaches"),
     ("jobs", "Jobs"),
     ("outbox", "Outbox"),
 )

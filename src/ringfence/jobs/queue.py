@@ -49,6 +49,7 @@ log = get_logger(__name__)
 CORE_JOB_MODULES: tuple[str, ...] = (
     "ringfence.privacy.jobs",
     "ringfence.abuse.jobs",
+    "ringfence.accounts.jobs",
 )
 # How long an enqueue waits for the queue's storage to come back before it gives up.
 ENQUEUE_PATIENCE = 3.0

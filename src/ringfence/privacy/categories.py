@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ringfence.privacy.inventory import (
     Category,
     Delete,
     Inventory,
     LegalBasis,
+    Processor,
     Retention,
     SubjectKind,
 )
+
+if TYPE_CHECKING:
+    from ringfence.settings import Settings
 
 PLATFORM = (
     Category(
@@ -102,13 +106,19 @@ PLATFORM = (
         service="platform",
         title="Server logs of web requests",
         store="log:access",
-        fields=("client IP address", "time", "method and path (never the query)", "status"),
+        fields=(
+            "client network (your IP address cut short: its last part removed)",
+            "time",
+            "method and path (never the query)",
+            "status",
+        ),
         purpose="Keep the service running and secure: find faults and trace attacks and abuse "
-        "back to their source. Logs never hold what you typed, phone numbers, tokens or codes; "
-        "they are files on the server, readable only by its operator, rotated daily.",
+        "back to the network they come from. Logs never hold what you typed, phone numbers, "
+        "tokens or codes; they are files on the server, readable only by its operator, rotated "
+        "daily and removed when they expire.",
         legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-        # The log files' rotation (RINGFENCE_LOG__KEEP_DAYS) enforces it, not the sweeper:
-        # Privacy.inventory sets it from that setting.
+        # RINGFENCE_LOG__KEEP_DAYS (Privacy.inventory sets it from that setting): the log's
+        # rotation and the sweeper both enforce it.
         retention=Retention.duration(7),
     ),
     Category(
@@ -123,7 +133,23 @@ PLATFORM = (
         subject=SubjectKind.ANON,
         subject_field="subject_ref",
     ),
+    Category(
+        name="breach_record",
+        service="platform",
+        title="Register of personal-data breaches",
+        store="breaches",
+        fields=("what", "recorded_by"),
+        purpose="Document every breach of personal data, its effects and what was done about it, "
+        "and whether the supervisory authority and the people affected were told.",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        retention=Retention.duration(5 * 365 + 1),
+        timestamp="recorded_at",
+    ),
 )
+
+
+# The access log's fields when the operator keeps whole addresses (RINGFENCE_LOG__CLIENT_IP=raw).
+RAW_ACCESS_FIELDS = ("client IP address", "time", "method and path (never the query)", "status")
 
 
 def build_inventory() -> Inventory:
@@ -138,6 +164,21 @@ def build_inventory() -> Inventory:
         for category in module.CATEGORIES:
             inventory.declare(category)
     return inventory
+
+
+def build_processors(settings: Settings) -> list[Processor]:
+    """The processors this installation's settings configure (``processors(settings)`` of the
+    privacy modules): the carriers, Stripe, the SMTP relay, hosted speech and language models."""
+    import importlib
+
+    from ringfence.privacy.registry import privacy_modules
+
+    out: list[Processor] = []
+    for module_name in privacy_modules():
+        declare = getattr(importlib.import_module(module_name), "processors", None)
+        if declare is not None:
+            out.extend(declare(settings))
+    return out
 
 
 def build_erasers() -> list[Any]:

@@ -7,7 +7,13 @@ from functools import cached_property, partial
 from ringfence.clock import Clock, SystemClock
 from ringfence.jobs.context import Closer, JobContext
 from ringfence.privacy.audit import Audit
-from ringfence.privacy.categories import build_erasers, build_inventory, build_releasers
+from ringfence.privacy.categories import (
+    RAW_ACCESS_FIELDS,
+    build_erasers,
+    build_inventory,
+    build_processors,
+    build_releasers,
+)
 from ringfence.privacy.consent import Consents
 from ringfence.privacy.crypto import MasterKeys, Vault
 from ringfence.privacy.inventory import Inventory
@@ -28,9 +34,14 @@ class Privacy:
 
     @cached_property
     def inventory(self) -> Inventory:
-        # Access-log lines last as long as the rotated log files do.
+        # Access-log lines last as long as the rotated log files do, and name the client as
+        # the operator chose (its network by default).
         retention = {**self.settings.privacy.retention, "access_log": self.settings.log.keep_days}
-        return build_inventory().with_retention(retention)
+        inventory = build_inventory().with_retention(retention)
+        inventory = inventory.with_processors(build_processors(self.settings))
+        if self.settings.log.client_ip == "raw":
+            inventory = inventory.replacing("access_log", fields=RAW_ACCESS_FIELDS)
+        return inventory
 
     @cached_property
     def vault(self) -> Vault:
@@ -50,6 +61,7 @@ class Privacy:
             self.inventory,
             self.clock,
             data_dir=self.settings.ensure_data_dir(),
+            log_files={"access": self.settings.access_log_path},
             batch=self.settings.privacy.sweep_batch,
             releasers={t: partial(r, self.settings) for t, r in build_releasers().items()},
         )

@@ -165,6 +165,10 @@ class Category:
     # service's share of a core table (ring's call records among telephony's); the sweeper and
     # the counts keep to them. Rights requests find those rows through the core's category.
     rows: tuple[str, str] | None = None
+    # Cookies this category lives in on the person's device, as (name, path): withdrawing
+    # ``consent_purpose`` deletes them (Set-Cookie with an expiry in the past).
+    cookies: tuple[tuple[str, str], ...] = ()
+    consent_purpose: str = ""  # the consent (``privacy.consent.PURPOSES``) that covers it
 
     @property
     def stored(self) -> bool:
@@ -201,16 +205,42 @@ class Category:
             "processors": list(self.processors),
             "subject_identified_by": self.subject.value,
             "legal_hold": self.legal_hold or None,
+            "cookies": [name for name, _ in self.cookies],
+            "consent_purpose": self.consent_purpose or None,
         }
 
 
-class Inventory:
-    """The declared categories; retention can be overridden per category by settings."""
+@dataclass(frozen=True)
+class Processor:
+    """Someone outside this installation that receives personal data to do a job for it (GDPR
+    art. 28): a SIP carrier, Stripe, an SMTP relay, a hosted speech or language model. Declared
+    from settings (a privacy module's ``processors(settings)``), so the policy names the ones
+    this installation really uses."""
 
-    def __init__(self, categories: Iterable[Category] = ()) -> None:
+    name: str  # who, as the operator configured it: "Stripe", "SMTP relay mail.example.org"
+    does: str  # what for, in plain words
+    categories: tuple[str, ...]  # what it receives
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "does": self.does, "categories": list(self.categories)}
+
+
+class Inventory:
+    """The declared categories and the processors configured to receive them; retention can be
+    overridden per category by settings."""
+
+    def __init__(
+        self, categories: Iterable[Category] = (), processors: Iterable[Processor] = ()
+    ) -> None:
         self._by_name: dict[str, Category] = {}
         for category in categories:
             self.declare(category)
+        self.processors: tuple[Processor, ...] = ()
+        for processor in processors:
+            unknown = set(processor.categories) - set(self._by_name)
+            if unknown:
+                raise ValueError(f"processor {processor.name!r} receives unknown {unknown}")
+            self.processors += (processor,)
 
     def declare(self, category: Category) -> Category:
         if category.name in self._by_name and self._by_name[category.name] != category:
@@ -238,7 +268,7 @@ class Inventory:
         unknown = set(overrides) - set(self._by_name)
         if unknown:
             raise KeyError(f"retention set for unknown categories: {', '.join(sorted(unknown))}")
-        out = Inventory()
+        out = Inventory(processors=())
         for c in self:
             days = overrides.get(c.name)
             if days is None or c.retention.days is None:
@@ -246,11 +276,28 @@ class Inventory:
             else:
                 retention = Retention(days=days, rule=c.retention.rule)
                 out.declare(_replace(c, retention=retention))
+        out.processors = self.processors
         return out
+
+    def with_processors(self, processors: Iterable[Processor]) -> Inventory:
+        """A copy whose categories are received by ``processors`` as well."""
+        return Inventory(self, (*self.processors, *processors))
+
+    def receivers(self, category: Category) -> list[str]:
+        """Everyone outside the installation who receives ``category``: the declared roles and
+        the configured processors."""
+        configured = [p.name for p in self.processors if category.name in p.categories]
+        return [*category.processors, *configured]
+
+    def replacing(self, name: str, **changes: Any) -> Inventory:
+        """A copy with one category's declaration changed (by a setting that changes it)."""
+        changed = (_replace(c, **changes) if c.name == name else c for c in self)
+        return Inventory(changed, self.processors)
 
     def fingerprint(self) -> str:
         """Changes whenever anything a policy reader would see changes."""
-        blob = json.dumps([c.to_dict() for c in self], sort_keys=True).encode()
+        declared = [c.to_dict() for c in self] + [p.to_dict() for p in self.processors]
+        blob = json.dumps(declared, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def expires_before(self, category: Category, now: dt.datetime) -> dt.datetime | None:

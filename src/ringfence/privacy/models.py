@@ -1,5 +1,5 @@
 """The privacy core's own tables: audit log, consents, rights requests, data keys, restrictions,
-and the policy versions that date the privacy policy."""
+the policy versions that date the privacy policy, and the register of breaches."""
 
 from __future__ import annotations
 
@@ -114,3 +114,25 @@ class PolicyVersion(Base):
 
     fingerprint: Mapped[str] = mapped_column(String(32), primary_key=True, info=NOT_PERSONAL)
     first_seen: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+    # When account holders were told of this version (once, by whichever process got there
+    # first); never for the first version, which changed nothing anyone had seen.
+    announced_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+
+
+class Breach(Base):
+    """A personal-data breach, recorded by the operator when found (GDPR art. 33(5): every
+    breach is documented, with its facts, its effects and what was done, notified or not)."""
+
+    __tablename__ = "breaches"
+
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
+    )
+    what: Mapped[str] = mapped_column(Text, info=personal("breach_record"))
+    found_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+    categories: Mapped[list[str]] = mapped_column(JSON, info=NOT_PERSONAL)
+    subjects_affected: Mapped[int] = mapped_column(info=NOT_PERSONAL)
+    authority_notified_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    subjects_notified_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    recorded_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+    recorded_by: Mapped[str] = mapped_column(String(80), info=personal("breach_record"))

@@ -1,6 +1,7 @@
 """Where the categories of the inventory are declared: the core's capabilities each in their
 ``privacy`` module, the installed services in the module their manifest names. Each exports
-``CATEGORIES`` and may export ``ERASERS`` and ``RELEASERS``."""
+``CATEGORIES`` and may export ``ERASERS``, ``RELEASERS`` and ``processors(settings)`` (who outside
+the installation receives which categories, as configured)."""
 
 from __future__ import annotations
 

@@ -83,10 +83,14 @@ class Sweeper:
         clock: Clock,
         *,
         data_dir: Path,
+        log_files: Mapping[str, Path] | None = None,
         batch: int = 5000,
         releasers: Mapping[str, Releaser] | None = None,
     ) -> None:
         self.db = db
+        # A log store's active file ("log:access" -> .../access.log); its rotated siblings
+        # past retention are removed (rotation removes them too, but only while it runs).
+        self.log_files = dict(log_files or {})
         self.inventory = inventory
         self.clock = clock
         self.data_dir = data_dir
@@ -119,12 +123,14 @@ class Sweeper:
         report = SweepReport(dry_run=dry_run)
         for category in self.inventory:
             cutoff = self.inventory.expires_before(category, now)
-            if cutoff is None or not (category.table or category.is_file_store):
-                continue  # never stored, or log lines (the log's rotation removes them)
+            if cutoff is None or not category.stored:
+                continue
             if category.expires_field:
                 cutoff = now  # each row carries its own end
             try:
-                if category.is_file_store:
+                if category.is_log_store:
+                    count = await self._sweep_logs(category, cutoff, dry_run)
+                elif category.is_file_store:
                     count = await self._sweep_files(category, cutoff, dry_run)
                 elif dry_run:
                     count = await self._count(category, cutoff)
@@ -366,20 +372,30 @@ class Sweeper:
 
     async def _sweep_files(self, category: Category, cutoff: dt.datetime, dry_run: bool) -> int:
         folder = self.data_dir / category.store.removeprefix("file:")
-        limit = cutoff.timestamp()
+        return await _remove_older(folder.rglob("*") if folder.is_dir() else [], cutoff, dry_run)
 
-        def run() -> int:
-            if not folder.is_dir():
-                return 0
-            count = 0
-            for path in folder.rglob("*"):
-                try:
-                    if path.is_file() and path.stat().st_mtime < limit:
-                        if not dry_run:
-                            path.unlink(missing_ok=True)
-                        count += 1
-                except FileNotFoundError:  # another sweeper got there first
-                    continue
-            return count
+    async def _sweep_logs(self, category: Category, cutoff: dt.datetime, dry_run: bool) -> int:
+        active = self.log_files.get(category.store.removeprefix("log:"))
+        if active is None or not active.parent.is_dir():
+            return 0
+        # The active file and its rotations (access.log.2026-12-01, access.log.2026-12-01.1).
+        return await _remove_older(active.parent.glob(active.name + "*"), cutoff, dry_run)
 
-        return await asyncio.to_thread(run)
+
+async def _remove_older(paths: Iterable[Path], cutoff: dt.datetime, dry_run: bool) -> int:
+    """Remove (or count) the files last modified before ``cutoff``."""
+    limit = cutoff.timestamp()
+
+    def run() -> int:
+        count = 0
+        for path in paths:
+            try:
+                if path.is_file() and path.stat().st_mtime < limit:
+                    if not dry_run:
+                        path.unlink(missing_ok=True)
+                    count += 1
+            except FileNotFoundError:  # another sweeper got there first
+                continue
+        return count
+
+    return await asyncio.to_thread(run)

@@ -3,7 +3,8 @@ proofs that someone answers a number (for privacy requests by people without an 
 
 from __future__ import annotations
 
-from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.privacy.inventory import Category, LegalBasis, Processor, Retention, SubjectKind
+from ringfence.settings import Settings
 from ringfence.telephony.models import CATEGORY, PROOFS
 
 RECORDING = "call_recording"
@@ -60,3 +61,18 @@ CATEGORIES = (
         subject_field="subject_ref",
     ),
 )
+
+
+def processors(settings: Settings) -> list[Processor]:
+    """Each configured SIP trunk carries calls, and learns who called whom and when."""
+    if not settings.telephony.enabled:
+        return []
+    return [
+        Processor(
+            name=f"SIP carrier {carrier.name} ({carrier.host})",
+            does="connects calls to the phone network; it sees both numbers, the call's times "
+            "and its audio as it passes",
+            categories=(CATEGORY, RECORDING),
+        )
+        for carrier in settings.telephony.carriers
+    ]

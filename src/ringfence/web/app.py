@@ -11,6 +11,9 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ringfence import __version__, composition
+from ringfence.accounts.jobs import ANNOUNCE_JOB
+from ringfence.accounts.policy_notice import unannounced
+from ringfence.errors import RingfenceError
 from ringfence.http.deps import require_operator_login
 from ringfence.jobs import JobQueue
 from ringfence.logging import get_logger
@@ -33,6 +36,7 @@ from ringfence.web import (
     openapi,
     pages,
     phone,
+    privacy_choices,
     privacy_pages,
     privacy_phone,
     privacy_requests,
@@ -75,6 +79,15 @@ def create_app(
                 await start()
             if workers:
                 queue.start()
+            async with db.session() as session:
+                changed = await unannounced(session, privacy.inventory, privacy.clock)
+            if changed:
+                try:
+                    # Account holders hear of a changed policy once (whichever process claims
+                    # it first, in the job).
+                    await queue.enqueue(ANNOUNCE_JOB)
+                except RingfenceError as exc:  # the queue is out of reach: the hourly run will
+                    log.warning("policy_announcement_not_queued", error=exc.message)
             log.info("started", jobs=queue.backend, workers_in_process=workers)
             yield
         finally:
@@ -140,6 +153,7 @@ def create_app(
     app.include_router(privacy_pages.router)
     app.include_router(privacy_requests.router)
     app.include_router(privacy_phone.router)
+    app.include_router(privacy_choices.router)
     app.include_router(accounts.router)
     app.include_router(billing.router)
     app.include_router(phone.router)

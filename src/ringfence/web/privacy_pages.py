@@ -20,9 +20,15 @@ async def _document(request: Request, service: str | None) -> dict[str, Any]:
     privacy = deps.privacy(request)
     async with privacy.db.session() as session:
         stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
+        versions = await policy.history(session)
     hidden = composition.disabled(privacy.settings)
     return policy.document(
-        privacy.inventory, privacy.settings.privacy, stamp, service=service, hidden=hidden
+        privacy.inventory,
+        privacy.settings.privacy,
+        stamp,
+        service=service,
+        hidden=hidden,
+        versions=versions,
     )
 
 
@@ -34,7 +40,8 @@ def _render(request: Request, name: str, context: dict[str, Any]) -> HTMLRespons
 @router.get("/privacy", response_class=HTMLResponse, include_in_schema=False)
 async def platform_policy(request: Request) -> HTMLResponse:
     doc = await _document(request, None)
-    return _render(request, "privacy/policy.html", {"title": "Privacy policy", "doc": doc})
+    context = {"title": "Privacy policy", "doc": doc, "sections": policy.SECTION_TITLES}
+    return _render(request, "privacy/policy.html", context)
 
 
 @router.get("/privacy.json")
@@ -81,6 +88,7 @@ def service_policy_router(service: str) -> APIRouter:
     async def page(request: Request) -> HTMLResponse:
         doc = await _document(request, service)
         title = f"Privacy policy: {service}"
-        return _render(request, "privacy/policy.html", {"title": title, "doc": doc})
+        context = {"title": title, "doc": doc, "sections": policy.SECTION_TITLES}
+        return _render(request, "privacy/policy.html", context)
 
     return service_router

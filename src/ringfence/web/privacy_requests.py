@@ -17,15 +17,15 @@ from pydantic import BaseModel, Field
 from ringfence.errors import Forbidden, NotFound
 from ringfence.http import cookies, deps
 from ringfence.http.negotiation import wants_html
-from ringfence.http.visitors import YEAR, anon_id, set_cookie
+from ringfence.http.visitors import anon_id, set_cookie
 from ringfence.privacy import policy
 from ringfence.privacy.consent import PURPOSES
 from ringfence.privacy.receipts import verify_receipt
 from ringfence.privacy.rights import KINDS
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref
+from ringfence.web.privacy_choices import CONSENT_COOKIE, delete_covered, write_consent
 
 router = APIRouter(tags=["privacy"])
-CONSENT_COOKIE = "rf_consent"
 RECEIPTS_COOKIE = "rf_receipts"
 MAX_RECEIPTS = 20
 
@@ -78,16 +78,7 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
     state = {p: choices.get(p, False) for p in PURPOSES}
     response = JSONResponse({"consent": state, "gpc": gpc, "policy_version": stamp.version})
     set_cookie(response, request, ANON_COOKIE, visitor)
-    # Readable by the page's script (not HttpOnly) so it knows whether it may set its cookies.
-    cookies.write(
-        response,
-        request,
-        CONSENT_COOKIE,
-        # "purpose:0|1" pairs joined by dots: characters a cookie value carries unquoted.
-        ".".join(f"{p}:{int(v)}" for p, v in sorted(state.items())),
-        max_age=YEAR,
-        httponly=False,
-    )
+    write_consent(response, request, privacy.inventory, state)
     return response
 
 
@@ -139,10 +130,15 @@ async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
     )
     tokens = [*_receipt_tokens(request), f"{submitted.request.id}:{submitted.token}"]
     set_cookie(response, request, RECEIPTS_COOKIE, ".".join(tokens[-MAX_RECEIPTS:]))
+    withdrawn = dict.fromkeys(PURPOSES, False)
+    if body.kind == "withdraw_consent":
+        write_consent(response, request, privacy.inventory, withdrawn)
     if body.kind == "erase":
-        # Nothing of this browser is left to prove: its anonymous id goes too.
+        # Nothing of this browser is left to prove: its anonymous id goes too, and so do the
+        # cookies its consents allowed.
         cookies.delete(response, request, ANON_COOKIE)
         cookies.delete(response, request, CONSENT_COOKIE)
+        delete_covered(response, request, privacy.inventory, withdrawn)
     elif new:
         set_cookie(response, request, ANON_COOKIE, visitor)
     return response

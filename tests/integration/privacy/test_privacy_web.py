@@ -50,9 +50,9 @@ async def test_policy_pages_and_json(app: FastAPI) -> None:
         assert {"audit_log", "consent_record", "rights_request", "numbers_checked_number"} <= names
         assert "numbers_checked_number" in doc["never_stored"]
         assert {"ring_remembered_number", "ring_call_audio"} <= set(doc["never_stored"])
-        # Access-log lines keep the client's IP as long as the rotated log files last.
+        # Access-log lines keep the client's network as long as the rotated log files last.
         access = next(c for c in doc["categories"] if c["name"] == "access_log")
-        assert access["retention_days"] == 7 and "client IP address" in access["fields"]
+        assert access["retention_days"] == 7 and access["fields"][0].startswith("client network")
         assert "Server logs of web requests" in page.text
         assert doc["version"] in page.text and doc["last_updated"] in page.text
         numbers = (await client.get("/privacy.json", params={"service": "numbers"})).json()

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ringfence.clock import SystemClock
 from ringfence.media.speech import speak
+from ringfence.privacy.consent import SENSITIVE_USE
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.receptionist import Receptionist
@@ -292,6 +293,24 @@ async def test_asking_not_to_be_called_puts_the_number_on_the_do_not_call_list(d
     lists = ContactLists(desk.db, desk.privacy, desk.privacy.clock,
                          desk.engine.settings.signing_key())  # fmt: skip
     assert await lists.blocked(desk.tenant_id, CALLER) == "business"
+
+
+async def test_a_caller_who_limited_sensitive_use_is_not_recorded(desk: Desk) -> None:
+    """CPRA: the caller limited the use of their sensitive personal information for their
+    number (on the privacy choices page): the call goes on and leaves its record, but the
+    business keeps no recording of it."""
+    key = desk.engine.settings.signing_key()
+    async with desk.db.session() as session:
+        await desk.privacy.consents.record(session, phone_ref(CALLER, key), {SENSITIVE_USE: False},
+                                           method="manage", service="platform",
+                                           policy_version="test")  # fmt: skip
+    async with _phone(desk) as ear:
+        await ear.say(await _speech("Please take me off your list."))
+    async with tenant_session(desk.db, desk.tenant_id) as session:
+        call = (await session.scalars(select(AgentCall))).one()
+        assert call.outcome == "opted_out"
+        assert await session.get(AgentRecording, call.id) is None
+        assert (await session.scalars(select(AgentRecording))).all() == []
 
 
 async def test_the_agent_of_a_suspended_business_does_not_answer(desk: Desk) -> None:

@@ -223,3 +223,54 @@ async def test_a_business_deletes_its_voice_at_the_provider_and_here(
         assert "voice.deleted" in actions
     finally:
         await db.dispose()
+
+
+async def _limit(person: httpx.AsyncClient, on: bool) -> None:
+    """The person's own privacy choices page: limit (or stop limiting) the use of their
+    sensitive personal information (CPRA)."""
+    page = await person.get("/privacy/choices")
+    form = {"csrf": _csrf(page.text), **({"limit_sensitive": "1"} if on else {})}
+    saved = await person.post("/privacy/choices", data=form)
+    assert saved.status_code == 303, saved.text
+
+
+async def test_a_speaker_who_limits_sensitive_use_has_no_voice_made_or_spoken(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    async with (
+        voice_provider() as (provider_url, provider),
+        site(make_settings, database_url, agents={"voice_clone_url": provider_url}) as (
+            owner, inbox, settings,
+        ),
+    ):  # fmt: skip
+        csrf = {"X-CSRF-Token": await verified_login(owner, inbox, "owner@example.org")}
+        speaker = httpx.AsyncClient(transport=owner._transport, base_url="http://testserver")
+        await verified_login(speaker, inbox, SPEAKER)
+        tenant = (await owner.post("/api/tenants", json={"name": "Harbour Dental"},
+                                   headers=csrf)).json()["id"]  # fmt: skip
+        base = f"/api/tenants/{tenant}/voices"
+        asked = (await owner.post(base, headers=csrf, json={
+            "name": "Sam", "scope": SCOPE, "speaker_email": SPEAKER})).json()  # fmt: skip
+        voice = asked["id"]
+        assert (await _sign(speaker, asked["signing_url"], "Sam Speaker")).status_code == 303
+        await owner.put(f"{base}/{voice}/sample", content=_wav(12), headers=csrf)
+
+        await _limit(speaker, on=True)
+        refused = await owner.post(f"{base}/{voice}/make", headers=csrf)
+        assert refused.status_code == 409 and "limited the use" in refused.text
+        assert provider.voices == {}
+
+        await _limit(speaker, on=False)
+        made = await owner.post(f"{base}/{voice}/make", headers=csrf)
+        assert made.status_code == 200, made.text
+        db = Database(database_url)
+        try:
+            privacy = Privacy(settings, db)
+            voices = Voices(settings, db, privacy, privacy.clock)
+            assert await voices.speaker(tenant, f"custom:{voice}") is not None
+            await _limit(speaker, on=True)  # the agent falls back to its built-in voice
+            assert await voices.speaker(tenant, f"custom:{voice}") is None
+            assert provider.spoken == []
+        finally:
+            await db.dispose()
+            await speaker.aclose()

@@ -14,6 +14,7 @@ SERVICE = ServiceSpec(
     models=("ringfence.services.agents.models",),
     privacy="ringfence.services.agents.privacy",
     jobs=("ringfence.services.agents.jobs",),
+    uses=("telephony",),
     web="ringfence.services.agents.web",
     settings_section="agents",
 )

@@ -8,7 +8,16 @@ owner records on the business's settings (audited): each row carries its own end
 
 from __future__ import annotations
 
-from ringfence.privacy.inventory import Anonymise, Category, LegalBasis, Retention, SubjectKind
+from urllib.parse import urlsplit
+
+from ringfence.privacy.inventory import (
+    Anonymise,
+    Category,
+    LegalBasis,
+    Processor,
+    Retention,
+    SubjectKind,
+)
 from ringfence.services.agents.models import (
     CALLS,
     CAMPAIGN_ATTEMPTS,
@@ -22,6 +31,7 @@ from ringfence.services.agents.models import (
     VOICE_SAMPLES,
 )
 from ringfence.services.agents.voices.service import erase_voices, release_voices
+from ringfence.settings import Settings
 
 EXTENDED = " Kept 90 days unless the business asked in writing for longer."
 
@@ -230,3 +240,39 @@ CATEGORIES = (
 ERASERS = (erase_voices,)
 # Run by the sweeper before it deletes voice rows: the voice is deleted at the provider too.
 RELEASERS = {"custom_voices": release_voices}
+
+
+def processors(settings: Settings) -> list[Processor]:
+    """The hosted services the operator configured (each offline by default, then nobody)."""
+    agents = settings.agents
+    hosted: list[tuple[str | None, str, str, tuple[str, ...]]] = [
+        (
+            agents.stt_url if agents.stt == "hosted" else None,
+            "Hosted speech-to-text",
+            "turns what callers say into text; it receives the call's audio",
+            (CALLS, EVALUATIONS),
+        ),
+        (
+            agents.llm_url,
+            "Hosted language model",
+            "writes the agent's replies and the call's summary; it receives the transcript",
+            (CALLS, EVALUATIONS),
+        ),
+        (
+            agents.tts_url if agents.tts == "hosted" else None,
+            "Hosted text-to-speech",
+            "speaks the agent's replies; it receives what the agent says",
+            (CALLS,),
+        ),
+        (
+            agents.voice_clone_url,
+            "Hosted voice provider",
+            "makes and speaks custom voices; it receives the voice samples",
+            (VOICE_SAMPLES, CUSTOM_VOICES),
+        ),
+    ]
+    return [
+        Processor(f"{what} at {urlsplit(url).hostname}", does, categories)
+        for url, what, does, categories in hosted
+        if url
+    ]

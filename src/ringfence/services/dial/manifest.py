@@ -12,5 +12,6 @@ SERVICE = ServiceSpec(
     package="ringfence.services.dial",
     models=("ringfence.services.dial.models",),
     privacy="ringfence.services.dial.privacy",
+    uses=("telephony",),
     web="ringfence.services.dial.routes",
 )

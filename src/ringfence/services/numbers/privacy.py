@@ -17,4 +17,17 @@ CATEGORIES = (
         legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
         retention=Retention.never_stored(),
     ),
+    Category(
+        name="numbers_region",
+        service="numbers",
+        title="Your remembered country",
+        store="",
+        fields=("country",),
+        purpose="Open the page on the country you chose last time, when you allowed the site to "
+        "remember your choices. The server never stores it.",
+        legal_basis=LegalBasis.CONSENT,
+        retention=Retention.on_device(365),
+        cookies=(("rf_numbers_region", "/"),),
+        consent_purpose="preferences",
+    ),
 )

@@ -12,6 +12,7 @@ SERVICE = ServiceSpec(
     package="ringfence.services.ring",
     models=("ringfence.services.ring.models",),
     privacy="ringfence.services.ring.privacy",
+    uses=("telephony",),
     web="ringfence.services.ring.routes",
     settings_section="ring",
 )

@@ -94,6 +94,8 @@ CATEGORIES = (
         "to delete the cookie). The server never stores it.",
         legal_basis=LegalBasis.CONSENT,
         retention=Retention.on_device(365),
+        cookies=(("rf_ring_number", "/ring"),),
+        consent_purpose="preferences",
     ),
     Category(
         name="ring_call_audio",

@@ -1,9 +1,11 @@
-"""``/admin/rights`` and ``/admin/retention``: the privacy core as the operator runs it.
+"""``/admin/rights``, ``/admin/retention`` and ``/admin/breaches``: the privacy core as the
+operator runs it.
 
 Rights requests are listed with their legal deadlines (acknowledge within 5 business days;
 answer within 30 days under the GDPR or 45 under the CCPA, ``privacy.rights.DEADLINES``).
 Retention shows when the sweeper last ran and, per category, how many records are due now
-(the sweeper's own dry run), with a button that sweeps at once.
+(the sweeper's own dry run), with a button that sweeps at once. Breaches are those recorded
+with ``ringfence breach record``, with the authority's 72-hour deadline and who was told.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ringfence.http.console import audit, done, render
 from ringfence.http.deps import OperatorLoginDep, PrivacyDep
 from ringfence.http.forms import submit
 from ringfence.privacy import policy
+from ringfence.privacy.breaches import Breaches, authority_due
 from ringfence.privacy.retention import SWEEP
 from ringfence.privacy.rights import ACK_BUSINESS_DAYS, DEADLINES, KINDS
 from ringfence.tenants.rights_notices import passed_on
@@ -115,3 +118,26 @@ async def sweep(
         return await _retention(request, login, privacy, error=exc.message, status=exc.http_status)
 
     return await submit(request, csrf, login, act, again)
+
+
+@router.get("/admin/breaches", response_class=HTMLResponse)
+async def breaches(request: Request, login: OperatorLoginDep, privacy: PrivacyDep) -> Response:
+    now = privacy.clock.now()
+    titles = {c.name: c.title for c in privacy.inventory}
+    async with privacy.db.session() as session:
+        found = await Breaches(privacy.inventory, privacy.clock).all(session)
+    rows = [
+        {
+            "id": b.id,
+            "what": b.what,
+            "found": b.found_at,
+            "categories": [titles.get(name, name) for name in b.categories],
+            "affected": b.subjects_affected,
+            "authority_due": authority_due(b),
+            "authority_late": b.authority_notified_at is None and authority_due(b) < now,
+            "authority_notified": b.authority_notified_at,
+            "subjects_notified": b.subjects_notified_at,
+        }
+        for b in found
+    ]
+    return render(request, login, "admin/breaches.html", {"breaches": rows})

@@ -23,18 +23,6 @@
   document.addEventListener("DOMContentLoaded", () => {
     const banner = document.getElementById("consent-banner");
     if (!banner) return;
-    // The footer's "Privacy choices" opens the banner again on a page that has one.
-    const again = document.querySelector("[data-privacy-choices]");
-    if (again) {
-      again.addEventListener("click", (event) => {
-        event.preventDefault();
-        banner.hidden = false;
-        const manage = banner.querySelector("details");
-        if (manage) manage.open = true;
-        banner.scrollIntoView();
-        banner.querySelector("button").focus();
-      });
-    }
     if (banner.dataset.gpc === "1") {
       banner.querySelector(".gpc-notice").hidden = false;
       banner.querySelector(".choices").hidden = true;

@@ -139,7 +139,8 @@ class OutboundCaller:
             if reason is EndReason.MEDIA_FAILED:
                 return DialResult(FAILED_AFTER_ANSWER, call.status)
             return DialResult(UNANSWERED.get(reason, "failed"), call.status)
-        call.recorder, call.store_recording = Recorder(), False
+        call.recorder = Recorder() if await self.parts.may_record(dial.e164) else None
+        call.store_recording = False
         answered_by = ""
         transcript: list[TranscriptLine] = []
         try:

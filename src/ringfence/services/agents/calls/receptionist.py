@@ -76,7 +76,8 @@ class Receptionist:
             await call.hangup()
             return
         models = await load(self.settings.agents)
-        call.recorder, call.store_recording = Recorder(), False
+        call.recorder = Recorder() if await self.parts.may_record(call.remote) else None
+        call.store_recording = False
         await call.answer(max_duration=self.settings.agents.max_call_seconds)
         voice = voice_session(
             call,

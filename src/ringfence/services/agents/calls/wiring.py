@@ -110,6 +110,14 @@ class CallParts:
         custom = await self.voices.speaker(tenant_id, voice)
         return custom or speaker_for(voice, self.settings.agents)
 
+    async def may_record(self, e164: str) -> bool:
+        """Whether the call with ``e164`` may be recorded: not once that person limited the use
+        of their sensitive personal information (CPRA): a recording kept for the business
+        serves beyond the call itself, which goes on unrecorded."""
+        ref = phone_ref(e164, self.key) if e164 else ""
+        async with self.records.db.session() as session:
+            return not await self.records.privacy.consents.limited(session, [ref])
+
     def finished(
         self,
         call: Call,

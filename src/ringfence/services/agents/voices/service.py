@@ -43,6 +43,12 @@ MIN_SAMPLE_SECONDS = 10.0
 PREFIX = "custom:"  # an agent's ``voice`` naming a custom voice: custom:<id>
 
 
+LIMITED = (
+    "the speaker limited the use of their sensitive personal information (their voice); ask "
+    "them to lift the limit on their privacy choices page"
+)
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -187,6 +193,8 @@ class Voices:
             voice = await self._voice(session, voice_id)
             if voice.state != "consented" or voice.sample is None or voice.subject_ref is None:
                 raise Conflict("a voice is made from a sample its speaker consented to")
+            if await self.privacy.consents.limited(session, [voice.subject_ref]):
+                raise Conflict(LIMITED)
             wav = await self.privacy.vault.decrypt(session, voice.subject_ref, voice.sample)
             name = voice.name
         provider_id = await provider.create(name, wav)
@@ -244,6 +252,9 @@ class Voices:
             found = await session.get(CustomVoice, voice.removeprefix(PREFIX)[:32])
         if found is None or found.state != "ready" or not found.provider_voice_id:
             return None
+        async with self.db.session() as session:
+            if await self.privacy.consents.limited(session, [found.subject_ref or ""]):
+                return None  # the speaker limited the use of their voice (CPRA)
         return ClonedSpeaker(self.provider(), found.provider_voice_id)
 
 
