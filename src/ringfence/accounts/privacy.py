@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ringfence.accounts.models import ACCOUNT, CALLER_ID, SESSION
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringfence.accounts.models import ACCOUNT, CALLER_ID, SESSION, CallerId
+from ringfence.privacy.crypto import Vault
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.privacy.subjects import phone_ref
+from ringfence.settings import Settings
 
 OUTBOX_CATEGORY = Category(
     name="mail_outbox",
@@ -44,6 +50,7 @@ CATEGORIES = (
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
         rectifiable=("email",),
+        rectify_via="/account/email",
     ),
     Category(
         name=SESSION,
@@ -75,3 +82,17 @@ CATEGORIES = (
     ),
     OUTBOX_CATEGORY,
 )
+
+
+async def verified_numbers(
+    settings: Settings, vault: Vault, session: AsyncSession, subject_ref: str
+) -> list[str]:
+    """The phone references of the numbers an account proved it answers (its caller ids): what
+    is held about those numbers (calls a business's agent answered, a place on a calling list)
+    is the account holder's too, so their requests cover it."""
+    rows = await session.scalars(select(CallerId.number).where(CallerId.subject_ref == subject_ref))
+    key = settings.signing_key()
+    return [phone_ref((await vault.decrypt(session, subject_ref, n)).decode(), key) for n in rows]
+
+
+LINKS = (verified_numbers,)

@@ -7,7 +7,7 @@ from functools import cached_property, partial
 from ringfence.clock import Clock, SystemClock
 from ringfence.jobs.context import Closer, JobContext
 from ringfence.privacy.audit import Audit
-from ringfence.privacy.categories import build_erasers, build_inventory
+from ringfence.privacy.categories import build_erasers, build_inventory, build_links
 from ringfence.privacy.consent import Consents
 from ringfence.privacy.crypto import MasterKeys, Vault
 from ringfence.privacy.inventory import Inventory
@@ -64,6 +64,7 @@ class Privacy:
             policy_version=policy_version,
             key=self.settings.signing_key(),
             erasers=[partial(eraser, self.settings) for eraser in build_erasers()],
+            links=[partial(link, self.settings, self.vault) for link in build_links()],
         )
 
 

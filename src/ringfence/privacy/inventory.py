@@ -152,6 +152,9 @@ class Category:
     subject_hashed: bool = False  # that column holds subjects.keyed_ref(ref), not the ref
     legal_hold: str = ""  # why erasure must keep it (said so in the answer), if it must
     rectifiable: tuple[str, ...] = ()  # fields a subject may correct by a rights request
+    # A page that corrects the rectifiable fields only with proof (an e-mail address changes
+    # once the new one is confirmed); "" when a rights request corrects them directly.
+    rectify_via: str = ""
 
     @property
     def stored(self) -> bool:

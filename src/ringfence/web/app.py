@@ -20,6 +20,7 @@ from ringfence.settings import Settings
 from ringfence.store import Database, require_current
 from ringfence.telephony.testphone import start_telephony
 from ringfence.web import (
+    account_privacy,
     accounts,
     admin,
     billing,
@@ -136,6 +137,7 @@ def create_app(
     app.include_router(privacy_pages.router)
     app.include_router(privacy_requests.router)
     app.include_router(accounts.router)
+    app.include_router(account_privacy.router)
     app.include_router(billing.router)
     app.include_router(phone.router)
     app.include_router(admin.router)
