@@ -16,6 +16,7 @@ from ringfence.privacy.inventory import Inventory
 SHOWN = 120  # characters of a value shown; longer values are in the download
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?)?$")
 HIDDEN = ("hash", "secret", "key", "token", "signature")  # kept, never shown on a page
+SELF = ("subject_ref",)  # the reference that names the reader: "you", not worth a line
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def field_words(name: str) -> str:
 
 
 def value_words(name: str, value: Any, locale: humanize.Locale) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == {} or value == []:
         return "—"
     if any(word in name for word in HIDDEN):
         return "kept, not shown (in the download)"
@@ -65,6 +66,7 @@ def summarise(
         rows = []
         for record in found.get("records", []):
             fields = [f for f in category.fields if f in record] or sorted(record)
+            fields = [f for f in fields if f not in SELF]
             rows.append([(field_words(f), value_words(f, record[f], locale)) for f in fields])
         out.append(
             Section(
