@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.privacy.inventory import LegalBasis
 from ringfence.privacy.models import ProcessingRestriction
+from ringfence.store.database import own_role_session
 
 RESTRICT = "restrict"
 OBJECT = "object"
@@ -52,14 +53,16 @@ def refusal(kinds: Iterable[str], purpose: Purpose) -> str | None:
 
 async def why_not(session: AsyncSession, subjects: Iterable[str], purpose: Purpose) -> str | None:
     """Why the data of ``subjects`` (references of one person) may not be processed for
-    ``purpose`` now, read in ``session``; None when it may."""
+    ``purpose`` now; None when it may. Read beside ``session`` on the application's own role
+    (a tenant-scoped transaction may not read the restrictions table)."""
     refs = sorted(set(subjects))
     if not refs:
         return None
-    kinds = await session.scalars(
-        select(ProcessingRestriction.kind).where(ProcessingRestriction.subject_ref.in_(refs))
-    )
-    return refusal(kinds.all(), purpose)
+    async with own_role_session(session) as own:
+        kinds = await own.scalars(
+            select(ProcessingRestriction.kind).where(ProcessingRestriction.subject_ref.in_(refs))
+        )
+        return refusal(kinds.all(), purpose)
 
 
 async def may_process(session: AsyncSession, subjects: Iterable[str], purpose: Purpose) -> bool:
