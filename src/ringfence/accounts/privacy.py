@@ -51,6 +51,7 @@ CATEGORIES = (
         subject_field="subject_ref",
         rectifiable=("email",),
         rectify_via="/account/email",
+        withheld=("password_hash", "totp_secret"),
     ),
     Category(
         name=SESSION,
@@ -58,6 +59,7 @@ CATEGORIES = (
         title="Your sign-ins",
         store="account_sessions",
         fields=("created_at", "last_seen"),
+        withheld=("token_hash", "csrf"),
         purpose="Keep you signed in on a device until you sign out, sign out everywhere, or stop "
         "using it.",
         legal_basis=LegalBasis.CONTRACT,

@@ -155,6 +155,9 @@ class Category:
     # A page that corrects the rectifiable fields only with proof (an e-mail address changes
     # once the new one is confirmed); "" when a rights request corrects them directly.
     rectify_via: str = ""
+    # Columns kept out of exports: secrets that sign the subject in (a password hash, a session
+    # token's hash), which a copy that leaks must not carry; the export says they are withheld.
+    withheld: tuple[str, ...] = ()
 
     @property
     def stored(self) -> bool:

@@ -70,6 +70,7 @@ def token_hash(token: str) -> str:
 
 
 MAX_RECTIFIED = 200  # characters of a corrected value
+WITHHELD = "withheld: a secret that signs you in, never given out"
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,10 @@ class Rights:
                     )
                 )
             ).mappings()
-            records = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+            records = [
+                {k: WITHHELD if k in category.withheld else _jsonable(v) for k, v in row.items()}
+                for row in rows
+            ]
             if category.encrypted:
                 for record in records:
                     for name in category.fields:

@@ -21,6 +21,7 @@ from ringfence.billing.models import LedgerTransaction
 from ringfence.clock import SystemClock
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.models import AuditEntry, ProcessingRestriction
+from ringfence.privacy.rights import WITHHELD
 from ringfence.privacy.sealed import seal
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.models import Contact
@@ -79,6 +80,10 @@ async def test_an_account_exports_corrects_restricts_and_erases_what_is_linked_t
         assert export["subject"] == account.subject_ref
         assert export["linked_subjects"] == [phone_ref(MINE, settings.signing_key())]
         assert data["account"]["records"][0]["email"] == EMAIL.lower()
+        # Secrets that sign the person in stay out of a copy that could leak.
+        assert data["account"]["records"][0]["password_hash"] == WITHHELD
+        assert "$argon2" not in json.dumps(export) and csrf not in json.dumps(export)
+        assert data["account_session"]["records"][0]["token_hash"] == WITHHELD
         assert {r["purpose"] for r in data["consent_record"]["records"]} >= {"adult", "terms"}
         assert data["caller_id"]["records"][0]["number"] == MINE  # decrypted, with its own key
         assert len(data["ledger_transaction"]["records"]) == 1
