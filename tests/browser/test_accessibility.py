@@ -44,6 +44,8 @@ SIGNED_IN_PAGES = (
     ("credit", "/account/credit", 200),
     ("dial", "/dial", 200),
     ("agents", "/agents", 200),
+    ("privacy requests signed in", "/privacy/requests", 200),
+    ("e-mail address", "/account/email", 200),
 )
 BUSINESS_PAGES = (
     ("business", "{business}", 200),

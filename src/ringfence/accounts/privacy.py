@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from ringfence.accounts.models import ACCOUNT, CALLER_ID, SESSION
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringfence.accounts.models import ACCOUNT, CALLER_ID, SESSION, CallerId
+from ringfence.privacy.crypto import Vault
 from ringfence.privacy.inventory import Category, LegalBasis, Processor, Retention, SubjectKind
+from ringfence.privacy.subjects import phone_ref
 from ringfence.settings import Settings
 
 OUTBOX_CATEGORY = Category(
@@ -45,6 +50,8 @@ CATEGORIES = (
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
         rectifiable=("email",),
+        rectify_via="/account/email",
+        withheld=("password_hash", "totp_secret"),
     ),
     Category(
         name=SESSION,
@@ -52,6 +59,7 @@ CATEGORIES = (
         title="Your sign-ins",
         store="account_sessions",
         fields=("created_at", "last_seen"),
+        withheld=("token_hash", "csrf"),
         purpose="Keep you signed in on a device until you sign out, sign out everywhere, or stop "
         "using it.",
         legal_basis=LegalBasis.CONTRACT,
@@ -90,3 +98,17 @@ def processors(settings: Settings) -> list[Processor]:
             categories=(ACCOUNT,),
         )
     ]
+
+
+async def verified_numbers(
+    settings: Settings, vault: Vault, session: AsyncSession, subject_ref: str
+) -> list[str]:
+    """The phone references of the numbers an account proved it answers (its caller ids): what
+    is held about those numbers (calls a business's agent answered, a place on a calling list)
+    is the account holder's too, so their requests cover it."""
+    rows = await session.scalars(select(CallerId.number).where(CallerId.subject_ref == subject_ref))
+    key = settings.signing_key()
+    return [phone_ref((await vault.decrypt(session, subject_ref, n)).decode(), key) for n in rows]
+
+
+LINKS = (verified_numbers,)

@@ -119,7 +119,7 @@ class Accounts:
         self.limiter = RateLimiter(self.clock)
         self._sending: set[asyncio.Task[None]] = set()
 
-    def _later(self, mail: Coroutine[Any, Any, Backend]) -> None:
+    def later(self, mail: Coroutine[Any, Any, Backend]) -> None:
         """Send a mail after the answer has gone (its failure is logged by the mailer)."""
         task = asyncio.create_task(self._quietly(mail))
         self._sending.add(task)
@@ -135,7 +135,7 @@ class Accounts:
         if self._sending:
             await asyncio.gather(*list(self._sending))
 
-    def _link(self, path: str, token: str) -> str:
+    def link(self, path: str, token: str) -> str:
         return f"{self.settings.web.public_url.rstrip('/')}{path}?token={token}"
 
     def _check_password(self, password: str) -> None:
@@ -232,7 +232,7 @@ class Accounts:
             account.email,
             "Confirm your e-mail address",
             "Open this link to confirm the address of your ringfence account:\n\n"
-            f"{self._link('/account/verify', token)}\n\n"
+            f"{self.link('/account/verify', token)}\n\n"
             f"It works for {self.options.link_hours} hours. If you did not sign up, ignore this.",
             subject_ref=account.subject_ref,
         )
@@ -396,12 +396,12 @@ class Accounts:
             purpose="accounts.reset",
             expires=self.clock.now() + dt.timedelta(hours=RESET_HOURS),
         )
-        self._later(
+        self.later(
             self.mailer.send(
                 account.email,
                 "Reset your password",
                 "Open this link to choose a new password for your ringfence account:\n\n"
-                f"{self._link('/account/reset/new', token)}\n\n"
+                f"{self.link('/account/reset/new', token)}\n\n"
                 "It works once, for an hour. If you did not ask, ignore this: nothing changes.",
                 subject_ref=account.subject_ref,
             )

@@ -207,3 +207,17 @@ def build_releasers() -> dict[str, Any]:
     for module_name in privacy_modules():
         out.update(getattr(importlib.import_module(module_name), "RELEASERS", {}))
     return out
+
+
+def build_links() -> list[Any]:
+    """How a subject's own records name its other references (``LINKS`` of the privacy
+    modules): ``async (settings, vault, session, subject_ref) -> [other refs]``, so that a
+    request about an account covers the numbers it proved it answers."""
+    import importlib
+
+    from ringfence.privacy.registry import privacy_modules
+
+    out: list[Any] = []
+    for module_name in privacy_modules():
+        out.extend(getattr(importlib.import_module(module_name), "LINKS", ()))
+    return out

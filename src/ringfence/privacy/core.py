@@ -11,6 +11,7 @@ from ringfence.privacy.categories import (
     RAW_ACCESS_FIELDS,
     build_erasers,
     build_inventory,
+    build_links,
     build_processors,
     build_releasers,
 )
@@ -77,6 +78,7 @@ class Privacy:
             policy_version=policy_version,
             key=self.settings.signing_key(),
             erasers=[partial(eraser, self.settings) for eraser in build_erasers()],
+            links=[partial(link, self.settings, self.vault) for link in build_links()],
         )
 
 

@@ -169,6 +169,12 @@ class Category:
     # ``consent_purpose`` deletes them (Set-Cookie with an expiry in the past).
     cookies: tuple[tuple[str, str], ...] = ()
     consent_purpose: str = ""  # the consent (``privacy.consent.PURPOSES``) that covers it
+    # A page that corrects the rectifiable fields only with proof (an e-mail address changes
+    # once the new one is confirmed); "" when a rights request corrects them directly.
+    rectify_via: str = ""
+    # Columns kept out of exports: secrets that sign the subject in (a password hash, a session
+    # token's hash), which a copy that leaks must not carry; the export says they are withheld.
+    withheld: tuple[str, ...] = ()
 
     @property
     def stored(self) -> bool:

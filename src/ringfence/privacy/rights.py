@@ -41,6 +41,9 @@ from ringfence.store.schema import target_metadata
 
 # A service's first step of an erasure: deletes what a processor holds; returns its actions.
 Eraser = Callable[[AsyncSession, str], Awaitable[list[dict[str, Any]]]]
+# The other subject references a subject's own records prove are theirs (an account's verified
+# numbers): a request about the subject covers them too.
+Link = Callable[[AsyncSession, str], Awaitable[list[str]]]
 
 KINDS = {
     "access": "See and download everything held about you (a JSON export).",
@@ -67,6 +70,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_RECTIFIED = 200  # characters of a corrected value
+WITHHELD = "withheld: a secret that signs you in, never given out"
+
+
+@dataclass(frozen=True)
+class Correctable:
+    """A field a subject may correct, and what it holds now."""
+
+    category: str
+    title: str
+    field: str
+    value: str
+    via: str  # a page that changes it with proof, when it is not corrected directly
+
+
 @dataclass(frozen=True)
 class Submitted:
     request: RightsRequest
@@ -86,6 +104,7 @@ class Rights:
         policy_version: str,
         key: bytes,
         erasers: Sequence[Eraser] = (),
+        links: Sequence[Link] = (),
     ) -> None:
         self.inventory = inventory
         self.vault = vault
@@ -96,6 +115,7 @@ class Rights:
         self.policy_version = policy_version
         self.key = key
         self.erasers = erasers
+        self.links = links
         self.audit = Audit(clock)
         self.consents = Consents(clock)
         target_metadata()
@@ -200,13 +220,14 @@ class Rights:
         elif request.kind == "erase":
             actions, holds = await self.erase(session, ref, exclude_request=request.id)
         elif request.kind in ("restrict", "object"):
-            existing = await session.get(ProcessingRestriction, (ref, request.kind))
-            if existing is None:
-                session.add(
-                    ProcessingRestriction(
-                        subject_ref=ref, kind=request.kind, since=self.clock.now()
+            for subject in await self.subjects(session, ref):
+                existing = await session.get(ProcessingRestriction, (subject, request.kind))
+                if existing is None:
+                    session.add(
+                        ProcessingRestriction(
+                            subject_ref=subject, kind=request.kind, since=self.clock.now()
+                        )
                     )
-                )
             actions.append(
                 {
                     "action": f"{request.kind}ed"
@@ -215,9 +236,11 @@ class Rights:
                 }
             )
         elif request.kind == "withdraw_consent":
-            withdrawn = await self.consents.withdraw_all(
-                session, ref, method="rights_request", policy_version=self.policy_version
-            )
+            withdrawn = []
+            for subject in await self.subjects(session, ref):
+                withdrawn += await self.consents.withdraw_all(
+                    session, subject, method="rights_request", policy_version=self.policy_version
+                )
             actions.append({"action": "consent withdrawn", "purposes": withdrawn})
         elif request.kind == "rectify":
             actions = await self.rectify(session, ref, request.payload)
@@ -261,8 +284,33 @@ class Rights:
         """The value the category's subject column holds for this subject."""
         return keyed_ref(subject_ref, self.key) if category.subject_hashed else subject_ref
 
+    async def subjects(self, session: AsyncSession, subject_ref: str) -> list[str]:
+        """The subject and every reference linked to it (``Link``), in a stable order."""
+        linked: list[str] = []
+        for link in self.links:
+            linked.extend(r for r in await link(session, subject_ref) if r != subject_ref)
+        return [subject_ref, *sorted(set(linked))]
+
     async def export(self, session: AsyncSession, subject_ref: str) -> dict[str, Any]:
-        """Everything held about the subject, across every category and its files."""
+        """Everything held about the subject and the references linked to it, across every
+        category and its files."""
+        subjects = await self.subjects(session, subject_ref)
+        data: dict[str, Any] = {}
+        for subject in subjects:
+            for name, found in (await self._export_subject(session, subject)).items():
+                merged = data.setdefault(name, {"title": found["title"], "records": []})
+                merged["records"].extend(found["records"])
+                if "files" in found:
+                    merged.setdefault("files", []).extend(found["files"])
+        return {
+            "subject": subject_ref,
+            "linked_subjects": subjects[1:],
+            "generated_at": self.clock.now().isoformat(),
+            "policy_version": self.policy_version,
+            "data": data,
+        }
+
+    async def _export_subject(self, session: AsyncSession, subject_ref: str) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for category, table in self._subject_categories():
             if category.name == "data_key":
@@ -274,7 +322,10 @@ class Rights:
                     )
                 )
             ).mappings()
-            records = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+            records = [
+                {k: WITHHELD if k in category.withheld else _jsonable(v) for k, v in row.items()}
+                for row in rows
+            ]
             if category.encrypted:
                 for record in records:
                     for name in category.fields:
@@ -295,12 +346,7 @@ class Rights:
                 exported.append({"name": path.name, "base64": base64.b64encode(content).decode()})
             data.setdefault(name, {"title": self.inventory[name].title, "records": []})
             data[name]["files"] = exported
-        return {
-            "subject": subject_ref,
-            "generated_at": self.clock.now().isoformat(),
-            "policy_version": self.policy_version,
-            "data": data,
-        }
+        return data
 
     def subject_folder(self, category_name: str, subject_ref: str) -> Path:
         """Where a file-store category keeps one subject's files."""
@@ -319,7 +365,28 @@ class Rights:
     async def erase(
         self, session: AsyncSession, subject_ref: str, *, exclude_request: str | None = None
     ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        """Erase the subject and every reference linked to it (found before anything goes);
+        what a legal hold keeps is named in the second list, once per category."""
         session.info[SCRUB] = True  # nothing erased stays readable in the files once committed
+        actions: list[dict[str, Any]] = []
+        holds: dict[str, dict[str, str]] = {}
+        for subject in await self.subjects(session, subject_ref):
+            done, kept = await self._erase_subject(session, subject)
+            actions.extend(done)
+            holds.update((h["category"], h) for h in kept)
+        self.audit.record(
+            session,
+            actor_kind="system",
+            actor_id="rights",
+            action="rights.erase.applied",
+            subject_ref=subject_ref,
+            categories=[a["category"] for a in actions],
+        )
+        return actions, list(holds.values())
+
+    async def _erase_subject(
+        self, session: AsyncSession, subject_ref: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
         actions: list[dict[str, Any]] = []
         holds: list[dict[str, str]] = []
         for eraser in self.erasers:  # what processors hold, while our rows still say where
@@ -345,19 +412,14 @@ class Rights:
             actions.append({"action": "deleted", "category": name, "files": len(paths)})
         if await self.vault.destroy(session, subject_ref):
             actions.append({"action": "data key destroyed", "category": "data_key"})
-        self.audit.record(
-            session,
-            actor_kind="system",
-            actor_id="rights",
-            action="rights.erase.applied",
-            subject_ref=subject_ref,
-            categories=[a["category"] for a in actions],
-        )
         return actions, holds
 
     async def rectify(
         self, session: AsyncSession, subject_ref: str, payload: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        """Correct one field the inventory marks ``rectifiable``, in every record of the subject
+        (and of the references linked to it); encrypted fields are stored encrypted again with
+        the record's own subject key. The new value is audited by name only, never its text."""
         category_name = str(payload.get("category", ""))
         field = str(payload.get("field", ""))
         if category_name not in self.inventory:
@@ -368,16 +430,60 @@ class Rights:
             raise InvalidInput(
                 f"{field!r} of {category_name} cannot be rectified; accepted: {accepted}"
             )
+        if category.rectify_via:
+            raise InvalidInput(f"{field} is changed with proof: use {category.rectify_via}")
+        value = payload.get("value")
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput("give the corrected value as text")
+        if len(value) > MAX_RECTIFIED:
+            raise InvalidInput(f"the corrected value is too long ({MAX_RECTIFIED} characters)")
         table = Base.metadata.tables[category.table or ""]
-        result = await session.execute(
-            update(table)
-            .where(table.c[category.subject_field] == self._held_as(category, subject_ref))
-            .values({field: payload.get("value")})
+        changed = 0
+        for subject in await self.subjects(session, subject_ref):
+            stored: Any = value.strip()
+            if category.encrypted:
+                stored = await self.vault.encrypt(session, subject, stored.encode())
+            result = await session.execute(
+                update(table)
+                .where(table.c[category.subject_field] == self._held_as(category, subject))
+                .values({field: stored})
+            )
+            changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if not changed:
+            raise InvalidInput(f"nothing of yours is held as {category.title.lower()}")
+        self.audit.record(
+            session,
+            actor_kind="subject",
+            actor_id=subject_ref,
+            action="rights.rectify.applied",
+            category=category_name,
+            subject_ref=subject_ref,
+            field=field,
+            records=changed,
         )
-        changed = int(result.rowcount or 0)  # type: ignore[attr-defined]
         return [
             {"action": "rectified", "category": category_name, "field": field, "records": changed}
         ]
+
+    async def correctable(self, session: AsyncSession, subject_ref: str) -> list[Correctable]:
+        """The fields the subject may correct, with what is held in them now (decrypted)."""
+        out: list[Correctable] = []
+        subjects = await self.subjects(session, subject_ref)
+        for category, table in self._subject_categories():
+            for field in category.rectifiable:
+                for subject in subjects:
+                    column = table.c[category.subject_field]
+                    rows = await session.execute(
+                        select(table.c[field]).where(column == self._held_as(category, subject))
+                    )
+                    for (held,) in rows:
+                        if category.encrypted and held is not None:
+                            held = (await self.vault.decrypt(session, subject, held)).decode()
+                        out.append(
+                            Correctable(category.name, category.title, field,
+                                        held or "", category.rectify_via)
+                        )  # fmt: skip
+        return out
 
     async def is_restricted(self, session: AsyncSession, subject_ref: str) -> bool:
         found = await session.scalar(

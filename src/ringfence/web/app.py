@@ -24,6 +24,7 @@ from ringfence.store import Database, require_current
 from ringfence.telephony.testphone import LENT_AS as TEST_PHONE
 from ringfence.telephony.testphone import start_telephony
 from ringfence.web import (
+    account_privacy,
     accounts,
     admin,
     billing,
@@ -155,6 +156,7 @@ def create_app(
     app.include_router(privacy_phone.router)
     app.include_router(privacy_choices.router)
     app.include_router(accounts.router)
+    app.include_router(account_privacy.router)
     app.include_router(billing.router)
     app.include_router(phone.router)
     app.include_router(admin.router)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from ringfence.errors import Forbidden, NotFound
 from ringfence.http import cookies, deps
+from ringfence.http.deps import CsrfHeader, MaybeLoginDep
 from ringfence.http.negotiation import wants_html
 from ringfence.http.visitors import anon_id, set_cookie
 from ringfence.privacy import policy
@@ -23,11 +24,16 @@ from ringfence.privacy.consent import PURPOSES
 from ringfence.privacy.receipts import verify_receipt
 from ringfence.privacy.rights import KINDS
 from ringfence.privacy.subjects import ANON_COOKIE, anon_ref
+from ringfence.web.account_privacy import (
+    api_request,
+    json_answer,
+    keep_receipt,
+    page_context,
+    receipt_tokens,
+)
 from ringfence.web.privacy_choices import CONSENT_COOKIE, delete_covered, write_consent
 
 router = APIRouter(tags=["privacy"])
-RECEIPTS_COOKIE = "rf_receipts"
-MAX_RECEIPTS = 20
 
 
 def _same_origin(request: Request) -> None:
@@ -83,33 +89,37 @@ async def give_consent(request: Request, body: ConsentIn) -> JSONResponse:
 
 
 @router.get("/privacy/requests", response_class=HTMLResponse, include_in_schema=False)
-async def requests_page(request: Request) -> HTMLResponse:
+async def requests_page(request: Request, login: MaybeLoginDep) -> HTMLResponse:
+    """The anonymous visitor's request form, or, signed in, the account's forms."""
     templates = deps.templates(request)
-    mine = [item.split(":", 1)[0] for item in _receipt_tokens(request)]
+    mine = [item.split(":", 1)[0] for item in receipt_tokens(request)]
+    account = await page_context(request, login) if login is not None else {}
     return templates.TemplateResponse(
         request,
         "privacy/requests.html",
-        {"title": "Your privacy requests", "kinds": KINDS, "mine": mine},
+        {"title": "Your privacy requests", "kinds": KINDS, "mine": mine, **account},
     )
-
-
-def _receipt_tokens(request: Request) -> list[str]:
-    raw = cookies.read(request, RECEIPTS_COOKIE)
-    return [item for item in raw.split(".") if ":" in item][-MAX_RECEIPTS:]
 
 
 class RequestIn(BaseModel):
     kind: str = Field(description="One of: " + ", ".join(KINDS))
     payload: dict[str, Any] = Field(
-        default_factory=dict, description="For rectify: category, field, value."
+        default_factory=dict,
+        description="For rectify: category, field, value. Signed in, for erase: password.",
     )
 
 
-@router.post("/privacy/requests")
-async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
-    """Make a rights request about this browser's anonymous data, verified by its cookie, and get
-    the answer and a signed receipt."""
+@router.post("/privacy/requests", response_model=None)
+async def submit_request(
+    request: Request, body: RequestIn, login: MaybeLoginDep, x_csrf_token: CsrfHeader = ""
+) -> Response:
+    """Make a rights request and get the answer and a signed receipt. Signed in, it is about
+    the account and everything linked to it (the session's ``X-CSRF-Token`` required; an
+    erasure needs ``payload.password``); otherwise about this browser's anonymous data,
+    verified by its cookie."""
     _same_origin(request)
+    if login is not None:
+        return await api_request(request, login, body.kind, body.payload, x_csrf_token)
     privacy = deps.privacy(request)
     found = anon_id(request)
     visitor, new = found.value, found.new
@@ -121,15 +131,8 @@ async def submit_request(request: Request, body: RequestIn) -> JSONResponse:
             session, body.kind, ref, verified_via="anonymous_cookie", payload=body.payload
         )
         answer = await rights.fulfil(session, submitted.request.id)
-        deadlines = {
-            "acknowledge_by": submitted.request.acknowledge_by.isoformat(),
-            "answer_by": submitted.request.answer_by.isoformat(),
-        }
-    response = JSONResponse(
-        {"request": submitted.request.id, "kind": body.kind, **deadlines, **answer}
-    )
-    tokens = [*_receipt_tokens(request), f"{submitted.request.id}:{submitted.token}"]
-    set_cookie(response, request, RECEIPTS_COOKIE, ".".join(tokens[-MAX_RECEIPTS:]))
+    response = JSONResponse(json_answer(submitted, body.kind, answer))
+    keep_receipt(request, response, submitted)
     withdrawn = dict.fromkeys(PURPOSES, False)
     if body.kind == "withdraw_consent":
         write_consent(response, request, privacy.inventory, withdrawn)
@@ -151,7 +154,7 @@ async def get_receipt(
     """The signed receipt of one of this browser's requests: the signed JSON document, or (for a
     browser, or ``format=page``) a page that reads it out."""
     privacy = deps.privacy(request)
-    tokens = dict(item.split(":", 1) for item in _receipt_tokens(request))
+    tokens = dict(item.split(":", 1) for item in receipt_tokens(request))
     token = tokens.get(request_id)
     if token is None:
         raise NotFound("no such request in this browser")

@@ -104,6 +104,7 @@ CATEGORIES = (
         encrypted=True,
         subject=SubjectKind.PHONE,
         subject_field="subject_ref",
+        rectifiable=("name",),
     ),
     Category(
         name=DNC,

@@ -26,6 +26,7 @@ from ringfence.services.agents.calls.wiring import (
     conversation_for,
     lent_detector,
     load,
+    models_for,
     voice_session,
 )
 from ringfence.services.agents.campaigns.decisions import FAILED_AFTER_ANSWER
@@ -91,8 +92,9 @@ class OutboundCaller:
         record of a dial that may not have left, never a dial without a record."""
         async with self.db.session() as session:
             tenant = await session.get(Tenant, dial.tenant_id)
+        hosted = await models_for(self.db, self.parts.key, dial.e164)
         conversation = (
-            await conversation_for(self.db, self.settings, tenant, dial.agent_id)
+            await conversation_for(self.db, self.settings, tenant, dial.agent_id, hosted=hosted)
             if tenant is not None
             else None
         )
@@ -100,7 +102,7 @@ class OutboundCaller:
             return DialResult("failed")  # the agent was deleted since the campaign started
         conversation.greeting = dial.opening
         conversation.opt_out_offer = OPT_OUT_OFFER
-        models = await load(self.settings.agents)
+        models = await load(self.settings.agents, hosted=hosted)
         async with lent_detector() as vad:
             return await self._dial(dial, commit, conversation, models, vad)
 

@@ -23,6 +23,7 @@ from ringfence.services.agents.calls.wiring import (
     CallParts,
     conversation_for,
     load,
+    models_for,
     voice_session,
 )
 from ringfence.services.agents.models import AgentNumber
@@ -71,11 +72,14 @@ class Receptionist:
             # business, or it was closed: its agent does not answer.
             await call.hangup()
             return
-        conversation = await conversation_for(self.db, self.settings, tenant, target.agent_id)
+        hosted = await models_for(self.db, self.parts.key, call.remote)
+        conversation = await conversation_for(
+            self.db, self.settings, tenant, target.agent_id, hosted=hosted
+        )
         if conversation is None:
             await call.hangup()
             return
-        models = await load(self.settings.agents)
+        models = await load(self.settings.agents, hosted=hosted)
         call.recorder = Recorder() if await self.parts.may_record(call.remote) else None
         call.store_recording = False
         await call.answer(max_duration=self.settings.agents.max_call_seconds)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ringfence.clock import Clock
 from ringfence.privacy.core import Privacy
+from ringfence.privacy.processing import may_process
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.components import Components, components, speaker_for
 from ringfence.services.agents.calls.pipeline import Line, TranscriptLine, VoiceSession
@@ -28,6 +29,7 @@ from ringfence.services.agents.dialogue.conversation import Conversation, Respon
 from ringfence.services.agents.dialogue.hosted import HostedDialogue
 from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.services.agents.models import Agent, AgentCall, KnowledgeEntry
+from ringfence.services.agents.purposes import HOSTED_MODELS
 from ringfence.services.agents.voices.service import Voices
 from ringfence.settings import AgentSettings, Settings
 from ringfence.speech.tts import Speaker
@@ -38,10 +40,22 @@ from ringfence.tenants.models import Tenant
 from ringfence.tenants.scoping import tenant_session
 
 
-async def load(settings: AgentSettings) -> Components:
+async def load(settings: AgentSettings, *, hosted: bool = True) -> Components:
     """The pipeline's models, loaded once per process in a thread (about a second the first
-    time: the media clock of every call in the process would stall for it)."""
+    time: the media clock of every call in the process would stall for it). ``hosted=False``:
+    the offline speech-to-text even where a hosted one is set (``models_for``)."""
+    if not hosted and settings.stt == "hosted":
+        settings = settings.model_copy(update={"stt": "whisper"})
     return await asyncio.to_thread(components, settings)
+
+
+async def models_for(db: Database, key: bytes, e164: str) -> bool:
+    """Whether the hosted models may hear the person on ``e164``: not once they restricted
+    the processing of their data or objected to it (``purposes.HOSTED_MODELS``)."""
+    if not e164.startswith("+"):
+        return True  # a caller without a number: nobody to have restricted anything
+    async with db.session() as session:
+        return await may_process(session, [phone_ref(e164, key)], HOSTED_MODELS)
 
 
 @asynccontextmanager
@@ -151,9 +165,10 @@ class CallParts:
 
 
 async def conversation_for(
-    db: Database, settings: Settings, tenant: Tenant, agent_id: str
+    db: Database, settings: Settings, tenant: Tenant, agent_id: str, *, hosted: bool = True
 ) -> Conversation | None:
-    """A new conversation with the agent as it is now (knowledge, free slots), or None."""
+    """A new conversation with the agent as it is now (knowledge, free slots), or None;
+    ``hosted=False``: the offline dialogue even where a hosted model is set."""
     async with tenant_session(db, tenant.id) as session:
         agent = await session.get(Agent, agent_id)
         if agent is None:
@@ -183,9 +198,9 @@ async def conversation_for(
     parts = await load(settings.agents)
     offline = await asyncio.to_thread(Dialogue, parts.embedder, tenant.name, knowledge)
     dialogue: Responder = offline
-    hosted = settings.agents
-    if hosted.llm_url:
-        key = hosted.api_key.get_secret_value() if hosted.api_key else None
-        dialogue = HostedDialogue(hosted.llm_url, hosted.llm_model, key, tenant.name,
+    agents = settings.agents
+    if agents.llm_url and hosted:
+        key = agents.api_key.get_secret_value() if agents.api_key else None
+        dialogue = HostedDialogue(agents.llm_url, agents.llm_model, key, tenant.name,
                                   instructions, offline)  # fmt: skip
     return Conversation(dialogue, parts.embedder, tenant.name, **fields)

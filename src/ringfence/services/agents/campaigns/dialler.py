@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringfence.clock import Clock
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
+from ringfence.privacy.processing import why_not
 from ringfence.services.agents.calls.outbound import Dial, DialResult
 from ringfence.services.agents.campaigns.contacts import ContactLists
 from ringfence.services.agents.campaigns.decisions import (
@@ -54,6 +55,7 @@ from ringfence.services.agents.campaigns.decisions import (
 )
 from ringfence.services.agents.campaigns.rules import CallingRules, next_window, refusals
 from ringfence.services.agents.models import Campaign, CampaignAttempt, CampaignCall, Contact
+from ringfence.services.agents.purposes import CAMPAIGN_CALL
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.tenants.scoping import tenant_session
@@ -386,6 +388,9 @@ class Dialler:
         who = await self.contacts.contactee(session, tenant_id, contact, e164)
         e164 = who.e164
         reasons = refusals(who, now, self.rules, campaign.caller_verified_at is not None)
+        stopped = await why_not(session, [contact.subject_ref], CAMPAIGN_CALL)
+        if stopped is not None:
+            reasons.insert(0, stopped)
         if not reasons:
             return e164
         window_only = all(r.startswith("outside the calling window") for r in reasons)

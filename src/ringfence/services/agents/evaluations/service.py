@@ -23,15 +23,17 @@ from ringfence.abuse.limits import Limit, RateLimiter
 from ringfence.accounts.models import Account
 from ringfence.billing.calls import CallCharges, Hold
 from ringfence.clock import Clock
-from ringfence.errors import InvalidInput, NotFound, ServiceUnavailable
+from ringfence.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from ringfence.logging import get_logger
-from ringfence.privacy.subjects import account_ref, keyed_ref
+from ringfence.privacy.processing import why_not
+from ringfence.privacy.subjects import account_ref, keyed_ref, phone_ref
 from ringfence.services.agents.calls.components import speaker_for
 from ringfence.services.agents.calls.rights import BusinessNumbers
 from ringfence.services.agents.calls.wiring import lent_detector, load
 from ringfence.services.agents.evaluations.scoring import CURRENT, Heard, score
 from ringfence.services.agents.evaluations.shopper import MAX_SECONDS, evaluate, scenario
 from ringfence.services.agents.models import EvaluationCall
+from ringfence.services.agents.purposes import EVALUATION
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.telephony import Call, TelephonyEngine
@@ -121,6 +123,9 @@ class Evaluations:
         DialingPolicy(self.settings.telephony.dialing).check(number)
         await BusinessNumbers(self.db, self.key, tenant_id, only_own=True).permit(number)
         async with self.db.session() as session:
+            stopped = await why_not(session, [phone_ref(number.e164, self.key)], EVALUATION)
+            if stopped is not None:
+                raise Forbidden(f"this number cannot be evaluated: {stopped}")
             rate = await self.charges.rate(session, number.e164)
             await self.charges.affordable(session, who.id, rate)
         per_hour = self.settings.agents.evaluations_per_hour
@@ -180,8 +185,14 @@ class Evaluations:
             found = await session.get(EvaluationCall, evaluation_id)
             if found is None or found.state != "queued":
                 return  # done already (a retried job), or deleted
-            found.state = "calling"
             number, business, caller = found.number, found.business, found.caller_number
+            # Asked again when the call is due: the person may have objected meanwhile.
+            stopped = await why_not(session, [phone_ref(number, self.key)], EVALUATION)
+            found.state = "calling" if stopped is None else "refused"
+            if stopped is not None:
+                found.finished_at = self.clock.now()
+                log.info("evaluation_refused", evaluation=evaluation_id, why=stopped)
+                return
             questions = scenario([q["asks"] for q in json.loads(found.questions)])
         gate = OutboundGate(engine, self.db, self.clock, self.settings)
         hold: Hold | None = None

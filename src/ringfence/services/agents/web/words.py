@@ -48,6 +48,7 @@ WORDS: dict[str, dict[str, str]] = {
         "done": "Scored",
         "unanswered": "Nobody answered",
         "failed": "The call failed",
+        "refused": "Not called: the person answering restricted or objected",
     },
     "voice": {
         "awaiting_consent": "Waiting for the speaker to sign",
