@@ -15,5 +15,6 @@ SERVICE = ServiceSpec(
     privacy="ringfence.services.agents.privacy",
     jobs=("ringfence.services.agents.jobs",),
     web="ringfence.services.agents.web",
+    cli="ringfence.services.agents.cli",
     settings_section="agents",
 )

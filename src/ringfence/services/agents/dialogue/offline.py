@@ -92,15 +92,16 @@ class Dialogue:
             return self._template("clarify", 0.0)
         whole = self._decide(text)
         parts = rules.clauses(text)
-        if whole.kind in ACTIONS or len(parts) < 2:
+        if len(parts) < 2:
             return whole
         # Two things asked at once ("how much is a check-up, and can I book one?"): an action
-        # in any part drives the turn, after the answer to a question in another.
-        decided = [whole, *(self._decide(part) for part in parts)]
+        # (of the whole, else of the strongest part) drives the turn, after the answer to a
+        # question in a part.
+        decided = [self._decide(part) for part in parts]
         acts = [t for t in decided if t.kind in ACTIONS and t.score >= LIKELY_MIN]
-        if not acts:
+        if whole.kind not in ACTIONS and not acts:
             return whole
-        act = min(acts, key=lambda t: ACTIONS.index(t.kind))
+        act = whole if whole.kind in ACTIONS else min(acts, key=lambda t: ACTIONS.index(t.kind))
         answered = next((t for t in decided if t.kind == "answer"), None)
         if answered is None or act.kind in ("opt_out", "end"):
             return act
