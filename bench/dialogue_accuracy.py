@@ -60,9 +60,9 @@ def run(split: str, failures: bool) -> None:
         missed += row["expect"] == "opt_out" and turn.kind != "opt_out"
         false_opt_outs += row["expect"] != "opt_out" and turn.kind == "opt_out"
         if failures and not ok:
+            want = f"{row['expect']} {row.get('entry') or row.get('person') or ''}".strip()
             got = f"{turn.kind} {turn.matched or turn.person}".strip()
-            print(f"  {row['kind']:12} want {row['expect']} {row.get('entry') or row.get('person') or ''}"
-                  f" got {got}: {row['said']}")  # fmt: skip
+            print(f"  {row['kind']:12} want {want}, got {got}: {row['said']}")
     every = [ok for oks in by_kind.values() for ok in oks]
     print(f"{split}: {len(every)} utterances")
     for kind in sorted(by_kind):

@@ -22,8 +22,10 @@ ANYTHING_ELSE = "Is there anything else I can help with?"
 # Asked for a person with nobody to put them through to (no transfer number).
 NO_TRANSFER = "I'm sorry, nobody can take the call just now. I can take a message for them."
 NO_MORE = re.compile(r"^(no|nope|no thanks?( you)?|that'?s (all|it)|nothing( else)?)\b", re.I)
-YES = re.compile(r"^(yes|yeah|yep|yup|sure|ok|okay|correct|right|that'?s (right|correct|fine|great)|"
-                 r"please( do)?|go ahead|book it|perfect|great|lovely|fine)\b")  # fmt: skip
+YES = re.compile(
+    r"^(yes|yeah|yep|yup|sure|ok|okay|correct|right|that'?s (right|correct|fine|great)|"
+    r"please( do)?|go ahead|book it|perfect|great|lovely|fine)\b"
+)
 NO = re.compile(r"^(no|nope|not (quite|really|right)|wrong|actually|change)\b")
 # The decision a step inside a flow stands for (the CLI and the try box show it).
 FLOW_KINDS = {
@@ -34,7 +36,8 @@ FLOW_KINDS = {
 }
 _NAME_LEAD = re.compile(
     r"^(it'?s|it is|my name is|my name'?s|the name is|name'?s|i'?m|i am|this is|under|"
-    r"put it under|for|call me)\s+", re.I
+    r"put it under|for|call me)\s+",
+    re.I,
 )
 
 # What a caller says while listening, which must not interrupt the agent (barge-in ignores it).
@@ -66,7 +69,7 @@ def caller_name(said: str) -> str:
     """The name in "It's Sam Jones." or "my name is sam", as "Sam Jones"; "" for none."""
     text = re.sub(r"[^\w' -]", " ", said).strip()
     while (lead := _NAME_LEAD.match(text)) is not None:
-        text = text[lead.end():]
+        text = text[lead.end() :]
     words = [w for w in text.split() if w.lower() not in ("please", "thanks", "thank", "you")]
     return " ".join(w[:1].upper() + w[1:] for w in words[:4])
 
@@ -136,7 +139,9 @@ class Conversation:
         # An opt-out is honoured whatever the agent was doing (a do-not-call request is
         # recorded at once), in the middle of a message or a booking too.
         if rules.is_opt_out(said):
-            return self._act(Turn("opt_out", REPLIES["opt_out"].format(business=self.business), 1.0))
+            return self._act(
+                Turn("opt_out", REPLIES["opt_out"].format(business=self.business), 1.0)
+            )
         if self.state == "message":
             return self._take_message(said)
         if self.state == "booking":

@@ -72,6 +72,6 @@ class IntentClassifier:
 
 
 def _softmax(z: NDArray[np.float32]) -> NDArray[np.float32]:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    out: NDArray[np.float32] = e / e.sum(axis=1, keepdims=True)
+    return out

@@ -1,6 +1,7 @@
-"""The few things a caller says that rules decide better than similarity: an opt-out (a legal
-duty, so never left to a score), a request to be called back (close in meaning to "don't call
-me", and its opposite), and who a message is for.
+"""What rules decide better than similarity: an opt-out (a legal duty, so never left to a
+score), a request to be called back (close in meaning to "don't call me", and its opposite),
+asking for a person, asking to book (or for an errand the business does not run), who a message
+is for, and the parts of an utterance that asks for two things.
 
 An opt-out must be honoured whatever the wording (47 CFR 64.1200(d)(3): a do-not-call request
 is recorded at once); a call-back request must never be taken for one. Both are matched on the
@@ -18,7 +19,7 @@ _ME = r"(me|us|this number|my number|here|this house)"
 OPT_OUT = re.compile(
     "|".join(
         (
-            rf"\bstop (\w+ )?{_CALL}\b",  # stop calling me, stop these calls
+            rf"\bstop ((these|the|your|all|those|bloody|with the) )?({_CALL}|calls)\b",
             rf"\b(do not|don'?t|dont|never|no longer) (\w+ )?{_CALL} {_ME}\b"
             r"(?! (back|later|tomorrow|tonight|again (later|tomorrow|next)))",
             rf"\b{_CALL} {_ME} (again|any ?more)\b(?! (later|tomorrow|next))",
@@ -32,7 +33,7 @@ OPT_OUT = re.compile(
             r"\b(don'?t|dont|do not|never) (call|ring|phone) back\b",
             r"\bunsubscribe\b",
             r"\bdo ?not ?call (list|register)\b",
-            r"\b(wish|want|like) (you )?to stop (\w+ )?{_CALL}".replace("{_CALL}", _CALL),
+            rf"\b(wish|want|like) (you )?to stop ((these|the|your|all) )?{_CALL}",
             rf"\brather you (did ?n[o']?t|didn'?t) {_CALL}\b",
             r"\b(off|from) (your|the) (list|calling list|call list|database|records|system)\b",
         )
@@ -49,6 +50,8 @@ CALL_BACK = re.compile(
     r"|\bget back to (me|us)\b"
     r"|\b(call|ring|phone) (me|us) back\b"
 )
+# A call wanted at a time ("don't call me now, call me back tomorrow"): never an opt-out.
+CALL_AT = re.compile(r"\b(call|ring|phone) (me|us) (back )?(later|tomorrow|on|at|in|after|next)\b")
 
 _TITLES = {
     "dr": "Dr",
@@ -69,7 +72,7 @@ _NOT_NAMES = frozenset(
     "October November December".split()
 )
 
-_NOT_PLAIN = frozenset(
+_NOT_PLAIN = frozenset(  # after "a message for", not a name
     "the a an my our your his her their him them me us someone somebody anyone anybody "
     "whoever everyone".split()
 )
@@ -79,7 +82,8 @@ _NOT_PLAIN = frozenset(
 _FOR = re.compile(
     rf"\b(?:let|tell|telling|inform|remind|ask|get|give|for|four|to|from) "
     rf"(?P<person>(?i:{_TITLE}) \w[\w'-]*|{_NAME})"
-    rf"|\b(?i:message|massage|messidge|messag|note) (?i:for|four) (?P<plain>(?!{_TITLE} )[a-z][a-z'-]+)\b"
+    rf"|\b(?i:message|massage|messidge|messag|note) (?i:for|four) "
+    rf"(?P<plain>(?!{_TITLE} )[a-z][a-z'-]+)\b"
     rf"|(?P<owner>(?i:{_TITLE}) \w[\w'-]*|{_NAME})(?:'s| s) (?:client|call|patient|customer)"
 )
 MESSAGE_SHAPED = re.compile(
@@ -88,14 +92,11 @@ MESSAGE_SHAPED = re.compile(
     r"pass (it|this|that) on|(returning|return) (\w+ )?call|needs? (him|her|them)? ?to call|"
     r"(get|ask) (him|her|them|\w+ \w+|\w+) to (call|ring|phone))"
 )
-
-
 TRANSFER = re.compile(
     r"\b(put|get) me (through|threw|thru)\b|\bconnect me\b|\btransfer me\b"
     r"|\b(speak|talk|speaking|talking) (to|with) (a|an|the|your|someone|somebody|one of|whoever)\b"
     r"|\b(real|actual) (person|human)|\bhuman being\b"
 )
-
 
 # Asking to book: the words of booking with a request ("can I book", "I'd like an appointment").
 BOOK = re.compile(
@@ -103,7 +104,7 @@ BOOK = re.compile(
     r"(book|reserve|appointment|\w*pointment|reservation|slot|fit (me|us|him|her) in)"
     r"|\bsend (someone|somebody|an? \w+) (round|over|out|on|to|this|next|tomorrow)"
     r"|\b(i'?d|i would|we'?d|i|we) (like|want|wanna|need)( to)? (\w+ ){0,2}"
-    r"(book|reserve|an appointment|a \w*pointment|a reservation|a table|a slot)"
+    r"(book|reserve|an appointment|\w*pointment|a reservation|a table|a slot)"
 )
 # Asks for a thing the business does not do: "book me a flight", "order me a taxi".
 ERRAND = re.compile(
@@ -114,10 +115,11 @@ ERRAND = re.compile(
 def is_opt_out(text: str) -> bool:
     """Whether the caller asks not to be called again (a call-back request never is)."""
     words = _plain(text)
-    return bool(OPT_OUT.search(words)) and not _only_call_back(words)
+    return bool(OPT_OUT.search(words)) and not CALL_AT.search(words)
 
 
 def is_call_back(text: str) -> bool:
+    """Asked to be called back (a message for the business)."""
     return bool(CALL_BACK.search(_plain(text)))
 
 
@@ -127,6 +129,7 @@ def is_transfer_shaped(text: str) -> bool:
 
 
 def is_booking(text: str) -> bool:
+    """Asked to book with the words of booking (not "book me a flight")."""
     words = _plain(text)
     return bool(BOOK.search(words)) and not ERRAND.search(words)
 
@@ -136,6 +139,7 @@ def is_errand(text: str) -> bool:
 
 
 def is_message_shaped(text: str) -> bool:
+    """Asked to pass something on: "let her know", "tell Dave", "leave a message"."""
     return bool(MESSAGE_SHAPED.search(_plain(text)))
 
 
@@ -166,8 +170,3 @@ def _plain(text: str) -> str:
     """Lower case, ’ as ', no punctuation but apostrophes, single spaces."""
     text = text.lower().replace("\u2019", "'")
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text).split())
-
-
-def _only_call_back(words: str) -> bool:
-    """A call wanted at a time ("don't call me now, call me back tomorrow") is a call-back."""
-    return bool(re.search(r"\b(call|ring|phone) (me|us) (back )?(later|tomorrow|on|at|in|after|next)\b", words))

@@ -98,8 +98,8 @@ def test_a_message_for_a_named_person_is_passed_to_them() -> None:
 
 @pytest.mark.parametrize(
     ("said", "name"),
-    [("It's Sam Jones.", "Sam Jones"), ("my name is ann", "Ann"), ("Put it under Lee, please", "Lee"),
-     ("", "")],
+    [("It's Sam Jones.", "Sam Jones"), ("my name is ann", "Ann"),
+     ("Put it under Lee, please", "Lee"), ("", "")],
 )  # fmt: skip
 def test_the_callers_name(said: str, name: str) -> None:
     assert caller_name(said) == name
