@@ -55,9 +55,11 @@ class IntentClassifier:
         x = np.hstack([rows - self._mean, np.ones((len(rows), 1), dtype=np.float32)])
         target = np.eye(len(INTENTS), dtype=np.float32)[labels]
         weights = np.zeros((x.shape[1], len(INTENTS)), dtype=np.float32)
+        # einsum, not @: numpy's BLAS would start a pool of threads that spin on the call's
+        # cores after training, and starve the live pipeline (voice activity, recognition).
         for _ in range(EPOCHS):
-            gradient = x.T @ (_softmax(x @ weights) - target) / len(x) + L2 * weights
-            weights -= STEP * gradient
+            error = _softmax(np.einsum("ij,jk->ik", x, weights)) - target
+            weights -= STEP * (np.einsum("ji,jk->ik", x, error) / len(x) + L2 * weights)
         self._weights = weights
 
     @classmethod
