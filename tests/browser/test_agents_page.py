@@ -73,11 +73,14 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
         assert reply.get_attribute("data-kind") == "answer"
         assert "9 am to 5 pm" in page.inner_text("#reply")
         assert "(it answers from its knowledge)" in page.inner_text("#reply")
+        # The decision behind the reply: the entry it answered from and how sure it was.
+        assert page.inner_text("#decision-matched") == "What are your opening hours?"
+        assert re.fullmatch(r"\d{1,3} %", page.inner_text("#decision-confidence"))
         # Nobody to put a caller through to: no transfer is offered, a message is.
         assert "offered to leave a message" in page.inner_text("#transfer-state")
         page.fill("#said", "can I talk to a real person")
         page.click("#try button[type=submit]")
-        expect(reply).to_have_attribute("data-kind", "fallback")
+        expect(reply).to_have_attribute("data-kind", "message")
         assert "take a message" in page.inner_text("#reply")
         assert "put you through" not in page.inner_text("#reply")
         # With a transfer number, the same question is put through.
@@ -89,6 +92,20 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
         page.click("#try button[type=submit]")
         expect(reply).to_have_attribute("data-kind", "transfer")
         assert "puts the caller through to a person" in page.inner_text("#reply")
+        # An opt-out in a wording of its own; the weather declined, not answered with the
+        # hours; a message for a named person.
+        page.fill("#said", "please never ring this number again")
+        page.click("#try button[type=submit]")
+        expect(reply).to_have_attribute("data-kind", "opt_out")
+        assert "not be called again" in page.inner_text("#reply")
+        page.fill("#said", "what's the weather like")
+        page.click("#try button[type=submit]")
+        expect(reply).to_have_attribute("data-kind", "off_topic")
+        assert "9 am" not in page.inner_text("#reply")
+        page.fill("#said", "can you let Dr Patel know I called")
+        page.click("#try button[type=submit]")
+        expect(reply).to_have_attribute("data-kind", "message")
+        assert page.inner_text("#decision-person") == "Dr Patel"
         # The agent's voices are named for people, not by their engines' ids.
         voices = page.eval_on_selector_all("#agent-voice option", "os => os.map(o => o.text)")
         assert "eSpeak (robotic, offline)" in voices and "espeak" not in voices

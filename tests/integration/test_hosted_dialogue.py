@@ -30,7 +30,7 @@ async def endpoint() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
         seen.append({"auth": request.headers.get("Authorization"), **body})
         if body["model"] == "broken":
             return web.json_response({"error": "overloaded"}, status=503)
-        answer = {"action": "take_message", "reply": "Sure, what is your message?"}
+        answer = {"action": "message", "reply": "Sure, what is your message?"}
         if body["model"] == "rambling":
             answer = {"action": "sing", "reply": "La la la"}
         content = json.dumps(answer)
@@ -51,7 +51,7 @@ async def test_the_hosted_model_decides_and_never_sees_a_card_number(
     url, seen = endpoint
     said = "Take a message: my card is 4111 1111 1111 1111, call me back"
     turn = await asyncio.to_thread(_dialogue(url, "gpt-test").respond, said)
-    assert (turn.kind, turn.reply) == ("take_message", "Sure, what is your message?")
+    assert (turn.kind, turn.reply) == ("message", "Sure, what is your message?")
     sent = seen[0]
     assert sent["auth"] == "Bearer sk-test" and sent["model"] == "gpt-test"
     system, user = sent["messages"]

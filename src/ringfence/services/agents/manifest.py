@@ -16,5 +16,6 @@ SERVICE = ServiceSpec(
     jobs=("ringfence.services.agents.jobs",),
     uses=("telephony",),
     web="ringfence.services.agents.web",
+    cli="ringfence.services.agents.cli",
     settings_section="agents",
 )

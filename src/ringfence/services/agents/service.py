@@ -235,5 +235,5 @@ class Agents:
         turn = await asyncio.to_thread(dialogue.respond, said)
         if turn.kind == "transfer" and not agent["transfer_number"]:
             # As on a call: a transfer is offered only with someone to put the caller through to.
-            return Turn("fallback", NO_TRANSFER, turn.score)
+            return Turn("message", NO_TRANSFER, turn.score)
         return turn

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringfence.errors import ConfigurationError
+from ringfence.services.agents.dialogue.intents import example_vectors
 from ringfence.settings import AgentSettings
 from ringfence.speech.embeddings import Embedder, default_embedder
 from ringfence.speech.stt import HostedTranscriber, Transcriber, WhisperTranscriber
@@ -24,12 +25,14 @@ _loaded: dict[tuple[str, ...], Components] = {}
 
 
 def components(settings: AgentSettings) -> Components:
-    """Blocking on first use (models load in about a second): call it from a thread."""
+    """Blocking on first use (models load, and the intent examples are embedded, in a few
+    seconds): call it from a thread."""
     key = (settings.stt, settings.tts, settings.stt_url or "", settings.stt_model,
            settings.tts_url or "")  # fmt: skip
     found = _loaded.get(key)
     if found is None:
         found = Components(_transcriber(settings), _speaker(settings), default_embedder())
+        example_vectors(found.embedder)  # the intent classifier's examples, embedded once now
         _loaded[key] = found
     return found
 

@@ -12,10 +12,11 @@ from ringfence.services.agents.dialogue.conversation import (
     is_backchannel,
 )
 from ringfence.services.agents.dialogue.hosted import HostedDialogue
-from ringfence.services.agents.dialogue.offline import ACTIONS, Dialogue, Turn
+from ringfence.services.agents.dialogue.offline import ACTIONS, KINDS, Dialogue, Turn
 
 __all__ = [
     "ACTIONS",
+    "KINDS",
     "Conversation",
     "Dialogue",
     "HostedDialogue",

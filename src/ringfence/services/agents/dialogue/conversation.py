@@ -8,12 +8,13 @@ birth), so a message taken, a summary and a transcript never hold them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 
-from ringfence.services.agents.dialogue.offline import Turn
+from ringfence.services.agents.dialogue import rules
+from ringfence.services.agents.dialogue.offline import REPLIES, Turn
 from ringfence.speech.embeddings import Embedder
 
 SLOT_MIN = 0.84  # cosine of what the caller said to a slot's label (e5 scores sit ~0.75-0.95)
@@ -21,6 +22,23 @@ ANYTHING_ELSE = "Is there anything else I can help with?"
 # Asked for a person with nobody to put them through to (no transfer number).
 NO_TRANSFER = "I'm sorry, nobody can take the call just now. I can take a message for them."
 NO_MORE = re.compile(r"^(no|nope|no thanks?( you)?|that'?s (all|it)|nothing( else)?)\b", re.I)
+YES = re.compile(
+    r"^(yes|yeah|yep|yup|sure|ok|okay|correct|right|that'?s (right|correct|fine|great)|"
+    r"please( do)?|go ahead|book it|perfect|great|lovely|fine)\b"
+)
+NO = re.compile(r"^(no|nope|not (quite|really|right)|wrong|actually|change)\b")
+# The decision a step inside a flow stands for (the CLI and the try box show it).
+FLOW_KINDS = {
+    "message": "message",
+    "booking": "book",
+    "booking_name": "book",
+    "booking_confirm": "book",
+}
+_NAME_LEAD = re.compile(
+    r"^(it'?s|it is|my name is|my name'?s|the name is|name'?s|i'?m|i am|this is|under|"
+    r"put it under|for|call me)\s+",
+    re.I,
+)
 
 # What a caller says while listening, which must not interrupt the agent (barge-in ignores it).
 BACKCHANNELS = frozenset(
@@ -47,6 +65,15 @@ BACKCHANNELS = frozenset(
 )
 
 
+def caller_name(said: str) -> str:
+    """The name in "It's Sam Jones." or "my name is sam", as "Sam Jones"; "" for none."""
+    text = re.sub(r"[^\w' -]", " ", said).strip()
+    while (lead := _NAME_LEAD.match(text)) is not None:
+        text = text[lead.end() :]
+    words = [w for w in text.split() if w.lower() not in ("please", "thanks", "thank", "you")]
+    return " ".join(w[:1].upper() + w[1:] for w in words[:4])
+
+
 def is_backchannel(text: str) -> bool:
     words = re.sub(r"[^a-z' -]", "", text.lower()).strip()
     return not words or words in BACKCHANNELS
@@ -58,8 +85,12 @@ class Responder(Protocol):
 
 @dataclass(frozen=True)
 class Step:
+    """What the agent says next, what it does after (``then``), and the decision behind it
+    (``turn``: its kind, the entry it answered from, the person a message is for, how sure)."""
+
     say: str
     then: str = ""  # "" | "transfer" | "hangup" | "opt_out" (then hang up)
+    turn: Turn | None = None
 
 
 @dataclass
@@ -75,11 +106,14 @@ class Conversation:
     recorded: bool = True  # the call is recorded, and the opening says so
     # Outbound calls offer the opt-out within their first seconds (47 CFR 64.1200(b)(3)).
     opt_out_offer: str = ""
-    state: str = "open"  # open | message | booking
+    state: str = "open"  # open | message | booking | booking_name | booking_confirm
     outcomes: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # knowledge entries the caller asked about
     message: str = ""
-    booked: str = ""
+    message_for: str = ""  # the person the caller named for their message
+    booked: str = ""  # the slot, as the business wrote it
+    booked_name: str = ""  # whom it is booked for
+    _slot: str = ""  # the slot chosen, before the name and the confirmation
     _misses: int = 0
 
     def opening(self) -> str:
@@ -95,46 +129,59 @@ class Conversation:
         return Step(f"You will not be called again by {self.business}. Goodbye.", then="opt_out")
 
     def hear(self, said: str) -> Step:
+        """The agent's next step to what the caller said; its ``turn`` always says the
+        decision (within a message or a booking, the flow's own kind)."""
+        during = FLOW_KINDS.get(self.state, "end")
+        step = self._hear(said)
+        return step if step.turn is not None else replace(step, turn=Turn(during, step.say, 1.0))
+
+    def _hear(self, said: str) -> Step:
+        # An opt-out is honoured whatever the agent was doing (a do-not-call request is
+        # recorded at once), in the middle of a message or a booking too.
+        if rules.is_opt_out(said):
+            return self._act(
+                Turn("opt_out", REPLIES["opt_out"].format(business=self.business), 1.0)
+            )
         if self.state == "message":
             return self._take_message(said)
         if self.state == "booking":
             return self._book(said)
+        if self.state == "booking_name":
+            return self._name(said)
+        if self.state == "booking_confirm":
+            return self._confirm(said)
         if self.outcomes and NO_MORE.match(said.strip()):
             return self._goodbye()
-        turn = self.dialogue.respond(said)
+        return self._act(self.dialogue.respond(said))
+
+    def _act(self, turn: Turn) -> Step:
+        """What the agent does with the dialogue step's decision."""
         if turn.kind == "answer":
             self._misses = 0
-            self.asked.append(turn.matched or said.strip())
+            self.asked.append(turn.matched)
             self._note("answered")
-            return Step(f"{turn.reply} {ANYTHING_ELSE}")
-        if turn.kind == "take_message":
-            self.state = "message"
-            return Step(turn.reply)
+            return Step(f"{turn.reply} {ANYTHING_ELSE}", turn=turn)
+        if turn.kind == "message":
+            self.state, self.message_for = "message", turn.person
+            return Step(turn.reply, turn=turn)
         if turn.kind == "book":
-            if not self.slots:
-                return Step(
-                    "I'm sorry, there are no free times to book just now. "
-                    "I can take a message instead if you like."
-                )
-            self.state = "booking"
-            return Step(f"I can book that for you. The free times are {self._slot_list()}. "
-                        "Which would suit you?")  # fmt: skip
+            return self._start_booking(turn)
         if turn.kind == "transfer":
             if not self.transfer_to:
-                return Step(NO_TRANSFER)
+                return Step(NO_TRANSFER, turn=turn)
             self._note("transferred")
-            return Step(turn.reply, then="transfer")
+            return Step(turn.reply, then="transfer", turn=turn)
         if turn.kind == "opt_out":
             self._note("opted_out")
-            return Step(turn.reply, then="opt_out")
-        if turn.kind == "end_call":
-            return self._goodbye()
-        self._misses += 1
+            return Step(turn.reply, then="opt_out", turn=turn)
+        if turn.kind == "end":
+            return self._goodbye(turn)
+        self._misses += 1  # off_topic, clarify
         if self._misses >= 2:
             self.state = "message"
             return Step("I'm sorry, I can't help with that. "
-                        "Please say a message, and I will pass it on.")  # fmt: skip
-        return Step(turn.reply)
+                        "Please say a message, and I will pass it on.", turn=turn)  # fmt: skip
+        return Step(turn.reply, turn=turn)
 
     def transfer_failed(self) -> Step:
         if "transferred" in self.outcomes:
@@ -164,8 +211,10 @@ class Conversation:
             "business's do-not-call list.",
             "transferred": f"The caller asked for a person and was put through to "
             f"{self.transfer_to}.",
-            "booked": f"Booked: {self.booked}.",
-            "message_taken": f"Message: {self.message}",
+            "booked": f"Booked: {self.booked} for {self.booked_name}.",
+            "message_taken": f"Message for {self.message_for}: {self.message}"
+            if self.message_for
+            else f"Message: {self.message}",
             "answered": "Answered: " + "; ".join(dict.fromkeys(self.asked)) + ".",
         }
         lines = [parts[o] for o in dict.fromkeys(self.outcomes) if o in parts]
@@ -181,7 +230,17 @@ class Conversation:
             return Step("I didn't catch a message. " + ANYTHING_ELSE)
         self.message = f"{self.message} {said.strip()}".strip()
         self._note("message_taken")
-        return Step(f"Thank you. I will pass your message on to {self.business}. {ANYTHING_ELSE}")
+        to = self.message_for or self.business
+        return Step(f"Thank you. I will pass your message on to {to}. {ANYTHING_ELSE}",
+                    turn=Turn("message", "", 1.0, person=self.message_for))  # fmt: skip
+
+    def _start_booking(self, turn: Turn) -> Step:
+        if not self.slots:
+            return Step("I'm sorry, there are no free times to book just now. "
+                        "I can take a message instead if you like.", turn=turn)  # fmt: skip
+        self.state, self._misses = "booking", 0
+        return Step(f"I can book that for you. The free times are {self._slot_list()}. "
+                    "Which would suit you?", turn=turn)  # fmt: skip
 
     def _book(self, said: str) -> Step:
         slot, score = self._closest_slot(said)
@@ -190,12 +249,32 @@ class Conversation:
             if self._misses >= 2:
                 self.state, self._misses = "open", 0
                 return Step("I'm sorry, I couldn't find that time. " + ANYTHING_ELSE)
-            return Step(f"Sorry, which of these times would you like: {self._slot_list()}?")
-        self.state, self._misses = "open", 0
-        self.booked = slot
-        self.slots.remove(slot)
+            return Step(f"Sorry, which of these times would you like: {self._slot_list()}?",
+                        turn=Turn("book", "", score))  # fmt: skip
+        self.state, self._misses, self._slot = "booking_name", 0, slot
+        return Step(f"{slot}. And what name shall I put it under?", turn=Turn("book", "", score))
+
+    def _name(self, said: str) -> Step:
+        name = caller_name(said)
+        if not name:
+            return Step("Sorry, what name shall I put the booking under?")
+        self.booked_name, self.state = name, "booking_confirm"
+        return Step(f"So that's {self._slot} for {name}. Shall I book it?",
+                    turn=Turn("book", "", 1.0, person=name))  # fmt: skip
+
+    def _confirm(self, said: str) -> Step:
+        words = said.strip().lower()
+        if NO.match(words):
+            self.state = "booking"
+            return Step(f"No problem. Which time would suit you: {self._slot_list()}?")
+        if not YES.match(words):
+            return Step(f"Shall I book {self._slot} for {self.booked_name}? Please say yes or no.")
+        self.state, self.booked = "open", self._slot
+        if self._slot in self.slots:
+            self.slots.remove(self._slot)
         self._note("booked")
-        return Step(f"You are booked for {slot}. {ANYTHING_ELSE}")
+        return Step(f"You are booked for {self.booked}, {self.booked_name}. {ANYTHING_ELSE}",
+                    turn=Turn("book", "", 1.0, person=self.booked_name))  # fmt: skip
 
     def _closest_slot(self, said: str) -> tuple[str | None, float]:
         if not self.slots or not said.strip():
@@ -208,8 +287,8 @@ class Conversation:
         shown = self.slots[:3]
         return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
-    def _goodbye(self) -> Step:
-        return Step(f"Thank you for calling {self.business}. Goodbye.", then="hangup")
+    def _goodbye(self, turn: Turn | None = None) -> Step:
+        return Step(f"Thank you for calling {self.business}. Goodbye.", then="hangup", turn=turn)
 
     def _note(self, outcome: str) -> None:
         if outcome not in self.outcomes:

@@ -16,10 +16,9 @@ import httpx
 
 from ringfence.logging import get_logger
 from ringfence.redact import redact_sensitive
-from ringfence.services.agents.dialogue.offline import ACTIONS, Dialogue, Turn
+from ringfence.services.agents.dialogue.offline import KINDS, Dialogue, Turn
 
 log = get_logger(__name__)
-KINDS = ("answer", "fallback", *ACTIONS)
 TIMEOUT = 8.0
 
 
@@ -40,8 +39,9 @@ class HostedDialogue:
             "know and offer to take a message.\n"
             f"{knowledge}\n"
             'Reply with JSON only: {"action": one of ' + ", ".join(KINDS) + ', "reply": '
-            "what to say, one or two short spoken sentences}. Use take_message, book, transfer "
-            "or end_call when the caller asks for that."
+            "what to say, one or two short spoken sentences}. Use message, book, transfer, "
+            "opt_out or end when the caller asks for that, off_topic for what is not about the "
+            "business, clarify when you cannot tell what they want."
         )
         return [{"role": "system", "content": system},
                 {"role": "user", "content": redact_sensitive(said)}]  # fmt: skip

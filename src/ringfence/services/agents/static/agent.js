@@ -1,5 +1,5 @@
 "use strict";
-// Try an agent in text: what it would say to what a caller says.
+// Try an agent in text: what it would decide and say to what a caller says.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("try");
   form.addEventListener("submit", async (ev) => {
@@ -11,8 +11,16 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     const body = await resp.json();
     const out = document.getElementById("reply");
-    out.dataset.kind = body.kind || "";
+    const details = document.getElementById("decision-details");
     out.textContent = resp.ok ? "“" + body.reply + "” (it " + body.does + ")" : body.error.message;
+    details.hidden = !resp.ok;
+    if (resp.ok) {
+      document.getElementById("decision-does").textContent = body.does;
+      document.getElementById("decision-matched").textContent = body.matched || "nothing";
+      document.getElementById("decision-person").textContent = body.person || "nobody named";
+      document.getElementById("decision-confidence").textContent = Math.round(body.score * 100) + " %";
+    }
+    out.dataset.kind = resp.ok ? body.kind : "error";
   });
 });
 

@@ -159,11 +159,14 @@ async def reply(
     agents: AgentsDep, login: LoginDep, tenant_id: str, agent_id: str, body: SaidIn
 ) -> dict[str, Any]:
     """Try the agent in text: what it would answer to what a caller says (the offline dialogue
-    step: its knowledge base and its actions, matched by sentence embeddings); ``does`` says
-    ``kind`` in words. A transfer is offered only when the agent has a transfer number."""
+    step: rules, an intent classifier and its knowledge base); ``kind`` is one of answer, book,
+    message, transfer, opt_out, end, off_topic, clarify, and ``does`` says it in words;
+    ``matched`` is the knowledge entry answered from, ``person`` whom a message is for, ``score``
+    how sure it is (0 to 1). A transfer is offered only when the agent has a transfer number."""
     turn = await agents.reply(login.account, tenant_id, agent_id, body.text)
     return {"kind": turn.kind, "does": say("turn", turn.kind), "reply": turn.reply,
-            "score": round(turn.score, 3), "matched": turn.matched}  # fmt: skip
+            "score": round(turn.score, 3), "matched": turn.matched,
+            "person": turn.person}  # fmt: skip
 
 
 @router.get("/api/tenants/{tenant_id}/calls")

@@ -79,12 +79,13 @@ WORDS: dict[str, dict[str, str]] = {
     # What an agent would do with what a caller said (dialogue's turn kinds).
     "turn": {
         "answer": "answers from its knowledge",
-        "take_message": "takes a message",
+        "message": "takes a message",
         "book": "books an appointment",
         "transfer": "puts the caller through to a person",
         "opt_out": "takes the number off the list",
-        "end_call": "ends the call",
-        "fallback": "offers to take a message",
+        "end": "ends the call",
+        "off_topic": "politely declines: it is not about the business",
+        "clarify": "asks what the caller needs, or offers to take a message",
     },
     "speaker": {
         "agent": "Agent",

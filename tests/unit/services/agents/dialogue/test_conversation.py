@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from ringfence.services.agents.dialogue.conversation import Conversation, is_backchannel
+from ringfence.services.agents.dialogue.conversation import (
+    Conversation,
+    caller_name,
+    is_backchannel,
+)
 from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.speech.embeddings import default_embedder
 
@@ -49,13 +53,56 @@ def test_a_message_is_taken_over_two_turns_and_summarised() -> None:
     assert "call me back about the invoice" in summary and "[card number]" in summary
 
 
-def test_a_slot_is_booked_from_the_free_ones_and_not_offered_again() -> None:
+def test_a_slot_is_booked_over_turns_with_a_name_and_confirmed_back() -> None:
     talk = _conversation(slots=["Tuesday 10:00", "Wednesday 15:00"])
     offer = talk.hear("I'd like to book an appointment")
     assert "Tuesday 10:00" in offer.say and "Wednesday 15:00" in offer.say
-    assert "booked for Wednesday 15:00" in talk.hear("Wednesday at three in the afternoon").say
+    assert offer.turn is not None and offer.turn.kind == "book"
+    assert "what name" in talk.hear("Wednesday at three in the afternoon").say
+    confirm = talk.hear("It's Sam Jones.")
+    assert confirm.say == "So that's Wednesday 15:00 for Sam Jones. Shall I book it?"
+    assert talk.booked == "" and talk.outcome == "unresolved"  # not before the yes
+    assert "booked for Wednesday 15:00, Sam Jones" in talk.hear("Yes please.").say
     assert talk.slots == ["Tuesday 10:00"] and talk.booked == "Wednesday 15:00"
-    assert talk.summary().startswith("Outcome: booked. Booked: Wednesday 15:00.")
+    assert talk.summary().startswith("Outcome: booked. Booked: Wednesday 15:00 for Sam Jones.")
+
+
+def test_a_booking_not_confirmed_asks_for_the_time_again() -> None:
+    talk = _conversation(slots=["Tuesday 10:00", "Wednesday 15:00"])
+    talk.hear("Can I make an appointment?")
+    talk.hear("Tuesday at ten")
+    talk.hear("my name is ann")
+    again = talk.hear("No, sorry.")
+    assert "Which time" in again.say and talk.state == "booking" and talk.booked == ""
+    talk.hear("Wednesday at three")
+    talk.hear("Ann")
+    talk.hear("yes")
+    assert talk.booked == "Wednesday 15:00" and talk.booked_name == "Ann"
+
+
+def test_an_opt_out_in_the_middle_of_a_booking_is_honoured() -> None:
+    talk = _conversation(slots=["Tuesday 10:00"])
+    talk.hear("I'd like to book an appointment")
+    step = talk.hear("actually, please never ring this number again")
+    assert step.then == "opt_out" and talk.outcome == "opted_out"
+
+
+def test_a_message_for_a_named_person_is_passed_to_them() -> None:
+    talk = _conversation()
+    asked = talk.hear("Can you let Dr Patel know I called?")
+    assert asked.turn is not None and asked.turn.person == "Dr Patel"
+    taken = talk.hear("It's about my crown, it came loose again.")
+    assert "pass your message on to Dr Patel" in taken.say
+    assert "Message for Dr Patel: It's about my crown" in talk.summary()
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [("It's Sam Jones.", "Sam Jones"), ("my name is ann", "Ann"),
+     ("Put it under Lee, please", "Lee"), ("", "")],
+)  # fmt: skip
+def test_the_callers_name(said: str, name: str) -> None:
+    assert caller_name(said) == name
 
 
 def test_without_slots_or_a_transfer_number_the_agent_offers_a_message() -> None:
@@ -76,7 +123,7 @@ def test_a_transfer_is_asked_for_and_a_failed_one_falls_back_to_a_message() -> N
 def test_two_misses_lead_to_a_message_and_silence_to_a_goodbye() -> None:
     talk = _conversation()
     talk.hear("Do you sell bicycles?")
-    assert "pass it on" in talk.hear("What about skateboards?").say
+    assert "pass it on" in talk.hear("What is the weather like?").say
     assert talk.no_input(1).say == "Are you still there?"
     assert talk.no_input(2).then == "hangup"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ringfence.services.agents.calls.components import VOICES
 from ringfence.services.agents.calls.records import OUTCOMES
+from ringfence.services.agents.dialogue.offline import KINDS
 from ringfence.services.agents.evaluations.shopper import QUESTIONS
 from ringfence.services.agents.web.words import WORDS, say
 from ringfence.tenants.roles import ROLES
@@ -14,6 +15,7 @@ def test_every_stored_value_the_pages_show_has_its_words() -> None:
     assert set(ROLES) == set(WORDS["role"])
     assert set(QUESTIONS) == set(WORDS["question"])
     assert set(VOICES) == set(WORDS["builtin_voice"])
+    assert set(KINDS) == set(WORDS["turn"])
     assert say("outcome", "message_taken") == "Message taken"
     assert say("role", "agent-editor") == "Agent editor"
 
