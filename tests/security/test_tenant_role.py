@@ -22,7 +22,8 @@ pytestmark = [
 TENANT_TABLES = {
     "agent_calls", "agent_knowledge", "agent_recordings", "agents", "campaign_attempts",
     "campaign_calls", "campaigns", "contact_lists", "contacts", "custom_voices",
-    "evaluation_calls", "tenant_numbers", "tenant_invitations",
+    "evaluation_calls", "tenant_numbers", "tenant_invitations", "agent_tools", "agent_webhooks",
+    "agent_webhook_deliveries", "agent_signing_secrets",
 }  # fmt: skip
 
 
