@@ -32,6 +32,7 @@ from ringfence.services.agents.calls.outbound import OutboundCaller
 from ringfence.services.agents.campaigns.dialler import OPEN, Dialler
 from ringfence.services.agents.campaigns.service import DIAL_JOB
 from ringfence.services.agents.evaluations.service import EVALUATION_JOB, Evaluations
+from ringfence.services.agents.hooks.webhooks import Deliveries
 from ringfence.services.agents.models import Campaign, CampaignCall
 from ringfence.telephony import TelephonyEngine
 from ringfence.tenants.scoping import tenant_session
@@ -39,6 +40,7 @@ from ringfence.tenants.scoping import tenant_session
 log = get_logger(__name__)
 WAKE_JOB = "agents.campaign_wake"
 LEASE_WATCH = 2.0  # seconds between two looks of a worker process for lapsed campaign leases
+WEBHOOK_WATCH = 1.0  # seconds between two looks for post-call webhooks due
 
 
 async def _engine(ctx: JobContext) -> tuple[TelephonyEngine, Closer]:
@@ -151,3 +153,11 @@ async def evaluation_call(ctx: JobContext, tenant_id: str, evaluation_id: str, p
     await Evaluations(ctx.settings, ctx.db, ctx.clock, ctx.enqueue or not_here).run(
         engine, tenant_id, evaluation_id, payer
     )
+
+
+@registry.watch(WEBHOOK_WATCH, name="agents.webhook_deliveries")
+async def webhook_deliveries(ctx: JobContext) -> int:
+    """Send the post-call webhooks due (each claimed by one worker); failures are tried again
+    with exponential backoff (``hooks.webhooks``). How many were sent."""
+    privacy = await job_privacy(ctx)
+    return await Deliveries(ctx.settings, ctx.db, privacy, ctx.clock).run_due()

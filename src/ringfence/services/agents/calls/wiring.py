@@ -151,7 +151,11 @@ async def conversation_for(
         if agent is None:
             return None
         entries = (
-            await session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.agent_id == agent.id))
+            await session.scalars(
+                select(KnowledgeEntry)
+                .where(KnowledgeEntry.agent_id == agent.id)
+                .order_by(KnowledgeEntry.position, KnowledgeEntry.id)
+            )
         ).all()
         knowledge = [(e.question, e.answer) for e in entries]
         instructions = agent.instructions

@@ -12,8 +12,10 @@ from ringfence.services.agents.web import (
     api,
     campaign_pages,
     campaigns_api,
+    connections_api,
     deps,
     evaluations,
+    knowledge_api,
     members,
     numbers,
     pages,
@@ -22,6 +24,8 @@ from ringfence.services.agents.web import (
 
 router = APIRouter()
 router.include_router(api.router)
+router.include_router(knowledge_api.router)
+router.include_router(connections_api.router)
 router.include_router(campaigns_api.router)
 router.include_router(pages.router)
 router.include_router(campaign_pages.router)

@@ -25,6 +25,7 @@ from ringfence.services.agents.web.deps import (
     AgentsDep,
     Csrf,
     InvitationsDep,
+    KnowledgeDep,
     NumbersDep,
     Page,
     PageDep,
@@ -232,7 +233,7 @@ async def save_agent(
 @router.post("/agents/b/{tenant_id}/a/{agent_id}/knowledge")
 async def new_knowledge(
     page: PageDep,
-    agents: AgentsDep,
+    knowledge: KnowledgeDep,
     login: LoginDep,
     tenant_id: str,
     agent_id: str,
@@ -241,7 +242,7 @@ async def new_knowledge(
     answer: Annotated[str, Form(max_length=5_000)],
 ) -> Response:
     async def add() -> Response:
-        await agents.add_knowledge(login.account, tenant_id, agent_id, question, answer)
+        await knowledge.add(login.account, tenant_id, agent_id, question, answer)
         return see_other(f"/agents/b/{tenant_id}/a/{agent_id}")
 
     return await submit(page.request, csrf, login, add, unshown)
