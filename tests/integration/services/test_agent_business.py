@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
+from sqlalchemy import func, select
 
 from ringfence.clock import SystemClock
 from ringfence.jobs.context import JobContext
@@ -27,10 +28,13 @@ from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.records import CallRecords, FinishedCall
 from ringfence.services.agents.hooks.signing import HEADER, verify
+from ringfence.services.agents.hooks.webhooks import queue_for as queue_webhooks
 from ringfence.services.agents.jobs import webhook_deliveries
+from ringfence.services.agents.models import Webhook, WebhookDelivery
 from ringfence.settings import Settings
 from ringfence.store import Database
-from tests.conftest import SettingsFactory
+from ringfence.tenants.scoping import tenant_session
+from tests.conftest import ENGINES, SettingsFactory
 from tests.support.accounts import site, verified_login
 from tests.support.endpoint import serving
 
@@ -352,3 +356,38 @@ async def test_post_call_webhooks_are_signed_retried_after_a_500_and_logged(
         (delivery,) = log.json()["deliveries"]
         assert delivery["state"] == "delivered" and delivery["attempts"] == 2
         assert delivery["last_status"] == 200 and delivery["call_id"] == "call1"
+
+
+@ENGINES
+async def test_the_delivery_log_is_exported_erased_and_swept(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    settings = make_settings(database_url=database_url)
+    db = Database(database_url)
+    clock = SystemClock()
+    privacy = Privacy(settings, db, clock)
+    subject = phone_ref("+447700900123", settings.signing_key())
+    async with tenant_session(db, "tenant-a") as session:
+        session.add(Webhook(url="https://example.org/h", send_transcript=False,
+                            created_at=clock.now()))  # fmt: skip
+        for call_id, age in (("fresh", 1), ("old", 40)):  # the log keeps 30 days
+            await queue_webhooks(
+                session, call_id, "agent-a", subject, clock.now() - dt.timedelta(days=age)
+            )
+    rights = privacy.rights("test")
+    async with db.session() as session:
+        exported: dict[str, Any] = await rights.export(session, subject)
+    records = exported["data"]["agent_webhook_delivery"]["records"]
+    assert len(records) == 2 and {r["state"] for r in records} == {"pending"}
+
+    report = await privacy.sweeper().sweep()
+    assert report.counts["agent_webhook_delivery"] == 1
+    async with tenant_session(db, "tenant-a") as session:
+        left = (await session.scalars(select(WebhookDelivery.call_id))).all()
+    assert left == ["fresh"]
+    async with db.session() as session:
+        actions, _ = await rights.erase(session, subject)
+    assert "agent_webhook_delivery" in {a["category"] for a in actions}
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+    await db.dispose()
