@@ -49,6 +49,8 @@ BUSINESS_PAGES = (
     ("campaigns", "{business}/campaigns", 200),
     ("callscore", "{business}/evaluations", 200),
     ("voices", "{business}/voices", 200),
+    ("connections", "{business}/connections", 200),
+    ("what callers asked", "{agent}/insights", 200),
 )
 
 

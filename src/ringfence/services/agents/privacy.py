@@ -224,9 +224,6 @@ CATEGORIES = (
         at_expiry=Anonymise(fields=("report", "transcript")),
         processors=("the SIP carrier that connects the call",),
     ),
-)
-
-CATEGORIES += (
     Category(
         name=WEBHOOK_DELIVERIES,
         service="agents",

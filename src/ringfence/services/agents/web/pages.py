@@ -31,6 +31,7 @@ from ringfence.services.agents.web.deps import (
     PageDep,
     RecordsDep,
     VoicesDep,
+    connections_of,
 )
 from ringfence.tenants.invitations import Invitations
 from ringfence.tenants.numbers import NumberOffer, TenantNumbers
@@ -169,7 +170,7 @@ async def new_agent(
     return await submit(page.request, csrf, login, create, unshown)
 
 
-async def _agent_page(
+async def agent_page(
     page: Page,
     agents: Agents,
     voices: Voices,
@@ -180,7 +181,14 @@ async def _agent_page(
 ) -> Response:
     role = await agents.tenants.role(login.account, tenant_id, "agents.read")
     ready = [v for v in await voices.list(login.account, tenant_id) if v["state"] == "ready"]
+    links = connections_of(page.request)
+    can = PERMISSIONS[role]
+    deliveries = (
+        await links.deliveries(login.account, tenant_id, agent_id) if "calls.read" in can else []
+    )
     context = {
+        "tools": await links.list_tools(login.account, tenant_id, agent_id),
+        "deliveries": deliveries,
         "tenant_id": tenant_id,
         "business": await agents.business_name(tenant_id),
         "agent": await agents.get(login.account, tenant_id, agent_id),
@@ -195,7 +203,7 @@ async def _agent_page(
 
 
 @router.get("/agents/b/{tenant_id}/a/{agent_id}", response_class=HTMLResponse)
-async def agent_page(
+async def show_agent(
     page: PageDep,
     agents: AgentsDep,
     voices: VoicesDep,
@@ -203,7 +211,7 @@ async def agent_page(
     tenant_id: str,
     agent_id: str,
 ) -> Response:
-    return await _agent_page(page, agents, voices, login, tenant_id, agent_id)
+    return await agent_page(page, agents, voices, login, tenant_id, agent_id)
 
 
 @router.post("/agents/b/{tenant_id}/a/{agent_id}")
@@ -226,7 +234,7 @@ async def save_agent(
         csrf,
         login,
         save,
-        lambda refused: _agent_page(page, agents, voices, login, tenant_id, agent_id, refused),
+        lambda refused: agent_page(page, agents, voices, login, tenant_id, agent_id, refused),
     )
 
 
