@@ -27,7 +27,10 @@ from ringfence.jobs.context import JobContext
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.records import CallRecords, FinishedCall
+from ringfence.services.agents.dialogue.conversation import Step
+from ringfence.services.agents.hooks.calling import CallTools
 from ringfence.services.agents.hooks.signing import HEADER, verify
+from ringfence.services.agents.hooks.tools import FALLBACK
 from ringfence.services.agents.hooks.webhooks import queue_for as queue_webhooks
 from ringfence.services.agents.jobs import webhook_deliveries
 from ringfence.services.agents.models import Webhook, WebhookDelivery
@@ -209,7 +212,8 @@ async def _receiver(
             await asyncio.sleep(delay)  # a slow system: the agent must not wait on it
         status = replies.pop(0) if replies else 200
         if request.path == "/tool":
-            slot = json.loads(body)["arguments"]["day"]
+            arguments = json.loads(body)["arguments"]
+            slot = arguments.get("day") or arguments.get("said")
             return web.json_response({"say": f"{slot} at ten is free."}, status=status)
         return web.json_response({}, status=status)
 
@@ -391,3 +395,49 @@ async def test_the_delivery_log_is_exported_erased_and_swept(
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
     await db.dispose()
+
+
+async def test_a_knowledge_entry_calls_a_tool_on_the_call_and_falls_back_when_it_is_late(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    """The step the voice pipeline says (``VoiceSession.act``): an entry answering with
+    ``[tool:NAME]`` says what the business's system answered; a late one, the fallback."""
+    async with _account(make_settings, database_url, **HOOKS) as (client, csrf, settings):
+        tenant, agent = await _business(client, csrf, "Harbour Dental")
+        secret: list[str] = []
+        seen: list[dict[str, Any]] = []
+        made = await client.post(f"/api/tenants/{tenant}/signing-secret", headers=_h(csrf))
+        secret.append(made.json()["secret"])
+        said_schema = {"type": "object", "properties": {"said": {"type": "string"}}}
+        db = Database(database_url)
+        try:
+            async with (
+                _receiver(secret, [], seen) as fast,
+                _receiver(secret, [], seen, delay=5.0) as slow,
+            ):
+                for name, url, timeout in (("free_slots", fast + "/tool", 2.0),
+                                           ("slow_slots", slow + "/slow", 1.0)):  # fmt: skip
+                    spec = {"name": name, "description": "Free slots", "url": url,
+                            "parameters": said_schema, "timeout_seconds": timeout}  # fmt: skip
+                    tool = await client.post(
+                        f"/api/tenants/{tenant}/agents/{agent}/tools", json=spec, headers=_h(csrf)
+                    )
+                    assert tool.status_code == 201, tool.text
+                tools = await CallTools.load(
+                    db, settings.agents, SystemClock(), tenant, agent, "call-1"
+                )
+                plain = Step("We open at nine. Anything else?")
+                assert await tools.step("when do you open", plain) == plain
+                answered = await tools.step("any slot on friday", Step("[tool:free_slots]"))
+                assert seen[-1]["signed"]
+                assert seen[-1]["body"]["arguments"] == {"said": "any slot on friday"}
+                assert seen[-1]["body"]["call_id"] == "call-1"
+                assert answered.say == "any slot on friday at ten is free."
+                started = time.monotonic()
+                late = await tools.step("any slot on friday", Step("[tool:slow_slots] Else?"))
+                assert time.monotonic() - started < 4.5
+                assert late.say == f"{FALLBACK} Else?"
+                gone = await tools.step("x", Step("[tool:no_such_tool]"))
+                assert gone.say == FALLBACK
+        finally:
+            await db.dispose()

@@ -134,6 +134,17 @@ async def test_no_tenant_route_reads_or_changes_another_business(
             "evaluations": {"number": "+442079460123", "business": "Bob Garage"},
             "/numbers": {"number": "+442079460123"},
             "/numbers/call": {"token": "x" * 40},
+            "{entry_id}": {"question": "x?", "answer": "stolen"},
+            "knowledge-order": {"order": []},
+            "tools": {
+                "name": "t",
+                "description": "d",
+                "url": "https://x.example.org/",
+                "parameters": {"type": "object"},
+            },
+            "/try": {"arguments": {}},
+            "webhooks": {"url": "https://x.example.org/"},
+            "api-keys": {"name": "x", "scopes": ["agents:read"]},
         }
         # Ids of other kinds, and a campaign action: nothing of Alice's is behind them.
         others = {"{action}": "start"}

@@ -217,9 +217,9 @@ class Knowledge:
         self, who: Principal, tenant_id: str, agent_id: str, data: bytes
     ) -> ImportReport:
         await self.tenants.role(who, tenant_id, "agents.edit")
-        rows = parse_csv(data)
         async with tenant_session(self.db, tenant_id) as session:
-            agent = await _agent(session, agent_id)
+            agent = await _agent(session, agent_id)  # another business's agent: not found
+            rows = parse_csv(data)
             entries = await _entries(session, agent.id)
             by_question = {e.question.lower(): e for e in entries}
             new = [r for r in rows if r[0].lower() not in by_question]

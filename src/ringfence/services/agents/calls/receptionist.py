@@ -25,6 +25,7 @@ from ringfence.services.agents.calls.wiring import (
     load,
     voice_session,
 )
+from ringfence.services.agents.hooks.calling import CallTools
 from ringfence.services.agents.models import AgentNumber
 from ringfence.settings import Settings
 from ringfence.store.database import Database
@@ -76,6 +77,9 @@ class Receptionist:
             await call.hangup()
             return
         models = await load(self.settings.agents)
+        tools = await CallTools.load(
+            self.db, self.settings.agents, self.clock, target.tenant_id, target.agent_id, call.id
+        )
         call.recorder, call.store_recording = Recorder(), False
         await call.answer(max_duration=self.settings.agents.max_call_seconds)
         voice = voice_session(
@@ -87,6 +91,7 @@ class Receptionist:
             self.clock,
             transfer=lambda: self._put_through(call, target, conversation.transfer_to),
             opt_out=lambda: self._opt_out(target.tenant_id, call),
+            act=tools.step,
         )
         try:
             await voice.run()

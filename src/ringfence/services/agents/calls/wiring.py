@@ -24,7 +24,7 @@ from ringfence.services.agents.calls.components import Components, components, s
 from ringfence.services.agents.calls.pipeline import Line, TranscriptLine, VoiceSession
 from ringfence.services.agents.calls.records import CallRecords, FinishedCall
 from ringfence.services.agents.campaigns.contacts import ContactLists
-from ringfence.services.agents.dialogue.conversation import Conversation, Responder
+from ringfence.services.agents.dialogue.conversation import Conversation, Responder, Step
 from ringfence.services.agents.dialogue.hosted import HostedDialogue
 from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.services.agents.models import Agent, AgentCall, KnowledgeEntry
@@ -65,6 +65,7 @@ def voice_session(
     vad: VoiceActivity | None = None,
     transfer: Callable[[], Awaitable[Line | None]] | None = None,
     opt_out: Callable[[], Awaitable[None]] | None = None,
+    act: Callable[[str, Step], Awaitable[Step]] | None = None,
 ) -> VoiceSession:
     """The voice pipeline on ``line``, with the settings' no-input timeout."""
     return VoiceSession(
@@ -76,6 +77,7 @@ def voice_session(
         no_input_seconds=settings.no_input_seconds,
         transfer=transfer,
         opt_out=opt_out,
+        act=act,
         vad=vad,
     )
 

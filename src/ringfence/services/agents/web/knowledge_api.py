@@ -91,7 +91,11 @@ async def import_entries(
     return report.to_dict()
 
 
-@router.get(BASE + ".csv")
+@router.get(
+    BASE + ".csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def export_entries(
     knowledge: KnowledgeDep, who: MemberDep, tenant_id: str, agent_id: str
 ) -> Response:
