@@ -13,10 +13,14 @@ import asyncio
 
 from sqlalchemy import select
 
+from ringfence.billing.calls import Hold
+from ringfence.billing.ledger import InsufficientCredit
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.logging import get_logger
+from ringfence.media.speech import speak
 from ringfence.privacy.core import Privacy
+from ringfence.services.agents.calls.charges import DECLINED, AgentCharges
 from ringfence.services.agents.calls.pipeline import Line, VoiceSession
 from ringfence.services.agents.calls.rights import BusinessNumbers
 from ringfence.services.agents.calls.wiring import (
@@ -25,6 +29,7 @@ from ringfence.services.agents.calls.wiring import (
     load,
     voice_session,
 )
+from ringfence.services.agents.dialogue.conversation import Conversation
 from ringfence.services.agents.hooks.calling import CallTools
 from ringfence.services.agents.models import AgentNumber
 from ringfence.settings import Settings
@@ -53,6 +58,7 @@ class Receptionist:
         self.engine = engine
         self.clock = clock
         self.parts = CallParts.make(settings, db, privacy, clock)
+        self.charges = AgentCharges(settings, db, clock)
 
     async def start(self) -> None:
         async with self.db.session() as session:
@@ -76,12 +82,27 @@ class Receptionist:
         if conversation is None:
             await call.hangup()
             return
+        try:
+            hold = await self.charges.hold(target.tenant_id, call.local, f"agent:{call.id}")
+        except InsufficientCredit:
+            await self._decline(call, tenant.name)
+            return
+        try:
+            await self._serve(call, target, conversation, hold)
+        finally:
+            if hold is not None:  # settled however the call went: the rest is released
+                await asyncio.shield(self.charges.settle(hold, call.duration))
+
+    async def _serve(
+        self, call: Call, target: AgentNumber, conversation: Conversation, hold: Hold | None
+    ) -> None:
         models = await load(self.settings.agents)
         tools = await CallTools.load(
             self.db, self.settings.agents, self.clock, target.tenant_id, target.agent_id, call.id
         )
         call.recorder, call.store_recording = Recorder(), False
-        await call.answer(max_duration=self.settings.agents.max_call_seconds)
+        longest = self.settings.agents.max_call_seconds
+        await call.answer(max_duration=min(longest, hold.max_seconds) if hold else longest)
         voice = voice_session(
             call,
             conversation,
@@ -98,6 +119,14 @@ class Receptionist:
         finally:
             await call.wait_ended()
             await asyncio.shield(self._keep(call, target.tenant_id, target.agent_id, voice))
+
+    async def _decline(self, call: Call, business: str) -> None:
+        """Out of credit: say so, politely, and hang up (nothing is charged or recorded)."""
+        await call.answer(max_duration=30)
+        call.play(await speak(DECLINED.format(business=business)))
+        await call.played()
+        await call.hangup()
+        log.info("agent_call_declined_no_credit", call=call.id)
 
     async def _opt_out(self, tenant_id: str, call: Call) -> None:
         """On the business's do-not-call list at once (a caller without a number: nothing)."""
