@@ -5,6 +5,9 @@ the call's length and the exact charge is settled when it ends."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -15,10 +18,12 @@ from ringfence.billing.ledger import Ledger, business, hold, wallet
 from ringfence.billing.prices import Prices
 from ringfence.billing.rates import Rate
 from ringfence.clock import SystemClock
+from ringfence.jobs import JobQueue
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.receptionist import Receptionist
-from ringfence.services.agents.models import Agent, AgentCall, AgentNumber
-from ringfence.services.agents.testing import verify_number
+from ringfence.services.agents.campaigns.service import Campaigns
+from ringfence.services.agents.models import Agent, AgentCall, AgentNumber, CampaignCall
+from ringfence.services.agents.testing import CONSENTED, open_shop, verify_number
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.telephony import TelephonyEngine
@@ -27,7 +32,7 @@ from ringfence.tenants.scoping import tenant_session
 from tests.conftest import SettingsFactory
 from tests.support.rtp import ear_port, open_ear, transcribe_heard
 from tests.support.server import free_port
-from tests.support.sipp import free_rtp_range, sipp_peer
+from tests.support.sipp import dials_per_number, free_rtp_range, sipp_peer, start_sipp
 
 pytestmark = pytest.mark.integration
 NUMBER = "+442071838750"
@@ -136,3 +141,49 @@ async def test_agent_minutes_are_charged_to_the_business_and_capped_by_its_credi
     left, held, revenue = await _books(shop)
     assert held == 0 and left + revenue == 25
     assert revenue >= RATE.charge(14) and left >= 0
+
+
+async def test_a_campaign_pauses_when_the_business_credit_runs_out(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    low, high = free_rtp_range()
+    port = free_port()
+    settings = make_settings(
+        database_url=database_url,
+        billing={"currency": "EUR"},
+        telephony={"enabled": True, "sip_host": "127.0.0.1", "rtp_port_min": low,
+                   "rtp_port_max": high,
+                   "carriers": [{"name": "tripwire", "host": "127.0.0.1", "port": port}]},
+        agents={"calling_hours": (0, 24)},
+    )  # fmt: skip
+    db = Database(database_url)
+    clock = SystemClock()
+    tripwire = await start_sipp("uas_reject", port=port, fill={"status": "603"}, limit="150s")
+    queue = JobQueue(settings)
+    try:
+        async with db.session() as session:  # North America priced by the operator
+            await Prices(clock).set(session, Rate("1", 6, 60, 60, 0, "EUR", "NA"), "EUR")
+        shop = await open_shop(settings, db, clock, [("+12125550100", CONSENTED)])
+        queue.start(workers=1)
+        campaigns = Campaigns(settings, db, Privacy(settings, db), clock, queue.enqueue)
+        made = await campaigns.create(
+            shop.owner, shop.tenant_id,
+            shop.spec(ends_at=clock.now() + dt.timedelta(minutes=10), ring_seconds=3),
+        )  # fmt: skip
+        await campaigns.start(shop.owner, shop.tenant_id, made["id"])
+        for _ in range(240):  # the jobs run on the queue's threads: this loop looks
+            progress = await campaigns.progress_of(shop.tenant_id, made["id"])
+            if progress["campaign"]["state"] == "paused":
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise AssertionError(f"the campaign did not pause: {progress}")
+        assert "credit ran out" in progress["campaign"]["pause_reason"]
+    finally:
+        await asyncio.to_thread(queue.stop)
+        await tripwire.kill()
+    assert dials_per_number(tripwire) == Counter()  # nothing was dialled
+    async with tenant_session(db, shop.tenant_id) as session:
+        (row,) = (await session.scalars(select(CampaignCall))).all()
+    assert row.state in ("pending", "retry") and row.attempts == 0  # kept for a start later
+    await db.dispose()

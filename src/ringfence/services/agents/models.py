@@ -184,6 +184,8 @@ class Campaign(TenantScoped, Base):
     # campaign with calls due whose lease lapsed lost its workers (``jobs.campaign_leases``).
     seen_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
     wake_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)  # dialling resumes
+    # Why dialling stopped by itself (the business's credit ran out); cleared on a start.
+    pause_reason: Mapped[str | None] = mapped_column(String(200), info=NOT_PERSONAL)
     created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
     updated_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
 
