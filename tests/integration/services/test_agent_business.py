@@ -23,7 +23,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from ringfence.clock import SystemClock
-from ringfence.jobs.context import JobContext
+from ringfence.jobs import JobQueue
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.records import CallRecords, FinishedCall
@@ -32,7 +32,6 @@ from ringfence.services.agents.hooks.calling import CallTools
 from ringfence.services.agents.hooks.signing import HEADER, verify
 from ringfence.services.agents.hooks.tools import FALLBACK
 from ringfence.services.agents.hooks.webhooks import queue_for as queue_webhooks
-from ringfence.services.agents.jobs import webhook_deliveries
 from ringfence.services.agents.models import Webhook, WebhookDelivery
 from ringfence.settings import Settings
 from ringfence.store import Database
@@ -200,7 +199,11 @@ async def test_api_keys_are_scoped_revocable_and_of_one_business(
 
 @asynccontextmanager
 async def _receiver(
-    secret: list[str], replies: list[int], seen: list[dict[str, Any]], delay: float = 0.0
+    secret: list[str],
+    replies: list[int],
+    seen: list[dict[str, Any]],
+    delay: float = 0.0,
+    arrived: asyncio.Queue[None] | None = None,
 ) -> AsyncIterator[str]:
     """A business's system: checks the signature, answers the next status of ``replies``."""
 
@@ -208,6 +211,8 @@ async def _receiver(
         body = await request.read()
         signed = verify(secret[0], request.headers.get(HEADER, ""), body, int(time.time()))
         seen.append({"signed": signed, "body": json.loads(body), "path": request.path})
+        if arrived is not None:
+            arrived.put_nowait(None)
         if delay:
             await asyncio.sleep(delay)  # a slow system: the agent must not wait on it
         status = replies.pop(0) if replies else 200
@@ -316,7 +321,8 @@ async def test_post_call_webhooks_are_signed_retried_after_a_500_and_logged(
         tenant, agent = await _business(client, csrf, "Harbour Dental")
         secret: list[str] = []
         seen: list[dict[str, Any]] = []
-        async with _receiver(secret, [500], seen) as base:
+        arrived: asyncio.Queue[None] = asyncio.Queue()
+        async with _receiver(secret, [500], seen, arrived=arrived) as base:
             made = await client.post(f"/api/tenants/{tenant}/signing-secret", headers=_h(csrf))
             secret.append(made.json()["secret"])
             hook = await client.post(
@@ -343,11 +349,14 @@ async def test_post_call_webhooks_are_signed_retried_after_a_500_and_logged(
                         recording=b"", recording_seconds=0.0,
                     )
                 )  # fmt: skip
-                ctx = JobContext(settings, db, clock)
-                deadline = time.monotonic() + 30
-                while len(seen) < 2 and time.monotonic() < deadline:
-                    await webhook_deliveries(ctx)  # the watch every worker runs each second
-                    await asyncio.sleep(0.1)
+                # The queue's worker runs the watch each second and the sending jobs.
+                queue = JobQueue(settings)
+                queue.start(workers=1)
+                try:
+                    for _ in range(2):  # a 500, then the retry
+                        await asyncio.wait_for(arrived.get(), 60)
+                finally:
+                    await asyncio.to_thread(queue.stop)
             finally:
                 await db.dispose()
         assert len(seen) == 2, seen

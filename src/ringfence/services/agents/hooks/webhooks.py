@@ -3,8 +3,10 @@
 caller was told is recorded), signed with the business's secret.
 
 A delivery is written in the same transaction as the call's record (``queue_for``), so none is
-lost to a crash. The job queue's watch (``jobs.webhook_deliveries``) claims what is due, builds
-the payload from the call's record as it is then (a call erased since is not sent) and posts it;
+lost to a crash. The job queue's watch (``jobs.webhook_deliveries``) claims what is due and
+enqueues a job for each (``jobs.webhook_send``), which builds the payload from the call's record
+as it is then (a call erased since is not sent) and posts it, with its id in
+``X-Ringfence-Delivery`` (a claim that lapsed may send it twice: receivers skip an id seen);
 a failure (no reply, not 2xx) is tried again after ``webhook_retry_seconds``, doubled each time,
 up to ``webhook_attempts`` tries. The deliveries are the log the agent page shows; they go
 after ``LOG_DAYS`` (the privacy inventory's ``agent_webhook_delivery``).
@@ -126,7 +128,9 @@ class Deliveries:
         self.privacy = privacy
         self.clock = clock
 
-    async def run_due(self) -> int:
+    async def claim_due(self) -> list[tuple[str, str]]:
+        """The deliveries due now, each claimed for ``CLAIM_SECONDS`` by this worker: (tenant,
+        delivery) pairs to ``send``."""
         now = self.clock.now()
         async with self.db.session() as session:
             due = (
@@ -137,12 +141,7 @@ class Deliveries:
                     .limit(BATCH)
                 )
             ).all()
-        sent = 0
-        for tenant_id, delivery_id in due:
-            if await self._claim(tenant_id, delivery_id, now):
-                await self._send(tenant_id, delivery_id)
-                sent += 1
-        return sent
+        return [(t, d) for t, d in due if await self._claim(t, d, now)]
 
     async def _claim(self, tenant_id: str, delivery_id: str, now: dt.datetime) -> bool:
         async with tenant_session(self.db, tenant_id) as session:
@@ -157,7 +156,8 @@ class Deliveries:
             )
         return bool(won.rowcount)  # type: ignore[attr-defined]
 
-    async def _send(self, tenant_id: str, delivery_id: str) -> None:
+    async def send(self, tenant_id: str, delivery_id: str) -> None:
+        """Post the delivery's event and record how it went (delivered, or when to retry)."""
         async with tenant_session(self.db, tenant_id) as session:
             found = await session.get(WebhookDelivery, delivery_id)
             hook = await session.get(Webhook, found.webhook_id) if found else None
