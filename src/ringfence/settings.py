@@ -557,6 +557,22 @@ class AgentSettings(BaseModel):
     campaign_slices: int = Field(
         2, ge=1, le=64, description="Dialling jobs a campaign starts with (workers sharing it)."
     )
+    hooks_http_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts a business's tools and webhooks may reach over plain http (every "
+        "other one must be https).",
+    )
+    hooks_private_networks: bool = Field(
+        False,
+        description="Let a business's tools and webhooks reach private, loopback and link-local "
+        "addresses (off: they could reach this machine's and its network's services).",
+    )
+    webhook_attempts: int = Field(
+        8, ge=1, le=20, description="Tries of a post-call webhook before it is given up."
+    )
+    webhook_retry_seconds: float = Field(
+        5.0, gt=0, le=3600, description="Wait before a webhook's second try; doubles each time."
+    )
 
 
 class LogSettings(BaseModel):

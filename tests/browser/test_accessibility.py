@@ -55,6 +55,8 @@ BUSINESS_PAGES = (
     ("callscore", "{business}/evaluations", 200),
     ("voices", "{business}/voices", 200),
     ("privacy requests of a business", "{business}/privacy-requests", 200),
+    ("connections", "{business}/connections", 200),
+    ("what callers asked", "{agent}/insights", 200),
 )
 
 

@@ -23,6 +23,7 @@ TENANT_TABLES = {
     "agent_calls", "agent_knowledge", "agent_recordings", "agents", "campaign_attempts",
     "campaign_calls", "campaigns", "contact_lists", "contacts", "custom_voices",
     "evaluation_calls", "tenant_numbers", "tenant_invitations", "tenant_rights_notices",
+    "agent_tools", "agent_webhooks", "agent_webhook_deliveries", "agent_signing_secrets",
 }  # fmt: skip
 
 

@@ -2,13 +2,13 @@
 integer minor units of one currency. A balance is the sum of a book's entries, never a stored
 number, so it cannot drift from the history that explains it.
 
-Books: ``wallet:<account>`` (credit the person may spend), ``hold:<account>`` (reserved for a
-call in progress), ``revenue`` (charged calls), ``stripe`` (money received through Stripe; it
-goes negative as credit is sold), ``grants`` (credit the operator gave away; it goes negative
-as credit is granted). An operator's refund gives back what calls were charged (revenue ->
-wallet); both carry the operator's reason, which the account sees in its history. A call
-reserves the most it may cost (wallet -> hold), and its end settles the exact charge
-(hold -> revenue) and releases the rest (hold -> wallet).
+Books: ``wallet:<account>`` (credit the person, or the business: ``business``, may spend),
+``hold:<account>`` (reserved for a call in progress), ``revenue`` (charged calls), ``stripe``
+(money received through Stripe; it goes negative as credit is sold), ``grants`` (credit the
+operator gave away; it goes negative as credit is granted). An operator's refund gives back what
+calls were charged (revenue -> wallet); both carry the operator's reason, which the account sees
+in its history. A call reserves the most it may cost (wallet -> hold), and its end settles the
+exact charge (hold -> revenue) and releases the rest (hold -> wallet).
 Reservations take a per-wallet lock (a PostgreSQL advisory lock, SQLite's write lock), so
 parallel calls of one account can never spend more than the wallet holds.
 """
@@ -44,6 +44,12 @@ def wallet(account_id: str) -> str:
 
 def hold(account_id: str) -> str:
     return f"hold:{account_id}"
+
+
+def business(tenant_id: str) -> str:
+    """The ledger's account id of a business (a tenant): its calls are charged to
+    ``wallet(business(id))``, which the operator credits like a person's."""
+    return f"tenant:{tenant_id}"
 
 
 # The operator's adjustments, and the book each one draws from.

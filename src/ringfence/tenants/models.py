@@ -120,3 +120,22 @@ class RightsNotice(TenantScoped, Base):
     received_at: Mapped[dt.datetime] = mapped_column(info=personal(RIGHTS_NOTICES))
     answer_by: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+
+
+class ApiKey(Base):
+    """A business's key for its own systems to call the agents API (``Authorization: Bearer``),
+    limited to its scopes. Only a hash is kept (the key is shown once); a revoked key is kept,
+    refused, so the list says when it stopped. Not tenant-scoped: a request's key is looked up
+    before anyone knows whose it is; it holds no data of anybody."""
+
+    __tablename__ = "tenant_api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    tenant_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(String(80), info=NOT_PERSONAL)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, info=NOT_PERSONAL)
+    hint: Mapped[str] = mapped_column(String(12), info=NOT_PERSONAL)  # the key's first characters
+    scopes: Mapped[str] = mapped_column(String(200), info=NOT_PERSONAL)  # space separated
+    created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)

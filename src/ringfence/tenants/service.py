@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
-from ringfence.errors import Conflict, InvalidInput, NotFound
+from ringfence.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ringfence.privacy.audit import Audit
 from ringfence.store.database import Database
+from ringfence.tenants.keys import Grant, Principal
 from ringfence.tenants.models import Membership, Tenant
 from ringfence.tenants.roles import require
 
@@ -90,9 +91,16 @@ class Tenants:
                 for t, role in rows.all()
             ]
 
-    async def role(self, account: Account, tenant_id: str, permission: str) -> str:
+    async def role(self, account: Principal, tenant_id: str, permission: str) -> str:
         """The account's role in the tenant, if it grants ``permission``; NotFound when the
-        account is not a member (the tenant's existence is not revealed)."""
+        account is not a member (the tenant's existence is not revealed). A business's API key
+        (``Grant``) acts only in its own business and within its scopes ("api-key")."""
+        if isinstance(account, Grant):
+            if account.tenant_id != tenant_id:
+                raise NotFound("no business of yours has this id")
+            if permission not in account.permissions:
+                raise Forbidden(f"this API key's scopes do not allow this ({permission})")
+            return "api-key"
         async with self.db.session() as session:
             found = (
                 await session.execute(

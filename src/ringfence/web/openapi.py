@@ -24,6 +24,7 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 ERRORS = {
     "400": "The request is malformed.",
+    "401": "The API key (Authorization: Bearer) is unknown or was revoked.",
     "403": "Not allowed: sign in, send the CSRF token, or this is not yours.",
     "404": "No such thing, or not one of yours.",
     "409": "It does not fit the current state.",

@@ -208,6 +208,17 @@ async def test_a_suspended_business_is_listed_and_its_calls_refused(
             assert suspended.status_code == 303
             listing = await operator.get("/admin/tenants")
             assert "suspended" in listing.text and "Reinstate Acme Plumbing" in listing.text
+            # Credit its agents' calls are paid from: granted once however often it is posted.
+            form = {"csrf": csrf, "amount": "5", "reason": "trial", "key": "k" * 20}
+            for _ in range(2):
+                granted = await operator.post(f"/admin/tenants/{tenant}/credit", data=form)
+                assert granted.status_code == 303
+            listing = await operator.get("/admin/tenants")
+            assert '<span class="tenant-balance">5.00</span>' in listing.text
+            wrong = await operator.post(
+                f"/admin/tenants/{tenant}/credit", data={**form, "amount": "x", "key": "j" * 20}
+            )
+            assert wrong.status_code == 422 and "write the amount" in wrong.text
 
     settings = Settings(database_url=database_url)
     db = Database(database_url)

@@ -135,6 +135,17 @@ async def test_no_tenant_route_reads_or_changes_another_business(
             "/numbers": {"number": "+442079460123"},
             "/numbers/call": {"token": "x" * 40},
             "close": {"confirm": "Bob Garage"},
+            "{entry_id}": {"question": "x?", "answer": "stolen"},
+            "knowledge-order": {"order": []},
+            "tools": {
+                "name": "t",
+                "description": "d",
+                "url": "https://x.example.org/",
+                "parameters": {"type": "object"},
+            },
+            "/try": {"arguments": {}},
+            "webhooks": {"url": "https://x.example.org/"},
+            "api-keys": {"name": "x", "scopes": ["agents:read"]},
         }
         # Ids of other kinds, and a campaign action: nothing of Alice's is behind them.
         others = {"{action}": "start"}

@@ -32,6 +32,7 @@ from ringfence.services.agents.calls.outbound import OutboundCaller
 from ringfence.services.agents.campaigns.dialler import OPEN, Dialler
 from ringfence.services.agents.campaigns.service import DIAL_JOB
 from ringfence.services.agents.evaluations.service import EVALUATION_JOB, Evaluations
+from ringfence.services.agents.hooks.webhooks import Deliveries
 from ringfence.services.agents.models import Campaign, CampaignCall
 from ringfence.telephony import TelephonyEngine
 from ringfence.telephony.testphone import LENT_AS as TEST_PHONE
@@ -41,6 +42,8 @@ from ringfence.tenants.scoping import tenant_session
 log = get_logger(__name__)
 WAKE_JOB = "agents.campaign_wake"
 LEASE_WATCH = 2.0  # seconds between two looks of a worker process for lapsed campaign leases
+WEBHOOK_WATCH = 1.0  # seconds between two looks for post-call webhooks due
+WEBHOOK_JOB = "agents.webhook_send"
 
 
 async def _engine(ctx: JobContext) -> tuple[TelephonyEngine, Closer]:
@@ -171,3 +174,25 @@ async def evaluation_call(ctx: JobContext, tenant_id: str, evaluation_id: str, p
     await Evaluations(ctx.settings, ctx.db, ctx.clock, ctx.enqueue or not_here).run(
         engine, tenant_id, evaluation_id, payer
     )
+
+
+@registry.watch(WEBHOOK_WATCH, name="agents.webhook_deliveries")
+async def webhook_deliveries(ctx: JobContext) -> int:
+    """Claim the post-call webhooks due and send each on the queue (``webhook_send``; at once
+    here without a queue), so a slow receiver never holds this watch. How many were due."""
+    deliveries = Deliveries(ctx.settings, ctx.db, await job_privacy(ctx), ctx.clock)
+    due = await deliveries.claim_due()
+    for tenant_id, delivery_id in due:
+        if ctx.enqueue is not None:
+            await ctx.enqueue(WEBHOOK_JOB, tenant_id, delivery_id)
+        else:
+            await deliveries.send(tenant_id, delivery_id)
+    return len(due)
+
+
+@registry.job(name=WEBHOOK_JOB, retries=0)
+async def webhook_send(ctx: JobContext, tenant_id: str, delivery_id: str) -> None:
+    """One delivery's try; a failure is tried again by the watch, with exponential backoff
+    (``hooks.webhooks``), not by the queue."""
+    privacy = await job_privacy(ctx)
+    await Deliveries(ctx.settings, ctx.db, privacy, ctx.clock).send(tenant_id, delivery_id)

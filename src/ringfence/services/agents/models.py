@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.store.base import Base, new_id
@@ -14,6 +14,7 @@ from ringfence.tenants.models import TenantScoped
 TENANT_TABLES = (
     "agents", "agent_knowledge", "agent_calls", "agent_recordings", "contact_lists", "contacts",
     "campaigns", "campaign_calls", "campaign_attempts", "custom_voices", "evaluation_calls",
+    "agent_tools", "agent_webhooks", "agent_webhook_deliveries", "agent_signing_secrets",
 )  # fmt: skip
 CALLS = "agent_call"
 RECORDINGS = "agent_call_recording"
@@ -25,6 +26,7 @@ VOICE_CONSENTS = "voice_consent"
 VOICE_SAMPLES = "voice_sample"
 CUSTOM_VOICES = "custom_voice"
 EVALUATIONS = "evaluation_report"
+WEBHOOK_DELIVERIES = "agent_webhook_delivery"
 
 
 class Agent(TenantScoped, Base):
@@ -55,6 +57,8 @@ class KnowledgeEntry(TenantScoped, Base):
     agent_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
     question: Mapped[str] = mapped_column(String(500), info=NOT_PERSONAL)
     answer: Mapped[str] = mapped_column(Text, info=NOT_PERSONAL)
+    # The business's order (the list and the CSV export follow it).
+    position: Mapped[int] = mapped_column(default=0, server_default="0", info=NOT_PERSONAL)
 
 
 class AgentNumber(Base):
@@ -180,6 +184,8 @@ class Campaign(TenantScoped, Base):
     # campaign with calls due whose lease lapsed lost its workers (``jobs.campaign_leases``).
     seen_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
     wake_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)  # dialling resumes
+    # Why dialling stopped by itself (the business's credit ran out); cleared on a start.
+    pause_reason: Mapped[str | None] = mapped_column(String(200), info=NOT_PERSONAL)
     created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
     updated_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
 
@@ -283,3 +289,69 @@ class EvaluationCall(TenantScoped, Base):
     requested_at: Mapped[dt.datetime] = mapped_column(index=True, info=NOT_PERSONAL)
     finished_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
     keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(EVALUATIONS))
+
+
+class AgentTool(TenantScoped, Base):
+    """An HTTP endpoint of the business's own systems the agent may call (check a slot, make a
+    booking): its name and description for the dialogue, its parameters as a JSON Schema, the
+    https URL it is posted to (signed with the business's secret) and how long it may take."""
+
+    __tablename__ = "agent_tools"
+    __table_args__ = (UniqueConstraint("agent_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    agent_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
+    description: Mapped[str] = mapped_column(String(500), info=NOT_PERSONAL)
+    url: Mapped[str] = mapped_column(String(500), info=NOT_PERSONAL)
+    parameters: Mapped[str] = mapped_column(Text, info=NOT_PERSONAL)  # JSON Schema
+    timeout_seconds: Mapped[float] = mapped_column(Float, info=NOT_PERSONAL)
+    created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+
+
+class SigningSecret(TenantScoped, Base):
+    """The business's secret its tool calls and webhooks are signed with (HMAC-SHA256), shown
+    to it once when made; a new one replaces it."""
+
+    __tablename__ = "agent_signing_secrets"
+
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True, info=NOT_PERSONAL)
+    secret: Mapped[str] = mapped_column(String(80), info=NOT_PERSONAL)
+    created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+
+
+class Webhook(TenantScoped, Base):
+    """Where the business wants to hear that a call ended (outcome, summary and, if it asked
+    and the caller was told the call is recorded, the transcript)."""
+
+    __tablename__ = "agent_webhooks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    url: Mapped[str] = mapped_column(String(500), info=NOT_PERSONAL)
+    send_transcript: Mapped[bool] = mapped_column(Boolean, default=False, info=NOT_PERSONAL)
+    created_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+
+
+class WebhookDelivery(TenantScoped, Base):
+    """One post-call event for one webhook: written with the call's record (so it is never
+    lost), sent by the job queue's watch and retried with exponential backoff; the log the
+    agent page shows. The payload is built from the call's record when sent, never stored."""
+
+    __tablename__ = "agent_webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
+    webhook_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    call_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    agent_id: Mapped[str] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
+    subject_ref: Mapped[str] = mapped_column(
+        String(80), index=True, info=personal(WEBHOOK_DELIVERIES)
+    )
+    event: Mapped[str] = mapped_column(String(40), info=NOT_PERSONAL)
+    state: Mapped[str] = mapped_column(String(12), index=True, info=personal(WEBHOOK_DELIVERIES))
+    attempts: Mapped[int] = mapped_column(default=0, info=personal(WEBHOOK_DELIVERIES))
+    next_at: Mapped[dt.datetime] = mapped_column(index=True, info=personal(WEBHOOK_DELIVERIES))
+    last_status: Mapped[int | None] = mapped_column(info=personal(WEBHOOK_DELIVERIES))
+    last_error: Mapped[str | None] = mapped_column(String(200), info=personal(WEBHOOK_DELIVERIES))
+    created_at: Mapped[dt.datetime] = mapped_column(info=personal(WEBHOOK_DELIVERIES))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(info=personal(WEBHOOK_DELIVERIES))
+    keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(WEBHOOK_DELIVERIES))

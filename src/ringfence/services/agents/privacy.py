@@ -29,6 +29,7 @@ from ringfence.services.agents.models import (
     RECORDINGS,
     VOICE_CONSENTS,
     VOICE_SAMPLES,
+    WEBHOOK_DELIVERIES,
 )
 from ringfence.services.agents.voices.service import erase_voices, release_voices
 from ringfence.settings import Settings
@@ -234,6 +235,32 @@ CATEGORIES = (
         expires_field="keep_until",
         at_expiry=Anonymise(fields=("report", "transcript")),
         processors=("the SIP carrier that connects the call",),
+    ),
+    Category(
+        name=WEBHOOK_DELIVERIES,
+        service="agents",
+        title="The log of a business's systems told that your call ended",
+        store="agent_webhook_deliveries",
+        fields=(
+            "subject_ref",
+            "state",
+            "attempts",
+            "next_at",
+            "last_status",
+            "last_error",
+            "created_at",
+            "delivered_at",
+        ),  # fmt: skip
+        purpose="Tell the business's own systems that your call with its agent ended (what "
+        "the call's record says, sent from it when due and never kept here a second time), "
+        "retried until they answer, and show the business whether they did. Kept 30 days.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        retention=Retention.duration(30),
+        timestamp="keep_until",
+        expires_field="keep_until",
+        processors=("the business's own systems, at the address it gave",),
+        subject=SubjectKind.PHONE,
+        subject_field="subject_ref",
     ),
 )
 

@@ -23,6 +23,7 @@ from ringfence.services.agents.voices.service import PREFIX as CUSTOM_PREFIX
 from ringfence.speech.embeddings import default_embedder
 from ringfence.store.database import Database
 from ringfence.telephony.carriers import normalise
+from ringfence.tenants.keys import Principal
 from ringfence.tenants.models import Tenant
 from ringfence.tenants.numbers import controls
 from ringfence.tenants.scoping import tenant_session
@@ -94,13 +95,15 @@ class Agents:
             tenant = await session.get(Tenant, tenant_id)
         return tenant.name if tenant else "this business"
 
-    async def list(self, who: Account, tenant_id: str) -> list[dict[str, Any]]:
+    async def list(self, who: Principal, tenant_id: str) -> list[dict[str, Any]]:
         await self.tenants.role(who, tenant_id, "agents.read")
         async with tenant_session(self.db, tenant_id) as session:
             agents = (await session.scalars(select(Agent).order_by(Agent.created_at))).all()
             return [agent_dict(a) for a in agents]
 
-    async def create(self, who: Account, tenant_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    async def create(
+        self, who: Principal, tenant_id: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.edit")
         now = self.clock.now()
         business = await self.business_name(tenant_id)
@@ -120,13 +123,15 @@ class Agents:
             agent.phone_number = normalise(fields["phone_number"])
         return agent_dict(agent)
 
-    async def get(self, who: Account, tenant_id: str, agent_id: str) -> dict[str, Any]:
+    async def get(self, who: Principal, tenant_id: str, agent_id: str) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.read")
         async with tenant_session(self.db, tenant_id) as session:
             agent = await _agent(session, agent_id)
             entries = (
                 await session.scalars(
-                    select(KnowledgeEntry).where(KnowledgeEntry.agent_id == agent.id)
+                    select(KnowledgeEntry)
+                    .where(KnowledgeEntry.agent_id == agent.id)
+                    .order_by(KnowledgeEntry.position, KnowledgeEntry.id)
                 )
             ).all()
             return {
@@ -137,7 +142,7 @@ class Agents:
             }
 
     async def update(
-        self, who: Account, tenant_id: str, agent_id: str, fields: dict[str, Any]
+        self, who: Principal, tenant_id: str, agent_id: str, fields: dict[str, Any]
     ) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "agents.edit")
         changes = _fields(fields)
@@ -199,7 +204,7 @@ class Agents:
             if agent is not None:
                 agent.phone_number = None
 
-    async def delete(self, who: Account, tenant_id: str, agent_id: str) -> None:
+    async def delete(self, who: Principal, tenant_id: str, agent_id: str) -> None:
         await self.tenants.role(who, tenant_id, "agents.edit")
         async with tenant_session(self.db, tenant_id) as session:
             agent = await _agent(session, agent_id)
@@ -215,17 +220,6 @@ class Agents:
             )
             if number is not None:
                 await session.delete(number)
-
-    async def add_knowledge(
-        self, who: Account, tenant_id: str, agent_id: str, question: str, answer: str
-    ) -> str:
-        await self.tenants.role(who, tenant_id, "agents.edit")
-        async with tenant_session(self.db, tenant_id) as session:
-            agent = await _agent(session, agent_id)
-            entry = KnowledgeEntry(agent_id=agent.id, question=question, answer=answer)
-            session.add(entry)
-            await session.flush()
-            return entry.id
 
     async def reply(self, who: Account, tenant_id: str, agent_id: str, said: str) -> Turn:
         agent = await self.get(who, tenant_id, agent_id)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from ringfence.accounts.models import OPERATOR
-from ringfence.billing.ledger import AlreadyPosted, Ledger, wallet
+from ringfence.billing.ledger import AlreadyPosted, Ledger, business, wallet
 from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.http.console import audit, done, minor_units, render
 from ringfence.http.deps import AccountsDep, OperatorLoginDep, OperatorsDep, PrivacyDep
@@ -207,20 +207,78 @@ def _tenants(privacy: PrivacyDep) -> Tenants:
     return Tenants(privacy.db, privacy.clock)
 
 
+async def _tenants_page(
+    request: Request,
+    login: OperatorLoginDep,
+    privacy: PrivacyDep,
+    q: str = "",
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    found = await _tenants(privacy).search(q[:120])
+    currency = privacy.settings.billing.currency.upper()
+    ledger = Ledger(privacy.clock)
+    async with privacy.db.session() as session:
+        balances = {
+            row.tenant.id: await ledger.balance(session, wallet(business(row.tenant.id)), currency)
+            for row in found
+        }
+    context = {
+        "tenants": found,
+        "q": q[:120],
+        "balances": balances,
+        "currency": currency,
+        "error": error,
+        "form_key": secrets.token_urlsafe(18),
+    }
+    return render(request, login, "admin/tenants.html", context, status=status)
+
+
 @router.get("/admin/tenants", response_class=HTMLResponse)
 async def tenants(
     request: Request, login: OperatorLoginDep, privacy: PrivacyDep, q: str = ""
 ) -> Response:
-    found = await _tenants(privacy).search(q[:120])
-    return render(request, login, "admin/tenants.html", {"tenants": found, "q": q[:120]})
+    return await _tenants_page(request, login, privacy, q)
 
 
-async def _tenants_page(
-    request: Request, login: OperatorLoginDep, privacy: PrivacyDep, exc: RingfenceError
+@router.post("/admin/tenants/{tenant_id}/credit")
+async def credit_tenant(
+    request: Request,
+    login: OperatorLoginDep,
+    privacy: PrivacyDep,
+    tenant_id: str,
+    csrf: Csrf,
+    amount: Annotated[str, Form(max_length=20)],
+    reason: Annotated[str, Form(max_length=400)],
+    key: Annotated[str, Form(min_length=16, max_length=64)],
 ) -> Response:
-    found = await _tenants(privacy).search()
-    context = {"tenants": found, "q": "", "error": exc.message}
-    return render(request, login, "admin/tenants.html", context, status=exc.http_status)
+    """Grant a business credit its agents' calls are paid from (posted once per form)."""
+
+    async def act() -> Response:
+        found = [t for t in await _tenants(privacy).search() if t.tenant.id == tenant_id[:32]]
+        if not found:
+            raise InvalidInput("no such business")
+        cents = minor_units(amount)
+        currency = privacy.settings.billing.currency.upper()
+        async with privacy.db.session() as session:
+            try:
+                tx = await Ledger(privacy.clock).adjust(
+                    session, "grant", business(tenant_id[:32]), cents, currency,
+                    reason=reason, reference=f"operator:{key}",
+                )  # fmt: skip
+            except AlreadyPosted:
+                return done("/admin/tenants", "granted")
+            audit(session, request, login, "admin.credit.grant", tenant=tenant_id[:32],
+                  amount=cents, currency=currency, transaction=tx)  # fmt: skip
+        return done("/admin/tenants", "granted")
+
+    async def again(exc: RingfenceError) -> Response:
+        return await _tenants_page(
+            request, login, privacy, error=exc.message, status=exc.http_status
+        )
+
+    return await submit(request, csrf, login, act, again)
 
 
 @router.post("/admin/tenants/{tenant_id}/suspend")
@@ -238,7 +296,9 @@ async def suspend_tenant(
         return done("/admin/tenants", "suspended" if suspend else "reinstated")
 
     async def again(exc: RingfenceError) -> Response:
-        return await _tenants_page(request, login, privacy, exc)
+        return await _tenants_page(
+            request, login, privacy, error=exc.message, status=exc.http_status
+        )
 
     return await submit(request, csrf, login, act, again)
 
@@ -261,6 +321,8 @@ async def close_tenant(
         return done("/admin/tenants", "closed")
 
     async def again(exc: RingfenceError) -> Response:
-        return await _tenants_page(request, login, privacy, exc)
+        return await _tenants_page(
+            request, login, privacy, error=exc.message, status=exc.http_status
+        )
 
     return await submit(request, csrf, login, act, again)

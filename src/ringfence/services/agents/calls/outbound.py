@@ -12,12 +12,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from uuid import uuid4
 
+from sqlalchemy import update
+
+from ringfence.billing.calls import Hold
+from ringfence.billing.ledger import InsufficientCredit
 from ringfence.clock import Clock
 from ringfence.errors import Forbidden, InvalidInput, RateLimited
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.answering import Answered, detect, greeting_over
+from ringfence.services.agents.calls.charges import AgentCharges
 from ringfence.services.agents.calls.components import Components
 from ringfence.services.agents.calls.pipeline import TranscriptLine, VoiceSession
 from ringfence.services.agents.calls.rights import BusinessNumbers
@@ -31,6 +37,7 @@ from ringfence.services.agents.calls.wiring import (
 )
 from ringfence.services.agents.campaigns.decisions import FAILED_AFTER_ANSWER
 from ringfence.services.agents.dialogue.conversation import Conversation
+from ringfence.services.agents.models import Campaign
 from ringfence.settings import Settings
 from ringfence.speech.tts import Speaker
 from ringfence.speech.vad import VoiceActivity
@@ -41,6 +48,7 @@ from ringfence.telephony.dialing import parse
 from ringfence.telephony.gate import Caller, OutboundGate, Placement
 from ringfence.telephony.recording import Recorder
 from ringfence.tenants.models import Tenant
+from ringfence.tenants.scoping import tenant_session
 
 log = get_logger(__name__)
 OPT_OUT_KEY = "9"
@@ -65,6 +73,14 @@ class Dial:
     on_machine: str  # hangup | message
     voicemail: str
     ring_seconds: float
+    campaign_id: str = ""
+
+
+@dataclass
+class Talked:
+    """How long the call in progress was answered for (its charge), once it ended."""
+
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,7 @@ class OutboundCaller:
         self.engine = engine
         self.clock = clock
         self.parts = CallParts.make(settings, db, privacy, clock)
+        self.charges = AgentCharges(settings, db, clock)
 
     async def call(self, dial: Dial, commit: Callable[[], Awaitable[bool]]) -> DialResult | None:
         """Prepare the agent, then ``commit`` (the dialler records the attempt; False: the call
@@ -114,8 +131,41 @@ class OutboundCaller:
         models: Components,
         vad: VoiceActivity,
     ) -> DialResult | None:
+        try:
+            hold = await self.charges.hold(dial.tenant_id, dial.e164, f"campaign:{uuid4().hex}")
+        except InsufficientCredit:
+            await self._pause(dial, "the business's credit ran out: the operator grants more")
+            return None  # not dialled: the call goes back to the queue
+        answered = Talked()
+        try:
+            return await self._charged(dial, commit, conversation, models, vad, hold, answered)
+        finally:
+            if hold is not None:  # settled however the call went: the rest is released
+                await asyncio.shield(self.charges.settle(hold, answered.seconds))
+
+    async def _pause(self, dial: Dial, reason: str) -> None:
+        """Stop the campaign's dialling, saying why on its page (a start resumes it)."""
+        async with tenant_session(self.db, dial.tenant_id) as session:
+            await session.execute(
+                update(Campaign)
+                .where(Campaign.id == dial.campaign_id, Campaign.state == "running")
+                .values(state="paused", pause_reason=reason, updated_at=self.clock.now())
+            )
+        log.warning("campaign_paused_no_credit", campaign=dial.campaign_id)
+
+    async def _charged(
+        self,
+        dial: Dial,
+        commit: Callable[[], Awaitable[bool]],
+        conversation: Conversation,
+        models: Components,
+        vad: VoiceActivity,
+        hold: Hold | None,
+        answered: Talked,
+    ) -> DialResult | None:
         if not await commit():
             return None
+        longest = self.settings.agents.max_call_seconds
         gate = OutboundGate(self.engine, self.db, self.clock, self.settings)
         try:
             call = await gate.place(
@@ -125,7 +175,7 @@ class OutboundCaller:
                 present=dial.caller,
                 placement=Placement(
                     ring_timeout=dial.ring_seconds,
-                    max_duration=self.settings.agents.max_call_seconds,
+                    max_duration=min(longest, hold.max_seconds) if hold else longest,
                 ),
             )
         except (InvalidInput, Forbidden) as exc:
@@ -177,6 +227,7 @@ class OutboundCaller:
         finally:
             await call.hangup()
             await call.wait_ended()
+            answered.seconds = call.duration
         kept = await asyncio.shield(self._keep(call, dial, conversation, outcome, transcript))
         return DialResult(outcome, call.status, call.id if kept else None, answered_by)
 

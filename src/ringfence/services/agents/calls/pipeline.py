@@ -111,6 +111,8 @@ class VoiceSession:
     transfer: Callable[[], Awaitable[Line | None]] | None = None
     # The caller asked not to be called again: done at once, before the goodbye ends.
     opt_out: Callable[[], Awaitable[None]] | None = None
+    # The business's systems act on a step before it is said (its tools: ``hooks.calling``).
+    act: Callable[[str, Step], Awaitable[Step]] | None = None
     transcript: list[TranscriptLine] = field(default_factory=list)
     latencies: list[Latency] = field(default_factory=list)
     barge_ins: list[float] = field(default_factory=list)  # call times the agent was stopped
@@ -276,6 +278,8 @@ class VoiceSession:
         started = self.clock.monotonic()
         # Off the event loop: the dialogue step embeds text, or asks a hosted model.
         step = await asyncio.to_thread(self.conversation.hear, text)
+        if self.act is not None:
+            step = await self.act(text, step)
         timing = (said.speech_end, heard, self.clock.monotonic() - started)
         self._reply = self._spawn(self._say(step, timing))
 

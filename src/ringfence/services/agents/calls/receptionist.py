@@ -13,10 +13,14 @@ import asyncio
 
 from sqlalchemy import select
 
+from ringfence.billing.calls import Hold
+from ringfence.billing.ledger import InsufficientCredit
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.logging import get_logger
+from ringfence.media.speech import speak
 from ringfence.privacy.core import Privacy
+from ringfence.services.agents.calls.charges import DECLINED, AgentCharges
 from ringfence.services.agents.calls.pipeline import Line, VoiceSession
 from ringfence.services.agents.calls.rights import BusinessNumbers
 from ringfence.services.agents.calls.wiring import (
@@ -26,6 +30,8 @@ from ringfence.services.agents.calls.wiring import (
     models_for,
     voice_session,
 )
+from ringfence.services.agents.dialogue.conversation import Conversation
+from ringfence.services.agents.hooks.calling import CallTools
 from ringfence.services.agents.models import AgentNumber
 from ringfence.settings import Settings
 from ringfence.store.database import Database
@@ -53,6 +59,7 @@ class Receptionist:
         self.engine = engine
         self.clock = clock
         self.parts = CallParts.make(settings, db, privacy, clock)
+        self.charges = AgentCharges(settings, db, clock)
 
     async def start(self) -> None:
         async with self.db.session() as session:
@@ -79,10 +86,34 @@ class Receptionist:
         if conversation is None:
             await call.hangup()
             return
+        try:
+            hold = await self.charges.hold(target.tenant_id, call.local, f"agent:{call.id}")
+        except InsufficientCredit:
+            await self._decline(call, tenant.name)
+            return
+        try:
+            await self._serve(call, target, conversation, hold, hosted=hosted)
+        finally:
+            if hold is not None:  # settled however the call went: the rest is released
+                await asyncio.shield(self.charges.settle(hold, call.duration))
+
+    async def _serve(
+        self,
+        call: Call,
+        target: AgentNumber,
+        conversation: Conversation,
+        hold: Hold | None,
+        *,
+        hosted: bool,
+    ) -> None:
         models = await load(self.settings.agents, hosted=hosted)
+        tools = await CallTools.load(
+            self.db, self.settings.agents, self.clock, target.tenant_id, target.agent_id, call.id
+        )
         call.recorder = Recorder() if await self.parts.may_record(call.remote) else None
         call.store_recording = False
-        await call.answer(max_duration=self.settings.agents.max_call_seconds)
+        longest = self.settings.agents.max_call_seconds
+        await call.answer(max_duration=min(longest, hold.max_seconds) if hold else longest)
         voice = voice_session(
             call,
             conversation,
@@ -92,12 +123,21 @@ class Receptionist:
             self.clock,
             transfer=lambda: self._put_through(call, target, conversation.transfer_to),
             opt_out=lambda: self._opt_out(target.tenant_id, call),
+            act=tools.step,
         )
         try:
             await voice.run()
         finally:
             await call.wait_ended()
             await asyncio.shield(self._keep(call, target.tenant_id, target.agent_id, voice))
+
+    async def _decline(self, call: Call, business: str) -> None:
+        """Out of credit: say so, politely, and hang up (nothing is charged or recorded)."""
+        await call.answer(max_duration=30)
+        call.play(await speak(DECLINED.format(business=business)))
+        await call.played()
+        await call.hangup()
+        log.info("agent_call_declined_no_credit", call=call.id)
 
     async def _opt_out(self, tenant_id: str, call: Call) -> None:
         """On the business's do-not-call list at once (a caller without a number: nothing)."""

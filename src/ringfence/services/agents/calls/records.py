@@ -20,9 +20,11 @@ from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.privacy.core import Privacy
+from ringfence.services.agents.hooks.webhooks import queue_for as queue_webhooks
 from ringfence.services.agents.models import CALLS, AgentCall, AgentRecording
 from ringfence.settings import Settings
 from ringfence.store.database import Database
+from ringfence.tenants.keys import Principal
 from ringfence.tenants.models import Tenant
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
@@ -89,6 +91,9 @@ class CallRecords:
                     keep_until=keep_until,
                 )
             )
+            await queue_webhooks(
+                session, call.id, call.agent_id, call.subject_ref, self.clock.now()
+            )
             if call.recording:
                 session.add(
                     AgentRecording(
@@ -102,7 +107,7 @@ class CallRecords:
 
     async def list(
         self,
-        who: Account,
+        who: Principal,
         tenant_id: str,
         *,
         agent_id: str | None = None,
@@ -130,7 +135,7 @@ class CallRecords:
             )
             return [_call_dict(c, c.id in recorded) for c in calls]
 
-    async def get(self, who: Account, tenant_id: str, call_id: str) -> dict[str, Any]:
+    async def get(self, who: Principal, tenant_id: str, call_id: str) -> dict[str, Any]:
         await self.tenants.role(who, tenant_id, "calls.read")
         async with tenant_session(self.db, tenant_id) as session:
             call = await _call(session, call_id)

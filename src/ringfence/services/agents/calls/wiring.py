@@ -25,7 +25,7 @@ from ringfence.services.agents.calls.components import Components, components, s
 from ringfence.services.agents.calls.pipeline import Line, TranscriptLine, VoiceSession
 from ringfence.services.agents.calls.records import CallRecords, FinishedCall
 from ringfence.services.agents.campaigns.contacts import ContactLists
-from ringfence.services.agents.dialogue.conversation import Conversation, Responder
+from ringfence.services.agents.dialogue.conversation import Conversation, Responder, Step
 from ringfence.services.agents.dialogue.hosted import HostedDialogue
 from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.services.agents.models import Agent, AgentCall, KnowledgeEntry
@@ -79,6 +79,7 @@ def voice_session(
     vad: VoiceActivity | None = None,
     transfer: Callable[[], Awaitable[Line | None]] | None = None,
     opt_out: Callable[[], Awaitable[None]] | None = None,
+    act: Callable[[str, Step], Awaitable[Step]] | None = None,
 ) -> VoiceSession:
     """The voice pipeline on ``line``, with the settings' no-input timeout."""
     return VoiceSession(
@@ -90,6 +91,7 @@ def voice_session(
         no_input_seconds=settings.no_input_seconds,
         transfer=transfer,
         opt_out=opt_out,
+        act=act,
         vad=vad,
     )
 
@@ -174,7 +176,11 @@ async def conversation_for(
         if agent is None:
             return None
         entries = (
-            await session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.agent_id == agent.id))
+            await session.scalars(
+                select(KnowledgeEntry)
+                .where(KnowledgeEntry.agent_id == agent.id)
+                .order_by(KnowledgeEntry.position, KnowledgeEntry.id)
+            )
         ).all()
         knowledge = [(e.question, e.answer) for e in entries]
         instructions = agent.instructions

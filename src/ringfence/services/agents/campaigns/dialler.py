@@ -361,6 +361,7 @@ class Dialler:
                     on_machine=campaign.on_machine,
                     voicemail=campaign.voicemail,
                     ring_seconds=campaign.ring_seconds,
+                    campaign_id=campaign.id,
                 )
                 claim.calls.append(
                     Claimed(row.id, dial, slot, row.attempts + 1, campaign.calls_per_second)

@@ -88,7 +88,7 @@ def campaign_dict(c: Campaign) -> dict[str, Any]:
         "max_concurrent": c.max_concurrent, "calls_per_second": c.calls_per_second,
         "max_attempts": c.max_attempts, "retry_seconds": c.retry_seconds,
         "retry_backoff": c.retry_backoff, "ring_seconds": c.ring_seconds,
-        "on_machine": c.on_machine, "voicemail": c.voicemail,
+        "on_machine": c.on_machine, "voicemail": c.voicemail, "pause_reason": c.pause_reason,
         "created_at": c.created_at.isoformat(),
     }  # fmt: skip
 
@@ -279,7 +279,7 @@ class Campaigns:
             changed = await session.execute(
                 update(Campaign)
                 .where(Campaign.id == campaign_id, Campaign.state.in_(states))
-                .values(state="running", updated_at=now, seen_at=now)
+                .values(state="running", updated_at=now, seen_at=now, pause_reason=None)
             )
         if not changed.rowcount:  # type: ignore[attr-defined]
             raise Conflict("the campaign changed meanwhile; reload it")

@@ -13,8 +13,12 @@ from ringfence.services.agents.web import (
     api,
     campaign_pages,
     campaigns_api,
+    connections,
+    connections_api,
     deps,
     evaluations,
+    knowledge_api,
+    knowledge_pages,
     lifecycle,
     members,
     numbers,
@@ -25,6 +29,10 @@ from ringfence.services.agents.web import (
 
 router = APIRouter()
 router.include_router(api.router)
+router.include_router(knowledge_api.router)
+router.include_router(connections_api.router)
+router.include_router(connections.router)
+router.include_router(knowledge_pages.router)
 router.include_router(campaigns_api.router)
 router.include_router(pages.router)
 router.include_router(campaign_pages.router)

@@ -29,6 +29,7 @@ from ringfence.services.agents.campaigns.rules import CallingRules
 from ringfence.services.agents.web.deps import (
     AgentsDep,
     ContactsDep,
+    MemberDep,
     NumbersDep,
     RecordsDep,
     TalksDep,
@@ -71,11 +72,6 @@ class SaidIn(BaseModel):
     text: str = Field(max_length=2_000, description="What a caller says, as text.")
 
 
-class KnowledgeIn(BaseModel):
-    question: str = Field(min_length=1, max_length=500)
-    answer: str = Field(min_length=1, max_length=5_000)
-
-
 @router.post("/api/tenants", status_code=201)
 async def create_tenant(
     agents: AgentsDep, login: LoginDep, body: TenantIn, x_csrf_token: CsrfHeader = ""
@@ -91,67 +87,38 @@ async def my_tenants(agents: AgentsDep, login: LoginDep) -> dict[str, Any]:
 
 
 @router.get("/api/tenants/{tenant_id}/agents")
-async def list_agents(agents: AgentsDep, login: LoginDep, tenant_id: str) -> dict[str, Any]:
-    return {"agents": await agents.list(login.account, tenant_id)}
+async def list_agents(agents: AgentsDep, who: MemberDep, tenant_id: str) -> dict[str, Any]:
+    """The business's agents (a member, or an API key with agents:read)."""
+    return {"agents": await agents.list(who, tenant_id)}
 
 
 @router.post("/api/tenants/{tenant_id}/agents", status_code=201)
 async def create_agent(
-    agents: AgentsDep,
-    login: LoginDep,
-    tenant_id: str,
-    body: AgentIn,
-    x_csrf_token: CsrfHeader = "",
+    agents: AgentsDep, who: MemberDep, tenant_id: str, body: AgentIn
 ) -> dict[str, Any]:
-    account = check_csrf_header(login, x_csrf_token)
-    return await agents.create(account, tenant_id, body.model_dump())
+    return await agents.create(who, tenant_id, body.model_dump())
 
 
 @router.get("/api/tenants/{tenant_id}/agents/{agent_id}")
 async def get_agent(
-    agents: AgentsDep, login: LoginDep, tenant_id: str, agent_id: str
+    agents: AgentsDep, who: MemberDep, tenant_id: str, agent_id: str
 ) -> dict[str, Any]:
-    return await agents.get(login.account, tenant_id, agent_id)
+    return await agents.get(who, tenant_id, agent_id)
 
 
 @router.put("/api/tenants/{tenant_id}/agents/{agent_id}")
 async def update_agent(
-    agents: AgentsDep,
-    login: LoginDep,
-    tenant_id: str,
-    agent_id: str,
-    body: AgentIn,
-    x_csrf_token: CsrfHeader = "",
+    agents: AgentsDep, who: MemberDep, tenant_id: str, agent_id: str, body: AgentIn
 ) -> dict[str, Any]:
-    account = check_csrf_header(login, x_csrf_token)
-    return await agents.update(account, tenant_id, agent_id, body.model_dump())
+    return await agents.update(who, tenant_id, agent_id, body.model_dump())
 
 
 @router.delete("/api/tenants/{tenant_id}/agents/{agent_id}")
 async def delete_agent(
-    agents: AgentsDep,
-    login: LoginDep,
-    tenant_id: str,
-    agent_id: str,
-    x_csrf_token: CsrfHeader = "",
+    agents: AgentsDep, who: MemberDep, tenant_id: str, agent_id: str
 ) -> dict[str, bool]:
-    account = check_csrf_header(login, x_csrf_token)
-    await agents.delete(account, tenant_id, agent_id)
+    await agents.delete(who, tenant_id, agent_id)
     return {"deleted": True}
-
-
-@router.post("/api/tenants/{tenant_id}/agents/{agent_id}/knowledge", status_code=201)
-async def add_knowledge(
-    agents: AgentsDep,
-    login: LoginDep,
-    tenant_id: str,
-    agent_id: str,
-    body: KnowledgeIn,
-    x_csrf_token: CsrfHeader = "",
-) -> dict[str, str]:
-    account = check_csrf_header(login, x_csrf_token)
-    entry = await agents.add_knowledge(account, tenant_id, agent_id, body.question, body.answer)
-    return {"id": entry}
 
 
 @router.post("/api/tenants/{tenant_id}/agents/{agent_id}/reply")
@@ -172,20 +139,20 @@ async def reply(
 @router.get("/api/tenants/{tenant_id}/calls")
 async def list_calls(
     records: RecordsDep,
-    login: LoginDep,
+    who: MemberDep,
     tenant_id: str,
     agent_id: str | None = None,
     outcome: str | None = None,
 ) -> dict[str, Any]:
     """The calls the business's agents handled, newest first (role with calls.read)."""
-    calls = await records.list(login.account, tenant_id, agent_id=agent_id, outcome=outcome)
+    calls = await records.list(who, tenant_id, agent_id=agent_id, outcome=outcome)
     return {"calls": calls}
 
 
 @router.get("/api/tenants/{tenant_id}/calls/{call_id}")
-async def get_call(records: RecordsDep, login: LoginDep, tenant_id: str, call_id: str) -> Any:
+async def get_call(records: RecordsDep, who: MemberDep, tenant_id: str, call_id: str) -> Any:
     """One call with its summary and its transcript (speaker turns with timestamps)."""
-    return await records.get(login.account, tenant_id, call_id)
+    return await records.get(who, tenant_id, call_id)
 
 
 @router.get("/api/tenants/{tenant_id}/calls/{call_id}/recording")

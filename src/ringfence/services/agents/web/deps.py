@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI, Form, Request, Response
 from starlette.templating import Jinja2Templates
 
 from ringfence.errors import RingfenceError
-from ringfence.http.deps import TemplatesDep
+from ringfence.http.deps import CsrfHeader, TemplatesDep, check_csrf_header, require_login
 from ringfence.http.instances import per_app
 from ringfence.services.agents.calls.browser import BrowserTalks
 from ringfence.services.agents.calls.receptionist import Receptionist
@@ -20,10 +20,13 @@ from ringfence.services.agents.calls.records import CallRecords
 from ringfence.services.agents.campaigns.contacts import ContactLists
 from ringfence.services.agents.campaigns.service import Campaigns
 from ringfence.services.agents.evaluations.service import Evaluations
+from ringfence.services.agents.hooks.service import Connections
+from ringfence.services.agents.knowledge import Knowledge
 from ringfence.services.agents.service import Agents
 from ringfence.services.agents.voices.service import Voices
 from ringfence.services.agents.web.words import WORDS, say
 from ringfence.tenants.invitations import Invitations
+from ringfence.tenants.keys import ApiKeys, Principal
 from ringfence.tenants.lifecycle import Lifecycle
 from ringfence.tenants.numbers import TenantNumbers
 
@@ -70,6 +73,38 @@ def agents_of(request: Request) -> Agents:
             s.db, s.privacy.clock, s.settings.signing_key(), lambda n: _route_number(s, n)
         ),
     )
+
+
+def knowledge_of(request: Request) -> Knowledge:
+    return per_app(request, Knowledge, lambda s: Knowledge(s.db, s.privacy, s.privacy.clock))
+
+
+def connections_of(request: Request) -> Connections:
+    return per_app(
+        request,
+        Connections,
+        lambda s: Connections(s.settings, s.db, s.privacy, s.privacy.clock),
+    )
+
+
+def keys_of(request: Request) -> ApiKeys:
+    return per_app(request, ApiKeys, lambda s: ApiKeys(s.db, s.privacy.clock))
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def member(request: Request, x_csrf_token: CsrfHeader = "") -> Principal:
+    """Who calls an agents API route that a business's own systems may call too: a key in
+    ``Authorization: Bearer`` (its business and scopes; no cookie, so no CSRF to check), or a
+    signed-in member, whose changes carry the session's CSRF header."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return await keys_of(request).grant(key.strip())
+    login = await require_login(request)
+    if request.method in SAFE_METHODS:
+        return login.account
+    return check_csrf_header(login, x_csrf_token)
 
 
 def records_of(request: Request) -> CallRecords:
@@ -163,6 +198,10 @@ def page_of(request: Request, templates: TemplatesDep) -> Page:
 
 AgentsDep = Annotated[Agents, Depends(agents_of)]
 RecordsDep = Annotated[CallRecords, Depends(records_of)]
+KnowledgeDep = Annotated[Knowledge, Depends(knowledge_of)]
+ConnectionsDep = Annotated[Connections, Depends(connections_of)]
+# A member signed in, or a business's API key (``member``).
+MemberDep = Annotated[Principal, Depends(member)]
 ContactsDep = Annotated[ContactLists, Depends(contacts_of)]
 CampaignsDep = Annotated[Campaigns, Depends(campaigns_of)]
 EvaluationsDep = Annotated[Evaluations, Depends(evaluations_of)]

@@ -25,12 +25,14 @@ from ringfence.services.agents.web.deps import (
     AgentsDep,
     Csrf,
     InvitationsDep,
+    KnowledgeDep,
     LifecycleDep,
     NumbersDep,
     Page,
     PageDep,
     RecordsDep,
     VoicesDep,
+    connections_of,
 )
 from ringfence.tenants.invitations import Invitations
 from ringfence.tenants.lifecycle import Lifecycle
@@ -179,7 +181,7 @@ async def new_agent(
     return await submit(page.request, csrf, login, create, unshown)
 
 
-async def _agent_page(
+async def agent_page(
     page: Page,
     agents: Agents,
     voices: Voices,
@@ -190,7 +192,14 @@ async def _agent_page(
 ) -> Response:
     role = await agents.tenants.role(login.account, tenant_id, "agents.read")
     ready = [v for v in await voices.list(login.account, tenant_id) if v["state"] == "ready"]
+    links = connections_of(page.request)
+    can = PERMISSIONS[role]
+    deliveries = (
+        await links.deliveries(login.account, tenant_id, agent_id) if "calls.read" in can else []
+    )
     context = {
+        "tools": await links.list_tools(login.account, tenant_id, agent_id),
+        "deliveries": deliveries,
         "tenant_id": tenant_id,
         "business": await agents.business_name(tenant_id),
         "agent": await agents.get(login.account, tenant_id, agent_id),
@@ -205,7 +214,7 @@ async def _agent_page(
 
 
 @router.get("/agents/b/{tenant_id}/a/{agent_id}", response_class=HTMLResponse)
-async def agent_page(
+async def show_agent(
     page: PageDep,
     agents: AgentsDep,
     voices: VoicesDep,
@@ -213,7 +222,7 @@ async def agent_page(
     tenant_id: str,
     agent_id: str,
 ) -> Response:
-    return await _agent_page(page, agents, voices, login, tenant_id, agent_id)
+    return await agent_page(page, agents, voices, login, tenant_id, agent_id)
 
 
 @router.post("/agents/b/{tenant_id}/a/{agent_id}")
@@ -236,14 +245,14 @@ async def save_agent(
         csrf,
         login,
         save,
-        lambda refused: _agent_page(page, agents, voices, login, tenant_id, agent_id, refused),
+        lambda refused: agent_page(page, agents, voices, login, tenant_id, agent_id, refused),
     )
 
 
 @router.post("/agents/b/{tenant_id}/a/{agent_id}/knowledge")
 async def new_knowledge(
     page: PageDep,
-    agents: AgentsDep,
+    knowledge: KnowledgeDep,
     login: LoginDep,
     tenant_id: str,
     agent_id: str,
@@ -252,7 +261,7 @@ async def new_knowledge(
     answer: Annotated[str, Form(max_length=5_000)],
 ) -> Response:
     async def add() -> Response:
-        await agents.add_knowledge(login.account, tenant_id, agent_id, question, answer)
+        await knowledge.add(login.account, tenant_id, agent_id, question, answer)
         return see_other(f"/agents/b/{tenant_id}/a/{agent_id}")
 
     return await submit(page.request, csrf, login, add, unshown)
