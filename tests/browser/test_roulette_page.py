@@ -152,8 +152,9 @@ def test_strangers_talk_through_the_relay_chat_next_and_report(tmp_path: Path) -
         first.wait_for_selector("#state[data-state=waiting]")
         second.wait_for_selector("#state[data-state=waiting]")
         third = _open(browser, base, "198.51.100.3")
+        third.fill("#interests", "chess")  # shared with first only: matched with first
         _start(third)
-        _connected(first, third)  # the longest waiting: first
+        _connected(first, third)
         # A report asks why and for a confirmation; nothing is sent before.
         third.click("#report")
         expect(third.locator("#report-form")).to_be_visible()
