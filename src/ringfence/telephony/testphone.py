@@ -105,8 +105,12 @@ class TestPhone:
         platform's engine starts (it trusts the trunk from then on)."""
         self._loop = asyncio.get_running_loop()
         await self.engine.start()
+        self._be_trunk_of(self.platform)
+
+    def _be_trunk_of(self, engine: TelephonyEngine) -> None:
+        """Make the test phone ``engine``'s built-in trunk for the test phone's numbers."""
         port = self.engine.local_port
-        self.platform.add_builtin(
+        engine.add_builtin(
             CarrierSettings(
                 name=CARRIER,
                 host=LOOPBACK,
@@ -116,7 +120,7 @@ class TestPhone:
             ),
             source_port=port,
         )
-        self.platform.registrations[CARRIER] = "built in"  # nothing to register with
+        engine.registrations[CARRIER] = "built in"  # nothing to register with
 
     def connect(self) -> None:
         """Once the platform's engine runs: make it the test phone's one trunk."""
@@ -132,18 +136,7 @@ class TestPhone:
         worker's, on a thread and loop of its own, placing a campaign's or an evaluation's
         calls), and take its calls to the test phone's lines as the platform's; returns what
         ends that, for when the engine stops."""
-        own = self.engine.local_port
-        engine.add_builtin(
-            CarrierSettings(
-                name=CARRIER,
-                host=LOOPBACK,
-                port=own,
-                prefixes=[PREFIX],
-                inbound_sources=[f"{LOOPBACK}/32"],
-            ),
-            source_port=own,
-        )
-        engine.registrations[CARRIER] = "built in"
+        self._be_trunk_of(engine)
         port = engine.local_port
         name = f"{PLATFORM}:{port}"
         await self._on_own_loop(lambda: self.engine.trust_sender(name, port))
