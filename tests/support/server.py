@@ -23,12 +23,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(
+def serving_process(
     data_dir: Path, port: int | None = None, output: Path | None = None, **env: str
-) -> Iterator[str]:
-    """Migrate, start the server, wait until /readyz answers, yield its base URL. Everything the
-    processes print goes to a file (``output``, or one beside the data dir), never to a pipe
-    nobody reads: a full pipe would block the server's logging and so the server."""
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Migrate, start the server, wait until /readyz answers, yield its base URL and process.
+    Everything the processes print goes to a file (``output``, or one beside the data dir),
+    never to a pipe nobody reads: a full pipe would block the server's logging and so the
+    server."""
     port = port or free_port()
     output = output or data_dir.parent / f"{data_dir.name}-serve-{port}.log"
     full_env = {
@@ -59,8 +60,17 @@ def running_server(
             if time.monotonic() > deadline:
                 raise TimeoutError("server did not become ready")
             time.sleep(0.1)  # polling a subprocess's port: there is no event to await
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         sink.close()
+
+
+@contextmanager
+def running_server(
+    data_dir: Path, port: int | None = None, output: Path | None = None, **env: str
+) -> Iterator[str]:
+    """``serving_process`` for a test that needs the server's address only."""
+    with serving_process(data_dir, port, output, **env) as (base, _):
+        yield base

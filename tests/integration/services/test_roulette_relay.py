@@ -8,7 +8,10 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import signal
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +19,7 @@ import pytest
 from ringfence.services.roulette.turnserver import stun_answers
 from tests.conftest import SettingsFactory
 from tests.integration.services.test_roulette import peers, server
+from tests.support.server import serving_process
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +95,44 @@ async def test_a_configured_relay_is_used_and_none_started(
 async def _get(url: str) -> str:
     async with httpx.AsyncClient(timeout=60) as client:
         return (await client.get(url)).text
+
+
+def _children(pid: int, name: str) -> list[int]:
+    """Live (not zombie) processes named ``name`` whose parent is ``pid``, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        state, parent = rest.split()[:2]
+        if comm == name and int(parent) == pid and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"  # a zombie is dead, waiting for its reaper
+
+
+def test_the_relay_dies_with_a_killed_server(tmp_path: Path) -> None:
+    """A server killed outright runs no shutdown code: coturn, its child, must not outlive it
+    with the relay port and the run's secret."""
+    with serving_process(tmp_path / "data", RINGFENCE_ROULETTE__MANAGED_TURN="true") as (_, proc):
+        (relay,) = _children(proc.pid, "turnserver")  # the default install runs one
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 60
+        while _alive(relay) and time.monotonic() < deadline:
+            time.sleep(0.1)  # another process's end has no event to await here
+        outlived = _alive(relay)
+        if outlived:
+            os.kill(relay, signal.SIGKILL)  # leave no orphan behind a failed run
+    assert not outlived, "coturn outlived the killed server"

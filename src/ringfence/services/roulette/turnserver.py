@@ -156,7 +156,7 @@ class ManagedTurn:
             with os.fdopen(fd, "w") as out:
                 out.write(f"static-auth-secret={secret}\n")
             self._process = await asyncio.create_subprocess_exec(
-                self.binary,
+                *_dies_with_us(self.binary),
                 *self.arguments(port, config),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
@@ -185,3 +185,14 @@ class ManagedTurn:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+def _dies_with_us(binary: str) -> list[str]:
+    """The command that runs ``binary`` as a child killed with this process, however it ends:
+    ``stop`` ends coturn on a clean shutdown, but a server killed outright (SIGKILL, the OOM
+    killer) runs no code, and an orphaned coturn would keep the relay port and its secret
+    alive. util-linux's ``setpriv --pdeathsig`` asks the kernel to kill the child when its
+    parent goes (kept across the exec of coturn); where setpriv is missing, coturn runs
+    alone, as before."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", binary] if setpriv else [binary]
