@@ -11,7 +11,9 @@ way. Printed per rate:
   (RFC 3550 statistics from aiortp, summed over calls; loss counts the round trip);
 - CPU seconds this process used per call, and the media clock's late ticks (ticks skipped
   because the event loop fell more than 5 frames behind);
-- calls SIPp gave up on without a BYE ("no BYE"), which we hang up after the run.
+- calls SIPp gave up on without a BYE ("no BYE"), which we hang up after the run, and calls
+  still up when that hang-up and the calls' background work missed their deadline ("stuck"):
+  every step has a deadline, so a run reports rather than hangs.
 
 Measured here (2 cores shared with SIPp, 2026-11-22, machine otherwise idle):
 
@@ -46,6 +48,7 @@ from sipp_bench import sipp_counter, tone_second
 SECONDS = 10  # how long SIPp keeps placing calls at each rate
 HOLD = 12.0  # how long each call lasts
 SIPP = "/usr/bin/sipp"
+CLEANUP_SECONDS = 90  # to hang up what SIPp left and finish every call's background work
 
 
 @dataclass
@@ -92,12 +95,23 @@ async def run_rate(engine: TelephonyEngine, rate: int, tally: Tally) -> dict[str
         process = await asyncio.create_subprocess_exec(
             *args, cwd=tmp, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
         )
-        out, _ = await process.communicate()
+        try:
+            # SIPp's own -timeout ends it; this deadline is for a SIPp that would not end.
+            out, _ = await asyncio.wait_for(process.communicate(), SECONDS + HOLD + 120)
+        except TimeoutError:
+            process.kill()
+            out = b"SIPp did not end by the deadline: killed"
         # Calls SIPp gave up on without a BYE would stay up until their maximum duration.
         left_up = engine.active_calls()
-        for call in left_up:
-            await call.hangup()
-        await engine.idle()
+        stuck = 0
+        try:
+            async with asyncio.timeout(CLEANUP_SECONDS):
+                for call in left_up:
+                    await call.hangup()
+                await engine.idle()
+        except TimeoutError:
+            # A run that cannot end is a finding, not a hang: say what was left.
+            stuck = len(engine.active_calls())
         after = resource.getrusage(resource.RUSAGE_SELF)
     screen = out.decode(errors="replace")
 
@@ -109,6 +123,7 @@ async def run_rate(engine: TelephonyEngine, rate: int, tally: Tally) -> dict[str
         "cpu_per_call_ms": cpu / calls * 1000,
         "late_ticks": engine.media_clock.skipped - skipped,
         "left_up": len(left_up),
+        "stuck": stuck,
     }
 
 
@@ -154,7 +169,7 @@ async def main() -> None:
         await engine.start()
         print(
             f"{'cps':>4} {'calls':>6} {'ok':>6} {'failed':>6} {'peak held':>9} {'loss %':>7} "
-            f"{'jitter ms':>9} {'cpu ms/call':>11} {'late ticks':>10} {'no BYE':>6}"
+            f"{'jitter ms':>9} {'cpu ms/call':>11} {'late ticks':>10} {'no BYE':>6} {'stuck':>5}"
         )
         try:
             for rate in rates:
@@ -169,7 +184,7 @@ async def main() -> None:
                     f"{rate:>4} {row['calls']:>6.0f} {row['ok']:>6.0f} {row['failed']:>6.0f} "
                     f"{tally.peak:>9} {loss:>7.2f} {jitter:>9.2f} "
                     f"{row['cpu_per_call_ms']:>11.1f} {row['late_ticks']:>10.0f} "
-                    f"{row['left_up']:>6.0f}"
+                    f"{row['left_up']:>6.0f} {row['stuck']:>5.0f}"
                 )
         finally:
             await engine.stop()
