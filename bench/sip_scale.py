@@ -33,18 +33,23 @@ SECONDS = 10
 HOLD = 12.0
 
 
-async def child(port: int, rtp_low: int, rtp_high: int) -> None:
-    """One engine process: answer, stream a tone, report on "report"."""
+async def child(port: int, rtp_low: int, rtp_high: int, host: str = "127.0.0.1") -> None:
+    """One engine process on ``host:port``: answer, stream a tone, report on "report" (also
+    the engines behind the proxy of ``bench/sip_dispatch.py``)."""
+    from ringfence.errors import InvalidInput
     from ringfence.logging import configure_logging
     from ringfence.settings import LogSettings, Settings
     from ringfence.telephony import Call, TelephonyEngine
 
     configure_logging(LogSettings(level="ERROR", format="console"))
     tone = tone_second()
-    tally = {"calls": 0, "active": 0, "peak": 0, "received": 0, "lost": 0}
+    tally = {"calls": 0, "active": 0, "peak": 0, "received": 0, "lost": 0, "hung_up": 0}
 
     async def answer(call: Call) -> None:
-        await call.answer()
+        try:
+            await call.answer()
+        except InvalidInput:
+            return  # the caller gave up (or the engine is stopping) before the answer
         tally["calls"] += 1
         tally["active"] += 1
         tally["peak"] = max(tally["peak"], tally["active"])
@@ -64,6 +69,7 @@ async def child(port: int, rtp_low: int, rtp_high: int) -> None:
             data_dir=Path(data),
             telephony={
                 "enabled": True,
+                "sip_host": host,
                 "sip_port": port,
                 "reuse_port": True,
                 "rtp_port_min": rtp_low,
@@ -81,6 +87,7 @@ async def child(port: int, rtp_low: int, rtp_high: int) -> None:
         print("ready", flush=True)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.readline)
+        tally["hung_up"] = len(engine.active_calls())  # calls still up: we end them
         for call in engine.active_calls():
             await call.hangup()
         await engine.idle()
@@ -184,6 +191,6 @@ async def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        asyncio.run(child(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
+        asyncio.run(child(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), *sys.argv[5:6]))
     else:
         asyncio.run(main())

@@ -13,7 +13,7 @@
 set -eu
 
 RUN_PACKAGES="ca-certificates espeak-ng sox coturn"
-TEST_PACKAGES="chromium chromium-driver sip-tester fonts-dejavu-core redis-server"
+TEST_PACKAGES="chromium chromium-driver sip-tester fonts-dejavu-core redis-server kamailio"
 
 # `python3 -m venv` needs ensurepip, which Debian ships apart; another Python may have its own.
 if ! "${PYTHON:-python3}" -c 'import ensurepip, venv' 2>/dev/null; then
@@ -37,12 +37,15 @@ echo "installing Debian packages:$missing"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 
-# Debian starts the coturn package's own service (port 3478, /etc/turnserver.conf); ringfence runs
-# its own relay and does not use it, so when this script installed coturn, it stops that service.
-case " $missing " in
-  *" coturn "*)
-    if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet coturn 2>/dev/null; then
-      $SUDO systemctl disable --now coturn >/dev/null 2>&1 || true
-    fi
-    ;;
-esac
+# Debian starts the coturn package's own service (port 3478, /etc/turnserver.conf) and kamailio's
+# (port 5060, /etc/kamailio); ringfence runs its own relay, and the tests their own proxy with
+# deploy/kamailio/kamailio.cfg, so when this script installed either, it stops that service.
+for service in coturn kamailio; do
+  case " $missing " in
+    *" $service "*)
+      if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet "$service" 2>/dev/null; then
+        $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+      fi
+      ;;
+  esac
+done

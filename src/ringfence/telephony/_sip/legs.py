@@ -11,6 +11,7 @@ from aiosipua.outgoing_call import OutgoingCall
 
 from ringfence.telephony._sip.latch import LatchingSession
 from ringfence.telephony._sip.media import DTMF_PT, SUPPORTED_PAYLOADS, Media
+from ringfence.telephony._sip.record_route import keep_record_route
 
 if TYPE_CHECKING:
     from ringfence.telephony._sip.stack import SipStack
@@ -103,6 +104,7 @@ class InboundLeg:
     def __init__(self, stack: SipStack, call: IncomingCall, trunk: str) -> None:
         self._stack = stack
         self._call = call
+        keep_record_route(call.dialog)
         self._answered = False
         self.trunk = trunk  # the trunk the admission gate took the INVITE for
         self.rtp_port: int | None = None  # held from our answer until ``release``
