@@ -23,10 +23,15 @@ def available() -> bool:
 
 @asynccontextmanager
 async def dispatcher(
-    host: str, port: int, engines: Sequence[tuple[str, int]], *, ping_seconds: int = 1
+    host: str,
+    port: int,
+    engines: Sequence[tuple[str, int]],
+    *,
+    carrier: tuple[str, int] | None = None,
+    ping_seconds: int = 1,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Kamailio on ``host:port`` dispatching to ``engines``, answering OPTIONS (ready) when
-    this yields; stopped on exit."""
+    """Kamailio on ``host:port`` dispatching to ``engines`` (and their calls out to
+    ``carrier``, when given), answering OPTIONS (ready) when this yields; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="ringfence-kamailio-") as folder:
         engine_list = Path(folder) / "engines.list"
         engine_list.write_text("".join(f"1 sip:{h}:{p}\n" for h, p in engines))
@@ -46,6 +51,7 @@ async def dispatcher(
             f"PING_SECONDS={ping_seconds}",
             "-A",
             "CHILDREN=2",
+            *(["-A", f'CARRIER="sip:{carrier[0]}:{carrier[1]}"'] if carrier else []),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,

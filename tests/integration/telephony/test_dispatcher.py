@@ -1,7 +1,9 @@
 """Engines past one machine: SIPp (the carrier) → Kamailio's dispatcher, with the deployment's
 own configuration (deploy/kamailio/kamailio.cfg) → two engines on their own addresses
 (127.0.0.2 and 127.0.0.3). New calls are shared between the engines; when one stops, new calls go
-to the other, and a call the live engine holds goes on to its end through the proxy."""
+to the other, and a call the live engine holds goes on to its end through the proxy. The other
+way, an engine's calls out, from its own process and from another (a job worker's engine on any
+port), reach the carrier through the same proxy."""
 
 from __future__ import annotations
 
@@ -130,3 +132,46 @@ async def test_calls_are_shared_and_survive_an_engine_stopping(engines: Engines)
     assert engines.ends[live, "completed", "remote"] == engines.taken[live], engines.ends
     assert engines.ends[stopped, "completed", "remote"] == engines.taken[stopped] - 1
     assert engines.ends[stopped, "completed", "local"] == 1, engines.ends
+
+
+async def test_engines_call_out_through_the_proxy(make_settings: SettingsFactory) -> None:
+    proxy_port = free_port()
+    carrier = await start_sipp("uas_routed", calls=2, limit="120s")
+    low, high = free_rtp_range()
+    settings = make_settings(
+        telephony={
+            "enabled": True,
+            "rtp_port_min": low,
+            "rtp_port_max": high,
+            "carriers": [
+                {
+                    "name": "proxy",
+                    "host": PROXY,
+                    "port": proxy_port,
+                    "inbound_sources": [f"{PROXY}/32"],
+                }
+            ],
+        }
+    )
+    engine = TelephonyEngine(settings, host=ENGINES[0], port=_free_on_every_host(ENGINES[:1]))
+    worker = TelephonyEngine(settings, host=ENGINES[0], port=0, outbound_only=True)
+    await engine.start()
+    await worker.start()
+    ends = Counter[str]()
+    try:
+        async with dispatcher(
+            PROXY, proxy_port, [(ENGINES[0], engine.local_port)], carrier=(PROXY, carrier.port)
+        ):
+            for caller in (engine, worker):
+                call = await caller._place_call("+14155550123")
+                assert await call.wait_answered(), call.end_reason
+                await call.hangup()
+                await call.wait_ended()
+                ends[call.end_reason.value if call.end_reason else "none"] += 1
+            rc, screen = await carrier.finish()
+    finally:
+        await carrier.kill()
+        await worker.stop()
+        await engine.stop()
+    assert rc == 0, screen  # the carrier took both calls and their BYEs
+    assert ends == Counter(completed=2), ends

@@ -1,13 +1,24 @@
-"""Record-Route in our answers (RFC 3261 §12.1.1): a UAS copies every Record-Route value of an
-INVITE, in order, into each response to it that makes a dialog (101 to 299), so the caller's ACK,
-BYE and re-INVITEs pass through each proxy that asked to stay in the path: the dispatcher that
-shares calls between engines (deploy/kamailio) is one. aiosipua's dialog builds its responses
-without them, and a proxy then has no route for the caller's BYE (it answers 404 and the call
-never ends). An incoming call's dialog gets this behaviour; nothing else of it changes."""
+"""Routes through proxies (RFC 3261 §12.1): what aiosipua leaves out, so each request of a call
+takes the path its proxies asked for. The dispatcher that shares calls between engines
+(deploy/kamailio) is such a proxy: without these, it has no route for an ACK or a BYE, drops or
+answers it 404, and the call never ends.
+
+- As the callee (§12.1.1): every Record-Route value of the INVITE is copied, in order, into each
+  response to it that makes a dialog (101 to 299). aiosipua's dialog builds its responses
+  without them; an incoming call's dialog gets this behaviour, nothing else of it changes.
+- As the caller (§12.1.2): the dialog's route set is the answer's Record-Route values in
+  reverse order, and its remote target the answer's Contact. aiosipua keeps the route set empty
+  and the To address as the target, so its ACK and BYE carry no Route for the proxy to follow.
+"""
 
 from __future__ import annotations
 
+import re
+
 from aiosipua import Dialog, SipRequest, SipResponse
+
+ROUTE_ENTRY = re.compile(r"<[^>]*>[^,]*")  # one entry of a comma-separated Record-Route value
+BRACKETED = re.compile(r"<([^>]*)>")
 
 
 class RecordRoutingDialog(Dialog):
@@ -29,3 +40,17 @@ class RecordRoutingDialog(Dialog):
 def keep_record_route(dialog: Dialog) -> None:
     """Make ``dialog`` (an incoming call's, before its first answer) copy Record-Route."""
     dialog.__class__ = RecordRoutingDialog
+
+
+def take_route(dialog: Dialog, answer: SipResponse) -> None:
+    """Set our outgoing call's route set and remote target from the first 2xx to its INVITE."""
+    entries = [
+        entry.group(0).strip()
+        for value in answer.headers.get("record-route")
+        for entry in ROUTE_ENTRY.finditer(value)
+    ]
+    dialog.route_set = list(reversed(entries))
+    contact = answer.headers.get_first("contact")
+    if contact:
+        bracketed = BRACKETED.search(contact)
+        dialog.remote_target = bracketed.group(1) if bracketed else contact.split(";")[0].strip()

@@ -15,6 +15,7 @@ from aiosipua import (
 from aiosipua.outgoing_call import OutgoingCall
 
 from ringfence.telephony._sip.gated_uas import checked_sdp_problem
+from ringfence.telephony._sip.record_route import take_route
 
 if TYPE_CHECKING:
     from ringfence.telephony._sip.stack import SipStack
@@ -120,6 +121,9 @@ class CarrierGradeUAC(SipUAC):
             self.answered_cseq[call_id] = max(self.answered_cseq.get(call_id, 0), seq)
             if response.status_code >= 200:
                 self.final_cseq[call_id] = max(self.final_cseq.get(call_id, 0), seq)
+            call = self._calls.get(call_id)
+            if 200 <= response.status_code < 300 and call and not call._answered.is_set():
+                take_route(call.dialog, response)  # before the library ACKs it
             if response.status_code >= 300:
                 self._ack_failure(response, self.invites.get((call_id, seq)))
             elif response.status_code == 100 and call_id in self.on_trying:
