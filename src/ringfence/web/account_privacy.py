@@ -29,6 +29,7 @@ from ringfence.http.visitors import set_cookie
 from ringfence.privacy import policy
 from ringfence.privacy.rights import KINDS, Submitted
 from ringfence.privacy.subjects import keyed_ref
+from ringfence.tenants.lifecycle import refuse_sole_owner, sole_owned
 from ringfence.web.export_summary import summarise
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +57,10 @@ def email_changes(request: Request) -> EmailChanges:
 async def act(
     request: Request, login: Login, kind: str, payload: dict[str, Any] | None = None
 ) -> tuple[Submitted, dict[str, Any]]:
-    """Record the account's request, answer it at once; the request and its answer."""
+    """Record the account's request, answer it at once; the request and its answer. An erasure
+    is refused, before anything is recorded, while the account alone owns an open business: its
+    members and callers would be left with a business nobody can run or close, so the owner
+    hands it over or closes it first (the same guard as ``/account/delete``)."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown request {kind!r}; accepted: {', '.join(KINDS)}")
     privacy = deps.privacy(request)
@@ -75,6 +79,8 @@ async def act(
         await limiter.check(session, limit)
         limiter.hit(session, limit)
     async with privacy.db.session() as session:
+        if kind == "erase":
+            refuse_sole_owner(await sole_owned(session, login.account.id))
         stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
         rights = privacy.rights(stamp.version)
         submitted = await rights.submit(
