@@ -36,7 +36,12 @@ router = APIRouter(include_in_schema=False)
 RECEIPTS_COOKIE = "rf_receipts"
 MAX_RECEIPTS = 20
 REQUESTS_PER_HOUR = 30  # an account's privacy requests (an export reads every table)
-SIMPLE = ("restrict", "object", "withdraw_consent")  # one button each, no details
+SIMPLE = (
+    "restrict",
+    "object",
+    "lift_restriction",
+    "withdraw_consent",
+)  # one button each, no details
 
 
 def receipt_tokens(request: Request) -> list[str]:
@@ -195,7 +200,8 @@ async def simple_request(
     csrf: Annotated[str, Form(max_length=100)],
     kind: Annotated[str, Form(max_length=32)],
 ) -> Response:
-    """Restrict, object, or withdraw every consent: for the account and what is linked to it."""
+    """Restrict, object, lift them, or withdraw every consent: for the account and what is
+    linked to it."""
 
     async def work() -> Response:
         if kind not in SIMPLE:
