@@ -327,7 +327,11 @@ class Rights:
                 )
             ).mappings()
             records = [
-                {k: WITHHELD if k in category.withheld else _jsonable(v) for k, v in row.items()}
+                {
+                    k: WITHHELD if k in category.withheld else _jsonable(v)
+                    for k, v in row.items()
+                    if not category.shown or k in category.shown
+                }
                 for row in rows
             ]
             if category.encrypted:
@@ -405,10 +409,16 @@ class Rights:
                 if kept:
                     holds.append({"category": category.name, "why": category.legal_hold})
                 continue
-            result = await session.execute(delete(table).where(column == held))
+            if category.erase_clears:  # the rows are another person's too: unlink this one
+                cleared = dict.fromkeys(category.erase_clears, None)
+                result = await session.execute(update(table).where(column == held).values(cleared))
+                verb = "unlinked"
+            else:
+                result = await session.execute(delete(table).where(column == held))
+                verb = "deleted"
             count = int(result.rowcount or 0)  # type: ignore[attr-defined]
             if count:
-                actions.append({"action": "deleted", "category": category.name, "records": count})
+                actions.append({"action": verb, "category": category.name, "records": count})
         files = await asyncio.to_thread(self._subject_files, subject_ref)
         for name, paths in files.items():
             for path in paths:
