@@ -60,16 +60,20 @@ def redact_event(
 QUIET_LIBRARIES = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg")
 
 
+def client_host(address: str) -> str:
+    """The address of ``ip``, ``ip:port`` or ``[v6]:port``, without the port."""
+    if address.startswith("["):
+        return address[1:].split("]", 1)[0]
+    if address.count(":") == 1:
+        return address.split(":", 1)[0]
+    return address
+
+
 def truncate_ip(address: str) -> str:
     """A client address (``ip``, ``ip:port`` or ``[v6]:port``) cut to its network: IPv4 to its
     /24, IPv6 to its /48, the port dropped. Enough to see a network's abuse, not who it was."""
-    host = address
-    if address.startswith("["):
-        host = address[1:].split("]", 1)[0]
-    elif address.count(":") == 1:
-        host = address.split(":", 1)[0]
     try:
-        ip = ipaddress.ip_address(host)
+        ip = ipaddress.ip_address(client_host(address))
     except ValueError:
         return "-"  # not an address (a Unix socket's peer): nothing worth keeping
     prefix = 24 if ip.version == 4 else 48

@@ -443,6 +443,12 @@ class MailSettings(BaseModel):
         description="CA bundle that signs the SMTP server's certificate (default: the system's).",
     )
     sender: str = Field("ringfence <noreply@localhost>", description="From: of account e-mails.")
+    retry_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A notice the SMTP server did not take is tried again after this long, the "
+        "wait doubling each time (8 tries); then it is kept as a failed job to send again.",
+    )
 
     @model_validator(mode="after")
     def _one_way_to_send(self) -> MailSettings:

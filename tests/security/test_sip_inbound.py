@@ -6,6 +6,7 @@ host; and a peer whose RTP comes from another port than its SDP says (issue 17, 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import struct
@@ -127,7 +128,8 @@ async def test_an_invite_from_an_untrusted_address_is_refused_and_reaches_no_han
     assert desk.calls == [] and await _records(engine) == []
     assert engine.inbound_refusals() == {"untrusted_source": 1}
     refused = [e for e in logs if e["event"] == "sip_inbound_refused"]
-    assert refused and refused[0]["source"] == UNTRUSTED
+    assert refused and refused[0]["network"] == "127.0.0.0"
+    assert refused[0]["client"].startswith("ip:") and UNTRUSTED not in str(logs)
     assert "5550100" not in str(logs) and "4155550142" not in str(logs)  # no numbers logged
 
     # The trunk's own address still reaches the receptionist.
@@ -351,11 +353,17 @@ async def test_media_latches_to_where_the_peers_rtp_comes_from(
 
 
 def test_a_real_server_refuses_a_stranger_and_counts_it_in_its_metrics(tmp_path: Path) -> None:
+    """The refusal is counted, and logged with the stranger's day tag and network only: no log
+    file of the server (its output, the access log, anything under the data dir) names the
+    stranger's address, after its SIP and its web requests alike."""
     sip_port = free_port()
+    output = tmp_path / "serve.log"
+    data = tmp_path / "data"
     low, high = free_rtp_range()
     carriers = '[{"name": "carrier", "host": "127.0.0.1", "inbound_sources": ["127.0.0.1/32"]}]'
     with running_server(
-        tmp_path,
+        data,
+        output=output,
         RINGFENCE_TELEPHONY__ENABLED="true",
         RINGFENCE_TELEPHONY__SIP_PORT=str(sip_port),
         RINGFENCE_TELEPHONY__RTP_PORT_MIN=str(low),
@@ -371,7 +379,21 @@ def test_a_real_server_refuses_a_stranger_and_counts_it_in_its_metrics(tmp_path:
             assert stranger.returncode == 0, out.decode(errors="replace")
         assert "SIP/2.0 403 Forbidden" in messages.read_text()
         metrics = httpx.get(base + "/metrics", timeout=10).text
+        from_stranger = httpx.HTTPTransport(local_address=UNTRUSTED)
+        with httpx.Client(base_url=base, transport=from_stranger, timeout=30) as browser:
+            assert browser.get("/privacy", params={"q": "x"}).status_code == 200
+            assert browser.get("/no-such-page").status_code == 404
     assert 'ringfence_sip_inbound_refused_total{reason="untrusted_source"} 1.0' in metrics
+    logged = [output, *(p for p in data.rglob("*") if p.is_file() and "log" in str(p))]
+    assert data / "logs" / "access.log" in logged
+    for path in logged:
+        assert UNTRUSTED.encode() not in path.read_bytes(), path
+    refusals = [
+        json.loads(line)
+        for line in output.read_text().splitlines()
+        if '"sip_inbound_refused"' in line
+    ]
+    assert [(r["network"], r["client"][:3]) for r in refusals] == [("127.0.0.0", "ip:")]
 
 
 MALFORMED = {

@@ -69,9 +69,11 @@ def smtp_server(
     cert: tuple[Path, Path] | None = None,
     login: Login | None = None,
     port: int | None = None,
+    inbox: Inbox | None = None,
 ) -> Iterator[tuple[Inbox, int]]:
-    """``cert`` is (server.pem, server.key), for ``tls``; ``port`` a free one by default."""
-    inbox = Inbox()
+    """``cert`` is (server.pem, server.key), for ``tls``; ``port`` a free one by default;
+    ``inbox`` one that answers otherwise (refusing some mails, say)."""
+    inbox = inbox or Inbox()
     port = port or free_port()
     context = None
     if tls is not None:

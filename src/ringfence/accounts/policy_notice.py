@@ -3,14 +3,21 @@
 The policy's version is the fingerprint of the inventory and its processors
 (``privacy.policy.current_stamp``); a new one appears when an upgrade or a setting changes what
 is kept, why, for how long or who receives it. Whichever process first claims the new version
-(``announced_at`` set where it was empty, one UPDATE) e-mails every verified, unsuspended account
-through the mail backend (the outbox by default); the others find it claimed. The first version
-an installation ever has is not announced: nobody had read another.
+(``announced_at`` set where it was empty, one UPDATE) queues one notice per verified,
+unsuspended account; the others find it claimed. The first version an installation ever has is
+not announced: nobody had read another.
+
+Each notice is its own job (``accounts.jobs``), so one SMTP failure loses nobody's: a notice the
+server did not take is tried again later, the wait doubling, and after the last try it stays in
+``job_failures`` (the account's id and the version, never the address) for the operator to send
+again. The claim and the queued notices are one step: a crash between them would announce the
+change to nobody, so the notices are queued before the claim is committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +26,6 @@ from ringfence import humanize
 from ringfence.accounts.mail import Mailer
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
-from ringfence.errors import ServiceUnavailable
 from ringfence.logging import get_logger
 from ringfence.privacy.inventory import Inventory
 from ringfence.privacy.models import PolicyVersion
@@ -28,14 +34,15 @@ from ringfence.settings import Settings
 from ringfence.store.database import Database
 
 log = get_logger(__name__)
+# Queues the notice of one account (its id) about one version (``accounts.jobs``).
+QueueNotice = Callable[[str, str], Awaitable[object]]
 
 
-async def announce_policy_change(
-    settings: Settings, db: Database, inventory: Inventory, clock: Clock
-) -> int:
-    """E-mail every account holder about the policy now in force if it is a change not yet
-    announced; how many were told (0 when there was nothing to announce)."""
-    told = await _announce(settings, db, inventory, clock)
+async def announce_policy_change(db: Database, inventory: Inventory, clock: Clock,
+                                 queue_notice: QueueNotice) -> int:  # fmt: skip
+    """Queue a notice to every account holder about the policy now in force if it is a change
+    not yet announced; how many are to be told (0 when there was nothing to announce)."""
+    told = await _announce(db, inventory, clock, queue_notice)
     log.info("policy_announcement_checked", version=inventory.fingerprint(), told=told)
     return told
 
@@ -55,7 +62,9 @@ async def unannounced(session: AsyncSession, inventory: Inventory, clock: Clock)
     return bool(older)
 
 
-async def _announce(settings: Settings, db: Database, inventory: Inventory, clock: Clock) -> int:
+async def _announce(
+    db: Database, inventory: Inventory, clock: Clock, queue_notice: QueueNotice
+) -> int:
     async with db.session() as session:
         if not await unannounced(session, inventory, clock):
             return 0
@@ -67,24 +76,32 @@ async def _announce(settings: Settings, db: Database, inventory: Inventory, cloc
         )
         if not claimed.rowcount:  # type: ignore[attr-defined]
             return 0
-        people = (
-            await session.execute(
-                select(Account.email, Account.subject_ref).where(
-                    Account.verified_at.is_not(None), Account.suspended_at.is_(None)
-                )
-            )
-        ).all()
-    mailer = Mailer(settings, clock)
-    subject, body = _message(settings, stamp.version, stamp.last_updated)
-    told = 0
-    for email, subject_ref in people:
-        try:
-            await mailer.send(email, subject, body, subject_ref=subject_ref)
-            told += 1
-        except ServiceUnavailable:  # logged by the mailer; the others are still told
-            continue
-    log.info("policy_change_announced", version=stamp.version, told=told, of=len(people))
-    return told
+        people = (await session.scalars(select(Account.id).where(*_READERS))).all()
+        for account_id in people:
+            await queue_notice(account_id, stamp.version)
+    log.info("policy_change_announced", version=stamp.version, queued=len(people))
+    return len(people)
+
+
+_READERS = (Account.verified_at.is_not(None), Account.suspended_at.is_(None))
+
+
+async def send_policy_notice(
+    settings: Settings, db: Database, clock: Clock, account_id: str, version: str
+) -> bool:
+    """Mail one account the notice of ``version``; False when there is nobody to tell any
+    more (erased, suspended). Raises ``ServiceUnavailable`` when the mail was not taken, for
+    the job to try again."""
+    async with db.session() as session:
+        account = await session.scalar(select(Account).where(Account.id == account_id, *_READERS))
+        row = await session.get(PolicyVersion, version)
+    if account is None or row is None:
+        return False
+    subject, body = _message(settings, version, row.first_seen)
+    await Mailer(settings, clock).send(
+        account.email, subject, body, subject_ref=account.subject_ref
+    )
+    return True
 
 
 def _message(settings: Settings, version: str, since: dt.datetime) -> tuple[str, str]:

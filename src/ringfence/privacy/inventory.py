@@ -175,6 +175,11 @@ class Category:
     # Columns kept out of exports: secrets that sign the subject in (a password hash, a session
     # token's hash), which a copy that leaks must not carry; the export says they are withheld.
     withheld: tuple[str, ...] = ()
+    # For rows that are another person's records too (an account's call history, the calls
+    # made to a number): the only columns a request by *this* subject exports, and the
+    # columns its erasure clears instead of deleting the rows (which their other subject keeps).
+    shown: tuple[str, ...] = ()
+    erase_clears: tuple[str, ...] = ()
 
     @property
     def stored(self) -> bool:

@@ -63,7 +63,3 @@ async def why_not(session: AsyncSession, subjects: Iterable[str], purpose: Purpo
             select(ProcessingRestriction.kind).where(ProcessingRestriction.subject_ref.in_(refs))
         )
         return refusal(kinds.all(), purpose)
-
-
-async def may_process(session: AsyncSession, subjects: Iterable[str], purpose: Purpose) -> bool:
-    return await why_not(session, subjects, purpose) is None

@@ -51,6 +51,7 @@ KINDS = {
     "erase": "Delete everything held about you, except what the law makes us keep.",
     "restrict": "Stop using your data, except to store it, until you lift the restriction.",
     "object": "Object to processing based on our legitimate interests.",
+    "lift_restriction": "Lift your restriction and objection: your data is used again as before.",
     "withdraw_consent": "Withdraw every consent you gave.",
 }
 DEADLINES = {"gdpr": (30, 60), "ccpa": (45, 45)}  # days to answer, and the one extension
@@ -235,6 +236,9 @@ class Rights:
                     else "objection recorded"
                 }
             )
+        elif request.kind == "lift_restriction":
+            lifted = await self.lift(session, ref)
+            actions.append({"action": "restriction lifted", "lifted": lifted})
         elif request.kind == "withdraw_consent":
             withdrawn = []
             for subject in await self.subjects(session, ref):
@@ -323,7 +327,11 @@ class Rights:
                 )
             ).mappings()
             records = [
-                {k: WITHHELD if k in category.withheld else _jsonable(v) for k, v in row.items()}
+                {
+                    k: WITHHELD if k in category.withheld else _jsonable(v)
+                    for k, v in row.items()
+                    if not category.shown or k in category.shown
+                }
                 for row in rows
             ]
             if category.encrypted:
@@ -401,10 +409,16 @@ class Rights:
                 if kept:
                     holds.append({"category": category.name, "why": category.legal_hold})
                 continue
-            result = await session.execute(delete(table).where(column == held))
+            if category.erase_clears:  # the rows are another person's too: unlink this one
+                cleared = dict.fromkeys(category.erase_clears, None)
+                result = await session.execute(update(table).where(column == held).values(cleared))
+                verb = "unlinked"
+            else:
+                result = await session.execute(delete(table).where(column == held))
+                verb = "deleted"
             count = int(result.rowcount or 0)  # type: ignore[attr-defined]
             if count:
-                actions.append({"action": "deleted", "category": category.name, "records": count})
+                actions.append({"action": verb, "category": category.name, "records": count})
         files = await asyncio.to_thread(self._subject_files, subject_ref)
         for name, paths in files.items():
             for path in paths:
@@ -484,6 +498,21 @@ class Rights:
                                         held or "", category.rectify_via)
                         )  # fmt: skip
         return out
+
+    async def lift(self, session: AsyncSession, subject_ref: str) -> list[str]:
+        """End the subject's restriction and objection, under every reference linked to it (as
+        they were recorded); the kinds that stood. Only the subject lifts them: a request is
+        theirs, verified like the one that set them (GDPR art. 18(3) has the controller tell
+        them before it lifts one; here they do it themselves, and the receipt says so)."""
+        lifted: set[str] = set()
+        for subject in await self.subjects(session, subject_ref):
+            kinds = await session.scalars(
+                delete(ProcessingRestriction)
+                .where(ProcessingRestriction.subject_ref == subject)
+                .returning(ProcessingRestriction.kind)
+            )
+            lifted.update(kinds.all())
+        return sorted(lifted)
 
     async def is_restricted(self, session: AsyncSession, subject_ref: str) -> bool:
         found = await session.scalar(

@@ -18,6 +18,7 @@ from typing import Any
 from ringfence import __version__
 from ringfence.clock import Clock, SystemClock
 from ringfence.errors import ConfigurationError, InvalidInput, RingfenceError, ServiceUnavailable
+from ringfence.ip_tags import IpTags
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
@@ -170,6 +171,7 @@ class TelephonyEngine:
             per_minute=self.tel.inbound_invites_per_minute,
             key=self._key,
             clock=self.clock,
+            tags=IpTags(self.settings.ensure_data_dir() / "logs", self.clock),
         )
         ports = port_allocator(self.tel.rtp_port_min, self.tel.rtp_port_max)
         udp = self._new_stack("udp", self._port, ports)

@@ -8,8 +8,8 @@ outside them is refused ``403``, unless a trunk has inbound digest credentials: 
 challenged (``407``) and admitted once it authenticates (``telephony/digest.py``). Before any of
 that, new INVITEs are limited per source address (``503`` with ``Retry-After`` beyond it), so a
 flood costs us a dictionary lookup, not a digest. Every refusal is counted by reason (the
-``ringfence_sip_inbound_refused_total`` metric) and logged with the source address only: never a
-number, a URI or a credential.
+``ringfence_sip_inbound_refused_total`` metric) and logged with the source's day tag and network
+(``ip_tags``), never its full address, nor a number, a URI or a credential.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ringfence.clock import Clock
+from ringfence.ip_tags import IpTags
 from ringfence.logging import get_logger
 from ringfence.telephony._sip import InboundRequest, Refusal
 from ringfence.telephony.digest import DigestAuthority, Outcome
@@ -93,7 +94,13 @@ class InboundGate:
     """The stack's ``admit``: a trunk's name for a request we take, a ``Refusal`` otherwise."""
 
     def __init__(
-        self, trunks: list[TrustedTrunk], *, per_minute: int, key: bytes, clock: Clock
+        self,
+        trunks: list[TrustedTrunk],
+        *,
+        per_minute: int,
+        key: bytes,
+        clock: Clock,
+        tags: IpTags,
     ) -> None:
         self._trunks = trunks
         self._limiter = SourceLimiter(per_minute, clock)
@@ -104,6 +111,7 @@ class InboundGate:
         self._logged_limit: set[str] = set()
         self._logged: dict[str, float] = {}  # source -> when its last refusal was logged
         self._clock = clock
+        self._tags = tags
 
     def __call__(self, request: InboundRequest) -> str | Refusal:
         source = request.source[0]
@@ -119,7 +127,7 @@ class InboundGate:
             if wait is not None:
                 if source not in self._logged_limit:  # once per burst, not once per datagram
                     self._logged_limit.add(source)
-                    log.warning("sip_inbound_rate_limited", source=source)
+                    log.warning("sip_inbound_rate_limited", **self._tags.describe(source))
                 self.refused["rate_limited"] += 1
                 retry = str(max(1, math.ceil(wait)))
                 return Refusal(503, "Service Unavailable", {"Retry-After": retry})
@@ -162,5 +170,10 @@ class InboundGate:
             if len(self._logged) >= MAX_SOURCES:
                 self._logged.clear()
             self._logged[source] = now
-            log.warning("sip_inbound_refused", source=source, method=request.method, reason=reason)
+            log.warning(
+                "sip_inbound_refused",
+                **self._tags.describe(source),
+                method=request.method,
+                reason=reason,
+            )
         return Refusal(403, "Forbidden")

@@ -31,7 +31,12 @@ from ringfence.tenants.models import RightsNotice
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 
-PHONE_KINDS = ("access", "restrict", "erase")  # what a number's owner may ask for here
+PHONE_KINDS = (
+    "access",
+    "restrict",
+    "lift_restriction",
+    "erase",
+)  # what a number's owner may ask for here
 VERIFIED_VIA = "phone_call"
 
 

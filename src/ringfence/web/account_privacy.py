@@ -29,13 +29,19 @@ from ringfence.http.visitors import set_cookie
 from ringfence.privacy import policy
 from ringfence.privacy.rights import KINDS, Submitted
 from ringfence.privacy.subjects import keyed_ref
+from ringfence.tenants.lifecycle import refuse_sole_owner, sole_owned
 from ringfence.web.export_summary import summarise
 
 router = APIRouter(include_in_schema=False)
 RECEIPTS_COOKIE = "rf_receipts"
 MAX_RECEIPTS = 20
 REQUESTS_PER_HOUR = 30  # an account's privacy requests (an export reads every table)
-SIMPLE = ("restrict", "object", "withdraw_consent")  # one button each, no details
+SIMPLE = (
+    "restrict",
+    "object",
+    "lift_restriction",
+    "withdraw_consent",
+)  # one button each, no details
 
 
 def receipt_tokens(request: Request) -> list[str]:
@@ -56,7 +62,10 @@ def email_changes(request: Request) -> EmailChanges:
 async def act(
     request: Request, login: Login, kind: str, payload: dict[str, Any] | None = None
 ) -> tuple[Submitted, dict[str, Any]]:
-    """Record the account's request, answer it at once; the request and its answer."""
+    """Record the account's request, answer it at once; the request and its answer. An erasure
+    is refused, before anything is recorded, while the account alone owns an open business: its
+    members and callers would be left with a business nobody can run or close, so the owner
+    hands it over or closes it first (the same guard as ``/account/delete``)."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown request {kind!r}; accepted: {', '.join(KINDS)}")
     privacy = deps.privacy(request)
@@ -75,6 +84,8 @@ async def act(
         await limiter.check(session, limit)
         limiter.hit(session, limit)
     async with privacy.db.session() as session:
+        if kind == "erase":
+            refuse_sole_owner(await sole_owned(session, login.account.id))
         stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
         rights = privacy.rights(stamp.version)
         submitted = await rights.submit(
@@ -189,7 +200,8 @@ async def simple_request(
     csrf: Annotated[str, Form(max_length=100)],
     kind: Annotated[str, Form(max_length=32)],
 ) -> Response:
-    """Restrict, object, or withdraw every consent: for the account and what is linked to it."""
+    """Restrict, object, lift them, or withdraw every consent: for the account and what is
+    linked to it."""
 
     async def work() -> Response:
         if kind not in SIMPLE:

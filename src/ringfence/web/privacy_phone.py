@@ -167,8 +167,8 @@ async def summary(request: Request, proof: ProofDep, phone: RequestsDep) -> dict
 
 
 class PhoneRequestIn(BaseModel):
-    kind: Literal["access", "restrict", "erase"] = Field(
-        description="access (a JSON export), restrict, or erase"
+    kind: Literal["access", "restrict", "lift_restriction", "erase"] = Field(
+        description="access (a JSON export), restrict, lift_restriction, or erase"
     )
 
 

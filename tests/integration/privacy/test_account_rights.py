@@ -154,6 +154,21 @@ async def test_an_account_exports_corrects_restricts_and_erases_what_is_linked_t
             refs = set((await session.scalars(select(ProcessingRestriction.subject_ref))).all())
         assert refs == {account.subject_ref, phone_ref(MINE, settings.signing_key())}
 
+        # Lifted by the person, for the account and the number alike; the receipt says what
+        # stood. Restricted again, so the erasure below takes the restriction with it.
+        lifted = await client.post(
+            "/account/privacy/request", data={"csrf": csrf, "kind": "lift_restriction"}
+        )
+        assert lifted.status_code == 303
+        receipt = await client.get(lifted.headers["location"] + "?format=page")
+        assert "Restriction lifted: restrict" in receipt.text
+        async with db.session() as session:
+            assert (await session.scalars(select(ProcessingRestriction))).all() == []
+        again = await client.post(
+            "/account/privacy/request", data={"csrf": csrf, "kind": "restrict"}
+        )
+        assert again.status_code == 303
+
         # Erase: the password again; the ledger is kept, said so; the rest goes.
         wrong = await client.post(
             "/privacy/requests",

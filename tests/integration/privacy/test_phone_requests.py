@@ -218,6 +218,18 @@ async def test_a_number_proved_by_a_call_sees_exports_and_erases_what_every_busi
             restriction = "the number's owner restricted the processing of their data"
             assert restriction in by_tail["…56"] and restriction not in by_tail["…21"]
 
+            # Lifted by the person: the campaigns may call the number again; each business is
+            # told, as of every request.
+            lifted = await person.post(
+                "/api/privacy/phone/requests", json={"kind": "lift_restriction"}
+            )
+            assert lifted.status_code == 200, lifted.text
+            (action,) = json.loads(lifted.json()["receipt"])["receipt"]["actions"]
+            assert action == {"action": "restriction lifted", "lifted": ["restrict"]}
+            checked = (await owner.get(check)).json()
+            by_tail = {c["number"]: c["refusals"] for c in checked["contacts"]}
+            assert restriction not in by_tail["…56"]
+
             # Erasure: every business's records and ring's call record go; the session ends.
             erased = await person.post("/api/privacy/phone/requests", json={"kind": "erase"})
             assert erased.status_code == 200, erased.text
@@ -226,15 +238,16 @@ async def test_a_number_proved_by_a_call_sees_exports_and_erases_what_every_busi
             assert await _rows(database_url, Contact) == 2  # the other number's, one per list
             assert await _rows(database_url, CallRecord) == 0
             assert await _rows(database_url, PhoneProof) == 0
-            assert await _rows(database_url, RightsNotice) == 6  # access, restrict, erase: 2 each
+            assert await _rows(database_url, RightsNotice) == 8  # 4 requests, 2 businesses each
             listed = (await owner.get(f"/api/tenants/{clinic}/rights-notices")).json()["notices"]
-            assert sorted(n["kind"] for n in listed) == ["access", "erase", "restrict"]
+            kinds = sorted(n["kind"] for n in listed)
+            assert kinds == ["access", "erase", "lift_restriction", "restrict"]
 
-            # The operator's console lists both requests and what the businesses did.
+            # The operator's console lists the requests and what the businesses did.
             await operator_login(operator)
             console = await operator.get("/admin/rights")
             assert console.status_code == 200 and 'id="rights-by-phone"' in console.text
-            assert "1 of 2" in console.text and console.text.count("0 of 2") == 2
+            assert "1 of 2" in console.text and console.text.count("0 of 2") == 3
     leaked = [e for e in logs.entries if "7400123456" in repr(e) or "7400654321" in repr(e)]
     assert leaked == []
 

@@ -19,10 +19,12 @@ from sqlalchemy import select
 
 from ringfence.clock import SystemClock
 from ringfence.media.speech import speak
+from ringfence.privacy import policy
 from ringfence.privacy.consent import SENSITIVE_USE
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.receptionist import Receptionist
+from ringfence.services.agents.calls.wiring import stopped_for
 from ringfence.services.agents.campaigns.contacts import ContactLists
 from ringfence.services.agents.models import (
     Agent,
@@ -31,6 +33,7 @@ from ringfence.services.agents.models import (
     AgentRecording,
     KnowledgeEntry,
 )
+from ringfence.services.agents.purposes import ANSWERING
 from ringfence.services.agents.testing import verify_number
 from ringfence.store import Database
 from ringfence.telephony import TelephonyEngine
@@ -311,6 +314,53 @@ async def test_a_caller_who_limited_sensitive_use_is_not_recorded(desk: Desk) ->
         assert call.outcome == "opted_out"
         assert await session.get(AgentRecording, call.id) is None
         assert (await session.scalars(select(AgentRecording))).all() == []
+
+
+async def test_a_restricted_caller_hears_a_notice_and_nothing_of_them_is_kept(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """The caller's number restricted the processing of its data (a verified request, as the
+    phone-proved page makes it): the agent does not converse. The caller hears the notice and
+    the receptionist hangs up; what they say meanwhile is not heard, so no transcript, no
+    recording, no call record of the business's and no charge are left. Lifted, the number
+    is answered as any other."""
+    privacy, db = desk.privacy, desk.db
+    ref = phone_ref(CALLER, desk.engine.settings.signing_key())
+
+    async def ask(kind: str) -> None:
+        async with db.session() as session:
+            stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
+            rights = privacy.rights(stamp.version)
+            submitted = await rights.submit(session, kind, ref, verified_via="phone_call")
+            await rights.fulfil(session, submitted.request.id)
+
+    await ask("restrict")
+    ear = await open_ear()
+    fill = {"ear_port": str(ear_port(ear)), "hold_ms": "100000"}
+    try:
+        async with sipp_peer(
+            "uac_talk", remote=f"127.0.0.1:{desk.engine.local_port}", fill=fill,
+            extra=["-s", NUMBER], limit="120s",
+        ):  # fmt: skip
+            await ear.until(lambda: ear.speaking(0, frames=25))
+            (call,) = desk.engine.active_calls()
+            await ear.say(await _speech("What are your opening hours?"))
+            await call.wait_ended()  # the receptionist hung up: SIPp's BYE came from us
+        assert call.recorder is None
+    finally:
+        assert ear.transport is not None
+        ear.transport.close()
+    await desk.engine.idle()
+    heard = await transcribe_heard(ear)
+    assert "restricted" in heard and "nine in the morning" not in heard, heard
+    async with tenant_session(db, desk.tenant_id) as session:
+        assert (await session.scalars(select(AgentCall))).all() == []
+        assert (await session.scalars(select(AgentRecording))).all() == []
+    recordings = privacy.settings.ensure_data_dir() / "recordings"
+    assert not recordings.exists() or not any(p.is_file() for p in recordings.rglob("*"))
+
+    await ask("lift_restriction")
+    assert await stopped_for(db, desk.engine.settings.signing_key(), CALLER, ANSWERING) is None
 
 
 async def test_the_agent_of_a_suspended_business_does_not_answer(desk: Desk) -> None:

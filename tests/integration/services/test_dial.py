@@ -25,13 +25,14 @@ from ringfence.accounts.models import Account
 from ringfence.billing.rates import RateTable
 from ringfence.http.instances import instance
 from ringfence.privacy.core import Privacy
+from ringfence.privacy.subjects import phone_ref
 from ringfence.services.dial.models import DialCall
 from ringfence.services.dial.service import DialService
 from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.testing import FakeClock
 from ringfence.web.app import create_app
-from tests.conftest import SettingsFactory
+from tests.conftest import ENGINES, SettingsFactory
 from tests.support.accounts import verified_login
 from tests.support.mail import smtp_server
 from tests.support.server import free_port
@@ -237,6 +238,7 @@ async def test_a_browser_call_is_bridged_echoed_and_charged_exactly(
         await db.dispose()
 
 
+@ENGINES
 async def test_the_call_is_cut_when_the_credit_runs_out_and_deletion_keeps_payments(
     make_settings: SettingsFactory, database_url: str, tmp_path: Path
 ) -> None:
@@ -294,6 +296,14 @@ async def test_the_call_is_cut_when_the_credit_runs_out_and_deletion_keeps_payme
                         exported = await app.state.privacy.rights("v").export(
                             session, f"account:{account}"
                         )
+                    rung = phone_ref("+442079460958", settings.signing_key())
+                    async with db.session() as session:
+                        rights = app.state.privacy.rights("v")
+                        holder = await rights.export(session, rung)
+                        unlinked, _ = await rights.erase(session, rung)
+                    async with db.session() as session:
+                        after = await rights.export(session, rung)
+                        kept = await rights.export(session, f"account:{account}")
                 finally:
                     await db.dispose()
                 page = (await client.get("/account")).text
@@ -306,6 +316,17 @@ async def test_the_call_is_cut_when_the_credit_runs_out_and_deletion_keeps_payme
     assert ended["cost"] == 16  # all that was reserved, never more
     (history,) = exported["data"]["dial_call"]["records"]
     assert history["number"] == "+442079460958" and history["cost"] == 16
+    # The rung number's holder (a phone-proved request) sees the fact and time of the call,
+    # not who placed it, its price or the caller's copy of the number.
+    (call,) = holder["data"]["dial_call_to_number"]["records"]
+    assert sorted(call) == ["answered_at", "duration", "started_at", "status"]
+    assert call["started_at"] == history["started_at"] and call["status"] == history["status"]
+    assert account not in json.dumps(holder) and "cost" not in json.dumps(call)
+    # Their erasure unlinks the call from their number; the caller's history keeps it.
+    assert {"action": "unlinked", "category": "dial_call_to_number", "records": 1} in unlinked
+    assert "dial_call_to_number" not in after["data"]
+    (still,) = kept["data"]["dial_call"]["records"]
+    assert still["number"] == "+442079460958" and still["callee_ref"] is None
     # Said by the categories' titles: Payments and Credit movements are kept by law.
     assert "Kept: Payments (" in deleted.text and "Kept: Credit movements (" in deleted.text
     assert "Deleted: Your call history" in deleted.text and "Deleted: Your account" in deleted.text

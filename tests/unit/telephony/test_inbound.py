@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ringfence.ip_tags import IpTags
 from ringfence.telephony._sip import InboundRequest, Refusal
 from ringfence.telephony.inbound import InboundGate, SourceLimiter, TrustedTrunk, networks
 from ringfence.testing import FakeClock
@@ -11,16 +14,19 @@ def invite(source: str, call_id: str = "a", method: str = "INVITE") -> InboundRe
     return InboundRequest(method, (source, 5060), "sip:+15550100@192.0.2.1", call_id, None)
 
 
-def gate(clock: FakeClock, *, per_minute: int = 20, password: str | None = None) -> InboundGate:
+def gate(
+    clock: FakeClock, logs: Path, *, per_minute: int = 20, password: str | None = None
+) -> InboundGate:
     trunk = TrustedTrunk(
         "carrier", networks(["192.0.2.0/24", "2001:db8::/32"]), "trunk" if password else None,
         password,
     )  # fmt: skip
-    return InboundGate([trunk], per_minute=per_minute, key=b"k", clock=clock)
+    tags = IpTags(logs, clock)
+    return InboundGate([trunk], per_minute=per_minute, key=b"k", clock=clock, tags=tags)
 
 
-def test_trusted_networks_are_admitted_and_others_refused_403() -> None:
-    admit = gate(FakeClock())
+def test_trusted_networks_are_admitted_and_others_refused_403(tmp_path: Path) -> None:
+    admit = gate(FakeClock(), tmp_path)
     assert admit(invite("192.0.2.77")) == "carrier"
     assert admit(invite("::ffff:192.0.2.77")) == "carrier"  # a v4-mapped source
     assert admit(invite("2001:db8::5")) == "carrier"
@@ -32,8 +38,8 @@ def test_trusted_networks_are_admitted_and_others_refused_403() -> None:
     assert admit.refused == {"untrusted_source": 3}
 
 
-def test_with_inbound_credentials_an_unknown_source_is_challenged() -> None:
-    admit = gate(FakeClock(), password="pw")
+def test_with_inbound_credentials_an_unknown_source_is_challenged(tmp_path: Path) -> None:
+    admit = gate(FakeClock(), tmp_path, password="pw")
     refusal = admit(invite("198.51.100.1"))
     assert isinstance(refusal, Refusal) and refusal.status == 407
     assert 'qop="auth"' in refusal.headers["Proxy-Authenticate"]
@@ -55,8 +61,8 @@ def test_the_limit_counts_new_call_ids_per_source_in_a_sliding_minute() -> None:
     assert limiter.wait("192.0.2.1", "new") is None
 
 
-def test_over_the_limit_is_503_with_retry_after_even_for_a_trusted_source() -> None:
-    admit = gate(FakeClock(), per_minute=2)
+def test_over_the_limit_is_503_with_retry_after_even_for_a_trusted_source(tmp_path: Path) -> None:
+    admit = gate(FakeClock(), tmp_path, per_minute=2)
     assert admit(invite("192.0.2.1", "1")) == admit(invite("192.0.2.1", "2")) == "carrier"
     refusal = admit(invite("192.0.2.1", "3"))
     assert isinstance(refusal, Refusal) and refusal.status == 503
@@ -64,8 +70,9 @@ def test_over_the_limit_is_503_with_retry_after_even_for_a_trusted_source() -> N
     assert admit.refused == {"rate_limited": 1}
 
 
-def test_a_built_in_trunk_is_taken_only_from_its_own_port() -> None:
-    admit = InboundGate([], per_minute=2, key=b"k", clock=FakeClock())
+def test_a_built_in_trunk_is_taken_only_from_its_own_port(tmp_path: Path) -> None:
+    clock = FakeClock()
+    admit = InboundGate([], per_minute=2, key=b"k", clock=clock, tags=IpTags(tmp_path, clock))
     admit.trust(TrustedTrunk("test-phone", networks(["127.0.0.1/32"]), port=41000))
     uri = "sip:+441134960001@127.0.0.1"
     for call_id in range(5):  # its calls were limited where they started: not counted here

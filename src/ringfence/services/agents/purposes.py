@@ -1,6 +1,7 @@
 """What agents does with a person's data that a restriction or an objection may stop
 (``ringfence.privacy.processing``): asked before a campaign dials someone, before a number is
-evaluated, and before a hosted model hears a caller."""
+evaluated, before the receptionist listens to a caller at all, and before a hosted model hears
+one."""
 
 from __future__ import annotations
 
@@ -14,3 +15,7 @@ EVALUATION = Purpose("agents.evaluation", LegalBasis.LEGITIMATE_INTERESTS)
 # What a caller says sent to a hosted speech-to-text or dialogue model (a processor); without
 # it the offline models on this server answer the call.
 HOSTED_MODELS = Purpose("agents.hosted_models", LegalBasis.LEGITIMATE_INTERESTS)
+# The receptionist answering a caller with an agent: listening, recognising what they say
+# (with any model, ours included), recording and keeping the transcript, for the business that
+# runs it. A restricted or objecting caller gets only a short notice (``calls.receptionist``).
+ANSWERING = Purpose("agents.answering", LegalBasis.LEGITIMATE_INTERESTS)

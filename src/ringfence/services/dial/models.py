@@ -11,6 +11,7 @@ from ringfence.store.base import Base, new_sortable_id
 from ringfence.store.columns import NOT_PERSONAL, personal
 
 HISTORY = "dial_call"
+CALLED = "dial_call_to_number"  # the same rows, as data about the person whose number was rung
 
 
 class DialCall(Base):
@@ -18,6 +19,7 @@ class DialCall(Base):
     __table_args__ = (
         Index("ix_dial_calls_subject_ref", "subject_ref"),
         Index("ix_dial_calls_started_at", "started_at"),
+        Index("ix_dial_calls_callee_ref", "callee_ref"),
     )
 
     id: Mapped[str] = mapped_column(
@@ -26,6 +28,10 @@ class DialCall(Base):
     subject_ref: Mapped[str] = mapped_column(String(60), info=personal(HISTORY))
     number: Mapped[bytes] = mapped_column(LargeBinary, info=personal(HISTORY))  # encrypted
     number_tail: Mapped[str] = mapped_column(String(24), info=personal(HISTORY))
+    # The rung number's subject reference (an HMAC, not the number): how a request by the
+    # number's holder finds the calls made to it. Cleared when they erase; None on calls made
+    # before it was kept.
+    callee_ref: Mapped[str | None] = mapped_column(String(80), info=personal(CALLED))
     started_at: Mapped[dt.datetime] = mapped_column(info=personal(HISTORY))
     answered_at: Mapped[dt.datetime | None] = mapped_column(info=personal(HISTORY))
     duration: Mapped[float] = mapped_column(Float, default=0.0, info=personal(HISTORY))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.services.dial.models import HISTORY
+from ringfence.services.dial.models import CALLED, HISTORY
 
 CATEGORIES = (
     Category(
@@ -21,6 +21,31 @@ CATEGORIES = (
         processors=("the SIP carrier that connects the call",),
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
+    ),
+    Category(
+        name=CALLED,
+        service="dial",
+        title="Calls made to your number",
+        store="dial_calls",
+        fields=("callee_ref", "started_at", "answered_at", "duration", "status"),
+        # A call an account placed to a number is data about the number's holder too (that
+        # their phone was rung, when, whether it was answered, for how long), so a request by
+        # the holder, proved by a call to the number, finds it. It is also the caller's record,
+        # under the contract they paid the call by: the holder sees only the fact and time of
+        # each call (``shown``), never who placed it (the account), its price or the caller's
+        # encrypted copy of the number; and their erasure unlinks the calls from the number
+        # (``erase_clears``) rather than deleting the caller's history of calls they paid for.
+        purpose="Keep the calls dial's users placed to your number in their call history, so "
+        "they can see what they called and paid for; you can see when your number was called.",
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        # The caller's history decides how long a call is kept (the sweeper expires it there).
+        retention=Retention.while_("as long as the caller's call history keeps the call"),
+        timestamp="started_at",
+        processors=("the SIP carrier that connects the call",),
+        subject=SubjectKind.PHONE,
+        subject_field="callee_ref",
+        shown=("started_at", "answered_at", "duration", "status"),
+        erase_clears=("callee_ref",),
     ),
     Category(
         name="dial_call_audio",

@@ -31,7 +31,7 @@ from ringfence.logging import get_logger
 from ringfence.media.speech import spoken_prompt
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.sealed import seal, unseal
-from ringfence.privacy.subjects import keyed_ref
+from ringfence.privacy.subjects import keyed_ref, phone_ref
 from ringfence.redact import mask_number
 from ringfence.services.dial.models import DialCall
 from ringfence.services.dial.prices import lowest_prices
@@ -211,6 +211,7 @@ class DialService:
                         session, account.subject_ref, number.e164.encode()
                     ),
                     number_tail=mask_number(number.e164),
+                    callee_ref=phone_ref(number.e164, self.key),
                     started_at=self.clock.now(),
                     status="dialling",
                     currency=self.currency,

@@ -5,6 +5,14 @@ agent's number in this process (another process picks it up when it restarts). E
 agent's definition is loaded in the business's scope, the call is answered and recorded (the
 opening says so first), the voice pipeline runs until someone hangs up, and what it left is
 stored encrypted under the caller's key.
+
+A caller whose number restricted the processing of their data, or objected to it
+(``purposes.ANSWERING``), gets only the minimal handling: the call is answered, a fixed notice
+is played and the call ends. Nothing listens (no voice activity, no recognition, no model of
+ours or a processor's), nothing is recorded, no transcript or call record of the agent's is
+kept, and the business is not charged; only the telephony call record every call leaves
+remains. Playing our own words needs nothing of theirs, and silence or a ring-out would leave
+them not knowing why the business did not answer.
 """
 
 from __future__ import annotations
@@ -28,11 +36,13 @@ from ringfence.services.agents.calls.wiring import (
     conversation_for,
     load,
     models_for,
+    stopped_for,
     voice_session,
 )
 from ringfence.services.agents.dialogue.conversation import Conversation
 from ringfence.services.agents.hooks.calling import CallTools
 from ringfence.services.agents.models import AgentNumber
+from ringfence.services.agents.purposes import ANSWERING
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.telephony import Call, TelephonyEngine
@@ -43,6 +53,12 @@ from ringfence.tenants.models import Tenant
 
 log = get_logger(__name__)
 TRANSFER_RING_SECONDS = 25
+RESTRICTED_NOTICE = (
+    "You are through to {business}. You asked for the use of your data to be restricted, so our "
+    "automated assistant will not listen to or record this call. Please contact {business} "
+    "another way, or lift the restriction on the privacy page of this service. Goodbye."
+)
+NOTICE_SECONDS = 60  # the longest a call answered only for the notice may last
 
 
 class Receptionist:
@@ -78,6 +94,9 @@ class Receptionist:
             # The number was released since it was routed, or the operator suspended the
             # business, or it was closed: its agent does not answer.
             await call.hangup()
+            return
+        if await stopped_for(self.db, self.parts.key, call.remote, ANSWERING) is not None:
+            await self._notice_only(call, tenant.name)
             return
         hosted = await models_for(self.db, self.parts.key, call.remote)
         conversation = await conversation_for(
@@ -138,6 +157,16 @@ class Receptionist:
         await call.played()
         await call.hangup()
         log.info("agent_call_declined_no_credit", call=call.id)
+
+    async def _notice_only(self, call: Call, business: str) -> None:
+        """The minimal handling of a restricted caller: the notice, then the end of the call.
+        The call's audio is never read and no recorder is set, so nothing of theirs is heard."""
+        call.recorder = None
+        await call.answer(max_duration=NOTICE_SECONDS)
+        call.play(await speak(RESTRICTED_NOTICE.format(business=business)))
+        await call.played()
+        await call.hangup()
+        log.info("agent_call_restricted", call=call.id)
 
     async def _opt_out(self, tenant_id: str, call: Call) -> None:
         """On the business's do-not-call list at once (a caller without a number: nothing)."""

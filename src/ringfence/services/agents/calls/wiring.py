@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ringfence.clock import Clock
 from ringfence.privacy.core import Privacy
-from ringfence.privacy.processing import may_process
+from ringfence.privacy.processing import Purpose, why_not
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.components import Components, components, speaker_for
 from ringfence.services.agents.calls.pipeline import Line, TranscriptLine, VoiceSession
@@ -49,13 +49,18 @@ async def load(settings: AgentSettings, *, hosted: bool = True) -> Components:
     return await asyncio.to_thread(components, settings)
 
 
-async def models_for(db: Database, key: bytes, e164: str) -> bool:
-    """Whether the hosted models may hear the person on ``e164``: not once they restricted
-    the processing of their data or objected to it (``purposes.HOSTED_MODELS``)."""
+async def stopped_for(db: Database, key: bytes, e164: str, purpose: Purpose) -> str | None:
+    """Why the person on ``e164`` may not be processed for ``purpose`` (they restricted the
+    processing of their data, or objected to it); None when they may."""
     if not e164.startswith("+"):
-        return True  # a caller without a number: nobody to have restricted anything
+        return None  # a caller without a number: nobody to have restricted anything
     async with db.session() as session:
-        return await may_process(session, [phone_ref(e164, key)], HOSTED_MODELS)
+        return await why_not(session, [phone_ref(e164, key)], purpose)
+
+
+async def models_for(db: Database, key: bytes, e164: str) -> bool:
+    """Whether the hosted models may hear the person on ``e164`` (``purposes.HOSTED_MODELS``)."""
+    return await stopped_for(db, key, e164, HOSTED_MODELS) is None
 
 
 @asynccontextmanager
