@@ -18,8 +18,8 @@ from aiohttp import web
 from ringfence.clock import SystemClock
 from ringfence.media.frames import FRAME_BYTES
 from ringfence.services.agents.calls.pipeline import VoiceSession
-from ringfence.services.agents.calls.wiring import language_model
 from ringfence.services.agents.dialogue.conversation import Conversation, Step
+from ringfence.services.agents.dialogue.model import language_model
 from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.services.agents.hooks.calling import CallTools
 from ringfence.services.agents.hooks.signing import HEADER, verify

@@ -25,9 +25,8 @@ from ringfence.services.agents.calls.components import Components, components, s
 from ringfence.services.agents.calls.pipeline import Line, TranscriptLine, VoiceSession
 from ringfence.services.agents.calls.records import CallRecords, FinishedCall
 from ringfence.services.agents.campaigns.contacts import ContactLists
-from ringfence.services.agents.dialogue.chat import ChatEndpoint
 from ringfence.services.agents.dialogue.conversation import Conversation, Toolbox
-from ringfence.services.agents.dialogue.model import ModelDialogue
+from ringfence.services.agents.dialogue.model import language_model
 from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.services.agents.models import Agent, AgentCall, KnowledgeEntry
 from ringfence.services.agents.purposes import HOSTED_MODELS
@@ -208,16 +207,3 @@ async def conversation_for(
         language_model(settings.agents, tenant.name, instructions, knowledge) if hosted else None
     )
     return Conversation(offline, parts.embedder, tenant.name, model=model, **fields)
-
-
-def language_model(
-    settings: AgentSettings, business: str, instructions: str, knowledge: list[tuple[str, str]]
-) -> ModelDialogue | None:
-    """The language model a conversation uses, when the operator set one (``llm_url``)."""
-    if not settings.llm_url:
-        return None
-    key = settings.llm_key or settings.api_key
-    endpoint = ChatEndpoint(settings.llm_url, settings.llm_model,
-                            key.get_secret_value() if key else None,
-                            settings.llm_timeout_seconds)  # fmt: skip
-    return ModelDialogue(endpoint, business, instructions, knowledge)

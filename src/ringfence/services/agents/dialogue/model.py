@@ -29,6 +29,7 @@ from ringfence.errors import InvalidInput
 from ringfence.redact import redact_sensitive
 from ringfence.services.agents.dialogue.chat import ChatEndpoint, ChatFailed, ToolCall
 from ringfence.services.agents.dialogue.sentences import Sentences
+from ringfence.settings import AgentSettings
 
 ROUNDS = 3  # requests in one turn: the business's tools answered, then the reply
 MAX_REPLY = 1500  # characters of one turn's reply: a model that rambles on is cut there
@@ -218,3 +219,16 @@ class ModelDialogue:
                     raise ChatFailed(f"the model's arguments do not fit {call.name}") from None
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": answer})
         raise ChatFailed(f"the model called tools more than {ROUNDS - 1} times in a turn")
+
+
+def language_model(
+    settings: AgentSettings, business: str, instructions: str, knowledge: list[tuple[str, str]]
+) -> ModelDialogue | None:
+    """The language model a conversation uses, when the operator set one (``llm_url``)."""
+    if not settings.llm_url:
+        return None
+    key = settings.llm_key or settings.api_key
+    endpoint = ChatEndpoint(settings.llm_url, settings.llm_model,
+                            key.get_secret_value() if key else None,
+                            settings.llm_timeout_seconds)  # fmt: skip
+    return ModelDialogue(endpoint, business, instructions, knowledge)
