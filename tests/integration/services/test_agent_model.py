@@ -25,11 +25,15 @@ from ringfence.services.agents.hooks.calling import CallTools
 from ringfence.services.agents.hooks.signing import HEADER, verify
 from ringfence.services.agents.hooks.tools import Tools
 from ringfence.services.agents.models import AgentTool
+from ringfence.services.agents.service import Agents
+from ringfence.services.agents.testing import open_shop
 from ringfence.settings import AgentSettings
 from ringfence.speech.embeddings import default_embedder
 from ringfence.speech.tts import HibariSpeaker
+from ringfence.store import Database
 from ringfence.testing.clock import FakeClock
 from ringfence.testing.openai_server import ChatServer, Reply, chat_server
+from tests.conftest import SettingsFactory
 from tests.support.endpoint import local_endpoint
 
 pytestmark = pytest.mark.integration
@@ -336,3 +340,20 @@ async def test_the_offline_dialogue_answers_when_the_model_fails(
     server.script(Reply(text="You're welcome."))
     _, step = await _turn(talk, "Great, thank you.")
     assert step.say == "You're welcome." and len(server.requests) == 2
+
+
+# -- the agent page's try box -----------------------------------------------------------------
+
+
+async def test_the_try_box_asks_the_model_when_one_is_set(
+    server: ChatServer, make_settings: SettingsFactory, db: Database
+) -> None:
+    settings = make_settings(agents={"llm_url": server.base, "llm_model": "local-test"})
+    clock = SystemClock()
+    shop = await open_shop(settings, db, clock, [])
+    agents = Agents(db, clock, settings.signing_key(), settings=settings.agents)
+    server.script(Reply(text="We open at nine. See you soon!"))
+    turn = await agents.reply(shop.owner, shop.tenant_id, shop.agent_id, "When do you open?")
+    assert (turn.kind, turn.reply, turn.by) == ("answer", "We open at nine. See you soon!", "model")
+    turn = await agents.reply(shop.owner, shop.tenant_id, shop.agent_id, "Take me off your list")
+    assert (turn.kind, turn.by) == ("opt_out", "offline") and len(server.requests) == 1
