@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from aiohttp import web
 
@@ -357,3 +358,14 @@ async def test_the_try_box_asks_the_model_when_one_is_set(
     assert (turn.kind, turn.reply, turn.by) == ("answer", "We open at nine. See you soon!", "model")
     turn = await agents.reply(shop.owner, shop.tenant_id, shop.agent_id, "Take me off your list")
     assert (turn.kind, turn.by) == ("opt_out", "offline") and len(server.requests) == 1
+
+
+def test_the_local_server_answers_whole_replies_too(server: ChatServer) -> None:
+    """Without ``stream`` it answers one ``chat.completion``, as the real servers do."""
+    server.script(Reply(text="Hello.", tool_calls=(("end_call", {}),)))
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    answer = httpx.post(server.base + "/chat/completions", json=body, timeout=30).json()
+    [choice] = answer["choices"]
+    assert answer["object"] == "chat.completion" and choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["content"] == "Hello."
+    assert choice["message"]["tool_calls"][0]["function"] == {"name": "end_call", "arguments": "{}"}
