@@ -49,6 +49,8 @@ class Request:
     headers: dict[str, str]
     at: float  # time.monotonic() when it came
     chunks_sent_at: list[float] = field(default_factory=list)
+    ended: threading.Event = field(default_factory=threading.Event)  # answered, or cut off
+    hung_up: bool = False  # the client closed the connection before the reply's end
 
 
 class ChatServer:
@@ -190,7 +192,9 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the client stopped listening (a caller spoke over the agent)
+                request.hung_up = True  # the client stopped listening (the caller spoke)
+            finally:
+                request.ended.set()
             self.close_connection = True
 
         def _send(self, data: bytes) -> None:

@@ -369,3 +369,23 @@ def test_the_local_server_answers_whole_replies_too(server: ChatServer) -> None:
     assert answer["object"] == "chat.completion" and choice["finish_reason"] == "tool_calls"
     assert choice["message"]["content"] == "Hello."
     assert choice["message"]["tool_calls"][0]["function"] == {"name": "end_call", "arguments": "{}"}
+
+
+async def test_a_reply_cut_short_hangs_up_on_the_model(server: ChatServer) -> None:
+    """The caller speaks over the agent: the pipeline closes the reply, and the model's
+    stream is closed at once rather than read to its end."""
+    server.script(Reply(text=LONG_REPLY * 4, delay=0.05))
+    talk = _conversation(_settings(server))
+    parts = talk.reply("When are you open?")
+    assert await anext(parts) == "We are open from nine to five."
+    await parts.aclose()
+    [request] = server.wait_for(1)
+    assert await asyncio.to_thread(request.ended.wait, 60)
+    assert request.hung_up
+    # The next turn goes on, the model having heard what was said of the cut reply.
+    server.script(Reply(text="Sure."))
+    await _turn(talk, "Thanks")
+    assert server.requests[1].body["messages"][-2:] == [
+        {"role": "assistant", "content": "We are open from nine to five."},
+        {"role": "user", "content": "Thanks"},
+    ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -77,7 +77,7 @@ class ChatEndpoint:
 
     async def stream(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> AsyncIterator[str | list[ToolCall]]:
+    ) -> AsyncGenerator[str | list[ToolCall], None]:
         """The reply's text in pieces as they come, then its tool calls (a list, maybe empty)."""
         body: dict[str, Any] = {
             "model": self.model,

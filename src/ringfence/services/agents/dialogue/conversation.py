@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -157,15 +158,15 @@ class Conversation:
         step: Step | None = None
         try:
             if self.model is not None and self._for_model(said):
+                pieces = self.model.turn(said, self.slots, bool(self.transfer_to), tools)
                 try:
-                    async for piece in self.model.turn(
-                        said, self.slots, bool(self.transfer_to), tools
-                    ):
-                        if isinstance(piece, str):
-                            spoken.append(piece)
-                            yield piece
-                        else:
-                            step = self._decided(said, piece, " ".join(spoken))
+                    async with aclosing(pieces):  # a reply cut short closes the model's stream
+                        async for piece in pieces:
+                            if isinstance(piece, str):
+                                spoken.append(piece)
+                                yield piece
+                            else:
+                                step = self._decided(said, piece, " ".join(spoken))
                 except ChatFailed as exc:
                     log.warning("agent_model_failed", reason=exc.message)
             if step is None:

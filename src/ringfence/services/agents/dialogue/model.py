@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -167,7 +168,7 @@ class ModelDialogue:
 
     async def turn(
         self, said: str, slots: list[str], transfer: bool, tools: Tools | None
-    ) -> AsyncIterator[str | Decision]:
+    ) -> AsyncGenerator[str | Decision, None]:
         """The reply's sentences as the model writes them, then its ``Decision``; raises
         ``ChatFailed`` for a model that fails or answers nonsense."""
         own = actions(slots, transfer)
@@ -182,16 +183,18 @@ class ModelDialogue:
         length = 0
         for _ in range(ROUNDS):
             sentences, text, calls = Sentences(), "", []
-            async for piece in self.endpoint.stream(messages, list(specs.values())):
-                if isinstance(piece, list):
-                    calls = piece
-                    continue
-                text += piece
-                length += len(piece)
-                if length > MAX_REPLY:
-                    raise ChatFailed(f"the model's reply ran past {MAX_REPLY} characters")
-                for sentence in sentences.feed(piece):
-                    yield sentence
+            stream = self.endpoint.stream(messages, list(specs.values()))
+            async with aclosing(stream):
+                async for piece in stream:
+                    if isinstance(piece, list):
+                        calls = piece
+                        continue
+                    text += piece
+                    length += len(piece)
+                    if length > MAX_REPLY:
+                        raise ChatFailed(f"the model's reply ran past {MAX_REPLY} characters")
+                    for sentence in sentences.feed(piece):
+                        yield sentence
             for sentence in sentences.end():
                 yield sentence
             if not calls:
