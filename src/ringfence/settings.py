@@ -520,10 +520,22 @@ class AgentSettings(BaseModel):
     tts_voice: str = Field("alloy", description="The hosted voice's name.")
     llm_url: str | None = Field(
         None,
-        description="An OpenAI-compatible API base (https://host/v1) for the dialogue step; "
-        "the offline retrieval step when unset (and whenever the service fails).",
+        description="An OpenAI-compatible chat API base (https://host/v1: vLLM, llama.cpp "
+        "server, Ollama, OpenAI) that writes the agent's replies, streamed into speech, and "
+        "chooses its actions by tool calls; the offline dialogue when unset, and for any turn "
+        "the model fails.",
     )
     llm_model: str = Field("gpt-4o-mini", description="The hosted chat model's name.")
+    llm_key: SecretStr | None = Field(
+        None, description="Bearer key of the chat model (api_key when unset)."
+    )
+    llm_timeout_seconds: float = Field(
+        6.0,
+        gt=0,
+        le=60,
+        description="Seconds the chat model may take to start its reply, or pause in it, "
+        "before the offline dialogue answers that turn.",
+    )
     stt_url: str | None = Field(
         None, description="An OpenAI-compatible API base for hosted speech-to-text."
     )

@@ -76,6 +76,8 @@ def test_a_business_builds_and_tries_an_agent(tmp_path: Path) -> None:
         # The decision behind the reply: the entry it answered from and how sure it was.
         assert page.inner_text("#decision-matched") == "What are your opening hours?"
         assert re.fullmatch(r"\d{1,3} %", page.inner_text("#decision-confidence"))
+        assert page.inner_text("#decision-by") == "the offline dialogue"
+        assert "offline dialogue on this server" in page.inner_text("#dialogue-source")
         # Nobody to put a caller through to: no transfer is offered, a message is.
         assert "offered to leave a message" in page.inner_text("#transfer-state")
         page.fill("#said", "can I talk to a real person")

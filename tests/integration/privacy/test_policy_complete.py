@@ -94,6 +94,9 @@ async def test_every_personal_table_is_in_the_policy_of_each_service_that_writes
     assert "Stripe" in pages["dial"] and "SMTP relay localhost" in pages["roulette"]
     agents = pages["agents"]
     assert "Hosted language model at llm.example.net" in agents
+    assert "it receives the call&#39;s transcript as the call goes" in agents or (
+        "it receives the call's transcript as the call goes" in agents
+    )
     assert "Hosted speech-to-text at stt.example.net" in agents
     assert "llm.example.net" not in pages["ring"]
     calls = next(c for c in dial["categories"] if c["name"] == "call_record")

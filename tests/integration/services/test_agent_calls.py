@@ -8,7 +8,7 @@ import asyncio
 import io
 import re
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,7 @@ from ringfence.store import Database
 from ringfence.telephony import TelephonyEngine
 from ringfence.tenants.models import Tenant
 from ringfence.tenants.scoping import tenant_session
+from ringfence.testing.openai_server import ChatServer, Reply, chat_server
 from tests.conftest import SettingsFactory
 from tests.support.rtp import Ear, ear_port, open_ear, transcribe_heard
 from tests.support.server import free_port
@@ -72,6 +73,30 @@ class Desk:
 async def desk(
     make_settings: SettingsFactory, database_url: str, tmp_path: Path
 ) -> AsyncIterator[Desk]:
+    async with _desk(make_settings, database_url, tmp_path, {}) as opened:
+        yield opened
+
+
+@pytest.fixture
+def model() -> Iterator[ChatServer]:
+    with chat_server() as running:
+        yield running
+
+
+@pytest.fixture
+async def model_desk(
+    make_settings: SettingsFactory, database_url: str, tmp_path: Path, model: ChatServer
+) -> AsyncIterator[Desk]:
+    """The desk with a language model set (the local OpenAI-compatible server)."""
+    agents = {"llm_url": model.base, "llm_model": "local", "llm_timeout_seconds": 20}
+    async with _desk(make_settings, database_url, tmp_path, agents) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def _desk(
+    make_settings: SettingsFactory, database_url: str, tmp_path: Path, agents: dict[str, object]
+) -> AsyncIterator[Desk]:
     low, high = free_rtp_range()
     carrier_port = free_port()
     settings = make_settings(
@@ -84,7 +109,7 @@ async def desk(
             "rtp_port_max": high,
             "carriers": [{"name": "sipp", "host": "127.0.0.1", "port": carrier_port}],
         },  # fmt: skip
-        agents={"no_input_seconds": 30},
+        agents={"no_input_seconds": 30, **agents},
     )
     db = Database(database_url)
     privacy = Privacy(settings, db, SystemClock())
@@ -377,3 +402,37 @@ async def test_the_agent_of_a_suspended_business_does_not_answer(desk: Desk) -> 
     await desk.engine.idle()
     async with tenant_session(desk.db, desk.tenant_id) as session:
         assert (await session.scalars(select(AgentCall))).all() == []
+
+
+async def test_a_language_model_answers_streamed_and_the_opt_out_stays_offline(
+    model_desk: Desk, model: ChatServer
+) -> None:
+    """With a model set, the receptionist speaks what the model streams (heard on the phone,
+    after our disclosure); the caller's opt-out is decided offline (the model is not asked)
+    and their number goes on the do-not-call list."""
+    desk = model_desk
+    model.script(
+        Reply(
+            text="We open at nine and close at five, Monday to Friday. On Saturdays we are "
+            "closed. Anything else?",
+            delay=0.05,
+        )  # fmt: skip
+    )
+    async with _phone(desk) as ear:
+        mark = len(ear.loud)
+        await ear.say(await _speech("What are your opening hours?"))
+        await _answered(ear, mark)
+        await ear.say(await _speech("Please take me off your list."))
+    call, _, text = await _record(desk)
+    heard = await transcribe_heard(ear)
+    assert re.match(r"you('re| are) speaking with an automated assistant", heard), heard
+    assert "saturday" in heard, heard  # the model's words: the knowledge never says it
+    assert heard.index("automated assistant") < heard.index("saturday")
+    assert call.outcome == "opted_out", text
+    # The question went to the model; the opt-out never did.
+    asked = [r.body["messages"][-1]["content"].lower() for r in model.requests]
+    assert "opening hour" in asked[0], asked
+    assert not any("list" in said for said in asked), asked
+    lists = ContactLists(desk.db, desk.privacy, desk.privacy.clock,
+                         desk.engine.settings.signing_key())  # fmt: skip
+    assert await lists.blocked(desk.tenant_id, CALLER) == "business"

@@ -11,17 +11,21 @@ from pathlib import Path
 
 import pytest
 
+from ringfence.testing.openai_server import Reply, chat_server
+
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
 DENTAL = REPO / "tests" / "data" / "dialogue" / "knowledge" / "dental.json"
 
 
-def agents_try(*args: str, said: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+def agents_try(
+    *args: str, said: str, data_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RINGFENCE_")}
     return subprocess.run(
         [sys.executable, "-m", "ringfence", "agents", "try", *args],
         input=said,
-        env={**clean, "RINGFENCE_DATA_DIR": str(data_dir)},
+        env={**clean, "RINGFENCE_DATA_DIR": str(data_dir), **(env or {})},
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -65,6 +69,24 @@ def test_each_utterance_prints_the_agents_decision(tmp_path: Path) -> None:
     assert opt_out["then"] == "opt_out" and "not be called again" in opt_out["reply"]
     # The call ended with the opt-out: "call me back later" starts a new one, as a message.
     assert call_back["then"] == ""
+
+
+def test_a_language_model_decides_when_one_is_set(tmp_path: Path) -> None:
+    """With ``RINGFENCE_AGENTS__LLM_URL`` set the model answers (streamed, over HTTP to a local
+    OpenAI-compatible server) and says who decided; the opt-out stays the offline rules'."""
+    said = "do you do teeth whitening\nplease never ring this number again\n"
+    with chat_server() as model:
+        model.script(Reply(text="Yes, we do. It costs two hundred pounds.", delay=0.01))
+        env = {"RINGFENCE_AGENTS__LLM_URL": model.base, "RINGFENCE_AGENTS__LLM_MODEL": "local"}
+        result = agents_try("--knowledge", str(DENTAL), said=said, data_dir=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    whitening, opt_out = (json.loads(line) for line in result.stdout.splitlines())
+    assert (whitening["kind"], whitening["by"]) == ("answer", "model")
+    assert whitening["reply"] == "Yes, we do. It costs two hundred pounds."
+    assert (opt_out["kind"], opt_out["by"], opt_out["then"]) == ("opt_out", "offline", "opt_out")
+    [request] = model.requests
+    assert request.body["messages"][-1]["content"] == "do you do teeth whitening"
+    assert "Riverside Dental Practice" in request.body["messages"][0]["content"]
 
 
 def test_each_flag_makes_every_line_a_new_call(tmp_path: Path) -> None:

@@ -22,8 +22,6 @@ from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.outbound import Dial, DialResult
 from ringfence.services.agents.calls.wiring import conversation_for, models_for
 from ringfence.services.agents.campaigns.dialler import Dialler
-from ringfence.services.agents.dialogue.hosted import HostedDialogue
-from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.services.agents.evaluations.service import Evaluations
 from ringfence.services.agents.models import CampaignCall
 from ringfence.services.agents.testing import CONSENTED, RATES, fund, open_shop, verify_number
@@ -139,9 +137,9 @@ async def test_no_hosted_model_hears_a_restricted_caller(
     assert tenant is not None
     assert await models_for(db, key, FREE) is True
     hosted = await conversation_for(db, settings, tenant, shop.agent_id, hosted=True)
-    assert hosted is not None and isinstance(hosted.dialogue, HostedDialogue)
+    assert hosted is not None and hosted.model is not None
     await _ask(settings, db, "restrict", RESTRICTS)
     assert await models_for(db, key, RESTRICTS) is False
     assert await models_for(db, key, FREE) is True
     offline = await conversation_for(db, settings, tenant, shop.agent_id, hosted=False)
-    assert offline is not None and isinstance(offline.dialogue, Dialogue)
+    assert offline is not None and offline.model is None

@@ -8,11 +8,17 @@ message, transfer, opt_out, end, off_topic, clarify), the knowledge entry it ans
 call, as on the phone (a booking asks for a time, then a name, then confirms); a call that ends
 starts a new one. ``--each`` makes every line the first thing said on a new call.
 
+With a language model set (``RINGFENCE_AGENTS__LLM_URL``) the model answers, as on a call, and
+``by`` says who decided each line ("model", or "offline": the offline rules' opt-out, a step of
+a booking or a message, or a turn the model failed). The business's HTTP tools are not called
+from here (nothing is stored without a server): the agent's page tries those.
+
 The embedding model and everything under it load only when the command runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -21,12 +27,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from ringfence.errors import InvalidInput
+from ringfence.errors import InvalidInput, RingfenceError
 
 if TYPE_CHECKING:
     from ringfence.services.agents.dialogue.conversation import Conversation
     from ringfence.services.agents.dialogue.knowledge import AgentFile
     from ringfence.services.agents.dialogue.offline import Dialogue
+    from ringfence.settings import AgentSettings
 
 app = typer.Typer(help="AI phone agents: try one in text.", no_args_is_help=True)
 stderr = Console(stderr=True)
@@ -56,10 +63,17 @@ def try_agent(
     ] = False,
 ) -> None:
     """What the agent decides for each line of stdin, as one JSON line each."""
+    from ringfence.logging import configure_logging
     from ringfence.services.agents.dialogue.knowledge import AgentFile
     from ringfence.services.agents.dialogue.offline import Dialogue
+    from ringfence.settings import load_settings
     from ringfence.speech.embeddings import default_embedder
 
+    try:
+        settings = load_settings()
+    except RingfenceError as exc:
+        raise _fail(exc.message) from None
+    configure_logging(settings.log)  # to standard error: the output is the decisions
     try:
         agent = AgentFile.parse(knowledge.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -69,16 +83,24 @@ def try_agent(
     except InvalidInput as exc:
         raise _fail(f"{knowledge}: {exc.message}") from None
     dialogue = Dialogue(default_embedder(), agent.business, agent.knowledge)
-    call = _call(agent, dialogue)
+    asyncio.run(_try(agent, dialogue, settings.agents, each))
+
+
+async def _try(agent: AgentFile, dialogue: Dialogue, settings: AgentSettings, each: bool) -> None:
+    from ringfence.services.agents.dialogue.conversation import Step
+
+    call = _call(agent, dialogue, settings)
     for line in sys.stdin:
         said = line.strip()
         if not said:
             continue
         if each:
-            call = _call(agent, dialogue)
-        step = call.hear(said)
+            call = _call(agent, dialogue, settings)
+        step = Step("")
+        async for part in call.reply(said):
+            step = part if isinstance(part, Step) else step
         turn = step.turn
-        assert turn is not None  # hear() always says its decision
+        assert turn is not None  # a reply always says its decision
         decision = {
             "said": said,
             "kind": turn.kind,
@@ -87,16 +109,18 @@ def try_agent(
             "reply": step.say,
             "confidence": round(turn.score, 3),
             "then": step.then,
+            "by": turn.by,
         }
         print(json.dumps(decision), flush=True)  # noqa: T201 - the command's output
         if step.then:
-            call = _call(agent, dialogue)  # the call ended (or went to a person): a new one
+            call = _call(agent, dialogue, settings)  # the call ended (or went to a person)
 
 
-def _call(agent: AgentFile, dialogue: Dialogue) -> Conversation:
+def _call(agent: AgentFile, dialogue: Dialogue, settings: AgentSettings) -> Conversation:
     from ringfence.services.agents.dialogue.conversation import Conversation
+    from ringfence.services.agents.dialogue.model import language_model
 
-    return Conversation(
+    talk = Conversation(
         dialogue,
         dialogue.embedder,
         agent.business,
@@ -104,4 +128,7 @@ def _call(agent: AgentFile, dialogue: Dialogue) -> Conversation:
         disclosure=f"You are speaking with an automated assistant for {agent.business}.",
         slots=list(agent.slots),
         transfer_to=agent.transfer_number,
+        model=language_model(settings, agent.business, "", agent.knowledge),
     )
+    talk.opening()  # said first on a call: the model hears it was
+    return talk

@@ -283,7 +283,9 @@ def processors(settings: Settings) -> list[Processor]:
         (
             agents.llm_url,
             "Hosted language model",
-            "writes the agent's replies and the call's summary; it receives the transcript",
+            "writes the agent's replies and chooses its actions during calls; it receives "
+            "the call's transcript as the call goes (card numbers, national ids and dates of "
+            "birth removed), the agent's knowledge base and what the business's tools answer",
             (CALLS, EVALUATIONS),
         ),
         (

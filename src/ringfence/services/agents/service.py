@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -16,10 +17,12 @@ from ringfence.clock import Clock
 from ringfence.errors import Forbidden, InvalidInput, NotFound
 from ringfence.redact import mask_number
 from ringfence.services.agents.calls.components import VOICES
-from ringfence.services.agents.dialogue.conversation import NO_TRANSFER
+from ringfence.services.agents.dialogue.conversation import NO_TRANSFER, Conversation, Step
+from ringfence.services.agents.dialogue.model import language_model
 from ringfence.services.agents.dialogue.offline import Dialogue, Turn
 from ringfence.services.agents.models import Agent, AgentNumber, CustomVoice, KnowledgeEntry
 from ringfence.services.agents.voices.service import PREFIX as CUSTOM_PREFIX
+from ringfence.settings import AgentSettings
 from ringfence.speech.embeddings import default_embedder
 from ringfence.store.database import Database
 from ringfence.telephony.carriers import normalise
@@ -81,9 +84,11 @@ class Agents:
         clock: Clock,
         key: bytes,
         on_number: Callable[[str], None] = lambda _n: None,
+        settings: AgentSettings | None = None,
     ) -> None:
         """``key``: the platform's signing key (a business's verified numbers are found by a
-        keyed hash)."""
+        keyed hash); ``settings``: the language model the try box asks, when one is set."""
+        self.settings = settings or AgentSettings()
         self.db = db
         self.clock = clock
         self.key = key
@@ -226,7 +231,17 @@ class Agents:
         knowledge = [(e["question"], e["answer"]) for e in agent["knowledge"]]
         business = await self.business_name(tenant_id)
         dialogue = await asyncio.to_thread(Dialogue, default_embedder(), business, knowledge)
-        turn = await asyncio.to_thread(dialogue.respond, said)
+        slots = [s.strip() for s in agent["slots"].splitlines() if s.strip()]
+        talk = Conversation(dialogue, dialogue.embedder, business, greeting="", disclosure="",
+                            slots=slots, transfer_to=agent["transfer_number"],
+                            model=language_model(self.settings, business,
+                                                 agent["instructions"], knowledge))  # fmt: skip
+        talk.opening()  # the model hears that the disclosure was said, as on a call
+        step = Step("")
+        async for part in talk.reply(said):  # the business's tools are not called from here
+            step = part if isinstance(part, Step) else step
+        assert step.turn is not None  # a reply always says its decision
+        turn = replace(step.turn, reply=step.turn.reply or step.say)
         if turn.kind == "transfer" and not agent["transfer_number"]:
             # As on a call: a transfer is offered only with someone to put the caller through to.
             return Turn("message", NO_TRANSFER, turn.score)

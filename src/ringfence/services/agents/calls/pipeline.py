@@ -1,5 +1,6 @@
 """The live voice pipeline on a call's 20 ms frames: voice activity, end of turn, speech-to-text,
-the conversation step, and text-to-speech played back sentence by sentence, with barge-in.
+the conversation step, and text-to-speech played back sentence by sentence as the step decides
+them (a language model's first sentence is voiced while it writes the next), with barge-in.
 
 Turn-taking. Silero scores every 32 ms window. The caller's turn starts after two windows over
 ``START``; once they pause (``SPECULATE`` windows under ``END``, about 0.2 s), the utterance so
@@ -19,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -28,7 +30,13 @@ from ringfence.clock import Clock
 from ringfence.logging import get_logger
 from ringfence.media.frames import FRAME_BYTES, silence
 from ringfence.redact import redact_sensitive
-from ringfence.services.agents.dialogue.conversation import Conversation, Step, is_backchannel
+from ringfence.services.agents.dialogue.conversation import (
+    Conversation,
+    Step,
+    Toolbox,
+    is_backchannel,
+)
+from ringfence.services.agents.dialogue.sentences import split
 from ringfence.speech.stt import Transcriber
 from ringfence.speech.tts import Speaker
 from ringfence.speech.vad import (
@@ -50,7 +58,6 @@ BACKCHANNEL_MAX = 1.2  # seconds: longer speech interrupts even if its words are
 GAP = 0.1  # seconds without a frame that count as silence
 PREROLL_FRAMES = 15  # 0.3 s of audio before the detected start, so first syllables are kept
 FINISHED = re.compile(r"[.?!]\s*$")
-SENTENCE = re.compile(r"(?<=[.?!])\s+")
 
 
 class Line(Protocol):
@@ -83,7 +90,7 @@ class Latency:
 
     total: float
     stt: float  # from the end of speech until the words were known
-    dialogue: float
+    dialogue: float  # until the first sentence was decided
     tts: float  # synthesis of the first sentence
 
 
@@ -111,8 +118,8 @@ class VoiceSession:
     transfer: Callable[[], Awaitable[Line | None]] | None = None
     # The caller asked not to be called again: done at once, before the goodbye ends.
     opt_out: Callable[[], Awaitable[None]] | None = None
-    # The business's systems act on a step before it is said (its tools: ``hooks.calling``).
-    act: Callable[[str, Step], Awaitable[Step]] | None = None
+    # The business's tools (``hooks.calling``), for the model and the offline dialogue.
+    tools: Toolbox | None = None
     transcript: list[TranscriptLine] = field(default_factory=list)
     latencies: list[Latency] = field(default_factory=list)
     barge_ins: list[float] = field(default_factory=list)  # call times the agent was stopped
@@ -136,7 +143,7 @@ class VoiceSession:
         took = self.vad is None
         if self.vad is None:
             self.vad = await asyncio.to_thread(take_detector)
-        self._reply = self._spawn(self._say(Step(self.conversation.opening())))
+        self._reply = self._spawn(self._say(_said(Step(self.conversation.opening()))))
         try:
             frames: asyncio.Queue[bytes | None] = asyncio.Queue()
             self._spawn(self._read(frames))
@@ -172,7 +179,7 @@ class VoiceSession:
         self._paused = None
         if self._reply is not None and not self._reply.done():
             self._reply.cancel()
-        self._reply = self._spawn(self._say(step))
+        self._reply = self._spawn(self._say(_said(step)))
 
     # -- listening ----------------------------------------------------------------------------
 
@@ -275,42 +282,50 @@ class VoiceSession:
             self._reply.cancel()
         self._no_input = 0
         self.transcript.append(TranscriptLine("caller", said.started, end, text))
-        started = self.clock.monotonic()
-        # Off the event loop: the dialogue step embeds text, or asks a hosted model.
-        step = await asyncio.to_thread(self.conversation.hear, text)
-        if self.act is not None:
-            step = await self.act(text, step)
-        timing = (said.speech_end, heard, self.clock.monotonic() - started)
-        self._reply = self._spawn(self._say(step, timing))
+        timing = (said.speech_end, heard, self.clock.monotonic())
+        self._reply = self._spawn(self._say(self.conversation.reply(text, self.tools), timing))
 
     # -- speaking -----------------------------------------------------------------------------
 
     def _speaking(self) -> bool:
         return self._reply is not None and not self._reply.done()
 
-    async def _say(self, step: Step, timing: tuple[float, float, float] | None = None) -> None:
+    async def _say(
+        self,
+        parts: AsyncGenerator[str | Step, None],
+        timing: tuple[float, float, float] | None = None,
+    ) -> None:
+        """Say each sentence as it comes (synthesised, then queued on the line), then do what
+        the step that ends ``parts`` says to do after. ``timing``: when the caller's speech
+        ended, when its words were known, and when the step was asked for."""
         start = self._elapsed + self.line.queued_frames * FRAME_SECONDS
         seconds = 0.0
-        for i, sentence in enumerate(s for s in SENTENCE.split(step.say) if s.strip()):
-            began = self.clock.monotonic()
-            pcm = await self.speaker.synthesize(sentence)
-            if i == 0 and timing is not None:
-                speech_end, heard, dialogue = timing
-                now = self.clock.monotonic()
-                self.latencies.append(
-                    Latency(now - speech_end, heard - speech_end, dialogue, now - began)
-                )
-            seconds += len(pcm) / 2 / 8000
-            if self._paused is not None:
-                self._paused += pcm  # the caller is speaking: hold it until we know why
-            else:
-                self.line.play(pcm)
+        step = Step("")
+        async with aclosing(parts):  # a reply cut short by the caller stops its model at once
+            async for part in parts:
+                if isinstance(part, Step):
+                    step = part
+                    continue
+                began = self.clock.monotonic()
+                pcm = await self.speaker.synthesize(part)
+                if timing is not None:
+                    speech_end, heard, asked = timing
+                    now = self.clock.monotonic()
+                    self.latencies.append(
+                        Latency(now - speech_end, heard - speech_end, began - asked, now - began)
+                    )
+                    timing = None
+                seconds += len(pcm) / 2 / 8000
+                if self._paused is not None:
+                    self._paused += pcm  # the caller is speaking: hold it until we know why
+                else:
+                    self.line.play(pcm)
         self.transcript.append(TranscriptLine("agent", start, start + seconds, step.say))
         if step.then == "transfer":
             await self.line.played()
             other = await self.transfer() if self.transfer is not None else None
             if other is None:
-                self._reply = self._spawn(self._say(self.conversation.transfer_failed()))
+                self._reply = self._spawn(self._say(_said(self.conversation.transfer_failed())))
                 return
             self._forward = other
             self._spawn(self._relay(other))
@@ -338,7 +353,7 @@ class VoiceSession:
         elif self._elapsed - self._idle_since >= self.no_input_seconds:
             self._idle_since = None
             self._no_input += 1
-            self._reply = self._spawn(self._say(self.conversation.no_input(self._no_input)))
+            self._reply = self._spawn(self._say(_said(self.conversation.no_input(self._no_input))))
 
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -350,3 +365,10 @@ class VoiceSession:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("agent_step_failed", error=type(task.exception()).__name__)
+
+
+async def _said(step: Step) -> AsyncGenerator[str | Step, None]:
+    """A step decided at once (the opening, "are you still there?"), as a reply's parts."""
+    for sentence in split(step.say):
+        yield sentence
+    yield step

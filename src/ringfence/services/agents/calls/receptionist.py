@@ -142,7 +142,7 @@ class Receptionist:
             self.clock,
             transfer=lambda: self._put_through(call, target, conversation.transfer_to),
             opt_out=lambda: self._opt_out(target.tenant_id, call),
-            act=tools.step,
+            tools=tools,
         )
         try:
             await voice.run()

@@ -25,8 +25,8 @@ from ringfence.services.agents.calls.components import Components, components, s
 from ringfence.services.agents.calls.pipeline import Line, TranscriptLine, VoiceSession
 from ringfence.services.agents.calls.records import CallRecords, FinishedCall
 from ringfence.services.agents.campaigns.contacts import ContactLists
-from ringfence.services.agents.dialogue.conversation import Conversation, Responder, Step
-from ringfence.services.agents.dialogue.hosted import HostedDialogue
+from ringfence.services.agents.dialogue.conversation import Conversation, Toolbox
+from ringfence.services.agents.dialogue.model import language_model
 from ringfence.services.agents.dialogue.offline import Dialogue
 from ringfence.services.agents.models import Agent, AgentCall, KnowledgeEntry
 from ringfence.services.agents.purposes import HOSTED_MODELS
@@ -84,7 +84,7 @@ def voice_session(
     vad: VoiceActivity | None = None,
     transfer: Callable[[], Awaitable[Line | None]] | None = None,
     opt_out: Callable[[], Awaitable[None]] | None = None,
-    act: Callable[[str, Step], Awaitable[Step]] | None = None,
+    tools: Toolbox | None = None,
 ) -> VoiceSession:
     """The voice pipeline on ``line``, with the settings' no-input timeout."""
     return VoiceSession(
@@ -96,7 +96,7 @@ def voice_session(
         no_input_seconds=settings.no_input_seconds,
         transfer=transfer,
         opt_out=opt_out,
-        act=act,
+        tools=tools,
         vad=vad,
     )
 
@@ -208,10 +208,7 @@ async def conversation_for(
         }
     parts = await load(settings.agents)
     offline = await asyncio.to_thread(Dialogue, parts.embedder, tenant.name, knowledge)
-    dialogue: Responder = offline
-    agents = settings.agents
-    if agents.llm_url and hosted:
-        key = agents.api_key.get_secret_value() if agents.api_key else None
-        dialogue = HostedDialogue(agents.llm_url, agents.llm_model, key, tenant.name,
-                                  instructions, offline)  # fmt: skip
-    return Conversation(dialogue, parts.embedder, tenant.name, **fields)
+    model = (
+        language_model(settings.agents, tenant.name, instructions, knowledge) if hosted else None
+    )
+    return Conversation(offline, parts.embedder, tenant.name, model=model, **fields)

@@ -1,21 +1,35 @@
 """A call's conversation above the single dialogue step: the opening (disclosure first), the
 turns that span more than one exchange (taking a message, choosing a slot), and the outcome.
 
+A turn (``reply``) is answered by the language model when one is set (``model``), its
+sentences given as it writes them, and otherwise, or whenever the model fails, by the offline
+dialogue. The offline rules come first whatever is set: an opt-out, and the steps of a message
+or a booking under way, are never left to the model.
+
 Everything the caller said arrives here already redacted (card numbers, national ids, dates of
 birth), so a message taken, a summary and a transcript never hold them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 
+from ringfence.logging import get_logger
 from ringfence.services.agents.dialogue import rules
+from ringfence.services.agents.dialogue.chat import ChatFailed
+from ringfence.services.agents.dialogue.model import Decision, ModelDialogue, Tools
 from ringfence.services.agents.dialogue.offline import REPLIES, Turn
+from ringfence.services.agents.dialogue.sentences import split
 from ringfence.speech.embeddings import Embedder
+
+log = get_logger(__name__)
 
 SLOT_MIN = 0.84  # cosine of what the caller said to a slot's label (e5 scores sit ~0.75-0.95)
 ANYTHING_ELSE = "Is there anything else I can help with?"
@@ -83,6 +97,13 @@ class Responder(Protocol):
     def respond(self, said: str) -> Turn: ...
 
 
+class Toolbox(Tools, Protocol):
+    """The business's tools on a call: offered to the model, and called by the offline
+    dialogue where a knowledge entry's answer names one (``[tool:NAME]``)."""
+
+    async def step(self, said: str, step: Step) -> Step: ...
+
+
 @dataclass(frozen=True)
 class Step:
     """What the agent says next, what it does after (``then``), and the decision behind it
@@ -115,13 +136,99 @@ class Conversation:
     booked_name: str = ""  # whom it is booked for
     _slot: str = ""  # the slot chosen, before the name and the confirmation
     _misses: int = 0
+    model: ModelDialogue | None = None  # the language model, when one is set
 
     def opening(self) -> str:
-        """Said first on every call: who is answering, that it is automated, that the call is
-        recorded (only when it is), and the greeting."""
+        """Said first on every call, by us and never by the model: who is answering, that it
+        is automated, that the call is recorded (only when it is), and the greeting."""
         offer = f" {self.opt_out_offer}" if self.opt_out_offer else ""
         recorded = " This call is recorded." if self.recorded else ""
-        return f"{self.disclosure}{offer}{recorded} {self.greeting}".strip()
+        said = f"{self.disclosure}{offer}{recorded} {self.greeting}".strip()
+        if self.model is not None:
+            self.model.heard("", said)
+        return said
+
+    async def reply(
+        self, said: str, tools: Toolbox | None = None
+    ) -> AsyncGenerator[str | Step, None]:
+        """The agent's next step to what the caller said: the sentences to say as they are
+        decided (the model's as it writes them), then the ``Step`` (all it said, what it does
+        after, and the decision). What the model said before it failed stays said."""
+        spoken: list[str] = []
+        step: Step | None = None
+        try:
+            if self.model is not None and self._for_model(said):
+                pieces = self.model.turn(said, self.slots, bool(self.transfer_to), tools)
+                try:
+                    async with aclosing(pieces):  # a reply cut short closes the model's stream
+                        async for piece in pieces:
+                            if isinstance(piece, str):
+                                spoken.append(piece)
+                                yield piece
+                            else:
+                                step = self._decided(said, piece, " ".join(spoken))
+                except ChatFailed as exc:
+                    log.warning("agent_model_failed", reason=exc.message)
+            if step is None:
+                step = await asyncio.to_thread(self.hear, said)
+                if tools is not None:
+                    step = await tools.step(said, step)
+            for sentence in split(step.say):
+                spoken.append(sentence)
+                yield sentence
+            yield replace(step, say=" ".join(spoken))
+        finally:
+            if self.model is not None:
+                self.model.heard(said, " ".join(spoken))
+
+    def _for_model(self, said: str) -> bool:
+        """Whether the model may answer: not an opt-out, not a step of a message or a booking
+        under way, not the caller's "no, that's all" once something was done."""
+        if self.state != "open" or rules.is_opt_out(said):
+            return False
+        return not (self.outcomes and NO_MORE.match(said.strip()))
+
+    def _decided(self, said: str, decision: Decision, spoken: str) -> Step:
+        """What the model chose, done; the step's ``say`` is what is said after the model's
+        words (the conversation's own, where they must be exact: a booking read back, an
+        opt-out confirmed). ChatFailed when the choice does not stand."""
+        kind = decision.kind
+        if kind == "answer":
+            self._misses = 0
+            self._note("answered")
+            return Step("", turn=Turn("answer", spoken, 1.0, by="model"))
+        if kind == "book":
+            if decision.slot not in self.slots or not decision.name:
+                raise ChatFailed("the model booked a time that is not free")
+            self._slot, self.booked_name = decision.slot, decision.name
+            self.state = "booking_confirm"
+            turn = Turn("book", "", 1.0, person=self.booked_name, by="model")
+            return Step(
+                f"So that's {self._slot} for {self.booked_name}. Shall I book it?", turn=turn
+            )
+        if kind == "message":
+            self.message_for = decision.person
+            turn = Turn("message", "", 1.0, person=decision.person, by="model")
+            if decision.message:
+                self.message = decision.message
+                self._note("message_taken")
+                to = decision.person or self.business
+                return Step(f"Thank you. I will pass your message on to {to}. {ANYTHING_ELSE}",
+                            turn=turn)  # fmt: skip
+            self.state = "message"
+            asks = REPLIES["message_for" if decision.person else "message"]
+            return Step("" if spoken else asks.format(business=self.business,
+                        person=decision.person), turn=turn)  # fmt: skip
+        if kind == "opt_out":
+            if rules.is_call_back(said):  # "call me back later" is never an opt-out
+                raise ChatFailed("the model took a request to be called back for an opt-out")
+            reply = REPLIES["opt_out"].format(business=self.business)
+            return self._act(Turn("opt_out", reply, 1.0, by="model"))
+        if kind == "transfer":
+            reply = "" if spoken else REPLIES["transfer"].format(business=self.business)
+            return self._act(Turn("transfer", reply, 1.0, by="model"))
+        turn = Turn("end", spoken, 1.0, by="model")
+        return Step("", then="hangup", turn=turn) if spoken else self._goodbye(turn)
 
     def keypad_opt_out(self) -> Step:
         """The callee pressed the opt-out key: confirmed, then the call ends."""
@@ -215,7 +322,9 @@ class Conversation:
             "message_taken": f"Message for {self.message_for}: {self.message}"
             if self.message_for
             else f"Message: {self.message}",
-            "answered": "Answered: " + "; ".join(dict.fromkeys(self.asked)) + ".",
+            "answered": "Answered: "
+            + ("; ".join(a for a in dict.fromkeys(self.asked) if a) or "the caller's questions")
+            + ".",
         }
         lines = [parts[o] for o in dict.fromkeys(self.outcomes) if o in parts]
         if not lines:

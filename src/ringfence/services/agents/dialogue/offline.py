@@ -34,7 +34,7 @@ OFF_TOPIC_MIN = 0.92  # an "off-topic" question this close to an entry is answer
 SURE_MIN = 0.40  # below this probability the agent asks rather than acts
 LIKELY_MIN = 0.60
 
-# What the agent decides (a ``Turn``'s kind). The hosted dialogue step answers with the same.
+# What the agent decides (a ``Turn``'s kind); the language model's actions are the same.
 KINDS = (
     "answer",  # from the knowledge base (``matched`` is the entry's question)
     "book",  # a slot, over the next turns
@@ -67,13 +67,15 @@ REPLIES = {
 @dataclass(frozen=True)
 class Turn:
     """What the agent decided: its ``kind`` (one of ``KINDS``), what it says, how sure it is
-    (0 to 1), the knowledge entry it answered from and the person a message is for."""
+    (0 to 1), the knowledge entry it answered from, the person a message is for, and whether
+    the offline dialogue or the language model decided it."""
 
     kind: str
     reply: str
     score: float
     matched: str = ""
     person: str = ""
+    by: str = "offline"  # who decided: "offline", or "model" (the language model)
 
 
 class Dialogue:

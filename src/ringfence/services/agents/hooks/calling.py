@@ -1,16 +1,21 @@
-"""The agent's tools on a call, for the offline dialogue: a knowledge entry whose answer holds
-``[tool:NAME]`` calls the agent's tool NAME with ``{"said": <the caller's words>}`` and says
-what the business's system answered in its place; a tool that is late, fails, or is not there
-any more gives the caller the safe fallback (``tools.FALLBACK``) and the call goes on. Loaded
-once when the call starts (``load``); the voice pipeline runs each step through ``step``."""
+"""The agent's tools on a call. The language model is offered each (``specs``: its name,
+description and parameters schema) and calls it with arguments it chose (``run``), checked
+against the schema, signed, sent through the outbound checks of ``hooks.client``; what the
+business's system answered goes back to the model. For the offline dialogue, a knowledge
+entry whose answer holds ``[tool:NAME]`` calls the agent's tool NAME with ``{"said": <the
+caller's words>}`` and says what the business's system answered in its place (``step``). A
+tool that is late, fails, or is not there any more answers the safe fallback
+(``tools.FALLBACK``) and the call goes on. Loaded once when the call starts (``load``)."""
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ringfence.clock import Clock
-from ringfence.errors import RingfenceError
+from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.services.agents.dialogue.conversation import Step
 from ringfence.services.agents.hooks import secret
 from ringfence.services.agents.hooks.tools import FALLBACK, Tools
@@ -48,6 +53,26 @@ class CallTools:
                 signing = None
         return cls(tools, signing, {t.name: t for t in found}, call_id)
 
+    def specs(self) -> list[dict[str, Any]]:
+        """The tools as OpenAI function declarations (none without a signing secret: a
+        request that cannot be signed is not sent)."""
+        if self.signing is None:
+            return []
+        return [
+            {"type": "function", "function": {"name": t.name, "description": t.description,
+                                              "parameters": json.loads(t.parameters)}}
+            for t in self.by_name.values()
+        ]  # fmt: skip
+
+    async def run(self, name: str, arguments: dict[str, Any]) -> str:
+        """What the tool NAME answered to ``arguments``, or the fallback; InvalidInput when
+        the arguments do not fit its schema (or it is gone)."""
+        tool = self.by_name.get(name)
+        if tool is None or self.signing is None:
+            raise InvalidInput(f"the agent has no tool {name}")
+        result = await self.tools.call(tool, self.signing, arguments, self.call_id)
+        return result.say
+
     async def step(self, said: str, step: Step) -> Step:
         """``step`` with each ``[tool:NAME]`` replaced by what the tool's answer says."""
         marks = list(MARK.finditer(step.say))
@@ -64,4 +89,4 @@ class CallTools:
                 except RingfenceError:  # the caller's words do not fit the tool's schema
                     say = FALLBACK
             spoken = spoken.replace(mark.group(0), say, 1)
-        return Step(spoken, step.then)
+        return replace(step, say=spoken)

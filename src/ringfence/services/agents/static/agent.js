@@ -19,6 +19,8 @@ document.addEventListener("DOMContentLoaded", () => {
       document.getElementById("decision-matched").textContent = body.matched || "nothing";
       document.getElementById("decision-person").textContent = body.person || "nobody named";
       document.getElementById("decision-confidence").textContent = Math.round(body.score * 100) + " %";
+      document.getElementById("decision-by").textContent =
+        body.by === "model" ? "the language model" : "the offline dialogue";
     }
     out.dataset.kind = resp.ok ? body.kind : "error";
   });

@@ -125,15 +125,19 @@ async def delete_agent(
 async def reply(
     agents: AgentsDep, login: LoginDep, tenant_id: str, agent_id: str, body: SaidIn
 ) -> dict[str, Any]:
-    """Try the agent in text: what it would answer to what a caller says (the offline dialogue
-    step: rules, an intent classifier and its knowledge base); ``kind`` is one of answer, book,
+    """Try the agent in text: what it would answer to what a caller says, as the first thing
+    said on a call (the offline dialogue: rules, an intent classifier and its knowledge base);
+    ``kind`` is one of answer, book,
     message, transfer, opt_out, end, off_topic, clarify, and ``does`` says it in words;
     ``matched`` is the knowledge entry answered from, ``person`` whom a message is for, ``score``
-    how sure it is (0 to 1). A transfer is offered only when the agent has a transfer number."""
+    how sure it is (0 to 1). A transfer is offered only when the agent has a transfer number.
+    With a language model set (``RINGFENCE_AGENTS__LLM_URL``) the model answers, as on a call
+    (without the business's tools), and ``by`` says who decided: ``model`` or ``offline`` (an
+    opt-out, or a turn the model failed)."""
     turn = await agents.reply(login.account, tenant_id, agent_id, body.text)
     return {"kind": turn.kind, "does": say("turn", turn.kind), "reply": turn.reply,
             "score": round(turn.score, 3), "matched": turn.matched,
-            "person": turn.person}  # fmt: skip
+            "person": turn.person, "by": turn.by}  # fmt: skip
 
 
 @router.get("/api/tenants/{tenant_id}/calls")

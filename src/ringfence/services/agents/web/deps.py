@@ -70,7 +70,11 @@ def agents_of(request: Request) -> Agents:
         request,
         Agents,
         lambda s: Agents(
-            s.db, s.privacy.clock, s.settings.signing_key(), lambda n: _route_number(s, n)
+            s.db,
+            s.privacy.clock,
+            s.settings.signing_key(),
+            lambda n: _route_number(s, n),
+            s.settings.agents,
         ),
     )
 

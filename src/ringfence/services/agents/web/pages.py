@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, NoReturn
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -207,6 +208,7 @@ async def agent_page(
         "csrf": login.session.csrf,
         "voices": VOICES,
         "custom_voices": ready,
+        "model_host": urlsplit(agents.settings.llm_url).hostname if agents.settings.llm_url else "",
     }
     response = page.render("agent", context, refused)
     response.headers.update(MICROPHONE)  # "talk to this agent" uses the microphone

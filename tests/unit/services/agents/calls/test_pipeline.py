@@ -59,8 +59,9 @@ class Speaker:
 
 
 class Conversation:
-    def hear(self, said: str) -> Step:
-        return Step("We open at nine.")
+    async def reply(self, said: str, tools: object) -> AsyncIterator[str | Step]:
+        yield "We open at nine."
+        yield Step("We open at nine.")
 
     def no_input(self, times: int) -> Step:
         return Step("Are you still there?")
