@@ -17,7 +17,9 @@ CATEGORIES = (
         store="ledger_transactions",
         fields=("subject_ref", "at", "reason"),
         purpose="Keep your balance exact: every purchase, call charge, refund and reversal, "
-        "and the reason the operator gave for credit granted or refunded to you.",
+        "and the reason the operator gave for credit granted or refunded to you. The receipt "
+        "of each purchase and grant is printed from it (with your account's e-mail address), "
+        "so receipts are kept exactly as long.",
         legal_basis=LegalBasis.LEGAL_OBLIGATION,
         retention=Retention.duration(SEVEN_YEARS),
         timestamp="at",

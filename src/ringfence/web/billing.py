@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from ringfence.accounts.service import Login
 from ringfence.billing.ledger import Ledger, wallet
 from ringfence.billing.payments import Payments
+from ringfence.billing.receipt_pdf import pdf
+from ringfence.billing.receipts import Receipts
 from ringfence.errors import RingfenceError
 from ringfence.http import deps
 from ringfence.http.bodies import upload
@@ -51,9 +53,14 @@ async def _credit_page(
     request: Request, login: Login, error: str = "", status: int = 200
 ) -> Response:
     payments = payments_of(request)
+    async with payments.db.session() as session:
+        receipts = await Receipts(payments.settings).list(
+            session, login.account.id, login.account.email
+        )
     context = {
         "title": "Your credit",
         **await _balance(request, login),
+        "receipts": receipts,
         "packs": payments.options.packs,
         "payments": payments.options.stripe_secret_key is not None,
         "csrf": login.session.csrf,
@@ -70,6 +77,38 @@ async def credit_page(request: Request, login: MaybeLoginDep) -> Response:
     if login is None:
         return RedirectResponse("/account/login", status_code=303)
     return await _credit_page(request, login)
+
+
+@router.get(
+    "/account/credit/receipts/{number}", response_class=HTMLResponse, include_in_schema=False
+)
+async def receipt_page(request: Request, login: MaybeLoginDep, number: str) -> Response:
+    """A purchase's (or grant's) receipt; another account's is not found (404)."""
+    if login is None:
+        return RedirectResponse("/account/login", status_code=303)
+    payments = payments_of(request)
+    async with payments.db.session() as session:
+        receipt = await Receipts(payments.settings).get(
+            session, login.account.id, login.account.email, number
+        )
+    context = {"title": f"Receipt {receipt.number}", "receipt": receipt}
+    return deps.templates(request).TemplateResponse(request, "billing/receipt.html", context)
+
+
+@router.get("/account/credit/receipts/{number}/receipt.pdf", include_in_schema=False)
+async def receipt_pdf(request: Request, login: LoginDep, number: str) -> Response:
+    """The same receipt as a PDF, to download and file."""
+    payments = payments_of(request)
+    async with payments.db.session() as session:
+        receipt = await Receipts(payments.settings).get(
+            session, login.account.id, login.account.email, number
+        )
+    name = f"receipt-{receipt.number}.pdf"
+    return Response(
+        pdf(receipt),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/api/billing/history")
