@@ -487,6 +487,12 @@ class BillingSettings(BaseModel):
     stripe_api_base: str | None = Field(
         None, description="Another Stripe API address (a test double); default Stripe's own."
     )
+    low_balance: int = Field(
+        200,
+        ge=0,
+        description="Below this balance (minor units) an account is e-mailed once, unless it "
+        "chose another amount or no e-mail; 0: no e-mail unless an account asks for one.",
+    )
     seller_name: str = Field(
         "", description="Who sells the credit, as receipts name them; default: privacy's operator."
     )

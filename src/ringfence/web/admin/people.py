@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from ringfence.accounts.models import OPERATOR
 from ringfence.billing.ledger import AlreadyPosted, Ledger, business, wallet
+from ringfence.billing.low_balance import LowBalance
 from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.http.console import audit, done, minor_units, render
 from ringfence.http.deps import AccountsDep, OperatorLoginDep, OperatorsDep, PrivacyDep
@@ -122,6 +123,7 @@ async def credit(
                 currency=currency,
                 transaction=tx,
             )
+        await LowBalance(privacy.settings, privacy.db, privacy.clock).observe(account.id)
         return done(f"/admin/users/{account.id}", notice)
 
     async def again(exc: RingfenceError) -> Response:
