@@ -107,3 +107,14 @@ class LowBalanceAlert(Base):
     threshold: Mapped[int | None] = mapped_column(Integer, info=personal(LOW_BALANCE))
     armed: Mapped[bool] = mapped_column(Boolean, default=False, info=personal(LOW_BALANCE))
     alerted_at: Mapped[dt.datetime | None] = mapped_column(info=personal(LOW_BALANCE))
+
+
+class UsagePrice(Base):
+    """A price the operator sets in the console for a use of a service beside the call's own
+    rate (a minute of an AI agent, a campaign's call), by the name the service gives it."""
+
+    __tablename__ = "usage_prices"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True, info=NOT_PERSONAL)
+    price: Mapped[int] = mapped_column(Integer, info=NOT_PERSONAL)  # minor units
+    updated_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
