@@ -38,8 +38,13 @@ DECLINED = "Sorry, {business} cannot take calls on this line right now. Please t
 OUT_OF_MINUTES = (
     "Sorry, {business} has used all its calling minutes for this month. Please try again later."
 )
-# Why a campaign paused by itself for credit: a watch resumes it once the business can pay.
+# Why a campaign paused by itself: a watch resumes it once the business can pay again, or
+# has minutes again (a new month, or a larger quota).
 NO_CREDIT = "the business's credit ran out: it resumes when the operator grants more"
+NO_MINUTES = (
+    "the business has used its agent minutes of this month: it resumes when the month ends "
+    "or the operator raises the quota"
+)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,12 @@ from ringfence.errors import Forbidden, InvalidInput, RateLimited
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.answering import Answered, detect, greeting_over
-from ringfence.services.agents.calls.charges import NO_CREDIT, AgentCharges, QuotaReached
+from ringfence.services.agents.calls.charges import (
+    NO_CREDIT,
+    NO_MINUTES,
+    AgentCharges,
+    QuotaReached,
+)
 from ringfence.services.agents.calls.components import Components
 from ringfence.services.agents.calls.pipeline import TranscriptLine, VoiceSession
 from ringfence.services.agents.calls.rights import BusinessNumbers
@@ -136,8 +141,8 @@ class OutboundCaller:
             hold = await self.charges.hold(
                 dial.tenant_id, dial.e164, f"campaign:{uuid4().hex}", campaign=True
             )
-        except QuotaReached as exc:
-            await self._pause(dial, f"{exc.message}: it starts again next month")
+        except QuotaReached:
+            await self._pause(dial, NO_MINUTES)
             return None
         except InsufficientCredit:
             await self._pause(dial, NO_CREDIT)
