@@ -493,6 +493,26 @@ class BillingSettings(BaseModel):
     stripe_api_base: str | None = Field(
         None, description="Another Stripe API address (a test double); default Stripe's own."
     )
+    low_balance: int = Field(
+        200,
+        ge=0,
+        description="Below this balance (minor units) an account is e-mailed once, unless it "
+        "chose another amount or no e-mail; 0: no e-mail unless an account asks for one.",
+    )
+    seller_name: str = Field(
+        "", description="Who sells the credit, as receipts name them; default: privacy's operator."
+    )
+    seller_address: str = Field(
+        "", max_length=400, description="The seller's postal address, printed on every receipt."
+    )
+    vat_id: str = Field("", max_length=40, description="The seller's VAT number, on receipts.")
+    vat_percent: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="VAT included in the price of credit (20 = 20 %): receipts show its share; "
+        "none when unset.",
+    )
 
     @field_validator("packs")
     @classmethod

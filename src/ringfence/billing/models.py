@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringfence.store.base import Base, new_sortable_id
@@ -13,6 +13,7 @@ from ringfence.store.columns import NOT_PERSONAL, personal
 LEDGER = "ledger_transaction"
 ENTRY = "ledger_entry"
 PAYMENT = "payment_record"
+LOW_BALANCE = "low_balance_alert"
 
 
 class LedgerTransaction(Base):
@@ -88,4 +89,32 @@ class RateOverride(Base):
     connection_fee: Mapped[int] = mapped_column(Integer, info=NOT_PERSONAL)
     currency: Mapped[str] = mapped_column(String(3), info=NOT_PERSONAL)
     name: Mapped[str] = mapped_column(String(80), info=NOT_PERSONAL)
+    updated_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)
+
+
+class LowBalanceAlert(Base):
+    """An account's choice about the low-balance e-mail, and whether the next fall below the
+    threshold is still to be told (``armed``: set when the balance is seen at or above it,
+    cleared when the e-mail goes), so one fall sends one e-mail."""
+
+    __tablename__ = "low_balance_alerts"
+
+    subject_ref: Mapped[str] = mapped_column(
+        String(60), primary_key=True, info=personal(LOW_BALANCE)
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, info=personal(LOW_BALANCE))
+    # minor units; None: the installation's default (billing.low_balance)
+    threshold: Mapped[int | None] = mapped_column(Integer, info=personal(LOW_BALANCE))
+    armed: Mapped[bool] = mapped_column(Boolean, default=False, info=personal(LOW_BALANCE))
+    alerted_at: Mapped[dt.datetime | None] = mapped_column(info=personal(LOW_BALANCE))
+
+
+class UsagePrice(Base):
+    """A price the operator sets in the console for a use of a service beside the call's own
+    rate (a minute of an AI agent, a campaign's call), by the name the service gives it."""
+
+    __tablename__ = "usage_prices"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True, info=NOT_PERSONAL)
+    price: Mapped[int] = mapped_column(Integer, info=NOT_PERSONAL)  # minor units
     updated_at: Mapped[dt.datetime] = mapped_column(info=NOT_PERSONAL)

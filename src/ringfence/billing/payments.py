@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.accounts.models import Account
 from ringfence.billing.ledger import Ledger
+from ringfence.billing.low_balance import LowBalance
 from ringfence.billing.models import Payment, StripeEvent
 from ringfence.billing.stripe_events import (
     CheckoutSession,
@@ -61,6 +62,7 @@ class Payments:
         self.db = db
         self.clock = clock
         self.ledger = Ledger(clock)
+        self.low_balance = LowBalance(settings, db, clock)
 
     # -- checkout --------------------------------------------------------------------------
 
@@ -144,10 +146,12 @@ class Payments:
             async with self.db.session() as session:
                 session.add(StripeEvent(id=event.id, kind=event.type[:60], at=self.clock.now()))
                 await session.flush()
-                outcome = await self._apply(session, event.id, effect)
+                outcome, moved = await self._apply(session, event.id, effect)
         except IntegrityError:
             return "duplicate"
         log.info("stripe_event", kind=event.type[:60], outcome=outcome)
+        if moved is not None:
+            await self.low_balance.observe(moved)
         return outcome
 
     @staticmethod
@@ -165,7 +169,8 @@ class Payments:
         session: AsyncSession,
         event_id: str,
         effect: CheckoutSession | Refund | Dispute | None,
-    ) -> str:
+    ) -> tuple[str, str | None]:
+        """What was done, and whose wallet it moved (None: nobody's)."""
         if isinstance(effect, CheckoutSession):
             return await self._paid(session, effect)
         if isinstance(effect, Refund):
@@ -177,14 +182,14 @@ class Payments:
                 session, event_id, effect.payment_intent, effect.amount, "disputed",
                 cumulative=False,
             )  # fmt: skip
-        return "ignored"
+        return "ignored", None
 
-    async def _paid(self, session: AsyncSession, paid: CheckoutSession) -> str:
+    async def _paid(self, session: AsyncSession, paid: CheckoutSession) -> tuple[str, str | None]:
         if paid.payment_status != "paid":
-            return "not paid"
+            return "not paid", None
         account_id = paid.account
         if account_id is None or await session.get(Account, account_id) is None:
-            return "unknown account"
+            return "unknown account", None
         amount, currency = paid.amount_total, paid.currency.upper()
         payment = await session.get(Payment, paid.id)
         if payment is None:
@@ -201,7 +206,7 @@ class Payments:
         payment.payment_intent = paid.payment_intent
         payment.amount, payment.currency, payment.status = amount, currency, "paid"
         await self.ledger.credit(session, account_id, amount, currency, f"stripe:{paid.id}")
-        return "credited"
+        return "credited", account_id
 
     async def _take_back(
         self,
@@ -212,19 +217,19 @@ class Payments:
         status: str,
         *,
         cumulative: bool = True,
-    ) -> str:
+    ) -> tuple[str, str | None]:
         payment = await session.scalar(select(Payment).where(Payment.payment_intent == intent))
         if payment is None or payment.status == "open":
-            return "unknown payment"
+            return "unknown payment", None
         # A refund event carries the total refunded so far; a dispute, its own amount.
         target = amount if cumulative else payment.reversed + amount
         delta = min(target, payment.amount) - payment.reversed
         if delta <= 0:
-            return "nothing to reverse"
+            return "nothing to reverse", None
         account_id = payment.subject_ref.removeprefix("account:")
         await self.ledger.reverse(
             session, account_id, delta, payment.currency, f"stripe:{event_id}"
         )
         payment.reversed += delta
         payment.status = status
-        return "reversed"
+        return "reversed", account_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ringfence.billing.models import ENTRY, LEDGER, PAYMENT
+from ringfence.billing.models import ENTRY, LEDGER, LOW_BALANCE, PAYMENT
 from ringfence.privacy.inventory import Category, LegalBasis, Processor, Retention, SubjectKind
 from ringfence.settings import Settings
 
@@ -17,7 +17,9 @@ CATEGORIES = (
         store="ledger_transactions",
         fields=("subject_ref", "at", "reason"),
         purpose="Keep your balance exact: every purchase, call charge, refund and reversal, "
-        "and the reason the operator gave for credit granted or refunded to you.",
+        "and the reason the operator gave for credit granted or refunded to you. The receipt "
+        "of each purchase and grant is printed from it (with your account's e-mail address), "
+        "so receipts are kept exactly as long.",
         legal_basis=LegalBasis.LEGAL_OBLIGATION,
         retention=Retention.duration(SEVEN_YEARS),
         timestamp="at",
@@ -50,6 +52,19 @@ CATEGORIES = (
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
         legal_hold=HOLD,
+    ),
+    Category(
+        name=LOW_BALANCE,
+        service="platform",
+        title="Low-balance e-mail choice",
+        store="low_balance_alerts",
+        fields=("enabled", "threshold", "armed", "alerted_at"),
+        purpose="E-mail you once when your credit falls below the amount you chose (or turn it "
+        "off), and not again until you have topped up above it.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.while_("as long as the account exists; deleted with it"),
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
     ),
 )
 

@@ -40,6 +40,7 @@ NOTICES = {
     "retention ends.",
     "deleted": "The account and its data were erased (legal holds kept).",
     "price-set": "Price saved: calls are charged at it from now on.",
+    "quota-set": "Quota saved: it counts this month's minutes from now on.",
     "price-removed": "Price removed: the rate table's applies again.",
     "swept": "Retention sweep done.",
     "retried": "The job was queued again.",

@@ -40,6 +40,9 @@ class Tenant(Base):
     # ``purge_at`` the sweeper deletes every row of the business and the keys only it used.
     closed_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
     purge_at: Mapped[dt.datetime | None] = mapped_column(index=True, info=NOT_PERSONAL)
+    # Set by the operator: the agent minutes the business may use in a calendar month (UTC);
+    # None: no limit but its credit.
+    minutes_per_month: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)
 
     @property
     def halted(self) -> bool:

@@ -11,10 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ringfence.accounts.service import Login
 from ringfence.billing.ledger import Ledger, wallet
+from ringfence.billing.low_balance import LowBalance
 from ringfence.billing.payments import Payments
-from ringfence.errors import RingfenceError
+from ringfence.billing.receipt_pdf import pdf
+from ringfence.billing.receipts import Receipts
+from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.http import deps
 from ringfence.http.bodies import upload
+from ringfence.http.console import minor_units
 from ringfence.http.deps import LoginDep, MaybeLoginDep, check_csrf
 from ringfence.http.instances import per_app
 
@@ -23,6 +27,10 @@ router = APIRouter(tags=["billing"])
 
 def payments_of(request: Request) -> Payments:
     return per_app(request, Payments, lambda s: Payments(s.settings, s.db, s.privacy.clock))
+
+
+def low_balance_of(request: Request) -> LowBalance:
+    return payments_of(request).low_balance
 
 
 @router.post("/api/billing/stripe/webhook")
@@ -48,12 +56,27 @@ async def balance(request: Request, login: LoginDep) -> dict[str, Any]:
 
 
 async def _credit_page(
-    request: Request, login: Login, error: str = "", status: int = 200
+    request: Request,
+    login: Login,
+    error: str = "",
+    status: int = 200,
+    *,
+    alert_error: str = "",
+    typed: str | None = None,
 ) -> Response:
     payments = payments_of(request)
+    async with payments.db.session() as session:
+        receipts = await Receipts(payments.settings).list(
+            session, login.account.id, login.account.email
+        )
     context = {
         "title": "Your credit",
         **await _balance(request, login),
+        "receipts": receipts,
+        "alert": await low_balance_of(request).choice(login.account.id),
+        "alert_error": alert_error,
+        "typed": typed,
+        "saved": request.query_params.get("saved"),
         "packs": payments.options.packs,
         "payments": payments.options.stripe_secret_key is not None,
         "csrf": login.session.csrf,
@@ -70,6 +93,63 @@ async def credit_page(request: Request, login: MaybeLoginDep) -> Response:
     if login is None:
         return RedirectResponse("/account/login", status_code=303)
     return await _credit_page(request, login)
+
+
+@router.post("/account/credit/low-balance", include_in_schema=False)
+async def choose_low_balance(
+    request: Request,
+    login: LoginDep,
+    csrf: Annotated[str, Form(max_length=100)],
+    choice: Annotated[str, Form(max_length=16)],
+    amount: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The low-balance e-mail: the installation's amount, the account's own, or none. A wrong
+    amount is said next to the field (422), with what was typed, and nothing changes."""
+    check_csrf(request, csrf, login)
+    try:
+        if choice not in ("default", "own", "off"):
+            raise InvalidInput("choose one of the options")
+        threshold = minor_units(amount) if choice == "own" else None
+        await low_balance_of(request).choose(
+            login.account.id, enabled=choice != "off", threshold=threshold
+        )
+    except InvalidInput as exc:
+        return await _credit_page(
+            request, login, status=exc.http_status, alert_error=exc.message, typed=amount
+        )
+    return RedirectResponse("/account/credit?saved=1", status_code=303)
+
+
+@router.get(
+    "/account/credit/receipts/{number}", response_class=HTMLResponse, include_in_schema=False
+)
+async def receipt_page(request: Request, login: MaybeLoginDep, number: str) -> Response:
+    """A purchase's (or grant's) receipt; another account's is not found (404)."""
+    if login is None:
+        return RedirectResponse("/account/login", status_code=303)
+    payments = payments_of(request)
+    async with payments.db.session() as session:
+        receipt = await Receipts(payments.settings).get(
+            session, login.account.id, login.account.email, number
+        )
+    context = {"title": f"Receipt {receipt.number}", "receipt": receipt}
+    return deps.templates(request).TemplateResponse(request, "billing/receipt.html", context)
+
+
+@router.get("/account/credit/receipts/{number}/receipt.pdf", include_in_schema=False)
+async def receipt_pdf(request: Request, login: LoginDep, number: str) -> Response:
+    """The same receipt as a PDF, to download and file."""
+    payments = payments_of(request)
+    async with payments.db.session() as session:
+        receipt = await Receipts(payments.settings).get(
+            session, login.account.id, login.account.email, number
+        )
+    name = f"receipt-{receipt.number}.pdf"
+    return Response(
+        pdf(receipt),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/api/billing/history")

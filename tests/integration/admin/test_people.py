@@ -232,3 +232,64 @@ async def test_a_suspended_business_is_listed_and_its_calls_refused(
     finally:
         await db.dispose()
     assert "admin.tenant.suspended" in await _actions(database_url)
+
+
+@ENGINES
+async def test_agent_prices_and_a_monthly_quota_set_in_the_console_show_on_the_business_page(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    async with console_site(make_settings, database_url) as (base, inbox):
+        async with client(base) as owner, client(base) as operator:
+            owner_csrf = await verified_login(owner, inbox)
+            made = await owner.post(
+                "/api/tenants", json={"name": "Acme Plumbing"}, headers={"X-CSRF-Token": owner_csrf}
+            )
+            tenant = made.json()["id"]
+            page = await owner.get(f"/agents/b/{tenant}")
+            assert "0.00 EUR, on top of the rate" in page.text and "no monthly limit" in page.text
+
+            csrf = await operator_login(operator)
+            rates = await operator.get("/admin/rates")
+            assert "An AI agent&#39;s minute" in rates.text
+            for name, price in (("agent_minute", "0.12"), ("campaign_call", "0.03")):
+                saved = await operator.post(
+                    "/admin/rates/usage", data={"csrf": csrf, "name": name, "price": price}
+                )
+                assert saved.status_code == 303, saved.text
+            rates = await operator.get("/admin/rates")
+            assert 'id="usage-agent_minute">0.12 EUR' in rates.text
+            for form, said in (
+                ({"name": "agent_minute", "price": "ten"}, "write the amount"),
+                ({"name": "agent_minute", "price": "-1"}, "at most"),
+                ({"name": "free_lunch", "price": "1"}, "no price is called"),
+            ):
+                refused = await operator.post("/admin/rates/usage", data={"csrf": csrf, **form})
+                assert refused.status_code == 422 and said in refused.text, (form, refused.text)
+            assert 'id="usage-agent_minute">0.12 EUR' in refused.text  # nothing changed
+
+            quota = await operator.post(
+                f"/admin/tenants/{tenant}/quota", data={"csrf": csrf, "minutes": "300"}
+            )
+            assert quota.status_code == 303
+            assert "Quota saved" in (await operator.get(quota.headers["location"])).text
+            for wrong in ("lots", "-5", "1.5", "99999999"):
+                refused = await operator.post(
+                    f"/admin/tenants/{tenant}/quota", data={"csrf": csrf, "minutes": wrong}
+                )
+                assert refused.status_code == 422 and "whole number of minutes" in refused.text
+            unknown = await operator.post(
+                f"/admin/tenants/{'0' * 32}/quota", data={"csrf": csrf, "minutes": "5"}
+            )
+            assert unknown.status_code == 404
+
+            page = await owner.get(f"/agents/b/{tenant}")
+            assert 'id="agent-minute-price">0.12 EUR' in page.text
+            assert 'id="campaign-call-price">0.03 EUR' in page.text
+            assert 'id="quota">0 of 300' in page.text
+            lifted = await operator.post(
+                f"/admin/tenants/{tenant}/quota", data={"csrf": csrf, "minutes": ""}
+            )
+            assert lifted.status_code == 303
+            assert "no monthly limit" in (await owner.get(f"/agents/b/{tenant}")).text
+    actions = await _actions(database_url)
+    assert actions.count("admin.usage_price.set") == 2 and "admin.tenant.quota" in actions

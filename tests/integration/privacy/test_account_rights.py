@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ringfence.accounts.callerids import CallerIds
 from ringfence.accounts.email_change import PURPOSE
 from ringfence.accounts.models import Account, AccountSession, CallerId
-from ringfence.billing.models import LedgerTransaction
+from ringfence.billing.models import LedgerTransaction, LowBalanceAlert
 from ringfence.clock import SystemClock
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.models import AuditEntry, ProcessingRestriction
@@ -68,6 +68,10 @@ async def test_an_account_exports_corrects_restricts_and_erases_what_is_linked_t
         csrf = await verified_login(client, inbox)
         account = await _account(db)
         await _linked_data(settings, db, account)
+        chosen = await client.post(
+            "/account/credit/low-balance", data={"csrf": csrf, "choice": "own", "amount": "7.50"}
+        )
+        assert chosen.status_code == 303
         header = {"X-CSRF-Token": csrf}
 
         # The JSON API, signed in, needs the session's token: a cookie alone is not enough.
@@ -87,6 +91,7 @@ async def test_an_account_exports_corrects_restricts_and_erases_what_is_linked_t
         assert {r["purpose"] for r in data["consent_record"]["records"]} >= {"adult", "terms"}
         assert data["caller_id"]["records"][0]["number"] == MINE  # decrypted, with its own key
         assert len(data["ledger_transaction"]["records"]) == 1
+        assert data["low_balance_alert"]["records"][0]["threshold"] == 750
         # The business's list holds the proved number: the holder sees that record, decrypted,
         # and nothing of the other person on the list.
         listed = data["campaign_contact"]["records"]
@@ -187,6 +192,7 @@ async def test_an_account_exports_corrects_restricts_and_erases_what_is_linked_t
         assert "accounting law" in kept["ledger_transaction"]
         done = {a["category"] for a in signed["actions"]}
         assert {"account", "caller_id", "campaign_contact", "consent_record"} <= done
+        assert "low_balance_alert" in done
         assert PASSWORD not in json.dumps(erased.json())
         assert (await client.get("/account")).status_code in (303, 403)  # signed out
     async with db.session() as session:
@@ -194,6 +200,7 @@ async def test_an_account_exports_corrects_restricts_and_erases_what_is_linked_t
             Account.id == account.id)) == 0  # fmt: skip
         assert await session.scalar(select(func.count()).select_from(AccountSession)) == 0
         assert await session.scalar(select(func.count()).select_from(CallerId)) == 0
+        assert await session.scalar(select(func.count()).select_from(LowBalanceAlert)) == 0
         assert await session.scalar(
             select(func.count()).select_from(LedgerTransaction).where(
                 LedgerTransaction.subject_ref == account.subject_ref)

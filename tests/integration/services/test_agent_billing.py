@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ringfence.billing.ledger import Ledger, business, hold, wallet
 from ringfence.billing.prices import Prices
 from ringfence.billing.rates import Rate
+from ringfence.billing.usage import AGENT_MINUTE, UsagePrices
 from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
 from ringfence.privacy.core import Privacy
@@ -143,7 +144,39 @@ async def test_agent_minutes_are_charged_to_the_business_and_capped_by_its_credi
     assert revenue >= RATE.charge(14) and left >= 0
 
 
-async def test_a_campaign_pauses_when_the_business_credit_runs_out(
+async def test_the_agent_minute_price_is_charged_where_no_rate_prices_the_line(
+    shop: Shop,
+) -> None:
+    clock = SystemClock()
+    async with shop.db.session() as session:
+        await Prices(clock).remove(session, RATE.prefix)  # the line itself costs nothing now
+        await UsagePrices(clock).set(session, AGENT_MINUTE, 60)  # as the console's Rates sets
+        await Ledger(clock).adjust(
+            session, "grant", business(shop.tenant_id), 25, "EUR",
+            reason="trial credit", reference="test-grant",
+        )  # fmt: skip
+    await _call(shop)  # 60 cents a minute, by the second: 25 cents are 25 seconds
+    left, held, revenue = await _books(shop)
+    assert held == 0 and left + revenue == 25 and revenue >= 14, (left, held, revenue)
+
+
+async def test_a_business_past_its_monthly_minutes_is_declined(shop: Shop) -> None:
+    async with shop.db.session() as session:
+        await Ledger(SystemClock()).adjust(
+            session, "grant", business(shop.tenant_id), 500, "EUR",
+            reason="credit", reference="test-grant",
+        )  # fmt: skip
+        tenant = await session.get(Tenant, shop.tenant_id)
+        assert tenant is not None
+        tenant.minutes_per_month = 0  # as the console's Businesses sets it
+    heard = await _call(shop)
+    assert "month" in heard, heard
+    assert await _books(shop) == (500, 0, 0)  # nothing charged
+    async with tenant_session(shop.db, shop.tenant_id) as session:
+        assert (await session.scalars(select(AgentCall))).all() == []
+
+
+async def test_a_campaign_pauses_when_the_business_credit_runs_out_and_resumes_on_a_grant(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
     low, high = free_rtp_range()
@@ -179,11 +212,29 @@ async def test_a_campaign_pauses_when_the_business_credit_runs_out(
         else:
             raise AssertionError(f"the campaign did not pause: {progress}")
         assert "credit ran out" in progress["campaign"]["pause_reason"]
+        assert dials_per_number(tripwire) == Counter()  # nothing was dialled
+        async with tenant_session(db, shop.tenant_id) as session:
+            (row,) = (await session.scalars(select(CampaignCall))).all()
+        assert row.state in ("pending", "retry") and row.attempts == 0  # kept for later
+
+        # The operator grants credit: the campaign goes on by itself and dials the number.
+        async with db.session() as session:
+            await Ledger(clock).adjust(
+                session, "grant", business(shop.tenant_id), 100, "EUR",
+                reason="top-up", reference="resume-grant",
+            )  # fmt: skip
+        for _ in range(240):
+            async with tenant_session(db, shop.tenant_id) as session:
+                (row,) = (await session.scalars(select(CampaignCall))).all()
+            if row.attempts:
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise AssertionError("the campaign did not resume after the grant")
+        progress = await campaigns.progress_of(shop.tenant_id, made["id"])
+        assert progress["campaign"]["pause_reason"] is None
     finally:
         await asyncio.to_thread(queue.stop)
         await tripwire.kill()
-    assert dials_per_number(tripwire) == Counter()  # nothing was dialled
-    async with tenant_session(db, shop.tenant_id) as session:
-        (row,) = (await session.scalars(select(CampaignCall))).all()
-    assert row.state in ("pending", "retry") and row.attempts == 0  # kept for a start later
+    assert dials_per_number(tripwire) == Counter({"+12125550100": 1})  # refused 603: not again
     await db.dispose()

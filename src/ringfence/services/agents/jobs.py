@@ -13,6 +13,11 @@ watch every live worker process runs every ``LEASE_WATCH`` seconds, takes the la
 calls (interrupted, never repeated) and dial the rest: dialling resumes about a lease after
 the death, not at the next minute's watch.
 
+A campaign that paused itself because the business's credit ran out, or its month's agent
+minutes, resumes by itself once the operator has granted credit (or the month is over, or the
+quota raised): ``campaign_credit``, a watch every ``CREDIT_WATCH`` seconds, starts its slices
+again (one process wins each campaign).
+
 Each worker thread keeps one outbound-only telephony engine (its own SIP port; it never
 registers with a trunk) for all the campaign calls it places.
 """
@@ -28,6 +33,12 @@ from ringfence.jobs import JobContext, registry
 from ringfence.jobs.context import Closer
 from ringfence.logging import get_logger
 from ringfence.privacy.core import job_privacy
+from ringfence.services.agents.calls.charges import (
+    NO_CREDIT,
+    NO_MINUTES,
+    AgentCharges,
+    QuotaReached,
+)
 from ringfence.services.agents.calls.outbound import OutboundCaller
 from ringfence.services.agents.campaigns.dialler import OPEN, Dialler
 from ringfence.services.agents.campaigns.service import DIAL_JOB
@@ -44,6 +55,7 @@ WAKE_JOB = "agents.campaign_wake"
 LEASE_WATCH = 2.0  # seconds between two looks of a worker process for lapsed campaign leases
 WEBHOOK_WATCH = 1.0  # seconds between two looks for post-call webhooks due
 WEBHOOK_JOB = "agents.webhook_send"
+CREDIT_WATCH = 5.0  # seconds between two looks for campaigns paused for credit that has come
 
 
 async def _engine(ctx: JobContext) -> tuple[TelephonyEngine, Closer]:
@@ -160,6 +172,54 @@ async def campaign_leases(ctx: JobContext) -> int:
         for _ in range(ctx.settings.agents.campaign_slices):
             await ctx.enqueue(DIAL_JOB, tenant_id, campaign_id)
     return taken
+
+
+@registry.watch(CREDIT_WATCH, name="agents.campaign_credit")
+async def campaign_credit(ctx: JobContext) -> int:
+    """Resume the campaigns that paused themselves for want of credit or of minutes once
+    their business has credit (or minutes) again; how many were resumed. A balance that still
+    pays for no call pauses it again at its next dial, which costs one look, not a call."""
+    async with ctx.db.session() as session:
+        found = (
+            await session.execute(
+                select(Campaign.tenant_id, Campaign.id, Campaign.pause_reason).where(
+                    Campaign.state == "paused", Campaign.pause_reason.in_((NO_CREDIT, NO_MINUTES))
+                )
+            )
+        ).all()
+    charges = AgentCharges(ctx.settings, ctx.db, ctx.clock)
+    resumed = 0
+    for tenant_id, campaign_id, reason in found:
+        if ctx.enqueue is None or not await _can_go_on(charges, tenant_id, reason):
+            continue
+        now = ctx.clock.now()
+        async with tenant_session(ctx.db, tenant_id) as session:
+            won = await session.execute(
+                update(Campaign)
+                .where(
+                    Campaign.id == campaign_id,
+                    Campaign.state == "paused",
+                    Campaign.pause_reason == reason,
+                )
+                .values(state="running", pause_reason=None, seen_at=now, updated_at=now)
+            )
+        if not won.rowcount:  # type: ignore[attr-defined]
+            continue  # another worker resumed it first, or a person changed it
+        resumed += 1
+        log.info("campaign_resumed", campaign=campaign_id)
+        for _ in range(ctx.settings.agents.campaign_slices):
+            await ctx.enqueue(DIAL_JOB, tenant_id, campaign_id)
+    return resumed
+
+
+async def _can_go_on(charges: AgentCharges, tenant_id: str, reason: str | None) -> bool:
+    if reason == NO_CREDIT:
+        return await charges.balance(tenant_id) > 0
+    try:
+        await charges.seconds_left(tenant_id)
+    except QuotaReached:
+        return False
+    return True
 
 
 @registry.job(name=EVALUATION_JOB, retries=0)

@@ -25,6 +25,7 @@ from ringfence.accounts.callerids import CallerIds
 from ringfence.accounts.models import Account
 from ringfence.billing.calls import CallCharges
 from ringfence.billing.ledger import Ledger, Reservation, wallet
+from ringfence.billing.low_balance import LowBalance
 from ringfence.billing.rates import Rate
 from ringfence.errors import Forbidden, NotFound, RingfenceError, ServiceUnavailable
 from ringfence.logging import get_logger
@@ -130,6 +131,7 @@ class DialService:
         self.tracker = Tracker()
         self.active: dict[str, Active] = {}
         self.charges = CallCharges(settings, self.clock)
+        self.low_balance = LowBalance(settings, self.db, self.clock)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.key = settings.signing_key()
         self.limiter = RateLimiter(self.clock)
@@ -302,6 +304,8 @@ class DialService:
             )
             self.tracker.finished(active.id)
             log.info("dial_call_ended", call=active.id, status=status, cost=cost)
+            if cost:  # after the page is told: a slow mail server never holds it up
+                await self.low_balance.observe(active.account_id)
 
     def _mine(self, account_id: str, call_id: str) -> Active:
         active = self.active.get(call_id)

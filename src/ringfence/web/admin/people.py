@@ -16,15 +16,18 @@ from fastapi.responses import HTMLResponse
 
 from ringfence.accounts.models import OPERATOR
 from ringfence.billing.ledger import AlreadyPosted, Ledger, business, wallet
-from ringfence.errors import InvalidInput, RingfenceError
+from ringfence.billing.low_balance import LowBalance
+from ringfence.errors import InvalidInput, NotFound, RingfenceError
 from ringfence.http.console import audit, done, minor_units, render
 from ringfence.http.deps import AccountsDep, OperatorLoginDep, OperatorsDep, PrivacyDep
 from ringfence.http.forms import submit
 from ringfence.tenants.lifecycle import Lifecycle
+from ringfence.tenants.models import Tenant
 from ringfence.tenants.service import Tenants
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
+MAX_MONTHLY_MINUTES = 1_000_000
 Query = Annotated[str, Form(max_length=254)]
 
 
@@ -122,6 +125,7 @@ async def credit(
                 currency=currency,
                 transaction=tx,
             )
+        await LowBalance(privacy.settings, privacy.db, privacy.clock).observe(account.id)
         return done(f"/admin/users/{account.id}", notice)
 
     async def again(exc: RingfenceError) -> Response:
@@ -279,6 +283,46 @@ async def credit_tenant(
         )
 
     return await submit(request, csrf, login, act, again)
+
+
+@router.post("/admin/tenants/{tenant_id}/quota")
+async def tenant_quota(
+    request: Request,
+    login: OperatorLoginDep,
+    privacy: PrivacyDep,
+    tenant_id: str,
+    csrf: Csrf,
+    minutes: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The agent minutes a business may use in a calendar month; blank: no limit."""
+
+    async def act() -> Response:
+        quota = _minutes(minutes)
+        async with privacy.db.session() as session:
+            tenant = await session.get(Tenant, tenant_id[:32])
+            if tenant is None or tenant.closed_at is not None:
+                raise NotFound("no such business")
+            tenant.minutes_per_month = quota
+            audit(session, request, login, "admin.tenant.quota", tenant=tenant.id, minutes=quota)
+        return done("/admin/tenants", "quota-set")
+
+    async def again(exc: RingfenceError) -> Response:
+        return await _tenants_page(
+            request, login, privacy, error=exc.message, status=exc.http_status
+        )
+
+    return await submit(request, csrf, login, act, again)
+
+
+def _minutes(text: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or int(text) > MAX_MONTHLY_MINUTES:
+        raise InvalidInput(
+            f"the quota is a whole number of minutes from 0 to {MAX_MONTHLY_MINUTES:,}, "
+            "or blank for no limit"
+        )
+    return int(text)
 
 
 @router.post("/admin/tenants/{tenant_id}/suspend")

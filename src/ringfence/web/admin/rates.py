@@ -1,5 +1,6 @@
 """``/admin/rates``: the rate table in force (the operator's CSV with the console's prices over
-it) and the form that sets, or removes, a destination's price. Billing charges the stored
+it) and the form that sets, or removes, a destination's price; and the usage prices (an AI
+agent's minute, a campaign's call) charged on top of a call's rate. Billing charges the stored
 price from the next call on (``billing.calls.CallCharges``)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from ringfence.billing.calls import CallCharges
 from ringfence.billing.rates import Rate
+from ringfence.billing.usage import KINDS, UsagePrices
 from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.http.console import audit, done, minor_units, render
 from ringfence.http.deps import OperatorLoginDep, PrivacyDep
@@ -42,6 +44,7 @@ async def _page(
     async with privacy.db.session() as session:
         overrides = {o.prefix for o in await charges.prices.overrides(session)}
         table = await charges.prices.table(session, base)
+        usage = await UsagePrices(privacy.clock).all(session)
     rates = sorted(table.rates, key=lambda r: r.prefix)
     context = {
         "rates": rates,
@@ -51,6 +54,7 @@ async def _page(
         "file_error": file_error,
         "error": error,
         "form": form or {},
+        "usage": [(name, label, usage.get(name, 0)) for name, label in KINDS.items()],
     }
     return render(request, login, "admin/rates.html", context, status=status)
 
@@ -136,6 +140,30 @@ async def remove_price(
             await _charges(privacy).prices.remove(session, prefix)
             audit(session, request, login, "admin.price.removed", prefix=prefix)
         return done("/admin/rates", "price-removed")
+
+    async def again(exc: RingfenceError) -> Response:
+        return await _page(request, login, privacy, error=exc.message, status=exc.http_status)
+
+    return await submit(request, csrf, login, act, again)
+
+
+@router.post("/admin/rates/usage")
+async def set_usage_price(
+    request: Request,
+    login: OperatorLoginDep,
+    privacy: PrivacyDep,
+    csrf: Csrf,
+    name: Annotated[str, Form(max_length=40)],
+    price: Annotated[str, Form(max_length=20)],
+) -> Response:
+    """A usage price (an agent's minute, a campaign's call), charged from the next call on."""
+
+    async def act() -> Response:
+        cents = minor_units(price, zero=True)
+        async with privacy.db.session() as session:
+            await UsagePrices(privacy.clock).set(session, name, cents)
+            audit(session, request, login, "admin.usage_price.set", name=name, price=cents)
+        return done("/admin/rates", "price-set")
 
     async def again(exc: RingfenceError) -> Response:
         return await _page(request, login, privacy, error=exc.message, status=exc.http_status)

@@ -23,7 +23,12 @@ from ringfence.errors import Forbidden, InvalidInput, RateLimited
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.answering import Answered, detect, greeting_over
-from ringfence.services.agents.calls.charges import AgentCharges
+from ringfence.services.agents.calls.charges import (
+    NO_CREDIT,
+    NO_MINUTES,
+    AgentCharges,
+    QuotaReached,
+)
 from ringfence.services.agents.calls.components import Components
 from ringfence.services.agents.calls.pipeline import TranscriptLine, VoiceSession
 from ringfence.services.agents.calls.rights import BusinessNumbers
@@ -132,13 +137,21 @@ class OutboundCaller:
         vad: VoiceActivity,
     ) -> DialResult | None:
         try:
-            hold = await self.charges.hold(dial.tenant_id, dial.e164, f"campaign:{uuid4().hex}")
+            left = await self.charges.seconds_left(dial.tenant_id)
+            hold = await self.charges.hold(
+                dial.tenant_id, dial.e164, f"campaign:{uuid4().hex}", campaign=True
+            )
+        except QuotaReached:
+            await self._pause(dial, NO_MINUTES)
+            return None
         except InsufficientCredit:
-            await self._pause(dial, "the business's credit ran out: the operator grants more")
+            await self._pause(dial, NO_CREDIT)
             return None  # not dialled: the call goes back to the queue
         answered = Talked()
         try:
-            return await self._charged(dial, commit, conversation, models, vad, hold, answered)
+            return await self._charged(
+                dial, commit, conversation, models, vad, hold, left, answered
+            )
         finally:
             if hold is not None:  # settled however the call went: the rest is released
                 await asyncio.shield(self.charges.settle(hold, answered.seconds))
@@ -151,7 +164,7 @@ class OutboundCaller:
                 .where(Campaign.id == dial.campaign_id, Campaign.state == "running")
                 .values(state="paused", pause_reason=reason, updated_at=self.clock.now())
             )
-        log.warning("campaign_paused_no_credit", campaign=dial.campaign_id)
+        log.warning("campaign_paused", campaign=dial.campaign_id)
 
     async def _charged(
         self,
@@ -161,11 +174,13 @@ class OutboundCaller:
         models: Components,
         vad: VoiceActivity,
         hold: Hold | None,
+        left: float | None,
         answered: Talked,
     ) -> DialResult | None:
         if not await commit():
             return None
-        longest = self.settings.agents.max_call_seconds
+        caps = [self.settings.agents.max_call_seconds, hold.max_seconds if hold else None, left]
+        longest = min(int(cap) for cap in caps if cap is not None)
         gate = OutboundGate(self.engine, self.db, self.clock, self.settings)
         try:
             call = await gate.place(
@@ -175,7 +190,7 @@ class OutboundCaller:
                 present=dial.caller,
                 placement=Placement(
                     ring_timeout=dial.ring_seconds,
-                    max_duration=min(longest, hold.max_seconds) if hold else longest,
+                    max_duration=longest,
                 ),
             )
         except (InvalidInput, Forbidden) as exc:

@@ -28,7 +28,12 @@ from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.logging import get_logger
 from ringfence.media.speech import speak
 from ringfence.privacy.core import Privacy
-from ringfence.services.agents.calls.charges import DECLINED, AgentCharges
+from ringfence.services.agents.calls.charges import (
+    DECLINED,
+    OUT_OF_MINUTES,
+    AgentCharges,
+    QuotaReached,
+)
 from ringfence.services.agents.calls.pipeline import Line, VoiceSession
 from ringfence.services.agents.calls.rights import BusinessNumbers
 from ringfence.services.agents.calls.wiring import (
@@ -106,12 +111,16 @@ class Receptionist:
             await call.hangup()
             return
         try:
+            left = await self.charges.seconds_left(target.tenant_id)
             hold = await self.charges.hold(target.tenant_id, call.local, f"agent:{call.id}")
+        except QuotaReached:
+            await self._decline(call, OUT_OF_MINUTES.format(business=tenant.name), "quota")
+            return
         except InsufficientCredit:
-            await self._decline(call, tenant.name)
+            await self._decline(call, DECLINED.format(business=tenant.name), "no_credit")
             return
         try:
-            await self._serve(call, target, conversation, hold, hosted=hosted)
+            await self._serve(call, target, conversation, hold, left, hosted=hosted)
         finally:
             if hold is not None:  # settled however the call went: the rest is released
                 await asyncio.shield(self.charges.settle(hold, call.duration))
@@ -122,6 +131,7 @@ class Receptionist:
         target: AgentNumber,
         conversation: Conversation,
         hold: Hold | None,
+        left: float | None,
         *,
         hosted: bool,
     ) -> None:
@@ -131,8 +141,8 @@ class Receptionist:
         )
         call.recorder = Recorder() if await self.parts.may_record(call.remote) else None
         call.store_recording = False
-        longest = self.settings.agents.max_call_seconds
-        await call.answer(max_duration=min(longest, hold.max_seconds) if hold else longest)
+        caps = [self.settings.agents.max_call_seconds, hold.max_seconds if hold else None, left]
+        await call.answer(max_duration=min(int(cap) for cap in caps if cap is not None))
         voice = voice_session(
             call,
             conversation,
@@ -150,13 +160,14 @@ class Receptionist:
             await call.wait_ended()
             await asyncio.shield(self._keep(call, target.tenant_id, target.agent_id, voice))
 
-    async def _decline(self, call: Call, business: str) -> None:
-        """Out of credit: say so, politely, and hang up (nothing is charged or recorded)."""
+    async def _decline(self, call: Call, words: str, why: str) -> None:
+        """Out of credit or of the month's minutes: say so, politely, and hang up (nothing is
+        charged or recorded)."""
         await call.answer(max_duration=30)
-        call.play(await speak(DECLINED.format(business=business)))
+        call.play(await speak(words))
         await call.played()
         await call.hangup()
-        log.info("agent_call_declined_no_credit", call=call.id)
+        log.info("agent_call_declined", call=call.id, why=why)
 
     async def _notice_only(self, call: Call, business: str) -> None:
         """The minimal handling of a restricted caller: the notice, then the end of the call.

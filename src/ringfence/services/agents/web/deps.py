@@ -15,6 +15,7 @@ from ringfence.errors import RingfenceError
 from ringfence.http.deps import CsrfHeader, TemplatesDep, check_csrf_header, require_login
 from ringfence.http.instances import per_app
 from ringfence.services.agents.calls.browser import BrowserTalks
+from ringfence.services.agents.calls.charges import AgentCharges
 from ringfence.services.agents.calls.receptionist import Receptionist
 from ringfence.services.agents.calls.records import CallRecords
 from ringfence.services.agents.campaigns.contacts import ContactLists
@@ -111,6 +112,10 @@ async def member(request: Request, x_csrf_token: CsrfHeader = "") -> Principal:
     return check_csrf_header(login, x_csrf_token)
 
 
+def charges_of(request: Request) -> AgentCharges:
+    return per_app(request, AgentCharges, lambda s: AgentCharges(s.settings, s.db, s.privacy.clock))
+
+
 def records_of(request: Request) -> CallRecords:
     return per_app(
         request,
@@ -202,6 +207,7 @@ def page_of(request: Request, templates: TemplatesDep) -> Page:
 
 AgentsDep = Annotated[Agents, Depends(agents_of)]
 RecordsDep = Annotated[CallRecords, Depends(records_of)]
+ChargesDep = Annotated[AgentCharges, Depends(charges_of)]
 KnowledgeDep = Annotated[Knowledge, Depends(knowledge_of)]
 ConnectionsDep = Annotated[Connections, Depends(connections_of)]
 # A member signed in, or a business's API key (``member``).

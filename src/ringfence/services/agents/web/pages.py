@@ -18,12 +18,14 @@ from ringfence.http.countries import for_reader
 from ringfence.http.deps import LoginDep, MaybeLoginDep
 from ringfence.http.forms import see_other, submit
 from ringfence.http.headers import MICROPHONE
+from ringfence.services.agents.calls.charges import AgentCharges
 from ringfence.services.agents.calls.components import VOICES
 from ringfence.services.agents.calls.records import OUTCOMES, CallRecords
 from ringfence.services.agents.service import Agents
 from ringfence.services.agents.voices.service import Voices
 from ringfence.services.agents.web.deps import (
     AgentsDep,
+    ChargesDep,
     Csrf,
     InvitationsDep,
     KnowledgeDep,
@@ -102,6 +104,7 @@ class BusinessPage:
     numbers: TenantNumbers
     invitations: Invitations
     lifecycle: Lifecycle
+    charges: AgentCharges
 
     async def render(
         self,
@@ -138,6 +141,7 @@ class BusinessPage:
             "countries": for_reader(self.page.request),
             "offer": offer,
             "verifying": verifying,
+            "terms": await self.charges.terms(tenant_id),
         }
         return self.page.render("business", context, refused)
 
@@ -149,8 +153,9 @@ def business_page_of(
     numbers: NumbersDep,
     invitations: InvitationsDep,
     lifecycle: LifecycleDep,
+    charges: ChargesDep,
 ) -> BusinessPage:
-    return BusinessPage(page, agents, records, numbers, invitations, lifecycle)
+    return BusinessPage(page, agents, records, numbers, invitations, lifecycle, charges)
 
 
 BusinessPageDep = Annotated[BusinessPage, Depends(business_page_of)]
