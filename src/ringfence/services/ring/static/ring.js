@@ -30,23 +30,26 @@
   }
 
   // -- which number will call --------------------------------------------------------------------
+  // ``number``: the caller ID for people, "" when withheld, undefined when the number typed
+  // decides; ``during``: the seconds the ring in progress rings at most.
   function showCallingFrom(number, during) {
     const box = $("calling-from");
     box.textContent = "";
-    if (number === undefined) { // not known until the number is typed
+    if (number === undefined) {
       box.textContent = "Type your number to see which number will call it.";
       return;
     }
-    if (!number) {
-      box.textContent = during ? "Calling your phone from a withheld number (no caller ID)…" :
-        "Your phone will ring from a withheld number (no caller ID).";
-      return;
+    let from = "a withheld number (no caller ID)";
+    if (number) {
+      from = document.createElement("strong");
+      from.className = "number";
+      from.textContent = number;
     }
-    const strong = document.createElement("strong");
-    strong.className = "number";
-    strong.textContent = number;
-    box.append(during ? "Calling your phone from " : "Your phone will ring from ", strong,
-      during ? " (" + humanSeconds(during) + " at most)." : ".");
+    if (during) {
+      box.append("Calling your phone from ", from, ": it rings for " + humanSeconds(during) + " at most.");
+    } else {
+      box.append("Your phone will ring from ", from, ".");
+    }
   }
   function pageCallingFrom() {
     const box = $("calling-from");
@@ -130,6 +133,7 @@
   function follow(ringId, list, onEnd) {
     list.hidden = false;
     list.innerHTML = "";
+    list.dataset.ring = ringId;
     const source = new EventSource("/api/ring/" + encodeURIComponent(ringId) + "/events");
     source.onmessage = (msg) => {
       const step = JSON.parse(msg.data);
