@@ -286,7 +286,7 @@ class TestPhoneSettings(BaseModel):
         "configured; false: no test phone.",
     )
     lines: int = Field(
-        50, ge=1, le=1000, description="Test phones registered at once, across every browser."
+        50, ge=1, le=999, description="Test phones registered at once, across every browser."
     )
     lines_per_ip: int = Field(
         5, ge=1, le=1000, description="Test phones registered at once from one IP address."
@@ -361,6 +361,13 @@ class CaptchaSettings(BaseModel):
 
 class RingSettings(BaseModel):
     ring_time: float = Field(25.0, gt=0, le=120, description="Seconds the phone rings.")
+    until_pickup_max: float = Field(
+        60.0,
+        gt=0,
+        le=120,
+        description='Seconds the phone rings when the visitor asks "ring until I pick up" (at '
+        "least ring_time); each such ring is still one call under every limit.",
+    )
     message: str = Field(
         "This is ringfence, ringing your phone as you asked.",
         min_length=1,

@@ -47,6 +47,9 @@ def test_ring_rings_the_test_phone_tab(tmp_path: Path) -> None:
 
         ring = context.new_page()  # another tab of the same browser
         ring.goto(base + "/ring")
+        expect(ring.locator("#calling-from")).to_have_text(
+            "Your phone will ring from +44 113 496 0000."  # the built-in trunk's caller ID
+        )
         ring.locator("#number").press_sequentially(shown)
         expect(ring.locator("#number-check")).to_have_attribute("data-ok", "1")
         ring.click("#captcha input[type=checkbox]")
@@ -55,6 +58,7 @@ def test_ring_rings_the_test_phone_tab(tmp_path: Path) -> None:
 
         expect(phone.locator("#state")).to_have_attribute("data-state", "ringing")
         expect(phone.locator("#incoming")).to_be_visible()
+        expect(phone.locator("#caller")).to_have_text("+441134960000")  # as the page said
         phone.click("#answer")
         expect(phone.locator("#state")).to_have_attribute("data-state", "answered")
         expect(ring.locator("#progress li[data-state=answered]")).to_have_count(1)

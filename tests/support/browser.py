@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.support.mail import MAIL_WAIT_S, Inbox, link_in, smtp_server
 from tests.support.server import free_port, running_server
@@ -46,6 +46,20 @@ def chromium(extra_flags: list[str] | None = None) -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium_profile(profile: Path) -> Iterator[BrowserContext]:
+    """Chromium with a profile on disk: not incognito, as a person's browser is (Chromium
+    installs no web app in an incognito profile, and ``chromium()``'s contexts are)."""
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=FLAGS
+        )
+        try:
+            yield context
+        finally:
+            context.close()
 
 
 def new_page(browser: Browser) -> Page:

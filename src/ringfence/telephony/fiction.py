@@ -19,6 +19,9 @@ SOURCE = (
 PREFIX = "441134960"  # +44 113 496 0xxx, E.164 digits without the +
 SIZE = 1000
 RANGE_TEXT = "+44 113 496 0000 to 0999"
+# The built-in trunk's own caller ID, so a default install's calls come from a number a page can
+# name ("your phone will ring from ..."); no test phone is given it.
+PLATFORM_NUMBER = f"+{PREFIX}000"
 
 
 def is_test_phone_number(e164: str) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ringfence.errors import RateLimited, ServiceUnavailable
 from ringfence.settings import TestPhoneSettings
-from ringfence.telephony.fiction import SIZE, number_at
+from ringfence.telephony.fiction import PLATFORM_NUMBER, SIZE, number_at
 
 Notify = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -91,7 +91,7 @@ class Lines:
         free = [
             number
             for number in (number_at(i) for i in range(SIZE))
-            if number not in self._by_number
+            if number not in self._by_number and number != PLATFORM_NUMBER
         ]
         unclaimed = [number for number in free if number not in claimed]
         return self._rng.choice(unclaimed or free)

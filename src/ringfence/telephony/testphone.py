@@ -34,7 +34,7 @@ from ringfence.settings import CarrierSettings, Settings
 from ringfence.telephony.calls import Call, CallEvent
 from ringfence.telephony.dialing import Number, parse
 from ringfence.telephony.engine import TelephonyEngine
-from ringfence.telephony.fiction import PREFIX
+from ringfence.telephony.fiction import PLATFORM_NUMBER, PREFIX
 from ringfence.telephony.gate import Caller, OutboundGate
 from ringfence.telephony.lines import Line, Lines, Notify
 from ringfence.telephony.webrtc import Bridge
@@ -117,6 +117,7 @@ class TestPhone:
                 port=port,
                 prefixes=[PREFIX],
                 inbound_sources=[f"{LOOPBACK}/32"],
+                caller_id=PLATFORM_NUMBER,
             ),
             source_port=port,
         )

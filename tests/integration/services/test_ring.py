@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from ringfence.abuse.models import RateHit
@@ -23,7 +26,7 @@ from ringfence.store import Database
 from ringfence.telephony.models import CallRecord
 from ringfence.testing import FakeClock
 from ringfence.web.app import create_app
-from tests.conftest import SettingsFactory
+from tests.conftest import ENGINES, SettingsFactory
 from tests.support.captcha import solved
 from tests.support.server import free_port
 from tests.support.sipp import SippRun, free_rtp_range, sipp_peer, start_sipp
@@ -37,7 +40,11 @@ Client = httpx.AsyncClient
 
 
 def _settings(
-    make_settings: SettingsFactory, database_url: str, carrier_port: int | None, **ring: Any
+    make_settings: SettingsFactory,
+    database_url: str,
+    carrier_port: int | None,
+    caller_id: str | None = None,
+    **ring: Any,
 ) -> Settings:
     low, high = free_rtp_range()
     telephony: dict[str, Any] = {
@@ -47,7 +54,13 @@ def _settings(
         "rtp_port_max": high,
     }
     if carrier_port is not None:
-        telephony["carriers"] = [{"name": "sipp", "host": "127.0.0.1", "port": carrier_port}]
+        carrier = {
+            "name": "sipp",
+            "host": "127.0.0.1",
+            "port": carrier_port,
+            "caller_id": caller_id,
+        }
+        telephony["carriers"] = [carrier]
     else:  # no carrier at all: the built-in test phone switched off too
         telephony["test_phone"] = {"enabled": False}
     return make_settings(
@@ -59,12 +72,38 @@ def _settings(
 
 
 @asynccontextmanager
-async def ring_app(settings: Settings) -> AsyncIterator[Client]:
+async def ring_site(settings: Settings) -> AsyncIterator[tuple[Client, FastAPI]]:
     app = create_app(settings, run_workers=False)
     async with client_for(app) as client:
-        yield client
+        yield client, app
         if getattr(app.state, "ring", None) is not None:
             await instance(app, RingService).wait_idle()
+
+
+@asynccontextmanager
+async def ring_app(settings: Settings) -> AsyncIterator[Client]:
+    async with ring_site(settings) as (client, _):
+        yield client
+
+
+def _another_client(app: FastAPI) -> Client:
+    """A second visitor (its own cookies, another address) on the same running app."""
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def _reached(app: FastAPI, ring_id: str, state: str) -> None:
+    """Wait for the ring to reach ``state`` (from the server's own progress of it)."""
+    progress = instance(app, RingService).tracker.get(ring_id)
+    assert progress is not None
+
+    async def wait() -> None:
+        async for step in progress.follow():
+            if step["state"] == state:
+                return
+            assert step["state"] != "ended", progress.steps
+
+    await asyncio.wait_for(wait(), 120)  # a bound for a broken test, not a timing assertion
 
 
 async def _ring(client: Client, number: str = LONDON, country: str = "GB") -> httpx.Response:
@@ -344,3 +383,137 @@ async def test_the_ring_log_is_exported_to_its_visitor_and_swept_after_seven_day
     finally:
         await db.dispose()
     assert await _rows(database_url, RingLog) == []
+
+
+async def test_the_page_and_the_call_say_which_number_calls(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    """The caller ID is the trunk's (as the operator set it), said as people write it before
+    the ring (the page, the live check) and during it (the ring's answer and its first step),
+    and it is what the phone receives in From."""
+    async with sipp_peer("uas") as sipp:
+        settings = _settings(make_settings, database_url, sipp.port, caller_id="+442079460123")
+        async with ring_app(settings) as client:
+            page = (await client.get("/ring")).text
+            check = await client.post("/api/ring/check", json={"number": LONDON, "country": "GB"})
+            response = await _ring(client)
+            assert response.status_code == 202, response.text
+            steps = await _follow(client, response.json()["id"])
+    assert 'Your phone will ring from <strong class="number">+44 20 7946 0123</strong>' in page
+    assert check.json()["calling_from"] == "+44 20 7946 0123"
+    assert response.json()["calling_from"] == "+44 20 7946 0123"
+    assert steps[0] == {
+        "id": response.json()["id"],
+        "state": "dialling",
+        "calling_from": "+44 20 7946 0123",
+        "rings_for": 5.0,
+    }
+    text = sipp.messages.read_text(errors="replace")
+    assert "From: <sip:+442079460123@" in text or "From: sip:+442079460123@" in text
+
+
+async def test_a_withheld_caller_id_and_the_default_installs_own_number(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    withheld = _settings(make_settings, database_url, free_port())
+    async with ring_app(withheld) as client:
+        page = (await client.get("/ring")).text
+        check = await client.post("/api/ring/check", json={"number": LONDON, "country": "GB"})
+    assert "Your phone will ring from a withheld number (no caller ID)." in page
+    assert check.json()["ok"] is True and check.json()["calling_from"] is None
+
+    # A default install: the built-in test phone is the trunk, and it shows the server's number.
+    async with ring_app(make_settings(database_url=database_url)) as client:
+        page = (await client.get("/ring")).text
+        test_phone = {"number": "0113 496 0123", "country": "GB"}
+        check = (await client.post("/api/ring/check", json=test_phone)).json()
+    assert 'Your phone will ring from <strong class="number">+44 113 496 0000</strong>' in page
+    assert check["ok"] is True and check["calling_from"] == "+44 113 496 0000"
+
+
+@ENGINES
+async def test_cancel_while_ringing_sends_cancel_for_the_asking_page_only(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    async with sipp_peer("uas_ring_forever", limit="150s") as phone:
+        settings = _settings(make_settings, database_url, phone.port, ring_time=100)
+        async with ring_site(settings) as (client, app):
+            started = await _ring(client)
+            assert started.status_code == 202, started.text
+            ring_id, token = started.json()["id"], started.json()["cancel"]
+            assert len(token) >= 40
+            await _reached(app, ring_id, "ringing")
+
+            async with _another_client(app) as stranger:
+                guessed = await stranger.post(
+                    f"/api/ring/{ring_id}/cancel", json={"token": "x" * 43}
+                )
+                assert guessed.status_code == 403
+                assert (
+                    "only the page that asked for this ring" in guessed.json()["error"]["message"]
+                )
+                unknown = await stranger.post("/api/ring/nosuchring/cancel", json={"token": token})
+                assert (
+                    unknown.status_code == 404 and "no ring" in unknown.json()["error"]["message"]
+                )
+            wrong = await client.post(f"/api/ring/{ring_id}/cancel", json={"token": token[:-1]})
+            assert wrong.status_code == 403  # the asking visitor too needs the token itself
+            assert instance(app, RingService).tracker.get(ring_id).steps[-1]["state"] == "ringing"
+
+            cancelled = await client.post(f"/api/ring/{ring_id}/cancel", json={"token": token})
+            assert cancelled.status_code == 200, cancelled.text
+            steps = await _follow(client, ring_id)
+            again = await client.post(f"/api/ring/{ring_id}/cancel", json={"token": token})
+            assert again.status_code == 409 and "already ended" in again.json()["error"]["message"]
+            too_long = await client.post(f"/api/ring/{ring_id}/cancel", json={"token": "x" * 500})
+            assert too_long.status_code == 422
+    assert [s["state"] for s in steps] == ["dialling", "ringing", "ended"]
+    assert steps[-1]["outcome"] == "cancelled"
+    assert "CANCEL sip:" in phone.messages.read_text(errors="replace")  # SIPp saw it (and exit 0)
+    (entry,) = await _rows(database_url, RingLog)
+    assert entry.outcome == "cancelled" and entry.ended_at is not None
+
+
+async def test_cancel_after_answer_hangs_up_with_bye(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    async with sipp_peer("uas") as phone:  # answers, then waits for our BYE
+        async with ring_site(_settings(make_settings, database_url, phone.port)) as (client, app):
+            started = (await _ring(client)).json()
+            await _reached(app, started["id"], "answered")
+            cancelled = await client.post(
+                f"/api/ring/{started['id']}/cancel", json={"token": started["cancel"]}
+            )
+            assert cancelled.status_code == 200, cancelled.text
+            steps = await _follow(client, started["id"])
+    assert steps[-1]["outcome"] == "cancelled" and steps[-1]["opted_out"] is False
+    assert "BYE sip:" in phone.messages.read_text(errors="replace")
+
+
+async def test_ring_until_pickup_rings_past_ring_time_up_to_the_cap_and_is_still_limited(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    ring_time, cap = 2.0, 8.0
+    async with sipp_peer("uas_ring_forever", limit="150s") as phone:
+        settings = _settings(
+            make_settings,
+            database_url,
+            phone.port,
+            ring_time=ring_time,
+            until_pickup_max=cap,
+            per_number_per_hour=1,
+            cooldown=0,
+        )
+        async with ring_app(settings) as client:
+            asked = time.monotonic()
+            body = {"number": LONDON, "country": "GB", "captcha": await solved(client)}
+            started = await client.post("/api/ring", json={**body, "until_pickup": True})
+            assert started.status_code == 202, started.text
+            steps = await _follow(client, started.json()["id"])
+            rang_for = time.monotonic() - asked
+            again = await _ring(client)  # counted like any ring: this number's hour is used up
+    assert started.json()["rings_for"] == cap and steps[0]["rings_for"] == cap
+    assert [s["state"] for s in steps] == ["dialling", "ringing", "ended"]
+    assert steps[-1]["outcome"] == "no_answer"  # our own CANCEL at the cap (SIPp checks it)
+    assert rang_for >= cap > ring_time  # it kept ringing past the normal ring time
+    assert again.status_code == 429 and "rung 1 times in the last hour" in again.text

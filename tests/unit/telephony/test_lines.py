@@ -9,7 +9,7 @@ import pytest
 
 from ringfence.errors import RateLimited, ServiceUnavailable
 from ringfence.settings import TestPhoneSettings as PhoneSettings
-from ringfence.telephony.fiction import is_test_phone_number
+from ringfence.telephony.fiction import PLATFORM_NUMBER, is_test_phone_number
 from ringfence.telephony.lines import Lines
 
 
@@ -45,13 +45,20 @@ def test_another_tab_of_the_same_browser_takes_the_line_over() -> None:
 
 
 def test_a_new_browser_is_not_given_a_number_another_had_recently() -> None:
-    phones = lines(total=1000)
+    phones = lines(total=999)
     kept = []
     for i in range(500):
         line, _ = phones.register(f"browser-{i}", f"192.0.2.{i % 200}", notify)
         phones.release(line)
         kept.append(line.number)
     assert len(set(kept)) == 500  # each browser a number none had before
+
+
+def test_no_browser_is_given_the_servers_own_caller_id() -> None:
+    phones = lines(total=999, per_ip=999)
+    numbers = {phones.register(f"b-{i}", "192.0.2.1", notify)[0].number for i in range(999)}
+    assert len(numbers) == 999 and PLATFORM_NUMBER not in numbers
+    assert is_test_phone_number(PLATFORM_NUMBER)
 
 
 def test_the_limits_of_lines_open_at_once() -> None:

@@ -1,15 +1,17 @@
-"""HTTP edge of ring: the page, live number checks, the ring and do-not-ring API, and the
-event stream of a ring's progress."""
+"""HTTP edge of ring: the page (installable: a web app manifest and a service worker whose
+only cache is the offline page), live number checks, the ring, cancel and do-not-ring API, and
+the event stream of a ring's progress."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import phonenumbers
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from ringfence.abuse.geo import country_for_ip
@@ -18,15 +20,25 @@ from ringfence.http.countries import country_name, for_reader, reader_language
 from ringfence.http.deps import TemplatesDep, client_ip
 from ringfence.http.instances import per_app
 from ringfence.http.visitors import anon_id, remember_anon_id
-from ringfence.services.ring.service import RingService, Visitor
+from ringfence.services.ring.service import RingService, Started, Visitor
 
 router = APIRouter(tags=["ring"])
+STATIC = Path(__file__).parent / "static"
+# The service worker sits at /ring/sw.js, so its default scope would be /ring/ (not the page).
+SCOPE = "/ring"
 
 
 class RingIn(BaseModel):
     number: str = Field(max_length=40, description="The number as typed: national or +E.164.")
     country: str | None = Field(None, max_length=2, description="ISO code for national numbers.")
     captcha: str = Field(max_length=2048, description="The ALTCHA solution (base64 JSON).")
+    until_pickup: bool = Field(
+        False, description="Ring until answered, up to the operator's cap (not ring_time)."
+    )
+
+
+class CancelIn(BaseModel):
+    token: str = Field(max_length=200, description="The cancel token from POST /api/ring.")
 
 
 class OptoutCallIn(BaseModel):
@@ -36,6 +48,11 @@ class OptoutCallIn(BaseModel):
 class RingOut(BaseModel):
     id: str
     state: str
+    cancel: str = Field(description="Cancel token: only the page that holds it can cancel.")
+    calling_from: str | None = Field(
+        description="The number the phone will show, for people; null: withheld."
+    )
+    rings_for: float = Field(description="Seconds the phone rings before the call gives up.")
 
 
 class OptoutOut(BaseModel):
@@ -52,6 +69,9 @@ class CheckOut(BaseModel):
     kind: str | None = None
     country: str | None = None
     country_name: str | None = Field(None, description="The country's name, for people.")
+    calling_from: str | None = Field(
+        None, description="The number that will call this one, for people; null: withheld."
+    )
     error: str | None = None
 
 
@@ -85,7 +105,10 @@ async def page(request: Request, service: RingDep, templates: TemplatesDep) -> H
             "countries": [c for c in for_reader(request) if dialing.permits_country(c[0])],
             "preset": preset,
             "unavailable": service.unavailable(),
-            "ring_time": int(service.ring.ring_time),
+            "ring_time": int(service.ring_time(until_pickup=False)),
+            "until_pickup": int(service.ring_time(until_pickup=True)),
+            "calling_from": service.calling_from(),
+            "caller_id_varies": service.caller_id_differs(),
         },
     )
     if new:
@@ -116,6 +139,7 @@ async def check(request: Request, rings: RingDep, body: CheckIn) -> CheckOut:
         kind=parsed.kind_name,
         country=parsed.region,
         country_name=country_name(parsed.region, reader_language(request)),
+        calling_from=rings.calling_from(parsed),
     )
 
 
@@ -131,6 +155,16 @@ def _as_you_type(number: str, country: str | None) -> str:
     return out
 
 
+def _started(started: Started) -> dict[str, Any]:
+    return RingOut(
+        id=started.progress.id,
+        state="dialling",
+        cancel=started.cancel_token,
+        calling_from=started.calling_from,
+        rings_for=started.rings_for,
+    ).model_dump()
+
+
 def _answer(request: Request, body: Any, visitor: Visitor, new: bool, status: int) -> JSONResponse:
     response = JSONResponse(body, status_code=status)
     if new:
@@ -140,11 +174,22 @@ def _answer(request: Request, body: Any, visitor: Visitor, new: bool, status: in
 
 @router.post("/api/ring", status_code=202, response_model=RingOut)
 async def ring(request: Request, rings: RingDep, body: RingIn) -> JSONResponse:
-    """Ring a number: the call rings for the configured time and, when answered, says the
-    message and offers 9 to never be rung again. Follow it at ``/api/ring/{id}/events``."""
+    """Ring a number: the call rings for the configured time (or, ``until_pickup``, up to the
+    operator's cap) and, when answered, says the message and offers 9 to never be rung again.
+    Follow it at ``/api/ring/{id}/events``; end it with ``/api/ring/{id}/cancel``."""
     visitor, new = _visitor(request)
-    progress = await rings.start_ring(body.number, body.country, visitor, body.captcha)
-    return _answer(request, {"id": progress.id, "state": "dialling"}, visitor, new, 202)
+    started = await rings.start_ring(
+        body.number, body.country, visitor, body.captcha, until_pickup=body.until_pickup
+    )
+    return _answer(request, _started(started), visitor, new, 202)
+
+
+@router.post("/api/ring/{ring_id}/cancel")
+async def cancel(rings: RingDep, ring_id: str, body: CancelIn) -> dict[str, str]:
+    """End a ring at once (CANCEL while it rings, BYE once answered). Only the page holding the
+    ring's cancel token can: 403 for any other, 404 for a ring unknown here, 409 once ended."""
+    await rings.cancel(ring_id[:64], body.token)
+    return {"id": ring_id[:64], "state": "cancelled"}
 
 
 @router.post("/api/ring/optout", response_model=OptoutOut)
@@ -160,8 +205,8 @@ async def optout(request: Request, rings: RingDep, body: RingIn) -> JSONResponse
 @router.post("/api/ring/optout/call", status_code=202, response_model=RingOut)
 async def optout_call(request: Request, rings: RingDep, body: OptoutCallIn) -> JSONResponse:
     visitor, new = _visitor(request)
-    progress = await rings.call_optout(body.token, visitor)
-    return _answer(request, {"id": progress.id, "state": "dialling"}, visitor, new, 202)
+    started = await rings.call_optout(body.token, visitor)
+    return _answer(request, _started(started), visitor, new, 202)
 
 
 @router.get("/api/ring/{ring_id}")
@@ -188,4 +233,52 @@ async def events(request: Request, rings: RingDep, ring_id: str) -> StreamingRes
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.get("/ring/manifest.webmanifest", include_in_schema=False)
+async def manifest() -> JSONResponse:
+    """What a browser needs to install the page as an app (W3C Web Application Manifest)."""
+    icons = [
+        {"src": "/static/ring/icon.svg", "sizes": "any", "type": "image/svg+xml"},
+        {"src": "/static/ring/icon-192.png", "sizes": "192x192", "type": "image/png"},
+        {"src": "/static/ring/icon-512.png", "sizes": "512x512", "type": "image/png"},
+        {
+            "src": "/static/ring/icon-maskable-512.png",
+            "sizes": "512x512",
+            "type": "image/png",
+            "purpose": "maskable",
+        },
+    ]
+    body = {
+        "name": "Ring my phone",
+        "short_name": "Ring",
+        "description": "Lost your phone in the house? Type its number and we ring it.",
+        "id": SCOPE,
+        "start_url": SCOPE,
+        "scope": SCOPE,
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#f7f7f4",
+        "theme_color": "#0b6e4f",
+        "icons": icons,
+    }
+    return JSONResponse(body, media_type="application/manifest+json")
+
+
+@router.get("/ring/sw.js", include_in_schema=False)
+async def service_worker() -> FileResponse:
+    """The service worker, served under the page's path so it may control ``/ring``."""
+    return FileResponse(
+        STATIC / "sw.js",
+        media_type="text/javascript",
+        headers={"Service-Worker-Allowed": SCOPE, "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/ring/offline", response_class=HTMLResponse, include_in_schema=False)
+async def offline(request: Request, templates: TemplatesDep) -> HTMLResponse:
+    """What the installed app shows when there is no connection (the worker's one cache)."""
+    return templates.TemplateResponse(
+        request, "ring/offline.html", {"title": "ring", "service": "ring"}
     )

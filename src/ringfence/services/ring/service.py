@@ -6,6 +6,11 @@ are checked and counted, and the ring log gets its entry (hashes and a masked ta
 the call placed; the whole number lives in memory, on the ``Call``, until the call ends. A
 number's owner joins the do-not-ring list by pressing 9 during any ring, or by asking on the page
 and typing the code the page shows on their phone's keypad during a call placed for it.
+
+The page says which number will call (the caller ID of the trunk that carries it, as the engine
+presents it), may cancel its own ring (``live.py``), and may ask to ring "until I pick up": the
+one call rings up to the operator's ``until_pickup_max`` instead of ``ring_time``, admitted and
+counted exactly like any other ring.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,10 +35,12 @@ from ringfence.media.speech import spoken_prompt
 from ringfence.privacy.sealed import seal, unseal
 from ringfence.privacy.subjects import anon_ref, ip_ref, keyed_ref, phone_ref
 from ringfence.redact import mask_number
+from ringfence.services.ring.live import LiveRing, LiveRings
 from ringfence.services.ring.models import DenylistEntry, RingLog
 from ringfence.settings import Settings
 from ringfence.store.database import Database
 from ringfence.telephony import Call, TelephonyEngine
+from ringfence.telephony.carriers import choose
 from ringfence.telephony.dialing import PHONES, DialingPolicy, Number, parse
 from ringfence.telephony.gate import AnyNumber, Caller, OutboundGate, Placement
 from ringfence.telephony.keypad import CodePrompt, confirm_code, new_code
@@ -57,6 +65,16 @@ SAMPLE_BYTES_PER_SECOND = 16000  # 8 kHz, 16-bit
 class Visitor:
     anon_id: str
     ip: str
+
+
+@dataclass(frozen=True)
+class Started:
+    """A ring just placed, as its page needs it."""
+
+    progress: Progress
+    cancel_token: str  # for the asking page only: ``cancel`` needs it
+    calling_from: str | None  # the number the phone will show, for people; None: withheld
+    rings_for: float  # seconds it rings before it gives up
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,7 @@ class RingService:
         self.limiter = RateLimiter(clock)
         self.dialing = DialingPolicy(settings.telephony.dialing)
         self.tracker = Tracker()
+        self.live = LiveRings()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- availability and checks ---------------------------------------------------------------
@@ -99,6 +118,27 @@ class RingService:
         if not engine.carriers:
             return "Ringing is not set up on this server: no phone carrier is configured."
         return None
+
+    def calling_from(self, number: Number | None = None) -> str | None:
+        """The caller ID ``number``'s phone will show, formatted for people: the caller ID of
+        the trunk that carries it (the engine presents it when a service asks for none, as ring
+        does). Without a number: the one every trunk shares, or None when they differ or
+        withhold it (the page then says so, or asks for the number first)."""
+        engine = self.engine()
+        carriers = engine.carriers if engine is not None else []
+        if number is not None:
+            try:
+                return _for_people(choose(carriers, number.e164).caller_id)
+            except ServiceUnavailable:
+                return None
+        shown = {_for_people(carrier.caller_id) for carrier in carriers}
+        return shown.pop() if len(shown) == 1 else None
+
+    def caller_id_differs(self) -> bool:
+        """Whether the trunks show different caller IDs (so the number typed decides)."""
+        engine = self.engine()
+        carriers = engine.carriers if engine is not None else []
+        return len({_for_people(carrier.caller_id) for carrier in carriers}) > 1
 
     def check(self, raw: str, region: str | None) -> Number:
         """The number, if this service may ring it; InvalidInput or Forbidden saying why not."""
@@ -176,15 +216,30 @@ class RingService:
 
     # -- ringing -------------------------------------------------------------------------------
 
+    def ring_time(self, *, until_pickup: bool) -> float:
+        """Seconds a ring rings: ``ring_time``, or up to the operator's cap "until I pick up"."""
+        if until_pickup:
+            return max(self.ring.ring_time, self.ring.until_pickup_max)
+        return self.ring.ring_time
+
     async def start_ring(
-        self, raw: str, region: str | None, visitor: Visitor, captcha: str
-    ) -> Progress:
+        self,
+        raw: str,
+        region: str | None,
+        visitor: Visitor,
+        captcha: str,
+        *,
+        until_pickup: bool = False,
+    ) -> Started:
         engine = self._require_ready()
         number = self.check(raw, region)
         async with self.db.session() as session:
             await self.captcha.redeem(session, captcha)
             entry = await self._admit(session, number, visitor, "ring")
-        return await self._place(engine, number, entry, self._ring_script(entry.number_ref))
+        script = self._ring_script(entry.number_ref)
+        return await self._place(
+            engine, number, entry, script, self.ring_time(until_pickup=until_pickup)
+        )
 
     async def start_optout(
         self, raw: str, region: str | None, visitor: Visitor, captcha: str
@@ -207,7 +262,7 @@ class RingService:
         )
         return OptoutCode(token=token, code=code, number=number.international)
 
-    async def call_optout(self, token: str, visitor: Visitor) -> Progress:
+    async def call_optout(self, token: str, visitor: Visitor) -> Started:
         engine = self._require_ready()
         now = self.clock.now()
         data = unseal(token, key=self.key, purpose="ring.optout", now=now)
@@ -223,13 +278,20 @@ class RingService:
             )
             entry = await self._admit(session, number, visitor, "optout")
         script = self._code_script(entry.number_ref, str(data["code"]))
-        return await self._place(engine, number, entry, script)
+        return await self._place(engine, number, entry, script, self.ring.ring_time)
 
     async def _place(
-        self, engine: TelephonyEngine, number: Number, entry: RingLog, script: Script
-    ) -> Progress:
+        self,
+        engine: TelephonyEngine,
+        number: Number,
+        entry: RingLog,
+        script: Script,
+        rings_for: float,
+    ) -> Started:
         progress = self.tracker.start(entry.id, entry.visitor, entry.kind)
-        await progress.step("dialling")
+        live, cancel_token = self.live.start(progress)
+        shown = self.calling_from(number)
+        await progress.step("dialling", calling_from=shown, rings_for=rings_for)
         try:
             # The captcha, the never-ring list and ring's limits were applied by _admit; the
             # gate applies the dialling policy again and shows the trunk's own caller id.
@@ -239,7 +301,7 @@ class RingService:
                 AnyNumber(),
                 kinds=PHONES,
                 placement=Placement(
-                    ring_timeout=self.ring.ring_time,
+                    ring_timeout=rings_for,
                     max_duration=RING_MAX_SECONDS if entry.kind == "ring" else OPTOUT_MAX_SECONDS,
                 ),
             )
@@ -247,29 +309,49 @@ class RingService:
             await self._finish(progress, "failed", opted_out=False)
             log.warning("ring_failed", ring=entry.id, to=entry.number_tail, error=exc.message)
             raise
+        live.call = call
+        if live.cancelled:  # cancelled while the gate placed it
+            await call.hangup()
         async with self.db.session() as session:
             await session.execute(
                 update(RingLog).where(RingLog.id == entry.id).values(call_id=call.id)
             )
         log.info("ring_placed", ring=entry.id, kind=entry.kind, to=entry.number_tail)
-        task = asyncio.create_task(self._follow(call, progress, script))
+        task = asyncio.create_task(self._follow(call, live, script))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return progress
+        return Started(progress, cancel_token, shown, rings_for)
 
-    async def _follow(self, call: Call, progress: Progress, script: Script) -> None:
+    async def _follow(self, call: Call, live: LiveRing, script: Script) -> None:
+        progress = live.progress
         keys: asyncio.Queue[str] = asyncio.Queue()
         spoken: asyncio.Task[bool] | None = None
         async for event in call.events():
             if event.kind in ("ringing", "answered"):
                 await progress.step(event.kind)
-            if event.kind == "answered":
+            if event.kind == "answered" and not live.cancelled:
                 spoken = asyncio.create_task(self._run_script(script, call, keys))
             elif event.kind == "dtmf" and event.digit:
                 keys.put_nowait(event.digit)
-        opted_out = await spoken if spoken is not None else False
-        outcome = "answered" if call.answered_at else (call.end_reason or "failed")
-        await self._finish(progress, str(getattr(outcome, "value", outcome)), opted_out=opted_out)
+        opted_out = False
+        if spoken is not None:
+            if live.cancelled:  # the page hung up: the message stops with the call
+                spoken.cancel()
+            (said,) = await asyncio.gather(spoken, return_exceptions=True)
+            opted_out = said is True
+        if live.cancelled:
+            outcome = "cancelled"
+        elif call.answered_at:
+            outcome = "answered"
+        else:
+            outcome = call.end_reason.value if call.end_reason else "failed"
+        await self._finish(progress, outcome, opted_out=opted_out)
+
+    async def cancel(self, ring_id: str, token: str) -> None:
+        """End a ring in progress for the page that asked for it (its cancel token)."""
+        live = self.live.for_cancel(ring_id, token)
+        await live.cancel()
+        log.info("ring_cancelled", ring=ring_id)
 
     async def _run_script(self, script: Script, call: Call, keys: asyncio.Queue[str]) -> bool:
         try:
@@ -289,6 +371,7 @@ class RingService:
             )
         await progress.step("ended", outcome=outcome, opted_out=opted_out)
         self.tracker.finished(progress.id)
+        self.live.finished(progress.id)
 
     async def wait_idle(self) -> None:
         """Wait until every call this service placed has been followed to its end."""
@@ -375,3 +458,15 @@ class RingService:
 async def _key(keys: asyncio.Queue[str], wanted: str) -> None:
     while await keys.get() != wanted:
         pass
+
+
+def _for_people(caller_id: str | None) -> str | None:
+    """A trunk's caller ID as people write it (+44 113 496 0000); as configured when it is not
+    a number (the engine presents it as it is)."""
+    if not caller_id:
+        return None
+    try:
+        parsed = phonenumbers.parse(caller_id, None)
+    except phonenumbers.NumberParseException:
+        return caller_id
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,5 +1,6 @@
 "use strict";
-// The ring page: live number checks, the captcha, Ring with live progress, and do-not-ring.
+// The ring page: live number checks, which number will call, the captcha, Ring with live
+// progress and Cancel, do-not-ring, and the service worker that makes the page installable.
 (function () {
   const $ = (id) => document.getElementById(id);
   const NUMBER_COOKIE = "rf_ring_number";
@@ -13,12 +14,47 @@
     no_answer: "Nobody answered: the phone rang until the ring time ran out.",
     busy: "The line was busy.",
     rejected: "The call was refused by the network.",
-    cancelled: "The call was cancelled.",
+    cancelled: "Cancelled: the call was ended.",
     failed: "The call could not be placed.",
     max_duration: "Call ended.",
     completed: "Call ended.",
   };
   const solutions = {};
+  let ringing = null; // the ring in progress: { id, cancel }
+  let currentFrom; // the caller ID of the last ring placed ("" withheld)
+
+  function humanSeconds(seconds) {
+    const s = Math.round(seconds);
+    if (s % 60 === 0) return s === 60 ? "1 minute" : (s / 60) + " minutes";
+    return s + " seconds";
+  }
+
+  // -- which number will call --------------------------------------------------------------------
+  // ``number``: the caller ID for people, "" when withheld, undefined when the number typed
+  // decides; ``during``: the seconds the ring in progress rings at most.
+  function showCallingFrom(number, during) {
+    const box = $("calling-from");
+    box.textContent = "";
+    if (number === undefined) {
+      box.textContent = "Type your number to see which number will call it.";
+      return;
+    }
+    let from = "a withheld number (no caller ID)";
+    if (number) {
+      from = document.createElement("strong");
+      from.className = "number";
+      from.textContent = number;
+    }
+    if (during) {
+      box.append("Calling your phone from ", from, ": it rings for " + humanSeconds(during) + " at most.");
+    } else {
+      box.append("Your phone will ring from ", from, ".");
+    }
+  }
+  function pageCallingFrom() {
+    const box = $("calling-from");
+    return box.dataset.varies === "1" ? undefined : box.dataset.number;
+  }
 
   function readCookie(name) {
     const hit = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
@@ -50,7 +86,11 @@
   async function checkNumber() {
     const value = $("number").value;
     const hint = $("number-check");
-    if (!value.trim()) { hint.textContent = ""; hint.classList.remove("bad"); return; }
+    if (!value.trim()) {
+      hint.textContent = ""; hint.classList.remove("bad");
+      if (!ringing) showCallingFrom(pageCallingFrom());
+      return;
+    }
     const seq = ++checkSeq;
     const resp = await post("/api/ring/check", { number: value, country: $("country").value });
     if (seq !== checkSeq) return; // a newer keystroke won
@@ -64,6 +104,7 @@
     if (body.ok) {
       hint.textContent = "✓ " + body.international + " · " + body.kind + " · " + (body.country_name || body.country);
       hint.classList.remove("bad");
+      if (!ringing) showCallingFrom(body.calling_from || "");
     } else {
       hint.textContent = body.error;
       hint.classList.add("bad");
@@ -89,9 +130,10 @@
   }
 
   // -- progress ----------------------------------------------------------------------------------
-  function follow(ringId, list) {
+  function follow(ringId, list, onEnd) {
     list.hidden = false;
     list.innerHTML = "";
+    list.dataset.ring = ringId;
     const source = new EventSource("/api/ring/" + encodeURIComponent(ringId) + "/events");
     source.onmessage = (msg) => {
       const step = JSON.parse(msg.data);
@@ -103,12 +145,33 @@
         if (step.opted_out) text += " This number is now on the never-ring list.";
         item.textContent = text;
         source.close();
+        if (onEnd) onEnd();
       } else {
         item.textContent = LABELS[step.state] || step.state;
       }
       list.appendChild(item);
     };
-    source.onerror = () => source.close();
+    source.onerror = () => { source.close(); if (onEnd) onEnd(); };
+  }
+
+  function ringEnded() {
+    ringing = null;
+    $("cancel-button").hidden = true;
+    $("cancel-button").disabled = false;
+    $("ring-button").hidden = false;
+    showCallingFrom(currentFrom);
+  }
+
+  async function cancelRing() {
+    if (!ringing) return;
+    $("error").textContent = "";
+    $("cancel-button").disabled = true;
+    const resp = await post("/api/ring/" + encodeURIComponent(ringing.id) + "/cancel",
+      { token: ringing.cancel });
+    if (!resp.ok) {
+      $("error").textContent = await errorText(resp);
+      $("cancel-button").disabled = false;
+    }
   }
 
   async function post(url, body) {
@@ -127,12 +190,20 @@
     if ($("remember").checked) rememberNumber(number); else rememberNumber("");
     $("ring-button").disabled = true;
     try {
+      const pickup = $("until-pickup");
       const resp = await post("/api/ring", {
         number: number, country: $("country").value, captcha: solutions.captcha,
+        until_pickup: pickup ? pickup.checked : false,
       });
       if (!resp.ok) { $("error").textContent = await errorText(resp); return; }
       const body = await resp.json();
-      follow(body.id, $("progress"));
+      ringing = { id: body.id, cancel: body.cancel };
+      currentFrom = body.calling_from || "";
+      showCallingFrom(currentFrom, body.rings_for);
+      $("ring-button").hidden = true;
+      $("cancel-button").hidden = false;
+      $("cancel-button").focus();
+      follow(body.id, $("progress"), ringEnded);
     } finally {
       resetCaptcha("captcha");
       $("ring-button").disabled = false;
@@ -178,5 +249,11 @@
     $("ring").addEventListener("submit", ring);
     $("optout").addEventListener("submit", optout);
     $("optout-call").addEventListener("click", callForCode);
+    $("cancel-button").addEventListener("click", cancelRing);
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/ring/sw.js", { scope: "/ring" }).catch(() => {
+        /* not installable here (no HTTPS): the page works the same */
+      });
+    }
   });
 })();
