@@ -11,8 +11,7 @@ ANNOUNCE_JOB = "accounts.announce_policy_change"
 
 
 async def _announce(ctx: JobContext) -> int:
-    privacy = await job_privacy(ctx)
-    return await announce_policy_change(ctx.settings, ctx.db, privacy.inventory, ctx.clock)
+    return await announce_policy_change(await job_privacy(ctx))
 
 
 @registry.job(name=ANNOUNCE_JOB, retries=3, retry_delay=30.0, backoff=2.0)

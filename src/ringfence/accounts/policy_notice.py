@@ -16,27 +16,26 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence import humanize
+from ringfence.accounts.addresses import Addresses
 from ringfence.accounts.mail import Mailer
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import ServiceUnavailable
 from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
 from ringfence.privacy.inventory import Inventory
 from ringfence.privacy.models import PolicyVersion
 from ringfence.privacy.policy import current_stamp
 from ringfence.settings import Settings
-from ringfence.store.database import Database
 
 log = get_logger(__name__)
 
 
-async def announce_policy_change(
-    settings: Settings, db: Database, inventory: Inventory, clock: Clock
-) -> int:
+async def announce_policy_change(privacy: Privacy) -> int:
     """E-mail every account holder about the policy now in force if it is a change not yet
     announced; how many were told (0 when there was nothing to announce)."""
-    told = await _announce(settings, db, inventory, clock)
-    log.info("policy_announcement_checked", version=inventory.fingerprint(), told=told)
+    told = await _announce(privacy)
+    log.info("policy_announcement_checked", version=privacy.inventory.fingerprint(), told=told)
     return told
 
 
@@ -55,7 +54,9 @@ async def unannounced(session: AsyncSession, inventory: Inventory, clock: Clock)
     return bool(older)
 
 
-async def _announce(settings: Settings, db: Database, inventory: Inventory, clock: Clock) -> int:
+async def _announce(privacy: Privacy) -> int:
+    settings, db, inventory, clock = privacy.settings, privacy.db, privacy.inventory, privacy.clock
+    addresses = Addresses.of(privacy)
     async with db.session() as session:
         if not await unannounced(session, inventory, clock):
             return 0
@@ -67,13 +68,14 @@ async def _announce(settings: Settings, db: Database, inventory: Inventory, cloc
         )
         if not claimed.rowcount:  # type: ignore[attr-defined]
             return 0
-        people = (
-            await session.execute(
-                select(Account.email, Account.subject_ref).where(
+        accounts = (
+            await session.scalars(
+                select(Account).where(
                     Account.verified_at.is_not(None), Account.suspended_at.is_(None)
                 )
             )
         ).all()
+        people = [(await addresses.read(session, a), a.subject_ref) for a in accounts]
     mailer = Mailer(settings, clock)
     subject, body = _message(settings, stamp.version, stamp.last_updated)
     told = 0

@@ -85,7 +85,7 @@ async def test_a_changed_policy_is_mailed_to_account_holders_once(tmp_path: Path
     db = Database(settings.resolved_database_url)
     try:
         privacy = Privacy(settings, db)
-        assert await announce_policy_change(settings, db, privacy.inventory, privacy.clock) == 0
+        assert await announce_policy_change(privacy) == 0
     finally:
         await db.dispose()
     with running_server(data, **changed):  # and a restart queues nothing
