@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from ringfence.telephony import Call, TelephonyEngine
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 from tests.conftest import SettingsFactory
-from tests.support.accounts import site, verified_login
+from tests.support.accounts import add_account, site, verified_login
 from tests.support.server import free_port
 from tests.support.sipp import SippRun, free_rtp_range, start_sipp
 
@@ -124,11 +123,7 @@ async def business(
     engine = TelephonyEngine(settings, privacy=privacy, port=0, outbound_only=True)
     await engine.start()
     now = privacy.clock.now()
-    owner = Account(id=uuid.uuid4().hex, email="owner@example.org", password_hash="x",
-                    created_at=now, verified_at=now)  # fmt: skip
-    owner.subject_ref = f"account:{owner.id}"
-    async with db.session() as session:
-        session.add(owner)
+    owner = await add_account(settings, db, "owner@example.org", verified_at=now)
     tenant = await Tenants(db, privacy.clock).create(owner, "Cutting Edge")
     agent_id = "a" * 32
     async with db.session() as session:

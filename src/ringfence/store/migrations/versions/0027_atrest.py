@@ -51,7 +51,8 @@ def _settings(connection: sa.Connection) -> Settings | None:
     """The settings ``ringfence migrate`` passed, needed only when there are accounts."""
     if not connection.scalar(sa.select(sa.func.count()).select_from(ACCOUNTS)):
         return None
-    settings = op.get_context().config.attributes.get("settings")
+    config = op.get_context().config
+    settings = config.attributes.get("settings") if config is not None else None
     if not isinstance(settings, Settings):
         raise RuntimeError(
             "accounts' addresses are converted with this installation's keys: run "
