@@ -27,7 +27,7 @@ from ringfence.errors import Forbidden
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.receptionist import Receptionist
 from ringfence.services.agents.evaluations.scoring import CURRENT
-from ringfence.services.agents.evaluations.service import Evaluations
+from ringfence.services.agents.evaluations.service import Evaluations, key_ref
 from ringfence.services.agents.models import AgentNumber, EvaluationCall
 from ringfence.services.agents.testing import RATES, fund, verify_number
 from ringfence.settings import Settings
@@ -148,7 +148,7 @@ async def test_an_evaluation_that_reaches_the_job_is_still_refused_by_the_gate(
     async def enqueue(*_: object) -> str:
         return "job"
 
-    evaluations = Evaluations(business.settings, business.db, SystemClock(), enqueue)
+    evaluations = Evaluations(Privacy(business.settings, business.db), enqueue)
     try:
         for number in (PREMIUM, CUBA, SOMEONE_ELSE):
             row = EvaluationCall(
@@ -159,6 +159,7 @@ async def test_an_evaluation_that_reaches_the_job_is_still_refused_by_the_gate(
                 rubric_version=CURRENT,
                 requested_at=now,
                 keep_until=now,
+                key_ref=key_ref(business.tenant_id),
             )
             async with tenant_session(business.db, business.tenant_id) as session:
                 session.add(row)
@@ -181,7 +182,7 @@ async def test_the_evaluation_limit_holds_under_concurrent_requests(business: Bu
         return evaluation_id
 
     owner = business.owner
-    evaluations = Evaluations(business.settings, business.db, SystemClock(), enqueue)
+    evaluations = Evaluations(Privacy(business.settings, business.db), enqueue)
     results = await asyncio.gather(
         *(
             evaluations.request(owner, business.tenant_id, AGENT_NUMBER, "Harbour", ["price"])

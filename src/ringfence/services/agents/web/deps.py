@@ -141,7 +141,7 @@ def evaluations_of(request: Request) -> Evaluations:
     return per_app(
         request,
         Evaluations,
-        lambda s: Evaluations(s.settings, s.db, s.privacy.clock, s.queue.enqueue),
+        lambda s: Evaluations(s.privacy, s.queue.enqueue),
     )
 
 

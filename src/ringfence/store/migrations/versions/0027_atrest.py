@@ -1,10 +1,12 @@
-"""accounts' e-mail addresses encrypted at rest, found by a keyed hash
+"""accounts' e-mail addresses and evaluation reports and transcripts encrypted at rest
 
-The address moves from plain text to a ciphertext under the account's own data key (created
+An address moves from plain text to a ciphertext under the account's own data key (created
 here when the account has none yet), beside ``email_hash``, the HMAC the code finds it by
-(``accounts.addresses``). Existing rows need the installation's keys, so ``ringfence migrate``
-passes its settings (``schema.migrate(url, settings=...)``); a database with accounts migrated
-without them is refused with the command to run. The downgrade decrypts them back.
+(``accounts.addresses``). An evaluation call's report and transcript are encrypted under its
+business's data key, named by the new ``key_ref``. Existing rows need the installation's keys,
+so ``ringfence migrate`` passes its settings (``schema.migrate(url, settings=...)``); a
+database holding such rows migrated without them is refused with the command to run. The
+downgrade decrypts them back.
 
 Revision ID: 0027
 Revises: 0026
@@ -47,9 +49,30 @@ DATA_KEYS = sa.table(
 )
 
 
-def _settings(connection: sa.Connection) -> Settings | None:
-    """The settings ``ringfence migrate`` passed, needed only when there are accounts."""
-    if not connection.scalar(sa.select(sa.func.count()).select_from(ACCOUNTS)):
+EVALUATIONS = sa.table(
+    "evaluation_calls",
+    sa.column("id", sa.String),
+    sa.column("tenant_id", sa.String),
+    sa.column("key_ref", sa.String),
+    sa.column("report", sa.Text),
+    sa.column("transcript", sa.Text),
+    sa.column("report_sealed", sa.LargeBinary),
+    sa.column("transcript_sealed", sa.LargeBinary),
+    sa.column("report_plain", sa.Text),
+    sa.column("transcript_plain", sa.Text),
+)
+SEALED_EVALUATIONS = sa.table(
+    "evaluation_calls",
+    sa.column("id", sa.String),
+    sa.column("key_ref", sa.String),
+    sa.column("report", sa.LargeBinary),
+    sa.column("transcript", sa.LargeBinary),
+)
+
+
+def _settings(connection: sa.Connection, table: sa.TableClause) -> Settings | None:
+    """The settings ``ringfence migrate`` passed, needed only when ``table`` has rows."""
+    if not connection.scalar(sa.select(sa.func.count()).select_from(table)):
         return None
     config = op.get_context().config
     settings = config.attributes.get("settings") if config is not None else None
@@ -96,7 +119,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("email_hash", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("email_sealed", sa.LargeBinary(), nullable=True))
     connection = op.get_bind()
-    settings = _settings(connection)
+    settings = _settings(connection, ACCOUNTS)
     if settings is not None:
         master, secret = _master(settings), settings.signing_key()
         rows = connection.execute(
@@ -120,13 +143,92 @@ def upgrade() -> None:
         batch_op.alter_column("email_sealed", new_column_name="email", nullable=False)
         batch_op.alter_column("email_hash", existing_type=sa.String(length=80), nullable=False)
         batch_op.create_unique_constraint(batch_op.f("uq_accounts_email_hash"), ["email_hash"])
+    _seal_evaluations()
+
+
+def _seal_evaluations() -> None:
+    with op.batch_alter_table("evaluation_calls", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("key_ref", sa.String(length=60), nullable=True))
+        batch_op.add_column(sa.Column("report_sealed", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column("transcript_sealed", sa.LargeBinary(), nullable=True))
+    connection = op.get_bind()
+    settings = _settings(connection, EVALUATIONS)
+    if settings is not None:
+        master = _master(settings)
+        rows = connection.execute(
+            sa.select(
+                EVALUATIONS.c.id,
+                EVALUATIONS.c.tenant_id,
+                EVALUATIONS.c.report,
+                EVALUATIONS.c.transcript,
+            )
+        ).all()
+        for evaluation_id, tenant_id, report, transcript in rows:
+            ref = f"tenant:{tenant_id}"  # services.agents.evaluations.service.key_ref
+            key = _data_key(connection, master, ref)
+            connection.execute(
+                EVALUATIONS.update()
+                .where(EVALUATIONS.c.id == evaluation_id)
+                .values(
+                    key_ref=ref,
+                    report_sealed=None
+                    if report is None
+                    else encrypt_with(key, ref, report.encode()),
+                    transcript_sealed=(
+                        None if transcript is None else encrypt_with(key, ref, transcript.encode())
+                    ),
+                )
+            )
+    with op.batch_alter_table("evaluation_calls", schema=None) as batch_op:
+        batch_op.drop_column("report")
+        batch_op.drop_column("transcript")
+    with op.batch_alter_table("evaluation_calls", schema=None) as batch_op:
+        batch_op.alter_column("report_sealed", new_column_name="report")
+        batch_op.alter_column("transcript_sealed", new_column_name="transcript")
+        batch_op.alter_column("key_ref", existing_type=sa.String(length=60), nullable=False)
+
+
+def _open_evaluations() -> None:
+    with op.batch_alter_table("evaluation_calls", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("report_plain", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("transcript_plain", sa.Text(), nullable=True))
+    connection = op.get_bind()
+    settings = _settings(connection, EVALUATIONS)
+    if settings is not None:
+        master = _master(settings)
+        table = SEALED_EVALUATIONS
+        rows = connection.execute(
+            sa.select(table.c.id, table.c.key_ref, table.c.report, table.c.transcript)
+        ).all()
+        for evaluation_id, ref, report, transcript in rows:
+            key = _data_key(connection, master, ref)
+            connection.execute(
+                EVALUATIONS.update()
+                .where(EVALUATIONS.c.id == evaluation_id)
+                .values(
+                    report_plain=None
+                    if report is None
+                    else decrypt_with(key, ref, report).decode(),
+                    transcript_plain=(
+                        None if transcript is None else decrypt_with(key, ref, transcript).decode()
+                    ),
+                )
+            )
+    with op.batch_alter_table("evaluation_calls", schema=None) as batch_op:
+        batch_op.drop_column("report")
+        batch_op.drop_column("transcript")
+        batch_op.drop_column("key_ref")
+    with op.batch_alter_table("evaluation_calls", schema=None) as batch_op:
+        batch_op.alter_column("report_plain", new_column_name="report")
+        batch_op.alter_column("transcript_plain", new_column_name="transcript")
 
 
 def downgrade() -> None:
+    _open_evaluations()
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email_plain", sa.String(length=254), nullable=True))
     connection = op.get_bind()
-    settings = _settings(connection)
+    settings = _settings(connection, ACCOUNTS)
     if settings is not None:
         master = _master(settings)
         sealed = sa.table(
