@@ -70,9 +70,13 @@ SEALED_EVALUATIONS = sa.table(
 )
 
 
-def _settings(connection: sa.Connection, table: sa.TableClause) -> Settings | None:
-    """The settings ``ringfence migrate`` passed, needed only when ``table`` has rows."""
-    if not connection.scalar(sa.select(sa.func.count()).select_from(table)):
+def _settings(connection: sa.Connection) -> Settings | None:
+    """The settings ``ringfence migrate`` passed, needed only when there are rows to convert;
+    asked before any change (SQLite commits each ALTER at once: a refusal must find none)."""
+    if not any(
+        connection.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in (ACCOUNTS, EVALUATIONS)
+    ):
         return None
     config = op.get_context().config
     settings = config.attributes.get("settings") if config is not None else None
@@ -115,11 +119,11 @@ def _data_key(connection: sa.Connection, master: MasterKeys, subject_ref: str) -
 
 
 def upgrade() -> None:
+    settings = _settings(op.get_bind())
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email_hash", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("email_sealed", sa.LargeBinary(), nullable=True))
     connection = op.get_bind()
-    settings = _settings(connection, ACCOUNTS)
     if settings is not None:
         master, secret = _master(settings), settings.signing_key()
         rows = connection.execute(
@@ -143,16 +147,15 @@ def upgrade() -> None:
         batch_op.alter_column("email_sealed", new_column_name="email", nullable=False)
         batch_op.alter_column("email_hash", existing_type=sa.String(length=80), nullable=False)
         batch_op.create_unique_constraint(batch_op.f("uq_accounts_email_hash"), ["email_hash"])
-    _seal_evaluations()
+    _seal_evaluations(settings)
 
 
-def _seal_evaluations() -> None:
+def _seal_evaluations(settings: Settings | None) -> None:
     with op.batch_alter_table("evaluation_calls", schema=None) as batch_op:
         batch_op.add_column(sa.Column("key_ref", sa.String(length=60), nullable=True))
         batch_op.add_column(sa.Column("report_sealed", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("transcript_sealed", sa.LargeBinary(), nullable=True))
     connection = op.get_bind()
-    settings = _settings(connection, EVALUATIONS)
     if settings is not None:
         master = _master(settings)
         rows = connection.execute(
@@ -188,12 +191,11 @@ def _seal_evaluations() -> None:
         batch_op.alter_column("key_ref", existing_type=sa.String(length=60), nullable=False)
 
 
-def _open_evaluations() -> None:
+def _open_evaluations(settings: Settings | None) -> None:
     with op.batch_alter_table("evaluation_calls", schema=None) as batch_op:
         batch_op.add_column(sa.Column("report_plain", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("transcript_plain", sa.Text(), nullable=True))
     connection = op.get_bind()
-    settings = _settings(connection, EVALUATIONS)
     if settings is not None:
         master = _master(settings)
         table = SEALED_EVALUATIONS
@@ -224,11 +226,11 @@ def _open_evaluations() -> None:
 
 
 def downgrade() -> None:
-    _open_evaluations()
+    settings = _settings(op.get_bind())
+    _open_evaluations(settings)
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email_plain", sa.String(length=254), nullable=True))
     connection = op.get_bind()
-    settings = _settings(connection, ACCOUNTS)
     if settings is not None:
         master = _master(settings)
         sealed = sa.table(
