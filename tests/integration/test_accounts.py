@@ -19,7 +19,7 @@ from ringfence.privacy.models import ConsentRecord
 from ringfence.store import Database
 from ringfence.testing import FakeClock
 from ringfence.web.app import create_app
-from tests.conftest import SettingsFactory
+from tests.conftest import ENGINES, SettingsFactory
 from tests.support.accounts import (
     EMAIL,
     PASSWORD,
@@ -31,6 +31,7 @@ from tests.support.accounts import (
     site,
 )
 from tests.support.mail import link_in, smtp_server
+from tests.support.scan import tables_holding
 from tests.support.server import free_port
 from tests.support.web import client_for
 
@@ -165,6 +166,7 @@ async def test_two_step_sign_in_with_totp(
         await fresh.aclose()
 
 
+@ENGINES
 async def test_deleting_the_account_erases_it_and_sessions_are_swept(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
@@ -188,6 +190,8 @@ async def test_deleting_the_account_erases_it_and_sessions_are_swept(
                 ref, sealed = ada.subject_ref, ada.email
                 exported = await privacy.rights("v").export(session, str(ref))
             assert b"ada@example.org" not in sealed  # the stored address is a ciphertext
+            async with db.engine.connect() as conn:  # nor is it in any other row, as text
+                assert await tables_holding(conn, "ada@example.org") == []
             assert exported["data"]["account"]["records"][0]["email"] == "ada@example.org"
             assert "password_hash" in exported["data"]["account"]["records"][0]
             assert len(exported["data"]["account_session"]["records"]) == 1
