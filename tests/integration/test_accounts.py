@@ -10,14 +10,16 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from ringfence.accounts.addresses import Addresses
 from ringfence.accounts.models import Account, AccountSession
 from ringfence.accounts.outbox import Outbox
 from ringfence.privacy.core import Privacy
+from ringfence.privacy.crypto import KeyDestroyed
 from ringfence.privacy.models import ConsentRecord
 from ringfence.store import Database
 from ringfence.testing import FakeClock
 from ringfence.web.app import create_app
-from tests.conftest import SettingsFactory
+from tests.conftest import ENGINES, SettingsFactory
 from tests.support.accounts import (
     EMAIL,
     PASSWORD,
@@ -29,6 +31,7 @@ from tests.support.accounts import (
     site,
 )
 from tests.support.mail import link_in, smtp_server
+from tests.support.scan import tables_holding
 from tests.support.server import free_port
 from tests.support.web import client_for
 
@@ -163,6 +166,7 @@ async def test_two_step_sign_in_with_totp(
         await fresh.aclose()
 
 
+@ENGINES
 async def test_deleting_the_account_erases_it_and_sessions_are_swept(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
@@ -176,12 +180,18 @@ async def test_deleting_the_account_erases_it_and_sessions_are_swept(
         await _log_in(client)
         db = Database(settings.resolved_database_url)
         try:
+            privacy = Privacy(settings, db)
+            addresses = Addresses.of(privacy)
             async with db.session() as session:
-                ref = await session.scalar(
-                    select(Account.subject_ref).where(Account.email == "ada@example.org")
+                ada = await session.scalar(
+                    select(Account).where(addresses.holder("ada@example.org"))
                 )
-                privacy = Privacy(settings, db)
+                assert ada is not None
+                ref, sealed = ada.subject_ref, ada.email
                 exported = await privacy.rights("v").export(session, str(ref))
+            assert b"ada@example.org" not in sealed  # the stored address is a ciphertext
+            async with db.engine.connect() as conn:  # nor is it in any other row, as text
+                assert await tables_holding(conn, "ada@example.org") == []
             assert exported["data"]["account"]["records"][0]["email"] == "ada@example.org"
             assert "password_hash" in exported["data"]["account"]["records"][0]
             assert len(exported["data"]["account_session"]["records"]) == 1
@@ -195,8 +205,11 @@ async def test_deleting_the_account_erases_it_and_sessions_are_swept(
             assert "Your account is deleted" in deleted.text
             assert (await _log_in(client)).status_code == 403
             async with db.session() as session:
-                emails = (await session.scalars(select(Account.email))).all()
+                left = (await session.scalars(select(Account))).all()
+                emails = list((await addresses.read_many(session, left)).values())
                 consents = (await session.scalars(select(ConsentRecord.subject_ref))).all()
+                with pytest.raises(KeyDestroyed):  # a copy of the old row is unreadable too
+                    await privacy.vault.decrypt(session, str(ref), sealed)
             assert emails == ["bob@example.org"] and str(ref) not in consents
             later = FakeClock(dt.datetime.now(dt.UTC) + dt.timedelta(days=31))
             swept = await Privacy(settings, db, later).sweeper().sweep()

@@ -188,7 +188,7 @@ def test_only_operators_reach_the_console_and_actions_need_the_csrf_token(
                 assert anonymous.post(path, data={"csrf": "x"}).status_code == 403, path
                 assert user.post(path, data={"csrf": user_csrf}).status_code in (404, 422), path
 
-            users = operator.get("/admin/users", params={"q": "user@"})
+            users = operator.get("/admin/users", params={"q": USER})
             account = re.search(r'href="/admin/users/([0-9a-f]{32})"', users.text)
             assert account, users.text
             target = f"/admin/users/{account.group(1)}/suspend"

@@ -21,9 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
-from ringfence.accounts.models import Account
 from ringfence.billing.ledger import Ledger
 from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
@@ -32,7 +30,7 @@ from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.web.app import create_app
 from tests.conftest import SettingsFactory
-from tests.support.accounts import verified_login
+from tests.support.accounts import account_of, verified_login
 from tests.support.mail import Inbox, smtp_server
 from tests.support.server import free_port
 from tests.support.sipp import SippRun, free_rtp_range, sipp_peer
@@ -181,15 +179,14 @@ async def _invites(carrier: SippRun) -> int:
     return carrier.messages.read_text(errors="replace").count("INVITE sip:")
 
 
-async def _account(database_url: str, email: str) -> str:
-    db = Database(database_url)
+async def _account(settings: Settings, email: str) -> str:
+    db = Database(settings.resolved_database_url)
     try:
-        async with db.session() as session:
-            found = await session.scalar(select(Account.id).where(Account.email == email))
+        found = await account_of(settings, db, email)
     finally:
         await db.dispose()
     assert found is not None
-    return str(found)
+    return found.id
 
 
 async def test_evaluations_are_paid_for_like_any_call(
@@ -212,7 +209,7 @@ async def test_evaluations_are_paid_for_like_any_call(
                 _member(base, inbox, "alice@example.org") as alice,
             ):
                 tenant = await _business(alice, "Alice Bakery")
-                account = await _account(database_url, "alice@example.org")
+                account = await _account(settings, "alice@example.org")
                 await verify_number(settings, db, SystemClock(), tenant, NUMBER)
                 url = f"/api/tenants/{tenant}/evaluations"
                 body = {"number": NUMBER, "business": "Alice Bakery", "questions": ["price"]}

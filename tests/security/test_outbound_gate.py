@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from ringfence.errors import Forbidden
 from ringfence.privacy.core import Privacy
 from ringfence.services.agents.calls.receptionist import Receptionist
 from ringfence.services.agents.evaluations.scoring import CURRENT
-from ringfence.services.agents.evaluations.service import Evaluations
+from ringfence.services.agents.evaluations.service import Evaluations, key_ref
 from ringfence.services.agents.models import AgentNumber, EvaluationCall
 from ringfence.services.agents.testing import RATES, fund, verify_number
 from ringfence.settings import Settings
@@ -37,7 +36,7 @@ from ringfence.telephony import Call, TelephonyEngine
 from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 from tests.conftest import SettingsFactory
-from tests.support.accounts import site, verified_login
+from tests.support.accounts import add_account, site, verified_login
 from tests.support.server import free_port
 from tests.support.sipp import SippRun, free_rtp_range, start_sipp
 
@@ -124,11 +123,7 @@ async def business(
     engine = TelephonyEngine(settings, privacy=privacy, port=0, outbound_only=True)
     await engine.start()
     now = privacy.clock.now()
-    owner = Account(id=uuid.uuid4().hex, email="owner@example.org", password_hash="x",
-                    created_at=now, verified_at=now)  # fmt: skip
-    owner.subject_ref = f"account:{owner.id}"
-    async with db.session() as session:
-        session.add(owner)
+    owner = await add_account(settings, db, "owner@example.org", verified_at=now)
     tenant = await Tenants(db, privacy.clock).create(owner, "Cutting Edge")
     agent_id = "a" * 32
     async with db.session() as session:
@@ -153,7 +148,7 @@ async def test_an_evaluation_that_reaches_the_job_is_still_refused_by_the_gate(
     async def enqueue(*_: object) -> str:
         return "job"
 
-    evaluations = Evaluations(business.settings, business.db, SystemClock(), enqueue)
+    evaluations = Evaluations(Privacy(business.settings, business.db), enqueue)
     try:
         for number in (PREMIUM, CUBA, SOMEONE_ELSE):
             row = EvaluationCall(
@@ -164,6 +159,7 @@ async def test_an_evaluation_that_reaches_the_job_is_still_refused_by_the_gate(
                 rubric_version=CURRENT,
                 requested_at=now,
                 keep_until=now,
+                key_ref=key_ref(business.tenant_id),
             )
             async with tenant_session(business.db, business.tenant_id) as session:
                 session.add(row)
@@ -186,7 +182,7 @@ async def test_the_evaluation_limit_holds_under_concurrent_requests(business: Bu
         return evaluation_id
 
     owner = business.owner
-    evaluations = Evaluations(business.settings, business.db, SystemClock(), enqueue)
+    evaluations = Evaluations(Privacy(business.settings, business.db), enqueue)
     results = await asyncio.gather(
         *(
             evaluations.request(owner, business.tenant_id, AGENT_NUMBER, "Harbour", ["price"])

@@ -4,10 +4,8 @@ with the same id is then still applied."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,13 +13,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from ringfence.accounts.models import Account
 from ringfence.billing.ledger import Ledger, wallet
 from ringfence.billing.models import StripeEvent
+from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.testing import FakeClock
 from ringfence.web.app import create_app
 from tests.conftest import ENGINES, SettingsFactory
+from tests.support.accounts import add_account
 from tests.support.stripe import SECRET, paid, sign
 from tests.support.web import serving
 
@@ -37,17 +36,8 @@ async def store(database_url: str) -> AsyncIterator[Database]:
         await db.dispose()
 
 
-async def _account(db: Database) -> str:
-    async with db.session() as session:
-        account = Account(
-            id=uuid.uuid4().hex,
-            email="payer@example.org",
-            password_hash="x",
-            created_at=dt.datetime.now(dt.UTC),
-        )
-        account.subject_ref = f"account:{account.id}"
-        session.add(account)
-    return account.id
+async def _account(settings: Settings, db: Database) -> str:
+    return (await add_account(settings, db, "payer@example.org")).id
 
 
 def _event(obj: Any, kind: str = "checkout.session.completed", **top: Any) -> dict[str, Any]:
@@ -95,8 +85,8 @@ async def _state(db: Database, account: str) -> tuple[int, int]:
 async def test_signed_but_malformed_or_future_dated_events_are_refused_and_change_nothing(
     make_settings: SettingsFactory, database_url: str, store: Database
 ) -> None:
-    account = await _account(store)
     settings = make_settings(database_url=database_url, billing={"stripe_webhook_secret": SECRET})
+    account = await _account(settings, store)
     async with (
         serving(create_app(settings, run_workers=False)) as base,
         httpx.AsyncClient(base_url=base) as client,

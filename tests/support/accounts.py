@@ -3,14 +3,21 @@ through the real pages."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from ringfence.accounts.addresses import Addresses
+from ringfence.accounts.models import Account
+from ringfence.privacy.core import Privacy
 from ringfence.settings import Settings
+from ringfence.store import Database
 from ringfence.web.app import create_app
 from tests.conftest import SettingsFactory
 from tests.support.mail import Inbox, link_in, smtp_server
@@ -102,3 +109,29 @@ async def invite_and_accept(
 
 def invitation_token(link: str) -> str:
     return httpx.URL(link).params["token"]
+
+
+async def account_of(settings: Settings, db: Database, email: str) -> Account | None:
+    """The account of an address, found the one way the code finds it (its keyed hash)."""
+    addresses = Addresses.of(Privacy(settings, db))
+    async with db.session() as session:
+        found: Account | None = await session.scalar(select(Account).where(addresses.holder(email)))
+    return found
+
+
+async def address_of(settings: Settings, db: Database, account: Account) -> str:
+    """An account's address, decrypted the one way the code does."""
+    async with db.session() as session:
+        return await Addresses.of(Privacy(settings, db)).read(session, account)
+
+
+async def add_account(settings: Settings, db: Database, email: str, **fields: Any) -> Account:
+    """An account stored as sign-up stores one (its address encrypted, its keyed hash), for
+    tests that need one without the pages."""
+    now = dt.datetime.now(dt.UTC)
+    account = Account(id=uuid.uuid4().hex, password_hash="x", created_at=now, **fields)
+    account.subject_ref = f"account:{account.id}"
+    async with db.session() as session:
+        await Addresses.of(Privacy(settings, db)).write(session, account, email)
+        session.add(account)
+    return account

@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 
-from ringfence.accounts.operators import Operators
-from ringfence.clock import SystemClock
+from ringfence.accounts.service import Accounts
+from ringfence.privacy.core import Privacy
+from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.web.app import create_app
 from tests.conftest import SettingsFactory
@@ -22,10 +23,11 @@ OPERATOR = "operator@example.org"
 OPERATOR_PASSWORD = "operator password 42"
 
 
-async def make_operator(database_url: str, email: str = OPERATOR) -> None:
-    db = Database(database_url)
+async def make_operator(settings: Settings, email: str = OPERATOR) -> None:
+    db = Database(settings.resolved_database_url)
     try:
-        await Operators(db, SystemClock()).create(email, OPERATOR_PASSWORD, via="cli")
+        operators = Accounts(settings, Privacy(settings, db)).operators()
+        await operators.create(email, OPERATOR_PASSWORD, via="cli")
     finally:
         await db.dispose()
 
@@ -61,7 +63,7 @@ async def console_site(
             web={"public_url": "http://testserver"},
             **extra,
         )
-        await make_operator(database_url)
+        await make_operator(settings)
         async with serving(create_app(settings, run_workers=False)) as base:
             yield base, inbox
 

@@ -10,15 +10,17 @@ Asking is limited per account. Each step is audited, by ids only.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ringfence.abuse.limits import Limit
+from ringfence.accounts.addresses import normalise_email
 from ringfence.accounts.mail import Backend
 from ringfence.accounts.models import Account
 from ringfence.accounts.passwords import verify_password
-from ringfence.accounts.service import Accounts, normalise_email
+from ringfence.accounts.service import Accounts, Login
 from ringfence.errors import Conflict, Forbidden, InvalidInput
 from ringfence.logging import get_logger
 from ringfence.privacy.sealed import seal, unseal
@@ -30,18 +32,26 @@ CHANGES_PER_HOUR = 3
 TAKEN = "that address has an account already: sign in to it, or choose another"
 
 
+@dataclass(frozen=True)
+class Changed:
+    """The account whose address a link changed, and the address it has now."""
+
+    account: Account
+    email: str
+
+
 class EmailChanges:
     """Over the app's ``Accounts``: its mailer, key, clock, limiter and privacy core."""
 
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
 
-    async def ask(self, account: Account, raw_new: str, password: str) -> Backend:
+    async def ask(self, login: Login, raw_new: str, password: str) -> Backend:
         """Mail the confirmation link to the new address and a notice to the old one; where
         the link went."""
-        a = self.accounts
+        a, account = self.accounts, login.account
         new = normalise_email(raw_new)
-        if new == account.email:
+        if new == login.email:
             raise InvalidInput("that is already your address")
         limit = [
             Limit(
@@ -58,7 +68,7 @@ class EmailChanges:
         if not await verify_password(account.password_hash, password):
             raise Forbidden("wrong password")
         async with a.db.session() as session:
-            if await session.scalar(select(Account.id).where(Account.email == new)):
+            if await session.scalar(select(Account.id).where(a.addresses.holder(new))):
                 raise Conflict(TAKEN)
             a.privacy.audit.record(
                 session,
@@ -69,7 +79,7 @@ class EmailChanges:
             )
         hours = a.options.link_hours
         token = seal(
-            {"account": account.id, "old": account.email, "new": new},
+            {"account": account.id, "old": account.email_hash, "new": new},
             key=a.key,
             purpose=PURPOSE,
             expires=a.clock.now() + dt.timedelta(hours=hours),
@@ -85,7 +95,7 @@ class EmailChanges:
         )
         a.later(
             a.mailer.send(
-                account.email,
+                login.email,
                 "Your ringfence address is being changed",
                 "Someone signed in to your ringfence account asked to change its e-mail "
                 "address. It changes only when the link sent to the new address is opened.\n\n"
@@ -98,16 +108,17 @@ class EmailChanges:
         log.info("account_email_change_asked", account=account.id)
         return where
 
-    async def confirm(self, token: str) -> Account:
+    async def confirm(self, token: str) -> Changed:
         """Apply the change a link carries (Forbidden once used, expired or altered)."""
         a = self.accounts
         data = unseal(token, key=a.key, purpose=PURPOSE, now=a.clock.now())
         try:
             async with a.db.session() as session:
                 account = await session.get(Account, str(data["account"]))
-                if account is None or account.email != data["old"]:
+                if account is None or account.email_hash != data["old"]:
                     raise Forbidden("this link was already used, or the address changed since")
-                account.email = str(data["new"])
+                new = str(data["new"])
+                await a.addresses.write(session, account, new)
                 account.verified_at = a.clock.now()  # the link reached the new address
                 a.privacy.audit.record(
                     session,
@@ -121,4 +132,4 @@ class EmailChanges:
         except IntegrityError:  # another account took the address since the link was sent
             raise Conflict(TAKEN) from None
         log.info("account_email_changed", account=account.id)
-        return account
+        return Changed(account, new)

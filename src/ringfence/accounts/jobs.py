@@ -25,7 +25,7 @@ async def _announce(ctx: JobContext) -> int:
     async def queue_notice(account_id: str, version: str) -> object:
         return await enqueue(NOTICE_JOB, account_id, version, 1)
 
-    return await announce_policy_change(ctx.db, privacy.inventory, ctx.clock, queue_notice)
+    return await announce_policy_change(privacy, queue_notice)
 
 
 @registry.job(name=ANNOUNCE_JOB, retries=3, retry_delay=30.0, backoff=2.0)
@@ -44,7 +44,7 @@ async def send_notice(ctx: JobContext, account_id: str, version: str, attempt: i
     wait doubling each time; the last try raises, so the job is kept in ``job_failures`` with
     its arguments and ``ringfence jobs retry`` (or the console) sends it later: never lost."""
     try:
-        return await send_policy_notice(ctx.settings, ctx.db, ctx.clock, account_id, version)
+        return await send_policy_notice(await job_privacy(ctx), account_id, version)
     except ServiceUnavailable:
         if attempt >= NOTICE_TRIES or ctx.enqueue is None:
             raise

@@ -21,7 +21,9 @@ class Account(Base):
     __tablename__ = "accounts"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, info=NOT_PERSONAL)
-    email: Mapped[str] = mapped_column(String(254), unique=True, info=personal(ACCOUNT))
+    # Encrypted with the account's data key; found by ``email_hash`` (``accounts.addresses``).
+    email: Mapped[bytes] = mapped_column(LargeBinary, info=personal(ACCOUNT))
+    email_hash: Mapped[str] = mapped_column(String(80), unique=True, info=personal(ACCOUNT))
     password_hash: Mapped[str] = mapped_column(String(200), info=personal(ACCOUNT))
     created_at: Mapped[dt.datetime] = mapped_column(info=personal(ACCOUNT))
     verified_at: Mapped[dt.datetime | None] = mapped_column(info=personal(ACCOUNT))

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ringfence.accounts.addresses import Addresses, normalise_email
 from ringfence.accounts.models import OPERATOR, USER, Account, AccountSession
 from ringfence.accounts.passwords import hash_password
-from ringfence.accounts.service import normalise_email
 from ringfence.clock import Clock
 from ringfence.errors import Conflict, InvalidInput, NotFound
 from ringfence.privacy.audit import Audit
@@ -39,6 +39,14 @@ class Made:
     created: bool
 
 
+@dataclass(frozen=True)
+class Named:
+    """An account with its address, decrypted for the console's pages."""
+
+    account: Account
+    email: str
+
+
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"an operator's password has at least {MIN_PASSWORD} characters")
@@ -47,9 +55,10 @@ def check_password(password: str) -> None:
 
 
 class Operators:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, addresses: Addresses) -> None:
         self.db = db
         self.clock = clock
+        self.addresses = addresses
         self.audit = Audit(clock)
 
     def _audit(
@@ -90,13 +99,12 @@ class Operators:
         async with self.db.session() as session:
             if only_first and await self._count(session) > 0:
                 raise Conflict("this installation already has an operator: log in instead")
-            account = await session.scalar(select(Account).where(Account.email == email))
+            account = await session.scalar(select(Account).where(self.addresses.holder(email)))
             created = account is None
             if account is None:
-                account = Account(
-                    id=secrets.token_hex(16), email=email, created_at=now, verified_at=now
-                )
+                account = Account(id=secrets.token_hex(16), created_at=now, verified_at=now)
                 account.subject_ref = account_ref(account.id)
+                await self.addresses.write(session, account, email)
                 session.add(account)
             account.password_hash = password_hash
             account.verified_at = account.verified_at or now
@@ -134,32 +142,35 @@ class Operators:
             self._audit(session, via, "admin.operator.revoked", account)
             return account
 
-    @staticmethod
-    async def _by_email(session: AsyncSession, raw_email: str) -> Account:
+    async def _by_email(self, session: AsyncSession, raw_email: str) -> Account:
         email = normalise_email(raw_email)
-        account = await session.scalar(select(Account).where(Account.email == email))
+        account = await session.scalar(select(Account).where(self.addresses.holder(email)))
         if account is None:
             raise NotFound(f"no account has the address {email}")
         return account
 
     # -- other accounts ------------------------------------------------------------------------
 
-    async def search(self, query: str = "", *, limit: int = PAGE) -> Sequence[Account]:
-        """Accounts whose address contains ``query`` (all when empty), newest first."""
+    async def search(self, query: str = "", *, limit: int = PAGE) -> Sequence[Named]:
+        """The account of the address (or account id) ``query``, or the newest accounts when it
+        is empty. Addresses are stored encrypted, each under its own key, so a search matches a
+        whole address by its keyed hash; a part of an address would need every one decrypted."""
         statement = select(Account).order_by(Account.created_at.desc()).limit(limit)
         text = query.strip().lower()[:254]
         if text:
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            statement = statement.where(Account.email.like(f"%{escaped}%", escape="\\"))
+            statement = statement.where(
+                (Account.email_hash == self.addresses.digest(text)) | (Account.id == text)
+            )
         async with self.db.session() as session:
-            return (await session.scalars(statement)).all()
+            found = (await session.scalars(statement)).all()
+            return [Named(a, await self.addresses.read(session, a)) for a in found]
 
-    async def get(self, account_id: str) -> Account:
+    async def get(self, account_id: str) -> Named:
         async with self.db.session() as session:
             account = await session.get(Account, account_id)
-        if account is None:
-            raise NotFound("no such account")
-        return account
+            if account is None:
+                raise NotFound("no such account")
+            return Named(account, await self.addresses.read(session, account))
 
     async def suspend(self, account_id: str, actor: Account) -> Account:
         """Stop the account: it cannot sign in, its sessions end, and so it places no call."""

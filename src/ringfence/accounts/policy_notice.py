@@ -23,27 +23,27 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence import humanize
+from ringfence.accounts.addresses import Addresses
 from ringfence.accounts.mail import Mailer
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
 from ringfence.privacy.inventory import Inventory
 from ringfence.privacy.models import PolicyVersion
 from ringfence.privacy.policy import current_stamp
 from ringfence.settings import Settings
-from ringfence.store.database import Database
 
 log = get_logger(__name__)
 # Queues the notice of one account (its id) about one version (``accounts.jobs``).
 QueueNotice = Callable[[str, str], Awaitable[object]]
 
 
-async def announce_policy_change(db: Database, inventory: Inventory, clock: Clock,
-                                 queue_notice: QueueNotice) -> int:  # fmt: skip
+async def announce_policy_change(privacy: Privacy, queue_notice: QueueNotice) -> int:
     """Queue a notice to every account holder about the policy now in force if it is a change
     not yet announced; how many are to be told (0 when there was nothing to announce)."""
-    told = await _announce(db, inventory, clock, queue_notice)
-    log.info("policy_announcement_checked", version=inventory.fingerprint(), told=told)
+    told = await _announce(privacy, queue_notice)
+    log.info("policy_announcement_checked", version=privacy.inventory.fingerprint(), told=told)
     return told
 
 
@@ -62,9 +62,8 @@ async def unannounced(session: AsyncSession, inventory: Inventory, clock: Clock)
     return bool(older)
 
 
-async def _announce(
-    db: Database, inventory: Inventory, clock: Clock, queue_notice: QueueNotice
-) -> int:
+async def _announce(privacy: Privacy, queue_notice: QueueNotice) -> int:
+    db, inventory, clock = privacy.db, privacy.inventory, privacy.clock
     async with db.session() as session:
         if not await unannounced(session, inventory, clock):
             return 0
@@ -86,20 +85,19 @@ async def _announce(
 _READERS = (Account.verified_at.is_not(None), Account.suspended_at.is_(None))
 
 
-async def send_policy_notice(
-    settings: Settings, db: Database, clock: Clock, account_id: str, version: str
-) -> bool:
+async def send_policy_notice(privacy: Privacy, account_id: str, version: str) -> bool:
     """Mail one account the notice of ``version``; False when there is nobody to tell any
     more (erased, suspended). Raises ``ServiceUnavailable`` when the mail was not taken, for
     the job to try again."""
-    async with db.session() as session:
+    async with privacy.db.session() as session:
         account = await session.scalar(select(Account).where(Account.id == account_id, *_READERS))
         row = await session.get(PolicyVersion, version)
-    if account is None or row is None:
+        email = await Addresses.of(privacy).read(session, account) if account else None
+    if account is None or row is None or email is None:
         return False
-    subject, body = _message(settings, version, row.first_seen)
-    await Mailer(settings, clock).send(
-        account.email, subject, body, subject_ref=account.subject_ref
+    subject, body = _message(privacy.settings, version, row.first_seen)
+    await Mailer(privacy.settings, privacy.clock).send(
+        email, subject, body, subject_ref=account.subject_ref
     )
     return True
 

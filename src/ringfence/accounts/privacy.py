@@ -34,6 +34,7 @@ CATEGORIES = (
         store="accounts",
         fields=(
             "email",
+            "email_hash",
             "password_hash",
             "created_at",
             "verified_at",
@@ -42,11 +43,12 @@ CATEGORIES = (
             "suspended_at",
         ),
         purpose="Let you sign in and reach your account: your e-mail address (verified by a "
-        "link), an argon2id hash of your password (never the password), and, if you turn on "
-        "two-step sign-in, its secret, encrypted with a key of your own.",
+        "link, encrypted with a key of your own, and found by a keyed fingerprint of it), an "
+        "argon2id hash of your password (never the password), and, if you turn on two-step "
+        "sign-in, its secret, encrypted with that key too.",
         legal_basis=LegalBasis.CONTRACT,
         retention=Retention.while_("as long as the account exists; deleted with it"),
-        encrypted=False,
+        encrypted=True,
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
         rectifiable=("email",),

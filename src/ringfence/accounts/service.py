@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
-import re
 import secrets
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -24,8 +23,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ringfence.abuse.limits import Limit, RateLimiter
+from ringfence.accounts.addresses import Addresses, normalise_email
 from ringfence.accounts.mail import Backend, Mailer
 from ringfence.accounts.models import Account, AccountSession
+from ringfence.accounts.operators import Operators
 from ringfence.accounts.passwords import hash_password, needs_rehash, verify_password
 from ringfence.errors import Forbidden, InvalidInput, ServiceUnavailable
 from ringfence.logging import get_logger
@@ -37,7 +38,6 @@ from ringfence.settings import Settings
 from ringfence.tenants.lifecycle import refuse_sole_owner, sole_owned
 
 log = get_logger(__name__)
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 RESET_HOURS = 1
 TOTP_ISSUER = "ringfence"
 RESENDS_PER_HOUR = 3  # confirmation links sent again to one account
@@ -48,15 +48,9 @@ SUSPENDED = "this account is suspended: write to the operator of this site"
 @dataclass(frozen=True)
 class LoggedIn:
     account: Account
+    email: str  # the account's address (stored encrypted: ``accounts.addresses``)
     token: str  # for the session cookie; stored only as a hash
     csrf: str
-
-
-def normalise_email(raw: str) -> str:
-    email = raw.strip().lower()
-    if len(email) > 254 or not EMAIL.match(email):
-        raise InvalidInput("that is not an e-mail address")
-    return email
 
 
 def _token_hash(token: str) -> str:
@@ -101,9 +95,11 @@ class TotpOffer:
 
 @dataclass(frozen=True)
 class Login:
-    """A signed-in request: the account and the session its cookie names."""
+    """A signed-in request: the account, its address (decrypted once, for the pages) and the
+    session its cookie names."""
 
     account: Account
+    email: str
     session: AccountSession
 
 
@@ -116,8 +112,13 @@ class Accounts:
         self.clock = privacy.clock
         self.key = settings.signing_key()
         self.mailer = Mailer(settings, self.clock)
+        self.addresses = Addresses.of(privacy)
         self.limiter = RateLimiter(self.clock)
         self._sending: set[asyncio.Task[None]] = set()
+
+    def operators(self) -> Operators:
+        """The operators' actions, on this app's database, clock and addresses."""
+        return Operators(self.db, self.clock, self.addresses)
 
     def later(self, mail: Coroutine[Any, Any, Backend]) -> None:
         """Send a mail after the answer has gone (its failure is logged by the mailer)."""
@@ -172,10 +173,7 @@ class Accounts:
             )
         ]
         account = Account(
-            id=secrets.token_hex(16),
-            email=email,
-            password_hash=password_hash,
-            created_at=self.clock.now(),
+            id=secrets.token_hex(16), password_hash=password_hash, created_at=self.clock.now()
         )
         account.subject_ref = account_ref(account.id)
         async with self.db.session() as session:
@@ -183,6 +181,7 @@ class Accounts:
             self.limiter.hit(session, limit)
         try:
             async with self.db.session() as session:
+                await self.addresses.write(session, account, email)
                 session.add(account)
                 await session.flush()
                 stamp = await policy.current_stamp(session, self.privacy.inventory, self.clock)
@@ -196,10 +195,10 @@ class Accounts:
                 )
         except IntegrityError:  # the address has an account: tell its owner, not the page
             async with self.db.session() as session:
-                owner = await session.scalar(select(Account).where(Account.email == email))
+                owner = await session.scalar(select(Account).where(self.addresses.holder(email)))
             return SignedUp(email, await self._unless_refused(self._already(email, owner)))
         log.info("account_created", account=account.id)
-        return SignedUp(account.email, await self._unless_refused(self.send_verification(account)))
+        return SignedUp(email, await self._unless_refused(self.send_verification(account, email)))
 
     @staticmethod
     async def _unless_refused(mail: Coroutine[Any, Any, Backend]) -> Backend | Literal["unsent"]:
@@ -210,7 +209,7 @@ class Accounts:
 
     async def _already(self, email: str, owner: Account | None) -> Backend:
         # The owner's subject files the outbox copy (None: deleted meanwhile, by the address).
-        ref = owner.subject_ref if owner is not None else keyed_ref(f"email:{email}", self.key)
+        ref = owner.subject_ref if owner is not None else self.addresses.digest(email)
         return await self.mailer.send(
             email,
             "You already have a ringfence account",
@@ -221,15 +220,16 @@ class Accounts:
             subject_ref=ref,
         )
 
-    async def send_verification(self, account: Account) -> Backend:
+    async def send_verification(self, account: Account, email: str) -> Backend:
+        """Mail the link that confirms ``email``, the account's address."""
         token = seal(
-            {"account": account.id, "email": account.email},
+            {"account": account.id, "email": self.addresses.digest(email)},
             key=self.key,
             purpose="accounts.verify",
             expires=self.clock.now() + dt.timedelta(hours=self.options.link_hours),
         )
         return await self.mailer.send(
-            account.email,
+            email,
             "Confirm your e-mail address",
             "Open this link to confirm the address of your ringfence account:\n\n"
             f"{self.link('/account/verify', token)}\n\n"
@@ -243,8 +243,9 @@ class Accounts:
         data = unseal(token, key=self.key, purpose="accounts.resend", now=self.clock.now())
         async with self.db.session() as session:
             account = await session.get(Account, str(data["account"]))
-        if account is None or account.email != data["email"]:
-            raise Forbidden("this account or address no longer exists")
+            if account is None or account.email_hash != data["email"]:
+                raise Forbidden("this account or address no longer exists")
+            email = await self.addresses.read(session, account)
         if account.verified_at is not None:
             raise InvalidInput("this address is already confirmed: log in")
         limits = [
@@ -268,23 +269,24 @@ class Accounts:
             await self.limiter.check(session, limits)
             self.limiter.hit(session, limits)
         log.info("account_link_resent", account=account.id)
-        return await self.send_verification(account)
+        return await self.send_verification(account, email)
 
-    async def verify(self, token: str) -> Account:
+    async def verify(self, token: str) -> str:
+        """Confirm the address a link was sent to; the address."""
         data = unseal(token, key=self.key, purpose="accounts.verify", now=self.clock.now())
         async with self.db.session() as session:
             account = await session.get(Account, str(data["account"]))
-            if account is None or account.email != data["email"]:
+            if account is None or account.email_hash != data["email"]:
                 raise Forbidden("this link is for an account or address that no longer exists")
             if account.verified_at is None:
                 account.verified_at = self.clock.now()
-        return account
+            return await self.addresses.read(session, account)
 
     # -- logging in and sessions -----------------------------------------------------------
 
     async def log_in(self, raw_email: str, password: str, code: str | None, ip: str) -> LoggedIn:
         email = raw_email.strip().lower()[:254]
-        email_key = keyed_ref(f"email:{email}", self.key)
+        email_key = self.addresses.digest(email)
         ip_limit = Limit(
             "accounts.login_ip",
             keyed_ref(ip_ref(ip), self.key),
@@ -306,7 +308,7 @@ class Accounts:
             await self.limiter.check(session, [ip_limit, email_limit])
             self.limiter.hit(session, [ip_limit, email_limit])
         async with self.db.session() as session:
-            account = await session.scalar(select(Account).where(Account.email == email))
+            account = await session.scalar(select(Account).where(self.addresses.holder(email)))
         ok = await verify_password(account.password_hash if account else None, password)
         if ok and account is not None and account.totp_secret is not None:
             ok = await self._totp_ok(account, code)
@@ -317,7 +319,7 @@ class Accounts:
         if account.verified_at is None:
             raise Unverified(
                 seal(
-                    {"account": account.id, "email": account.email},
+                    {"account": account.id, "email": account.email_hash},
                     key=self.key,
                     purpose="accounts.resend",
                     expires=self.clock.now() + dt.timedelta(minutes=RESEND_MINUTES),
@@ -346,7 +348,7 @@ class Accounts:
                 )
             )
         log.info("account_login", account=account.id)
-        return LoggedIn(account, token, csrf)
+        return LoggedIn(account, email, token, csrf)
 
     async def session(self, token: str) -> Login | None:
         """The account and session of a session cookie, if it is valid (and mark it used)."""
@@ -365,7 +367,8 @@ class Accounts:
                 return None
             if now - found.last_seen > dt.timedelta(minutes=5):  # not a write per request
                 found.last_seen = now
-        return Login(account, found)
+            email = await self.addresses.read(session, account)
+        return Login(account, email, found)
 
     async def log_out(self, token: str) -> None:
         async with self.db.session() as session:
@@ -387,7 +390,7 @@ class Accounts:
         and as quick: the mail goes out after the answer (``close`` waits for it)."""
         email = normalise_email(raw_email)
         async with self.db.session() as session:
-            account = await session.scalar(select(Account).where(Account.email == email))
+            account = await session.scalar(select(Account).where(self.addresses.holder(email)))
         if account is None:
             return
         token = seal(
@@ -398,7 +401,7 @@ class Accounts:
         )
         self.later(
             self.mailer.send(
-                account.email,
+                email,
                 "Reset your password",
                 "Open this link to choose a new password for your ringfence account:\n\n"
                 f"{self.link('/account/reset/new', token)}\n\n"
@@ -407,7 +410,8 @@ class Accounts:
             )
         )
 
-    async def reset(self, token: str, password: str) -> Account:
+    async def reset(self, token: str, password: str) -> str:
+        """Set the new password a reset link allows; the account's address."""
         data = unseal(token, key=self.key, purpose="accounts.reset", now=self.clock.now())
         self._check_password(password)
         new_hash = await hash_password(password)
@@ -420,16 +424,18 @@ class Accounts:
             await session.execute(
                 delete(AccountSession).where(AccountSession.account_id == account.id)
             )
+            email = await self.addresses.read(session, account)
         log.info("account_password_reset", account=account.id)
-        return account
+        return email
 
     # -- two-step sign-in (TOTP) ---------------------------------------------------------------
 
-    def totp_offer(self, account: Account) -> TotpOffer:
+    def totp_offer(self, login: Login) -> TotpOffer:
         """A new secret, its otpauth:// URI for an authenticator app, and a sealed token that
         brings the secret back with the first code."""
+        account = login.account
         secret = pyotp.random_base32()
-        uri = pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name=TOTP_ISSUER)
+        uri = pyotp.TOTP(secret).provisioning_uri(name=login.email, issuer_name=TOTP_ISSUER)
         token = seal(
             {"account": account.id, "secret": secret},
             key=self.key,

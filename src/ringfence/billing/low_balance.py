@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ringfence.accounts.addresses import Addresses
 from ringfence.accounts.mail import Mailer
 from ringfence.accounts.models import Account
 from ringfence.billing.ledger import Ledger, wallet
 from ringfence.billing.models import LowBalanceAlert
 from ringfence.billing.receipts import money
-from ringfence.clock import Clock
 from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import account_ref
-from ringfence.settings import Settings
-from ringfence.store.database import Database
 
 log = get_logger(__name__)
 MAX_THRESHOLD = 1_000_000  # minor units: 10,000.00
@@ -37,9 +36,11 @@ class Choice:
 
 
 class LowBalance:
-    def __init__(self, settings: Settings, db: Database, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, privacy: Privacy) -> None:
+        settings, clock = privacy.settings, privacy.clock
+        self.db = privacy.db
         self.clock = clock
+        self.addresses = Addresses.of(privacy)
         self.mailer = Mailer(settings, clock)
         self.ledger = Ledger(clock)
         self.default = settings.billing.low_balance
@@ -103,7 +104,7 @@ class LowBalance:
                 return False
             row.armed, row.alerted_at = False, self.clock.now()
             await self.mailer.send(
-                account.email,
+                await self.addresses.read(session, account),
                 "Your ringfence credit is low",
                 f"Your balance is {money(balance, self.currency)}, below the "
                 f"{money(choice.threshold, self.currency)} you asked to be told about.\n\n"

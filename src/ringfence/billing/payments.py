@@ -30,12 +30,10 @@ from ringfence.billing.stripe_events import (
     parse_event,
     parse_object,
 )
-from ringfence.clock import Clock
 from ringfence.errors import BadRequest, Forbidden, InvalidInput, ServiceUnavailable, TooLarge
 from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
 from ringfence.privacy.subjects import account_ref
-from ringfence.settings import Settings
-from ringfence.store.database import Database
 
 log = get_logger(__name__)
 MAX_PAYLOAD = 256_000
@@ -56,13 +54,14 @@ def _signed_at(signature: str) -> int:
 
 
 class Payments:
-    def __init__(self, settings: Settings, db: Database, clock: Clock) -> None:
+    def __init__(self, privacy: Privacy) -> None:
+        settings, clock = privacy.settings, privacy.clock
         self.settings = settings
         self.options = settings.billing
-        self.db = db
+        self.db = privacy.db
         self.clock = clock
         self.ledger = Ledger(clock)
-        self.low_balance = LowBalance(settings, db, clock)
+        self.low_balance = LowBalance(privacy)
 
     # -- checkout --------------------------------------------------------------------------
 

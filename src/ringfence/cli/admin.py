@@ -24,8 +24,8 @@ Email = Annotated[str, typer.Argument(help="The account's e-mail address.")]
 
 
 def _with_operators(work: Callable[[Operators], Awaitable[T]]) -> T:
-    from ringfence.accounts.operators import Operators
-    from ringfence.clock import SystemClock
+    from ringfence.accounts.service import Accounts
+    from ringfence.privacy.core import Privacy
     from ringfence.store import Database, require_current
 
     settings = settings_or_exit()
@@ -34,7 +34,7 @@ def _with_operators(work: Callable[[Operators], Awaitable[T]]) -> T:
         db = Database(settings.resolved_database_url)
         try:
             await require_current(db)
-            return await work(Operators(db, SystemClock()))
+            return await work(Accounts(settings, Privacy(settings, db)).operators())
         finally:
             await db.dispose()
 
@@ -70,26 +70,32 @@ def create(
         check_password(password)
     except RingfenceError as exc:
         fail(exc.message)
+    from ringfence.accounts.addresses import normalise_email
+
     made = _with_operators(lambda ops: ops.create(email, password, via="cli"))
     settings = settings_or_exit()
     what = "created" if made.created else "made an operator"
     console.print(
-        f"{made.account.email}: {what}; log in at {settings.web.public_url.rstrip('/')}/admin"
+        f"{normalise_email(email)}: {what}; log in at {settings.web.public_url.rstrip('/')}/admin"
     )
 
 
 @admin_app.command("grant")
 def grant(email: Email) -> None:
     """Make an existing, confirmed account an operator."""
-    account = _with_operators(lambda ops: ops.grant(email, via="cli"))
-    console.print(f"{account.email} is an operator")
+    from ringfence.accounts.addresses import normalise_email
+
+    _with_operators(lambda ops: ops.grant(email, via="cli"))
+    console.print(f"{normalise_email(email)} is an operator")
 
 
 @admin_app.command("revoke")
 def revoke(email: Email) -> None:
     """Make an operator an ordinary account again (never the last one)."""
-    account = _with_operators(lambda ops: ops.revoke(email, via="cli"))
-    console.print(f"{account.email} is no longer an operator")
+    from ringfence.accounts.addresses import normalise_email
+
+    _with_operators(lambda ops: ops.revoke(email, via="cli"))
+    console.print(f"{normalise_email(email)} is no longer an operator")
 
 
 def install(app: typer.Typer) -> None:

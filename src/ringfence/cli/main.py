@@ -61,9 +61,9 @@ def migrate(
     with console.status(f"{'Downgrading' if down else 'Migrating'} the database…"):
         try:
             if down:
-                run_downgrade(url, revision)
+                run_downgrade(url, revision, settings=settings)
             else:
-                run_migrations(url, revision)
+                run_migrations(url, revision, settings=settings)
         except Exception as exc:  # a database that cannot be reached or a bad revision
             fail(f"migration failed: {type(exc).__name__}: {exc}")
     console.print(f"database schema at {'revision ' + revision if down else head_revision()}")

@@ -97,7 +97,7 @@ def render(
         {
             "title": "operator console",
             "csrf": login.session.csrf,
-            "operator": login.account,
+            "operator": login,
             "sections": sections(request),
             "here": request.url.path,
             "notice": NOTICES.get(done),

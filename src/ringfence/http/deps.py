@@ -67,7 +67,7 @@ def accounts(request: Request) -> Accounts:
 
 
 def operators(request: Request) -> Operators:
-    return per_app(request, Operators, lambda s: Operators(s.db, s.privacy.clock))
+    return per_app(request, Operators, lambda s: accounts(request).operators())
 
 
 def telephony(request: Request) -> TelephonyEngine | None:

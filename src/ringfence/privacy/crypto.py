@@ -45,6 +45,23 @@ class DecryptionFailed(RingfenceError):
     code = "decryption_failed"
 
 
+def encrypt_with(key: bytes, subject_ref: str, plaintext: bytes) -> bytes:
+    """The ciphertext format, apart from where the key comes from (a migration converting rows
+    has the key in hand, outside the async session)."""
+    nonce = secrets.token_bytes(NONCE)
+    return MAGIC + nonce + AESGCM(key).encrypt(nonce, plaintext, subject_ref.encode())
+
+
+def decrypt_with(key: bytes, subject_ref: str, blob: bytes) -> bytes:
+    if not blob.startswith(MAGIC):
+        raise DecryptionFailed("not a ringfence ciphertext")
+    body = blob[len(MAGIC) :]
+    try:
+        return AESGCM(key).decrypt(body[:NONCE], body[NONCE:], subject_ref.encode())
+    except InvalidTag:
+        raise DecryptionFailed("ciphertext does not belong to this subject") from None
+
+
 @dataclass
 class MasterKeys:
     current: str
@@ -136,19 +153,16 @@ class Vault:
         return self.master.unwrap(row.master_key_id, row.wrapped_key, subject_ref)
 
     async def encrypt(self, session: AsyncSession, subject_ref: str, plaintext: bytes) -> bytes:
-        key = await self._data_key(session, subject_ref, create=True)
-        nonce = secrets.token_bytes(NONCE)
-        return MAGIC + nonce + AESGCM(key).encrypt(nonce, plaintext, subject_ref.encode())
+        return encrypt_with(
+            await self._data_key(session, subject_ref, create=True), subject_ref, plaintext
+        )
 
     async def decrypt(self, session: AsyncSession, subject_ref: str, blob: bytes) -> bytes:
         if not blob.startswith(MAGIC):
             raise DecryptionFailed("not a ringfence ciphertext")
-        key = await self._data_key(session, subject_ref, create=False)
-        body = blob[len(MAGIC) :]
-        try:
-            return AESGCM(key).decrypt(body[:NONCE], body[NONCE:], subject_ref.encode())
-        except InvalidTag:
-            raise DecryptionFailed("ciphertext does not belong to this subject") from None
+        return decrypt_with(
+            await self._data_key(session, subject_ref, create=False), subject_ref, blob
+        )
 
     async def destroy(self, session: AsyncSession, subject_ref: str) -> bool:
         """Crypto-shred: the subject's ciphertexts, wherever they are, become unreadable."""

@@ -159,6 +159,10 @@ class Category:
     subject: SubjectKind = SubjectKind.NONE
     subject_field: str = ""  # the column holding the subject's id
     subject_hashed: bool = False  # that column holds subjects.keyed_ref(ref), not the ref
+    # The column naming whose data key encrypts an encrypted category's rows when they have no
+    # subject of their own (a business's evaluation calls, under the business's key): the
+    # sweeper destroys that key once no row names it.
+    key_field: str = ""
     legal_hold: str = ""  # why erasure must keep it (said so in the answer), if it must
     rectifiable: tuple[str, ...] = ()  # fields a subject may correct by a rights request
     # (column, value): the category is only the rows of its table holding that value, for a

@@ -324,9 +324,11 @@ class Sweeper:
         """(table, column) naming the subject whose key encrypts the rows, of every encrypted
         category (or of those in ``tables``)."""
         return {
-            (c.table, c.subject_field)
+            (c.table, c.key_field or c.subject_field)
             for c in self.inventory
-            if c.encrypted and c.table and c.subject_field and not c.subject_hashed
+            if c.encrypted
+            and c.table
+            and (c.key_field or (c.subject_field and not c.subject_hashed))
             if tables is None or c.table in tables
         }
 

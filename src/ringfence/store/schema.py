@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from ringfence import composition
 from ringfence.errors import SchemaOutdated
+from ringfence.settings import Settings
 from ringfence.store.base import Base
 from ringfence.store.database import Database
 
@@ -43,20 +44,23 @@ def target_metadata() -> MetaData:
     return Base.metadata
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, settings: Settings | None = None) -> Config:
+    """``settings``: the installation's, for migrations that convert stored data with its keys
+    (0027 encrypts accounts' addresses); an empty database needs none."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = url
+    config.attributes["settings"] = settings
     return config
 
 
-def migrate(url: str, revision: str = "head") -> None:
+def migrate(url: str, revision: str = "head", *, settings: Settings | None = None) -> None:
     """Upgrade to ``revision`` (default: the newest)."""
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url, settings), revision)
 
 
-def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+def downgrade(url: str, revision: str, *, settings: Settings | None = None) -> None:
+    command.downgrade(alembic_config(url, settings), revision)
 
 
 def head_revision() -> str | None:

@@ -21,15 +21,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ringfence.abuse.captcha import spend_once
+from ringfence.accounts.addresses import Addresses, normalise_email
 from ringfence.accounts.mail import Mailer
 from ringfence.accounts.models import Account
-from ringfence.accounts.service import normalise_email
 from ringfence.clock import Clock
 from ringfence.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 from ringfence.logging import get_logger
 from ringfence.privacy.audit import Audit
 from ringfence.privacy.sealed import seal, unseal
-from ringfence.privacy.subjects import keyed_ref
 from ringfence.settings import Settings
 from ringfence.store.database import Database, own_role_session
 from ringfence.tenants.models import INVITATION_DAYS, MemberInvitation, Membership, Tenant
@@ -61,24 +60,26 @@ class Invited:
 
 
 class Invitations:
-    def __init__(self, settings: Settings, db: Database, clock: Clock, tenants: Tenants) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, clock: Clock, tenants: Tenants, addresses: Addresses
+    ) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
         self.tenants = tenants
+        self.addresses = addresses
         self.key = settings.signing_key()
         self.mailer = Mailer(settings, clock)
         self.audit = Audit(clock)
-
-    def _email_hash(self, email: str) -> str:
-        return keyed_ref(f"email:{email}", self.key)
 
     async def _recipient(self, email: str) -> str:
         """Whom an invitation mail is about: the address's account if it has one (its rights
         requests then reach the outbox copy), else the address's keyed hash."""
         async with self.db.session() as session:
-            owner = await session.scalar(select(Account.subject_ref).where(Account.email == email))
-        return owner or self._email_hash(email)
+            owner = await session.scalar(
+                select(Account.subject_ref).where(self.addresses.holder(email))
+            )
+        return owner or self.addresses.digest(email)
 
     # -- the business's side -------------------------------------------------------------------
 
@@ -90,13 +91,19 @@ class Invitations:
         if role == "owner" and actor_role != "owner":
             raise Forbidden("only an owner can make another owner")
         email = normalise_email(raw_email)
-        if email in {m["email"] for m in await self.tenants.members(actor, tenant_id)}:
+        async with self.db.session() as session:
+            member = await session.scalar(
+                select(Membership.id)
+                .join(Account, Membership.account_id == Account.id)
+                .where(Membership.tenant_id == tenant_id, self.addresses.holder(email))
+            )
+        if member is not None:
             raise Conflict("that address is already a member of this business")
         now = self.clock.now()
         expires = now + dt.timedelta(days=INVITATION_DAYS)
         invitation = MemberInvitation(
             id=secrets.token_hex(16),
-            email_hash=self._email_hash(email),
+            email_hash=self.addresses.digest(email),
             email_masked=mask(email),
             role=role,
             invited_by=actor.subject_ref,
@@ -210,7 +217,7 @@ class Invitations:
         )
         if invitation is None:
             raise NotFound(GONE)
-        if invitation.email_hash != self._email_hash(account.email):
+        if invitation.email_hash != account.email_hash:
             raise Forbidden(
                 "this invitation was sent to another address: sign in with the account of the "
                 "address it was sent to"

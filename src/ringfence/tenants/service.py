@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ringfence.accounts.addresses import Addresses
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -123,16 +124,24 @@ class Tenants:
             tenant = await session.get(Tenant, tenant_id)
         return tenant if tenant is not None and tenant.closed_at is not None else None
 
-    async def members(self, actor: Account, tenant_id: str) -> list[dict[str, str]]:
+    async def members(
+        self, actor: Account, tenant_id: str, addresses: Addresses
+    ) -> list[dict[str, str]]:
+        """The members with their addresses (decrypted by ``addresses``) and roles."""
         await self.role(actor, tenant_id, "members.manage")
         async with self.db.session() as session:
-            rows = await session.execute(
-                select(Membership.id, Account.email, Membership.role)
-                .join(Membership, Membership.account_id == Account.id)
-                .where(Membership.tenant_id == tenant_id)
-                .order_by(Membership.created_at)
-            )
-            return [{"id": i, "email": email, "role": role} for i, email, role in rows.all()]
+            rows = (
+                await session.execute(
+                    select(Membership.id, Account, Membership.role)
+                    .join(Membership, Membership.account_id == Account.id)
+                    .where(Membership.tenant_id == tenant_id)
+                    .order_by(Membership.created_at)
+                )
+            ).all()
+            return [
+                {"id": i, "email": await addresses.read(session, account), "role": role}
+                for i, account, role in rows
+            ]
 
     # -- the operator's ------------------------------------------------------------------------
 

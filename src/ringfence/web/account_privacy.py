@@ -114,7 +114,12 @@ async def page_context(request: Request, login: Login) -> dict[str, Any]:
     async with privacy.db.session() as session:
         stamp = await policy.current_stamp(session, privacy.inventory, privacy.clock)
         fields = await privacy.rights(stamp.version).correctable(session, login.account.subject_ref)
-    return {"account": login.account, "csrf": login.session.csrf, "correctable": fields}
+    return {
+        "account": login.account,
+        "email": login.email,
+        "csrf": login.session.csrf,
+        "correctable": fields,
+    }
 
 
 async def _again(request: Request, login: Login, exc: RingfenceError) -> Response:
@@ -247,7 +252,7 @@ def _email_page(request: Request, context: dict[str, Any], status: int = 200) ->
 
 @router.get("/account/email", response_class=HTMLResponse)
 async def email_page(request: Request, login: LoginDep) -> Response:
-    return _email_page(request, {"account": login.account, "csrf": login.session.csrf})
+    return _email_page(request, {"current": login.email, "csrf": login.session.csrf})
 
 
 @router.post("/account/email")
@@ -259,10 +264,10 @@ async def email_change(
     password: Annotated[str, Form(max_length=256)],
 ) -> Response:
     """Mail a confirmation link to the new address (and a notice to the old one)."""
-    context = {"account": login.account, "csrf": login.session.csrf, "email": email}
+    context = {"current": login.email, "csrf": login.session.csrf, "email": email}
 
     async def work() -> Response:
-        where = await email_changes(request).ask(login.account, email, password)
+        where = await email_changes(request).ask(login, email, password)
         return _email_page(request, {**context, "sent": where})
 
     def again(exc: RingfenceError) -> Response:
@@ -280,12 +285,12 @@ async def email_change(
 async def email_confirm(request: Request, token: str = "") -> Response:
     """The link from the mail: the address changes now (a page says so, or why not)."""
     try:
-        account = await email_changes(request).confirm(token[:4096])
+        changed = await email_changes(request).confirm(token[:4096])
     except RingfenceError as exc:
         return _email_page(request, {"error": exc.message}, exc.http_status)
     login = await current(request)
-    mine = login is not None and login.account.id == account.id
-    return _email_page(request, {"changed": account.email, "signed_in": mine})
+    mine = login is not None and login.account.id == changed.account.id
+    return _email_page(request, {"changed": changed.email, "signed_in": mine})
 
 
 def json_answer(submitted: Submitted, kind: str, answer: dict[str, Any]) -> dict[str, Any]:

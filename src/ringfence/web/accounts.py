@@ -78,10 +78,10 @@ async def signup(
 @router.get("/account/verify", response_class=HTMLResponse)
 async def verify(request: Request, token: str = "") -> Response:
     try:
-        account = await accounts(request).verify(token[:4096])
+        email = await accounts(request).verify(token[:4096])
     except RingfenceError as exc:
         return _error(request, "login", exc)
-    return _page(request, "login", {"notice": "Address confirmed: log in.", "email": account.email})
+    return _page(request, "login", {"notice": "Address confirmed: log in.", "email": email})
 
 
 @router.get("/account/login", response_class=HTMLResponse)
@@ -134,7 +134,12 @@ async def settings_page(request: Request) -> Response:
     return _page(
         request,
         "settings",
-        {"account": account, "csrf": session.csrf, "totp": account.totp_secret is not None},
+        {
+            "account": account,
+            "email": found.email,
+            "csrf": session.csrf,
+            "totp": account.totp_secret is not None,
+        },
     )
 
 
@@ -194,11 +199,11 @@ async def new_password(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        account = await accounts(request).reset(token, password)
+        email = await accounts(request).reset(token, password)
     except RingfenceError as exc:
         return _error(request, "new_password", exc, token=token)
     notice = "Password changed and every device signed out: log in."
-    return _page(request, "login", {"notice": notice, "email": account.email})
+    return _page(request, "login", {"notice": notice, "email": email})
 
 
 @router.post("/account/totp")
@@ -206,7 +211,7 @@ async def totp_start(
     request: Request, login: LoginDep, csrf: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check_csrf(request, csrf, login)
-    offer = accounts(request).totp_offer(login.account)
+    offer = accounts(request).totp_offer(login)
     context = {"csrf": login.session.csrf, "secret": offer.secret, "uri": offer.uri}
     context["token"] = offer.token
     return _page(request, "totp", context)
@@ -254,6 +259,7 @@ async def delete_account(
     except RingfenceError as exc:
         context = {
             "account": login.account,
+            "email": login.email,
             "csrf": login.session.csrf,
             "totp": login.account.totp_secret is not None,
         }

@@ -26,7 +26,7 @@ router = APIRouter(tags=["billing"])
 
 
 def payments_of(request: Request) -> Payments:
-    return per_app(request, Payments, lambda s: Payments(s.settings, s.db, s.privacy.clock))
+    return per_app(request, Payments, lambda s: Payments(s.privacy))
 
 
 def low_balance_of(request: Request) -> LowBalance:
@@ -66,9 +66,7 @@ async def _credit_page(
 ) -> Response:
     payments = payments_of(request)
     async with payments.db.session() as session:
-        receipts = await Receipts(payments.settings).list(
-            session, login.account.id, login.account.email
-        )
+        receipts = await Receipts(payments.settings).list(session, login.account.id, login.email)
     context = {
         "title": "Your credit",
         **await _balance(request, login),
@@ -130,7 +128,7 @@ async def receipt_page(request: Request, login: MaybeLoginDep, number: str) -> R
     payments = payments_of(request)
     async with payments.db.session() as session:
         receipt = await Receipts(payments.settings).get(
-            session, login.account.id, login.account.email, number
+            session, login.account.id, login.email, number
         )
     context = {"title": f"Receipt {receipt.number}", "receipt": receipt}
     return deps.templates(request).TemplateResponse(request, "billing/receipt.html", context)
@@ -142,7 +140,7 @@ async def receipt_pdf(request: Request, login: LoginDep, number: str) -> Respons
     payments = payments_of(request)
     async with payments.db.session() as session:
         receipt = await Receipts(payments.settings).get(
-            session, login.account.id, login.account.email, number
+            session, login.account.id, login.email, number
         )
     name = f"receipt-{receipt.number}.pdf"
     return Response(

@@ -6,7 +6,6 @@ to a local aiosmtpd server, and into the outbox that ``ringfence outbox`` prints
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import os
 import re
 import subprocess
@@ -16,14 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
-from ringfence.accounts.models import Account
 from ringfence.billing.models import LowBalanceAlert
+from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.web.app import create_app
 from tests.conftest import ENGINES, SettingsFactory
-from tests.support.accounts import EMAIL, site, verified_login
+from tests.support.accounts import EMAIL, account_of, add_account, site, verified_login
 from tests.support.server import REPO
 from tests.support.stripe import SECRET, event, paid, sign
 from tests.support.web import client_for
@@ -32,13 +30,12 @@ pytestmark = [pytest.mark.integration, ENGINES]
 BILLING = {"stripe_webhook_secret": SECRET, "low_balance": 200}
 
 
-async def _account_id(database_url: str, email: str) -> str:
+async def _account_id(settings: Settings, database_url: str, email: str) -> str:
     db = Database(database_url)
     try:
-        async with db.session() as session:
-            found = await session.scalar(select(Account.id).where(Account.email == email))
+        found = await account_of(settings, db, email)
         assert found is not None
-        return found
+        return found.id
     finally:
         await db.dispose()
 
@@ -72,9 +69,9 @@ def _csrf(page: httpx.Response) -> str:
 async def test_one_mail_per_fall_below_the_threshold_over_smtp(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
-    async with site(make_settings, database_url, billing=BILLING) as (client, inbox, _):
+    async with site(make_settings, database_url, billing=BILLING) as (client, inbox, settings):
         await verified_login(client, inbox)
-        account = await _account_id(database_url, EMAIL.lower())
+        account = await _account_id(settings, database_url, EMAIL)
 
         await _buy(client, account, 500, 1)  # 5.00: above 2.00, armed
         assert inbox.empty()
@@ -124,15 +121,7 @@ async def test_the_outbox_keeps_the_mail_for_ringfence_outbox(
     email = f"low-{uuid.uuid4().hex[:6]}@example.org"
     db = Database(database_url)
     try:
-        async with db.session() as session:
-            created = Account(
-                id=uuid.uuid4().hex,
-                email=email,
-                password_hash="x",
-                created_at=dt.datetime.now(dt.UTC),
-            )
-            created.subject_ref = f"account:{created.id}"
-            session.add(created)
+        created = await add_account(settings, db, email)
         async with client_for(create_app(settings, run_workers=False)) as client:
             await _buy(client, created.id, 300, 1)
             await _refund(client, 250, 1)

@@ -3,7 +3,6 @@ Stripe), and webhooks signed here with the endpoint's secret, checked by the rea
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,7 +15,6 @@ import pytest
 from fastapi import FastAPI, Request
 from sqlalchemy import select
 
-from ringfence.accounts.models import Account
 from ringfence.billing.ledger import Ledger, wallet
 from ringfence.billing.models import Payment
 from ringfence.settings import Settings
@@ -24,7 +22,7 @@ from ringfence.store import Database
 from ringfence.testing import FakeClock
 from ringfence.web.app import create_app
 from tests.conftest import SettingsFactory
-from tests.support.accounts import site, verified_login
+from tests.support.accounts import add_account, site, verified_login
 from tests.support.stripe import SECRET, event, paid, sign
 from tests.support.web import client_for, serving
 
@@ -38,19 +36,10 @@ def _settings(make_settings: SettingsFactory, database_url: str, **billing: Any)
     )
 
 
-async def _account(database_url: str) -> str:
-    db = Database(database_url)
+async def _account(settings: Settings) -> str:
+    db = Database(settings.resolved_database_url)
     try:
-        async with db.session() as session:
-            account = Account(
-                id=uuid.uuid4().hex,
-                email=f"{uuid.uuid4().hex[:8]}@example.org",
-                password_hash="x",
-                created_at=dt.datetime.now(dt.UTC),
-            )
-            account.subject_ref = f"account:{account.id}"
-            session.add(account)
-        return account.id
+        return (await add_account(settings, db, f"{uuid.uuid4().hex[:8]}@example.org")).id
     finally:
         await db.dispose()
 
@@ -75,8 +64,8 @@ async def _post(client: httpx.AsyncClient, payload: bytes, signature: str) -> ht
 async def test_a_signed_payment_credits_once_and_refunds_and_disputes_reverse(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
-    account = await _account(database_url)
     settings = _settings(make_settings, database_url)
+    account = await _account(settings)
     async with client_for(create_app(settings, run_workers=False)) as client:
         payload = event("checkout.session.completed", paid(account), "evt_paid")
         first = await _post(client, payload, sign(payload))
@@ -106,8 +95,8 @@ async def test_a_signed_payment_credits_once_and_refunds_and_disputes_reverse(
 async def test_forged_tampered_stale_and_unsigned_webhooks_are_refused(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
-    account = await _account(database_url)
     settings = _settings(make_settings, database_url)
+    account = await _account(settings)
     async with client_for(create_app(settings, run_workers=False)) as client:
         payload = event("checkout.session.completed", paid(account))
         tampered = payload.replace(b'"amount_total": 1000', b'"amount_total": 99000')

@@ -4,18 +4,17 @@ owner reads each one as a page and a PDF; another account's is not found; a gran
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from sqlalchemy import select
 
-from ringfence.accounts.models import Account
 from ringfence.billing.ledger import Ledger
 from ringfence.billing.models import LedgerTransaction
+from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.testing import FakeClock
 from tests.conftest import ENGINES, SettingsFactory
-from tests.support.accounts import EMAIL, site, verified_login
+from tests.support.accounts import EMAIL, account_of, add_account, site, verified_login
 from tests.support.stripe import SECRET, event, paid, sign
 
 pytestmark = [pytest.mark.integration, ENGINES]
@@ -28,26 +27,18 @@ BILLING = {
 }
 
 
-async def _accounts(database_url: str) -> tuple[str, str]:
+async def _accounts(settings: Settings, database_url: str) -> tuple[str, str]:
     """The signed-in account's id, and another account's (with a grant of its own)."""
     db = Database(database_url)
     try:
+        mine = await account_of(settings, db, EMAIL)
+        other = await add_account(settings, db, "someone.else@example.org")
         async with db.session() as session:
-            mine = await session.scalar(select(Account.id).where(Account.email == EMAIL.lower()))
-            other = Account(
-                id=uuid.uuid4().hex,
-                email="someone.else@example.org",
-                password_hash="x",
-                created_at=dt.datetime.now(dt.UTC),
-            )
-            other.subject_ref = f"account:{other.id}"
-            session.add(other)
-            await session.flush()
             await Ledger(FakeClock()).adjust(
                 session, "grant", other.id, 300, "EUR", reason="welcome", reference="g-other"
             )
         assert mine is not None
-        return mine, other.id
+        return mine.id, other.id
     finally:
         await db.dispose()
 
@@ -69,9 +60,9 @@ async def _numbers(database_url: str, account_id: str) -> dict[str, str]:
 async def test_the_owner_reads_receipts_as_pages_and_pdfs_and_no_one_else_does(
     make_settings: SettingsFactory, database_url: str
 ) -> None:
-    async with site(make_settings, database_url, billing=BILLING) as (client, inbox, _):
+    async with site(make_settings, database_url, billing=BILLING) as (client, inbox, settings):
         await verified_login(client, inbox)
-        mine, other = await _accounts(database_url)
+        mine, other = await _accounts(settings, database_url)
         payload = event("checkout.session.completed", paid(mine, 1250, "cs_test_receipt"))
         credited = await client.post(
             "/api/billing/stripe/webhook",

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ringfence.privacy.categories import build_inventory
 from ringfence.privacy.models import AuditEntry, Breach
 from ringfence.privacy.retention import Sweeper
+from ringfence.settings import Settings
 from ringfence.store import Database
 from ringfence.testing import FakeClock
 from tests.support.admin import make_operator, operator_login
@@ -67,7 +68,7 @@ async def test_a_breach_is_recorded_audited_listed_and_swept(tmp_path: Path) -> 
             actions = (await session.scalars(select(AuditEntry.action))).all()
             assert {"breach.recorded", "breach.notified"} <= set(actions)
             assert len((await session.scalars(select(Breach))).all()) == 1  # refusals kept none
-        await make_operator(url)
+        await make_operator(Settings(data_dir=data))
         with running_server(data) as base:
             async with httpx.AsyncClient(base_url=base, timeout=60) as client:
                 await operator_login(client)

@@ -89,7 +89,7 @@ async def test_a_changed_policy_is_mailed_to_account_holders_once(tmp_path: Path
         async def nobody(account_id: str, version: str) -> None:
             raise AssertionError("a notice queued again")
 
-        assert await announce_policy_change(db, privacy.inventory, privacy.clock, nobody) == 0
+        assert await announce_policy_change(privacy, nobody) == 0
     finally:
         await db.dispose()
     with running_server(data, **changed):  # and a restart queues nothing

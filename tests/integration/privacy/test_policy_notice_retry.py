@@ -15,7 +15,6 @@ import pytest
 from huey.exceptions import TaskException
 
 from ringfence.accounts.jobs import ANNOUNCE_JOB, NOTICE_JOB, NOTICE_TRIES
-from ringfence.accounts.models import Account
 from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
 from ringfence.privacy.core import Privacy
@@ -24,6 +23,7 @@ from ringfence.privacy.policy import current_stamp
 from ringfence.settings import Settings
 from ringfence.store import Database
 from tests.conftest import ENGINES, REDIS_URL, SettingsFactory
+from tests.support.accounts import add_account
 from tests.support.mail import Inbox, smtp_server
 
 pytestmark = pytest.mark.integration
@@ -59,10 +59,8 @@ async def _a_change_to_announce(settings: Settings, db: Database) -> tuple[str, 
     account's id and the version."""
     clock = SystemClock()
     now = clock.now()
+    account = await add_account(settings, db, EMAIL, verified_at=now)
     async with db.session() as session:
-        account = Account(email=EMAIL, password_hash="x", created_at=now, verified_at=now,
-                          subject_ref="account:retry-reader")  # fmt: skip
-        session.add(account)
         session.add(PolicyVersion(fingerprint="older", first_seen=now - dt.timedelta(days=30)))
         stamp = await current_stamp(session, Privacy(settings, db, clock).inventory, clock)
         await session.flush()

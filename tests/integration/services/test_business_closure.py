@@ -20,6 +20,7 @@ from ringfence.privacy.core import Privacy
 from ringfence.privacy.models import AuditEntry, DataKey
 from ringfence.privacy.subjects import phone_ref
 from ringfence.services.agents.calls.receptionist import Receptionist
+from ringfence.services.agents.evaluations.service import key_ref
 from ringfence.services.agents.models import (
     Agent,
     AgentCall,
@@ -27,6 +28,7 @@ from ringfence.services.agents.models import (
     AgentRecording,
     Contact,
     CustomVoice,
+    EvaluationCall,
 )
 from ringfence.services.agents.testing import CALLER_ID, CONSENTED, open_shop, verify_number
 from ringfence.services.agents.voices.service import provider_for
@@ -112,7 +114,8 @@ async def _call_and_voice(
     settings: Any, db: Database, privacy: Privacy, tenant_id: str, agent_id: str
 ) -> None:
     """A call the agent answered (its transcript and recording encrypted with the caller's
-    key), and a custom voice made at the provider."""
+    key), an evaluation call's transcript (encrypted with the business's key), and a custom
+    voice made at the provider."""
     ref = phone_ref(CALLER, settings.signing_key())
     now = privacy.clock.now()
     voice_id = await provider_for(settings).create("Front desk", b"RIFF....WAVE")
@@ -126,6 +129,11 @@ async def _call_and_voice(
         session.add(AgentRecording(call_id="call1", subject_ref=ref, seconds=3.0,
                                    audio=await seal(session, ref, b"RIFF"),
                                    keep_until=now + dt.timedelta(days=90)))  # fmt: skip
+        business = key_ref(tenant_id)
+        session.add(EvaluationCall(number=NUMBER, business="Harbour", questions="[]",
+                                   state="done", rubric_version="1", requested_at=now,
+                                   keep_until=now + dt.timedelta(days=90), key_ref=business,
+                                   transcript=await seal(session, business, b"[]")))  # fmt: skip
         session.add(CustomVoice(name="Front desk", state="ready", token_hash="t" * 64,
                                 speaker_hash="h", scope="answering our phone", ready_at=now,
                                 provider_voice_id=voice_id, created_at=now))  # fmt: skip
@@ -180,7 +188,8 @@ async def test_a_closed_business_stops_answering_then_its_data_and_keys_are_purg
 
     before = await _rows_of(c.db, c.tenant_id)
     for table in ("agents", "agent_calls", "agent_recordings", "contacts", "custom_voices",
-                  "tenant_numbers", "tenant_memberships", "agent_numbers"):  # fmt: skip
+                  "tenant_numbers", "tenant_memberships", "agent_numbers",
+                  "evaluation_calls"):  # fmt: skip
         assert before.get(table), (table, before)
     assert before["agent_calls"] == 1  # the declined call left nothing
 
@@ -192,6 +201,7 @@ async def test_a_closed_business_stops_answering_then_its_data_and_keys_are_purg
     assert c.provider.voices  # the voice still speaks at the provider
     caller = phone_ref(CALLER, key)
     assert await _has_key(c.db, caller)
+    assert await _has_key(c.db, key_ref(c.tenant_id))  # its evaluations' key
 
     # After it: every row of the business is gone, its voice at the provider, and the keys
     # only it used; the other business's contact keeps its key, the owner keeps the account.
@@ -201,6 +211,7 @@ async def test_a_closed_business_stops_answering_then_its_data_and_keys_are_purg
     assert await _rows_of(c.db, c.tenant_id) == {}
     assert c.provider.voices == {} and len(c.provider.deleted) == 1
     assert not await _has_key(c.db, caller)
+    assert not await _has_key(c.db, key_ref(c.tenant_id))
     assert not await _has_key(c.db, phone_ref(ONLY_HERE, key))
     assert not await _has_key(c.db, phone_ref(NUMBER, key))
     assert await _has_key(c.db, phone_ref(SHARED, key))
@@ -212,9 +223,9 @@ async def test_a_closed_business_stops_answering_then_its_data_and_keys_are_purg
             select(AuditEntry).where(AuditEntry.action == "retention.cascade")
         )
         assert entry is not None and entry.detail["owner"] == c.tenant_id
-        # The caller's, a contact's, the agent's number's; the other business verified the
-        # shop's caller id too, so that key stays.
-        assert entry.detail["keys_destroyed"] == 3
+        # The caller's, a contact's, the agent's number's, the business's own (its
+        # evaluations'); the other business verified the shop's caller id too, so that stays.
+        assert entry.detail["keys_destroyed"] == 4
     async with tenant_session(c.db, c.other_id) as session:
         (contact,) = (await session.scalars(select(Contact))).all()
         number = await c.privacy.vault.decrypt(session, contact.subject_ref, contact.number)

@@ -17,10 +17,13 @@ from ringfence.accounts.models import Account
 from ringfence.billing.ledger import Ledger
 from ringfence.clock import SystemClock
 from ringfence.jobs import JobQueue
+from ringfence.privacy.core import Privacy
 from ringfence.services.agents.evaluations.service import Evaluations
+from ringfence.services.agents.models import EvaluationCall
 from ringfence.services.agents.testing import RATES, fund, open_shop, verify_number
 from ringfence.speech.tts import HibariSpeaker
 from ringfence.store import Database
+from ringfence.tenants.scoping import tenant_session
 from tests.conftest import SettingsFactory
 from tests.support.accounts import site, verified_login
 from tests.support.rtp import Ear, ear_port, open_ear
@@ -80,7 +83,7 @@ async def test_an_evaluation_call_is_scored_on_the_published_rubric(
     queue.start(workers=1)
     business = asyncio.ensure_future(_business(ear))
     try:
-        evaluations = Evaluations(settings, db, SystemClock(), queue.enqueue)
+        evaluations = Evaluations(Privacy(settings, db), queue.enqueue)
         questions = ["price", "hours", "appointment"]
         asked = await evaluations.request(shop.owner, shop.tenant_id, NUMBER, "Harbour Dental",
                                           questions, "a check-up")  # fmt: skip
@@ -115,6 +118,12 @@ async def test_an_evaluation_call_is_scored_on_the_published_rubric(
     assert report["report"]["rubric"] == "CallScore 1" and report["score"] > 90
     speakers = [t["speaker"] for t in report["transcript"]]
     assert speakers[0] == "business" and speakers.count("shopper") == 4
+    async with tenant_session(db, shop.tenant_id) as session:  # stored encrypted, per business
+        row = await session.get(EvaluationCall, asked["id"])
+    assert row is not None and row.transcript is not None and row.report is not None
+    said = report["transcript"][0]["text"]
+    assert said.encode() not in row.transcript and b"call_back_promise" not in row.report
+    assert row.key_ref == f"tenant:{shop.tenant_id}"
     async with db.session() as session:  # charged: the answered time, the rest released
         ledger = Ledger(SystemClock())
         spent = 5_000 - await ledger.balance(session, f"wallet:{shop.owner.id}", "EUR")

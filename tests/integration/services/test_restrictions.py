@@ -113,7 +113,7 @@ async def test_an_objection_stops_the_evaluation_of_a_number(
         queued.append(job)
         return "job"
 
-    evaluations = Evaluations(settings, db, SystemClock(), enqueue)
+    evaluations = Evaluations(Privacy(settings, db), enqueue)
     asked = await evaluations.request(shop.owner, shop.tenant_id, number, "Harbour", ["price"])
     assert asked["state"] == "queued"  # before: evaluated as usual
     await _ask(settings, db, "object", number)

@@ -28,7 +28,7 @@ async def test_reports_and_bans_are_reviewed_and_a_ban_lifted(
 ) -> None:
     settings = make_settings(database_url=database_url, web={"trusted_proxies": ["127.0.0.1"]})
     key = keyed_ref(ip_ref(REPORTED), settings.signing_key())
-    await make_operator(database_url)
+    await make_operator(settings)
     async with serving(create_app(settings, run_workers=False)) as base:
         async with client(base) as operator:
             csrf = await operator_login(operator)

@@ -69,7 +69,7 @@ async def test_a_banned_person_sees_why_appeals_and_the_operator_decides(
 ) -> None:
     settings = _settings(make_settings, database_url)
     key = keyed_ref(ip_ref(BANNED), settings.signing_key())
-    await make_operator(database_url)
+    await make_operator(settings)
     async with serving(create_app(settings, run_workers=False)) as base:
         await _report(base, REPORTERS[0], "harassment")
         async with visitor(base, BANNED) as person, client(base) as operator:

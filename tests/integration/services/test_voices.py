@@ -13,9 +13,8 @@ import wave
 import httpx
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ringfence.accounts.models import Account
 from ringfence.errors import ServiceUnavailable
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.models import AuditEntry
@@ -25,7 +24,7 @@ from ringfence.store import Database
 from ringfence.tenants.scoping import tenant_session
 from ringfence.testing.clock import FakeClock
 from tests.conftest import SettingsFactory
-from tests.support.accounts import site, verified_login
+from tests.support.accounts import account_of, site, verified_login
 from tests.support.voice_provider import voice_provider
 
 pytestmark = pytest.mark.integration
@@ -131,9 +130,9 @@ async def test_a_voice_is_made_only_with_its_speakers_signed_consent(
             with pytest.raises(ServiceUnavailable, match="no offline voice-cloning model"):
                 unset.provider()
 
+            who = await account_of(settings, db, SPEAKER)
+            assert who is not None
             async with db.session() as session:
-                who = (await session.scalars(
-                    select(Account).where(func.lower(Account.email) == SPEAKER))).one()  # fmt: skip
                 exported = await privacy.rights("test").export(session, who.subject_ref)
             consent = exported["data"]["voice_consent"]["records"][0]
             assert consent["signer_name"] == "Sam Speaker" and consent["scope"] == SCOPE

@@ -231,7 +231,7 @@ async def evaluation_call(ctx: JobContext, tenant_id: str, evaluation_id: str, p
     async def not_here(*_: object, **__: object) -> str:
         raise RuntimeError("an evaluation job enqueues nothing")
 
-    await Evaluations(ctx.settings, ctx.db, ctx.clock, ctx.enqueue or not_here).run(
+    await Evaluations(await job_privacy(ctx), ctx.enqueue or not_here).run(
         engine, tenant_id, evaluation_id, payer
     )
 

@@ -284,8 +284,10 @@ class EvaluationCall(TenantScoped, Base):
     state: Mapped[str] = mapped_column(String(12), info=NOT_PERSONAL)
     rubric_version: Mapped[str] = mapped_column(String(8), info=NOT_PERSONAL)
     score: Mapped[float | None] = mapped_column(Float, info=NOT_PERSONAL)
-    report: Mapped[str | None] = mapped_column(Text, info=personal(EVALUATIONS))  # JSON
-    transcript: Mapped[str | None] = mapped_column(Text, info=personal(EVALUATIONS))  # JSON
+    # JSON, encrypted with the business's data key, named by ``key_ref`` (``tenant:<id>``).
+    report: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal(EVALUATIONS))
+    transcript: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal(EVALUATIONS))
+    key_ref: Mapped[str] = mapped_column(String(60), info=NOT_PERSONAL)
     requested_at: Mapped[dt.datetime] = mapped_column(index=True, info=NOT_PERSONAL)
     finished_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
     keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(EVALUATIONS))

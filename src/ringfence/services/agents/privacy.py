@@ -234,6 +234,8 @@ CATEGORIES = (
         timestamp="keep_until",
         expires_field="keep_until",
         at_expiry=Anonymise(fields=("report", "transcript")),
+        encrypted=True,
+        key_field="key_ref",
         processors=("the SIP carrier that connects the call",),
     ),
     Category(

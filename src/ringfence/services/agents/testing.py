@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ringfence.accounts.addresses import Addresses
 from ringfence.accounts.models import Account
 from ringfence.billing.ledger import Ledger
 from ringfence.clock import Clock
@@ -114,14 +115,9 @@ async def open_shop(
     privacy = Privacy(settings, db, clock)
     now = clock.now()
     async with db.session() as session:
-        owner = Account(
-            id=uuid.uuid4().hex,
-            email=f"{uuid.uuid4().hex[:8]}@example.org",
-            password_hash="x",
-            created_at=now,
-            verified_at=now,
-        )
+        owner = Account(id=uuid.uuid4().hex, password_hash="x", created_at=now, verified_at=now)
         owner.subject_ref = f"account:{owner.id}"
+        await Addresses.of(privacy).write(session, owner, f"{uuid.uuid4().hex[:8]}@example.org")
         session.add(owner)
     tenant = await Tenants(db, clock).create(owner, BUSINESS)
     await verify_number(settings, db, clock, tenant.id, CALLER_ID)

@@ -83,6 +83,7 @@ async def page(
             "title": "dial",
             "service": "dial",
             "account": account,
+            "email": login.email,
             "csrf": session.csrf,
             "countries": choices,
             "prices": await dial.lowest_prices([(code, cc) for code, _, cc in choices]),

@@ -131,7 +131,7 @@ class DialService:
         self.tracker = Tracker()
         self.active: dict[str, Active] = {}
         self.charges = CallCharges(settings, self.clock)
-        self.low_balance = LowBalance(settings, self.db, self.clock)
+        self.low_balance = LowBalance(privacy)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.key = settings.signing_key()
         self.limiter = RateLimiter(self.clock)

@@ -52,7 +52,8 @@ async def _user_page(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    account = await operators.get(account_id)
+    named = await operators.get(account_id)
+    account = named.account
     currency = privacy.settings.billing.currency.upper()
     ledger = Ledger(privacy.clock)
     async with privacy.db.session() as session:
@@ -60,6 +61,7 @@ async def _user_page(
         history = await ledger.history(session, account.id, currency)
     context = {
         "account": account,
+        "email": named.email,
         "balance": balance,
         "currency": currency,
         "history": history,
@@ -98,7 +100,7 @@ async def credit(
     reload, a double click) posts the movement once."""
 
     async def act() -> Response:
-        account = await operators.get(account_id)
+        account = (await operators.get(account_id)).account
         cents = minor_units(amount)
         currency = privacy.settings.billing.currency.upper()
         notice = "granted" if kind == "grant" else "refunded"
@@ -125,7 +127,7 @@ async def credit(
                 currency=currency,
                 transaction=tx,
             )
-        await LowBalance(privacy.settings, privacy.db, privacy.clock).observe(account.id)
+        await LowBalance(privacy).observe(account.id)
         return done(f"/admin/users/{account.id}", notice)
 
     async def again(exc: RingfenceError) -> Response:
@@ -179,8 +181,8 @@ async def delete(
     confirm: Query,
 ) -> Response:
     async def act() -> Response:
-        account = await operators.get(account_id)
-        if confirm.strip().lower() != account.email:
+        account = (await operators.get(account_id)).account
+        if operators.addresses.digest(confirm) != account.email_hash:
             raise InvalidInput("type the account's e-mail address to confirm")
         if account.role == OPERATOR:
             raise InvalidInput("revoke the operator role before erasing the account")

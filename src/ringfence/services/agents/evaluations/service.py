@@ -18,13 +18,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringfence.abuse.limits import Limit, RateLimiter
 from ringfence.accounts.models import Account
 from ringfence.billing.calls import CallCharges, Hold
-from ringfence.clock import Clock
 from ringfence.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from ringfence.logging import get_logger
+from ringfence.privacy.core import Privacy
 from ringfence.privacy.processing import why_not
 from ringfence.privacy.subjects import account_ref, keyed_ref, phone_ref
 from ringfence.services.agents.calls.components import speaker_for
@@ -34,8 +35,6 @@ from ringfence.services.agents.evaluations.scoring import CURRENT, Heard, score
 from ringfence.services.agents.evaluations.shopper import MAX_SECONDS, evaluate, scenario
 from ringfence.services.agents.models import EvaluationCall
 from ringfence.services.agents.purposes import EVALUATION
-from ringfence.settings import Settings
-from ringfence.store.database import Database
 from ringfence.telephony import Call, TelephonyEngine
 from ringfence.telephony.dialing import DialingPolicy, parse
 from ringfence.telephony.gate import Caller, OutboundGate, Placement
@@ -48,24 +47,28 @@ KEEP_DAYS = 90
 Enqueue = Callable[..., Awaitable[str]]
 
 
-def evaluation_dict(e: EvaluationCall, *, full: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def key_ref(tenant_id: str) -> str:
+    """The data key a business's evaluation reports and transcripts are encrypted with: the
+    business's own, so its closure's purge destroys it (``Category.key_field``). They quote the
+    business's staff, who are no data subjects here, so no per-person key applies."""
+    return f"tenant:{tenant_id}"
+
+
+def evaluation_dict(e: EvaluationCall) -> dict[str, Any]:
+    return {
         "id": e.id, "number": e.number, "business": e.business, "state": e.state,
         "questions": json.loads(e.questions), "rubric_version": e.rubric_version,
         "score": e.score, "requested_at": e.requested_at.isoformat(),
         "finished_at": e.finished_at.isoformat() if e.finished_at else None,
     }  # fmt: skip
-    if full:
-        out["report"] = json.loads(e.report) if e.report else None
-        out["transcript"] = json.loads(e.transcript) if e.transcript else []
-    return out
 
 
 class Evaluations:
-    def __init__(self, settings: Settings, db: Database, clock: Clock, enqueue: Enqueue) -> None:
-        self.settings = settings
-        self.db = db
-        self.clock = clock
+    def __init__(self, privacy: Privacy, enqueue: Enqueue) -> None:
+        self.settings = settings = privacy.settings
+        self.privacy = privacy
+        self.db = db = privacy.db
+        self.clock = clock = privacy.clock
         self.enqueue = enqueue
         self.tenants = Tenants(db, clock)
         self.limiter = RateLimiter(clock)
@@ -100,6 +103,7 @@ class Evaluations:
             rubric_version=CURRENT,
             requested_at=now,
             keep_until=now + dt.timedelta(days=KEEP_DAYS),
+            key_ref=key_ref(tenant_id),
         )
         async with tenant_session(self.db, tenant_id) as session:
             session.add(evaluation)
@@ -159,13 +163,26 @@ class Evaluations:
                     )
                 )
             ).all()
-        out = evaluation_dict(found, full=True)
+            out = evaluation_dict(found)
+            out["report"] = await self._opened(session, found.key_ref, found.report, None)
+            out["transcript"] = await self._opened(session, found.key_ref, found.transcript, [])
         scores = [s for s in earlier if s is not None]
         out["history"] = {
             "earlier": len(scores),
             "mean": round(sum(scores) / len(scores), 1) if scores else None,
         }
         return out
+
+    async def _sealed(self, session: AsyncSession, ref: str, value: Any) -> bytes:
+        return await self.privacy.vault.encrypt(session, ref, json.dumps(value).encode())
+
+    async def _opened(
+        self, session: AsyncSession, ref: str, stored: bytes | None, empty: Any
+    ) -> Any:
+        """A report or transcript as JSON, or ``empty`` when not (or no longer) kept."""
+        if stored is None:
+            return empty
+        return json.loads(await self.privacy.vault.decrypt(session, ref, stored))
 
     async def all(self, who: Account, tenant_id: str) -> list[dict[str, Any]]:
         """Every evaluation, newest first (for the per-number charts over time)."""
@@ -254,8 +271,9 @@ class Evaluations:
             found.finished_at = self.clock.now()
             found.state = "done" if heard.answered_after is not None else "unanswered"
             found.score = report["score"] if heard.answered_after is not None else None
-            found.report = json.dumps(report)
-            found.transcript = json.dumps([
+            lines = [
                 {"speaker": s.speaker, "start": round(s.start, 2), "end": round(s.end, 2),
                  "text": s.text} for s in heard.lines
-            ])  # fmt: skip
+            ]  # fmt: skip
+            found.report = await self._sealed(session, found.key_ref, report)
+            found.transcript = await self._sealed(session, found.key_ref, lines)

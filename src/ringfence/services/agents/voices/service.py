@@ -23,11 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from ringfence.accounts.addresses import Addresses
 from ringfence.accounts.models import Account
 from ringfence.clock import Clock
 from ringfence.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from ringfence.privacy.core import Privacy
-from ringfence.privacy.subjects import keyed_ref
 from ringfence.services.agents.models import CUSTOM_VOICES, CustomVoice
 from ringfence.settings import Settings
 from ringfence.speech.voiceclone import ClonedSpeaker, HostedVoices
@@ -92,12 +92,10 @@ class Voices:
         self.clock = clock
         self.key = settings.signing_key()
         self.tenants = Tenants(db, clock)
+        self.addresses = Addresses.of(privacy)
 
     def provider(self) -> HostedVoices:
         return provider_for(self.settings)
-
-    def _speaker_hash(self, email: str) -> str:
-        return keyed_ref(f"email:{email.strip().lower()}", self.key)
 
     async def request(
         self, who: Account, tenant_id: str, name: str, speaker_email: str, scope: str
@@ -111,7 +109,7 @@ class Voices:
             name=name.strip()[:80],
             state="awaiting_consent",
             token_hash=_token_hash(token),
-            speaker_hash=self._speaker_hash(speaker_email),
+            speaker_hash=self.addresses.digest(speaker_email),
             scope=scope.strip()[:500],
             created_at=self.clock.now(),
         )
@@ -137,7 +135,7 @@ class Voices:
             return {**voice_dict(voice), "agreement": text}
 
     def _check_speaker(self, speaker: Account, voice: CustomVoice) -> None:
-        if self._speaker_hash(speaker.email) != voice.speaker_hash:
+        if speaker.email_hash != voice.speaker_hash:
             raise Forbidden("only the person whose voice it is may sign for it")
 
     async def sign(

@@ -12,7 +12,13 @@ from fastapi import Depends, FastAPI, Form, Request, Response
 from starlette.templating import Jinja2Templates
 
 from ringfence.errors import RingfenceError
-from ringfence.http.deps import CsrfHeader, TemplatesDep, check_csrf_header, require_login
+from ringfence.http.deps import (
+    CsrfHeader,
+    TemplatesDep,
+    accounts,
+    check_csrf_header,
+    require_login,
+)
 from ringfence.http.instances import per_app
 from ringfence.services.agents.calls.browser import BrowserTalks
 from ringfence.services.agents.calls.charges import AgentCharges
@@ -144,7 +150,7 @@ def evaluations_of(request: Request) -> Evaluations:
     return per_app(
         request,
         Evaluations,
-        lambda s: Evaluations(s.settings, s.db, s.privacy.clock, s.queue.enqueue),
+        lambda s: Evaluations(s.privacy, s.queue.enqueue),
     )
 
 
@@ -168,7 +174,13 @@ def invitations_of(request: Request) -> Invitations:
     return per_app(
         request,
         Invitations,
-        lambda s: Invitations(s.settings, s.db, s.privacy.clock, agents_of(request).tenants),
+        lambda s: Invitations(
+            s.settings,
+            s.db,
+            s.privacy.clock,
+            agents_of(request).tenants,
+            accounts(request).addresses,
+        ),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Response
 from pydantic import BaseModel, Field
 
-from ringfence.http.deps import CsrfHeader, LoginDep, check_csrf_header
+from ringfence.http.deps import AccountsDep, CsrfHeader, LoginDep, check_csrf_header
 from ringfence.http.forms import see_other, submit
 from ringfence.services.agents.web.deps import Csrf, LifecycleDep
 from ringfence.services.agents.web.pages import BusinessPageDep
@@ -25,9 +25,12 @@ class CloseIn(BaseModel):
 
 
 @router.get("/api/tenants/{tenant_id}/members")
-async def members(lifecycle: LifecycleDep, login: LoginDep, tenant_id: str) -> dict[str, Any]:
+async def members(
+    lifecycle: LifecycleDep, accounts: AccountsDep, login: LoginDep, tenant_id: str
+) -> dict[str, Any]:
     """The members (id, e-mail, role), for a member who may manage members."""
-    return {"members": await lifecycle.tenants.members(login.account, tenant_id)}
+    found = await lifecycle.tenants.members(login.account, tenant_id, accounts.addresses)
+    return {"members": found}
 
 
 @router.delete("/api/tenants/{tenant_id}/members/{member_id}")

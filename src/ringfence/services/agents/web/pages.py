@@ -131,9 +131,11 @@ class BusinessPage:
             "can": can,
             "closed": closed,
             "close_days": self.lifecycle.keep_days,
-            "me": account.email,
+            "me": login.email,
             "agents": await agents.list(account, tenant_id),
-            "members": await agents.tenants.members(account, tenant_id) if manages else [],
+            "members": await agents.tenants.members(account, tenant_id, self.invitations.addresses)
+            if manages
+            else [],
             "invitations": await self.invitations.pending(account, tenant_id) if manages else [],
             "roles": ROLES,
             "csrf": login.session.csrf,
