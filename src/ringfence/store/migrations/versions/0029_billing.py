@@ -1,7 +1,7 @@
 """low-balance e-mail choices, usage prices (agent minutes, campaign calls), tenant quotas
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-02 17:30:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import ringfence.store.base
 
-revision = "0027"
-down_revision = "0026"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
