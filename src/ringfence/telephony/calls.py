@@ -70,6 +70,8 @@ class CallControl(Protocol):
 
     async def hangup(self, call: Call, *, reason: EndReason = ...) -> None: ...
 
+    async def hold(self, call: Call, on: bool) -> None: ...
+
 
 @dataclass(frozen=True)
 class CallEvent:
@@ -80,7 +82,7 @@ class CallEvent:
     status: int | None = None
     reason: str = ""
     digit: str | None = None
-    by: str | None = None  # local | remote, for ended
+    by: str | None = None  # local | remote, for ended, hold and resumed
     q850: int | None = None
     detail: str = ""  # for ended: why, in words (never a number or content)
 
@@ -102,6 +104,7 @@ class Call:
     carrier: str | None = None
     sip_call_id: str = ""
     on_hold: bool = False  # the other party put the call on hold (re-INVITE sendonly/inactive)
+    held: bool = False  # we put the call on hold (our re-INVITE sendonly/inactive)
     recorder: Recorder | None = field(default=None, repr=False)
     recording: Path | None = None  # the encrypted file, once the call has ended
     store_recording: bool = True  # False: the service keeps ``recorder``'s audio itself
@@ -180,6 +183,13 @@ class Call:
         """BYE when answered, CANCEL or 603 Decline before."""
         if self.control is not None:
             await self.control.hangup(self)
+
+    async def hold(self, on: bool = True) -> None:
+        """Put the answered call on hold (``on``) or take it off; returns once the other side
+        accepted the change. While held, nothing the service plays is heard."""
+        if self.control is None:
+            raise RuntimeError("call has no engine")
+        await self.control.hold(self, on)
 
     # -- audio ---------------------------------------------------------------------------------
 
