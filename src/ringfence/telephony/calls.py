@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ringfence.clock import Clock, SystemClock
 from ringfence.media.frames import frames, silence
@@ -69,6 +69,12 @@ class CallControl(Protocol):
     async def answer(self, call: Call, *, max_duration: float | None = None) -> None: ...
 
     async def hangup(self, call: Call, *, reason: EndReason = ...) -> None: ...
+
+
+@runtime_checkable
+class HoldControl(Protocol):
+    """An engine that can also put its calls on hold (a SIP engine; not a call with no network
+    in it)."""
 
     async def hold(self, call: Call, on: bool) -> None: ...
 
@@ -187,8 +193,8 @@ class Call:
     async def hold(self, on: bool = True) -> None:
         """Put the answered call on hold (``on``) or take it off; returns once the other side
         accepted the change. While held, nothing the service plays is heard."""
-        if self.control is None:
-            raise RuntimeError("call has no engine")
+        if not isinstance(self.control, HoldControl):
+            raise RuntimeError("this call cannot be put on hold")
         await self.control.hold(self, on)
 
     # -- audio ---------------------------------------------------------------------------------
