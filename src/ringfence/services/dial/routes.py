@@ -26,10 +26,12 @@ from ringfence.http.deps import (
 from ringfence.http.headers import MICROPHONE
 from ringfence.http.instances import per_app
 from ringfence.media.quality import LinkQuality
+from ringfence.services.dial import pwa
 from ringfence.services.dial.service import DialService, quote_dict
 from ringfence.services.dial.words import STATUS, VERIFYING, status
 
 router = APIRouter(tags=["dial"])
+router.include_router(pwa.router)
 
 
 def dial_of(request: Request) -> DialService:
