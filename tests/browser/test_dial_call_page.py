@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import chromium, new_page, sign_up_and_log_in
+from tests.browser.test_phone_page import open_phone
+from tests.support.browser import agents_site, chromium, new_page, sign_up_and_log_in
 from tests.support.handset import handset
 from tests.support.mail import smtp_server
 from tests.support.server import free_port, running_server
@@ -230,3 +231,32 @@ def test_the_page_installs_as_an_app_and_fits_a_phone(tmp_path: Path) -> None:
                 assert box is not None and box["width"] >= 44 and box["height"] >= 44
                 assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH
             context.close()
+
+
+def test_keys_and_hold_reach_the_test_phone_on_a_default_install(tmp_path: Path) -> None:
+    """No carrier, no credit: dial calls the test phone tab, whose own SIP engine receives the
+    keys as RFC 4733 events and the re-INVITE as hold; the tab shows both."""
+    with agents_site(tmp_path) as (caller, base, _):  # a default server, someone signed in
+        browser = caller.context.browser
+        assert browser is not None
+        phone = new_page(browser)
+        number = open_phone(phone, base)
+        caller.goto(base + "/dial")
+        caller.fill("#number", number)
+        expect(caller.locator("#quote")).to_contain_text("0.00 EUR/min")
+        caller.click("#call")
+        expect(phone.locator("#state")).to_have_attribute("data-state", "ringing")
+        phone.click("#answer")
+        expect(caller.locator("#state")).to_have_attribute("data-state", "answered")
+        for key in "42*":
+            caller.click(f"#pad button[data-digit='{key}']")
+        expect(phone.locator("#keys")).to_have_text("42*")
+        expect(caller.locator("#digits")).to_have_text("42*")
+        caller.click("#hold")
+        expect(phone.locator("#state")).to_have_attribute("data-state", "held")
+        caller.click("#hold")
+        expect(phone.locator("#state")).to_have_attribute("data-state", "answered")
+        caller.click("#hangup")
+        expect(caller.locator("#state")).to_have_attribute("data-state", "ended")
+        expect(caller.locator("#call-quality")).to_contain_text("Call quality: ")
+        expect(phone.locator("#state")).to_have_attribute("data-state", "ended")
