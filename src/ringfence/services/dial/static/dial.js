@@ -241,9 +241,13 @@
     $("hold").disabled = !state.callId;
   }
 
+  // Keys go one after the other: pressed quickly, parallel requests could reach the server (and
+  // so the phone) in another order.
+  let keys = Promise.resolve();
   function press(digit) {
     if (state.callId && state.answeredAt) {
-      api("/api/dial/calls/" + encodeURIComponent(state.callId) + "/dtmf", { digit })
+      const url = "/api/dial/calls/" + encodeURIComponent(state.callId) + "/dtmf";
+      keys = keys.then(() => api(url, { digit }))
         .then(() => { $("digits").textContent += digit; $("pressed").hidden = false; })
         .catch((e) => showError(e.message));
     } else {
