@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ringfence.clock import Clock, SystemClock
 from ringfence.media.frames import frames, silence
@@ -71,6 +71,14 @@ class CallControl(Protocol):
     async def hangup(self, call: Call, *, reason: EndReason = ...) -> None: ...
 
 
+@runtime_checkable
+class HoldControl(Protocol):
+    """An engine that can also put its calls on hold (a SIP engine; not a call with no network
+    in it)."""
+
+    async def hold(self, call: Call, on: bool) -> None: ...
+
+
 @dataclass(frozen=True)
 class CallEvent:
     kind: (
@@ -80,7 +88,7 @@ class CallEvent:
     status: int | None = None
     reason: str = ""
     digit: str | None = None
-    by: str | None = None  # local | remote, for ended
+    by: str | None = None  # local | remote, for ended, hold and resumed
     q850: int | None = None
     detail: str = ""  # for ended: why, in words (never a number or content)
 
@@ -102,6 +110,7 @@ class Call:
     carrier: str | None = None
     sip_call_id: str = ""
     on_hold: bool = False  # the other party put the call on hold (re-INVITE sendonly/inactive)
+    held: bool = False  # we put the call on hold (our re-INVITE sendonly/inactive)
     recorder: Recorder | None = field(default=None, repr=False)
     recording: Path | None = None  # the encrypted file, once the call has ended
     store_recording: bool = True  # False: the service keeps ``recorder``'s audio itself
@@ -180,6 +189,13 @@ class Call:
         """BYE when answered, CANCEL or 603 Decline before."""
         if self.control is not None:
             await self.control.hangup(self)
+
+    async def hold(self, on: bool = True) -> None:
+        """Put the answered call on hold (``on``) or take it off; returns once the other side
+        accepted the change. While held, nothing the service plays is heard."""
+        if not isinstance(self.control, HoldControl):
+            raise RuntimeError("this call cannot be put on hold")
+        await self.control.hold(self, on)
 
     # -- audio ---------------------------------------------------------------------------------
 

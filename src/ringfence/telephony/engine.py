@@ -17,7 +17,13 @@ from typing import Any
 
 from ringfence import __version__
 from ringfence.clock import Clock, SystemClock
-from ringfence.errors import ConfigurationError, InvalidInput, RingfenceError, ServiceUnavailable
+from ringfence.errors import (
+    ConfigurationError,
+    Conflict,
+    InvalidInput,
+    RingfenceError,
+    ServiceUnavailable,
+)
 from ringfence.ip_tags import IpTags
 from ringfence.logging import get_logger
 from ringfence.privacy.core import Privacy
@@ -587,7 +593,34 @@ class TelephonyEngine:
         if call is None or call.ended or call.on_hold == hold:
             return
         call.on_hold = hold
-        call.emit(CallEvent("hold" if hold else "resumed", self.clock.now()))
+        call.emit(CallEvent("hold" if hold else "resumed", self.clock.now(), by="remote"))
+
+    async def hold(self, call: Call, on: bool) -> None:
+        """Our hold (``on``) or its end, by re-INVITE (RFC 3264 §8.4). Towards a party that
+        holds us already, hold is ``inactive`` and its end ``recvonly``; otherwise ``sendonly``
+        and ``sendrecv``. A refused re-INVITE leaves the call as it was (RFC 3261 §14.1)."""
+        leg = self._legs.get(call.sip_call_id)
+        if call.ended or call.state is not CallState.ANSWERED or leg is None:
+            raise Conflict("the call is not connected")
+        if not isinstance(leg, OutboundLeg):
+            raise InvalidInput("only a call this server placed can be put on hold")
+        if call.held == on:
+            return
+        if on:
+            direction = "inactive" if call.on_hold else "sendonly"
+        else:
+            direction = "recvonly" if call.on_hold else "sendrecv"
+        try:
+            status = await leg.reoffer(direction)
+        except RuntimeError as exc:
+            raise Conflict(str(exc)) from None
+        if call.ended:
+            raise Conflict("the call ended")
+        if not 200 <= status < 300:
+            raise CallFailed(f"the other side refused the change (SIP {status})")
+        call.held = on
+        call.emit(CallEvent("hold" if on else "resumed", self.clock.now(), by="local"))
+        log.info("call_held" if on else "call_resumed", call=call.id, direction=direction)
 
     def _on_session_expired(self, sip_call_id: str) -> None:
         call = self._calls.get(sip_call_id)

@@ -278,11 +278,16 @@ class TestPhone:
     # -- during and after a call ---------------------------------------------------------------
 
     async def _follow(self, phone_call: PhoneCall) -> None:
-        """Tell the tab how the call goes until it ends."""
+        """Tell the tab how the call goes until it ends: with the keys the other side presses
+        and its hold, so a newcomer sees them arrive."""
         async for event in phone_call.call.events():
             if event.kind == "answered" or (
                 event.kind == "ringing" and phone_call.direction == "out"
             ):
+                await self._tell(phone_call, {"state": event.kind})
+            elif event.kind == "dtmf" and event.digit:
+                await self._tell(phone_call, {"state": "dtmf", "digit": event.digit})
+            elif event.kind in ("hold", "resumed") and event.by == "remote":
                 await self._tell(phone_call, {"state": event.kind})
             elif event.kind == "ended":
                 await self._tell(phone_call, _ended_message(event))

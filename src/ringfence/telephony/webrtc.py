@@ -114,7 +114,8 @@ class Bridge:
             for out in self._resampler.resample(frame):
                 self._pending += bytes(out.planes[0])[: out.samples * 2]
             whole = len(self._pending) - len(self._pending) % FRAME_BYTES
-            if whole and self.call.answered_at is not None:
+            # On hold the other side hears silence (the media clock's), not the browser.
+            if whole and self.call.answered_at is not None and not self.call.held:
                 if self.call.queued_frames > MAX_QUEUED_FRAMES:
                     self.call.stop_playing()  # a burst after a network stall: catch up, stay live
                 self.call.play(self._pending[:whole])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
+from ringfence.services.dial.call_quality import QUALITY
 from ringfence.services.dial.models import CALLED, HISTORY
 
 CATEGORIES = (
@@ -46,6 +47,30 @@ CATEGORIES = (
         subject_field="callee_ref",
         shown=("started_at", "answered_at", "duration", "status"),
         erase_clears=("callee_ref",),
+    ),
+    Category(
+        name=QUALITY,
+        service="dial",
+        title="How your calls sounded",
+        store="dial_call_quality",
+        fields=(
+            "started_at",
+            "rating",
+            "browser_jitter_ms",
+            "browser_loss_pct",
+            "browser_rtt_ms",
+            "phone_jitter_ms",
+            "phone_loss_pct",
+            "phone_rtt_ms",
+        ),
+        purpose="Tell you after each call how well it sounded (jitter, lost audio and delay on "
+        "your connection and on the phone network) and answer a complaint about a call. "
+        "Kept as long as the call in your history.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.duration(365),
+        timestamp="started_at",
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
     ),
     Category(
         name="dial_call_audio",

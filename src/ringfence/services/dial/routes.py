@@ -1,5 +1,5 @@
 """HTTP edge of dial: the page, prices, the call (WebRTC offer in, answer out), its events,
-hang-up and key presses, and the history as JSON or CSV."""
+hang-up, key presses, hold and the browser's quality figures, and the history as JSON or CSV."""
 
 from __future__ import annotations
 
@@ -25,10 +25,13 @@ from ringfence.http.deps import (
 )
 from ringfence.http.headers import MICROPHONE
 from ringfence.http.instances import per_app
+from ringfence.media.quality import LinkQuality
+from ringfence.services.dial import pwa
 from ringfence.services.dial.service import DialService, quote_dict
 from ringfence.services.dial.words import STATUS, VERIFYING, status
 
 router = APIRouter(tags=["dial"])
+router.include_router(pwa.router)
 
 
 def dial_of(request: Request) -> DialService:
@@ -57,7 +60,20 @@ class TokenIn(BaseModel):
 
 
 class DigitIn(BaseModel):
-    digit: str = Field(min_length=1, max_length=1, description="0-9, *, #")
+    digit: str = Field(min_length=1, max_length=1, description="0-9, *, #, A-D")
+
+
+class HoldIn(BaseModel):
+    on: bool = Field(description="true puts the call on hold, false takes it off")
+
+
+class QualityIn(BaseModel):
+    """The page's figures for its own WebRTC stream (from ``getStats()``); a figure it has not
+    measured is left out."""
+
+    jitter_ms: float | None = Field(None, ge=0, le=60_000)
+    loss_pct: float | None = Field(None, ge=0, le=100)
+    rtt_ms: float | None = Field(None, ge=0, le=60_000)
 
 
 @router.get("/dial", response_class=HTMLResponse, include_in_schema=False)
@@ -152,6 +168,38 @@ async def dtmf(
 ) -> dict[str, bool]:
     check_csrf_header(login, x_csrf_token)
     dial.dtmf(login.account.id, call_id[:64], body.digit)
+    return {"ok": True}
+
+
+@router.post("/api/dial/calls/{call_id}/hold")
+async def hold(
+    dial: DialDep,
+    login: LoginDep,
+    call_id: str,
+    body: HoldIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, bool]:
+    """Put your call on hold (the phone network is asked by re-INVITE) or take it off."""
+    check_csrf_header(login, x_csrf_token)
+    await dial.hold(login.account.id, call_id[:64], body.on)
+    return {"held": body.on}
+
+
+@router.post("/api/dial/calls/{call_id}/quality")
+async def quality(
+    dial: DialDep,
+    login: LoginDep,
+    call_id: str,
+    body: QualityIn,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, bool]:
+    """Your browser's jitter, loss and round trip on the call so far, kept with the call."""
+    check_csrf_header(login, x_csrf_token)
+    dial.report_quality(
+        login.account.id,
+        call_id[:64],
+        LinkQuality.checked(body.jitter_ms, body.loss_pct, body.rtt_ms),
+    )
     return {"ok": True}
 
 

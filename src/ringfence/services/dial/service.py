@@ -4,7 +4,8 @@ Before the call: the number is checked against the dialing permissions, priced f
 table, and the most the balance pays for is reserved (which also caps the call's length: the
 engine cuts it when the credit runs out). During: the browser's WebRTC audio is bridged to the SIP
 call. At the end: the exact charge for the billed duration is settled, the rest released, and the
-call goes into the history (the number encrypted with the account's key).
+call goes into the history (the number encrypted with the account's key), and how it sounded
+(the browser's figures, which its page reports during the call, and the RTP leg's) beside it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
@@ -27,13 +28,15 @@ from ringfence.billing.calls import CallCharges
 from ringfence.billing.ledger import Ledger, Reservation, wallet
 from ringfence.billing.low_balance import LowBalance
 from ringfence.billing.rates import Rate
-from ringfence.errors import Forbidden, NotFound, RingfenceError, ServiceUnavailable
+from ringfence.errors import Conflict, Forbidden, NotFound, RingfenceError, ServiceUnavailable
 from ringfence.logging import get_logger
+from ringfence.media.quality import LinkQuality
 from ringfence.media.speech import spoken_prompt
 from ringfence.privacy.core import Privacy
 from ringfence.privacy.sealed import seal, unseal
 from ringfence.privacy.subjects import keyed_ref, phone_ref
 from ringfence.redact import mask_number
+from ringfence.services.dial.call_quality import quality_dict, quality_row
 from ringfence.services.dial.models import DialCall
 from ringfence.services.dial.prices import lowest_prices
 from ringfence.settings import Settings
@@ -87,6 +90,9 @@ class Active:
     progress: Progress
     reservation: Reservation
     rate: Rate
+    subject_ref: str
+    started_at: dt.datetime
+    browser: LinkQuality = field(default_factory=LinkQuality)  # the page's latest figures
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,7 @@ class DialService:
         number, rate = await self._number(raw, country)
         shown = await self.callers.number(account, caller_id) if caller_id else None
         call_id = new_sortable_id()
+        started_at = self.clock.now()
         async with self.db.session() as session:
             available = await self.charges.balance(session, account.id)
             held = await self.charges.reserve(session, account.id, rate, f"dial:{call_id}")
@@ -214,7 +221,7 @@ class DialService:
                     ),
                     number_tail=mask_number(number.e164),
                     callee_ref=phone_ref(number.e164, self.key),
-                    started_at=self.clock.now(),
+                    started_at=started_at,
                     status="dialling",
                     currency=self.currency,
                 )
@@ -245,7 +252,17 @@ class DialService:
             await self._finish_unplaced(call_id, reservation, progress)
             raise
         bridge = Bridge(call)
-        active = Active(call_id, account.id, call, bridge, progress, reservation, rate)
+        active = Active(
+            call_id,
+            account.id,
+            call,
+            bridge,
+            progress,
+            reservation,
+            rate,
+            account.subject_ref,
+            started_at,
+        )
         try:
             answer = await bridge.answer(offer_sdp)
         except RingfenceError:
@@ -277,13 +294,21 @@ class DialService:
             async for event in call.events():
                 if event.kind in ("ringing", "answered"):
                     await active.progress.step(event.kind)
+                elif event.kind in ("hold", "resumed"):
+                    await active.progress.step(event.kind, by=event.by or "")
         finally:
             await active.bridge.close()
             self.active.pop(active.id, None)
             cost = active.rate.charge(call.duration) if call.answered_at else 0
             reason = call.end_reason.value if call.end_reason else "failed"
             status = "answered" if call.answered_at else reason
+            phone = call.media.quality() if call.media and call.answered_at else LinkQuality()
+            kept = quality_row(
+                active.id, active.subject_ref, active.started_at, active.browser, phone
+            )
             async with self.db.session() as session:
+                if kept is not None:
+                    session.add(kept)
                 await self.ledger.settle(session, active.reservation, cost)
                 await session.execute(
                     update(DialCall)
@@ -301,6 +326,7 @@ class DialService:
                 reason=reason,
                 seconds=round(call.duration, 1),
                 cost=min(cost, active.reservation.amount),
+                quality=quality_dict(kept) if kept is not None else None,
             )
             self.tracker.finished(active.id)
             log.info("dial_call_ended", call=active.id, status=status, cost=cost)
@@ -315,6 +341,17 @@ class DialService:
 
     async def hang_up(self, account_id: str, call_id: str) -> None:
         await self._mine(account_id, call_id).call.hangup()
+
+    async def hold(self, account_id: str, call_id: str, on: bool) -> None:
+        """Put the call on hold or take it off (the phone side hears silence meanwhile)."""
+        active = self._mine(account_id, call_id)
+        if not active.call.answered_at:
+            raise Conflict("the call is not answered yet: there is nothing to hold")
+        await active.call.hold(on)
+
+    def report_quality(self, account_id: str, call_id: str, browser: LinkQuality) -> None:
+        """The page's latest figures for its own stream, kept with the call when it ends."""
+        self._mine(account_id, call_id).browser = browser
 
     def dtmf(self, account_id: str, call_id: str, digit: str) -> None:
         active = self._mine(account_id, call_id)

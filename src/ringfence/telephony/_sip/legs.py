@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -12,6 +14,9 @@ from aiosipua.outgoing_call import OutgoingCall
 from ringfence.telephony._sip.latch import LatchingSession
 from ringfence.telephony._sip.media import DTMF_PT, SUPPORTED_PAYLOADS, Media
 from ringfence.telephony._sip.record_route import keep_record_route
+from ringfence.telephony._sip.uac import TIMER_B
+
+DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
 if TYPE_CHECKING:
     from ringfence.telephony._sip.stack import SipStack
@@ -94,6 +99,46 @@ class OutboundLeg:
     def release(self) -> None:
         """The call is over: its RTP port goes back to the range."""
         self._stack.ports.release(self.rtp_port)
+
+    async def reoffer(self, direction: str) -> int:
+        """Offer the same stream again with ``direction`` (RFC 3264 §8.4: ``sendonly`` or
+        ``inactive`` puts the call on hold, ``sendrecv`` or ``recvonly`` takes it off) in a
+        re-INVITE; the final status of its answer (408 when none came within Timer B).
+
+        The offer is our last one with the new direction and the origin's version one higher
+        (§8: the same session, changed); it becomes the offer a session refresh repeats, so a
+        refresh keeps the hold. One re-INVITE at a time (RFC 3261 §14.1)."""
+        if direction not in DIRECTIONS:
+            raise ValueError(f"not an SDP direction: {direction!r}")
+        uac = self._stack.uac
+        if self.call_id in uac.reoffers:
+            raise RuntimeError("a re-INVITE of this call is still waiting for its answer")
+        previous = self._call.sdp_offer
+        if previous is None or previous.audio is None:
+            raise ValueError("the call was placed without an offer to repeat")
+        offer = copy.deepcopy(previous)
+        offer.origin.session_version = str(int(previous.origin.session_version or "0") + 1)
+        audio = offer.audio
+        assert audio is not None
+        for name in DIRECTIONS:
+            audio.attributes.pop(name, None)
+        audio.attributes[direction] = []
+        invite = uac.send_reinvite(self._call.dialog, offer, self._call.remote_addr)
+        seq = invite.cseq.seq if invite.cseq else 0
+        answered: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        uac.reinvites.add((self.call_id, seq))
+        uac.reoffers[self.call_id] = (seq, answered)
+        uac.remember(self._call, self._call.remote_addr)
+        if self._stack.kind == "udp":
+            self._stack.spawn_timer(self._stack.retransmit_invite(self._call, self._remote))
+        try:
+            status = await asyncio.wait_for(asyncio.shield(answered), TIMER_B + 1)
+        except TimeoutError:
+            uac.reoffers.pop(self.call_id, None)
+            return 408
+        if 200 <= status < 300:
+            self._call.sdp_offer = offer
+        return status
 
     def forget(self) -> None:
         """Drop the UAC's per-call state once the call has ended."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aiortp.clock import current_ntp_time
 from aiosipua import (
     Codec,
     build_sdp,
 )
+
+from ringfence.media.quality import LinkQuality
 
 SUPPORTED_PAYLOADS = [0, 8]  # PCMU, PCMA
 CODEC_NAMES = {0: "PCMU", 8: "PCMA"}
@@ -34,6 +37,8 @@ class Media:
         self.codec = CODEC_NAMES.get(pt, str(pt))
         self._closed = False
         self._last_dtmf: int | None = None
+        self._rtt: float | None = None  # seconds, from the far end's last RTCP report on us
+        session.on_receiver_report = self._on_receiver_report
 
     def on_audio(self, callback: Callable[[bytes], None]) -> None:
         self._session.on_audio = lambda pcm, _ts: callback(pcm)
@@ -61,6 +66,27 @@ class Media:
     @property
     def stats(self) -> dict[str, Any]:
         return dict(self._session.stats)
+
+    def _on_receiver_report(self, report: Any) -> None:
+        """RFC 3550 §6.4.1: the round trip is the report's arrival less the LSR (the middle
+        32 bits of the NTP time of our last sender report it saw) and the DLSR (how long the
+        far end held it), all in 1/65536 s. A report before any of ours (LSR 0) tells none."""
+        if not report.lsr:
+            return
+        arrival = (current_ntp_time() >> 16) & 0xFFFFFFFF
+        self._rtt = ((arrival - report.lsr - report.dlsr) & 0xFFFFFFFF) / 65536
+
+    def quality(self) -> LinkQuality:
+        """What we measured of the far end's stream: interarrival jitter (in 8 kHz timestamp
+        units, RFC 3550 §6.4.1), the share of its packets lost, and the round trip."""
+        stats = self._session.stats
+        received, lost = stats.get("packets_received", 0), stats.get("packets_lost", 0)
+        expected = received + max(lost, 0)
+        return LinkQuality.checked(
+            jitter_ms=stats["jitter"] / 8 if "jitter" in stats else None,
+            loss_pct=100 * max(lost, 0) / expected if expected else None,
+            rtt_ms=self._rtt * 1000 if self._rtt is not None else None,
+        )
 
     async def close(self) -> None:
         if self._closed:

@@ -207,6 +207,10 @@ class SipStack:
         await asyncio.gather(*self._timers, return_exceptions=True)
         await self.uas.stop()
 
+    async def retransmit_invite(self, call: OutgoingCall, remote: tuple[str, int]) -> None:
+        """Timer A for a re-INVITE: its answer's absence is the waiter's to handle."""
+        await self._timer_a(call, remote, lambda: None)
+
     async def _timer_a(
         self, call: OutgoingCall, remote: tuple[str, int], on_timeout: Callable[[], None]
     ) -> None:

@@ -81,6 +81,9 @@ class CarrierGradeUAC(SipUAC):
         self.on_trying: dict[str, Callable[[], None]] = {}
         self.final_cseq: dict[str, int] = {}  # the CSeq of the last final response per call
         self.bad_answers: dict[str, str] = {}  # Call-ID -> what is wrong with its 2xx's SDP
+        # Call-ID -> the CSeq of our re-INVITE in progress and where its final status goes
+        self.reoffers: dict[str, tuple[int, asyncio.Future[int]]] = {}
+        self.reinvites: set[tuple[str, int]] = set()  # (Call-ID, CSeq) of every re-INVITE sent
         self._ended: set[str] = set()
 
     def remember(self, call: OutgoingCall, remote: tuple[str, int]) -> None:
@@ -109,6 +112,10 @@ class CarrierGradeUAC(SipUAC):
         self.early_sdp.pop(call_id, None)
         self.bad_answers.pop(call_id, None)
         self.on_trying.pop(call_id, None)
+        pending = self.reoffers.pop(call_id, None)
+        if pending is not None and not pending[1].done():
+            pending[1].set_result(481)  # the call is gone: the re-INVITE has no dialog
+        self.reinvites = {k for k in self.reinvites if k[0] != call_id}
         for key in [k for k in self.invites if k[0] == call_id]:
             del self.invites[key]
 
@@ -116,6 +123,8 @@ class CarrierGradeUAC(SipUAC):
         call_id = response.call_id or ""
         cseq = response.cseq
         seq = cseq.seq if cseq else 0
+        if self._reoffer_answered(call_id, response, seq):
+            return
         if cseq is not None and cseq.method.upper() == "INVITE":
             self._check_sdp(call_id, response)
             self.answered_cseq[call_id] = max(self.answered_cseq.get(call_id, 0), seq)
@@ -144,6 +153,28 @@ class CarrierGradeUAC(SipUAC):
         if call is not None and sent is not None and call.invite is not sent[0]:
             # A digest retry went out: remember it, so Timer A follows it and its failure is ACKed.
             self.remember(call, sent[1])
+
+    def _reoffer_answered(self, call_id: str, response: Any, seq: int) -> bool:
+        """A response to our re-INVITE (RFC 3261 §14.1): its final status goes to the waiting
+        ``reoffers`` future. A failure leaves the session as it was, so it is ACKed here and
+        kept from the library, which would take it for the end of the call. True when the
+        response needs nothing more."""
+        if (call_id, seq) not in self.reinvites or response.cseq.method.upper() != "INVITE":
+            return False
+        status = response.status_code
+        self.answered_cseq[call_id] = max(self.answered_cseq.get(call_id, 0), seq)
+        if status < 200:
+            return True  # provisional: the callee is not ringing again
+        self.final_cseq[call_id] = max(self.final_cseq.get(call_id, 0), seq)
+        pending = self.reoffers.get(call_id)
+        if pending is not None and pending[0] == seq:
+            del self.reoffers[call_id]
+            if not pending[1].done():
+                pending[1].set_result(status)
+        if status >= 300:  # each retransmission of it too
+            self._ack_failure(response, self.invites.get((call_id, seq)))
+            return True
+        return False  # a 2xx: the library ACKs it and keeps its SDP as the answer
 
     def _check_sdp(self, call_id: str, response: Any) -> None:
         """An answer (or early media) whose SDP we cannot act on loses its body before the

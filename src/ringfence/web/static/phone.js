@@ -64,7 +64,12 @@
   function stateOf(m) {
     if (m.call !== state.call && m.call !== state.incoming) return;
     if (m.state === "ringing" && m.call === state.call) setState("ringing-out", "Ringing…");
+    if (m.state === "dtmf") { $("keys").textContent += m.digit; $("keys-heard").hidden = false; }
+    if (m.state === "hold") setState("held", "On hold: the other side put this call on hold.");
+    if (m.state === "resumed") setState("answered", "Connected.");
     if (m.state === "answered") {
+      $("keys").textContent = "";
+      $("keys-heard").hidden = true;
       setState("answered", "Connected.");
       state.answeredAt = Date.now();
       state.timer = setInterval(tick, 250);

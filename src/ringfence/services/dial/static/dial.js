@@ -1,9 +1,11 @@
 "use strict";
 // dial: price a number, call it over WebRTC (the server bridges to the phone network), dial pad
-// for key presses, mute, hang up, a timer with the cost ticking, quality from getStats.
+// for key presses (sent as RFC 4733 events and shown), mute, hold, hang up, a timer with the cost
+// ticking, quality from getStats (reported to the server, which rates the call when it ends).
 (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { pc: null, stream: null, callId: null, quote: null, answeredAt: 0, timer: null, stats: null };
+  const state = { pc: null, stream: null, callId: null, quote: null, answeredAt: 0, timer: null, stats: null, reported: "" };
+  const REPORT_EVERY = 2; // seconds between the figures sent to the server
   window.dial = state; // for tests: the live peer connection
 
   const wallet = () => $("wallet").dataset;
@@ -67,18 +69,64 @@
     $("balance").textContent = money(Number(wallet().balance) - cost);
   }
 
+  // The round trip (ms) to the server: from its RTCP reports on our stream, else from the
+  // ICE consent checks of the pair in use; null before either measured one.
+  async function roundTrip(pc) {
+    const stats = await pc.getStats();
+    let rtcp = null, ice = null;
+    stats.forEach((r) => {
+      if (r.type === "remote-inbound-rtp" && r.kind === "audio" && r.roundTripTime !== undefined) rtcp = r.roundTripTime;
+      if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded" && r.currentRoundTripTime !== undefined) ice = r.currentRoundTripTime;
+    });
+    const seconds = rtcp !== null ? rtcp : ice;
+    return seconds === null ? null : Math.round(seconds * 1000);
+  }
+
+  let samples = 0;
   async function quality() {
     if (!state.pc) return;
     const q = await ringfenceWebrtc.inboundAudio(state.pc);
     if (!q) return;
     $("quality").textContent = ringfenceWebrtc.describe(q);
     $("quality").dataset.bytes = q.bytes;
+    $("quality").dataset.energy = q.energy.toFixed(6);
+    if (++samples % REPORT_EVERY === 0) await report(q);
+  }
+
+  // The browser's figures to the server, kept with the call (the last ones before it ends).
+  async function report(q) {
+    if (!state.pc || !state.callId) return;
+    q = q || await ringfenceWebrtc.inboundAudio(state.pc);
+    if (!q) return;
+    const figures = { jitter_ms: q.jitterMs, loss_pct: Number(q.lossPercent.toFixed(2)), rtt_ms: await roundTrip(state.pc) };
+    const key = JSON.stringify(figures);
+    if (key === state.reported) return;
+    state.reported = key;
+    try { await api("/api/dial/calls/" + encodeURIComponent(state.callId) + "/quality", figures); } catch (e) { /* the call ended meanwhile */ }
+  }
+
+  function figures(leg) {
+    const parts = [];
+    if (leg.jitter_ms !== null) parts.push("jitter " + Math.round(leg.jitter_ms) + " ms");
+    if (leg.loss_pct !== null) parts.push(leg.loss_pct.toFixed(1) + " % lost");
+    if (leg.rtt_ms !== null) parts.push(Math.round(leg.rtt_ms) + " ms round trip");
+    return parts.length ? parts.join(", ") : "not measured";
+  }
+
+  function showQuality(q) {
+    const box = $("call-quality");
+    if (!q) { box.hidden = true; return; }
+    const rating = { good: "Good", fair: "Fair", poor: "Poor" }[q.rating] || q.rating;
+    box.dataset.rating = q.rating;
+    box.textContent = "Call quality: " + rating + ". Your connection: " + figures(q.browser) + ". Phone network: " + figures(q.phone) + ".";
+    box.hidden = false;
   }
 
 
   async function call(ev) {
     ev.preventDefault();
     showError("");
+    showQuality(null);
     const number = $("number").value.trim();
     if (!number) { showError("Type a number first."); return; }
     try {
@@ -103,6 +151,10 @@
     }
     state.callId = placed.id;
     state.quote = placed.quote;
+    state.reported = "";
+    samples = 0;
+    $("digits").textContent = "";
+    $("pressed").hidden = true;
     await pc.setRemoteDescription({ type: "answer", sdp: placed.sdp });
     $("hangup").disabled = false;
     $("mute").disabled = false;
@@ -115,7 +167,10 @@
         state.answeredAt = Date.now();
         state.timer = setInterval(tick, 250);
         state.stats = setInterval(quality, 1000);
+        $("hold").disabled = false;
       }
+      if (step.state === "hold") setState("held", step.by === "remote" ? "The other side put you on hold." : "On hold: they hear silence.");
+      if (step.state === "resumed") setState("answered", "Connected.");
       if (step.state === "ended") {
         source.close();
         ended(step);
@@ -136,6 +191,12 @@
     $("call").disabled = false;
     $("hangup").disabled = true;
     $("mute").disabled = true;
+    $("hold").disabled = true;
+    setPressed("hold", false, "Hold", "Resume");
+    setPressed("mute", false, "Mute", "Unmute"); // the next call starts with the microphone on
+    (state.stream ? state.stream.getAudioTracks() : []).forEach((t) => { t.enabled = true; });
+    state.callId = null;
+    showQuality(step.quality);
     refreshHistory();
   }
 
@@ -159,12 +220,36 @@
   }
 
   async function hangUp() {
-    if (state.callId) await api("/api/dial/calls/" + encodeURIComponent(state.callId) + "/hangup");
+    if (!state.callId) return;
+    await report(null); // the last figures, before the call ends
+    try { await api("/api/dial/calls/" + encodeURIComponent(state.callId) + "/hangup"); } catch (e) { showError(e.message); }
   }
 
+  function setPressed(id, on, off, onText) {
+    $(id).setAttribute("aria-pressed", on ? "true" : "false");
+    $(id).textContent = on ? onText : off;
+  }
+
+  async function hold() {
+    if (!state.callId) return;
+    const on = $("hold").getAttribute("aria-pressed") !== "true";
+    $("hold").disabled = true;
+    try {
+      await api("/api/dial/calls/" + encodeURIComponent(state.callId) + "/hold", { on });
+      setPressed("hold", on, "Hold", "Resume");
+    } catch (e) { showError(e.message); }
+    $("hold").disabled = !state.callId;
+  }
+
+  // Keys go one after the other: pressed quickly, parallel requests could reach the server (and
+  // so the phone) in another order.
+  let keys = Promise.resolve();
   function press(digit) {
     if (state.callId && state.answeredAt) {
-      api("/api/dial/calls/" + encodeURIComponent(state.callId) + "/dtmf", { digit }).catch((e) => showError(e.message));
+      const url = "/api/dial/calls/" + encodeURIComponent(state.callId) + "/dtmf";
+      keys = keys.then(() => api(url, { digit }))
+        .then(() => { $("digits").textContent += digit; $("pressed").hidden = false; })
+        .catch((e) => showError(e.message));
     } else {
       $("number").value += digit;
       scheduleQuote();
@@ -174,8 +259,7 @@
   function mute() {
     const muted = $("mute").getAttribute("aria-pressed") !== "true";
     (state.stream ? state.stream.getAudioTracks() : []).forEach((t) => { t.enabled = !muted; });
-    $("mute").setAttribute("aria-pressed", muted ? "true" : "false");
-    $("mute").textContent = muted ? "Unmute" : "Mute";
+    setPressed("mute", muted, "Mute", "Unmute");
   }
 
   let ownToken = "";
@@ -252,6 +336,10 @@
     $("dial").addEventListener("submit", call);
     $("hangup").addEventListener("click", hangUp);
     $("mute").addEventListener("click", mute);
+    $("hold").addEventListener("click", hold);
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/dial/sw.js", { scope: "/dial" }).catch(() => { /* the page works without it */ });
+    }
     $("number").addEventListener("input", scheduleQuote);
     $("country").addEventListener("change", quote);
     document.querySelectorAll("#pad button").forEach((b) => b.addEventListener("click", () => press(b.dataset.digit)));
