@@ -1,9 +1,10 @@
-"""dial's categories: the call history, and the audio of browser calls (never stored)."""
+"""dial's categories: the call history, the address book, and the audio of browser calls (never
+stored)."""
 
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
-from ringfence.services.dial.models import HISTORY
+from ringfence.services.dial.models import CONTACTS, HISTORY
 
 CATEGORIES = (
     Category(
@@ -19,6 +20,21 @@ CATEGORIES = (
         timestamp="started_at",
         encrypted=True,
         processors=("the SIP carrier that connects the call",),
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=CONTACTS,
+        service="dial",
+        title="Your contacts",
+        store="dial_contacts",
+        fields=("name", "number", "note", "created_at", "updated_at"),
+        purpose="Keep the people you call at hand, so you can find and call them by name and "
+        "see their names in your call history. Name, number and note are encrypted with a key "
+        "of your own.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.while_("until you remove the contact or delete your account"),
+        encrypted=True,
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
     ),

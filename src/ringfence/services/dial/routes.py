@@ -1,9 +1,10 @@
 """HTTP edge of dial: the page, prices, the call (WebRTC offer in, answer out), its events,
-hang-up and key presses, and the history as JSON or CSV."""
+hang-up and key presses, the history as JSON or CSV (searchable), and the address book."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from ringfence import humanize
 from ringfence.errors import Forbidden
 from ringfence.http.countries import for_reader
 from ringfence.http.deps import (
@@ -25,7 +27,8 @@ from ringfence.http.deps import (
 )
 from ringfence.http.headers import MICROPHONE
 from ringfence.http.instances import per_app
-from ringfence.services.dial.service import DialService, quote_dict
+from ringfence.services.dial.contacts import NAME_MAX, NOTE_MAX, Contact, ContactIn
+from ringfence.services.dial.service import DialService, HistorySearch, quote_dict
 from ringfence.services.dial.words import STATUS, VERIFYING, status
 
 router = APIRouter(tags=["dial"])
@@ -38,6 +41,38 @@ def dial_of(request: Request) -> DialService:
 
 
 DialDep = Annotated[DialService, Depends(dial_of)]
+
+
+def history_search(
+    q: Annotated[
+        str, Query(max_length=60, description="Digits of a number or a contact's name")
+    ] = "",
+    since: Annotated[dt.date | None, Query(alias="from", description="First day (UTC)")] = None,
+    until: Annotated[dt.date | None, Query(alias="to", description="Last day (UTC)")] = None,
+) -> HistorySearch:
+    return HistorySearch(q.strip(), since, until)
+
+
+def in_words(
+    rows: list[dict[str, Any]], dial: DialService, request: Request
+) -> list[dict[str, Any]]:
+    """Each call's time and length as the reader says them ("yesterday 14:05", "2 minutes")."""
+    locale = humanize.locale_for(request.headers.get("accept-language"))
+    now = dial.clock.now()
+    for row in rows:
+        row["when"] = humanize.when(dt.datetime.fromisoformat(row["started_at"]), now, locale)
+        row["length"] = humanize.duration(row["duration"], locale)
+    return rows
+
+
+def contact_dict(contact: Contact) -> dict[str, str]:
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "number": contact.number,
+        "international": contact.international,
+        "note": contact.note,
+    }
 
 
 class NumberIn(BaseModel):
@@ -56,6 +91,18 @@ class TokenIn(BaseModel):
     token: str = Field(max_length=4096)
 
 
+class ContactBody(BaseModel):
+    name: str = Field(max_length=NAME_MAX * 2, description="Up to 100 characters.")
+    number: str = Field(max_length=40)
+    note: str | None = Field(None, max_length=NOTE_MAX * 2, description="Up to 500 characters.")
+    country: str | None = Field(
+        None, max_length=2, description="Where a number without its +code is from."
+    )
+
+    def checked(self) -> ContactIn:
+        return ContactIn.checked(self.name, self.number, self.note, self.country)
+
+
 class DigitIn(BaseModel):
     digit: str = Field(min_length=1, max_length=1, description="0-9, *, #")
 
@@ -67,11 +114,13 @@ async def page(
     login: MaybeLoginDep,
     templates: TemplatesDep,
     settings: SettingsDep,
+    search: Annotated[HistorySearch, Depends(history_search)],
     paid: Annotated[
         Literal["0", "1"] | None, Query(description="Back from the payment page")
     ] = None,
 ) -> Response:
-    """The dial page; ``paid`` says how the payment page was left (1 paid, 0 cancelled)."""
+    """The dial page; ``paid`` says how the payment page was left (1 paid, 0 cancelled); ``q``,
+    ``from`` and ``to`` search the history."""
     if login is None:
         return RedirectResponse("/account/login", status_code=303)
     account, session = login.account, login.session
@@ -92,7 +141,9 @@ async def page(
             "payments": settings.billing.stripe_secret_key is not None,
             "paid": paid,
             "unavailable": dial.unavailable(),
-            "history": await dial.history(account, limit=50),
+            "history": in_words(await dial.history(account, search, limit=50), dial, request),
+            "search": search,
+            "contacts": [contact_dict(c) for c in await dial.contacts.all(account)],
             "caller_ids": await dial.caller_ids(account),
             "status": status,
             "words": {"status": STATUS, "verifying": VERIFYING},
@@ -189,16 +240,20 @@ async def call_caller_id(
     },
 )
 async def history(
+    request: Request,
     dial: DialDep,
     login: LoginDep,
+    search: Annotated[HistorySearch, Depends(history_search)],
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
-    """Your calls: number, start, duration, status, cost (as JSON or CSV)."""
-    rows = await dial.history(login.account)
+    """Your calls: number, contact, start, duration, status, cost (as JSON or CSV); ``q``
+    finds a number's digits or a contact's name, ``from`` and ``to`` bound the days."""
+    rows = await dial.history(login.account, search)
     if format == "json":
-        return Response(json.dumps({"calls": rows}), media_type="application/json")
+        body = {"calls": in_words(rows, dial, request)}
+        return Response(json.dumps(body), media_type="application/json")
     out = io.StringIO()
-    fields = ["started_at", "number", "status", "duration", "cost", "currency", "id"]
+    fields = ["started_at", "number", "contact", "status", "duration", "cost", "currency", "id"]
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
@@ -207,3 +262,44 @@ async def history(
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="ringfence-calls.csv"'},
     )
+
+
+@router.get("/api/dial/contacts")
+async def contacts(
+    dial: DialDep,
+    login: LoginDep,
+    q: Annotated[str, Query(max_length=60, description="Words of a name or note, or digits")] = "",
+) -> dict[str, Any]:
+    """Your contacts by name; ``q`` keeps those whose name or note holds its words, or whose
+    number holds its digits."""
+    found = await dial.contacts.search(login.account, q)
+    return {"contacts": [contact_dict(c) for c in found]}
+
+
+@router.post("/api/dial/contacts", status_code=201)
+async def add_contact(
+    dial: DialDep, login: LoginDep, body: ContactBody, x_csrf_token: CsrfHeader = ""
+) -> dict[str, str]:
+    check_csrf_header(login, x_csrf_token)
+    return contact_dict(await dial.contacts.add(login.account, body.checked()))
+
+
+@router.put("/api/dial/contacts/{contact_id}")
+async def edit_contact(
+    dial: DialDep,
+    login: LoginDep,
+    contact_id: str,
+    body: ContactBody,
+    x_csrf_token: CsrfHeader = "",
+) -> dict[str, str]:
+    check_csrf_header(login, x_csrf_token)
+    return contact_dict(await dial.contacts.edit(login.account, contact_id[:32], body.checked()))
+
+
+@router.delete("/api/dial/contacts/{contact_id}")
+async def remove_contact(
+    dial: DialDep, login: LoginDep, contact_id: str, x_csrf_token: CsrfHeader = ""
+) -> dict[str, bool]:
+    check_csrf_header(login, x_csrf_token)
+    await dial.contacts.remove(login.account, contact_id[:32])
+    return {"ok": True}
