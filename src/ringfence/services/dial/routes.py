@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, Field
 
 from ringfence import humanize
-from ringfence.errors import Forbidden
+from ringfence.errors import Forbidden, InvalidInput
 from ringfence.http.countries import for_reader
 from ringfence.http.deps import (
     CsrfHeader,
@@ -47,10 +47,24 @@ def history_search(
     q: Annotated[
         str, Query(max_length=60, description="Digits of a number or a contact's name")
     ] = "",
-    since: Annotated[dt.date | None, Query(alias="from", description="First day (UTC)")] = None,
-    until: Annotated[dt.date | None, Query(alias="to", description="Last day (UTC)")] = None,
+    since: Annotated[
+        str, Query(alias="from", max_length=10, description="First day (UTC), YYYY-MM-DD")
+    ] = "",
+    until: Annotated[
+        str, Query(alias="to", max_length=10, description="Last day (UTC), YYYY-MM-DD")
+    ] = "",
 ) -> HistorySearch:
-    return HistorySearch(q.strip(), since, until)
+    """The search of the history form; its empty date fields (sent as ``from=``) mean no bound."""
+    return HistorySearch(q.strip(), _day(since, "first"), _day(until, "last"))
+
+
+def _day(value: str, which: str) -> dt.date | None:
+    if not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"the {which} day of the search is not a date (YYYY-MM-DD)") from None
 
 
 def in_words(
