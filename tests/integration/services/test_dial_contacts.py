@@ -74,7 +74,8 @@ async def test_contacts_are_ciphertext_searchable_refuse_bad_input_and_go_with_t
         bad = [
             ({"name": "   ", "number": NUMBER}, "give the contact a name"),
             ({"name": "A" * 101, "number": NUMBER}, "at most 100 characters"),
-            ({"name": "Eve", "number": "12"}, "too short"),
+            ({"name": "Eve", "number": "12", "country": "GB"}, "too short"),
+            ({"name": "Eve", "number": "020 7946 0958"}, "choose a country"),
             ({"name": "Eve", "number": "not a number"}, "not a phone number"),
             ({"name": "Eve", "number": NUMBER, "note": "x" * 501}, "at most 500 characters"),
             ({"name": "Eve", "number": "9" * 41}, ""),

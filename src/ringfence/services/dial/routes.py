@@ -267,7 +267,7 @@ async def history(
         body = {"calls": in_words(rows, dial, request)}
         return Response(json.dumps(body), media_type="application/json")
     out = io.StringIO()
-    fields = ["started_at", "number", "contact", "status", "duration", "cost", "currency", "id"]
+    fields = ["started_at", "number", "status", "duration", "cost", "currency", "id", "contact"]
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
