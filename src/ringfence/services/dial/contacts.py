@@ -121,6 +121,11 @@ class ContactBook:
         return out
 
     async def add(self, account: Account, typed: ContactIn) -> Contact:
+        (added,) = await self.add_all(account, [typed])
+        return added
+
+    async def add_all(self, account: Account, typed: list[ContactIn]) -> list[Contact]:
+        """Add every contact or, past the book's size, none."""
         now = self.clock.now()
         async with self.db.session() as session:
             held = await session.scalar(
@@ -128,19 +133,22 @@ class ContactBook:
                 .select_from(DialContact)
                 .where(DialContact.subject_ref == account.subject_ref)
             )
-            if (held or 0) >= MAX_CONTACTS:
+            if (held or 0) + len(typed) > MAX_CONTACTS:
                 raise Conflict(f"an address book holds at most {MAX_CONTACTS} contacts")
-            row = DialContact(
-                subject_ref=account.subject_ref,
-                name=await self._seal(session, account, typed.name),
-                number=await self._seal(session, account, typed.number),
-                note=await self._seal(session, account, typed.note) if typed.note else None,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
+            rows = []
+            for one in typed:
+                row = DialContact(
+                    subject_ref=account.subject_ref,
+                    name=await self._seal(session, account, one.name),
+                    number=await self._seal(session, account, one.number),
+                    note=await self._seal(session, account, one.note) if one.note else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(row)
+                rows.append(row)
             await session.flush()
-            return await self._open(session, account, row)
+            return [await self._open(session, account, row) for row in rows]
 
     async def _row(self, session: AsyncSession, account: Account, contact_id: str) -> DialContact:
         row = await session.get(DialContact, contact_id)

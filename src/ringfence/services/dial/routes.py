@@ -27,6 +27,7 @@ from ringfence.http.deps import (
 )
 from ringfence.http.headers import MICROPHONE
 from ringfence.http.instances import per_app
+from ringfence.services.dial.cards import MAX_BYTES, csv_text, read, vcards
 from ringfence.services.dial.contacts import NAME_MAX, NOTE_MAX, Contact, ContactIn
 from ringfence.services.dial.service import DialService, HistorySearch, quote_dict
 from ringfence.services.dial.words import STATUS, VERIFYING, status
@@ -288,6 +289,71 @@ async def contacts(
     number holds its digits."""
     found = await dial.contacts.search(login.account, q)
     return {"contacts": [contact_dict(c) for c in found]}
+
+
+@router.get(
+    "/api/dial/contacts/export",
+    responses={
+        200: {
+            "description": "Your contacts as a vCard 4.0 or a CSV file.",
+            "content": {"text/vcard": {}, "text/csv": {}},
+        }
+    },
+)
+async def export_contacts(
+    dial: DialDep,
+    login: LoginDep,
+    format: Annotated[str, Query(pattern="^(vcf|csv)$")] = "vcf",
+) -> Response:
+    """Your contacts for another address book (vCard) or a spreadsheet (CSV)."""
+    rows = [(c.name, c.number, c.note) for c in await dial.contacts.all(login.account)]
+    text, media = (vcards(rows), "text/vcard") if format == "vcf" else (csv_text(rows), "text/csv")
+    return Response(
+        text,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="ringfence-contacts.{format}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post(
+    "/api/dial/contacts/import",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "description": "A vCard file, or a CSV file whose first line is name,number,note.",
+            "content": {"text/vcard": {}, "text/csv": {}},
+        }
+    },
+)
+async def import_contacts(
+    request: Request,
+    dial: DialDep,
+    login: LoginDep,
+    x_csrf_token: CsrfHeader = "",
+    country: Annotated[
+        str | None, Query(max_length=2, description="Where numbers without a +code are from")
+    ] = None,
+) -> dict[str, Any]:
+    """Add every contact of the file, or none: the first that is wrong is named in the error."""
+    check_csrf_header(login, x_csrf_token)
+    body = await request.body()
+    if len(body) > MAX_BYTES:
+        raise InvalidInput(f"the file is larger than {MAX_BYTES // 1_000_000} MB")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the file is not UTF-8 text: save it as UTF-8 and try again") from None
+    typed = []
+    for entry in read(text):
+        try:
+            typed.append(ContactIn.checked(entry.name, entry.number, entry.note, country))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{entry.where}: {exc}; nothing was imported") from None
+    added = await dial.contacts.add_all(login.account, typed)
+    return {"added": len(added)}
 
 
 @router.post("/api/dial/contacts", status_code=201)

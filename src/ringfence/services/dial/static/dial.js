@@ -252,6 +252,26 @@
     await refreshContacts();
     refreshHistory(); // a new name may now stand next to past calls
   }
+  async function importContacts(ev) {
+    ev.preventDefault();
+    $("contact-error").textContent = "";
+    $("contact-imported").textContent = "";
+    const file = $("contact-file").files[0];
+    if (!file) { $("contact-error").textContent = "Choose a vCard or CSV file first."; return; }
+    const csv = /\.csv$/i.test(file.name);
+    const resp = await fetch("/api/dial/contacts/import?" + new URLSearchParams({ country: $("country").value }), {
+      method: "POST",
+      headers: { "Content-Type": csv ? "text/csv" : "text/vcard", "X-CSRF-Token": wallet().csrf },
+      body: await file.text(),
+    });
+    let data = {};
+    try { data = await resp.json(); } catch (e) { /* empty */ }
+    if (!resp.ok) { $("contact-error").textContent = (data.error && data.error.message) || resp.statusText; return; }
+    $("contact-imported").textContent = data.added + (data.added === 1 ? " contact added." : " contacts added.");
+    $("contact-file").value = "";
+    await refreshContacts();
+    refreshHistory();
+  }
   async function contactAction(ev) {
     const button = ev.target.closest("button[data-act]");
     if (!button) return;
@@ -370,6 +390,7 @@
     document.querySelectorAll("#pad button").forEach((b) => b.addEventListener("click", () => press(b.dataset.digit)));
     $("contact-form").addEventListener("submit", saveContact);
     $("contact-cancel").addEventListener("click", () => editing(null));
+    $("contact-import").addEventListener("submit", importContacts);
     $("contact-search").addEventListener("input", scheduleContacts);
     $("contact-list").addEventListener("click", contactAction);
     $("history").addEventListener("click", (ev) => {
