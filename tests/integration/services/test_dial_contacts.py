@@ -135,3 +135,73 @@ async def test_contacts_are_ciphertext_searchable_refuse_bad_input_and_go_with_t
         signed = json.loads(erased.json()["receipt"])["receipt"]
         assert {"action": "deleted", "category": "dial_contact", "records": 1} in signed["actions"]
     assert await _count(db) == 0
+
+
+@ENGINES
+async def test_contacts_go_out_and_come_in_as_vcard_and_csv_all_or_none(
+    make_settings: SettingsFactory, database_url: str, db: Database
+) -> None:
+    async with site(make_settings, database_url) as (client, inbox, _settings):
+        csrf = await verified_login(client, inbox)
+        header = {"X-CSRF-Token": csrf}
+        cards = (
+            "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Zoë Quartermain\r\n"
+            "TEL;VALUE=uri:tel:+442079460958\r\nNOTE:keeper\\, of the light\r\nEND:VCARD\r\n"
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bob Ferris\r\nTEL;TYPE=CELL:(212) 555-0123\r\n"
+            "END:VCARD\r\n"
+        )
+        imported = await client.post(
+            "/api/dial/contacts/import",
+            params={"country": "US"},
+            content=cards.encode(),
+            headers={**header, "Content-Type": "text/vcard"},
+        )
+        assert imported.status_code == 201, imported.text
+        assert imported.json() == {"added": 2}
+
+        # One wrong entry: the file is refused, it is named, and nothing of the file is kept.
+        for body, says in [
+            ("name,number\nEve,+442079460001\n,+442079460002\n", "line 3: give the contact"),
+            ("name,number\nEve,12\n", "line 2: choose a country"),
+            ("BEGIN:VCARD\nFN:Eve\nEND:VCARD\n", "card 1: type a phone number"),
+            ("just some text", "name,number,note"),
+        ]:
+            refused = await client.post(
+                "/api/dial/contacts/import",
+                content=body.encode(),
+                headers={**header, "Content-Type": "text/csv"},
+            )
+            assert refused.status_code == 422, refused.text
+            assert says in refused.json()["error"]["message"]
+        binary = await client.post(
+            "/api/dial/contacts/import", content=b"\xff\xfe\x00", headers=header
+        )
+        assert binary.status_code == 422 and "UTF-8" in binary.json()["error"]["message"]
+        forged = await client.post("/api/dial/contacts/import", content=cards.encode())
+        assert forged.status_code == 403
+        assert await _count(db) == 2
+
+        vcf = await client.get("/api/dial/contacts/export", params={"format": "vcf"})
+        assert vcf.headers["content-type"].startswith("text/vcard")
+        assert "attachment" in vcf.headers["content-disposition"]
+        assert "FN:Bob Ferris\r\n" in vcf.text and "tel:+12125550123" in vcf.text
+        assert "NOTE:keeper\\, of the light" in vcf.text
+        csv_file = await client.get("/api/dial/contacts/export", params={"format": "csv"})
+        assert csv_file.text.splitlines()[:2] == [
+            "name,number,note",
+            "Bob Ferris,+12125550123,",
+        ]
+        # What went out comes back in as the same contacts.
+        again = await client.post(
+            "/api/dial/contacts/import",
+            content=csv_file.content,
+            headers={**header, "Content-Type": "text/csv"},
+        )
+        assert again.json() == {"added": 2}
+        listed = (await client.get("/api/dial/contacts")).json()["contacts"]
+        assert [(c["name"], c["note"]) for c in listed] == [
+            ("Bob Ferris", ""),
+            ("Bob Ferris", ""),
+            ("Zoë Quartermain", "keeper, of the light"),
+            ("Zoë Quartermain", "keeper, of the light"),
+        ]

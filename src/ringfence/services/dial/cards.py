@@ -114,9 +114,8 @@ def _read_vcards(text: str) -> list[Entry]:
             )
             card = None
         elif card is not None and prop in ("FN", "TEL", "NOTE") and prop not in card:
-            value = value.strip()
             if prop == "TEL":
-                value = value.removeprefix("tel:").split(";")[0]  # tel:+44...;ext=2
+                value = value.strip().removeprefix("tel:").split(";")[0]  # tel:+44...;ext=2
             card[prop] = _unescape(value)
     if not entries:
         raise InvalidInput("the file holds no complete vCard (BEGIN:VCARD … END:VCARD)")
