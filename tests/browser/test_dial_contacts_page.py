@@ -116,6 +116,19 @@ def test_contacts_history_redial_and_prices_in_the_browser(tmp_path: Path) -> No
             raw = repr(db.execute("select * from dial_contacts").fetchall())
             assert "Quartermain" not in raw and "7946" not in raw and "Ferris" not in raw
 
+            # A vCard file adds its contacts; the download gives the book back as a vCard.
+            card = tmp_path / "friends.vcf"
+            card.write_text("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ada Lovelace\r\n"
+                            "TEL:+44 20 7946 0001\r\nEND:VCARD\r\n")  # fmt: skip
+            page.set_input_files("#contact-file", str(card))
+            page.click("#contact-import button[type=submit]")
+            expect(page.locator("#contact-imported")).to_have_text("1 contact added.")
+            expect(page.locator("#contact-list tbody tr")).to_have_count(3)
+            with page.expect_download() as download:
+                page.click("a[href='/api/dial/contacts/export?format=vcf']")
+            exported = Path(download.value.path()).read_text()
+            assert exported.count("BEGIN:VCARD") == 3 and "FN:Ada Lovelace" in exported
+
             page.fill("#contact-search", "zoe")
             expect(page.locator("#contact-list tbody tr")).to_have_count(1)
             assert NAME in page.inner_text("#contact-list tbody tr")
@@ -123,7 +136,7 @@ def test_contacts_history_redial_and_prices_in_the_browser(tmp_path: Path) -> No
             expect(page.locator("#contact-list tbody tr")).to_have_count(0)
             expect(page.locator("#contacts-none")).to_contain_text("No contact matches")
             page.fill("#contact-search", "")
-            expect(page.locator("#contact-list tbody tr")).to_have_count(2)
+            expect(page.locator("#contact-list tbody tr")).to_have_count(3)
 
             # Edit Bob's note, then call Zoë from her contact row.
             bob = page.locator("#contact-list tbody tr", has_text="Bob Ferris")
