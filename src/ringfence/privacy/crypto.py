@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,14 +142,27 @@ class Vault:
         return MAGIC + nonce + AESGCM(key).encrypt(nonce, plaintext, subject_ref.encode())
 
     async def decrypt(self, session: AsyncSession, subject_ref: str, blob: bytes) -> bytes:
-        if not blob.startswith(MAGIC):
+        (plain,) = await self.decrypt_all(session, subject_ref, [blob])
+        return plain
+
+    async def decrypt_all(
+        self, session: AsyncSession, subject_ref: str, blobs: Sequence[bytes]
+    ) -> list[bytes]:
+        """Many of one subject's ciphertexts under one look-up of its key: a search that reads a
+        whole address book or call history would otherwise ask the store once per field."""
+        if not blobs:
+            return []
+        if not all(blob.startswith(MAGIC) for blob in blobs):
             raise DecryptionFailed("not a ringfence ciphertext")
-        key = await self._data_key(session, subject_ref, create=False)
-        body = blob[len(MAGIC) :]
-        try:
-            return AESGCM(key).decrypt(body[:NONCE], body[NONCE:], subject_ref.encode())
-        except InvalidTag:
-            raise DecryptionFailed("ciphertext does not belong to this subject") from None
+        cipher = AESGCM(await self._data_key(session, subject_ref, create=False))
+        aad, out = subject_ref.encode(), []
+        for blob in blobs:
+            body = blob[len(MAGIC) :]
+            try:
+                out.append(cipher.decrypt(body[:NONCE], body[NONCE:], aad))
+            except InvalidTag:
+                raise DecryptionFailed("ciphertext does not belong to this subject") from None
+        return out
 
     async def destroy(self, session: AsyncSession, subject_ref: str) -> bool:
         """Crypto-shred: the subject's ciphertexts, wherever they are, become unreadable."""

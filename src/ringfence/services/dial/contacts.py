@@ -9,6 +9,7 @@ call history can name the contact a call went to.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -30,8 +31,12 @@ class Contact:
     id: str
     name: str
     number: str  # E.164
-    international: str
     note: str
+
+    @property
+    def international(self) -> str:
+        """The number as people write it ("+44 20 7946 0958"), worked out only when shown."""
+        return parse(self.number, None).international
 
 
 @dataclass(frozen=True)
@@ -84,20 +89,18 @@ class ContactBook:
     async def _seal(self, session: AsyncSession, account: Account, text: str) -> bytes:
         return await self.privacy.vault.encrypt(session, account.subject_ref, text.encode())
 
-    async def _open(self, session: AsyncSession, account: Account, row: DialContact) -> Contact:
-        async def plain(blob: bytes | None) -> str:
-            if blob is None:
-                return ""
-            return (await self.privacy.vault.decrypt(session, account.subject_ref, blob)).decode()
-
-        number = await plain(row.number)
-        return Contact(
-            row.id,
-            await plain(row.name),
-            number,
-            parse(number, None).international,
-            await plain(row.note),
-        )
+    async def _open(
+        self, session: AsyncSession, account: Account, rows: Sequence[DialContact]
+    ) -> list[Contact]:
+        """The rows in plain text, their fields decrypted under one look-up of the key."""
+        blobs = [blob for row in rows for blob in (row.name, row.number, row.note) if blob]
+        plain = iter(await self.privacy.vault.decrypt_all(session, account.subject_ref, blobs))
+        out = []
+        for row in rows:
+            name, number = next(plain).decode(), next(plain).decode()
+            note = next(plain).decode() if row.note else ""
+            out.append(Contact(row.id, name, number, note))
+        return out
 
     async def all(self, account: Account) -> list[Contact]:
         """The account's contacts by name."""
@@ -105,7 +108,7 @@ class ContactBook:
             rows = await session.scalars(
                 select(DialContact).where(DialContact.subject_ref == account.subject_ref)
             )
-            contacts = [await self._open(session, account, row) for row in rows]
+            contacts = await self._open(session, account, rows.all())
         return sorted(contacts, key=lambda c: (folded(c.name), c.number))
 
     async def search(self, account: Account, query: str) -> list[Contact]:
@@ -148,7 +151,7 @@ class ContactBook:
                 session.add(row)
                 rows.append(row)
             await session.flush()
-            return [await self._open(session, account, row) for row in rows]
+            return await self._open(session, account, rows)
 
     async def _row(self, session: AsyncSession, account: Account, contact_id: str) -> DialContact:
         row = await session.get(DialContact, contact_id)
@@ -164,7 +167,8 @@ class ContactBook:
             row.note = await self._seal(session, account, typed.note) if typed.note else None
             row.updated_at = self.clock.now()
             await session.flush()
-            return await self._open(session, account, row)
+            (contact,) = await self._open(session, account, [row])
+            return contact
 
     async def remove(self, account: Account, contact_id: str) -> None:
         async with self.db.session() as session:

@@ -435,9 +435,11 @@ class DialService:
         names = await self.contacts.names(account)
         async with self.db.session() as session:
             rows = (await session.scalars(query)).all()
+            numbers = await self.privacy.vault.decrypt_all(
+                session, account.subject_ref, [row.number for row in rows]
+            )
             out = []
-            for row in rows:
-                number = await self.privacy.vault.decrypt(session, account.subject_ref, row.number)
+            for row, number in zip(rows, numbers, strict=True):
                 e164 = number.decode()
                 if not search.finds(e164, names.get(e164, "")):
                     continue
