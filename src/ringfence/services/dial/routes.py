@@ -107,6 +107,9 @@ class TokenIn(BaseModel):
 
 
 class ContactBody(BaseModel):
+    """A contact as typed. The caps here only stop oversized bodies: the limits people are told
+    about (a name's 100 characters, after its spaces are tidied) are ``ContactIn.checked``'s."""
+
     name: str = Field(max_length=NAME_MAX * 2, description="Up to 100 characters.")
     number: str = Field(max_length=40)
     note: str | None = Field(None, max_length=NOTE_MAX * 2, description="Up to 500 characters.")
