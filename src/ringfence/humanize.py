@@ -2,9 +2,10 @@
 
 ``duration(2557 * DAY)`` is "7 years", ``duration(90 * DAY)`` "3 months", ``duration(7200)`` "2
 hours", ``duration(100)`` "1 minute, 40 seconds"; ``date(moment, locale)`` is "2 Dec 2026, 07:53
-UTC" in ``en_GB`` and "2 déc. 2026, 07:53 UTC" in ``fr``. The words and patterns are CLDR's, through
-Babel; the locale comes from the request's ``Accept-Language`` (RFC 9110 §12.5.4) by
-``locale_for``. Pure functions: nothing here reads the clock or the environment.
+UTC" in ``en_GB`` and "2 déc. 2026, 07:53 UTC" in ``fr``; ``when(moment, now, locale)`` is how a
+list of recent things says it: "yesterday 14:05", "Monday 09:30", "3 Nov 2025". The words and
+patterns are CLDR's, through Babel; the locale comes from the request's ``Accept-Language`` (RFC
+9110 §12.5.4) by ``locale_for``. Pure functions: nothing here reads the clock or the environment.
 
 A length is said in the largest unit that holds it whole: years and months are calendar averages,
 so a retention of 2557 days (seven years with their leap days) is "7 years", 548 days "1 year, 6
@@ -21,11 +22,11 @@ from functools import lru_cache
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time, get_datetime_format
+from babel.dates import format_date, format_skeleton, format_time, get_datetime_format
 from babel.lists import format_list
 from babel.units import format_unit
 
-__all__ = ["DAY", "DEFAULT_LOCALE", "Locale", "Style", "date", "duration", "locale_for"]
+__all__ = ["DAY", "DEFAULT_LOCALE", "Locale", "Style", "date", "duration", "locale_for", "when"]
 
 DAY = 86_400
 DEFAULT_LOCALE = Locale("en")
@@ -122,6 +123,25 @@ def date(moment: dt.datetime | dt.date, locale: Locale = DEFAULT_LOCALE) -> str:
     day = format_date(utc.date(), format="medium", locale=locale)
     time = format_time(utc.time(), format="short", locale=locale)
     return str(get_datetime_format("medium", locale=locale)).format(f"{time} UTC", day)
+
+
+def when(moment: dt.datetime, now: dt.datetime, locale: Locale = DEFAULT_LOCALE) -> str:
+    """A recent moment as a list of calls says it, in UTC: "today 14:05", "yesterday 14:05"
+    (CLDR's relative day names), "Monday 14:05" within the week, "3 Nov, 14:05" this year,
+    "3 Nov 2025" before. A naive datetime is taken to be UTC."""
+    utc = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    today = (now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)).date()
+    days = (today - utc.date()).days
+    time = format_time(utc.time(), format="short", locale=locale)
+    relative = locale._data["date_fields"]["day"]["relative"]
+    if days in (0, 1) and -days in relative:
+        return f"{relative[-days]} {time}"
+    if 1 < days < 7:
+        return f"{format_date(utc.date(), format='EEEE', locale=locale)} {time}"
+    if utc.year == today.year and days >= 0:
+        day = format_skeleton("MMMd", utc.date(), locale=locale)
+        return str(get_datetime_format("medium", locale=locale)).format(time, day)
+    return str(format_date(utc.date(), format="medium", locale=locale))
 
 
 def locale_for(accept_language: str | None) -> Locale:

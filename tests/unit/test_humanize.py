@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from babel import Locale
 
-from ringfence.humanize import DAY, date, duration, locale_for
+from ringfence.humanize import DAY, date, duration, locale_for, when
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,17 @@ def test_dates_follow_the_locale_and_moments_are_said_in_utc() -> None:
 )
 def test_the_locale_is_the_best_accept_language_cldr_knows(header: str | None, locale: str) -> None:
     assert str(locale_for(header)) == locale
+
+
+def test_a_recent_moment_is_said_as_a_list_of_calls_says_it() -> None:
+    now = dt.datetime(2026, 12, 2, 17, 0, tzinfo=dt.UTC)
+    gb, fr = Locale.parse("en_GB"), Locale.parse("fr")
+    assert when(dt.datetime(2026, 12, 2, 14, 5, tzinfo=dt.UTC), now, gb) == "today 14:05"
+    assert when(dt.datetime(2026, 12, 1, 14, 5), now, gb) == "yesterday 14:05"  # naive: UTC
+    assert when(dt.datetime(2026, 12, 1, 14, 5, tzinfo=dt.UTC), now, fr) == "hier 14:05"
+    assert when(dt.datetime(2026, 11, 29, 9, 30, tzinfo=dt.UTC), now, gb) == "Sunday 09:30"
+    assert when(dt.datetime(2026, 11, 3, 9, 30, tzinfo=dt.UTC), now, gb) == "3 Nov, 09:30"
+    assert when(dt.datetime(2025, 11, 3, 9, 30, tzinfo=dt.UTC), now, gb) == "3 Nov 2025"
+    # Seen from a zone ahead of UTC the moment is still said in UTC, as every page says it.
+    late = dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert when(late, now, gb) == "yesterday 21:30"

@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,11 +159,20 @@ class Vault:
         )
 
     async def decrypt(self, session: AsyncSession, subject_ref: str, blob: bytes) -> bytes:
-        if not blob.startswith(MAGIC):
+        (plain,) = await self.decrypt_all(session, subject_ref, [blob])
+        return plain
+
+    async def decrypt_all(
+        self, session: AsyncSession, subject_ref: str, blobs: Sequence[bytes]
+    ) -> list[bytes]:
+        """Many of one subject's ciphertexts under one look-up of its key: a search that reads a
+        whole address book or call history would otherwise ask the store once per field."""
+        if not blobs:
+            return []
+        if not all(blob.startswith(MAGIC) for blob in blobs):
             raise DecryptionFailed("not a ringfence ciphertext")
-        return decrypt_with(
-            await self._data_key(session, subject_ref, create=False), subject_ref, blob
-        )
+        key = await self._data_key(session, subject_ref, create=False)
+        return [decrypt_with(key, subject_ref, blob) for blob in blobs]
 
     async def destroy(self, session: AsyncSession, subject_ref: str) -> bool:
         """Crypto-shred: the subject's ciphertexts, wherever they are, become unreadable."""

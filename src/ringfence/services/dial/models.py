@@ -1,4 +1,6 @@
-"""dial's call history: the number encrypted with the account's own key, the rest plain."""
+"""dial's call history (the number encrypted with the account's own key, the rest plain) and its
+address book (name, number and note all encrypted with that key, which erasing the account
+destroys)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from ringfence.store.columns import NOT_PERSONAL, personal
 
 HISTORY = "dial_call"
 CALLED = "dial_call_to_number"  # the same rows, as data about the person whose number was rung
+CONTACTS = "dial_contact"
 
 
 class DialCall(Base):
@@ -38,3 +41,21 @@ class DialCall(Base):
     status: Mapped[str] = mapped_column(String(16), info=personal(HISTORY))
     cost: Mapped[int] = mapped_column(BigInteger, default=0, info=personal(HISTORY))
     currency: Mapped[str] = mapped_column(String(3), info=NOT_PERSONAL)
+
+
+class DialContact(Base):
+    """One entry of an account's address book. Every field a person typed is ciphertext: a search
+    decrypts the account's own few contacts in memory, so nothing here is indexed by content."""
+
+    __tablename__ = "dial_contacts"
+    __table_args__ = (Index("ix_dial_contacts_subject_ref", "subject_ref"),)
+
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_sortable_id, info=NOT_PERSONAL
+    )
+    subject_ref: Mapped[str] = mapped_column(String(60), info=personal(CONTACTS))
+    name: Mapped[bytes] = mapped_column(LargeBinary, info=personal(CONTACTS))  # encrypted
+    number: Mapped[bytes] = mapped_column(LargeBinary, info=personal(CONTACTS))  # encrypted
+    note: Mapped[bytes | None] = mapped_column(LargeBinary, info=personal(CONTACTS))  # encrypted
+    created_at: Mapped[dt.datetime] = mapped_column(info=personal(CONTACTS))
+    updated_at: Mapped[dt.datetime] = mapped_column(info=personal(CONTACTS))

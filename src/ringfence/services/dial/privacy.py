@@ -1,10 +1,11 @@
-"""dial's categories: the call history, and the audio of browser calls (never stored)."""
+"""dial's categories: the call history, the address book, and the audio of browser calls (never
+stored)."""
 
 from __future__ import annotations
 
 from ringfence.privacy.inventory import Category, LegalBasis, Retention, SubjectKind
 from ringfence.services.dial.call_quality import QUALITY
-from ringfence.services.dial.models import CALLED, HISTORY
+from ringfence.services.dial.models import CALLED, CONTACTS, HISTORY
 
 CATEGORIES = (
     Category(
@@ -69,6 +70,21 @@ CATEGORIES = (
         legal_basis=LegalBasis.CONTRACT,
         retention=Retention.duration(365),
         timestamp="started_at",
+        subject=SubjectKind.ACCOUNT,
+        subject_field="subject_ref",
+    ),
+    Category(
+        name=CONTACTS,
+        service="dial",
+        title="Your contacts",
+        store="dial_contacts",
+        fields=("name", "number", "note", "created_at", "updated_at"),
+        purpose="Keep the people you call at hand, so you can find and call them by name and "
+        "see their names in your call history. Name, number and note are encrypted with a key "
+        "of your own.",
+        legal_basis=LegalBasis.CONTRACT,
+        retention=Retention.while_("until you remove the contact or delete your account"),
+        encrypted=True,
         subject=SubjectKind.ACCOUNT,
         subject_field="subject_ref",
     ),

@@ -28,7 +28,14 @@ from ringfence.billing.calls import CallCharges
 from ringfence.billing.ledger import Ledger, Reservation, wallet
 from ringfence.billing.low_balance import LowBalance
 from ringfence.billing.rates import Rate
-from ringfence.errors import Conflict, Forbidden, NotFound, RingfenceError, ServiceUnavailable
+from ringfence.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RingfenceError,
+    ServiceUnavailable,
+)
 from ringfence.logging import get_logger
 from ringfence.media.quality import LinkQuality
 from ringfence.media.speech import spoken_prompt
@@ -37,6 +44,7 @@ from ringfence.privacy.sealed import seal, unseal
 from ringfence.privacy.subjects import keyed_ref, phone_ref
 from ringfence.redact import mask_number
 from ringfence.services.dial.call_quality import quality_dict, quality_row
+from ringfence.services.dial.contacts import ContactBook, matches
 from ringfence.services.dial.models import DialCall
 from ringfence.services.dial.prices import lowest_prices
 from ringfence.settings import Settings
@@ -55,6 +63,8 @@ VERIFY_PROMPT = CodePrompt(
     "Done: this number is now yours to show. Goodbye.",
 )
 VERIFICATIONS_PER_HOUR = 3
+# Calls a history search decrypts, newest first: a year of calls of a person who calls a lot.
+SEARCHED = 5000
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,7 @@ class DialService:
         self.key = settings.signing_key()
         self.limiter = RateLimiter(self.clock)
         self.callers = CallerIds(privacy)
+        self.contacts = ContactBook(privacy)
 
     def _gate(self, engine: TelephonyEngine) -> OutboundGate:
         return OutboundGate(engine, self.db, self.clock, self.settings)
@@ -446,23 +457,40 @@ class DialService:
 
     # -- history -----------------------------------------------------------------------------
 
-    async def history(self, account: Account, limit: int = 500) -> list[dict[str, Any]]:
+    async def history(
+        self, account: Account, search: HistorySearch | None = None, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        """The account's calls, newest first, each with the name of the contact it went to.
+
+        The numbers are ciphertext, so a search by number or name decrypts the account's newest
+        ``SEARCHED`` calls in the date range and keeps the first ``limit`` that match."""
+        search = search or HistorySearch()
+        query = (
+            select(DialCall)
+            .where(DialCall.subject_ref == account.subject_ref)
+            .order_by(DialCall.started_at.desc())
+            .limit(max(limit, SEARCHED) if search.text else limit)
+        )
+        if search.since is not None:
+            query = query.where(DialCall.started_at >= _midnight(search.since))
+        if search.until is not None:
+            query = query.where(DialCall.started_at < _midnight(search.until + dt.timedelta(1)))
+        names = await self.contacts.names(account)
         async with self.db.session() as session:
-            rows = (
-                await session.scalars(
-                    select(DialCall)
-                    .where(DialCall.subject_ref == account.subject_ref)
-                    .order_by(DialCall.started_at.desc())
-                    .limit(limit)
-                )
-            ).all()
+            rows = (await session.scalars(query)).all()
+            numbers = await self.privacy.vault.decrypt_all(
+                session, account.subject_ref, [row.number for row in rows]
+            )
             out = []
-            for row in rows:
-                number = await self.privacy.vault.decrypt(session, account.subject_ref, row.number)
+            for row, number in zip(rows, numbers, strict=True):
+                e164 = number.decode()
+                if not search.finds(e164, names.get(e164, "")):
+                    continue
                 out.append(
                     {
                         "id": row.id,
-                        "number": number.decode(),
+                        "number": e164,
+                        "contact": names.get(e164, ""),
                         "started_at": row.started_at.isoformat(timespec="seconds"),
                         "answered": row.answered_at is not None,
                         "duration": row.duration,
@@ -471,7 +499,30 @@ class DialService:
                         "currency": row.currency,
                     }
                 )
+                if len(out) == limit:
+                    break
         return out
+
+
+@dataclass(frozen=True)
+class HistorySearch:
+    """Which calls to list: those to a number holding the typed digits or to a contact whose name
+    holds the typed words, between two days (UTC, both included)."""
+
+    text: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise InvalidInput("the first day of the search comes after its last day")
+
+    def finds(self, e164: str, contact: str) -> bool:
+        return matches(self.text, contact, e164)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
 def quote_dict(quote: Quote) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 "use strict";
 // dial: price a number, call it over WebRTC (the server bridges to the phone network), dial pad
 // for key presses (sent as RFC 4733 events and shown), mute, hold, hang up, a timer with the cost
-// ticking, quality from getStats (reported to the server, which rates the call when it ends).
+// ticking, quality from getStats (reported to the server, which rates the call when it ends); the
+// address book (add, edit, remove, find, call) and the history (search, call again).
 (function () {
   const $ = (id) => document.getElementById(id);
   const state = { pc: null, stream: null, callId: null, quote: null, answeredAt: 0, timer: null, stats: null, reported: "" };
@@ -25,15 +26,19 @@
   function setState(name, text) { $("state").dataset.state = name; $("state").textContent = text; }
   function showError(text) { $("error").textContent = text || ""; }
 
-  async function api(url, body) {
+  async function api(url, body, method) {
     const resp = await fetch(url, {
-      method: "POST",
+      method: method || "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": wallet().csrf },
       body: JSON.stringify(body || {}),
     });
     let data = {};
     try { data = await resp.json(); } catch (e) { /* empty */ }
-    if (!resp.ok) throw new Error((data.error && data.error.message) || resp.statusText);
+    if (!resp.ok) {
+      const err = new Error((data.error && data.error.message) || resp.statusText);
+      err.status = resp.status;
+      throw err;
+    }
     return data;
   }
 
@@ -51,9 +56,13 @@
         " " + q.currency + "/min, " + billing(q.increment) + (q.connection_fee ? ", + " + money(q.connection_fee) + " " + q.currency + " to connect" : "") +
         ". Your credit pays for " + minutes(q.max_seconds) + ".";
       $("quote").classList.remove("bad");
+      $("quote").dataset.reachable = "true";
     } catch (e) {
-      $("quote").textContent = e.message;
+      // 403: a number that is valid but refused here (no rate, a blocked country, premium rate).
+      const refused = e.status === 403;
+      $("quote").textContent = refused ? "Not reachable from here: " + e.message + "." : e.message;
       $("quote").classList.add("bad");
+      $("quote").dataset.reachable = refused ? "false" : "";
     }
   }
 
@@ -201,22 +210,146 @@
   }
 
   async function refreshHistory() {
-    const resp = await fetch("/api/dial/history?format=json");
+    const search = new URLSearchParams(location.search);
+    const params = new URLSearchParams({ format: "json" });
+    ["q", "from", "to"].forEach((k) => { if (search.get(k)) params.set(k, search.get(k)); });
+    const resp = await fetch("/api/dial/history?" + params);
     if (!resp.ok) return;
     const body = await resp.json();
     const rows = body.calls.map((c) => {
       const tr = document.createElement("tr");
       tr.dataset.status = c.status;
-      const when = new Date(c.started_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-      [when, c.number, said("status", c.status), minutes(c.duration), money(c.cost) + " " + c.currency].forEach((v, i) => {
+      const when = document.createElement("time");
+      when.dateTime = c.started_at;
+      when.textContent = c.when;
+      const again = document.createElement("button");
+      again.type = "button";
+      again.className = "redial";
+      again.dataset.number = c.number;
+      again.textContent = "Call again";
+      [when, c.contact, c.number, said("status", c.status), c.length, money(c.cost) + " " + c.currency, again].forEach((v, i) => {
         const td = document.createElement("td");
-        if (i === 1) td.className = "number";
-        td.textContent = v;
+        if (i === 2) td.className = "number";
+        if (typeof v === "string") td.textContent = v; else td.appendChild(v);
         tr.appendChild(td);
       });
       return tr;
     });
     $("history").querySelector("tbody").replaceChildren(...rows);
+    $("history-none").hidden = rows.length > 0;
+  }
+
+  // Call a number now: a contact's, or one from the history (E.164, so the country is moot).
+  function callNumber(number) {
+    if (state.callId && state.answeredAt) { showError("Hang up first."); return; }
+    $("number").value = number;
+    quote();
+    $("dial").requestSubmit();
+  }
+
+  // -- the address book ------------------------------------------------------------------------
+  function contactRow(c) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = c.id;
+    tr.dataset.number = c.number;
+    [c.name, c.international, c.note].forEach((v, i) => {
+      const td = document.createElement("td");
+      td.textContent = v;
+      if (i === 0) td.className = "contact-name";
+      if (i === 1) td.className = "number";
+      tr.appendChild(td);
+    });
+    const actions = document.createElement("td");
+    [["call", "Call"], ["edit", "Edit"], ["delete", "Delete"]].forEach(([act, label]) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.act = act;
+      b.textContent = label;
+      if (act === "delete") b.className = "danger";
+      actions.append(b, " ");
+    });
+    tr.appendChild(actions);
+    return tr;
+  }
+  async function refreshContacts() {
+    const q = $("contact-search").value.trim();
+    const resp = await fetch("/api/dial/contacts?" + new URLSearchParams({ q }));
+    if (!resp.ok) return;
+    const found = (await resp.json()).contacts;
+    $("contact-list").querySelector("tbody").replaceChildren(...found.map(contactRow));
+    $("contacts-none").hidden = found.length > 0;
+    $("contacts-none").textContent = q ? "No contact matches this search." : "No contacts yet: add the people you call, and their names show in your calls.";
+  }
+  let contactTimer = null;
+  function scheduleContacts() {
+    clearTimeout(contactTimer);
+    contactTimer = setTimeout(refreshContacts, 200);
+  }
+  function editing(c) {
+    $("contact-id").value = c ? c.id : "";
+    $("contact-name").value = c ? c.name : "";
+    $("contact-number").value = c ? c.international : "";
+    $("contact-note").value = c ? c.note : "";
+    $("contact-save").textContent = c ? "Save changes" : "Add contact";
+    $("contact-cancel").hidden = !c;
+    $("contact-error").textContent = "";
+    if (c) $("contact-name").focus();
+  }
+  async function saveContact(ev) {
+    ev.preventDefault();
+    const id = $("contact-id").value;
+    const body = {
+      name: $("contact-name").value, number: $("contact-number").value,
+      note: $("contact-note").value, country: $("country").value,
+    };
+    try {
+      if (id) await api("/api/dial/contacts/" + encodeURIComponent(id), body, "PUT");
+      else await api("/api/dial/contacts", body);
+    } catch (e) {
+      $("contact-error").textContent = e.message; // what was typed stays to be corrected
+      return;
+    }
+    editing(null);
+    await refreshContacts();
+    refreshHistory(); // a new name may now stand next to past calls
+  }
+  async function importContacts(ev) {
+    ev.preventDefault();
+    $("contact-error").textContent = "";
+    $("contact-imported").textContent = "";
+    const file = $("contact-file").files[0];
+    if (!file) { $("contact-error").textContent = "Choose a vCard or CSV file first."; return; }
+    const csv = /\.csv$/i.test(file.name);
+    const resp = await fetch("/api/dial/contacts/import?" + new URLSearchParams({ country: $("country").value }), {
+      method: "POST",
+      headers: { "Content-Type": csv ? "text/csv" : "text/vcard", "X-CSRF-Token": wallet().csrf },
+      body: await file.text(),
+    });
+    let data = {};
+    try { data = await resp.json(); } catch (e) { /* empty */ }
+    if (!resp.ok) { $("contact-error").textContent = (data.error && data.error.message) || resp.statusText; return; }
+    $("contact-imported").textContent = data.added + (data.added === 1 ? " contact added." : " contacts added.");
+    $("contact-file").value = "";
+    await refreshContacts();
+    refreshHistory();
+  }
+  async function contactAction(ev) {
+    const button = ev.target.closest("button[data-act]");
+    if (!button) return;
+    const row = button.closest("tr");
+    const name = row.querySelector(".contact-name").textContent;
+    if (button.dataset.act === "call") { callNumber(row.dataset.number); return; }
+    if (button.dataset.act === "edit") {
+      editing({ id: row.dataset.id, name, international: row.children[1].textContent, note: row.children[2].textContent });
+      return;
+    }
+    if (!confirm("Remove " + name + " from your contacts?")) return;
+    try {
+      await api("/api/dial/contacts/" + encodeURIComponent(row.dataset.id), null, "DELETE");
+    } catch (e) { $("contact-error").textContent = e.message; return; }
+    if ($("contact-id").value === row.dataset.id) editing(null);
+    await refreshContacts();
+    refreshHistory();
   }
 
   async function hangUp() {
@@ -343,5 +476,14 @@
     $("number").addEventListener("input", scheduleQuote);
     $("country").addEventListener("change", quote);
     document.querySelectorAll("#pad button").forEach((b) => b.addEventListener("click", () => press(b.dataset.digit)));
+    $("contact-form").addEventListener("submit", saveContact);
+    $("contact-cancel").addEventListener("click", () => editing(null));
+    $("contact-import").addEventListener("submit", importContacts);
+    $("contact-search").addEventListener("input", scheduleContacts);
+    $("contact-list").addEventListener("click", contactAction);
+    $("history").addEventListener("click", (ev) => {
+      const button = ev.target.closest("button.redial");
+      if (button) callNumber(button.dataset.number);
+    });
   });
 })();
