@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 from ringfence.errors import RingfenceError
 from ringfence.http.deps import CsrfHeader, TemplatesDep, check_csrf_header, require_login
 from ringfence.http.instances import per_app
+from ringfence.services.agents.analytics import Analytics
 from ringfence.services.agents.calls.browser import BrowserTalks
 from ringfence.services.agents.calls.receptionist import Receptionist
 from ringfence.services.agents.calls.records import CallRecords
@@ -73,6 +74,10 @@ def agents_of(request: Request) -> Agents:
             s.db, s.privacy.clock, s.settings.signing_key(), lambda n: _route_number(s, n)
         ),
     )
+
+
+def analytics_of(request: Request) -> Analytics:
+    return per_app(request, Analytics, lambda s: Analytics(s.db, s.privacy.clock))
 
 
 def knowledge_of(request: Request) -> Knowledge:
@@ -197,6 +202,7 @@ def page_of(request: Request, templates: TemplatesDep) -> Page:
 
 
 AgentsDep = Annotated[Agents, Depends(agents_of)]
+AnalyticsDep = Annotated[Analytics, Depends(analytics_of)]
 RecordsDep = Annotated[CallRecords, Depends(records_of)]
 KnowledgeDep = Annotated[Knowledge, Depends(knowledge_of)]
 ConnectionsDep = Annotated[Connections, Depends(connections_of)]

@@ -25,6 +25,8 @@ WORDS: dict[str, dict[str, str]] = {
         "failed_after_answer": "Cut off after answering",
         "refused": "Not called (refused)",
         "interrupted": "Interrupted",
+        "call_back": "Asked to be called back",
+        "in_progress": "In progress",
     },
     "campaign": {
         "draft": "Not started",
