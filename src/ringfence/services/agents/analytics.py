@@ -93,6 +93,7 @@ class Analytics:
         """The agent's calls (inbound and campaign) of the last ``days`` days."""
         await self.tenants.role(who, tenant_id, "agents.read")
         first, since = self._since(_checked(days))
+        numbers = await self._numbers(tenant_id, agent_id)
         async with tenant_session(self.db, tenant_id) as session:
             if await session.get(Agent, agent_id) is None:
                 raise NotFound("no such agent")
@@ -103,7 +104,7 @@ class Analytics:
                     )
                 )
             ).all()
-            scores = await self._scores(session, tenant_id, agent_id, since)
+            scores = await self._scores(session, numbers, since)
         calls = [(at, outcome, seconds) for at, outcome, seconds in rows]
         return {"agent_id": agent_id, **figures(calls, scores, first, days)}
 
@@ -129,17 +130,26 @@ class Analytics:
                     )
                 )
             ).all()
-            scores = await self._scores(session, tenant_id, campaign.agent_id, since)
+            numbers = await self._numbers(tenant_id, campaign.agent_id)
+            scores = await self._scores(session, numbers, since)
         calls = [(at, outcome or "in_progress", seconds) for at, outcome, seconds in rows]
         return {"campaign_id": campaign_id, **figures(calls, scores, first, days)}
 
+    async def _numbers(self, tenant_id: str, agent_id: str) -> list[str]:
+        """The numbers the agent answers (their table is outside the tenant's scope: it
+        routes calls before anyone knows whose they are)."""
+        async with self.db.session() as session:
+            found = await session.scalars(
+                select(AgentNumber.number).where(
+                    AgentNumber.tenant_id == tenant_id, AgentNumber.agent_id == agent_id
+                )
+            )
+            return list(found.all())
+
     async def _scores(
-        self, session: AsyncSession, tenant_id: str, agent_id: str, since: dt.datetime
+        self, session: AsyncSession, numbers: list[str], since: dt.datetime
     ) -> list[tuple[dt.datetime, float]]:
-        """Finished evaluations of the numbers the agent answers, oldest first."""
-        numbers = select(AgentNumber.number).where(
-            AgentNumber.tenant_id == tenant_id, AgentNumber.agent_id == agent_id
-        )
+        """Finished evaluations of the agent's numbers, oldest first."""
         rows = (
             await session.execute(
                 select(EvaluationCall.finished_at, EvaluationCall.score)
