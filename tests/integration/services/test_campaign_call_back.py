@@ -1,5 +1,5 @@
 """A call-back asked for on a real campaign call: SIPp answers as the contact, who says (in
-espeak-ng's voice) "Can you call me back tomorrow at three?"; the agent confirms the time back,
+espeak-ng's voice) "Call me back tomorrow at 3 pm."; the agent confirms the time back,
 the campaign stores it for that contact and dials them again then, not before. Time is moved
 with the clock the dialler and the agent read, never waited for."""
 
@@ -38,7 +38,7 @@ PROMISED = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)  # tomorrow at 3 pm in
 async def _asks_for_a_call_back(ear: Ear) -> int:
     """Waits for the agent's opening to end, asks to be called back; the frame after it."""
     await ear.until(lambda: ear.peer is not None and ear.spoke_then_paused(1.0), 120)
-    await ear.say(await speak("Can you call me back tomorrow at three?"))
+    await ear.say(await speak("Call me back tomorrow at 3 pm."))
     return len(ear.frames)
 
 
