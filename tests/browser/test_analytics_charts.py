@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ def _seeded(data: Path, tenant: str, agent: str) -> Seeded:
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    # Playwright's sync API runs a loop in this thread: the seeding runs in a thread of its own.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def _bars(page: Page, selector: str, attribute: str) -> dict[str, str]:
