@@ -116,9 +116,8 @@ class Conversation:
     # Outbound campaign calls promise call-backs (the contact's time, the campaign's rules);
     # without it (the receptionist) a call-back request is a message for the business.
     call_backs: CallBacks | None = None
-    state: str = (
-        "open"  # open | message | booking | booking_name | booking_confirm | call_back_when
-    )
+    # open | message | booking | booking_name | booking_confirm | call_back_when
+    state: str = "open"
     outcomes: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # knowledge entries the caller asked about
     message: str = ""
@@ -220,14 +219,8 @@ class Conversation:
     @property
     def outcome(self) -> str:
         """The call's main outcome, for the summary and the calls list."""
-        for kind in (
-            "opted_out",
-            "call_back",
-            "transferred",
-            "booked",
-            "message_taken",
-            "answered",
-        ):
+        ranked = ("opted_out", "call_back", "transferred", "booked", "message_taken", "answered")
+        for kind in ranked:
             if kind in self.outcomes:
                 return kind
         return "unresolved"

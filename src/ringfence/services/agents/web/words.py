@@ -82,6 +82,7 @@ WORDS: dict[str, dict[str, str]] = {
     "turn": {
         "answer": "answers from its knowledge",
         "message": "takes a message",
+        "call_back": "promises a call back (on a campaign call), or takes it as a message",
         "book": "books an appointment",
         "transfer": "puts the caller through to a person",
         "opt_out": "takes the number off the list",
