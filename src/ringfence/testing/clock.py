@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 
 class FakeClock:
@@ -23,3 +24,22 @@ class FakeClock:
 
     def set(self, when: dt.datetime) -> None:
         self._now = when
+
+
+class MovedClock:
+    """Real time, moved to a chosen moment: it runs on from ``start`` as the system clock does
+    (a live call's timers need time to pass), and ``set`` jumps it, so a test reaches a
+    time hours away without waiting for it."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._base = start
+        self._since = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return self._base + dt.timedelta(seconds=time.monotonic() - self._since)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def set(self, when: dt.datetime) -> None:
+        self._base, self._since = when, time.monotonic()

@@ -297,3 +297,67 @@ async def test_a_call_that_could_not_be_prepared_goes_back_to_the_queue(
     assert callees.count() == Counter({number: 1})
     (row,) = await _rows(db, shop)
     assert (row.state, row.outcome, row.attempts) == ("done", "answered", 1)
+
+
+@dataclass
+class CallsBack:
+    """A callee who asks to be called back at ``at`` on the first call (its ``first`` outcome:
+    the promise, or a failure after it), and answers the next."""
+
+    at: dt.datetime
+    first: str = "call_back"
+    placed: list[dt.datetime] = field(default_factory=list)
+    clock: FakeClock | None = None
+
+    async def __call__(
+        self, dial: Dial, commit: Callable[[], Awaitable[bool]]
+    ) -> DialResult | None:
+        if not await commit():
+            return None
+        assert self.clock is not None
+        self.placed.append(self.clock.now())
+        if len(self.placed) == 1:
+            return DialResult(self.first, 200, call_back_at=self.at)
+        return DialResult("answered", 200)
+
+
+@ENGINES
+@pytest.mark.parametrize("first", ["call_back", "failed_after_answer"])
+async def test_a_call_back_is_dialled_at_the_promised_time_and_kept_as_the_contacts(
+    make_settings: SettingsFactory, database_url: str, db: Database, first: str
+) -> None:
+    """Dialled again at the time promised (even when the call failed after the promise), not
+    before; the time is the contact's data: exported with it, erased with it, swept."""
+    settings = make_settings(database_url=database_url)
+    clock = FakeClock(dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC))  # 10:00 in New York
+    number = _numbers(1)[0]
+    shop = await open_shop(settings, db, clock, [(number, CONSENTED)])
+    campaign = await shop.campaign(max_attempts=1)
+    await shop.campaigns.start(shop.owner, shop.tenant_id, campaign)
+    promised = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)
+    callee = CallsBack(promised, first, clock=clock)
+    worker = Dialler(settings, db, Privacy(settings, db, clock), clock, callee, worker="w")
+    assert await worker.run(shop.tenant_id, campaign) == pytest.approx(29 * 3600)
+    (row,) = await _rows(db, shop)
+    assert (row.state, row.next_at, row.call_back_at) == ("retry", promised, promised)
+    subject = phone_ref(number, settings.signing_key())
+    async with db.session() as session:
+        exported = await Privacy(settings, db, clock).rights("test").export(session, subject)
+    (record,) = exported["data"]["campaign_call"]["records"]
+    assert dt.datetime.fromisoformat(record["call_back_at"]) == promised
+
+    clock.set(promised - dt.timedelta(minutes=1))
+    assert await worker.run(shop.tenant_id, campaign) == pytest.approx(60)
+    assert len(callee.placed) == 1
+    clock.set(promised)
+    assert await worker.run(shop.tenant_id, campaign) is None
+    assert callee.placed == [dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC), promised]
+    (row,) = await _rows(db, shop)
+    assert (row.state, row.outcome, row.attempts, row.call_back_at) == (
+        "done", "answered", 2, None
+    )  # fmt: skip
+
+    later = FakeClock(row.keep_until + dt.timedelta(days=1))
+    swept = await Privacy(settings, db, later).sweeper().sweep()
+    assert swept.counts["campaign_call"] == 1
+    assert await _rows(db, shop) == []

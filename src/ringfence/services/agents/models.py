@@ -211,6 +211,9 @@ class CampaignCall(TenantScoped, Base):
     worker: Mapped[str | None] = mapped_column(String(80), info=NOT_PERSONAL)
     lease_until: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)
     dial_at: Mapped[dt.datetime | None] = mapped_column(info=NOT_PERSONAL)  # the reserved time
+    # The call-back the contact asked for and the agent promised (``next_at`` is set to it);
+    # cleared by the attempt that keeps it.
+    call_back_at: Mapped[dt.datetime | None] = mapped_column(info=personal(CAMPAIGN_CALLS))
     updated_at: Mapped[dt.datetime] = mapped_column(info=personal(CAMPAIGN_CALLS))
     keep_until: Mapped[dt.datetime] = mapped_column(index=True, info=personal(CAMPAIGN_CALLS))
 

@@ -135,11 +135,12 @@ CATEGORIES = (
             "next_at",
             "outcome",
             "reason",
+            "call_back_at",
             "updated_at",
         ),  # fmt: skip
         purpose="Call you at most as often as the campaign allows, never outside your local "
-        "calling hours, and record why a call was not made (a do-not-call list, no consent)."
-        + EXTENDED,
+        "calling hours, call you back when you asked for it, and record why a call was not "
+        "made (a do-not-call list, no consent)." + EXTENDED,
         legal_basis=LegalBasis.CONSENT,
         retention=Retention.duration(90),
         timestamp="keep_until",

@@ -10,6 +10,7 @@ the campaign's message (disclosure and opt-out first too) or nothing, as the cam
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import uuid4
@@ -40,7 +41,9 @@ from ringfence.services.agents.calls.wiring import (
     models_for,
     voice_session,
 )
-from ringfence.services.agents.campaigns.decisions import FAILED_AFTER_ANSWER
+from ringfence.services.agents.campaigns.call_backs import CampaignCallBacks
+from ringfence.services.agents.campaigns.decisions import CALL_BACK, FAILED_AFTER_ANSWER
+from ringfence.services.agents.campaigns.rules import CallingRules
 from ringfence.services.agents.dialogue.conversation import Conversation
 from ringfence.services.agents.models import Campaign
 from ringfence.settings import Settings
@@ -79,6 +82,7 @@ class Dial:
     voicemail: str
     ring_seconds: float
     campaign_id: str = ""
+    ends_at: dt.datetime | None = None  # the campaign's end: no call-back is promised after it
 
 
 @dataclass
@@ -94,6 +98,7 @@ class DialResult:
     sip_status: int | None = None
     agent_call_id: str | None = None
     answered_by: str = ""  # Answered's value, when the call was answered
+    call_back_at: dt.datetime | None = None  # the call-back promised to the contact (UTC)
 
 
 class OutboundCaller:
@@ -124,6 +129,9 @@ class OutboundCaller:
             return DialResult("failed")  # the agent was deleted since the campaign started
         conversation.greeting = dial.opening
         conversation.opt_out_offer = OPT_OUT_OFFER
+        agents = self.settings.agents
+        rules = CallingRules(agents.calling_hours, agents.stricter_hours)
+        conversation.call_backs = CampaignCallBacks.make(dial.e164, rules, dial.ends_at, self.clock)
         models = await load(self.settings.agents, hosted=hosted)
         async with lent_detector() as vad:
             return await self._dial(dial, commit, conversation, models, vad)
@@ -234,7 +242,8 @@ class OutboundCaller:
                     await voice.run()
                 finally:
                     keys.cancel()
-                outcome = "opted_out" if conversation.outcome == "opted_out" else "answered"
+                outcome = conversation.outcome
+                outcome = outcome if outcome in ("opted_out", CALL_BACK) else "answered"
         except Exception:
             # Answered, then our side failed: recorded as such, never taken for a busy line.
             log.exception("campaign_call_failed_after_answer", call=call.id)
@@ -244,7 +253,10 @@ class OutboundCaller:
             await call.wait_ended()
             answered.seconds = call.duration
         kept = await asyncio.shield(self._keep(call, dial, conversation, outcome, transcript))
-        return DialResult(outcome, call.status, call.id if kept else None, answered_by)
+        # A promise made before our side failed is kept all the same.
+        promised = conversation.call_back_at
+        return DialResult(outcome, call.status, call.id if kept else None, answered_by,
+                          promised.astimezone(dt.UTC) if promised else None)  # fmt: skip
 
     async def _machine(
         self, call: Call, dial: Dial, conversation: Conversation, speaker: Speaker

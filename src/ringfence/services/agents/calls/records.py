@@ -30,7 +30,7 @@ from ringfence.tenants.scoping import tenant_session
 from ringfence.tenants.service import Tenants
 
 OUTCOMES = ("answered", "message_taken", "booked", "transferred", "opted_out", "unresolved",
-            "message_left", "failed_after_answer")  # fmt: skip
+            "message_left", "failed_after_answer", "call_back")  # fmt: skip
 MAX_RETENTION_DAYS = 3650
 
 

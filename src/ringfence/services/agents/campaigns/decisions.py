@@ -15,11 +15,14 @@ RETRIED = ("busy", "no_answer", "machine", "failed")
 # The callee picked up, then our side failed (no media, a crash in the agent): they may have
 # heard nothing, but they answered, and a campaign calls a contact once an attempt.
 FAILED_AFTER_ANSWER = "failed_after_answer"
-ANSWERED = ("answered", "opted_out", "message_left", FAILED_AFTER_ANSWER)  # someone picked up
+CALL_BACK = "call_back"  # the contact asked to be called back, and the agent promised a time
+# someone picked up
+ANSWERED = ("answered", "opted_out", "message_left", CALL_BACK, FAILED_AFTER_ANSWER)
 TEMPORARY = (408, 480, 500, 503, 504)  # rejections worth a retry
 LOOKAHEAD = 2.0  # seconds of dials (at the campaign's rate) a slice claims at a time
 INTERRUPTED = "the worker placing the call stopped; it is not dialled again"
 NOT_AGAIN = "answered, then the call failed on our side; it is not dialled again"
+CALLED_BACK = "asked to be called back: dialled again then"
 
 
 @dataclass(frozen=True)
@@ -136,9 +139,18 @@ def retried(outcome: str, sip_status: int | None) -> bool:
 
 
 def after_attempt(
-    outcome: str, sip_status: int | None, attempts: int, retry: RetryPolicy, now: dt.datetime
+    outcome: str,
+    sip_status: int | None,
+    attempts: int,
+    retry: RetryPolicy,
+    now: dt.datetime,
+    call_back_at: dt.datetime | None = None,
 ) -> Next:
-    """A dialled call's next state: retried after the backoff while attempts remain, else done."""
+    """A dialled call's next state: dialled again at the time the contact asked for (even when
+    the call failed after that promise); else retried after the backoff while attempts remain;
+    else done. A call that failed after it was answered is never retried otherwise."""
+    if call_back_at is not None:
+        return Next("retry", max(call_back_at, now), CALLED_BACK)
     if retried(outcome, sip_status) and attempts < retry.max_attempts:
         later = now + dt.timedelta(seconds=retry.delay(attempts))
         return Next("retry", later, f"{outcome.replace('_', ' ')}: retried")

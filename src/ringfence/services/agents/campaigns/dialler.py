@@ -14,7 +14,9 @@ attempt row is committed: a worker killed mid-call leaves that record, and when 
 lapses the call is marked ``interrupted``, never dialled again; a call claimed but not yet
 dialled simply goes back to the queue. Busy, no answer and (when no message is left) an
 answering machine are retried ``max_attempts`` times in all, ``retry_seconds`` apart, the delay
-multiplied by ``retry_backoff`` each time.
+multiplied by ``retry_backoff`` each time. A contact who asked to be called back is dialled
+again at the time the agent promised (``CampaignCall.call_back_at``), and only then: a call
+that failed after it was answered is otherwise not dialled again.
 """
 
 from __future__ import annotations
@@ -362,6 +364,7 @@ class Dialler:
                     voicemail=campaign.voicemail,
                     ring_seconds=campaign.ring_seconds,
                     campaign_id=campaign.id,
+                    ends_at=campaign.ends_at,
                 )
                 claim.calls.append(
                     Claimed(row.id, dial, slot, row.attempts + 1, campaign.calls_per_second)
@@ -520,10 +523,10 @@ class Dialler:
                 return
             row.outcome, row.updated_at = result.outcome, now
             row.worker = row.lease_until = None
-            then = after_attempt(
-                result.outcome, result.sip_status, row.attempts, retry_policy(campaign), now
-            )
+            then = after_attempt(result.outcome, result.sip_status, row.attempts,
+                                 retry_policy(campaign), now, result.call_back_at)  # fmt: skip
             row.state, row.reason = then.state, then.reason
+            row.call_back_at = result.call_back_at  # kept by this attempt, or a new promise
             if then.next_at is not None:
                 row.next_at = then.next_at
         log.info("campaign_call_ended", call=claimed.row_id, outcome=result.outcome,

@@ -64,13 +64,14 @@ def refusals(
         reasons.append("the number's owner restricted the processing of their data")
     if who.consent_at is None:
         reasons.append("no prior express written consent to AI-voice calls")
-    outside = _outside_window(who.e164, now, rules)
-    if outside:
-        reasons.append(outside)
+    window = outside(who.e164, now, rules)
+    if window:
+        reasons.append(window)
     return reasons
 
 
-def _outside_window(e164: str, now: dt.datetime, rules: CallingRules) -> str:
+def outside(e164: str, now: dt.datetime, rules: CallingRules) -> str:
+    """Why ``now`` is outside the number's calling window; "" when inside it."""
     zones = local_zones(e164)
     if not zones:
         return "the number's time zone is unknown"
@@ -96,7 +97,7 @@ def next_window(e164: str, now: dt.datetime, rules: CallingRules) -> dt.datetime
     start += dt.timedelta(minutes=-start.minute % 15 or 15)
     at = start
     while at - start <= SEARCH_SPAN:
-        if not _outside_window(e164, at, rules):
+        if not outside(e164, at, rules):
             return at
         at += SEARCH_STEP
     return None

@@ -368,8 +368,8 @@ class Campaigns:
     async def calls(
         self, who: Account, tenant_id: str, campaign_id: str, limit: int = 500
     ) -> list[dict[str, Any]]:
-        """Each contact's standing: state, dials, last outcome, and the reason it was not
-        called (or why it waits)."""
+        """Each contact's standing: state, dials, last outcome, the reason it was not called
+        (or why it waits), and the call-back promised to it (UTC)."""
         await self.tenants.role(who, tenant_id, "calls.read")
         await self._campaign(tenant_id, campaign_id)
         async with tenant_session(self.db, tenant_id) as session:
@@ -384,7 +384,8 @@ class Campaigns:
             return [
                 {"id": r.id, "contact_id": r.contact_id, "number": f"…{r.number_tail}",
                  "state": r.state, "attempts": r.attempts, "outcome": r.outcome,
-                 "reason": r.reason, "next_at": r.next_at.isoformat()}
+                 "reason": r.reason, "next_at": r.next_at.isoformat(),
+                 "call_back_at": r.call_back_at.isoformat() if r.call_back_at else None}
                 for r in rows
             ]  # fmt: skip
 

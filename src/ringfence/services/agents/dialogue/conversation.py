@@ -13,6 +13,7 @@ birth), so a message taken, a summary and a transcript never hold them.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -23,6 +24,7 @@ import numpy as np
 
 from ringfence.logging import get_logger
 from ringfence.services.agents.dialogue import rules
+from ringfence.services.agents.dialogue.call_back import LATER, CallBacks, asked_time, spoken
 from ringfence.services.agents.dialogue.chat import ChatFailed
 from ringfence.services.agents.dialogue.model import Decision, ModelDialogue, Tools
 from ringfence.services.agents.dialogue.offline import REPLIES, Turn
@@ -47,7 +49,12 @@ FLOW_KINDS = {
     "booking": "book",
     "booking_name": "book",
     "booking_confirm": "book",
+    "call_back_when": "call_back",
 }
+ASK_WHEN = "Of course. When would be a good time to call you back?"
+OUTSIDE_HOURS = "That is outside the hours I may call you, so "
+CANNOT_CALL_BACK = ("I'm sorry, I won't be able to call you back then. "
+                    "Thank you for your time. Goodbye.")  # fmt: skip
 _NAME_LEAD = re.compile(
     r"^(it'?s|it is|my name is|my name'?s|the name is|name'?s|i'?m|i am|this is|under|"
     r"put it under|for|call me)\s+",
@@ -127,13 +134,19 @@ class Conversation:
     recorded: bool = True  # the call is recorded, and the opening says so
     # Outbound calls offer the opt-out within their first seconds (47 CFR 64.1200(b)(3)).
     opt_out_offer: str = ""
-    state: str = "open"  # open | message | booking | booking_name | booking_confirm
+    # Outbound campaign calls promise call-backs (the contact's time, the campaign's rules);
+    # without it (the receptionist) a call-back request is a message for the business.
+    call_backs: CallBacks | None = None
+    # open | message | booking | booking_name | booking_confirm | call_back_when
+    state: str = "open"
     outcomes: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # knowledge entries the caller asked about
     message: str = ""
     message_for: str = ""  # the person the caller named for their message
     booked: str = ""  # the slot, as the business wrote it
     booked_name: str = ""  # whom it is booked for
+    call_back_at: dt.datetime | None = None  # promised, in the contact's zone
+    call_back_said: str = ""  # the promise as spoken ("tomorrow at 3 pm")
     _slot: str = ""  # the slot chosen, before the name and the confirmation
     _misses: int = 0
     model: ModelDialogue | None = None  # the language model, when one is set
@@ -249,6 +262,10 @@ class Conversation:
             return self._act(
                 Turn("opt_out", REPLIES["opt_out"].format(business=self.business), 1.0)
             )
+        if self.state == "call_back_when":
+            return self._call_back(said, asked_again=True)
+        if self.call_backs is not None and rules.is_call_back_request(said):
+            return self._call_back(said)  # before any model: a promise the campaign keeps
         if self.state == "message":
             return self._take_message(said)
         if self.state == "booking":
@@ -268,7 +285,10 @@ class Conversation:
             self.asked.append(turn.matched)
             self._note("answered")
             return Step(f"{turn.reply} {ANYTHING_ELSE}", turn=turn)
-        if turn.kind == "message":
+        if turn.kind == "call_back" and self.call_backs is not None:
+            self.state = "call_back_when"
+            return Step(ASK_WHEN, turn=turn)
+        if turn.kind in ("message", "call_back"):
             self.state, self.message_for = "message", turn.person
             return Step(turn.reply, turn=turn)
         if turn.kind == "book":
@@ -306,7 +326,8 @@ class Conversation:
     @property
     def outcome(self) -> str:
         """The call's main outcome, for the summary and the calls list."""
-        for kind in ("opted_out", "transferred", "booked", "message_taken", "answered"):
+        ranked = ("opted_out", "call_back", "transferred", "booked", "message_taken", "answered")
+        for kind in ranked:
             if kind in self.outcomes:
                 return kind
         return "unresolved"
@@ -316,6 +337,8 @@ class Conversation:
         parts = {
             "opted_out": "The caller asked not to be called again: the number is on the "
             "business's do-not-call list.",
+            "call_back": f"The contact asked to be called back: {self.call_back_said} "
+            "(their time).",
             "transferred": f"The caller asked for a person and was put through to "
             f"{self.transfer_to}.",
             "booked": f"Booked: {self.booked} for {self.booked_name}.",
@@ -342,6 +365,27 @@ class Conversation:
         to = self.message_for or self.business
         return Step(f"Thank you. I will pass your message on to {to}. {ANYTHING_ELSE}",
                     turn=Turn("message", "", 1.0, person=self.message_for))  # fmt: skip
+
+    def _call_back(self, said: str, asked_again: bool = False) -> Step:
+        """Promise the call-back at the time asked, or the nearest the campaign may call; ask
+        when once if no time was said (then "later")."""
+        assert self.call_backs is not None
+        now = self.call_backs.now()
+        asked = asked_time(said, now)
+        turn = Turn("call_back", "", 1.0)
+        if asked is None and not asked_again:
+            self.state = "call_back_when"
+            return Step(ASK_WHEN, turn=turn)
+        self.state = "open"
+        asked = asked or now + LATER
+        at = self.call_backs.allowed(asked)
+        if at is None:
+            return Step(CANNOT_CALL_BACK, then="hangup", turn=turn)
+        self.call_back_at, self.call_back_said = at, spoken(at, now)
+        self._note("call_back")
+        moved = OUTSIDE_HOURS if at > asked else ""
+        return Step(f"{moved}I'll call you back {self.call_back_said}. Thank you, goodbye.",
+                    then="hangup", turn=turn)  # fmt: skip
 
     def _start_booking(self, turn: Turn) -> Step:
         if not self.slots:

@@ -4,8 +4,9 @@ No instruction-tuned language model ships in a package, so the offline default u
 three layers, each doing what it does best:
 
 1. rules (``rules``) for what must never be left to a score: an opt-out in any wording, and a
-   request to be called back (close in meaning to "don't call me", and its opposite); and who a
-   message is for;
+   request to be called back (close in meaning to "don't call me", and its opposite: its own
+   kind, ``call_back``, when the one calling is to call back; a message when someone else is);
+   and who a message is for;
 2. a small classifier (``intents``) over sentence embeddings (multilingual-e5-small,
    ``speech.embeddings``), trained on the repository's examples and the agent's own questions:
    asking about the business, booking, a message, a person, an opt-out, goodbye, something off
@@ -38,6 +39,7 @@ LIKELY_MIN = 0.60
 KINDS = (
     "answer",  # from the knowledge base (``matched`` is the entry's question)
     "book",  # a slot, over the next turns
+    "call_back",  # asked to be called back (a time, when said): promised on a campaign call
     "message",  # take a message (``person``: whom it is for, when the caller named someone)
     "transfer",  # to a person (only with a transfer number; else a message is offered)
     "opt_out",  # onto the business's do-not-call list, then goodbye
@@ -46,11 +48,13 @@ KINDS = (
     "clarify",  # too vague or unknown: a short question back, or an offer to take a message
 )
 # Actions, the first the strongest when a caller asks for two at once.
-ACTIONS = ("opt_out", "transfer", "message", "book", "end")
+ACTIONS = ("opt_out", "call_back", "transfer", "message", "book", "end")
 
 REPLIES = {
     "message": "Of course. Please say your message, and I will pass it on to {business}.",
     "message_for": "Of course. Please say your message, and I will pass it on to {person}.",
+    "call_back": "Of course. Please say your name and when to call you back, and I will pass "
+    "it on to {business}.",
     "book": "I can book that for you. Which day and time would suit you?",
     "transfer": "Let me put you through to someone at {business}. Please hold.",
     "end": "Thank you for calling {business}. Goodbye.",
@@ -112,6 +116,8 @@ class Dialogue:
     def _decide(self, text: str) -> Turn:
         if rules.is_opt_out(text):
             return self._template("opt_out", 1.0)
+        if rules.is_call_back_request(text):
+            return self._template("call_back", 1.0)
         if rules.is_call_back(text) or rules.is_message_shaped(text):
             return self._message(text, 1.0)
         if rules.is_transfer_shaped(text):

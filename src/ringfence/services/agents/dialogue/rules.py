@@ -53,6 +53,23 @@ CALL_BACK = re.compile(
 # A call wanted at a time ("don't call me now, call me back tomorrow"): never an opt-out.
 CALL_AT = re.compile(r"\b(call|ring|phone) (me|us) (back )?(later|tomorrow|on|at|in|after|next)\b")
 
+# Asked to be called back by whoever is calling, at a time or later: "call me back tomorrow at
+# three", "could you ring me in an hour", "try me again later", "now's not a good time". Not
+# when someone else is to call ("can the manager call me back", "ask Dr Patel to ring me"): a
+# message for them.
+CALL_ME_BACK = re.compile(
+    r"\b(try|call|ring|phone)( me| us)?( again| back) "
+    r"(later|tomorrow|tonight|today|in |on |at |after|next|this|some|another|around|about)"
+    r"|\btry (me|us) (again|later|tomorrow|tonight|in |on |at |after|next)"
+    r"|\b(not a (good|great|convenient) time|(a )?bad time( to talk)?)\b"
+    r"|\b(i'?m|i am|we'?re) (busy|driving|at work|in a meeting) (right )?now\b"
+    r"|\bcan'?t (talk|speak) (right )?now\b"
+)
+BY_OTHER = re.compile(
+    rf"\b(someone|somebody|anyone|anybody|the \w+|your \w+|him|her|them|he|she|they) "
+    rf"(to |could |can |will |would |should |must )?({_CALL}|get back)\b"
+)
+
 _TITLES = {
     "dr": "Dr",
     "doctor": "Dr",
@@ -121,6 +138,14 @@ def is_opt_out(text: str) -> bool:
 def is_call_back(text: str) -> bool:
     """Asked to be called back (a message for the business)."""
     return bool(CALL_BACK.search(_plain(text)))
+
+
+def is_call_back_request(text: str) -> bool:
+    """Asked to be called back by the one calling, later or at a time (never an opt-out);
+    "can the manager call me back" is a message for the manager instead."""
+    words = _plain(text)
+    asked = CALL_ME_BACK.search(words) or CALL_BACK.search(words)
+    return bool(asked) and not BY_OTHER.search(words) and not person(text)
 
 
 def is_transfer_shaped(text: str) -> bool:

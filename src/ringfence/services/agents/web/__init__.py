@@ -1,6 +1,6 @@
-"""agents on the web: the JSON API (``api``, ``campaigns_api``) and the pages (``pages``,
-``campaign_pages``, ``evaluations``, ``voices``; ``numbers`` has both), members and their
-invitations (``members``), members leaving and the business's closure (``lifecycle``), as one
+"""agents on the web: the JSON API (``api``, ``campaigns_api``, ``analytics``) and the pages
+(``pages``, ``campaign_pages``, ``evaluations``, ``voices``; ``numbers`` has both), members and
+their invitations (``members``), members leaving and the business's closure (``lifecycle``), as one
 router, and what the app installs for it. The manifest names
 this package as the service's ``web``; modules here only translate between HTTP and the services
 below them."""
@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ringfence.services.agents.web import (
+    analytics,
     api,
     campaign_pages,
     campaigns_api,
@@ -29,6 +30,7 @@ from ringfence.services.agents.web import (
 
 router = APIRouter()
 router.include_router(api.router)
+router.include_router(analytics.router)
 router.include_router(knowledge_api.router)
 router.include_router(connections_api.router)
 router.include_router(connections.router)

@@ -20,6 +20,7 @@ from ringfence.http.deps import (
     require_login,
 )
 from ringfence.http.instances import per_app
+from ringfence.services.agents.analytics import Analytics
 from ringfence.services.agents.calls.browser import BrowserTalks
 from ringfence.services.agents.calls.charges import AgentCharges
 from ringfence.services.agents.calls.receptionist import Receptionist
@@ -84,6 +85,10 @@ def agents_of(request: Request) -> Agents:
             s.settings.agents,
         ),
     )
+
+
+def analytics_of(request: Request) -> Analytics:
+    return per_app(request, Analytics, lambda s: Analytics(s.db, s.privacy.clock))
 
 
 def knowledge_of(request: Request) -> Knowledge:
@@ -218,6 +223,7 @@ def page_of(request: Request, templates: TemplatesDep) -> Page:
 
 
 AgentsDep = Annotated[Agents, Depends(agents_of)]
+AnalyticsDep = Annotated[Analytics, Depends(analytics_of)]
 RecordsDep = Annotated[CallRecords, Depends(records_of)]
 ChargesDep = Annotated[AgentCharges, Depends(charges_of)]
 KnowledgeDep = Annotated[Knowledge, Depends(knowledge_of)]

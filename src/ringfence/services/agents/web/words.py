@@ -25,6 +25,8 @@ WORDS: dict[str, dict[str, str]] = {
         "failed_after_answer": "Cut off after answering",
         "refused": "Not called (refused)",
         "interrupted": "Interrupted",
+        "call_back": "Asked to be called back",
+        "in_progress": "In progress",
     },
     "campaign": {
         "draft": "Not started",
@@ -80,6 +82,7 @@ WORDS: dict[str, dict[str, str]] = {
     "turn": {
         "answer": "answers from its knowledge",
         "message": "takes a message",
+        "call_back": "promises a call back (on a campaign call), or takes it as a message",
         "book": "books an appointment",
         "transfer": "puts the caller through to a person",
         "opt_out": "takes the number off the list",

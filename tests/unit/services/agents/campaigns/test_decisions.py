@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from ringfence.services.agents.campaigns.decisions import (
+    CALL_BACK,
+    CALLED_BACK,
     FAILED_AFTER_ANSWER,
     INTERRUPTED,
     NOT_AGAIN,
@@ -108,6 +110,15 @@ def test_a_call_that_failed_after_the_answer_is_never_retried() -> None:
         assert not retried(FAILED_AFTER_ANSWER, status)
         then = after_attempt(FAILED_AFTER_ANSWER, status, 1, RETRY, NOW)
         assert (then.state, then.next_at, then.reason) == ("done", None, NOT_AGAIN)
+
+
+def test_a_call_back_is_dialled_at_the_promised_time_whatever_the_attempts() -> None:
+    at = NOW + dt.timedelta(hours=20)
+    for outcome, attempts in ((CALL_BACK, 1), (CALL_BACK, 3), (FAILED_AFTER_ANSWER, 1)):
+        then = after_attempt(outcome, 200, attempts, RETRY, NOW, call_back_at=at)
+        assert (then.state, then.next_at, then.reason) == ("retry", at, CALLED_BACK)
+    assert not retried(CALL_BACK, 200)  # only at the time asked, never by the retry policy
+    assert after_attempt(CALL_BACK, 200, 1, RETRY, NOW).state == "done"
 
 
 def test_a_hold_lapses_after_its_end() -> None:

@@ -3,6 +3,10 @@ span exchanges (a message, a booking), transfers, no input, and the summary they
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from ringfence.services.agents.dialogue.conversation import (
@@ -150,3 +154,68 @@ def test_asking_not_to_be_called_again_opts_out_and_ends_the_call() -> None:
     assert talk.outcome == "opted_out"
     assert "do-not-call list" in talk.summary()
     assert _conversation().hear("Can you call me back later?").then != "opt_out"
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@dataclass
+class Window:
+    """Call-backs allowed from 8 am to 9 pm in New York, until ``ends``."""
+
+    at: dt.datetime = dt.datetime(2026, 12, 1, 10, 0, tzinfo=NEW_YORK)
+    ends: dt.datetime = dt.datetime(2026, 12, 31, tzinfo=NEW_YORK)
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def allowed(self, at: dt.datetime) -> dt.datetime | None:
+        if at.hour >= 21:
+            at = (at + dt.timedelta(days=1)).replace(hour=8, minute=0)
+        return at if at < self.ends else None
+
+
+def test_a_call_back_is_promised_back_at_the_time_asked() -> None:
+    talk = _conversation(call_backs=Window())
+    step = talk.hear("Sorry, can you call me back tomorrow at three?")
+    assert step.say == "I'll call you back tomorrow at 3 pm. Thank you, goodbye."
+    assert step.then == "hangup" and step.turn is not None and step.turn.kind == "call_back"
+    assert talk.call_back_at == dt.datetime(2026, 12, 2, 15, 0, tzinfo=NEW_YORK)
+    assert talk.outcome == "call_back"
+    assert "asked to be called back: tomorrow at 3 pm" in talk.summary()
+
+
+def test_a_call_back_outside_the_hours_moves_to_the_nearest_allowed() -> None:
+    talk = _conversation(call_backs=Window())
+    step = talk.hear("call me back at eleven tonight")
+    assert step.say.startswith("That is outside the hours I may call you, so I'll call you "
+                               "back tomorrow at 8 am.")  # fmt: skip
+    assert talk.call_back_at == dt.datetime(2026, 12, 2, 8, 0, tzinfo=NEW_YORK)
+
+
+def test_a_call_back_without_a_time_asks_when_once() -> None:
+    talk = _conversation(call_backs=Window())
+    assert talk.hear("I'm driving right now").say.startswith("Of course. When would")
+    assert talk.hear("in an hour").say == "I'll call you back today at 11 am. Thank you, goodbye."
+    again = _conversation(call_backs=Window())
+    again.hear("can you phone me back")
+    assert "today at 12 pm" in again.hear("whenever").say  # "later"
+
+
+def test_no_call_back_is_promised_past_the_campaign() -> None:
+    talk = _conversation(call_backs=Window(ends=dt.datetime(2026, 12, 2, tzinfo=NEW_YORK)))
+    step = talk.hear("call me back on friday")
+    assert "won't be able to call you back" in step.say and talk.call_back_at is None
+
+
+def test_an_opt_out_is_never_taken_for_a_call_back() -> None:
+    talk = _conversation(call_backs=Window())
+    assert talk.hear("don't ever call me again").then == "opt_out"
+    assert talk.call_back_at is None
+
+
+def test_the_receptionist_takes_a_call_back_request_as_a_message() -> None:
+    talk = _conversation()  # inbound: nobody to keep a promise of a call
+    step = talk.hear("could you call me back later")
+    assert step.turn is not None and step.turn.kind == "call_back"
+    assert talk.state == "message" and "call you back" in step.say

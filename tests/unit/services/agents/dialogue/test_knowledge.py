@@ -56,7 +56,7 @@ def test_the_evaluation_set_names_entries_that_exist() -> None:
         rows = [json.loads(line) for line in lines]
         assert len(rows) >= 150
         for row in rows:
-            assert row["expect"] in ("answer", "book", "message", "transfer", "opt_out", "end",
-                                     "off_topic", "clarify")  # fmt: skip
+            assert row["expect"] in ("answer", "book", "message", "call_back", "transfer",
+                                     "opt_out", "end", "off_topic", "clarify")  # fmt: skip
             assert ("entry" in row) == (row["expect"] == "answer")
             assert row.get("entry", "") in ids[row["business"]] | {""}
