@@ -299,8 +299,10 @@ async def test_the_models_opt_out_of_a_call_back_request_does_not_stand(
     server.script(Reply(tool_calls=(("opt_out", {}),)))
     talk = _conversation(_settings(server))
     _, step = await _turn(talk, "Could you call me back later this afternoon?")
-    assert step.then == "" and step.turn is not None and step.turn.kind == "message"
+    # The offline guard takes it as a call-back, which the receptionist takes as a message.
+    assert step.then == "" and step.turn is not None and step.turn.kind == "call_back"
     assert step.turn.by == "offline" and "opted_out" not in talk.outcomes
+    assert "when to call you back" in step.say
 
 
 @pytest.mark.parametrize(
