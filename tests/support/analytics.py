@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from ringfence.services.agents.evaluations.service import key_ref
 from ringfence.services.agents.models import (
     AgentCall,
     AgentNumber,
@@ -96,6 +97,7 @@ async def seed(db: Database, tenant_id: str, agent_id: str, number: str) -> Seed
                     state="done",
                     rubric_version="1",
                     score=score,
+                    key_ref=key_ref(tenant_id),  # no report or transcript: nothing sealed
                     requested_at=at,
                     finished_at=at,
                     keep_until=keep,

@@ -58,7 +58,7 @@ def test_each_utterance_prints_the_agents_decision(tmp_path: Path) -> None:
     ]  # fmt: skip
     kinds = [d["kind"] for d in lines]
     assert kinds == ["answer", "message", "message", "off_topic", "book", "book", "book", "book",
-                     "opt_out", "message"]  # fmt: skip
+                     "opt_out", "call_back"]  # fmt: skip
     hours, ask, taken, weather, _, _, name, booked, opt_out, call_back = lines
     assert hours["matched"] == "What are your opening hours?" and "9 am to 1 pm" in hours["reply"]
     assert 0 < hours["confidence"] <= 1
@@ -67,7 +67,7 @@ def test_each_utterance_prints_the_agents_decision(tmp_path: Path) -> None:
     assert name["reply"] == "So that's Friday 09:00 for Sam Jones. Shall I book it?"
     assert "booked for Friday 09:00" in booked["reply"]
     assert opt_out["then"] == "opt_out" and "not be called again" in opt_out["reply"]
-    # The call ended with the opt-out: "call me back later" starts a new one, as a message.
+    # The call ended with the opt-out: "call me back later" starts a new one, a call-back.
     assert call_back["then"] == ""
 
 
